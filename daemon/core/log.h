@@ -1,0 +1,37 @@
+/* log.h - the one logging layer: levels, logfmt or JSON lines on stderr */
+#ifndef CHURNWATCH_LOG_H
+#define CHURNWATCH_LOG_H
+
+#include <stdarg.h>
+
+#include "churnwatch/config.h"
+
+/* Configure the process-wide logger (level and format); safe to call again on reload. */
+void cw_log_setup(enum cw_log_level level, enum cw_log_format format);
+
+/* True when messages of this level are written; lets callers skip costly arguments. */
+int cw_log_enabled(enum cw_log_level level);
+
+/*
+ * Write one line: msg is a short, constant description; the fmt arguments are
+ * logfmt-style fields ("key=value key2=value2"), passed through as given in logfmt
+ * and split into JSON members in json format. The level is checked before anything is
+ * formatted.
+ */
+void cw_log(enum cw_log_level level, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* As cw_log, appending err="<strerror(errno)>". */
+void cw_log_errno(enum cw_log_level level, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define cw_log_error(msg, ...) cw_log(CW_LOG_ERROR, msg, __VA_ARGS__)
+#define cw_log_warn(msg, ...)  cw_log(CW_LOG_WARN, msg, __VA_ARGS__)
+#define cw_log_info(msg, ...)  cw_log(CW_LOG_INFO, msg, __VA_ARGS__)
+#define cw_log_debug(msg, ...)                                                                     \
+    do {                                                                                           \
+        if (cw_log_enabled(CW_LOG_DEBUG))                                                          \
+            cw_log(CW_LOG_DEBUG, msg, __VA_ARGS__);                                                \
+    } while (0)
+
+#endif /* CHURNWATCH_LOG_H */

@@ -1,0 +1,54 @@
+/* alert.h - the churnwatch.alert.v1 message published to the alerts topic */
+#ifndef CHURNWATCH_ALERT_H
+#define CHURNWATCH_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "churnwatch/config.h"
+
+#define CW_ALERT_SCHEMA "churnwatch.alert.v1"
+
+struct cw_alert_component {
+    const char *name;
+    bool has;     /* false: encoded as null (n/a) */
+    double value; /* 0..1 */
+};
+
+/* Borrowed strings; nothing is owned. */
+struct cw_alert {
+    const char *alert_id;
+    const char *account_id;
+    const char *rule;
+    enum cw_rule_kind kind;
+    bool resolved; /* status "resolved" instead of "firing" */
+    bool reminder; /* a repeat of a firing alert (adds "reminder": true) */
+    enum cw_severity severity;
+    bool has_score;
+    double score;
+    bool has_previous_score;
+    double previous_score;
+    const char *grade; /* NULL or "": encoded as null */
+    bool has_threshold;
+    double threshold;
+    bool has_value; /* the rule's measured value (ratio, silent days...) */
+    double value;
+    const char *touch;
+    const char *segment; /* NULL or "": omitted */
+    const char *reason;
+    size_t n_components;
+    const struct cw_alert_component *components;
+    int64_t observed_at_ms; /* the daemon's clock when the transition happened */
+    int64_t emitted_at_ms;  /* wall clock at publication */
+};
+
+/*
+ * Encode as one line of compact JSON (keys in the order of SPEC section 7; numbers
+ * rounded to 2 decimals; timestamps RFC 3339 UTC). Returns a malloc'd NUL-terminated
+ * string (length in *len when len is non-NULL) that the caller frees with free(),
+ * or NULL on allocation failure.
+ */
+char *cw_alert_encode(const struct cw_alert *alert, size_t *len);
+
+#endif /* CHURNWATCH_ALERT_H */

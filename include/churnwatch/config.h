@@ -1,0 +1,265 @@
+/* config.h - the typed, validated churnwatch configuration and its loader */
+#ifndef CHURNWATCH_CONFIG_H
+#define CHURNWATCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CW_MS_PER_SECOND INT64_C(1000)
+#define CW_MS_PER_DAY    (INT64_C(86400) * CW_MS_PER_SECOND)
+
+/* Hard limits enforced by the loader; they let the scoring and rule code work on fixed
+ * arrays without allocating on the hot path. */
+#define CW_MAX_WINDOWS     8
+#define CW_MAX_WINDOW_DAYS 366
+#define CW_MAX_METRICS     32 /* built-ins included */
+#define CW_MAX_EVENT_TYPES 64
+#define CW_MAX_COMPONENTS  8
+#define CW_MAX_MEASURES    32 /* across all components */
+#define CW_MAX_RULES       32
+#define CW_MAX_GRADES      8
+
+/* A key/value pair of strings (librdkafka properties). */
+struct cw_kv {
+    char *key;
+    char *value;
+};
+
+/* An ordered list of strings (topics, JSON pointers, aliases). */
+struct cw_strlist {
+    char **items;
+    size_t n;
+};
+
+struct cw_kafka_config {
+    char *brokers;            /* "host:port[,host:port]" */
+    char *group_id;           /* default "churnwatch" */
+    struct cw_strlist topics; /* default ["usage-events"] */
+    char *alerts_topic;       /* default "churnwatch-alerts" */
+    char *dlq_topic;          /* default "usage-events-dlq" */
+    struct cw_kv *properties; /* passed through to librdkafka, in file order */
+    size_t n_properties;
+};
+
+struct cw_redis_config {
+    char *url;           /* redis://[user:pass@]host:port/db, unix:///path, redis-cluster://... */
+    char *password_file; /* NULL when unset */
+    char *key_prefix;    /* default "cw:" */
+};
+
+enum cw_preset {
+    CW_PRESET_NATIVE = 0,
+    CW_PRESET_SEGMENT,
+    CW_PRESET_CLOUDEVENTS,
+};
+
+enum cw_unknown_type_policy {
+    CW_UNKNOWN_IGNORE = 0, /* counted, not applied, not sent to the DLQ */
+    CW_UNKNOWN_DLQ,        /* rejected as unknown_type */
+};
+
+/* Where each event field is looked up: ordered lists of RFC 6901 JSON pointers; the
+ * first pointer that resolves wins. After loading, every list holds the effective
+ * pointers (explicit lists override the preset's, field by field). */
+struct cw_input_config {
+    enum cw_preset preset;
+    struct cw_strlist account_id;
+    struct cw_strlist user_id;
+    struct cw_strlist type;
+    struct cw_strlist ts;
+    struct cw_strlist event_id;
+    struct cw_strlist traits;
+    enum cw_unknown_type_policy unknown_types;
+    size_t max_message_bytes; /* default 65536; larger messages are too_large */
+    size_t max_id_length;     /* default 128 bytes, at most CW_ID_MAX */
+    unsigned max_depth;       /* default 32 levels of nesting */
+};
+
+/* A named window of whole local calendar days ending today. */
+struct cw_window {
+    char *name;
+    uint32_t days;
+};
+
+/* Built-in metric indices; configured event metrics follow them. */
+enum {
+    CW_METRIC_ACTIVE_USERS = 0, /* distinct user_id with any mapped event in the window */
+    CW_METRIC_BUILTIN_COUNT
+};
+
+/* A metric: a daily counter fed by one or more event types, or a built-in. */
+struct cw_metric {
+    char *name;
+    bool builtin;
+};
+
+/* One accepted event type name (and its aliases) mapped to a metric. */
+struct cw_event_type {
+    char *name;                /* native name, e.g. "login" */
+    struct cw_strlist aliases; /* e.g. "Signed In" */
+    int metric;                /* index into cw_config.metrics; -1 for a traits event */
+    bool traits;               /* true: carries account traits (account_updated, group) */
+};
+
+struct cw_measure {
+    char *name;
+    int metric;    /* index into cw_config.metrics */
+    int window;    /* index into cw_config.windows */
+    bool per_seat; /* divide by the account's seats trait (n/a when unknown) */
+    double target; /* raw value that normalises to 1.0; > 0 */
+    double weight; /* > 0 */
+};
+
+struct cw_component {
+    char *name;
+    double weight; /* > 0 */
+    struct cw_measure *measures;
+    size_t n_measures;
+};
+
+/* Grade bands, ordered by min_score descending; the last band has min_score 0. */
+struct cw_grade {
+    char name[8];
+    double min_score;
+};
+
+struct cw_score_config {
+    struct cw_component *components;
+    size_t n_components;
+    struct cw_grade *grades;
+    size_t n_grades;
+    uint32_t min_observed_days; /* a measure whose window saw fewer days is n/a; default 3 */
+};
+
+enum cw_rule_kind {
+    CW_RULE_SCORE_BELOW = 0,
+    CW_RULE_SCORE_DROP,
+    CW_RULE_INACTIVE,
+    CW_RULE_ONBOARDING,
+    CW_RULE_RATIO_BELOW,
+};
+
+enum cw_severity {
+    CW_SEV_INFO = 0,
+    CW_SEV_WARNING,
+    CW_SEV_CRITICAL,
+};
+
+/* The thresholds of a rule; segments may override any of them. Which fields apply
+ * depends on the kind (see conf/churnwatch.yaml). */
+struct cw_rule_params {
+    double enter;           /* score_below, ratio_below: fire when value < enter */
+    double exit;            /* score_below, ratio_below: resolve when value >= exit */
+    double points;          /* score_drop: fire when drop >= points */
+    double exit_points;     /* score_drop: resolve when drop < exit_points */
+    int64_t over_ms;        /* score_drop: compare with the score this long ago */
+    int64_t after_ms;       /* inactive: silent for this long */
+    int64_t within_ms;      /* onboarding: milestone due this long after created_at */
+    int64_t for_ms;         /* pending time before firing; 0 = fire at once */
+    int64_t keep_firing_ms; /* stay firing this long after the condition clears */
+    int64_t repeat_ms;      /* reminder interval while firing; 0 = never */
+    enum cw_severity severity;
+    char *touch; /* "high", "low", "tech", ...; never NULL after loading */
+};
+
+struct cw_rule {
+    char *name;
+    enum cw_rule_kind kind;
+    struct cw_rule_params params;
+    int *types; /* inactive: event-type indices that count as activity; NULL = any */
+    size_t n_types;
+    int milestone; /* onboarding: event-type index of the milestone */
+    int metric;    /* ratio_below: metric index */
+    int window;    /* ratio_below: window index */
+    bool per_seat; /* ratio_below: divide by seats (default true) */
+};
+
+/* Per-segment overrides: one cw_rule_params per rule (same order as cw_config.rules),
+ * pre-merged with the rule's own params at load time. */
+struct cw_segment {
+    char *name;
+    struct cw_rule_params *rule_params; /* [n_rules] */
+    char *touch;                        /* segment default touch, or NULL */
+};
+
+enum cw_log_format {
+    CW_LOG_LOGFMT = 0,
+    CW_LOG_JSON,
+};
+
+enum cw_log_level {
+    CW_LOG_ERROR = 0,
+    CW_LOG_WARN,
+    CW_LOG_INFO,
+    CW_LOG_DEBUG,
+};
+
+struct cw_config {
+    char *path; /* the file it was loaded from */
+    struct cw_kafka_config kafka;
+    struct cw_redis_config redis;
+    char *timezone;            /* IANA name, validated */
+    int64_t lateness_ms;       /* default 2d */
+    int64_t max_clock_skew_ms; /* default 15m */
+    int64_t sweep_interval_ms; /* default 5m: every account rescored once per interval */
+    struct cw_window *windows;
+    size_t n_windows;
+    uint32_t longest_window_days;
+    struct cw_input_config input;
+    struct cw_metric *metrics; /* built-ins first, then configured metrics */
+    size_t n_metrics;
+    struct cw_event_type *event_types;
+    size_t n_event_types;
+    struct cw_score_config score;
+    struct cw_rule *rules;
+    size_t n_rules;
+    struct cw_segment *segments;
+    size_t n_segments;
+    char *http_listen; /* default "127.0.0.1:9464" */
+    enum cw_log_level log_level;
+    enum cw_log_format log_format;
+};
+
+/* Environment lookup used for the overrides of SPEC section 5; tests pass their own. */
+typedef const char *(*cw_getenv_fn)(const char *name);
+
+/*
+ * Load, validate and return a configuration from the YAML file at path, then apply
+ * the environment overrides (CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,
+ * CHURNWATCH_LOG_LEVEL) read through getenv_fn (NULL: no overrides).
+ *
+ * On error NULL is returned, nothing else is changed, and errs holds one
+ * "file:line:col: message" line per problem found ('\n'-separated, truncated to
+ * errsize). The caller owns the result and frees it with cw_config_free().
+ */
+struct cw_config *cw_config_load(const char *path, cw_getenv_fn getenv_fn, char *errs,
+                                 size_t errsize);
+
+/* As cw_config_load, from a buffer; name is used in error messages. */
+struct cw_config *cw_config_load_buffer(const char *name, const char *yaml, size_t len,
+                                        cw_getenv_fn getenv_fn, char *errs, size_t errsize);
+
+/* cw_config_free(NULL) is a no-op. */
+void cw_config_free(struct cw_config *cfg);
+
+/* Parse a duration such as "90s", "15m", "36h", "14d" into milliseconds.
+ * Returns 0 on success, -1 when the text is not a positive whole number followed by
+ * one of s, m, h, d (or is "0"), or would overflow. */
+int cw_duration_parse(const char *text, int64_t *out_ms);
+
+/* Lookups by name; -1 when absent. */
+int cw_config_metric_index(const struct cw_config *cfg, const char *name);
+int cw_config_window_index(const struct cw_config *cfg, const char *name);
+int cw_config_event_type_index(const struct cw_config *cfg, const char *name);
+int cw_config_segment_index(const struct cw_config *cfg, const char *name);
+
+/* The effective params of rule r for an account in segment (NULL or unknown segment:
+ * the rule's own params). */
+const struct cw_rule_params *cw_config_rule_params(const struct cw_config *cfg, size_t r,
+                                                   const char *segment);
+
+const char *cw_rule_kind_name(enum cw_rule_kind kind);
+const char *cw_severity_name(enum cw_severity sev);
+
+#endif /* CHURNWATCH_CONFIG_H */

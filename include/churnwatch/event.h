@@ -1,0 +1,82 @@
+/* event.h - decoding one Kafka message value into a usage event */
+#ifndef CHURNWATCH_EVENT_H
+#define CHURNWATCH_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "churnwatch/config.h"
+#include "churnwatch/reject.h"
+
+#define CW_ID_MAX    255 /* hard upper bound of any id, in bytes; config may lower it */
+#define CW_TRAIT_MAX 127 /* longest kept string trait (plan, segment, owner), in bytes */
+
+/* Account traits carried by a traits event (native account_updated, Segment group). */
+struct cw_traits {
+    bool has_seats;
+    int64_t seats; /* >= 0 */
+    bool has_created_at;
+    int64_t created_at_ms;
+    bool has_renewal_at;
+    int64_t renewal_at_ms;
+    char plan[CW_TRAIT_MAX + 1];    /* "" when absent */
+    char segment[CW_TRAIT_MAX + 1]; /* "" when absent */
+    char owner[CW_TRAIT_MAX + 1];   /* "" when absent */
+};
+
+/* A decoded event. Strings are NUL-terminated UTF-8 without control characters. */
+struct cw_event {
+    char account_id[CW_ID_MAX + 1];
+    char user_id[CW_ID_MAX + 1];  /* "" when absent */
+    char event_id[CW_ID_MAX + 1]; /* "" when absent */
+    char type[CW_ID_MAX + 1];     /* as sent, e.g. "Signed In" */
+    int type_index;               /* index into cw_config.event_types; -1 when unknown */
+    int metric;                   /* cw_config.event_types[type_index].metric, or -1 */
+    int64_t ts_ms;                /* event time, epoch milliseconds (UTC) */
+    bool ts_from_message;         /* true when ts_ms came from the Kafka message timestamp */
+    bool has_traits;
+    struct cw_traits traits;
+};
+
+typedef struct cw_decoder cw_decoder;
+
+/*
+ * Build a decoder for cfg's input section and event types. The decoder keeps a pointer
+ * to cfg, which must outlive it. Returns NULL and fills err on failure.
+ * A decoder is not thread-safe; use one per thread.
+ */
+cw_decoder *cw_decoder_new(const struct cw_config *cfg, char *err, size_t errsize);
+
+/* cw_decoder_free(NULL) is a no-op. */
+void cw_decoder_free(cw_decoder *dec);
+
+/*
+ * Decode one message value (len bytes, not NUL-terminated, may contain NUL bytes).
+ * msg_ts_ms is the Kafka message timestamp, used when no ts field is present
+ * (pass -1 when there is none: the event is then rejected as bad_timestamp).
+ *
+ * Returns CW_OK and fills *ev, or a reject code with a human reason in reason
+ * (never containing the message bytes beyond short, sanitised excerpts).
+ * An unknown event type is CW_OK with type_index -1 unless the config's
+ * unknown-type policy is dlq, in which case CW_REJ_UNKNOWN_TYPE.
+ * Time checks against the clock (too_late, future_timestamp) are not done here:
+ * see cw_time_check() in window.h.
+ */
+enum cw_reject cw_decode(cw_decoder *dec, const void *buf, size_t len, int64_t msg_ts_ms,
+                         struct cw_event *ev, char *reason, size_t reasonsize);
+
+/*
+ * Parse an RFC 3339 timestamp ("2026-11-22T09:00:00+09:00", "...Z", fractional
+ * seconds allowed, lower-case t/z accepted) into epoch milliseconds.
+ * Returns 0 on success, -1 on any malformed or out-of-range field (month 13, Feb 30,
+ * Feb 29 outside leap years, hour 24, offset beyond +/-23:59, years outside
+ * 1970..9999). Leap seconds (:60) are accepted and folded into the next second.
+ */
+int cw_rfc3339_parse(const char *text, size_t len, int64_t *out_ms);
+
+/* Format epoch milliseconds as RFC 3339 UTC with a 'Z' ("2026-11-22T00:00:00Z",
+ * with ".mmm" only when the milliseconds are non-zero). out needs 25 bytes. */
+void cw_rfc3339_format(int64_t ms, char out[32]);
+
+#endif /* CHURNWATCH_EVENT_H */

@@ -1,0 +1,105 @@
+/* rules.h - churn-risk rules: condition evaluation and the per-(account, rule) state machine */
+#ifndef CHURNWATCH_RULES_H
+#define CHURNWATCH_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "churnwatch/account.h"
+#include "churnwatch/config.h"
+#include "churnwatch/score.h"
+
+#define CW_ALERT_ID_LEN 32 /* hex characters */
+
+/* One day of the daily score history (the last score of that local day). */
+struct cw_score_point {
+    int32_t day;
+    double score;
+};
+
+/* What a rule's condition looks at. */
+struct cw_rule_facts {
+    const struct cw_account_view *account;
+    const struct cw_score_result *score;  /* current score of the account */
+    const struct cw_score_point *history; /* daily scores, ascending by day; may be NULL */
+    size_t n_history;
+};
+
+/* The outcome of evaluating a rule's condition. */
+struct cw_rule_eval {
+    bool evaluable; /* false: the data the rule needs is missing (no score, no
+                       created_at, no seats...): the condition counts as not holding */
+    bool holds;     /* the condition holds (with hysteresis when already firing) */
+    bool has_value;
+    double value;     /* score, drop in points, silent days, ratio... */
+    double threshold; /* the threshold compared with (enter, exit, points, ...) */
+    bool has_previous_score;
+    double previous_score; /* score_drop: the score `over` ago; others: unset */
+    char reason[192];      /* human text, e.g. "health score 37.5 fell below 40" */
+};
+
+/*
+ * Evaluate rule r of cfg with params p (the segment-effective params) on facts.
+ * firing tells whether the rule is currently firing for this account, which selects the
+ * exit side of hysteresis thresholds (score_below, ratio_below, score_drop).
+ */
+void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rule_params *p,
+                      const struct cw_rule_facts *facts, bool firing, struct cw_rule_eval *out);
+
+enum cw_rule_status {
+    CW_RULE_OK = 0,
+    CW_RULE_PENDING, /* condition holds, waiting for `for` */
+    CW_RULE_FIRING,
+};
+
+/* Persistent state of one (account, rule); all zero is "ok, never fired". */
+struct cw_rule_state {
+    enum cw_rule_status status;
+    int64_t since_ms;     /* pending: condition start; firing: episode start (fired) */
+    int64_t cleared_ms;   /* firing: when the condition cleared, 0 while it holds */
+    int64_t last_sent_ms; /* firing: last published firing or reminder, 0 if none */
+    bool published;       /* firing: the firing alert was published (not silenced) */
+    char alert_id[CW_ALERT_ID_LEN + 1]; /* firing: this episode's id */
+};
+
+enum cw_emit {
+    CW_EMIT_NONE = 0,
+    CW_EMIT_FIRING,
+    CW_EMIT_REMINDER, /* status "firing" again, same alert_id, after repeat_interval */
+    CW_EMIT_RESOLVED,
+};
+
+struct cw_transition {
+    enum cw_emit emit;
+    bool publish; /* false when the account is silenced for this rule: record only */
+    char alert_id[CW_ALERT_ID_LEN + 1];
+};
+
+/*
+ * One step of the state machine at time now_ms (the daemon's clock):
+ * (prev, eval, now, silenced) -> (next, transition). Pure and deterministic.
+ *   ok -> pending when the condition starts holding and for_ms > 0;
+ *   ok/pending -> firing when it has held for for_ms: emits FIRING with a new episode id;
+ *   pending -> ok when it stops holding before for_ms: emits nothing;
+ *   firing: a reminder after repeat_ms since the last publication; when the condition
+ *   clears, stays firing keep_firing_ms longer, then -> ok emitting RESOLVED with the
+ *   episode's id.
+ * A silenced transition is recorded with publish = false; when the silence is over and
+ * the episode is still firing but was never published, the FIRING is emitted then. A
+ * RESOLVED of an episode whose firing was never published is not published either.
+ */
+void cw_rule_step(const struct cw_rule_params *p, const struct cw_rule_state *prev,
+                  const struct cw_rule_eval *eval, int64_t now_ms, const char *account_id,
+                  const char *rule_name, bool silenced, struct cw_rule_state *next,
+                  struct cw_transition *out);
+
+/*
+ * The stable id of an episode: 32 lower-case hex characters derived from
+ * (account_id, rule_name, episode start), so a replay of the same history yields the
+ * same ids.
+ */
+void cw_alert_id(const char *account_id, const char *rule_name, int64_t episode_start_ms,
+                 char out[CW_ALERT_ID_LEN + 1]);
+
+#endif /* CHURNWATCH_RULES_H */

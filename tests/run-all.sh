@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# run-all.sh - README command 2 and CI: install what is missing, build (release and
+# ASan+UBSan), check formatting, and run every test of both builds with CTest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash deploy/install-deps.sh
+
+echo "== format check"
+mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null || find daemon lib include tests -name '*.[ch]')
+if [ ${#sources[@]} -gt 0 ]; then
+  clang-format --dry-run -Werror "${sources[@]}"
+fi
+
+status=0
+for type in RelWithDebInfo Asan; do
+  dir="$root/build/ci-$type"
+  echo "== build $type"
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE="$type" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  echo "== test $type"
+  if ! (cd "$dir" && ctest --output-on-failure -j "$jobs"); then
+    status=1
+  fi
+done
+exit $status
