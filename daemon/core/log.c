@@ -94,8 +94,8 @@ static void log_write(enum cw_log_level level, const char *msg, const char *fiel
     char line[4096];
     size_t pos;
     if (log_format == CW_LOG_JSON) {
-        pos = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"",
-                               ts, level_names[level]);
+        pos = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
+                               level_names[level]);
         pos = json_escape(line, sizeof line, pos, msg, strlen(msg));
         line[pos++] = '"';
         pos = logfmt_to_json(line, sizeof line - 2, pos, fields);
@@ -103,8 +103,8 @@ static void log_write(enum cw_log_level level, const char *msg, const char *fiel
     } else {
         pos = (size_t)snprintf(line, sizeof line, "ts=%s level=%s msg=\"", ts, level_names[level]);
         pos = json_escape(line, sizeof line, pos, msg, strlen(msg));
-        pos += (size_t)snprintf(line + pos, sizeof line - pos, "\"%s%s", *fields ? " " : "",
-                                fields);
+        pos +=
+            (size_t)snprintf(line + pos, sizeof line - pos, "\"%s%s", *fields ? " " : "", fields);
         if (pos > sizeof line - 2)
             pos = sizeof line - 2;
     }

@@ -26,5 +26,5 @@ Test(reject, every_code_has_a_distinct_snake_case_name)
             cr_assert_neq(strcmp(a, cw_reject_name((enum cw_reject)j)), 0);
     }
     cr_assert_str_eq(cw_reject_name(CW_REJ__COUNT), "unknown");
-    cr_assert_str_eq(cw_reject_name((enum cw_reject)-1), "unknown");
+    cr_assert_str_eq(cw_reject_name((enum cw_reject) - 1), "unknown");
 }
