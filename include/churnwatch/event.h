@@ -39,6 +39,30 @@ struct cw_event {
     struct cw_traits traits;
 };
 
+/* The fields an event is decoded from, each found through a list of JSON pointers. */
+enum cw_field {
+    CW_FIELD_ACCOUNT_ID = 0,
+    CW_FIELD_USER_ID,
+    CW_FIELD_TYPE,
+    CW_FIELD_TS,
+    CW_FIELD_EVENT_ID,
+    CW_FIELD_TRAITS,
+    CW_FIELD__COUNT
+};
+
+/* The config key of a field under input: ("account_id", "user_id", "type", "ts",
+ * "event_id", "traits"). */
+const char *cw_field_name(enum cw_field field);
+
+/* The JSON pointers a preset reads a field from, in order; *out points to static
+ * storage. Returns the count. */
+size_t cw_preset_pointers(enum cw_preset preset, enum cw_field field, const char *const **out);
+
+/* The preset's name ("native", "segment", "cloudevents"); cw_preset_from_name returns
+ * -1 for an unknown name. */
+const char *cw_preset_name(enum cw_preset preset);
+int cw_preset_from_name(const char *name);
+
 typedef struct cw_decoder cw_decoder;
 
 /*

@@ -1,0 +1,69 @@
+/* config_lookup.c - name lookups and enum names over a loaded configuration */
+#include <string.h>
+
+#include "churnwatch/config.h"
+
+int cw_config_metric_index(const struct cw_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_metrics; i++)
+        if (strcmp(cfg->metrics[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int cw_config_window_index(const struct cw_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_windows; i++)
+        if (strcmp(cfg->windows[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int cw_config_event_type_index(const struct cw_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_event_types; i++) {
+        const struct cw_event_type *t = &cfg->event_types[i];
+        if (strcmp(t->name, name) == 0)
+            return (int)i;
+        for (size_t a = 0; a < t->aliases.n; a++)
+            if (strcmp(t->aliases.items[a], name) == 0)
+                return (int)i;
+    }
+    return -1;
+}
+
+int cw_config_segment_index(const struct cw_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_segments; i++)
+        if (strcmp(cfg->segments[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const struct cw_rule_params *cw_config_rule_params(const struct cw_config *cfg, size_t r,
+                                                   const char *segment)
+{
+    if (segment && *segment) {
+        int s = cw_config_segment_index(cfg, segment);
+        if (s >= 0)
+            return &cfg->segments[s].rule_params[r];
+    }
+    return &cfg->rules[r].params;
+}
+
+const char *cw_rule_kind_name(enum cw_rule_kind kind)
+{
+    static const char *const names[] = {
+        [CW_RULE_SCORE_BELOW] = "score_below", [CW_RULE_SCORE_DROP] = "score_drop",
+        [CW_RULE_INACTIVE] = "inactive",       [CW_RULE_ONBOARDING] = "onboarding",
+        [CW_RULE_RATIO_BELOW] = "ratio_below",
+    };
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
+}
+
+const char *cw_severity_name(enum cw_severity sev)
+{
+    static const char *const names[] = {
+        [CW_SEV_INFO] = "info", [CW_SEV_WARNING] = "warning", [CW_SEV_CRITICAL] = "critical"};
+    return (unsigned)sev < sizeof names / sizeof names[0] ? names[sev] : "unknown";
+}
