@@ -1,0 +1,115 @@
+/* kafka.h - librdkafka wiring: the event consumer, the alert/DLQ producer, the mock cluster */
+#ifndef CHURNWATCH_KAFKA_H
+#define CHURNWATCH_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "churnwatch/config.h"
+
+/* ---- consumer ------------------------------------------------------------------- */
+
+typedef struct cw_consumer cw_consumer;
+
+/*
+ * A high-level consumer of kc->topics in kc->group_id: cooperative-sticky assignment with
+ * an explicit rebalance callback (incremental assign/unassign, lost partitions logged),
+ * enable.auto.offset.store=false (offsets are stored only by cw_consumer_store), auto
+ * commit of stored offsets, kc->properties passed through (values never logged).
+ * brokers overrides kc->brokers when non-NULL (--embedded-kafka).
+ */
+cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *brokers, char *err,
+                             size_t errsize);
+
+/* Store the pending offsets, commit synchronously, leave the group, destroy.
+ * cw_consumer_close(NULL) is a no-op. */
+void cw_consumer_close(cw_consumer *c);
+
+/*
+ * Poll up to max messages, waiting at most timeout_ms for the first and returning as
+ * soon as no more are immediately available. Messages are owned by the caller
+ * (rd_kafka_message_destroy). Consumer errors (not messages) are logged and counted,
+ * not returned; a fatal error sets *fatal. Returns the count.
+ */
+size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, int timeout_ms,
+                        bool *fatal);
+
+/* Store offset+1 of each message (only after its effects are durable). Offsets of
+ * partitions no longer assigned are ignored (RD_KAFKA_RESP_ERR__STATE). */
+void cw_consumer_store(cw_consumer *c, rd_kafka_message_t *const *msgs, size_t n);
+
+/* Commit stored offsets now (async). */
+void cw_consumer_commit(cw_consumer *c);
+
+/* Pause / resume fetching on all assigned partitions (backpressure while Redis or the
+ * alert topic is down: the held batch is retried, nothing is re-fetched). Partitions
+ * assigned while paused start paused. cw_consumer_poll must still be called while
+ * paused, to serve rebalances. */
+void cw_consumer_pause(cw_consumer *c);
+void cw_consumer_resume(cw_consumer *c);
+
+/* Per-partition lag and assignment, for the clock and /metrics. */
+struct cw_partition_lag {
+    char topic[256];
+    int32_t partition;
+    int64_t lag; /* high watermark - position, -1 unknown */
+};
+size_t cw_consumer_lag(cw_consumer *c, struct cw_partition_lag *out, size_t max);
+
+/* True when the consumer has at least one partition assigned. */
+bool cw_consumer_assigned(cw_consumer *c);
+
+/* True when every assigned partition has reached its end (lag 0) since the last call
+ * that returned messages: the daemon has caught up (SPEC section 8 clock). */
+bool cw_consumer_caught_up(cw_consumer *c);
+
+/* ---- producer ------------------------------------------------------------------- */
+
+typedef struct cw_producer cw_producer;
+
+/* An idempotent producer (enable.idempotence=true) with kc->properties. */
+cw_producer *cw_producer_new(const struct cw_kafka_config *kc, const char *brokers, char *err,
+                             size_t errsize);
+
+/* Flush (bounded by timeout_ms) and destroy. cw_producer_close(NULL) is a no-op. */
+void cw_producer_close(cw_producer *p, int timeout_ms);
+
+/* A header of a produced message. */
+struct cw_header {
+    const char *name;
+    const char *value;
+};
+
+/*
+ * Queue one message (value copied) on topic with an optional key and headers.
+ * Returns 0 or -1 (queue full after waiting, unknown topic...) with err.
+ * Delivery is confirmed by cw_producer_wait.
+ */
+int cw_producer_send(cw_producer *p, const char *topic, const void *key, size_t keylen,
+                     const void *value, size_t len, const struct cw_header *headers,
+                     size_t n_headers, char *err, size_t errsize);
+
+/*
+ * Wait until every message sent since the last successful wait is acknowledged by the
+ * broker, at most timeout_ms. Returns 0 when all were delivered, 1 on timeout (still in
+ * flight), -1 when any delivery failed permanently (err names the first failure); after
+ * -1 the caller re-sends the batch's messages.
+ */
+int cw_producer_wait(cw_producer *p, int timeout_ms, char *err, size_t errsize);
+
+/* ---- mock cluster ---------------------------------------------------------------- */
+
+typedef struct cw_mock_kafka cw_mock_kafka;
+
+/* Start librdkafka's mock cluster (n_brokers) in this process and create each topic
+ * with partitions partitions. cw_mock_kafka_bootstrap gives its "host:port,..." list. */
+cw_mock_kafka *cw_mock_kafka_start(int n_brokers, const char *const *topics, size_t n_topics,
+                                   int partitions, char *err, size_t errsize);
+const char *cw_mock_kafka_bootstrap(const cw_mock_kafka *m);
+/* The underlying mock cluster, for fault injection in tests. */
+struct rd_kafka_mock_cluster_s *cw_mock_kafka_cluster(cw_mock_kafka *m);
+void cw_mock_kafka_stop(cw_mock_kafka *m);
+
+#endif /* CHURNWATCH_KAFKA_H */

@@ -1,0 +1,161 @@
+/* store.h - account state in Redis: the seam between the pipeline and the state store */
+#ifndef CHURNWATCH_STORE_H
+#define CHURNWATCH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "churnwatch/account.h"
+#include "churnwatch/config.h"
+#include "churnwatch/event.h"
+#include "churnwatch/rules.h"
+
+typedef struct cw_store cw_store;
+
+/*
+ * Connect to the Redis of rc (redis://[user:pass@]host:port/db or unix:///path;
+ * password_file read at open) and make sure the server-side functions are loaded.
+ * Returns NULL with err filled (never containing the password) on failure.
+ */
+cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errsize);
+
+/* cw_store_close(NULL) is a no-op. */
+void cw_store_close(cw_store *st);
+
+/* Reconnect if needed and PING. 0 when usable, -1 with err. */
+int cw_store_ping(cw_store *st, char *err, size_t errsize);
+
+/* One event to apply, with where it came from. */
+struct cw_store_event {
+    const struct cw_event *ev;
+    int32_t day; /* local day of ev->ts_ms */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+};
+
+/* All events of one account in a batch, in consumption order. */
+struct cw_store_batch {
+    const char *account_id;
+    const struct cw_store_event *events;
+    size_t n;
+    size_t applied; /* out: events newly applied (replays already applied are skipped) */
+};
+
+/*
+ * Apply the batches: one atomic server-side update per account, all pipelined.
+ * Each event counts in its metric's bucket of its day, updates the account's user map,
+ * last-seen times and traits; an event whose offset is at or below the account's
+ * applied-offset watermark for its topic/partition is a replay and is skipped, and the
+ * watermark advances in the same atomic step (exactly-once effect, SPEC section 8).
+ * Returns 0 when every account's update was acknowledged; -1 with err otherwise, in
+ * which case the caller retries the whole call later (replays are then skipped).
+ */
+int cw_store_apply(cw_store *st, const struct cw_config *cfg, struct cw_store_batch *batches,
+                   size_t n, char *err, size_t errsize);
+
+/* A silence of one account, for all rules (rule "") or one. */
+struct cw_silence {
+    char account_id[CW_ID_MAX + 1];
+    char rule[64]; /* "" = all rules */
+    int64_t until_ms;
+    int64_t created_ms;
+    char reason[256];
+};
+
+/* Everything stored about one account, loaded for scoring or for the CLI.
+ * Buffers are owned by the struct and reused across loads. */
+struct cw_account_data {
+    char account_id[CW_ID_MAX + 1];
+    bool exists;
+    int32_t first_day;
+    int64_t last_seen_ms;
+    struct cw_traits traits;
+    int32_t today;    /* the day the daily rows are relative to */
+    uint32_t horizon; /* days per metric row */
+    size_t n_metrics;
+    uint32_t *daily; /* [n_metrics * horizon], newest first (see account.h) */
+    int32_t *user_last_day;
+    size_t n_users, cap_users;
+    int64_t *type_last_ms; /* [n_event_types] */
+    size_t n_event_types;
+    struct cw_score_point *history; /* ascending by day */
+    size_t n_history, cap_history;
+    bool has_last_score;
+    double last_score;
+    size_t n_rules;
+    struct cw_rule_state rules[CW_MAX_RULES]; /* by config rule order */
+    char rule_raw[CW_MAX_RULES][160];         /* stored encoding, for compare-and-set */
+    size_t n_silences;
+    struct cw_silence silences[CW_MAX_RULES + 1];
+};
+
+/* Release the buffers of d (not d itself). */
+void cw_account_data_free(struct cw_account_data *d);
+
+/* Fill a view of d for the score and the rules at now_ms (d must have been loaded with
+ * today == the local day of now_ms). */
+void cw_account_data_view(const struct cw_account_data *d, int64_t now_ms,
+                          struct cw_account_view *view);
+
+/* True when d has an active silence at now_ms covering rule r (by name). */
+bool cw_account_data_silenced(const struct cw_account_data *d, const char *rule, int64_t now_ms);
+
+/* Load n accounts (pipelined) with daily rows relative to `today`. 0 or -1 with err. */
+int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
+                  int32_t today, struct cw_account_data *out, char *err, size_t errsize);
+
+/* The outcome of scoring one account, to be saved. */
+struct cw_store_result {
+    const char *account_id;
+    bool has_score;
+    double score;
+    const char *grade;
+    int32_t today;
+    size_t n_rules;
+    bool rule_changed[CW_MAX_RULES];
+    struct cw_rule_state rule_new[CW_MAX_RULES];
+    const char *rule_expected_raw[CW_MAX_RULES]; /* from the load: compare-and-set */
+    bool rule_won[CW_MAX_RULES];                 /* out: the compare-and-set succeeded */
+};
+
+/*
+ * Save scores (current score, today's history point, the score index for `top`) and rule
+ * state changes. Each changed rule state is written with compare-and-set against the
+ * encoding it was loaded with, so of two instances that saw the same transition only one
+ * wins (rule_won) and emits it. 0 or -1 with err (then nothing is known to be saved).
+ */
+int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_result *results,
+                  size_t n, char *err, size_t errsize);
+
+/*
+ * Iterate over all known accounts for the sweep: fills up to max ids (copied into
+ * ids[i], each CW_ID_MAX + 1 bytes) from *cursor and advances it; *cursor == 0 after the
+ * last page. Returns the count or -1 with err.
+ */
+int cw_store_scan_accounts(cw_store *st, uint64_t *cursor, char (*ids)[CW_ID_MAX + 1], size_t max,
+                           char *err, size_t errsize);
+
+/* Accounts ordered by score, lowest first (for `churnwatch top`). */
+int cw_store_lowest_scores(cw_store *st, size_t max, char (*ids)[CW_ID_MAX + 1], double *scores,
+                           char *err, size_t errsize);
+
+/* Silences: set (replaces the same account/rule), delete, list all active at now_ms. */
+int cw_store_silence_set(cw_store *st, const struct cw_silence *s, char *err, size_t errsize);
+int cw_store_silence_delete(cw_store *st, const char *account_id, const char *rule, char *err,
+                            size_t errsize);
+int cw_store_silence_list(cw_store *st, int64_t now_ms, struct cw_silence **out, size_t *n,
+                          char *err, size_t errsize);
+
+/* `churnwatch rescore`: ask the running daemon(s) to rescore every account under the
+ * current config. cw_store_rescore_take returns 1 (and clears the request) when one is
+ * pending, 0 when none, -1 on error. */
+int cw_store_rescore_request(cw_store *st, int64_t now_ms, char *err, size_t errsize);
+int cw_store_rescore_take(cw_store *st, char *err, size_t errsize);
+
+/* Rule state <-> its stored encoding (also used by tests). */
+void cw_rule_state_encode(const struct cw_rule_state *s, char *out, size_t size);
+int cw_rule_state_decode(const char *in, struct cw_rule_state *s);
+
+#endif /* CHURNWATCH_STORE_H */
