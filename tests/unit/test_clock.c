@@ -5,7 +5,7 @@
 
 #define MIN  (60 * 1000LL)
 #define DAY  (24 * 60 * MIN)
-#define WALL (1795392000000LL) /* 2026-11-22T00:00:00Z */
+#define WALL (1795392000000LL) /* 2026-11-23T00:00:00Z */
 
 Test(clock, unknown_until_first_event_or_caught_up)
 {
