@@ -64,6 +64,15 @@ struct cw_silence {
     char reason[256];
 };
 
+/* An alert waiting in an account's outbox: saved atomically with the rule state that
+ * produced it, deleted once the broker acknowledged it (at-least-once delivery even
+ * across a crash between the state change and the publication). */
+struct cw_outbox_entry {
+    char key[64]; /* "<alert_id>:<F|R|M<ms>>" */
+    char *json;   /* owned */
+    size_t len;
+};
+
 /* Everything stored about one account, loaded for scoring or for the CLI.
  * Buffers are owned by the struct and reused across loads. */
 struct cw_account_data {
@@ -89,6 +98,8 @@ struct cw_account_data {
     char rule_raw[CW_MAX_RULES][160];         /* stored encoding, for compare-and-set */
     size_t n_silences;
     struct cw_silence silences[CW_MAX_RULES + 1];
+    size_t n_outbox, cap_outbox;
+    struct cw_outbox_entry *outbox; /* alerts saved but not yet acknowledged by Kafka */
 };
 
 /* Release the buffers of d (not d itself). */
@@ -117,6 +128,8 @@ struct cw_store_result {
     bool rule_changed[CW_MAX_RULES];
     struct cw_rule_state rule_new[CW_MAX_RULES];
     const char *rule_expected_raw[CW_MAX_RULES]; /* from the load: compare-and-set */
+    const char *rule_alert_key[CW_MAX_RULES];    /* NULL: the change publishes nothing */
+    const char *rule_alert_json[CW_MAX_RULES];   /* queued in the outbox with the state */
     bool rule_won[CW_MAX_RULES];                 /* out: the compare-and-set succeeded */
 };
 
@@ -124,10 +137,16 @@ struct cw_store_result {
  * Save scores (current score, today's history point, the score index for `top`) and rule
  * state changes. Each changed rule state is written with compare-and-set against the
  * encoding it was loaded with, so of two instances that saw the same transition only one
- * wins (rule_won) and emits it. 0 or -1 with err (then nothing is known to be saved).
+ * wins (rule_won) and emits it; the winner's alert (rule_alert_key/json) enters the
+ * account's outbox in the same atomic step. 0 or -1 with err (then nothing is known to
+ * be saved).
  */
 int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_result *results,
                   size_t n, char *err, size_t errsize);
+
+/* Delete an acknowledged alert from the account's outbox. 0 or -1 with err. */
+int cw_store_outbox_ack(cw_store *st, const char *account_id, const char *key, char *err,
+                        size_t errsize);
 
 /*
  * Iterate over all known accounts for the sweep: fills up to max ids (copied into

@@ -1,0 +1,271 @@
+/* daemon.c - churnwatchd's lifecycle: set up, the main loop, reload, graceful shutdown */
+#include "daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "batch.h"
+#include "log.h"
+#include "score_pass.h"
+#include "signals.h"
+#include "sweep.h"
+
+#define POLL_MS         100
+#define CLOCK_SLACK_MS  (5 * 60 * 1000)
+#define STATUS_EVERY_MS 30000
+
+int64_t cw_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t cw_daemon_now(struct cw_daemon *d)
+{
+    bool caught_up = d->consumer && cw_consumer_caught_up(d->consumer);
+    return cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
+}
+
+static void hold(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        d->held[d->n_held++] = msgs[i];
+}
+
+bool cw_daemon_backoff(struct cw_daemon *d, int ms)
+{
+    int64_t until = cw_wall_ms() + ms;
+    while (!cw_signals_stop_requested()) {
+        int64_t left = until - cw_wall_ms();
+        if (left <= 0)
+            return true;
+        int wait = left < POLL_MS ? (int)left : POLL_MS;
+        if (d->consumer && d->n_held < d->cap_held) {
+            rd_kafka_message_t *msgs[64];
+            size_t room = d->cap_held - d->n_held;
+            size_t n = cw_consumer_poll(d->consumer, msgs, room < 64 ? room : 64, wait, &d->fatal);
+            hold(d, msgs, n);
+        } else {
+            struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (long)(wait % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return false;
+}
+
+static const char *env_lookup(const char *name)
+{
+    return getenv(name);
+}
+
+static void log_config_errors(const char *errs)
+{
+    const char *line = errs;
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        int len = nl ? (int)(nl - line) : (int)strlen(line);
+        if (len > 0)
+            cw_log_error("config error", "error=\"%.*s\"", len, line);
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+}
+
+static void runtime_free(struct cw_runtime *rt)
+{
+    cw_decoder_free(rt->dec);
+    cw_tz_free(rt->tz);
+    cw_config_free(rt->cfg);
+    memset(rt, 0, sizeof *rt);
+}
+
+/* Build a complete runtime from the config file; nothing is kept on failure. */
+static int runtime_build(const char *path, struct cw_runtime *rt)
+{
+    static char errs[16384];
+    char err[512];
+    memset(rt, 0, sizeof *rt);
+    errs[0] = '\0';
+    rt->cfg = cw_config_load(path, env_lookup, errs, sizeof errs);
+    if (!rt->cfg) {
+        log_config_errors(errs);
+        return -1;
+    }
+    rt->tz = cw_tz_open(rt->cfg->timezone, err, sizeof err);
+    if (!rt->tz)
+        goto fail;
+    rt->dec = cw_decoder_new(rt->cfg, err, sizeof err);
+    if (!rt->dec)
+        goto fail;
+    rt->time_policy.longest_window_ms = (int64_t)rt->cfg->longest_window_days * CW_MS_PER_DAY;
+    rt->time_policy.lateness_ms = rt->cfg->lateness_ms;
+    rt->time_policy.max_clock_skew_ms = rt->cfg->max_clock_skew_ms;
+    return 0;
+fail:
+    cw_log_error("config error", "file=%s error=\"%s\"", path, err);
+    runtime_free(rt);
+    return -1;
+}
+
+/* SIGHUP: build a whole new runtime and swap it in between batches, or keep the old. */
+static void reload(struct cw_daemon *d)
+{
+    struct cw_runtime next;
+    if (runtime_build(d->opt.config_path, &next) != 0) {
+        cw_stat_add(&d->stats.reloads_error, 1);
+        cw_log_error("reload failed, keeping the running config", "file=%s", d->opt.config_path);
+        return;
+    }
+    const struct cw_kafka_config *a = &d->rt.cfg->kafka, *b = &next.cfg->kafka;
+    if (strcmp(a->group_id, b->group_id) != 0 || strcmp(a->brokers, b->brokers) != 0 ||
+        a->topics.n != b->topics.n)
+        cw_log_warn("kafka connection settings changed; they take effect at restart", "%s", "");
+    struct cw_runtime old = d->rt;
+    d->rt = next;
+    runtime_free(&old);
+    cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
+    cw_stat_add(&d->stats.reloads_ok, 1);
+    cw_log_info("config reloaded", "file=%s rules=%zu", d->opt.config_path, d->rt.cfg->n_rules);
+}
+
+static int start_embedded_kafka(struct cw_daemon *d)
+{
+    const struct cw_kafka_config *kc = &d->rt.cfg->kafka;
+    const char *topics[64];
+    size_t n = 0;
+    for (size_t i = 0; i < kc->topics.n && n < 62; i++)
+        topics[n++] = kc->topics.items[i];
+    topics[n++] = kc->alerts_topic;
+    topics[n++] = kc->dlq_topic;
+    char err[256];
+    d->mock = cw_mock_kafka_start(1, topics, n, d->opt.embedded_partitions, err, sizeof err);
+    if (!d->mock) {
+        cw_log_error("embedded kafka failed to start", "error=\"%s\"", err);
+        return -1;
+    }
+    d->brokers = cw_mock_kafka_bootstrap(d->mock);
+    printf("embedded kafka bootstrap=%s\n", d->brokers);
+    fflush(stdout);
+    cw_log_info("embedded kafka started", "bootstrap=%s partitions=%d", d->brokers,
+                d->opt.embedded_partitions);
+    return 0;
+}
+
+int cw_daemon_init(struct cw_daemon *d)
+{
+    char err[512];
+    if (cw_signals_install() != 0) {
+        cw_log_errno(CW_LOG_ERROR, "cannot install signal handlers", "%s", "");
+        return -1;
+    }
+    if (runtime_build(d->opt.config_path, &d->rt) != 0)
+        return -1;
+    cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
+    cw_clock_init(&d->clock, CLOCK_SLACK_MS);
+    d->cap_held = d->opt.batch_max * 2;
+    d->held = calloc(d->cap_held, sizeof *d->held);
+    if (!d->held)
+        return -1;
+    if (d->opt.embedded_kafka && start_embedded_kafka(d) != 0)
+        return -1;
+
+    int backoff = 200;
+    while (!(d->store = cw_store_open(&d->rt.cfg->redis, err, sizeof err))) {
+        cw_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+        if (!cw_daemon_backoff(d, backoff))
+            return -1;
+        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+    }
+    d->producer = cw_producer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err);
+    if (!d->producer) {
+        cw_log_error("kafka producer failed", "error=\"%s\"", err);
+        return -1;
+    }
+    d->consumer = cw_consumer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err);
+    if (!d->consumer) {
+        cw_log_error("kafka consumer failed", "error=\"%s\"", err);
+        return -1;
+    }
+    cw_log_info("churnwatchd started", "version=%s config=%s group=%s", CW_VERSION,
+                d->opt.config_path, d->rt.cfg->kafka.group_id);
+    return 0;
+}
+
+static void log_status(struct cw_daemon *d)
+{
+    struct cw_stats *s = &d->stats;
+    uint64_t consumed = cw_stat_get(&s->consumed_unknown), rejected = 0, alerts = 0;
+    for (size_t i = 0; i < CW_MAX_EVENT_TYPES; i++)
+        consumed += cw_stat_get(&s->consumed_by_type[i]);
+    for (size_t i = 0; i < CW_REJ__COUNT; i++)
+        rejected += cw_stat_get(&s->rejected[i]);
+    for (size_t r = 0; r < CW_MAX_RULES; r++)
+        for (size_t k = 0; k < 3; k++)
+            alerts += cw_stat_get(&s->alerts[r][k]);
+    cw_log_info("status", "events=%llu rejected=%llu alerts=%llu batches=%llu scored=%llu",
+                (unsigned long long)consumed, (unsigned long long)rejected,
+                (unsigned long long)alerts, (unsigned long long)cw_stat_get(&s->batches),
+                (unsigned long long)cw_stat_get(&s->accounts_scored));
+}
+
+int cw_daemon_run(struct cw_daemon *d)
+{
+    rd_kafka_message_t **msgs = calloc(d->opt.batch_max, sizeof *msgs);
+    if (!msgs)
+        return -1;
+    int64_t next_status = cw_wall_ms() + STATUS_EVERY_MS;
+    int rc = 0;
+    while (!cw_signals_stop_requested() && !d->fatal) {
+        if (cw_signals_take_reload())
+            reload(d);
+        size_t n;
+        if (d->n_held > 0) {
+            n = d->n_held < d->opt.batch_max ? d->n_held : d->opt.batch_max;
+            memcpy(msgs, d->held, n * sizeof *msgs);
+            memmove(d->held, d->held + n, (d->n_held - n) * sizeof *msgs);
+            d->n_held -= n;
+        } else {
+            n = cw_consumer_poll(d->consumer, msgs, d->opt.batch_max, POLL_MS, &d->fatal);
+        }
+        if (n > 0) {
+            int brc = cw_batch_process(d, msgs, n);
+            for (size_t i = 0; i < n; i++)
+                rd_kafka_message_destroy(msgs[i]);
+            if (brc != 0)
+                break; /* stop requested mid-batch: not stored, replayed after restart */
+        }
+        cw_sweep_tick(d);
+        if (cw_wall_ms() >= next_status) {
+            log_status(d);
+            next_status = cw_wall_ms() + STATUS_EVERY_MS;
+        }
+    }
+    if (d->fatal) {
+        cw_log_error("fatal kafka error, stopping", "%s", "");
+        rc = -1;
+    }
+    free(msgs);
+    return rc;
+}
+
+void cw_daemon_shutdown(struct cw_daemon *d)
+{
+    cw_log_info("shutting down", "%s", "");
+    for (size_t i = 0; i < d->n_held; i++)
+        rd_kafka_message_destroy(d->held[i]);
+    d->n_held = 0;
+    free(d->held);
+    cw_consumer_close(d->consumer);
+    cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
+    cw_store_close(d->store);
+    cw_mock_kafka_stop(d->mock);
+    cw_score_pass_cleanup();
+    cw_batch_cleanup();
+    log_status(d);
+    runtime_free(&d->rt);
+    cw_log_info("stopped", "%s", "");
+}

@@ -1,0 +1,82 @@
+/* daemon.h - the churnwatchd context: configuration, clients, clock and counters */
+#ifndef CHURNWATCHD_DAEMON_H
+#define CHURNWATCHD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "churnwatch/clock.h"
+#include "churnwatch/config.h"
+#include "churnwatch/event.h"
+#include "churnwatch/window.h"
+#include "evaluate.h"
+#include "kafka.h"
+#include "stats.h"
+#include "store.h"
+
+struct cw_options {
+    const char *config_path;
+    bool check_config;
+    bool embedded_kafka;
+    int embedded_partitions;
+    size_t batch_max;        /* messages per batch */
+    int shutdown_timeout_ms; /* bound on finishing the in-flight batch at SIGTERM */
+};
+
+/* The parts of the context that depend on the configuration; swapped whole on reload. */
+struct cw_runtime {
+    struct cw_config *cfg;
+    cw_tz *tz;
+    cw_decoder *dec;
+    struct cw_time_policy time_policy;
+};
+
+struct cw_sweep {
+    uint64_t cursor;
+    bool running;        /* a cycle is in progress */
+    int64_t cycle_start; /* wall ms the current (or last) cycle started */
+    int64_t next_cycle;  /* wall ms the next cycle may start */
+    double budget;       /* accounts we may sweep now, accrued with time */
+    int64_t last_tick;   /* wall ms of the last tick */
+    uint64_t total;      /* accounts known at the start of the cycle */
+    uint64_t done;       /* accounts swept in this cycle */
+};
+
+struct cw_daemon {
+    struct cw_options opt;
+    struct cw_runtime rt;
+    const char *brokers; /* embedded cluster's bootstrap, or NULL for the config's */
+    cw_mock_kafka *mock;
+    cw_store *store;
+    cw_consumer *consumer;
+    cw_producer *producer;
+    struct cw_clock clock;
+    struct cw_sweep sweep;
+    struct cw_stats stats;
+    /* messages returned by polls made while a batch was being retried; processed next */
+    rd_kafka_message_t **held;
+    size_t n_held, cap_held;
+    bool fatal; /* a fatal Kafka error: stop */
+};
+
+/* Set up everything (config, embedded Kafka, Redis, consumer, producer). Redis being down
+ * is waited out with backoff. 0, or -1 after logging why (the caller exits non-zero). */
+int cw_daemon_init(struct cw_daemon *d);
+
+/* Consume, process and sweep until a stop is requested or a fatal error. 0 or -1. */
+int cw_daemon_run(struct cw_daemon *d);
+
+/* Commit, flush, leave the group and release everything. */
+void cw_daemon_shutdown(struct cw_daemon *d);
+
+/* Wall clock in epoch milliseconds (the only place the daemon reads it). */
+int64_t cw_wall_ms(void);
+
+/* The daemon's clock now (SPEC section 8), -1 while unknown. */
+int64_t cw_daemon_now(struct cw_daemon *d);
+
+/* Sleep ms milliseconds, polling the consumer so rebalances are served meanwhile. Returns
+ * false when a stop was requested. */
+bool cw_daemon_backoff(struct cw_daemon *d, int ms);
+
+#endif /* CHURNWATCHD_DAEMON_H */

@@ -1,0 +1,234 @@
+/* score_pass.c - rescore a set of accounts: load, evaluate, save, publish their alerts */
+#include "score_pass.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define CHUNK         128   /* accounts loaded and saved per round trip */
+#define ALERT_WAIT_MS 30000 /* bound on waiting for the broker's acknowledgements */
+
+/* Buffers reused across passes (the processing thread is the only user). */
+struct chunk {
+    struct cw_account_data data[CHUNK];
+    struct cw_account_eval eval[CHUNK];
+    struct cw_store_result results[CHUNK];
+    char keys[CHUNK][CW_MAX_RULES][64];
+    char *json[CHUNK][CW_MAX_RULES];
+};
+
+static struct chunk *the_chunk;
+
+static struct chunk *chunk_get(void)
+{
+    if (!the_chunk)
+        the_chunk = calloc(1, sizeof *the_chunk);
+    return the_chunk;
+}
+
+void cw_score_pass_cleanup(void)
+{
+    if (!the_chunk)
+        return;
+    for (size_t i = 0; i < CHUNK; i++)
+        cw_account_data_free(&the_chunk->data[i]);
+    free(the_chunk);
+    the_chunk = NULL;
+}
+
+static void outbox_key(const struct cw_transition *t, int64_t now_ms, char out[64])
+{
+    switch (t->emit) {
+    case CW_EMIT_FIRING:
+        snprintf(out, 64, "%s:F", t->alert_id);
+        break;
+    case CW_EMIT_RESOLVED:
+        snprintf(out, 64, "%s:R", t->alert_id);
+        break;
+    default:
+        snprintf(out, 64, "%s:M%lld", t->alert_id, (long long)now_ms);
+        break;
+    }
+}
+
+static int status_index(const char *key)
+{
+    const char *colon = strrchr(key, ':');
+    if (!colon)
+        return 0;
+    return colon[1] == 'R' ? 1 : colon[1] == 'M' ? 2 : 0;
+}
+
+static int rule_index_of(const struct cw_config *cfg, const char *json)
+{
+    /* The outbox keeps only the JSON; find the rule for the counters by name. */
+    const char *p = strstr(json, "\"rule\":\"");
+    if (!p)
+        return -1;
+    p += 8;
+    for (size_t r = 0; r < cfg->n_rules; r++) {
+        size_t len = strlen(cfg->rules[r].name);
+        if (strncmp(p, cfg->rules[r].name, len) == 0 && p[len] == '"')
+            return (int)r;
+    }
+    return -1;
+}
+
+/* Evaluate the loaded accounts of a chunk and prepare their store results. */
+static void evaluate_chunk(struct cw_daemon *d, struct chunk *c, size_t n, int64_t now_ms,
+                           int64_t wall_ms)
+{
+    const struct cw_config *cfg = d->rt.cfg;
+    for (size_t i = 0; i < n; i++) {
+        struct cw_account_data *a = &c->data[i];
+        struct cw_account_eval *e = &c->eval[i];
+        struct cw_store_result *res = &c->results[i];
+        cw_account_evaluate(cfg, a, now_ms, e);
+        memset(res, 0, sizeof *res);
+        res->account_id = a->account_id;
+        res->has_score = e->score.has_score;
+        res->score = e->score.score;
+        res->grade = e->score.grade;
+        res->today = a->today;
+        res->n_rules = cfg->n_rules;
+        for (size_t r = 0; r < cfg->n_rules; r++) {
+            c->json[i][r] = NULL;
+            struct cw_rule_state prev = {0};
+            if (r < a->n_rules)
+                prev = a->rules[r];
+            if (memcmp(&prev, &e->next[r], sizeof prev) == 0 && e->trans[r].emit == CW_EMIT_NONE)
+                continue;
+            res->rule_changed[r] = true;
+            res->rule_new[r] = e->next[r];
+            res->rule_expected_raw[r] = r < a->n_rules ? a->rule_raw[r] : "";
+            if (e->trans[r].emit == CW_EMIT_NONE)
+                continue;
+            if (!e->trans[r].publish) {
+                cw_stat_add(&d->stats.alerts_silenced, 1);
+                continue;
+            }
+            size_t len = 0;
+            c->json[i][r] = cw_account_alert_json(cfg, a, e, r, wall_ms, &len);
+            if (!c->json[i][r])
+                continue; /* out of memory: the state still changes; logged below */
+            outbox_key(&e->trans[r], now_ms, c->keys[i][r]);
+            res->rule_alert_key[r] = c->keys[i][r];
+            res->rule_alert_json[r] = c->json[i][r];
+        }
+    }
+}
+
+/* Publish every outbox entry of the chunk's accounts (loaded ones and new winners). */
+static int publish_chunk(struct cw_daemon *d, struct chunk *c, size_t n)
+{
+    const struct cw_config *cfg = d->rt.cfg;
+    char err[256];
+    size_t sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *acct = c->data[i].account_id;
+        size_t klen = strlen(acct);
+        for (size_t k = 0; k < c->data[i].n_outbox; k++) {
+            const struct cw_outbox_entry *o = &c->data[i].outbox[k];
+            if (cw_producer_send(d->producer, cfg->kafka.alerts_topic, acct, klen, o->json, o->len,
+                                 NULL, 0, err, sizeof err) != 0)
+                goto fail;
+            sent++;
+        }
+        for (size_t r = 0; r < cfg->n_rules; r++) {
+            if (!c->results[i].rule_won[r] || !c->json[i][r])
+                continue;
+            if (cw_producer_send(d->producer, cfg->kafka.alerts_topic, acct, klen, c->json[i][r],
+                                 strlen(c->json[i][r]), NULL, 0, err, sizeof err) != 0)
+                goto fail;
+            sent++;
+        }
+    }
+    if (sent == 0)
+        return 0;
+    int rc = cw_producer_wait(d->producer, ALERT_WAIT_MS, err, sizeof err);
+    if (rc != 0) {
+        if (rc > 0)
+            snprintf(err, sizeof err, "alerts not acknowledged within %d ms", ALERT_WAIT_MS);
+        goto fail;
+    }
+
+    /* Acknowledged: count them and clear them from the outboxes. */
+    for (size_t i = 0; i < n; i++) {
+        const char *acct = c->data[i].account_id;
+        for (size_t k = 0; k < c->data[i].n_outbox; k++) {
+            const struct cw_outbox_entry *o = &c->data[i].outbox[k];
+            int r = rule_index_of(cfg, o->json);
+            if (r >= 0)
+                cw_stat_add(&d->stats.alerts[r][status_index(o->key)], 1);
+            if (cw_store_outbox_ack(d->store, acct, o->key, err, sizeof err) != 0)
+                goto fail_store;
+        }
+        for (size_t r = 0; r < cfg->n_rules; r++) {
+            if (!c->results[i].rule_won[r] || !c->json[i][r])
+                continue;
+            cw_stat_add(&d->stats.alerts[r][status_index(c->keys[i][r])], 1);
+            cw_log_info("alert published", "account=%s rule=%s status=%s alert_id=%.32s", acct,
+                        cfg->rules[r].name,
+                        c->eval[i].trans[r].emit == CW_EMIT_RESOLVED ? "resolved" : "firing",
+                        c->keys[i][r]);
+            if (cw_store_outbox_ack(d->store, acct, c->keys[i][r], err, sizeof err) != 0)
+                goto fail_store;
+        }
+    }
+    return 0;
+
+fail:
+    cw_stat_add(&d->stats.kafka_errors, 1);
+    cw_log_warn("alert publication failed, will retry", "topic=%s error=\"%s\"",
+                cfg->kafka.alerts_topic, err);
+    return -1;
+fail_store:
+    cw_stat_add(&d->stats.redis_errors, 1);
+    cw_log_warn("outbox acknowledgement failed, will retry", "error=\"%s\"", err);
+    return -1;
+}
+
+static void free_json(struct chunk *c, size_t n, size_t n_rules)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t r = 0; r < n_rules; r++) {
+            free(c->json[i][r]);
+            c->json[i][r] = NULL;
+        }
+}
+
+int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms)
+{
+    struct chunk *c = chunk_get();
+    if (!c) {
+        cw_log_error("out of memory", "what=%s", "score pass buffers");
+        return -1;
+    }
+    const struct cw_config *cfg = d->rt.cfg;
+    int32_t today = cw_tz_day(d->rt.tz, now_ms);
+    char err[256];
+
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t m = n - off < CHUNK ? n - off : CHUNK;
+        if (cw_store_load(d->store, cfg, ids + off, m, today, c->data, err, sizeof err) != 0) {
+            cw_stat_add(&d->stats.redis_errors, 1);
+            cw_log_warn("loading accounts failed, will retry", "error=\"%s\"", err);
+            return -1;
+        }
+        evaluate_chunk(d, c, m, now_ms, cw_wall_ms());
+        int rc = cw_store_save(d->store, cfg, c->results, m, err, sizeof err);
+        if (rc != 0) {
+            cw_stat_add(&d->stats.redis_errors, 1);
+            cw_log_warn("saving scores failed, will retry", "error=\"%s\"", err);
+        } else {
+            cw_stat_add(&d->stats.accounts_scored, m);
+            rc = publish_chunk(d, c, m);
+        }
+        free_json(c, m, cfg->n_rules);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* score_pass.h - rescore a set of accounts: load, evaluate, save, publish their alerts */
+#ifndef CHURNWATCHD_SCORE_PASS_H
+#define CHURNWATCHD_SCORE_PASS_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+
+/*
+ * Load the accounts ids[0..n) from the store, score them and run their rules at the
+ * daemon's clock now_ms, save scores and rule states (compare-and-set; alerts enter the
+ * outbox atomically), publish every alert in their outboxes (new ones and any left by an
+ * earlier failure) and wait for the broker to acknowledge them, then clear them from the
+ * outbox. Returns 0 when everything is saved and acknowledged, -1 (logged, counted) when
+ * any step failed: the caller retries, which is safe (idempotent).
+ */
+int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms);
+
+/* Release the buffers the passes reuse (at shutdown). */
+void cw_score_pass_cleanup(void);
+
+#endif /* CHURNWATCHD_SCORE_PASS_H */

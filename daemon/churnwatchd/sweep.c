@@ -1,0 +1,78 @@
+/* sweep.c - the periodic rescoring of every account, paced over sweep_interval */
+#include "sweep.h"
+
+#include "log.h"
+#include "score_pass.h"
+
+#define PAGE            256
+#define RESCORE_POLL_MS 1000
+
+static void cycle_start(struct cw_sweep *s, int64_t wall, const char *why)
+{
+    s->running = true;
+    s->cursor = 0;
+    s->cycle_start = wall;
+    s->done = 0;
+    cw_log_debug("sweep started", "why=%s expected_accounts=%llu", why,
+                 (unsigned long long)s->total);
+}
+
+/* Whether the cycle has fallen behind an even pace over the interval. */
+static bool behind_schedule(const struct cw_sweep *s, int64_t wall, int64_t interval)
+{
+    if (s->total == 0)
+        return true; /* first cycle: size unknown, one page per tick */
+    double elapsed = (double)(wall - s->cycle_start) / (double)interval;
+    return (double)s->done <= elapsed * (double)s->total;
+}
+
+void cw_sweep_tick(struct cw_daemon *d)
+{
+    struct cw_sweep *s = &d->sweep;
+    int64_t wall = cw_wall_ms();
+    int64_t interval = d->rt.cfg->sweep_interval_ms;
+    char err[256];
+
+    if (wall - s->last_tick >= RESCORE_POLL_MS || wall < s->last_tick) {
+        s->last_tick = wall;
+        int rq = cw_store_rescore_take(d->store, err, sizeof err);
+        if (rq > 0) {
+            cw_log_info("rescore requested", "%s", "");
+            cycle_start(s, wall, "rescore");
+        } else if (rq < 0) {
+            cw_log_debug("rescore poll failed", "error=\"%s\"", err);
+        }
+    }
+    if (!s->running) {
+        if (wall < s->next_cycle)
+            return;
+        cycle_start(s, wall, "interval");
+    }
+    int64_t now = cw_daemon_now(d);
+    if (now < 0 || !behind_schedule(s, wall, interval))
+        return;
+
+    static char ids[PAGE][CW_ID_MAX + 1];
+    const char *ptrs[PAGE];
+    uint64_t cursor = s->cursor;
+    int n = cw_store_scan_accounts(d->store, &cursor, ids, PAGE, err, sizeof err);
+    if (n < 0) {
+        cw_stat_add(&d->stats.redis_errors, 1);
+        cw_log_warn("sweep scan failed, will retry", "error=\"%s\"", err);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        ptrs[i] = ids[i];
+    if (n > 0 && cw_score_pass(d, ptrs, (size_t)n, now) != 0)
+        return; /* the same page is retried on a later tick */
+    s->cursor = cursor;
+    s->done += (uint64_t)n;
+    if (cursor == 0) {
+        s->running = false;
+        s->total = s->done;
+        s->next_cycle = s->cycle_start + interval;
+        cw_stat_add(&d->stats.sweeps_completed, 1);
+        cw_log_info("sweep completed", "accounts=%llu duration_ms=%lld",
+                    (unsigned long long)s->done, (long long)(wall - s->cycle_start));
+    }
+}

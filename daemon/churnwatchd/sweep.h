@@ -1,0 +1,15 @@
+/* sweep.h - the periodic rescoring of every account, paced over sweep_interval */
+#ifndef CHURNWATCHD_SWEEP_H
+#define CHURNWATCHD_SWEEP_H
+
+#include "daemon.h"
+
+/*
+ * Do a small share of the sweep (at most one page of accounts) when the current cycle is
+ * behind its schedule, so a cycle spreads over cfg->sweep_interval_ms and never stalls
+ * consumption. A cycle starts every interval, or at once when `churnwatch rescore`
+ * asked for one. Call it from the main loop between batches.
+ */
+void cw_sweep_tick(struct cw_daemon *d);
+
+#endif /* CHURNWATCHD_SWEEP_H */

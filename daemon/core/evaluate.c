@@ -1,0 +1,91 @@
+/* evaluate.c - score one loaded account and run its rules; build the alerts of its transitions */
+#include "evaluate.h"
+
+#include <string.h>
+
+#include "churnwatch/alert.h"
+
+/* Days of history handed to the rules; the store keeps less than this. */
+#define HISTORY_MAX (CW_MAX_WINDOW_DAYS + 64)
+
+void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_data *d,
+                         int64_t now_ms, struct cw_account_eval *out)
+{
+    out->now_ms = now_ms;
+    cw_account_data_view(d, now_ms, &out->view);
+    cw_score_compute(cfg, &out->view, &out->score);
+    out->segment = d->traits.segment[0] ? d->traits.segment : NULL;
+
+    /* The stored history, with today's point replaced by the score just computed. */
+    struct cw_score_point history[HISTORY_MAX];
+    size_t n = 0;
+    size_t first = d->n_history > HISTORY_MAX - 1 ? d->n_history - (HISTORY_MAX - 1) : 0;
+    for (size_t i = first; i < d->n_history; i++)
+        if (d->history[i].day < d->today)
+            history[n++] = d->history[i];
+    if (out->score.has_score)
+        history[n++] = (struct cw_score_point){.day = d->today, .score = out->score.score};
+    struct cw_rule_facts facts = {
+        .account = &out->view, .score = &out->score, .history = history, .n_history = n};
+
+    out->n_rules = cfg->n_rules;
+    for (size_t r = 0; r < cfg->n_rules; r++) {
+        const struct cw_rule_params *p = cw_config_rule_params(cfg, r, out->segment);
+        struct cw_rule_state prev = {0};
+        if (r < d->n_rules)
+            prev = d->rules[r];
+        out->params[r] = p;
+        cw_rule_evaluate(cfg, r, p, &facts, prev.status == CW_RULE_FIRING, &out->evals[r]);
+        bool silenced = cw_account_data_silenced(d, cfg->rules[r].name, now_ms);
+        cw_rule_step(p, &prev, &out->evals[r], now_ms, d->account_id, cfg->rules[r].name, silenced,
+                     &out->next[r], &out->trans[r]);
+    }
+}
+
+char *cw_account_alert_json(const struct cw_config *cfg, const struct cw_account_data *d,
+                            const struct cw_account_eval *e, size_t r, int64_t emitted_ms,
+                            size_t *len)
+{
+    const struct cw_rule *rule = &cfg->rules[r];
+    const struct cw_rule_eval *ev = &e->evals[r];
+    const struct cw_transition *t = &e->trans[r];
+
+    struct cw_alert_component comps[CW_MAX_COMPONENTS];
+    for (size_t c = 0; c < cfg->score.n_components; c++) {
+        comps[c].name = cfg->score.components[c].name;
+        comps[c].has = e->score.components[c].has;
+        comps[c].value = e->score.components[c].value;
+    }
+
+    struct cw_alert a = {
+        .alert_id = t->alert_id,
+        .account_id = d->account_id,
+        .rule = rule->name,
+        .kind = rule->kind,
+        .resolved = t->emit == CW_EMIT_RESOLVED,
+        .reminder = t->emit == CW_EMIT_REMINDER,
+        .severity = e->params[r]->severity,
+        .has_score = e->score.has_score,
+        .score = e->score.score,
+        .grade = e->score.grade,
+        .has_threshold = ev->has_value,
+        .threshold = ev->threshold,
+        .has_value = ev->has_value,
+        .value = ev->value,
+        .touch = e->params[r]->touch,
+        .segment = e->segment,
+        .reason = ev->reason,
+        .n_components = cfg->score.n_components,
+        .components = comps,
+        .observed_at_ms = e->now_ms,
+        .emitted_at_ms = emitted_ms,
+    };
+    if (ev->has_previous_score) {
+        a.has_previous_score = true;
+        a.previous_score = ev->previous_score;
+    } else if (d->has_last_score) {
+        a.has_previous_score = true;
+        a.previous_score = d->last_score;
+    }
+    return cw_alert_encode(&a, len);
+}
