@@ -1,0 +1,374 @@
+/* cmd_account.c - `churnwatch account ID`: the explainability view of one account */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churnwatch/event.h"
+#include "churnwatch/window.h"
+#include "cli.h"
+#include "evaluate.h"
+
+#define TREND_WEEKS    4
+#define MOVED_DAYS_MAX 7
+#define MOVES_MAX      5
+
+static const char *na_text(enum cw_na_reason na)
+{
+    switch (na) {
+    case CW_NA_NO_SEATS:
+        return "n/a (seats unknown)";
+    case CW_NA_NOT_OBSERVED:
+        return "n/a (window not yet observed)";
+    default:
+        return "n/a";
+    }
+}
+
+/* The stored score of `day` or the nearest earlier day within a week; NAN if none. */
+static double history_at(const struct cw_account_data *a, int32_t day)
+{
+    for (size_t i = a->n_history; i-- > 0;)
+        if (a->history[i].day <= day)
+            return day - a->history[i].day < 7 ? a->history[i].score : NAN;
+    return NAN;
+}
+
+static const char *trend_word(double then, double now)
+{
+    if (isnan(then) || isnan(now))
+        return "n/a";
+    if (now - then > 2.0)
+        return "up";
+    if (then - now > 2.0)
+        return "down";
+    return "flat";
+}
+
+/* The raw value of metric m over window w, unscaled: what the account did. */
+static double metric_value(const struct cw_config *cfg, const struct cw_account_view *v, int m,
+                           const struct cw_window *w)
+{
+    (void)cfg;
+    if (m == CW_METRIC_ACTIVE_USERS)
+        return cw_window_distinct(v->user_last_day, v->n_users, v->today, w->days);
+    return (double)cw_window_sum(v->daily + (size_t)m * v->horizon, v->horizon, w->days);
+}
+
+/*
+ * Score the account as it stood `days` ago (its daily rows shifted), for "what moved
+ * it". Returns false when the history is too short.
+ */
+static bool score_days_ago(const struct cw_config *cfg, const struct cw_account_view *v,
+                           uint32_t days, struct cw_score_result *out)
+{
+    if (days == 0 || v->horizon < days + cfg->longest_window_days)
+        return false;
+    uint32_t h = v->horizon - days;
+    uint32_t *shifted = malloc(sizeof *shifted * v->n_metrics * h);
+    if (!shifted)
+        return false;
+    for (size_t m = 0; m < v->n_metrics; m++)
+        memcpy(shifted + m * h, v->daily + m * v->horizon + days, sizeof *shifted * h);
+    struct cw_account_view past = *v;
+    past.daily = shifted;
+    past.horizon = h;
+    past.today = v->today - (int32_t)days;
+    past.now_ms = v->now_ms - (int64_t)days * CW_MS_PER_DAY;
+    cw_score_compute(cfg, &past, out);
+    free(shifted);
+    return true;
+}
+
+static void print_text(const struct cw_config *cfg, const struct cw_account_data *a,
+                       const struct cw_account_eval *e, const struct cw_score_result *before,
+                       bool has_before, uint32_t moved_days, int64_t now)
+{
+    const struct cw_traits *t = &a->traits;
+    printf("account %s\n", a->account_id);
+    printf("  segment %s  plan %s  seats ", t->segment[0] ? t->segment : "-",
+           t->plan[0] ? t->plan : "-");
+    if (t->has_seats)
+        printf("%lld", (long long)t->seats);
+    else
+        printf("unknown");
+    printf("  owner %s\n", t->owner[0] ? t->owner : "-");
+    if (t->has_created_at) {
+        char ts[32];
+        cw_rfc3339_format(t->created_at_ms, ts);
+        printf("  created %s\n", ts);
+    }
+
+    if (e->score.has_score)
+        printf("\nscore %.1f  grade %s", e->score.score, e->score.grade);
+    else
+        printf("\nscore n/a (no measure can be computed yet)");
+    printf("  trend");
+    double prev = NAN;
+    for (int w = TREND_WEEKS; w >= 1; w--) {
+        double s = history_at(a, a->today - 7 * w);
+        printf(" %s", isnan(s) ? "-" : "");
+        if (!isnan(s))
+            printf("%.0f", s);
+        if (w == 1)
+            prev = s;
+    }
+    printf(" -> %s", e->score.has_score ? "" : "-");
+    if (e->score.has_score)
+        printf("%.0f", e->score.score);
+    printf(" (%s)\n", trend_word(prev, e->score.has_score ? e->score.score : NAN));
+
+    printf("\ncomponents and measures (raw / target -> contribution in points)\n");
+    for (size_t c = 0; c < cfg->score.n_components; c++) {
+        const struct cw_component *comp = &cfg->score.components[c];
+        const struct cw_component_result *cr = &e->score.components[c];
+        if (cr->has)
+            printf("  %-14s %.2f  (weight %.0f%%)\n", comp->name, cr->value, cr->share * 100);
+        else
+            printf("  %-14s n/a\n", comp->name);
+        for (size_t m = 0; m < comp->n_measures; m++) {
+            const struct cw_measure *ms = &comp->measures[m];
+            const struct cw_measure_result *mr =
+                &e->score.measures[cw_score_measure_index(cfg, c, m)];
+            printf("    %-16s ", ms->name);
+            if (!mr->has) {
+                printf("%s\n", na_text(mr->na));
+                continue;
+            }
+            printf("%10.2f / %-8.2g -> %5.1f  (%s over %s%s)\n", mr->raw, mr->target,
+                   mr->contribution, cfg->metrics[ms->metric].name, cfg->windows[ms->window].name,
+                   ms->per_seat ? ", per seat" : "");
+        }
+    }
+
+    if (has_before && e->score.has_score) {
+        struct cw_score_move moves[MOVES_MAX];
+        size_t n = cw_score_moves(cfg, before, &e->score, moves, MOVES_MAX);
+        printf("\nwhat moved it (vs %u days ago)\n", moved_days);
+        if (n == 0)
+            printf("  nothing moved by more than 0.05 points\n");
+        for (size_t i = 0; i < n; i++) {
+            const struct cw_component *comp = &cfg->score.components[moves[i].component];
+            size_t base = cw_score_measure_index(cfg, moves[i].component, 0);
+            printf("  %-16s %+6.1f points (%.1f -> %.1f)\n",
+                   comp->measures[moves[i].measure - base].name, moves[i].delta, moves[i].before,
+                   moves[i].after);
+        }
+    }
+
+    printf("\nmetrics\n");
+    for (size_t w = 0; w < cfg->n_windows; w++) {
+        printf("  %s (%ud):", cfg->windows[w].name, cfg->windows[w].days);
+        for (size_t m = 0; m < cfg->n_metrics; m++)
+            printf(" %s=%.0f", cfg->metrics[m].name,
+                   metric_value(cfg, &e->view, (int)m, &cfg->windows[w]));
+        printf("\n");
+    }
+
+    printf("\nalerts\n");
+    size_t open = 0;
+    for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++) {
+        const struct cw_rule_state *s = &a->rules[r];
+        if (s->status == CW_RULE_OK)
+            continue;
+        char since[32];
+        cw_rfc3339_format(s->since_ms, since);
+        printf("  %-20s %-8s %-9s since %s  alert_id %s\n", cfg->rules[r].name,
+               s->status == CW_RULE_FIRING ? "firing" : "pending",
+               cw_severity_name(e->params[r]->severity), since,
+               s->status == CW_RULE_FIRING ? s->alert_id : "-");
+        open++;
+    }
+    if (open == 0)
+        printf("  none open\n");
+    size_t active = 0;
+    for (size_t i = 0; i < a->n_silences; i++) {
+        const struct cw_silence *s = &a->silences[i];
+        if (s->until_ms <= now)
+            continue;
+        char until[32];
+        cw_rfc3339_format(s->until_ms, until);
+        printf("  silenced %s until %s: %s\n", s->rule[0] ? s->rule : "(all rules)", until,
+               s->reason);
+        active++;
+    }
+    (void)active;
+}
+
+static json_t *json_number_or_null(bool has, double v)
+{
+    return has && isfinite(v) ? json_real(round(v * 100) / 100) : json_null();
+}
+
+static int print_json(const struct cw_config *cfg, const struct cw_account_data *a,
+                      const struct cw_account_eval *e, int64_t now)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "account_id", json_string(a->account_id));
+    json_object_set_new(o, "score", json_number_or_null(e->score.has_score, e->score.score));
+    json_object_set_new(o, "grade", e->score.has_score ? json_string(e->score.grade) : json_null());
+
+    json_t *comps = json_object(), *measures = json_object();
+    for (size_t c = 0; c < cfg->score.n_components; c++) {
+        const struct cw_component *comp = &cfg->score.components[c];
+        json_object_set_new(
+            comps, comp->name,
+            json_number_or_null(e->score.components[c].has, e->score.components[c].value));
+        for (size_t m = 0; m < comp->n_measures; m++) {
+            const struct cw_measure_result *mr =
+                &e->score.measures[cw_score_measure_index(cfg, c, m)];
+            json_t *jm = json_object();
+            json_object_set_new(jm, "component", json_string(comp->name));
+            json_object_set_new(jm, "raw", json_number_or_null(mr->has, mr->raw));
+            json_object_set_new(jm, "target", json_real(comp->measures[m].target));
+            json_object_set_new(jm, "contribution", json_number_or_null(mr->has, mr->contribution));
+            json_object_set_new(jm, "na", mr->has ? json_null() : json_string(na_text(mr->na)));
+            json_object_set_new(measures, comp->measures[m].name, jm);
+        }
+    }
+    json_object_set_new(o, "components", comps);
+    json_object_set_new(o, "measures", measures);
+
+    json_t *metrics = json_object();
+    for (size_t w = 0; w < cfg->n_windows; w++) {
+        json_t *jw = json_object();
+        for (size_t m = 0; m < cfg->n_metrics; m++)
+            json_object_set_new(jw, cfg->metrics[m].name,
+                                json_real(metric_value(cfg, &e->view, (int)m, &cfg->windows[w])));
+        json_object_set_new(metrics, cfg->windows[w].name, jw);
+    }
+    json_object_set_new(o, "metrics", metrics);
+
+    json_t *alerts = json_array();
+    for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++) {
+        const struct cw_rule_state *s = &a->rules[r];
+        if (s->status != CW_RULE_FIRING)
+            continue;
+        char since[32];
+        cw_rfc3339_format(s->since_ms, since);
+        json_t *ja = json_object();
+        json_object_set_new(ja, "rule", json_string(cfg->rules[r].name));
+        json_object_set_new(ja, "alert_id", json_string(s->alert_id));
+        json_object_set_new(ja, "since", json_string(since));
+        json_object_set_new(ja, "severity", json_string(cw_severity_name(e->params[r]->severity)));
+        json_array_append_new(alerts, ja);
+    }
+    json_object_set_new(o, "alerts", alerts);
+
+    json_t *trend = json_array();
+    for (int w = TREND_WEEKS; w >= 1; w--) {
+        double s = history_at(a, a->today - 7 * w);
+        json_array_append_new(trend, json_number_or_null(!isnan(s), s));
+    }
+    json_array_append_new(trend, json_number_or_null(e->score.has_score, e->score.score));
+    json_object_set_new(o, "trend", trend);
+
+    json_t *silences = json_array();
+    for (size_t i = 0; i < a->n_silences; i++) {
+        const struct cw_silence *s = &a->silences[i];
+        if (s->until_ms <= now)
+            continue;
+        char until[32];
+        cw_rfc3339_format(s->until_ms, until);
+        json_t *js = json_object();
+        json_object_set_new(js, "rule", s->rule[0] ? json_string(s->rule) : json_null());
+        json_object_set_new(js, "until", json_string(until));
+        json_object_set_new(js, "reason", json_string(s->reason));
+        json_array_append_new(silences, js);
+    }
+    json_object_set_new(o, "silences", silences);
+
+    const struct cw_traits *t = &a->traits;
+    json_t *traits = json_object();
+    json_object_set_new(traits, "seats", t->has_seats ? json_integer(t->seats) : json_null());
+    json_object_set_new(traits, "plan", t->plan[0] ? json_string(t->plan) : json_null());
+    json_object_set_new(traits, "segment", t->segment[0] ? json_string(t->segment) : json_null());
+    json_object_set_new(traits, "owner", t->owner[0] ? json_string(t->owner) : json_null());
+    json_object_set_new(o, "traits", traits);
+
+    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? CLI_OK : CLI_USAGE;
+    putchar('\n');
+    json_decref(o);
+    return rc;
+}
+
+int cmd_account(const struct cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c != 'j') {
+            fprintf(stderr, "usage: churnwatch account ID [--json]\n");
+            return CLI_USAGE;
+        }
+        json = true;
+    }
+    if (optind + 1 != argc) {
+        fprintf(stderr, "usage: churnwatch account ID [--json]\n");
+        return CLI_USAGE;
+    }
+    const char *id = argv[optind];
+
+    struct cw_config *cfg = NULL;
+    cw_store *st = NULL;
+    cw_tz *tz = NULL;
+    struct cw_account_data *a = calloc(1, sizeof *a);
+    struct cw_account_eval *e = calloc(1, sizeof *e);
+    char err[512];
+    int rc = cli_load_config(ctx, &cfg);
+    if (rc != CLI_OK)
+        goto out;
+    if (!a || !e) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    tz = cw_tz_open(cfg->timezone, err, sizeof err);
+    if (!tz) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    rc = cli_open_store(cfg, &st);
+    if (rc != CLI_OK)
+        goto out;
+    int64_t now = cli_wall_ms();
+    const char *ids[1] = {id};
+    if (cw_store_load(st, cfg, ids, 1, cw_tz_day(tz, now), a, err, sizeof err) != 0) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        rc = CLI_UNAVAILABLE;
+        goto out;
+    }
+    if (!a->exists) {
+        fprintf(stderr, "churnwatch: no account '%s' in the state store\n", id);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    cw_account_evaluate(cfg, a, now, e);
+    if (json) {
+        rc = print_json(cfg, a, e, now);
+    } else {
+        /* Compare with the account as it stood up to a week ago, as far as the kept
+         * daily buckets reach. */
+        struct cw_score_result before;
+        uint32_t spare = e->view.horizon > cfg->longest_window_days
+                             ? e->view.horizon - cfg->longest_window_days
+                             : 0;
+        uint32_t days = spare < MOVED_DAYS_MAX ? spare : MOVED_DAYS_MAX;
+        bool has_before = score_days_ago(cfg, &e->view, days, &before);
+        print_text(cfg, a, e, &before, has_before, days, now);
+        rc = CLI_OK;
+    }
+out:
+    if (a)
+        cw_account_data_free(a);
+    free(a);
+    free(e);
+    cw_store_close(st);
+    cw_tz_free(tz);
+    cw_config_free(cfg);
+    return rc;
+}

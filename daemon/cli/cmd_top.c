@@ -1,0 +1,224 @@
+/* cmd_top.c - `churnwatch top`: accounts ordered by score, lowest first, with filters */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churnwatch/window.h"
+#include "cli.h"
+#include "evaluate.h"
+
+#define SCAN_MIN 1000 /* lowest scores fetched before filtering */
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--created-within D]\n"
+                    "                      [--limit N] [--json]\n");
+}
+
+struct top_filter {
+    const char *grade;
+    const char *segment;
+    int64_t created_within_ms; /* 0: no filter */
+    size_t limit;
+};
+
+static bool keep(const struct top_filter *f, const struct cw_account_data *a,
+                 const struct cw_account_eval *e, int64_t now)
+{
+    if (f->grade && (!e->score.has_score || strcmp(e->score.grade, f->grade) != 0))
+        return false;
+    if (f->segment && strcmp(a->traits.segment, f->segment) != 0)
+        return false;
+    if (f->created_within_ms > 0 &&
+        (!a->traits.has_created_at || now - a->traits.created_at_ms > f->created_within_ms))
+        return false;
+    return true;
+}
+
+/* The names of the account's firing rules, comma-separated, into buf. */
+static void open_alerts(const struct cw_config *cfg, const struct cw_account_data *a, char *buf,
+                        size_t size)
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++) {
+        if (a->rules[r].status != CW_RULE_FIRING)
+            continue;
+        int n = snprintf(buf + pos, size - pos, "%s%s", pos ? "," : "", cfg->rules[r].name);
+        if (n < 0 || (size_t)n >= size - pos)
+            break;
+        pos += (size_t)n;
+    }
+}
+
+static const char *trend(const struct cw_account_data *a, const struct cw_account_eval *e)
+{
+    for (size_t i = a->n_history; i-- > 0;) {
+        if (a->history[i].day > a->today - 7)
+            continue;
+        if (!e->score.has_score || a->today - 7 - a->history[i].day >= 7)
+            break;
+        double d = e->score.score - a->history[i].score;
+        return d > 2 ? "up" : d < -2 ? "down" : "flat";
+    }
+    return "-";
+}
+
+static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struct top_filter *f,
+               bool json)
+{
+    size_t max = f->limit * 20 > SCAN_MIN ? f->limit * 20 : SCAN_MIN;
+    char(*ids)[CW_ID_MAX + 1] = calloc(max, sizeof *ids);
+    double *scores = calloc(max, sizeof *scores);
+    struct cw_account_data *a = calloc(1, sizeof *a);
+    struct cw_account_eval *e = calloc(1, sizeof *e);
+    json_t *arr = json ? json_array() : NULL;
+    char err[512];
+    int rc = CLI_OK;
+    if (!ids || !scores || !a || !e) {
+        rc = CLI_USAGE;
+        goto out;
+    }
+    int n = cw_store_lowest_scores(st, max, ids, scores, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        rc = CLI_UNAVAILABLE;
+        goto out;
+    }
+    int64_t now = cli_wall_ms();
+    int32_t today = cw_tz_day(tz, now);
+    if (!json)
+        printf("%-28s %6s %-5s %-8s %-5s %s\n", "ACCOUNT", "SCORE", "GRADE", "SEGMENT", "TREND",
+               "OPEN ALERTS");
+    size_t shown = 0;
+    for (int i = 0; i < n && shown < f->limit; i++) {
+        const char *id = ids[i];
+        if (cw_store_load(st, cfg, &id, 1, today, a, err, sizeof err) != 0) {
+            fprintf(stderr, "churnwatch: %s\n", err);
+            rc = CLI_UNAVAILABLE;
+            goto out;
+        }
+        if (!a->exists)
+            continue;
+        cw_account_evaluate(cfg, a, now, e);
+        if (!keep(f, a, e, now))
+            continue;
+        char alerts[512];
+        open_alerts(cfg, a, alerts, sizeof alerts);
+        if (json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "account_id", json_string(id));
+            json_object_set_new(o, "score",
+                                e->score.has_score ? json_real(round(e->score.score * 100) / 100)
+                                                   : json_null());
+            json_object_set_new(o, "grade",
+                                e->score.has_score ? json_string(e->score.grade) : json_null());
+            json_object_set_new(
+                o, "segment", a->traits.segment[0] ? json_string(a->traits.segment) : json_null());
+            json_object_set_new(o, "trend", json_string(trend(a, e)));
+            json_t *ja = json_array();
+            for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++)
+                if (a->rules[r].status == CW_RULE_FIRING)
+                    json_array_append_new(ja, json_string(cfg->rules[r].name));
+            json_object_set_new(o, "alerts", ja);
+            json_array_append_new(arr, o);
+        } else {
+            char score[16];
+            if (e->score.has_score)
+                snprintf(score, sizeof score, "%.1f", e->score.score);
+            else
+                snprintf(score, sizeof score, "n/a");
+            printf("%-28s %6s %-5s %-8s %-5s %s\n", id, score,
+                   e->score.has_score ? e->score.grade : "-",
+                   a->traits.segment[0] ? a->traits.segment : "-", trend(a, e),
+                   alerts[0] ? alerts : "-");
+        }
+        shown++;
+    }
+    if (json) {
+        json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+    }
+out:
+    json_decref(arr);
+    if (a)
+        cw_account_data_free(a);
+    free(a);
+    free(e);
+    free(ids);
+    free(scores);
+    return rc;
+}
+
+int cmd_top(const struct cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"grade", required_argument, NULL, 'g'},
+        {"segment", required_argument, NULL, 's'},
+        {"created-within", required_argument, NULL, 'w'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    struct top_filter f = {.limit = 20};
+    bool json = false;
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'g':
+            f.grade = optarg;
+            break;
+        case 's':
+            f.segment = optarg;
+            break;
+        case 'w':
+            if (cw_duration_parse(optarg, &f.created_within_ms) != 0 || f.created_within_ms <= 0) {
+                fprintf(stderr, "churnwatch: --created-within wants a duration like 30d\n");
+                return CLI_USAGE;
+            }
+            break;
+        case 'l': {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 100000) {
+                fprintf(stderr, "churnwatch: --limit must be 1..100000\n");
+                return CLI_USAGE;
+            }
+            f.limit = (size_t)v;
+            break;
+        }
+        case 'j':
+            json = true;
+            break;
+        default:
+            usage();
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc) {
+        usage();
+        return CLI_USAGE;
+    }
+    struct cw_config *cfg = NULL;
+    cw_store *st = NULL;
+    cw_tz *tz = NULL;
+    char err[256];
+    int rc = cli_load_config(ctx, &cfg);
+    if (rc != CLI_OK)
+        return rc;
+    tz = cw_tz_open(cfg->timezone, err, sizeof err);
+    if (!tz) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        rc = CLI_USAGE;
+    } else if ((rc = cli_open_store(cfg, &st)) == CLI_OK) {
+        rc = run(cfg, st, tz, &f, json);
+    }
+    cw_store_close(st);
+    cw_tz_free(tz);
+    cw_config_free(cfg);
+    return rc;
+}
