@@ -33,7 +33,8 @@ struct cw_rule_eval {
     bool holds;     /* the condition holds (with hysteresis when already firing) */
     bool has_value;
     double value;     /* score, drop in points, silent days, ratio... */
-    double threshold; /* the threshold compared with (enter, exit, points, ...) */
+    double threshold; /* the rule's firing threshold (enter, points, after or within in
+                         days) also while firing; the exit side shows only in reason */
     bool has_previous_score;
     double previous_score; /* score_drop: the score `over` ago; others: unset */
     char reason[192];      /* human text, e.g. "health score 37.5 fell below 40" */
