@@ -518,7 +518,9 @@ void cw_rule_step(const struct cw_rule_params *p, const struct cw_rule_state *pr
             cur.cleared_ms = now_ms;
         if (!holds && elapsed(now_ms, cur.cleared_ms) >= p->keep_firing_ms) {
             out->emit = CW_EMIT_RESOLVED;
-            out->publish = cur.published && !silenced;
+            /* A published episode is always closed for its consumers, silenced or not:
+             * a silence holds back news, it must not leave an alert open forever. */
+            out->publish = cur.published;
             memset(next, 0, sizeof *next);
             return;
         }

@@ -88,7 +88,8 @@ struct cw_transition {
  *   episode's id.
  * A silenced transition is recorded with publish = false; when the silence is over and
  * the episode is still firing but was never published, the FIRING is emitted then. A
- * RESOLVED of an episode whose firing was never published is not published either.
+ * RESOLVED is published exactly when the episode's firing was (even under a silence, so
+ * consumers never keep an alert open forever); one never published is not published.
  * No reminder is emitted while silenced; one overdue is emitted when the silence ends.
  * Not evaluable counts as not holding. cleared_ms uses 0 as "holds", so now_ms > 0.
  */

@@ -864,14 +864,14 @@ Test(state, episode_entirely_under_silence_publishes_nothing)
     cr_assert_eq(m.st.status, CW_RULE_OK);
 }
 
-Test(state, resolution_under_silence_is_recorded_not_published)
+Test(state, resolution_of_a_published_episode_is_published_even_under_silence)
 {
     struct machine m = {.p = params()};
     struct cw_transition tr;
     mstep(&m, true, T0, false, &tr);
     cr_assert(tr.publish);
     cr_assert_eq(mstep(&m, false, T0 + DAY, true, &tr), CW_EMIT_RESOLVED);
-    cr_assert_not(tr.publish);
+    cr_assert(tr.publish, "consumers must not be left with an open alert");
     cr_assert_eq(m.st.status, CW_RULE_OK);
 }
 
