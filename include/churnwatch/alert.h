@@ -44,8 +44,12 @@ struct cw_alert {
 };
 
 /*
- * Encode as one line of compact JSON (keys in the order of SPEC section 7; numbers
- * rounded to 2 decimals; timestamps RFC 3339 UTC). Returns a malloc'd NUL-terminated
+ * Encode as one line of compact JSON (keys in the order of SPEC section 7, then "value",
+ * "segment" when set and "reminder": true for reminders; numbers rounded to 2 decimals,
+ * scores and values always as reals ("52.0"), a whole threshold as an integer ("40");
+ * NaN or infinite numbers, NULL strings and times outside years 0000..9999 as null;
+ * bytes that are not UTF-8 as U+FFFD; timestamps RFC 3339 UTC, with ".mmm" only when
+ * the milliseconds are non-zero). Returns a malloc'd NUL-terminated
  * string (length in *len when len is non-NULL) that the caller frees with free(),
  * or NULL on allocation failure.
  */

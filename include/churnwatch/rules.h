@@ -33,7 +33,8 @@ struct cw_rule_eval {
     bool holds;     /* the condition holds (with hysteresis when already firing) */
     bool has_value;
     double value;     /* score, drop in points, silent days, ratio... */
-    double threshold; /* the threshold compared with (enter, exit, points, ...) */
+    double threshold; /* the rule's firing threshold (enter, points, after or within in
+                         days) also while firing; the exit side shows only in reason */
     bool has_previous_score;
     double previous_score; /* score_drop: the score `over` ago; others: unset */
     char reason[192];      /* human text, e.g. "health score 37.5 fell below 40" */
@@ -87,7 +88,10 @@ struct cw_transition {
  *   episode's id.
  * A silenced transition is recorded with publish = false; when the silence is over and
  * the episode is still firing but was never published, the FIRING is emitted then. A
- * RESOLVED of an episode whose firing was never published is not published either.
+ * RESOLVED is published exactly when the episode's firing was (even under a silence, so
+ * consumers never keep an alert open forever); one never published is not published.
+ * No reminder is emitted while silenced; one overdue is emitted when the silence ends.
+ * Not evaluable counts as not holding. cleared_ms uses 0 as "holds", so now_ms > 0.
  */
 void cw_rule_step(const struct cw_rule_params *p, const struct cw_rule_state *prev,
                   const struct cw_rule_eval *eval, int64_t now_ms, const char *account_id,

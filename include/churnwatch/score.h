@@ -65,7 +65,8 @@ struct cw_score_move {
 /*
  * The measures whose contribution changed most between prev and cur (both computed under
  * cfg), largest |delta| first, ties by measure index; measures with |delta| < 0.05
- * points are left out. Writes at most max entries and returns how many.
+ * points are left out. Writes at most max entries and returns how many. prev may be NULL
+ * (no earlier score): every contribution then counts from 0.
  */
 size_t cw_score_moves(const struct cw_config *cfg, const struct cw_score_result *prev,
                       const struct cw_score_result *cur, struct cw_score_move *out, size_t max);

@@ -10,7 +10,7 @@
 
 /*
  * A day number is the local calendar date in the configured zone, counted as days since
- * 1970-01-01 (so 2026-11-22 is 20414 in every zone). A local day lasts 23, 24 or 25 hours
+ * 1970-01-01 (so 2026-11-22 is 20779 in every zone). A local day lasts 23, 24 or 25 hours
  * across DST changes; day numbers never depend on the length of a day.
  */
 #define CW_DAY_NONE INT32_MIN
@@ -18,7 +18,8 @@
 typedef struct cw_tz cw_tz;
 
 /* Open the IANA zone name ("Asia/Tokyo", "UTC"). Unknown names fail with a message in
- * err. A cw_tz caches recent offsets and is not thread-safe; use one per thread. */
+ * err. A cw_tz caches recent offsets and is not thread-safe; use one per thread.
+ * Instants are clamped to +-8.64e15 ms (+-100,000,000 days) around the epoch. */
 cw_tz *cw_tz_open(const char *name, char *err, size_t errsize);
 
 /* cw_tz_free(NULL) is a no-op. */
@@ -34,10 +35,13 @@ int64_t cw_tz_offset_ms(cw_tz *tz, int64_t ms);
 int32_t cw_tz_day(cw_tz *tz, int64_t ms);
 
 /* First instant (epoch ms) of local day; where local midnight does not exist (a DST
- * jump at 00:00) the first instant that belongs to the day. */
+ * jump at 00:00) the first instant that belongs to the day. A day skipped entirely
+ * (Pacific/Apia, 2011-12-30) starts where the next one starts. */
 int64_t cw_tz_day_start(cw_tz *tz, int32_t day);
 
-/* Civil date <-> day number (proleptic Gregorian, zone-free). */
+/* Civil date <-> day number (proleptic Gregorian, zone-free). cw_days_from_civil
+ * returns CW_DAY_NONE for a date that does not exist (month outside 1..12, 2026-02-29)
+ * or a year outside -5000000..5000000. */
 int32_t cw_days_from_civil(int year, unsigned month, unsigned mday);
 void cw_civil_from_days(int32_t day, int *year, unsigned *month, unsigned *mday);
 

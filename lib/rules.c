@@ -1,0 +1,558 @@
+/* rules.c - churn-risk rule conditions (five kinds) and the per-(account, rule) state machine */
+#include "churnwatch/rules.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "churnwatch/event.h"
+#include "churnwatch/window.h"
+
+/* score_drop: when no score was kept on the day exactly `over` ago, the nearest earlier
+ * day at most this many days older stands in for it. */
+#define DROP_SLACK_DAYS 2
+
+/* ---- text helpers -------------------------------------------------------------------- */
+
+/* Drop an incomplete UTF-8 sequence that truncation left at the end of s. */
+static void utf8_trim_tail(char *s)
+{
+    size_t n = strlen(s);
+    size_t i = n;
+    /* Walk back over at most 3 continuation bytes to the lead byte. */
+    while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (lead >= 0x80 && n - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void
+set_reason(struct cw_rule_eval *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        out->reason[0] = '\0';
+    else if ((size_t)n >= sizeof out->reason)
+        utf8_trim_tail(out->reason);
+}
+
+/* A number as people write it: at most 2 decimals, no trailing zeros ("37.5", "40"). */
+static const char *fmt_num(char buf[32], double x)
+{
+    if (!isfinite(x)) {
+        snprintf(buf, 32, "n/a");
+        return buf;
+    }
+    snprintf(buf, 32, "%.2f", x);
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *end = buf + strlen(buf);
+        while (end > dot && (end[-1] == '0' || end[-1] == '.')) {
+            char c = end[-1];
+            *--end = '\0';
+            if (c == '.')
+                break;
+        }
+    }
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, 32, "0");
+    return buf;
+}
+
+/* A duration in the config's notation: the largest of d, h, m, s that divides it. */
+static const char *fmt_dur(char buf[32], int64_t ms)
+{
+    static const struct {
+        int64_t ms;
+        char unit;
+    } units[] = {{CW_MS_PER_DAY, 'd'},
+                 {3600 * CW_MS_PER_SECOND, 'h'},
+                 {60 * CW_MS_PER_SECOND, 'm'},
+                 {CW_MS_PER_SECOND, 's'}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (ms != 0 && ms % units[i].ms == 0) {
+            snprintf(buf, 32, "%lld%c", (long long)(ms / units[i].ms), units[i].unit);
+            return buf;
+        }
+    }
+    snprintf(buf, 32, "%lldms", (long long)ms);
+    return buf;
+}
+
+/* "15 days", "1 day"; below one day "20 hours", so short rules stay readable. */
+static const char *fmt_span(char buf[48], int64_t ms)
+{
+    int64_t hour = 3600 * CW_MS_PER_SECOND;
+    if (ms < 0)
+        ms = 0;
+    if (ms >= CW_MS_PER_DAY) {
+        long long d = (long long)(ms / CW_MS_PER_DAY);
+        snprintf(buf, 48, "%lld day%s", d, d == 1 ? "" : "s");
+    } else {
+        long long h = (long long)(ms / hour);
+        snprintf(buf, 48, "%lld hour%s", h, h == 1 ? "" : "s");
+    }
+    return buf;
+}
+
+static const char *name_or(const char *name, const char *fallback)
+{
+    return name && *name ? name : fallback;
+}
+
+static const char *event_type_name(const struct cw_config *cfg, int t)
+{
+    if (t < 0 || (size_t)t >= cfg->n_event_types)
+        return "?";
+    return name_or(cfg->event_types[t].name, "?");
+}
+
+/* now - then without signed overflow (state read back from a store may be garbage). */
+static int64_t elapsed(int64_t now, int64_t then)
+{
+    if (then < 0 && now > INT64_MAX + then)
+        return INT64_MAX;
+    if (then > 0 && now < INT64_MIN + then)
+        return INT64_MIN;
+    return now - then;
+}
+
+static double ms_to_days(int64_t ms)
+{
+    return (double)ms / (double)CW_MS_PER_DAY;
+}
+
+/* ---- the five kinds ------------------------------------------------------------------ */
+
+static void eval_score_below(const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                             bool firing, struct cw_rule_eval *out)
+{
+    char a[32], b[32], c[32];
+    const struct cw_score_result *s = f->score;
+    out->threshold = p->enter;
+    if (!s || !s->has_score || !isfinite(s->score)) {
+        set_reason(out, "no health score (no measure can be computed)");
+        return;
+    }
+    out->evaluable = true;
+    out->has_value = true;
+    out->value = s->score;
+    fmt_num(a, s->score);
+    fmt_num(b, p->enter);
+    fmt_num(c, p->exit);
+    if (!firing) {
+        out->holds = s->score < p->enter;
+        if (out->holds)
+            set_reason(out, "health score %s fell below %s", a, b);
+        else
+            set_reason(out, "health score %s is not below %s", a, b);
+    } else {
+        out->holds = s->score < p->exit;
+        if (out->holds)
+            set_reason(out, "health score %s is still below %s (fired below %s)", a, c, b);
+        else
+            set_reason(out, "health score %s recovered to at least %s", a, c);
+    }
+}
+
+/* The daily history point standing for "over ago": the point of day target, else the
+ * nearest earlier one no older than DROP_SLACK_DAYS before it; NULL when none. */
+static const struct cw_score_point *drop_reference(const struct cw_rule_facts *f, int64_t target)
+{
+    const struct cw_score_point *best = NULL;
+    if (!f->history)
+        return NULL;
+    for (size_t i = 0; i < f->n_history; i++) {
+        const struct cw_score_point *pt = &f->history[i];
+        if ((int64_t)pt->day > target)
+            break; /* ascending by day */
+        if ((int64_t)pt->day >= target - DROP_SLACK_DAYS && isfinite(pt->score))
+            best = pt;
+    }
+    return best;
+}
+
+static void eval_score_drop(const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                            bool firing, struct cw_rule_eval *out)
+{
+    char a[32], b[32], c[32], d[32];
+    const struct cw_score_result *s = f->score;
+    out->threshold = p->points;
+    if (!s || !s->has_score || !isfinite(s->score)) {
+        set_reason(out, "no health score (no measure can be computed)");
+        return;
+    }
+    /* `over` in whole days, rounded up: the comparison reaches at least that far back. */
+    int64_t over_days = p->over_ms / CW_MS_PER_DAY + (p->over_ms % CW_MS_PER_DAY != 0);
+    if (over_days < 1)
+        over_days = 1;
+    int64_t target = (int64_t)f->account->today - over_days;
+    const struct cw_score_point *ref = drop_reference(f, target);
+    if (!ref) {
+        set_reason(out, "no health score kept from %s ago to compare with",
+                   fmt_dur(a, over_days * CW_MS_PER_DAY));
+        return;
+    }
+    double drop = ref->score - s->score;
+    long long span = (long long)f->account->today - (long long)ref->day;
+    out->evaluable = true;
+    out->has_value = true;
+    out->value = drop;
+    out->has_previous_score = true;
+    out->previous_score = ref->score;
+    fmt_num(a, drop);
+    fmt_num(b, ref->score);
+    fmt_num(c, s->score);
+    fmt_num(d, firing ? p->exit_points : p->points);
+    out->holds = drop >= (firing ? p->exit_points : p->points);
+    if (!firing && out->holds)
+        set_reason(out, "health score fell %s points in %lld days (%s to %s; rule: %s)", a, span, b,
+                   c, d);
+    else if (firing && out->holds)
+        set_reason(out, "health score still %s points below its value %lld days ago (%s to %s)", a,
+                   span, b, c);
+    else
+        set_reason(out,
+                   "health score changed by %s%s points in %lld days (%s to %s), not a drop of %s",
+                   drop < 0 ? "+" : "", fmt_num(a, -drop), span, b, c, d);
+}
+
+/* "login or app_created" for up to three types, else "any of N listed event types". */
+static void describe_types(const struct cw_config *cfg, const struct cw_rule *rule, char *buf,
+                           size_t size)
+{
+    if (!rule->types || rule->n_types == 0) {
+        snprintf(buf, size, "activity");
+        return;
+    }
+    if (rule->n_types > 3) {
+        snprintf(buf, size, "activity of the %zu listed event types", rule->n_types);
+        return;
+    }
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < rule->n_types && used < size; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == rule->n_types ? " or " : ", ";
+        int n =
+            snprintf(buf + used, size - used, "%s%s", sep, event_type_name(cfg, rule->types[i]));
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void eval_inactive(const struct cw_config *cfg, const struct cw_rule *rule,
+                          const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                          struct cw_rule_eval *out)
+{
+    const struct cw_account_view *acct = f->account;
+    char what[96], span[48], rule_dur[32];
+    describe_types(cfg, rule, what, sizeof what);
+    fmt_dur(rule_dur, p->after_ms);
+    out->threshold = ms_to_days(p->after_ms);
+
+    int64_t last = -1;
+    if (!rule->types || rule->n_types == 0) {
+        last = acct->last_seen_ms;
+    } else if (acct->type_last_ms) {
+        for (size_t i = 0; i < rule->n_types; i++) {
+            int t = rule->types[i];
+            if (t >= 0 && (size_t)t < cfg->n_event_types && acct->type_last_ms[t] > last)
+                last = acct->type_last_ms[t];
+        }
+    }
+
+    int64_t silent;
+    bool since_first_seen = false;
+    if (last >= 0) {
+        silent = elapsed(acct->now_ms, last);
+    } else if (acct->first_day != CW_DAY_NONE && acct->first_day <= acct->today) {
+        /* Seen, but never with these types: silent since it was first seen, taken as the
+         * same time of day on first_day (errs towards less silence than the day's start). */
+        silent = ((int64_t)acct->today - (int64_t)acct->first_day) * CW_MS_PER_DAY;
+        since_first_seen = true;
+    } else {
+        set_reason(out, "account never seen");
+        return;
+    }
+    if (silent < 0)
+        silent = 0; /* an event slightly ahead of the clock (within max_clock_skew) */
+
+    out->evaluable = true;
+    out->has_value = true;
+    out->value = ms_to_days(silent);
+    out->holds = silent >= p->after_ms;
+    if (since_first_seen)
+        set_reason(out, "no %s since first seen %s ago (rule: %s)", what, fmt_span(span, silent),
+                   rule_dur);
+    else
+        set_reason(out, "no %s for %s (rule: %s)", what, fmt_span(span, silent), rule_dur);
+}
+
+static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *rule,
+                            const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                            struct cw_rule_eval *out)
+{
+    const struct cw_account_view *acct = f->account;
+    const char *milestone = event_type_name(cfg, rule->milestone);
+    char span[48], rule_dur[32];
+    fmt_dur(rule_dur, p->within_ms);
+    out->threshold = ms_to_days(p->within_ms);
+    if (rule->milestone < 0 || (size_t)rule->milestone >= cfg->n_event_types) {
+        set_reason(out, "milestone event type is not configured");
+        return;
+    }
+    if (!acct->traits || !acct->traits->has_created_at) {
+        set_reason(out, "created_at unknown");
+        return;
+    }
+    int64_t created = acct->traits->created_at_ms;
+    int64_t age = elapsed(acct->now_ms, created);
+    int64_t seen_ms = acct->type_last_ms ? acct->type_last_ms[rule->milestone] : -1;
+    if (seen_ms >= 0) {
+        /* Seen at any time, even late: the account reached first value. */
+        out->evaluable = true;
+        out->has_value = true;
+        out->value = ms_to_days(age);
+        set_reason(out, "%s seen", milestone);
+        return;
+    }
+    if (age < p->within_ms) {
+        out->evaluable = true;
+        out->has_value = true;
+        out->value = ms_to_days(age);
+        set_reason(out, "first %s not seen yet, due %s after created_at (rule: %s)", milestone,
+                   fmt_span(span, p->within_ms - age), rule_dur);
+        return;
+    }
+    /* Overdue and never seen. Only judge accounts observed since (about) the due day: an
+     * account first seen after its deadline may have reached the milestone before churnwatch
+     * saw any of its events (a fresh install over an existing topic, SPEC section 8). */
+    int64_t overdue_days = elapsed(age, p->within_ms) / CW_MS_PER_DAY;
+    if (acct->first_day == CW_DAY_NONE ||
+        (int64_t)acct->first_day > (int64_t)acct->today - overdue_days) {
+        set_reason(out, "account first seen after %s was due; onboarding not observed", milestone);
+        return;
+    }
+    out->evaluable = true;
+    out->holds = true;
+    out->has_value = true;
+    out->value = ms_to_days(age);
+    set_reason(out, "first %s not seen %s after created_at (rule: %s)", milestone,
+               fmt_span(span, age), rule_dur);
+}
+
+static void eval_ratio_below(const struct cw_config *cfg, const struct cw_rule *rule,
+                             const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                             bool firing, struct cw_rule_eval *out)
+{
+    const struct cw_account_view *acct = f->account;
+    char a[32], c[32], d[32];
+    out->threshold = p->enter;
+    if (rule->window < 0 || (size_t)rule->window >= cfg->n_windows || rule->metric < 0 ||
+        (size_t)rule->metric >= cfg->n_metrics) {
+        set_reason(out, "metric or window is not configured");
+        return;
+    }
+    const struct cw_window *w = &cfg->windows[rule->window];
+    const char *wname = name_or(w->name, "?");
+    const char *mname = name_or(cfg->metrics[rule->metric].name, "?");
+    bool distinct = rule->metric == CW_METRIC_ACTIVE_USERS;
+    uint32_t observed = cw_window_observed_days(acct->first_day, acct->today, w->days);
+
+    /* Windows not yet lived through are not judged (SPEC section 8). A count is scaled to
+     * the whole window from min_observed_days on, as the score does; distinct users cannot
+     * be extrapolated that way and need the whole window. */
+    uint32_t need = distinct ? w->days : cfg->score.min_observed_days;
+    if (need > w->days)
+        need = w->days;
+    if (observed < need || observed == 0) {
+        set_reason(out, "window %s (%ud) observed for %u of the %u days needed", wname, w->days,
+                   observed, need);
+        return;
+    }
+
+    double amount;
+    if (distinct) {
+        amount =
+            (double)cw_window_distinct(acct->user_last_day, acct->n_users, acct->today, w->days);
+    } else {
+        if (!acct->daily || (size_t)rule->metric >= acct->n_metrics) {
+            set_reason(out, "no daily counts of %s", mname);
+            return;
+        }
+        const uint32_t *row = acct->daily + (size_t)rule->metric * acct->horizon;
+        amount = cw_window_scale(cw_window_sum(row, acct->horizon, w->days), observed, w->days);
+    }
+
+    double ratio = amount;
+    int64_t seats = 0;
+    if (rule->per_seat) {
+        if (!acct->traits || !acct->traits->has_seats || acct->traits->seats <= 0) {
+            set_reason(out, "seats unknown");
+            return;
+        }
+        seats = acct->traits->seats;
+        ratio = amount / (double)seats;
+    }
+    if (!isfinite(ratio)) {
+        set_reason(out, "%s over %s is not a finite number", mname, wname);
+        return;
+    }
+
+    double limit = firing ? p->exit : p->enter;
+    out->evaluable = true;
+    out->has_value = true;
+    out->value = ratio;
+    out->holds = ratio < limit;
+    const char *cmp = out->holds ? "<" : ">=";
+    fmt_num(c, ratio);
+    fmt_num(d, limit);
+    if (distinct && rule->per_seat)
+        set_reason(out, "%s of %lld seats active over %s (%ud) = %s %s %s%s", fmt_num(a, amount),
+                   (long long)seats, wname, w->days, c, cmp, d, firing ? " (exit)" : "");
+    else if (rule->per_seat)
+        set_reason(out, "%s over %s (%ud%s) = %s per seat (%lld seats) = %s %s %s%s", mname, wname,
+                   w->days, observed < w->days ? ", scaled" : "", fmt_num(a, amount),
+                   (long long)seats, c, cmp, d, firing ? " (exit)" : "");
+    else
+        set_reason(out, "%s over %s (%ud%s) = %s %s %s%s", distinct ? "active users" : mname, wname,
+                   w->days, observed < w->days ? ", scaled" : "", c, cmp, d,
+                   firing ? " (exit)" : "");
+}
+
+void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rule_params *p,
+                      const struct cw_rule_facts *facts, bool firing, struct cw_rule_eval *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct cw_rule *rule = &cfg->rules[r];
+    if (!facts->account) {
+        set_reason(out, "no account data");
+        return;
+    }
+    switch (rule->kind) {
+    case CW_RULE_SCORE_BELOW:
+        eval_score_below(p, facts, firing, out);
+        break;
+    case CW_RULE_SCORE_DROP:
+        eval_score_drop(p, facts, firing, out);
+        break;
+    case CW_RULE_INACTIVE:
+        eval_inactive(cfg, rule, p, facts, out);
+        break;
+    case CW_RULE_ONBOARDING:
+        eval_onboarding(cfg, rule, p, facts, out);
+        break;
+    case CW_RULE_RATIO_BELOW:
+        eval_ratio_below(cfg, rule, p, facts, firing, out);
+        break;
+    default:
+        set_reason(out, "unknown rule kind %d", (int)rule->kind);
+        break;
+    }
+    /* A value that is not a finite number never reaches an alert. */
+    if (out->has_value && !isfinite(out->value)) {
+        out->has_value = false;
+        out->evaluable = false;
+        out->holds = false;
+    }
+    if (!out->evaluable)
+        out->holds = false;
+}
+
+/* ---- the state machine --------------------------------------------------------------- */
+
+static void fire(int64_t now_ms, const char *account_id, const char *rule_name, bool silenced,
+                 struct cw_rule_state *next, struct cw_transition *out)
+{
+    memset(next, 0, sizeof *next);
+    next->status = CW_RULE_FIRING;
+    next->since_ms = now_ms;
+    cw_alert_id(account_id, rule_name, now_ms, next->alert_id);
+    next->published = !silenced;
+    next->last_sent_ms = silenced ? 0 : now_ms;
+    out->emit = CW_EMIT_FIRING;
+    out->publish = !silenced;
+    memcpy(out->alert_id, next->alert_id, sizeof out->alert_id);
+}
+
+void cw_rule_step(const struct cw_rule_params *p, const struct cw_rule_state *prev,
+                  const struct cw_rule_eval *eval, int64_t now_ms, const char *account_id,
+                  const char *rule_name, bool silenced, struct cw_rule_state *next,
+                  struct cw_transition *out)
+{
+    bool holds = eval->evaluable && eval->holds;
+    struct cw_rule_state cur = *prev; /* prev and next may alias */
+    memset(out, 0, sizeof *out);
+
+    switch (cur.status) {
+    case CW_RULE_PENDING:
+        if (!holds) {
+            memset(next, 0, sizeof *next);
+            return;
+        }
+        if (elapsed(now_ms, cur.since_ms) >= p->for_ms) {
+            fire(now_ms, account_id, rule_name, silenced, next, out);
+            return;
+        }
+        *next = cur;
+        return;
+
+    case CW_RULE_FIRING:
+        cur.alert_id[CW_ALERT_ID_LEN] = '\0';
+        memcpy(out->alert_id, cur.alert_id, sizeof out->alert_id);
+        if (holds)
+            cur.cleared_ms = 0;
+        else if (cur.cleared_ms == 0)
+            cur.cleared_ms = now_ms;
+        if (!holds && elapsed(now_ms, cur.cleared_ms) >= p->keep_firing_ms) {
+            out->emit = CW_EMIT_RESOLVED;
+            /* A published episode is always closed for its consumers, silenced or not:
+             * a silence holds back news, it must not leave an alert open forever. */
+            out->publish = cur.published;
+            memset(next, 0, sizeof *next);
+            return;
+        }
+        if (!silenced) {
+            if (!cur.published) {
+                /* The silence is over: publish the firing it held back. */
+                out->emit = CW_EMIT_FIRING;
+                out->publish = true;
+                cur.published = true;
+                cur.last_sent_ms = now_ms;
+            } else if (p->repeat_ms > 0 && elapsed(now_ms, cur.last_sent_ms) >= p->repeat_ms) {
+                out->emit = CW_EMIT_REMINDER;
+                out->publish = true;
+                cur.last_sent_ms = now_ms;
+            }
+        }
+        *next = cur;
+        return;
+
+    case CW_RULE_OK:
+    default:
+        if (!holds) {
+            memset(next, 0, sizeof *next);
+            return;
+        }
+        if (p->for_ms > 0) {
+            memset(next, 0, sizeof *next);
+            next->status = CW_RULE_PENDING;
+            next->since_ms = now_ms;
+            return;
+        }
+        fire(now_ms, account_id, rule_name, silenced, next, out);
+        return;
+    }
+}
