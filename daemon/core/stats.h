@@ -18,6 +18,7 @@ struct cw_stats {
     _Atomic uint64_t alerts[CW_MAX_RULES][3];
     _Atomic uint64_t alerts_silenced;
     _Atomic uint64_t batches;
+    _Atomic uint64_t messages; /* messages of completed batches */
     _Atomic uint64_t accounts_scored;
     _Atomic uint64_t sweeps_completed;
     _Atomic uint64_t reloads_ok;

@@ -1,0 +1,126 @@
+# harness.bash - shared helpers for the integration scripts: a private redis-server, the
+# mock Kafka cluster (cw-kafka-mock), churnwatchd, and kcat to read topics. Source it;
+# everything started is stopped by the EXIT trap.
+set -euo pipefail
+
+: "${CW_BUILD_DIR:?CW_BUILD_DIR must point at the build directory}"
+: "${CW_SOURCE_DIR:?CW_SOURCE_DIR must point at the source tree}"
+CLI="$CW_BUILD_DIR/daemon/churnwatch"
+DAEMON="$CW_BUILD_DIR/daemon/churnwatchd"
+MOCK="$CW_BUILD_DIR/daemon/cw-kafka-mock"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cw-it.XXXXXX")
+PIDS=()
+
+cleanup() {
+  local rc=$?
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ $rc -ne 0 ]; then
+    echo "--- failed; logs in $WORK:" >&2
+    for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 40 "$f" >&2; }; done
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds.
+wait_for() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.1
+  done
+}
+
+REDIS_PORT=""
+REDIS_PID=""
+redis_start() {
+  REDIS_PORT=${REDIS_PORT:-$(free_port)}
+  mkdir -p "$WORK/redis"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$WORK/redis" --save "" \
+    --appendonly "${REDIS_AOF:-no}" --daemonize no "$@" >"$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS+=("$REDIS_PID")
+  wait_for 10 redis-cli -p "$REDIS_PORT" ping || fail "redis-server did not start"
+}
+redis_stop() { kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true; }
+rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+BOOTSTRAP=""
+MOCK_IN=""
+mock_start() { # mock_start PARTITIONS
+  local parts=${1:-4}
+  MOCK_IN="$WORK/mock.in"
+  mkfifo "$MOCK_IN"
+  "$MOCK" --brokers 1 --topic "usage-events:$parts" --topic churnwatch-alerts:1 \
+    --topic usage-events-dlq:1 <"$MOCK_IN" >"$WORK/mock.out" 2>"$WORK/mock.log" &
+  PIDS+=("$!")
+  exec 7>"$MOCK_IN" # keep the fifo open: the tool serves until EOF
+  wait_for 10 grep -q '^bootstrap=' "$WORK/mock.out" || fail "cw-kafka-mock did not start"
+  BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
+}
+
+# write_config FILE [sed expressions...]: the shipped config pointed at our servers.
+write_config() {
+  local out=$1; shift
+  cp "$CW_SOURCE_DIR/conf/churnwatch.yaml" "$out"
+  for expr in "$@"; do sed -i -e "$expr" "$out"; done
+}
+
+DAEMON_PID=""
+daemon_start() { # daemon_start CONFIG [LOG]
+  local cfg=$1 log=${2:-$WORK/daemon.log}
+  CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+    CHURNWATCH_LOG_LEVEL=debug "$DAEMON" -c "$cfg" >>"$log" 2>&1 &
+  DAEMON_PID=$!
+  PIDS+=("$DAEMON_PID")
+}
+daemon_stop() { # graceful
+  kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  wait "$DAEMON_PID" 2>/dev/null || true
+}
+daemon_kill9() {
+  kill -9 "$DAEMON_PID" 2>/dev/null || true
+  wait "$DAEMON_PID" 2>/dev/null || true
+}
+
+cli() { # the CLI against our servers
+  CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+    "$CLI" "$@"
+}
+
+# topic_dump TOPIC: every message of TOPIC as one line (kcat, from the beginning).
+topic_dump() {
+  kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null
+}
+# topic_dump_headers TOPIC: key, headers and value, tab-separated.
+topic_dump_headers() {
+  kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%h\t%s\n' 2>/dev/null
+}
+
+# wait_processed N [SECONDS]: until the daemon has completed batches holding N messages in
+# total (its debug log line "batch processed ... messages_total=N").
+processed_total() {
+  sed -n 's/.*msg="batch processed".*messages_total=\([0-9]*\).*/\1/p' "$WORK/daemon.log" | tail -n1
+}
+wait_processed() {
+  local want=$1 secs=${2:-60}
+  local end=$((SECONDS + secs))
+  while :; do
+    local got
+    got=$(processed_total)
+    [ -n "$got" ] && [ "$got" -ge "$want" ] && return 0
+    [ $SECONDS -lt $end ] || fail "daemon processed ${got:-0} of $want messages in ${secs}s"
+    sleep 0.2
+  done
+}
