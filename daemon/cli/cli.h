@@ -1,0 +1,29 @@
+/* cli.h - the churnwatch subcommands and the options the dispatcher parses for them */
+#ifndef CHURNWATCH_CLI_H
+#define CHURNWATCH_CLI_H
+
+#define CW_DEFAULT_CONFIG "/etc/churnwatch/churnwatch.yaml"
+
+/* Exit codes of SPEC section 10. */
+enum {
+    CW_EXIT_OK = 0,
+    CW_EXIT_USAGE = 1, /* a usage or config error */
+    CW_EXIT_UNAVAILABLE = 2,
+};
+
+/* Global options, parsed before the subcommand name. */
+struct cw_cli_opts {
+    const char *config_path; /* -c PATH, default CW_DEFAULT_CONFIG */
+};
+
+/* A subcommand: argv[0] is its name; returns the process exit code. */
+struct cw_cli_cmd {
+    const char *name;
+    const char *usage; /* arguments, for --help */
+    const char *summary;
+    int (*run)(const struct cw_cli_opts *opts, int argc, char **argv);
+};
+
+int cw_cmd_check_config(const struct cw_cli_opts *opts, int argc, char **argv);
+
+#endif /* CHURNWATCH_CLI_H */
