@@ -282,7 +282,7 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
             cw_stat_add(&d->stats.consumed_by_type[bufs.events[i].type_index], 1);
     cw_stat_add(&d->stats.batches, 1);
     cw_stat_add(&d->stats.messages, n);
-    cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu", n,
-                 b.n_groups, (unsigned long long)cw_stat_get(&d->stats.messages));
+    cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu", n, b.n_groups,
+                 (unsigned long long)cw_stat_get(&d->stats.messages));
     return 0;
 }

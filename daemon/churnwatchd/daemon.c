@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "batch.h"
+#include "config_check.h"
 #include "log.h"
 #include "score_pass.h"
 #include "signals.h"
@@ -56,11 +57,6 @@ bool cw_daemon_backoff(struct cw_daemon *d, int ms)
     return false;
 }
 
-static const char *env_lookup(const char *name)
-{
-    return getenv(name);
-}
-
 static void log_config_errors(const char *errs)
 {
     const char *line = errs;
@@ -90,7 +86,7 @@ static int runtime_build(const char *path, struct cw_runtime *rt)
     char err[512];
     memset(rt, 0, sizeof *rt);
     errs[0] = '\0';
-    rt->cfg = cw_config_load(path, env_lookup, errs, sizeof errs);
+    rt->cfg = cw_config_load(path, cw_process_getenv, errs, sizeof errs);
     if (!rt->cfg) {
         log_config_errors(errs);
         return -1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_check.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -89,22 +90,6 @@ static int parse_options(int argc, char **argv, struct cw_options *opt)
     return 0;
 }
 
-/* -n: load and validate, print every error as file:line:col, exit 0 or 1. */
-static int check_config(const char *path)
-{
-    static char errs[65536];
-    struct cw_config *cfg = cw_config_load(path, NULL, errs, sizeof errs);
-    if (!cfg) {
-        fputs(errs, stderr);
-        if (errs[0] && errs[strlen(errs) - 1] != '\n')
-            fputc('\n', stderr);
-        return 1;
-    }
-    printf("%s: ok\n", path);
-    cw_config_free(cfg);
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     struct cw_daemon d;
@@ -118,7 +103,7 @@ int main(int argc, char **argv)
     if (parse_options(argc, argv, &d.opt) != 0)
         return 1;
     if (d.opt.check_config)
-        return check_config(d.opt.config_path);
+        return cw_config_check(d.opt.config_path, true, stdout, stderr);
 
     int rc = 1;
     if (cw_daemon_init(&d) == 0 && cw_daemon_run(&d) == 0)

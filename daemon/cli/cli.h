@@ -1,41 +1,51 @@
-/* cli.h - what the churnwatch subcommands share: options, config and store access, output */
+/* cli.h - the churnwatch subcommands and the options the dispatcher parses for them */
 #ifndef CHURNWATCH_CLI_H
 #define CHURNWATCH_CLI_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "churnwatch/config.h"
 #include "store.h"
 
+#define CW_DEFAULT_CONFIG "/etc/churnwatch/churnwatch.yaml"
+
 /* Exit codes of SPEC section 10. */
 enum {
-    CLI_OK = 0,
-    CLI_USAGE = 1,      /* usage or config error */
-    CLI_UNAVAILABLE = 2 /* a dependency (Redis, Kafka) is unreachable */
+    CW_EXIT_OK = 0,
+    CW_EXIT_USAGE = 1, /* a usage or config error */
+    CW_EXIT_UNAVAILABLE = 2,
 };
 
-struct cli_ctx {
-    const char *config_path;
+/* Global options, parsed before the subcommand name. */
+struct cw_cli_opts {
+    const char *config_path; /* -c PATH, default CW_DEFAULT_CONFIG */
 };
+
+/* A subcommand: argv[0] is its name; returns the process exit code. */
+struct cw_cli_cmd {
+    const char *name;
+    const char *usage; /* arguments, for --help */
+    const char *summary;
+    int (*run)(const struct cw_cli_opts *opts, int argc, char **argv);
+};
+
+int cw_cmd_check_config(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_account(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_top(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_silence(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_silences(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_unsilence(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_rescore(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_produce(const struct cw_cli_opts *opts, int argc, char **argv);
 
 /* Load the config (with the environment overrides); on error print every
- * file:line:col line and return CLI_USAGE. */
-int cli_load_config(const struct cli_ctx *ctx, struct cw_config **out);
+ * file:line:col line and return CW_EXIT_USAGE. */
+int cw_cli_load_config(const struct cw_cli_opts *opts, struct cw_config **out);
 
-/* Open the state store of cfg; on error print it and return CLI_UNAVAILABLE. */
-int cli_open_store(const struct cw_config *cfg, cw_store **out);
+/* Open the state store of cfg; on error print it and return CW_EXIT_UNAVAILABLE. */
+int cw_cli_open_store(const struct cw_config *cfg, cw_store **out);
 
 /* Wall clock, epoch ms. */
-int64_t cli_wall_ms(void);
-
-/* Subcommands: argv[0] is the subcommand's name. */
-int cmd_account(const struct cli_ctx *ctx, int argc, char **argv);
-int cmd_top(const struct cli_ctx *ctx, int argc, char **argv);
-int cmd_silence(const struct cli_ctx *ctx, int argc, char **argv);
-int cmd_silences(const struct cli_ctx *ctx, int argc, char **argv);
-int cmd_unsilence(const struct cli_ctx *ctx, int argc, char **argv);
-int cmd_rescore(const struct cli_ctx *ctx, int argc, char **argv);
-int cmd_produce(const struct cli_ctx *ctx, int argc, char **argv);
+int64_t cw_cli_wall_ms(void);
 
 #endif /* CHURNWATCH_CLI_H */

@@ -5,36 +5,32 @@
 #include <time.h>
 
 #include "cli.h"
+#include "config_check.h"
 
-static const char *env_lookup(const char *name)
-{
-    return getenv(name);
-}
-
-int cli_load_config(const struct cli_ctx *ctx, struct cw_config **out)
+int cw_cli_load_config(const struct cw_cli_opts *ctx, struct cw_config **out)
 {
     static char errs[65536];
     errs[0] = '\0';
-    *out = cw_config_load(ctx->config_path, env_lookup, errs, sizeof errs);
+    *out = cw_config_load(ctx->config_path, cw_process_getenv, errs, sizeof errs);
     if (*out)
-        return CLI_OK;
+        return CW_EXIT_OK;
     fputs(errs, stderr);
     if (errs[0] && errs[strlen(errs) - 1] != '\n')
         fputc('\n', stderr);
-    return CLI_USAGE;
+    return CW_EXIT_USAGE;
 }
 
-int cli_open_store(const struct cw_config *cfg, cw_store **out)
+int cw_cli_open_store(const struct cw_config *cfg, cw_store **out)
 {
     char err[512];
     *out = cw_store_open(&cfg->redis, err, sizeof err);
     if (*out)
-        return CLI_OK;
+        return CW_EXIT_OK;
     fprintf(stderr, "churnwatch: redis unavailable: %s\n", err);
-    return CLI_UNAVAILABLE;
+    return CW_EXIT_UNAVAILABLE;
 }
 
-int64_t cli_wall_ms(void)
+int64_t cw_cli_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

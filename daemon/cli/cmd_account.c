@@ -288,13 +288,14 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_object_set_new(traits, "owner", t->owner[0] ? json_string(t->owner) : json_null());
     json_object_set_new(o, "traits", traits);
 
-    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? CLI_OK : CLI_USAGE;
+    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? CW_EXIT_OK
+                                                                              : CW_EXIT_USAGE;
     putchar('\n');
     json_decref(o);
     return rc;
 }
 
-int cmd_account(const struct cli_ctx *ctx, int argc, char **argv)
+int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
     bool json = false;
@@ -303,13 +304,13 @@ int cmd_account(const struct cli_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c != 'j') {
             fprintf(stderr, "usage: churnwatch account ID [--json]\n");
-            return CLI_USAGE;
+            return CW_EXIT_USAGE;
         }
         json = true;
     }
     if (optind + 1 != argc) {
         fprintf(stderr, "usage: churnwatch account ID [--json]\n");
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     const char *id = argv[optind];
 
@@ -319,32 +320,32 @@ int cmd_account(const struct cli_ctx *ctx, int argc, char **argv)
     struct cw_account_data *a = calloc(1, sizeof *a);
     struct cw_account_eval *e = calloc(1, sizeof *e);
     char err[512];
-    int rc = cli_load_config(ctx, &cfg);
-    if (rc != CLI_OK)
+    int rc = cw_cli_load_config(ctx, &cfg);
+    if (rc != CW_EXIT_OK)
         goto out;
     if (!a || !e) {
-        rc = CLI_USAGE;
+        rc = CW_EXIT_USAGE;
         goto out;
     }
     tz = cw_tz_open(cfg->timezone, err, sizeof err);
     if (!tz) {
         fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CLI_USAGE;
+        rc = CW_EXIT_USAGE;
         goto out;
     }
-    rc = cli_open_store(cfg, &st);
-    if (rc != CLI_OK)
+    rc = cw_cli_open_store(cfg, &st);
+    if (rc != CW_EXIT_OK)
         goto out;
-    int64_t now = cli_wall_ms();
+    int64_t now = cw_cli_wall_ms();
     const char *ids[1] = {id};
     if (cw_store_load(st, cfg, ids, 1, cw_tz_day(tz, now), a, err, sizeof err) != 0) {
         fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CLI_UNAVAILABLE;
+        rc = CW_EXIT_UNAVAILABLE;
         goto out;
     }
     if (!a->exists) {
         fprintf(stderr, "churnwatch: no account '%s' in the state store\n", id);
-        rc = CLI_USAGE;
+        rc = CW_EXIT_USAGE;
         goto out;
     }
     cw_account_evaluate(cfg, a, now, e);
@@ -360,7 +361,7 @@ int cmd_account(const struct cli_ctx *ctx, int argc, char **argv)
         uint32_t days = spare < MOVED_DAYS_MAX ? spare : MOVED_DAYS_MAX;
         bool has_before = score_days_ago(cfg, &e->view, days, &before);
         print_text(cfg, a, e, &before, has_before, days, now);
-        rc = CLI_OK;
+        rc = CW_EXIT_OK;
     }
 out:
     if (a)

@@ -39,17 +39,17 @@ static int produce(const struct cw_config *cfg, FILE *in, const char *brokers, c
     cw_producer *p = cw_producer_new(&cfg->kafka, brokers, err, sizeof err);
     if (!p) {
         fprintf(stderr, "churnwatch: %s\n", err);
-        return CLI_UNAVAILABLE;
+        return CW_EXIT_UNAVAILABLE;
     }
     cw_decoder *dec = cw_decoder_new(cfg, err, sizeof err);
     struct cw_event *ev = malloc(sizeof *ev);
     char *line = NULL;
     size_t cap = 0, sent = 0, lineno = 0;
     ssize_t len;
-    int rc = CLI_OK;
+    int rc = CW_EXIT_OK;
     if (!dec || !ev) {
         fprintf(stderr, "churnwatch: %s\n", dec ? "out of memory" : err);
-        rc = CLI_USAGE;
+        rc = CW_EXIT_USAGE;
         goto out;
     }
     while ((len = getline(&line, &cap, in)) >= 0) {
@@ -62,12 +62,12 @@ static int produce(const struct cw_config *cfg, FILE *in, const char *brokers, c
         if (cw_producer_send(p, topic, key, key ? strlen(key) : 0, line, (size_t)len, NULL, 0, err,
                              sizeof err) != 0) {
             fprintf(stderr, "churnwatch: line %zu: %s\n", lineno, err);
-            rc = CLI_UNAVAILABLE;
+            rc = CW_EXIT_UNAVAILABLE;
             goto out;
         }
         if (++sent % FLUSH_EVERY == 0 && cw_producer_wait(p, WAIT_MS, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: delivery failed: %s\n", err);
-            rc = CLI_UNAVAILABLE;
+            rc = CW_EXIT_UNAVAILABLE;
             goto out;
         }
     }
@@ -75,7 +75,7 @@ static int produce(const struct cw_config *cfg, FILE *in, const char *brokers, c
     if (w != 0) {
         fprintf(stderr, "churnwatch: delivery failed: %s\n",
                 w > 0 ? "not acknowledged in time" : err);
-        rc = CLI_UNAVAILABLE;
+        rc = CW_EXIT_UNAVAILABLE;
         goto out;
     }
     fprintf(stderr, "churnwatch: produced %zu messages to %s\n", sent, topic);
@@ -87,7 +87,7 @@ out:
     return rc;
 }
 
-int cmd_produce(const struct cli_ctx *ctx, int argc, char **argv)
+int cw_cmd_produce(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, 'b'},
@@ -116,27 +116,27 @@ int cmd_produce(const struct cli_ctx *ctx, int argc, char **argv)
                 mode = KEY_USER;
             else {
                 usage();
-                return CLI_USAGE;
+                return CW_EXIT_USAGE;
             }
             break;
         default:
             usage();
-            return CLI_USAGE;
+            return CW_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {
         usage();
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
-    int rc = cli_load_config(ctx, &cfg);
-    if (rc != CLI_OK)
+    int rc = cw_cli_load_config(ctx, &cfg);
+    if (rc != CW_EXIT_OK)
         return rc;
     const char *path = argv[optind];
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!in) {
         perror(path);
-        rc = CLI_USAGE;
+        rc = CW_EXIT_USAGE;
     } else {
         rc = produce(cfg, in, brokers, topic ? topic : cfg->kafka.topics.items[0], mode);
         if (in != stdin)

@@ -8,12 +8,12 @@
 #include "cli.h"
 
 /* Open config and store for a silence subcommand. */
-static int open_all(const struct cli_ctx *ctx, struct cw_config **cfg, cw_store **st)
+static int open_all(const struct cw_cli_opts *ctx, struct cw_config **cfg, cw_store **st)
 {
-    int rc = cli_load_config(ctx, cfg);
-    if (rc != CLI_OK)
+    int rc = cw_cli_load_config(ctx, cfg);
+    if (rc != CW_EXIT_OK)
         return rc;
-    return cli_open_store(*cfg, st);
+    return cw_cli_open_store(*cfg, st);
 }
 
 static int rule_known(const struct cw_config *cfg, const char *rule)
@@ -28,7 +28,7 @@ static int rule_known(const struct cw_config *cfg, const char *rule)
     return 0;
 }
 
-int cmd_silence(const struct cli_ctx *ctx, int argc, char **argv)
+int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"rule", required_argument, NULL, 'r'},
@@ -51,7 +51,7 @@ int cmd_silence(const struct cli_ctx *ctx, int argc, char **argv)
         case 'f':
             if (cw_duration_parse(optarg, &for_ms) != 0 || for_ms <= 0) {
                 fprintf(stderr, "churnwatch: --for wants a duration like 14d\n");
-                return CLI_USAGE;
+                return CW_EXIT_USAGE;
             }
             break;
         case 'm':
@@ -59,26 +59,26 @@ int cmd_silence(const struct cli_ctx *ctx, int argc, char **argv)
             break;
         default:
             fputs(usage, stderr);
-            return CLI_USAGE;
+            return CW_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc || for_ms == 0 || !reason || !*reason) {
         fputs(usage, stderr);
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     if (strlen(argv[optind]) > CW_ID_MAX || strlen(rule) >= sizeof s.rule ||
         strlen(reason) >= sizeof s.reason) {
         fprintf(stderr, "churnwatch: account id, rule or reason too long\n");
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
     cw_store *st = NULL;
     char err[512];
     int rc = open_all(ctx, &cfg, &st);
-    if (rc == CLI_OK && *rule && !rule_known(cfg, rule))
-        rc = CLI_USAGE;
-    if (rc == CLI_OK) {
-        int64_t now = cli_wall_ms();
+    if (rc == CW_EXIT_OK && *rule && !rule_known(cfg, rule))
+        rc = CW_EXIT_USAGE;
+    if (rc == CW_EXIT_OK) {
+        int64_t now = cw_cli_wall_ms();
         snprintf(s.account_id, sizeof s.account_id, "%s", argv[optind]);
         snprintf(s.rule, sizeof s.rule, "%s", rule);
         snprintf(s.reason, sizeof s.reason, "%s", reason);
@@ -86,7 +86,7 @@ int cmd_silence(const struct cli_ctx *ctx, int argc, char **argv)
         s.until_ms = now + for_ms;
         if (cw_store_silence_set(st, &s, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
-            rc = CLI_UNAVAILABLE;
+            rc = CW_EXIT_UNAVAILABLE;
         } else {
             char until[32];
             cw_rfc3339_format(s.until_ms, until);
@@ -98,12 +98,12 @@ int cmd_silence(const struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-int cmd_silences(const struct cli_ctx *ctx, int argc, char **argv)
+int cw_cmd_silences(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
         fprintf(stderr, "usage: churnwatch silences\n");
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
     cw_store *st = NULL;
@@ -111,10 +111,10 @@ int cmd_silences(const struct cli_ctx *ctx, int argc, char **argv)
     size_t n = 0;
     char err[512];
     int rc = open_all(ctx, &cfg, &st);
-    if (rc == CLI_OK) {
-        if (cw_store_silence_list(st, cli_wall_ms(), &list, &n, err, sizeof err) != 0) {
+    if (rc == CW_EXIT_OK) {
+        if (cw_store_silence_list(st, cw_cli_wall_ms(), &list, &n, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
-            rc = CLI_UNAVAILABLE;
+            rc = CW_EXIT_UNAVAILABLE;
         } else {
             printf("%-28s %-20s %-22s %s\n", "ACCOUNT", "RULE", "UNTIL", "REASON");
             for (size_t i = 0; i < n; i++) {
@@ -131,7 +131,7 @@ int cmd_silences(const struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-int cmd_unsilence(const struct cli_ctx *ctx, int argc, char **argv)
+int cw_cmd_unsilence(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {{"rule", required_argument, NULL, 'r'},
                                              {NULL, 0, NULL, 0}};
@@ -141,22 +141,22 @@ int cmd_unsilence(const struct cli_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c != 'r') {
             fprintf(stderr, "usage: churnwatch unsilence ID [--rule R]\n");
-            return CLI_USAGE;
+            return CW_EXIT_USAGE;
         }
         rule = optarg;
     }
     if (optind + 1 != argc) {
         fprintf(stderr, "usage: churnwatch unsilence ID [--rule R]\n");
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
     cw_store *st = NULL;
     char err[512];
     int rc = open_all(ctx, &cfg, &st);
-    if (rc == CLI_OK) {
+    if (rc == CW_EXIT_OK) {
         if (cw_store_silence_delete(st, argv[optind], rule, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
-            rc = CLI_UNAVAILABLE;
+            rc = CW_EXIT_UNAVAILABLE;
         } else {
             printf("unsilenced %s (%s)\n", argv[optind], *rule ? rule : "all rules");
         }
@@ -166,21 +166,21 @@ int cmd_unsilence(const struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-int cmd_rescore(const struct cli_ctx *ctx, int argc, char **argv)
+int cw_cmd_rescore(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
         fprintf(stderr, "usage: churnwatch rescore\n");
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
     cw_store *st = NULL;
     char err[512];
     int rc = open_all(ctx, &cfg, &st);
-    if (rc == CLI_OK) {
-        if (cw_store_rescore_request(st, cli_wall_ms(), err, sizeof err) != 0) {
+    if (rc == CW_EXIT_OK) {
+        if (cw_store_rescore_request(st, cw_cli_wall_ms(), err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
-            rc = CLI_UNAVAILABLE;
+            rc = CW_EXIT_UNAVAILABLE;
         } else {
             printf("rescore requested: the running daemon rescores every account on its next "
                    "sweep tick\n");

@@ -77,18 +77,18 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
     struct cw_account_eval *e = calloc(1, sizeof *e);
     json_t *arr = json ? json_array() : NULL;
     char err[512];
-    int rc = CLI_OK;
+    int rc = CW_EXIT_OK;
     if (!ids || !scores || !a || !e) {
-        rc = CLI_USAGE;
+        rc = CW_EXIT_USAGE;
         goto out;
     }
     int n = cw_store_lowest_scores(st, max, ids, scores, err, sizeof err);
     if (n < 0) {
         fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CLI_UNAVAILABLE;
+        rc = CW_EXIT_UNAVAILABLE;
         goto out;
     }
-    int64_t now = cli_wall_ms();
+    int64_t now = cw_cli_wall_ms();
     int32_t today = cw_tz_day(tz, now);
     if (!json)
         printf("%-28s %6s %-5s %-8s %-5s %s\n", "ACCOUNT", "SCORE", "GRADE", "SEGMENT", "TREND",
@@ -98,7 +98,7 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
         const char *id = ids[i];
         if (cw_store_load(st, cfg, &id, 1, today, a, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
-            rc = CLI_UNAVAILABLE;
+            rc = CW_EXIT_UNAVAILABLE;
             goto out;
         }
         if (!a->exists)
@@ -153,7 +153,7 @@ out:
     return rc;
 }
 
-int cmd_top(const struct cli_ctx *ctx, int argc, char **argv)
+int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"grade", required_argument, NULL, 'g'},
@@ -179,14 +179,14 @@ int cmd_top(const struct cli_ctx *ctx, int argc, char **argv)
         case 'w':
             if (cw_duration_parse(optarg, &f.created_within_ms) != 0 || f.created_within_ms <= 0) {
                 fprintf(stderr, "churnwatch: --created-within wants a duration like 30d\n");
-                return CLI_USAGE;
+                return CW_EXIT_USAGE;
             }
             break;
         case 'l': {
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > 100000) {
                 fprintf(stderr, "churnwatch: --limit must be 1..100000\n");
-                return CLI_USAGE;
+                return CW_EXIT_USAGE;
             }
             f.limit = (size_t)v;
             break;
@@ -196,25 +196,25 @@ int cmd_top(const struct cli_ctx *ctx, int argc, char **argv)
             break;
         default:
             usage();
-            return CLI_USAGE;
+            return CW_EXIT_USAGE;
         }
     }
     if (optind != argc) {
         usage();
-        return CLI_USAGE;
+        return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
     cw_store *st = NULL;
     cw_tz *tz = NULL;
     char err[256];
-    int rc = cli_load_config(ctx, &cfg);
-    if (rc != CLI_OK)
+    int rc = cw_cli_load_config(ctx, &cfg);
+    if (rc != CW_EXIT_OK)
         return rc;
     tz = cw_tz_open(cfg->timezone, err, sizeof err);
     if (!tz) {
         fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CLI_USAGE;
-    } else if ((rc = cli_open_store(cfg, &st)) == CLI_OK) {
+        rc = CW_EXIT_USAGE;
+    } else if ((rc = cw_cli_open_store(cfg, &st)) == CW_EXIT_OK) {
         rc = run(cfg, st, tz, &f, json);
     }
     cw_store_close(st);

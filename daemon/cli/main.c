@@ -1,24 +1,65 @@
-/* main.c - churnwatch CLI entry point: dispatches to the cmd_*.c subcommands */
+/* main.c - churnwatch CLI entry point: global options, then one of the cmd_*.c subcommands */
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out)
+#include "cli.h"
+
+static const struct cw_cli_cmd commands[] = {
+    {"account", "ID [--json]", "explain one account's score, measures, trend and alerts",
+     cw_cmd_account},
+    {"top", "[--grade G] [--segment S] [--created-within D] [--limit N] [--json]",
+     "accounts by score, lowest first", cw_cmd_top},
+    {"check-config", "[--no-env] [FILE]", "validate a config file", cw_cmd_check_config},
+    {"produce", "FILE|- [--brokers LIST] [--topic T] [--key none|account|user]",
+     "send JSON Lines to the input topic", cw_cmd_produce},
+    {"silence", "ID [--rule R] --for DURATION --reason TEXT",
+     "stop publishing an account's alerts for a while", cw_cmd_silence},
+    {"silences", "", "list active silences", cw_cmd_silences},
+    {"unsilence", "ID [--rule R]", "lift a silence", cw_cmd_unsilence},
+    {"rescore", "", "ask the running daemon to rescore every account", cw_cmd_rescore},
+};
+
+static int usage(FILE *out, int code)
 {
-    fprintf(out, "usage: churnwatch [-c PATH] COMMAND [ARGS]\n");
+    fprintf(out, "usage: churnwatch [-c PATH] COMMAND [ARGS]\n"
+                 "       churnwatch --help | --version\n"
+                 "options:\n"
+                 "  -c PATH    config file (default " CW_DEFAULT_CONFIG ")\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %s %s\n      %s\n", commands[i].name, commands[i].usage,
+                commands[i].summary);
+    return code;
 }
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
+    struct cw_cli_opts opts = {.config_path = CW_DEFAULT_CONFIG};
+    int i;
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--version") == 0) {
             printf("churnwatch %s\n", CW_VERSION);
-            return 0;
+            return CW_EXIT_OK;
         }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return usage(stdout, CW_EXIT_OK);
+        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            opts.config_path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0 && argv[i][9]) {
+            opts.config_path = argv[i] + 9;
+        } else {
+            fprintf(stderr, "churnwatch: unknown or incomplete option '%s'\n", argv[i]);
+            return usage(stderr, CW_EXIT_USAGE);
         }
     }
-    usage(stderr);
-    return 1;
+    if (i == argc) {
+        fprintf(stderr, "churnwatch: no command given\n");
+        return usage(stderr, CW_EXIT_USAGE);
+    }
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+        if (strcmp(argv[i], commands[c].name) == 0)
+            return commands[c].run(&opts, argc - i, argv + i);
+    fprintf(stderr, "churnwatch: unknown command '%s'\n", argv[i]);
+    return usage(stderr, CW_EXIT_USAGE);
 }

@@ -1,0 +1,188 @@
+/* config_load.c - cw_config_load: read the file, run both stages, collect the errors */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_internal.h"
+
+#define MAX_CONFIG_BYTES (4u * 1024u * 1024u)
+
+void cw_errs_init(struct cw_errs *e, const char *file, char *buf, size_t size)
+{
+    memset(e, 0, sizeof *e);
+    e->file = file;
+    e->buf = buf;
+    e->size = size;
+    if (buf && size)
+        buf[0] = '\0';
+}
+
+static void errs_add(struct cw_errs *e, unsigned line, unsigned col, const char *prefix,
+                     const char *fmt, va_list ap)
+{
+    char msg[2048];
+    e->count++;
+    int n = snprintf(msg, sizeof msg, "%s", prefix);
+    if (n >= 0 && (size_t)n < sizeof msg)
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    for (size_t i = 0; i < e->n; i++)
+        if (strcmp(e->items[i].text, msg) == 0)
+            return;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 16;
+        struct cw_err_item *items = realloc(e->items, cap * sizeof *items);
+        if (!items)
+            return; /* still counted: the load fails */
+        e->items = items;
+        e->cap = cap;
+    }
+    char *text = strdup(msg);
+    if (!text)
+        return;
+    e->items[e->n].line = line ? line : UINT32_MAX;
+    e->items[e->n].col = col;
+    e->items[e->n].text = text;
+    e->n++;
+}
+
+void cw_errs_at(struct cw_errs *e, unsigned line, unsigned col, const char *fmt, ...)
+{
+    char prefix[512];
+    va_list ap;
+    if (line)
+        snprintf(prefix, sizeof prefix, "%s:%u:%u: ", e->file, line, col);
+    else
+        snprintf(prefix, sizeof prefix, "%s: ", e->file);
+    va_start(ap, fmt);
+    errs_add(e, line, col, prefix, fmt, ap);
+    va_end(ap);
+}
+
+void cw_errs_plain(struct cw_errs *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errs_add(e, 0, 0, "", fmt, ap);
+    va_end(ap);
+}
+
+static bool item_before(const struct cw_err_item *x, const struct cw_err_item *y)
+{
+    return x->line < y->line || (x->line == y->line && x->col < y->col);
+}
+
+void cw_errs_finish(struct cw_errs *e)
+{
+    size_t len = 0;
+    /* stable insertion sort by position: report order breaks ties */
+    for (size_t i = 1; i < e->n; i++) {
+        struct cw_err_item t = e->items[i];
+        size_t j = i;
+        for (; j > 0 && item_before(&t, &e->items[j - 1]); j--)
+            e->items[j] = e->items[j - 1];
+        e->items[j] = t;
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->buf && e->size > len + 1) {
+            int n =
+                snprintf(e->buf + len, e->size - len, "%s%s", len ? "\n" : "", e->items[i].text);
+            if (n > 0)
+                len = (size_t)n >= e->size - len ? e->size - 1 : len + (size_t)n;
+        }
+        free(e->items[i].text);
+    }
+    free(e->items);
+    e->items = NULL;
+    e->n = e->cap = 0;
+}
+
+struct cw_config *cw_config_load_buffer(const char *name, const char *yaml, size_t len,
+                                        cw_getenv_fn getenv_fn, char *errs, size_t errsize)
+{
+    struct cw_errs e;
+    struct cw_cfg_ctx ctx;
+    struct cw_ynode *root = NULL;
+    struct cw_config *cfg = NULL;
+
+    cw_errs_init(&e, name, errs, errsize);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.errs = &e;
+
+    if (cw_yaml_parse(yaml, len, &root, &e) < 0)
+        goto fail;
+    if (!root || (root->kind == CW_YSCALAR && cw_ynode_is_null(root))) {
+        cw_errs_at(&e, 1, 1, "the configuration is empty; see conf/churnwatch.yaml");
+        goto fail;
+    }
+    if (root->kind != CW_YMAP) {
+        cw_errs_at(&e, root->line, root->col, "the top level must be a mapping of keys");
+        goto fail;
+    }
+    cfg = calloc(1, sizeof *cfg);
+    if (!cfg || !(cfg->path = strdup(name))) {
+        cw_errs_at(&e, 0, 0, "out of memory");
+        goto fail;
+    }
+    ctx.cfg = cfg;
+    cw_cfg_build(&ctx, root);
+    cw_cfgv_env(&ctx, getenv_fn);
+    if (e.count)
+        goto fail;
+
+    cw_rule_params_free(&ctx.defaults);
+    for (size_t i = 0; i < 3; i++)
+        free(ctx.touch_by_severity[i]);
+    cw_ynode_free(root);
+    cw_errs_finish(&e);
+    return cfg;
+
+fail:
+    cw_rule_params_free(&ctx.defaults);
+    for (size_t i = 0; i < 3; i++)
+        free(ctx.touch_by_severity[i]);
+    cw_ynode_free(root);
+    cw_config_free(cfg);
+    cw_errs_finish(&e);
+    return NULL;
+}
+
+struct cw_config *cw_config_load(const char *path, cw_getenv_fn getenv_fn, char *errs,
+                                 size_t errsize)
+{
+    struct cw_errs e;
+    struct cw_config *cfg = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    cw_errs_init(&e, path, errs, errsize);
+    f = fopen(path, "rb");
+    if (!f) {
+        cw_errs_at(&e, 0, 0, "cannot open: %s", strerror(errno));
+        cw_errs_finish(&e);
+        return NULL;
+    }
+    buf = malloc(MAX_CONFIG_BYTES + 1);
+    if (!buf) {
+        cw_errs_at(&e, 0, 0, "out of memory");
+        goto done;
+    }
+    len = fread(buf, 1, MAX_CONFIG_BYTES + 1, f);
+    if (ferror(f)) {
+        cw_errs_at(&e, 0, 0, "cannot read: %s", strerror(errno));
+        goto done;
+    }
+    if (len > MAX_CONFIG_BYTES) {
+        cw_errs_at(&e, 0, 0, "larger than %u bytes", MAX_CONFIG_BYTES);
+        goto done;
+    }
+    cfg = cw_config_load_buffer(path, buf, len, getenv_fn, errs, errsize);
+done:
+    cw_errs_finish(&e); /* a no-op after cw_config_load_buffer: e has no items then */
+    free(buf);
+    fclose(f);
+    return cfg;
+}

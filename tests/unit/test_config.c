@@ -1,0 +1,733 @@
+/* test_config.c - the YAML config loader: shipped config, defaults, every error class with
+ * its file:line:col and key path, environment overrides, segment merging */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "churnwatch/config.h"
+#include "churnwatch/event.h"
+
+#define SHIPPED CW_SOURCE_DIR "/conf/churnwatch.yaml"
+#define DAY     CW_MS_PER_DAY
+
+/* The smallest valid config: one component with one measure. */
+#define MIN                                                                                        \
+    "score:\n"                                                                                     \
+    "  components:\n"                                                                              \
+    "    c: {measures: [{name: m, metric: active_users, window: short, target: 1}]}\n"
+
+static char errs[16384];
+
+static struct cw_config *load_env(const char *yaml, cw_getenv_fn env)
+{
+    return cw_config_load_buffer("t.yaml", yaml, strlen(yaml), env, errs, sizeof errs);
+}
+
+static struct cw_config *load(const char *yaml)
+{
+    return load_env(yaml, NULL);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = *s != '\0';
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* ---- the shipped config ---- */
+
+Test(config, shipped_config_loads_with_the_documented_values)
+{
+    struct cw_config *cfg = cw_config_load(SHIPPED, NULL, errs, sizeof errs);
+    cr_assert_not_null(cfg, "%s", errs);
+
+    cr_expect_str_eq(cfg->path, SHIPPED);
+    cr_expect_str_eq(cfg->kafka.brokers, "localhost:9092");
+    cr_expect_str_eq(cfg->kafka.group_id, "churnwatch");
+    cr_assert_eq(cfg->kafka.topics.n, 1);
+    cr_expect_str_eq(cfg->kafka.topics.items[0], "usage-events");
+    cr_expect_str_eq(cfg->kafka.alerts_topic, "churnwatch-alerts");
+    cr_expect_str_eq(cfg->kafka.dlq_topic, "usage-events-dlq");
+    cr_expect_eq(cfg->kafka.n_properties, 0);
+    cr_expect_str_eq(cfg->redis.url, "redis://127.0.0.1:6379/0");
+    cr_expect_null(cfg->redis.password_file);
+    cr_expect_str_eq(cfg->redis.key_prefix, "cw:");
+    cr_expect_str_eq(cfg->timezone, "UTC");
+    cr_expect_eq(cfg->lateness_ms, 2 * DAY);
+    cr_expect_eq(cfg->max_clock_skew_ms, 15 * 60 * 1000);
+    cr_expect_eq(cfg->sweep_interval_ms, 5 * 60 * 1000);
+
+    cr_assert_eq(cfg->n_windows, 2);
+    cr_expect_str_eq(cfg->windows[0].name, "short");
+    cr_expect_eq(cfg->windows[0].days, 7);
+    cr_expect_str_eq(cfg->windows[1].name, "long");
+    cr_expect_eq(cfg->windows[1].days, 28);
+    cr_expect_eq(cfg->longest_window_days, 28);
+
+    cr_expect_eq(cfg->input.preset, CW_PRESET_NATIVE);
+    cr_assert_eq(cfg->input.account_id.n, 1);
+    cr_expect_str_eq(cfg->input.account_id.items[0], "/account_id");
+    cr_expect_eq(cfg->input.unknown_types, CW_UNKNOWN_IGNORE);
+    cr_expect_eq(cfg->input.max_message_bytes, 65536);
+    cr_expect_eq(cfg->input.max_id_length, 128);
+    cr_expect_eq(cfg->input.max_depth, 32);
+
+    /* active_users first, then the event types' metrics in first-seen order */
+    const char *metrics[] = {"active_users", "logins",          "registrations",
+                             "apps_created", "records_written", "seminars",
+                             "email_clicks", "support_tickets", "help_views"};
+    cr_assert_eq(cfg->n_metrics, sizeof metrics / sizeof metrics[0]);
+    for (size_t i = 0; i < cfg->n_metrics; i++) {
+        cr_expect_str_eq(cfg->metrics[i].name, metrics[i]);
+        cr_expect_eq(cfg->metrics[i].builtin, i == CW_METRIC_ACTIVE_USERS);
+    }
+    cr_assert_eq(cfg->n_event_types, 9);
+    int login = cw_config_event_type_index(cfg, "login");
+    cr_assert_geq(login, 0);
+    cr_expect_eq(cw_config_event_type_index(cfg, "Signed In"), login);
+    cr_expect_str_eq(cfg->metrics[cfg->event_types[login].metric].name, "logins");
+    cr_expect_eq(cw_config_event_type_index(cfg, "Signed Up"),
+                 cw_config_event_type_index(cfg, "user_registered"));
+    cr_expect_eq(cw_config_event_type_index(cfg, "Account Added User"),
+                 cw_config_event_type_index(cfg, "user_registered"));
+    cr_expect_eq(cw_config_event_type_index(cfg, "Email Link Clicked"),
+                 cw_config_event_type_index(cfg, "email_clicked"));
+    int traits = cw_config_event_type_index(cfg, "group");
+    cr_assert_geq(traits, 0);
+    cr_expect_str_eq(cfg->event_types[traits].name, "account_updated");
+    cr_expect(cfg->event_types[traits].traits);
+    cr_expect_eq(cfg->event_types[traits].metric, -1);
+
+    cr_assert_eq(cfg->score.n_components, 3);
+    cr_expect_str_eq(cfg->score.components[0].name, "utilization");
+    cr_expect_str_eq(cfg->score.components[1].name, "engagement");
+    cr_expect_str_eq(cfg->score.components[2].name, "penetration");
+    const struct cw_measure *login_rate = &cfg->score.components[0].measures[0];
+    cr_expect_str_eq(login_rate->name, "login_rate");
+    cr_expect_eq(login_rate->metric, CW_METRIC_ACTIVE_USERS);
+    cr_expect_eq(login_rate->window, cw_config_window_index(cfg, "short"));
+    cr_expect(login_rate->per_seat);
+    const struct cw_measure *cover = &cfg->score.components[2].measures[0];
+    cr_expect_eq(cover->metric, CW_METRIC_ACTIVE_USERS);
+    cr_expect_eq(cover->window, cw_config_window_index(cfg, "long"));
+    cr_expect(cover->per_seat);
+    cr_assert_eq(cfg->score.n_grades, 4);
+    cr_expect_str_eq(cfg->score.grades[0].name, "A");
+    cr_expect_eq(cfg->score.grades[0].min_score, 80);
+    cr_expect_eq(cfg->score.grades[3].min_score, 0);
+
+    cr_assert_eq(cfg->n_rules, 5);
+    const struct cw_rule *r = cfg->rules;
+    cr_expect_str_eq(r[0].name, "health_low");
+    cr_expect_eq(r[0].kind, CW_RULE_SCORE_BELOW);
+    cr_expect_eq(r[0].params.enter, 40);
+    cr_expect_eq(r[0].params.exit, 50);
+    cr_expect_eq(r[0].params.severity, CW_SEV_CRITICAL);
+    cr_expect_str_eq(r[0].params.touch, "high");
+    cr_expect_eq(r[1].kind, CW_RULE_SCORE_DROP);
+    cr_expect_eq(r[1].params.points, 20);
+    cr_expect_eq(r[1].params.exit_points, 10);
+    cr_expect_eq(r[1].params.over_ms, 14 * DAY);
+    cr_expect_eq(r[2].kind, CW_RULE_INACTIVE);
+    cr_expect_eq(r[2].params.after_ms, 14 * DAY);
+    cr_expect_null(r[2].types);
+    cr_expect_str_eq(r[2].params.touch, "high");
+    cr_expect_eq(r[3].kind, CW_RULE_ONBOARDING);
+    cr_expect_eq(r[3].milestone, cw_config_event_type_index(cfg, "app_created"));
+    cr_expect_eq(r[3].params.within_ms, 30 * DAY);
+    cr_expect_str_eq(r[3].params.touch, "low");
+    cr_expect_eq(r[4].kind, CW_RULE_RATIO_BELOW);
+    cr_expect_eq(r[4].metric, CW_METRIC_ACTIVE_USERS);
+    cr_expect_eq(r[4].window, cw_config_window_index(cfg, "long"));
+    cr_expect(r[4].per_seat);
+    cr_expect_eq(r[4].params.enter, 0.3);
+    cr_expect_eq(r[4].params.exit, 0.4);
+    cr_expect_str_eq(r[4].params.touch, "tech");
+    for (size_t i = 0; i < cfg->n_rules; i++)
+        cr_expect_not_null(r[i].params.touch);
+
+    cr_assert_eq(cfg->n_segments, 3);
+    const struct cw_rule_params *l = cw_config_rule_params(cfg, 0, "L");
+    cr_expect_eq(l->enter, 50);
+    cr_expect_eq(l->exit, 60);
+    cr_expect_str_eq(l->touch, "high");
+    cr_expect_eq(cw_config_rule_params(cfg, 2, "L")->after_ms, 7 * DAY);
+    cr_expect_eq(cw_config_rule_params(cfg, 2, "S")->after_ms, 21 * DAY);
+    cr_expect_str_eq(cw_config_rule_params(cfg, 0, "S")->touch, "tech");
+    cr_expect_str_eq(cw_config_rule_params(cfg, 0, "M")->touch, "low");
+    cr_expect_eq(cw_config_rule_params(cfg, 0, "M")->enter, 40);
+    cr_expect_eq(cw_config_rule_params(cfg, 0, "XL"), &r[0].params);
+    cr_expect_eq(cw_config_rule_params(cfg, 4, "L")->severity, CW_SEV_WARNING);
+
+    cr_expect_str_eq(cfg->http_listen, "127.0.0.1:9464");
+    cr_expect_eq(cfg->log_level, CW_LOG_INFO);
+    cr_expect_eq(cfg->log_format, CW_LOG_LOGFMT);
+    cw_config_free(cfg);
+}
+
+Test(config, free_null_is_a_no_op)
+{
+    cw_config_free(NULL);
+}
+
+/* ---- defaults ---- */
+
+Test(config, minimal_config_gets_every_default)
+{
+    struct cw_config *cfg = load(MIN);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->path, "t.yaml");
+    cr_expect_str_eq(cfg->kafka.brokers, "localhost:9092");
+    cr_expect_str_eq(cfg->kafka.group_id, "churnwatch");
+    cr_expect_str_eq(cfg->kafka.topics.items[0], "usage-events");
+    cr_expect_str_eq(cfg->kafka.alerts_topic, "churnwatch-alerts");
+    cr_expect_str_eq(cfg->kafka.dlq_topic, "usage-events-dlq");
+    cr_expect_str_eq(cfg->redis.url, "redis://127.0.0.1:6379/0");
+    cr_expect_str_eq(cfg->redis.key_prefix, "cw:");
+    cr_expect_str_eq(cfg->timezone, "UTC");
+    cr_expect_eq(cfg->lateness_ms, 2 * DAY);
+    cr_expect_eq(cfg->max_clock_skew_ms, 900000);
+    cr_expect_eq(cfg->sweep_interval_ms, 300000);
+    cr_assert_eq(cfg->n_windows, 2);
+    cr_expect_eq(cfg->windows[1].days, 28);
+    cr_expect_eq(cfg->longest_window_days, 28);
+    cr_expect_eq(cfg->n_metrics, 1);
+    cr_expect_str_eq(cfg->metrics[0].name, "active_users");
+    cr_expect(cfg->metrics[0].builtin);
+    cr_expect_eq(cfg->n_event_types, 0);
+    cr_expect_eq(cfg->n_rules, 0);
+    cr_expect_eq(cfg->n_segments, 0);
+    cr_expect_eq(cfg->score.components[0].weight, 1);
+    cr_expect_eq(cfg->score.components[0].measures[0].weight, 1);
+    cr_expect_not(cfg->score.components[0].measures[0].per_seat);
+    cr_expect_eq(cfg->score.min_observed_days, 3);
+    const char *grades[] = {"A", "B", "C", "D"};
+    const double mins[] = {80, 60, 40, 0};
+    cr_assert_eq(cfg->score.n_grades, 4);
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_str_eq(cfg->score.grades[i].name, grades[i]);
+        cr_expect_eq(cfg->score.grades[i].min_score, mins[i]);
+    }
+    /* the native preset's pointers */
+    for (int f = 0; f < CW_FIELD__COUNT; f++) {
+        const char *const *want;
+        size_t n = cw_preset_pointers(CW_PRESET_NATIVE, (enum cw_field)f, &want);
+        const struct cw_strlist *got[] = {&cfg->input.account_id, &cfg->input.user_id,
+                                          &cfg->input.type,       &cfg->input.ts,
+                                          &cfg->input.event_id,   &cfg->input.traits};
+        cr_assert_eq(got[f]->n, n);
+        for (size_t i = 0; i < n; i++)
+            cr_expect_str_eq(got[f]->items[i], want[i]);
+    }
+    cr_expect_str_eq(cfg->http_listen, "127.0.0.1:9464");
+    cr_expect_eq(cfg->log_level, CW_LOG_INFO);
+    cr_expect_eq(cfg->log_format, CW_LOG_LOGFMT);
+    cw_config_free(cfg);
+}
+
+Test(config, preset_and_explicit_pointer_lists)
+{
+    struct cw_config *cfg = load("input:\n"
+                                 "  preset: segment\n"
+                                 "  fields:\n"
+                                 "    account_id: [/account, /context/groupId]\n"
+                                 "    user_id: []\n"
+                                 "    ts: ['', /a~1b/c~0d]\n" MIN);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_eq(cfg->input.preset, CW_PRESET_SEGMENT);
+    cr_assert_eq(cfg->input.account_id.n, 2);
+    cr_expect_str_eq(cfg->input.account_id.items[0], "/account");
+    cr_expect_str_eq(cfg->input.account_id.items[1], "/context/groupId");
+    cr_expect_eq(cfg->input.user_id.n, 0);
+    cr_assert_eq(cfg->input.ts.n, 2);
+    cr_expect_str_eq(cfg->input.ts.items[0], "");
+    cr_expect_str_eq(cfg->input.ts.items[1], "/a~1b/c~0d");
+    /* fields not listed keep the preset's lists */
+    cr_assert_eq(cfg->input.type.n, 2);
+    cr_expect_str_eq(cfg->input.type.items[0], "/event");
+    cr_expect_str_eq(cfg->input.event_id.items[0], "/messageId");
+    cw_config_free(cfg);
+}
+
+Test(config, kafka_properties_keep_file_order_and_scalar_text)
+{
+    struct cw_config *cfg = load("kafka:\n"
+                                 "  properties:\n"
+                                 "    security.protocol: SASL_SSL\n"
+                                 "    socket.keepalive.enable: true\n"
+                                 "    fetch.wait.max.ms: 100\n" MIN);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_assert_eq(cfg->kafka.n_properties, 3);
+    cr_expect_str_eq(cfg->kafka.properties[0].key, "security.protocol");
+    cr_expect_str_eq(cfg->kafka.properties[0].value, "SASL_SSL");
+    cr_expect_str_eq(cfg->kafka.properties[1].value, "true");
+    cr_expect_str_eq(cfg->kafka.properties[2].key, "fetch.wait.max.ms");
+    cr_expect_str_eq(cfg->kafka.properties[2].value, "100");
+    cw_config_free(cfg);
+}
+
+/* ---- rules, touch and segments ---- */
+
+#define EVENTS                                                                                     \
+    "event_types:\n"                                                                               \
+    "  login: {metric: logins, aliases: [Signed In]}\n"                                            \
+    "  app_created: {metric: apps}\n"                                                              \
+    "  account_updated: {traits: true, aliases: [group]}\n"
+
+Test(config, rule_defaults_touch_resolution_and_exit_points)
+{
+    struct cw_config *cfg =
+        load(EVENTS MIN "alerts:\n"
+                        "  defaults: {for: 1h, severity: info, touch: mail}\n"
+                        "  touch_by_severity: {critical: call}\n"
+                        "  rules:\n"
+                        "    - {name: a, kind: score_drop, points: 30, over: 7d}\n"
+                        "    - {name: b, kind: score_below, enter: 10, exit: 20,"
+                        " severity: critical, for: 0}\n"
+                        "    - {name: c, kind: inactive, after: 3d,"
+                        " types: [Signed In, login, app_created]}\n"
+                        "    - {name: d, kind: ratio_below, metric: apps,"
+                        " window: long, enter: 1, exit: 2, per_seat: false,"
+                        " touch: own}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_assert_eq(cfg->n_rules, 4);
+    const struct cw_rule *r = cfg->rules;
+    cr_expect_eq(r[0].params.exit_points, 15, "exit_points defaults to points/2");
+    cr_expect_eq(r[0].params.for_ms, 3600000);
+    cr_expect_eq(r[0].params.severity, CW_SEV_INFO);
+    cr_expect_str_eq(r[0].params.touch, "mail", "no mapping for info: defaults.touch");
+    cr_expect_eq(r[1].params.for_ms, 0);
+    cr_expect_str_eq(r[1].params.touch, "call");
+    cr_assert_eq(r[2].n_types, 2, "an alias and its name are one type");
+    cr_expect_eq(r[2].types[0], cw_config_event_type_index(cfg, "login"));
+    cr_expect_eq(r[2].types[1], cw_config_event_type_index(cfg, "app_created"));
+    cr_expect_eq(r[3].metric, cw_config_metric_index(cfg, "apps"));
+    cr_expect_eq(r[3].window, 1);
+    cr_expect_not(r[3].per_seat);
+    cr_expect_str_eq(r[3].params.touch, "own");
+    cw_config_free(cfg);
+}
+
+Test(config, segment_overrides_are_merged_over_the_rule)
+{
+    struct cw_config *cfg = load(MIN "alerts:\n"
+                                     "  rules:\n"
+                                     "    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
+                                     "    - {name: drop, kind: score_drop, points: 20, over: 14d,"
+                                     " severity: critical}\n"
+                                     "segments:\n"
+                                     "  big:\n"
+                                     "    touch: high\n"
+                                     "    rules:\n"
+                                     "      low: {enter: 55, exit: 65, for: 1d}\n"
+                                     "      drop: {points: 10}\n"
+                                     "  small:\n"
+                                     "    rules:\n"
+                                     "      drop: {severity: info, touch: robot}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    const struct cw_rule_params *p = cw_config_rule_params(cfg, 0, "big");
+    cr_expect_eq(p->enter, 55);
+    cr_expect_eq(p->exit, 65);
+    cr_expect_eq(p->for_ms, DAY);
+    cr_expect_str_eq(p->touch, "high");
+    p = cw_config_rule_params(cfg, 1, "big");
+    cr_expect_eq(p->points, 10);
+    cr_expect_eq(p->exit_points, 5, "a defaulted exit_points follows the overridden points");
+    cr_expect_eq(p->over_ms, 14 * DAY);
+    cr_expect_str_eq(p->touch, "high");
+    p = cw_config_rule_params(cfg, 0, "small");
+    cr_expect_eq(p->enter, 40);
+    cr_expect_str_eq(p->touch, "low", "warning severity maps to low");
+    p = cw_config_rule_params(cfg, 1, "small");
+    cr_expect_eq(p->severity, CW_SEV_INFO);
+    cr_expect_str_eq(p->touch, "robot");
+    cr_expect_eq(cfg->rules[1].params.severity, CW_SEV_CRITICAL, "the rule is unchanged");
+    cr_expect_str_eq(cfg->rules[1].params.touch, "high");
+    cw_config_free(cfg);
+}
+
+/* ---- environment ---- */
+
+static const char *env_good(const char *name)
+{
+    if (strcmp(name, "CHURNWATCH_KAFKA_BROKERS") == 0)
+        return "k1:9092,k2:9092";
+    if (strcmp(name, "CHURNWATCH_REDIS_URL") == 0)
+        return "redis-cluster://r1:7000,r2:7000";
+    if (strcmp(name, "CHURNWATCH_LOG_LEVEL") == 0)
+        return "debug";
+    return NULL;
+}
+
+static const char *env_empty(const char *name)
+{
+    (void)name;
+    return "";
+}
+
+static const char *env_bad(const char *name)
+{
+    if (strcmp(name, "CHURNWATCH_REDIS_URL") == 0)
+        return "http://user:s3cret@host";
+    if (strcmp(name, "CHURNWATCH_LOG_LEVEL") == 0)
+        return "loud";
+    return NULL;
+}
+
+Test(config, environment_overrides_apply)
+{
+    struct cw_config *cfg = load_env(MIN, env_good);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->kafka.brokers, "k1:9092,k2:9092");
+    cr_expect_str_eq(cfg->redis.url, "redis-cluster://r1:7000,r2:7000");
+    cr_expect_eq(cfg->log_level, CW_LOG_DEBUG);
+    cw_config_free(cfg);
+
+    cfg = load_env("log: {level: warn}\n" MIN, env_empty);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_eq(cfg->log_level, CW_LOG_WARN, "an empty variable counts as unset");
+    cr_expect_str_eq(cfg->kafka.brokers, "localhost:9092");
+    cw_config_free(cfg);
+}
+
+Test(config, bad_environment_overrides_are_errors_naming_the_variable)
+{
+    cr_assert_null(load_env(MIN, env_bad));
+    cr_expect_eq(count_lines(errs), 2, "%s", errs);
+    cr_expect_not_null(strstr(errs, "CHURNWATCH_LOG_LEVEL: invalid value 'loud' (environment "
+                                    "override); valid values: error, warn, info, debug"),
+                       "%s", errs);
+    cr_expect_not_null(strstr(errs, "CHURNWATCH_REDIS_URL: unsupported URL scheme"), "%s", errs);
+    cr_expect_null(strstr(errs, "s3cret"), "a secret leaked: %s", errs);
+}
+
+/* ---- errors: each class, its position and its key path ---- */
+
+/* The source line of the first error in errs, with a caret under its column. */
+static void show_position(const char *yaml, const char *err, char *out, size_t size)
+{
+    unsigned line = 0, col = 0;
+    out[0] = '\0';
+    if (sscanf(err, "t.yaml:%u:%u:", &line, &col) != 2 || line == 0 || col == 0)
+        return;
+    for (unsigned l = 1; l < line && yaml; l++) {
+        yaml = strchr(yaml, '\n');
+        yaml = yaml ? yaml + 1 : NULL;
+    }
+    if (!yaml)
+        return;
+    int n = (int)strcspn(yaml, "\n");
+    snprintf(out, size, "%.*s\n%*s^", n, yaml, (int)col - 1, "");
+}
+
+struct err_case {
+    const char *yaml;
+    const char *want; /* "t.yaml:L:C: message" (a prefix of one error line) */
+};
+
+static const struct err_case cases[] = {
+    /* YAML level */
+    {"", "t.yaml:1:1: the configuration is empty"},
+    {"# only a comment\n", "t.yaml:1:1: the configuration is empty"},
+    {"- a\n- b\n", "t.yaml:1:1: the top level must be a mapping of keys"},
+    {"just text\n", "t.yaml:1:1: the top level must be a mapping of keys"},
+    {"kafka:\n\tbrokers: x\n", "t.yaml:2:1: invalid YAML: found character that cannot start any "
+                               "token"},
+    {"score: [1\n", "t.yaml:2:1: invalid YAML: did not find expected ',' or ']'"},
+    {"x: &a 1\n", "t.yaml:1:4: YAML anchors (&a) are not supported"},
+    {"x: *a\n", "t.yaml:1:4: YAML aliases (*a) are not supported"},
+    {"x: !!str 1\n", "t.yaml:1:4: YAML tags (tag:yaml.org,2002:str) are not supported"},
+    {"? [a]\n: b\n", "t.yaml:1:3: mapping keys must be plain scalars"},
+    {MIN "---\nlog: {}\n", "t.yaml:4:1: only one YAML document is allowed"},
+    /* keys */
+    {"kafka:\n  brokerz: x\n" MIN,
+     "t.yaml:2:3: unknown key 'brokerz' in kafka; valid keys: brokers, group_id, topics, "
+     "alerts_topic, dlq_topic, properties"},
+    {"colour: red\n" MIN, "t.yaml:1:1: unknown key 'colour' in the top level; valid keys: "
+                          "kafka, redis, timezone,"},
+    {"log:\n  level: info\n  level: debug\n" MIN,
+     "t.yaml:3:3: duplicate key 'level' in log (first at line 2)"},
+    {"log: {}\n" MIN "log: {}\n", "t.yaml:5:1: duplicate key 'log' in the top level (first at "
+                                  "line 1)"},
+    {"log: {level: info}\n", "t.yaml:1:1: missing required key 'score'"},
+    /* types */
+    {"timezone: [UTC]\n" MIN, "t.yaml:1:1: timezone: expected an IANA time zone name, got a "
+                              "sequence"},
+    {"timezone:\n" MIN, "t.yaml:1:1: timezone: expected an IANA time zone name, got null"},
+    {"kafka: brokers\n" MIN, "t.yaml:1:1: kafka: expected a mapping, got a scalar"},
+    {"kafka: {topics: usage}\n" MIN, "t.yaml:1:9: kafka.topics: expected a sequence, got a "
+                                     "scalar"},
+    {"input: {max_depth: \"32\"}\n" MIN, "t.yaml:1:9: input.max_depth: expected a whole "
+                                         "number, got '32'"},
+    {"input: {max_message_bytes: 99999999999999999999999}\n" MIN,
+     "t.yaml:1:9: input.max_message_bytes: 99999999999999999999999 is out of range"},
+    {"input: {max_id_length: 300}\n" MIN, "t.yaml:1:9: input.max_id_length: 300 is out of "
+                                          "range: must be at least 1 and at most 255"},
+    {"score:\n  components:\n    c:\n      weight: 1e999\n      measures: []\n",
+     "t.yaml:4:7: score.components.c.weight: number '1e999' is out of range"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: "
+     "short, target: 1, per_seat: yes}]}\n",
+     "t.yaml:3:78: score.components.c.measures[0].per_seat: expected true or false, got 'yes'"},
+    /* durations */
+    {"lateness: 1w\n" MIN, "t.yaml:1:1: lateness: '1w' is not a duration"},
+    {"lateness: -5m\n" MIN, "t.yaml:1:1: lateness: '-5m' is not a duration"},
+    {"lateness: 5\n" MIN, "t.yaml:1:1: lateness: '5' is not a duration"},
+    {"lateness: 1.5h\n" MIN, "t.yaml:1:1: lateness: '1.5h' is not a duration"},
+    {"lateness: 106751991168d\n" MIN, "t.yaml:1:1: lateness: duration '106751991168d' is too "
+                                      "large"},
+    {"lateness: 400d\n" MIN, "t.yaml:1:1: lateness: 400d is out of range: must be at least 0 "
+                             "and at most 366d"},
+    {"sweep_interval: 0\n" MIN, "t.yaml:1:1: sweep_interval: 0 is out of range: must be above"},
+    {"windows: {short: 36h}\n" MIN, "t.yaml:1:11: windows.short: a window is a whole number of "
+                                    "days"},
+    {"windows: {long: 400d}\n" MIN, "t.yaml:1:11: windows.long: 400d is longer than the limit "
+                                    "of 366d"},
+    /* values */
+    {"timezone: Mars/Olympus\n" MIN, "t.yaml:1:1: timezone: unknown IANA time zone "
+                                     "'Mars/Olympus'"},
+    {"log:\n  level: loud\n" MIN, "t.yaml:2:3: log.level: invalid value 'loud'; valid values: "
+                                  "error, warn, info, debug"},
+    {"log: {format: xml}\n" MIN, "t.yaml:1:7: log.format: invalid value 'xml'; valid values: "
+                                 "logfmt, json"},
+    {"redis:\n  url: 'http://u:s3cret@h'\n" MIN, "t.yaml:2:3: redis.url: unsupported URL "
+                                                 "scheme"},
+    {"redis: {url: 'redis://h:99999/0'}\n" MIN, "t.yaml:1:9: redis.url: bad host in redis URL: "
+                                                "port must be a number from 1 to 65535"},
+    {"redis: {key_prefix: 'cw{x}:'}\n" MIN, "t.yaml:1:9: redis.key_prefix: must not contain "
+                                            "braces"},
+    {"http: {listen: localhost}\n" MIN, "t.yaml:1:8: http.listen: missing :port"},
+    {"kafka:\n  properties:\n    group.id: other\n" MIN,
+     "t.yaml:3:5: kafka.properties.group.id: 'group.id' is managed by churnwatch"},
+    {"kafka: {topics: [a, a]}\n" MIN, "t.yaml:1:21: kafka.topics[1]: duplicate item 'a'"},
+    {"kafka: {topics: [events], alerts_topic: events}\n" MIN,
+     "t.yaml:1:27: kafka.alerts_topic: 'events' is also an input topic"},
+    {"kafka: {topics: ['bad topic']}\n" MIN, "t.yaml:1:18: kafka.topics[0]: invalid Kafka "
+                                             "topic name"},
+    {"input:\n  fields:\n    account_id: [account]\n" MIN,
+     "t.yaml:3:18: input.fields.account_id[0]: JSON pointer 'account' must be empty or start "
+     "with '/'"},
+    {"input:\n  fields:\n    type: [/a~2]\n" MIN, "t.yaml:3:12: input.fields.type[0]: JSON "
+                                                  "pointer '/a~2': '~' must be followed by 0 or "
+                                                  "1"},
+    {"input:\n  fields:\n    type: []\n" MIN, "t.yaml:3:5: input.fields.type: needs at least "
+                                              "one JSON pointer"},
+    {"input:\n  fields:\n    user: [/u]\n" MIN, "t.yaml:3:5: unknown key 'user' in input.fields"},
+    {"input: {unknown_types: drop}\n" MIN, "t.yaml:1:9: input.unknown_types: invalid value "
+                                           "'drop'; valid values: ignore, dlq"},
+    /* event types */
+    {"event_types:\n  login: {aliases: [x]}\n" MIN,
+     "t.yaml:2:3: event_types.login: needs a metric, or traits: true"},
+    {"event_types:\n  login: {metric: logins, traits: true}\n" MIN,
+     "t.yaml:2:3: event_types.login: a traits event type (traits: true) has no metric"},
+    {"event_types:\n  login: {metric: active_users}\n" MIN,
+     "t.yaml:2:11: event_types.login.metric: 'active_users' is a built-in metric"},
+    {"event_types:\n  login: {metric: l, aliases: [Signed In]}\n  signin: {metric: l, "
+     "aliases: [Signed In]}\n" MIN,
+     "t.yaml:3:33: event_types.signin.aliases[0]: 'Signed In' is already used by event type "
+     "'login'"},
+    {"event_types:\n  login: {metric: l, aliases: [signin]}\n  signin: {metric: l}\n" MIN,
+     "t.yaml:2:32: event_types.login.aliases[0]: 'signin' is also the name of an event type "
+     "(line 3)"},
+    /* score */
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: nope, window: short, target: "
+     "1}]}\n",
+     "t.yaml:3:30: score.components.c.measures[0].metric: unknown metric 'nope'; metrics: "
+     "active_users"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: week, "
+     "target: 1}]}\n",
+     "t.yaml:3:52: score.components.c.measures[0].window: unknown window 'week'; windows: short, "
+     "long"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, "
+     "target: 0}]}\n",
+     "t.yaml:3:67: score.components.c.measures[0].target: 0 is out of range: must be above 0"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: "
+     "short}]}\n",
+     "t.yaml:3:20: score.components.c.measures[0]: missing required key 'target'"},
+    {"score:\n  components:\n    c: {weight: 0, measures: [{name: m, metric: active_users, "
+     "window: short, target: 1}]}\n",
+     "t.yaml:3:9: score.components.c.weight: 0 is out of range: must be above 0"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, "
+     "target: 1}]}\n    d: {measures: [{name: m, metric: active_users, window: short, target: "
+     "1}]}\n",
+     "t.yaml:4:21: score.components.d.measures[0]: duplicate measure name 'm'"},
+    {MIN "  grades: {A: 80, B: 90, C: 0}\n",
+     "t.yaml:4:19: score.grades.B: 90 must be below the previous band A (80)"},
+    {MIN "  grades: {A: 80, B: 10}\n", "t.yaml:4:19: score.grades.B: the last band must have "
+                                       "minimum 0"},
+    {MIN "  grades: {Excellent: 80, D: 0}\n", "t.yaml:4:12: score.grades.Excellent: a grade "
+                                              "name has 1 to 7 bytes"},
+    {MIN "  min_observed_days: 10\n", "t.yaml:4:3: score.min_observed_days: 10 exceeds window "
+                                      "'short' (7d) of measure 'm'"},
+    {"score:\n  components: {}\n", "t.yaml:2:3: score.components: must define between 1 and 8 "
+                                   "components (found 0)"},
+    /* rules */
+    {MIN "alerts:\n  rules:\n    - name: low\n      kind: score_below\n      enter: 40\n"
+         "      exit: 40\n",
+     "t.yaml:9:7: alerts.rules[0].exit: must be above enter (40) for score_below"},
+    {MIN "alerts:\n  rules:\n    - name: low\n      kind: score_below\n      enter: 40\n"
+         "      exit: 50\n      after: 3d\n",
+     "t.yaml:10:7: key 'after' does not apply to score_below rules in alerts.rules[0]; valid "
+     "keys: name, kind, severity, touch, enter, exit, for, keep_firing_for, repeat_interval"},
+    {MIN "alerts:\n  rules:\n    - name: low\n      kind: score_below\n      enter: 40\n",
+     "t.yaml:6:7: alerts.rules[0]: missing required key 'exit'"},
+    {MIN "alerts:\n  rules:\n    - {name: low, kind: score_under}\n",
+     "t.yaml:6:19: alerts.rules[0].kind: invalid value 'score_under'; valid values: "
+     "score_below, score_drop, inactive, onboarding, ratio_below"},
+    {MIN "alerts:\n  rules:\n    - {name: low}\n", "t.yaml:6:7: alerts.rules[0]: missing "
+                                                   "required key 'kind'"},
+    {MIN "alerts:\n  rules:\n    - {name: a, kind: inactive, after: 1d}\n"
+         "    - {name: a, kind: inactive, after: 2d}\n",
+     "t.yaml:7:8: alerts.rules[1]: duplicate rule name 'a' (also alerts.rules[0])"},
+    {MIN "alerts:\n  rules:\n    - {name: 'bad name', kind: inactive, after: 1d}\n",
+     "t.yaml:6:8: alerts.rules[0].name: invalid name 'bad name'"},
+    {MIN "alerts:\n  rules:\n    - {name: d, kind: score_drop, points: 20, exit_points: 25, "
+         "over: 14d}\n",
+     "t.yaml:6:47: alerts.rules[0].exit_points: must be below points (20)"},
+    {MIN "alerts:\n  rules:\n    - {name: d, kind: score_drop, points: 20, over: 60d}\n",
+     "t.yaml:6:47: alerts.rules[0].over: 60d is longer than the score history kept (the "
+     "longest window, 28d)"},
+    {MIN "alerts:\n  rules:\n    - {name: d, kind: score_drop, points: 20, over: 36h}\n",
+     "t.yaml:6:47: alerts.rules[0].over: must be a whole number of days"},
+    {MIN "alerts:\n  rules:\n    - {name: s, kind: score_below, enter: 40, exit: 140}\n",
+     "t.yaml:6:47: alerts.rules[0].exit: 140 is out of range: must be at least 0 and at most "
+     "100"},
+    {EVENTS MIN "alerts:\n  rules:\n    - {name: o, kind: onboarding, milestone: app_creatd, "
+                "within: 30d}\n",
+     "t.yaml:10:35: alerts.rules[0].milestone: unknown event type 'app_creatd'; event types: "
+     "login, app_created, account_updated"},
+    {EVENTS MIN "alerts:\n  rules:\n    - {name: o, kind: onboarding, milestone: group, "
+                "within: 30d}\n",
+     "t.yaml:10:35: alerts.rules[0].milestone: 'group' is a traits event"},
+    {EVENTS MIN "alerts:\n  rules:\n    - {name: i, kind: inactive, after: 14d, types: [login, "
+                "logout]}\n",
+     "t.yaml:10:60: alerts.rules[0].types[1]: unknown event type 'logout'"},
+    {MIN "alerts:\n  rules:\n    - {name: r, kind: ratio_below, metric: seats, window: long, "
+         "enter: 0.3, exit: 0.4}\n",
+     "t.yaml:6:36: alerts.rules[0].metric: unknown metric 'seats'; metrics: active_users"},
+    {MIN "alerts:\n  rules:\n    - {name: r, kind: ratio_below, metric: active_users, window: "
+         "long, enter: 0.3}\n",
+     "t.yaml:6:7: alerts.rules[0]: missing required key 'exit'"},
+    {MIN "alerts:\n  touch_by_severity: {urgent: high}\n",
+     "t.yaml:5:23: unknown key 'urgent' in alerts.touch_by_severity; valid keys: info, warning, "
+     "critical"},
+    {MIN "alerts:\n  defaults: {touch: High}\n", "t.yaml:5:14: alerts.defaults.touch: invalid "
+                                                 "touch 'High'"},
+    /* segments */
+    {MIN "alerts:\n  rules:\n    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
+         "segments:\n  L:\n    rules:\n      lo: {enter: 50}\n",
+     "t.yaml:10:7: segments.L.rules.lo: unknown rule 'lo'; rules: low"},
+    {MIN "alerts:\n  rules:\n    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
+         "segments:\n  L:\n    rules:\n      low: {enter: 55}\n",
+     "t.yaml:10:13: segments.L.rules.low.enter: must be below exit (50) for score_below"},
+    {MIN "alerts:\n  rules:\n    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
+         "segments:\n  L:\n    rules:\n      low: {kind: inactive}\n",
+     "t.yaml:10:13: key 'kind' cannot be overridden per segment in segments.L.rules.low"},
+    {MIN "alerts:\n  rules:\n    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
+         "segments:\n  L:\n    rules:\n      low: {points: 5}\n",
+     "t.yaml:10:13: key 'points' does not apply to score_below rules in segments.L.rules.low"},
+    {MIN "segments:\n  L:\n    colour: red\n", "t.yaml:6:5: unknown key 'colour' in segments.L; "
+                                               "valid keys: touch, rules"},
+};
+
+Test(config, each_error_is_reported_at_its_position_with_its_key_path)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cw_config *cfg = load(cases[i].yaml);
+        cr_expect_null(cfg, "case %zu must fail:\n%s", i, cases[i].yaml);
+        cw_config_free(cfg);
+        /* the wanted text must begin one of the lines */
+        bool found = false;
+        size_t wlen = strlen(cases[i].want);
+        for (const char *line = errs; *line && !found;) {
+            found = strncmp(line, cases[i].want, wlen) == 0;
+            const char *nl = strchr(line, '\n');
+            line = nl ? nl + 1 : line + strlen(line);
+        }
+        if (!found) {
+            char shown[512];
+            show_position(cases[i].yaml, errs, shown, sizeof shown);
+            cr_expect(found, "case %zu:\nwant: %s\ngot:  %s\n%s", i, cases[i].want, errs, shown);
+        }
+        cr_expect_null(strstr(errs, "s3cret"), "case %zu leaked a secret: %s", i, errs);
+    }
+}
+
+Test(config, all_errors_are_collected_in_file_order)
+{
+    static const char yaml[] = "timezone: Nowhere/City\n"  /* 1 */
+                               "lateness: 1w\n"            /* 2 */
+                               "kafka:\n"                  /* 3 */
+                               "  brokerz: x\n"            /* 4 */
+                               "score:\n"                  /* 5 */
+                               "  components:\n"           /* 6 */
+                               "    c:\n"                  /* 7 */
+                               "      weight: -1\n"        /* 8 */
+                               "      measures:\n"         /* 9 */
+                               "        - name: m\n"       /* 10 */
+                               "          metric: nope\n"  /* 11 */
+                               "          window: short\n" /* 12 */
+                               "          target: 1\n"     /* 13 */
+                               "log: {level: loud}\n";     /* 14 */
+    cr_assert_null(load(yaml));
+    const char *want[] = {
+        "t.yaml:1:1: timezone: unknown IANA time zone 'Nowhere/City'",
+        "t.yaml:2:1: lateness: '1w' is not a duration",
+        "t.yaml:4:3: unknown key 'brokerz' in kafka",
+        "t.yaml:8:7: score.components.c.weight: -1 is out of range",
+        "t.yaml:11:11: score.components.c.measures[0].metric: unknown metric 'nope'",
+        "t.yaml:14:7: log.level: invalid value 'loud'",
+    };
+    cr_expect_eq(count_lines(errs), 6, "%s", errs);
+    const char *at = errs;
+    for (size_t i = 0; i < 6; i++) {
+        const char *hit = strstr(at, want[i]);
+        cr_expect_not_null(hit, "missing or out of order: %s\nin:\n%s", want[i], errs);
+        if (hit)
+            at = hit;
+    }
+}
+
+Test(config, error_text_is_truncated_to_the_buffer)
+{
+    char small[40];
+    memset(small, 'x', sizeof small);
+    struct cw_config *cfg = cw_config_load_buffer("t.yaml", "lateness: 1w\nlog: {level: loud}\n",
+                                                  32, NULL, small, sizeof small);
+    cr_assert_null(cfg);
+    cr_expect_eq(strlen(small), sizeof small - 1);
+    cr_expect_eq(strncmp(small, "t.yaml:1:1: lateness: '1w'", 26), 0, "%s", small);
+}
+
+Test(config, missing_file_is_an_error_naming_it)
+{
+    cr_assert_null(cw_config_load("/nonexistent/churnwatch.yaml", NULL, errs, sizeof errs));
+    cr_expect_str_eq(errs, "/nonexistent/churnwatch.yaml: cannot open: No such file or "
+                           "directory");
+}
+
+Test(config, bad_config_files_under_test_data_fail_with_their_first_error)
+{
+    static const struct {
+        const char *file;
+        const char *want;
+    } files[] = {
+        {"unknown_key.yaml", "unknown_key.yaml:5:3: unknown key 'brokerz' in kafka"},
+        {"bad_thresholds.yaml", "bad_thresholds.yaml:13:7: alerts.rules[0].exit: must be above "
+                                "enter (40) for score_below"},
+        {"bad_references.yaml", "bad_references.yaml:13:11: score.components.usage.measures[0]."
+                                "window: unknown window 'month'"},
+        {"tab_indent.yaml", "tab_indent.yaml:4:1: invalid YAML"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/config/%s", CW_TEST_DATA, files[i].file);
+        struct cw_config *cfg = cw_config_load(path, NULL, errs, sizeof errs);
+        cr_expect_null(cfg, "%s must fail", files[i].file);
+        cw_config_free(cfg);
+        const char *base = strstr(errs, files[i].file);
+        cr_expect(base && strncmp(base, files[i].want, strlen(files[i].want)) == 0,
+                  "%s:\nwant: %s\ngot:  %s", files[i].file, files[i].want, errs);
+    }
+}
