@@ -286,7 +286,7 @@ Test(store, many_accounts_pipelined_and_large_batches)
     static struct cw_event ev[1500 + 3000];
     static struct cw_store_event se[1500 + 3000];
     static struct cw_store_batch sb[1501];
-    static char ids[1500][16];
+    static char ids[1500][24];
     for (int i = 0; i < 1500; i++) {
         snprintf(ids[i], sizeof ids[i], "acct-%04d", i);
         memset(&ev[i], 0, sizeof ev[i]);
@@ -874,7 +874,7 @@ Test(store, measure_memory_and_commands)
 
     /* Redis commands per account apply: 100 accounts x 10 events in one call */
     static struct batch_buf many[100];
-    static char ids[100][16];
+    static char ids[100][24];
     struct cw_store_batch sb[100];
     for (int a = 0; a < 100; a++) {
         snprintf(ids[a], sizeof ids[a], "acct-%02d", a);
