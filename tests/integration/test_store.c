@@ -346,6 +346,13 @@ Test(store, function_flush_and_empty_restart_are_recovered)
     cr_assert_eq(cw_store_save(st, &cfg, &res, 1, err, sizeof err), 0, "%s", err);
     cr_assert(res.rule_won[1]);
 
+    /* single calls (cw_silence_set here) reload and retry too */
+    r = redis_server_command(&rs, "FUNCTION FLUSH");
+    freeReplyObject(r);
+    struct cw_silence s = {.account_id = "acme", .until_ms = (int64_t)time(NULL) * 1000 + 60000};
+    cr_assert_eq(cw_store_silence_set(st, &s, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:x"), 1);
+
     /* the server comes back empty: the first call may fail, the next reconnects and
      * reloads the library */
     cr_assert_eq(redis_server_restart(&rs), 0);
