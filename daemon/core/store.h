@@ -74,7 +74,8 @@ struct cw_outbox_entry {
 };
 
 /* Everything stored about one account, loaded for scoring or for the CLI.
- * Buffers are owned by the struct and reused across loads. */
+ * Buffers are owned by the struct and reused across loads: zero-initialise it before
+ * its first load, release with cw_account_data_free(). */
 struct cw_account_data {
     char account_id[CW_ID_MAX + 1];
     bool exists;
@@ -151,7 +152,10 @@ int cw_store_outbox_ack(cw_store *st, const char *account_id, const char *key, c
 /*
  * Iterate over all known accounts for the sweep: fills up to max ids (copied into
  * ids[i], each CW_ID_MAX + 1 bytes) from *cursor and advances it; *cursor == 0 after the
- * last page. Returns the count or -1 with err.
+ * last page. Start with *cursor == 0; the cursor is an opaque token of the store's one
+ * scan in progress (starting over abandons the previous scan). Every account present for
+ * the whole scan is returned at least once (ZSCAN guarantees). Returns the count or -1
+ * with err (the same cursor may then be retried).
  */
 int cw_store_scan_accounts(cw_store *st, uint64_t *cursor, char (*ids)[CW_ID_MAX + 1], size_t max,
                            char *err, size_t errsize);
@@ -160,7 +164,10 @@ int cw_store_scan_accounts(cw_store *st, uint64_t *cursor, char (*ids)[CW_ID_MAX
 int cw_store_lowest_scores(cw_store *st, size_t max, char (*ids)[CW_ID_MAX + 1], double *scores,
                            char *err, size_t errsize);
 
-/* Silences: set (replaces the same account/rule), delete, list all active at now_ms. */
+/* Silences: set (replaces the same account/rule; the stored silence expires by itself at
+ * until_ms, wall clock), delete (rule NULL or "" deletes every silence of the account,
+ * a rule name only that rule's), list all active at now_ms (*out is allocated, or NULL
+ * when *n == 0; release with free()). */
 int cw_store_silence_set(cw_store *st, const struct cw_silence *s, char *err, size_t errsize);
 int cw_store_silence_delete(cw_store *st, const char *account_id, const char *rule, char *err,
                             size_t errsize);

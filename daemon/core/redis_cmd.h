@@ -1,0 +1,35 @@
+/* redis_cmd.h - building binary-safe Redis commands argument by argument */
+#ifndef CHURNWATCH_REDIS_CMD_H
+#define CHURNWATCH_REDIS_CMD_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+/*
+ * One command's arguments, copied into a growing buffer. Zero-initialise, add
+ * arguments, cw_rcmd_append() it to a context's output buffer, cw_rcmd_reset() to reuse,
+ * cw_rcmd_free() at the end. Adders return 0, or -1 when out of memory (the command is
+ * then unusable until reset).
+ */
+struct cw_rcmd {
+    char *buf;
+    size_t len, cap;
+    size_t *off, *lens;
+    size_t n, capn;
+    int oom;
+};
+
+void cw_rcmd_reset(struct cw_rcmd *c);
+void cw_rcmd_free(struct cw_rcmd *c);
+int cw_rcmd_add(struct cw_rcmd *c, const void *data, size_t len);
+int cw_rcmd_adds(struct cw_rcmd *c, const char *s);
+int cw_rcmd_addf(struct cw_rcmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cw_rcmd_addll(struct cw_rcmd *c, long long v);
+
+/* The text of argument i (NUL-terminated; binary arguments may contain NULs). */
+const char *cw_rcmd_arg(const struct cw_rcmd *c, size_t i);
+
+/* Append the command to ctx's output buffer (redisAppendCommandArgv). 0 or -1 (OOM). */
+int cw_rcmd_append(redisContext *ctx, const struct cw_rcmd *c);
+
+#endif /* CHURNWATCH_REDIS_CMD_H */

@@ -1,0 +1,51 @@
+/* store_account.c - the loaded account data: its buffers, its view, its silences */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+void cw_account_data_free(struct cw_account_data *d)
+{
+    if (!d)
+        return;
+    free(d->daily);
+    free(d->user_last_day);
+    free(d->type_last_ms);
+    free(d->history);
+    d->daily = NULL;
+    d->user_last_day = NULL;
+    d->type_last_ms = NULL;
+    d->history = NULL;
+    d->n_users = d->cap_users = 0;
+    d->n_history = d->cap_history = 0;
+    d->n_metrics = 0;
+    d->n_event_types = 0;
+}
+
+void cw_account_data_view(const struct cw_account_data *d, int64_t now_ms,
+                          struct cw_account_view *view)
+{
+    memset(view, 0, sizeof *view);
+    view->account_id = d->account_id;
+    view->now_ms = now_ms;
+    view->today = d->today;
+    view->first_day = d->first_day;
+    view->horizon = d->horizon;
+    view->n_metrics = d->n_metrics;
+    view->daily = d->daily;
+    view->user_last_day = d->user_last_day;
+    view->n_users = d->n_users;
+    view->traits = &d->traits;
+    view->last_seen_ms = d->last_seen_ms;
+    view->type_last_ms = d->type_last_ms;
+}
+
+bool cw_account_data_silenced(const struct cw_account_data *d, const char *rule, int64_t now_ms)
+{
+    for (size_t i = 0; i < d->n_silences; i++) {
+        const struct cw_silence *s = &d->silences[i];
+        if (s->until_ms > now_ms && (s->rule[0] == '\0' || (rule && strcmp(s->rule, rule) == 0)))
+            return true;
+    }
+    return false;
+}

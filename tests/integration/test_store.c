@@ -1,0 +1,1081 @@
+/* test_store.c - the Redis state store against a private redis-server */
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "churnwatch/window.h"
+#include "redis_conn.h"
+#include "redis_server.h"
+#include "store.h"
+#include "store_internal.h"
+
+#define DAY0 20400 /* a local day number */
+#define MS0  ((int64_t)DAY0 * CW_MS_PER_DAY)
+
+static struct redis_server rs;
+static struct cw_config cfg;
+static char err[512];
+
+/* ---- a hand-built configuration --------------------------------------------------- */
+
+static struct cw_window windows[] = {{"short", 7}, {"long", 28}};
+static struct cw_metric metrics[] = {
+    {"active_users", true}, {"logins", false},   {"apps", false},
+    {"records", false},     {"seminars", false}, {"clicks", false},
+    {"tickets", false},     {"help", false},     {"registrations", false},
+};
+enum { T_LOGIN, T_APP, T_RECORD, T_SEMINAR, T_CLICK, T_TICKET, T_HELP, T_REGISTER, T_TRAITS };
+static char *login_alias[] = {"Signed In"};
+static struct cw_event_type types[] = {
+    {"login", {login_alias, 1}, 1, false},    {"app_created", {NULL, 0}, 2, false},
+    {"record_written", {NULL, 0}, 3, false},  {"seminar_attended", {NULL, 0}, 4, false},
+    {"email_clicked", {NULL, 0}, 5, false},   {"support_ticket", {NULL, 0}, 6, false},
+    {"help_viewed", {NULL, 0}, 7, false},     {"user_registered", {NULL, 0}, 8, false},
+    {"account_updated", {NULL, 0}, -1, true},
+};
+static struct cw_rule rules[] = {
+    {.name = "health_low", .kind = CW_RULE_SCORE_BELOW},
+    {.name = "silent", .kind = CW_RULE_INACTIVE},
+};
+
+static void config_init(const char *url)
+{
+    memset(&cfg, 0, sizeof cfg);
+    cfg.redis.url = (char *)url;
+    cfg.redis.key_prefix = "cw:";
+    cfg.timezone = "UTC";
+    cfg.lateness_ms = 2 * CW_MS_PER_DAY;
+    cfg.windows = windows;
+    cfg.n_windows = 2;
+    cfg.longest_window_days = 28;
+    cfg.metrics = metrics;
+    cfg.n_metrics = sizeof metrics / sizeof metrics[0];
+    cfg.event_types = types;
+    cfg.n_event_types = sizeof types / sizeof types[0];
+    cfg.rules = rules;
+    cfg.n_rules = 2;
+}
+
+static void setup(void)
+{
+    cr_assert_eq(redis_server_start(&rs, NULL, 1), 0, "redis-server did not start");
+    config_init(rs.url);
+}
+
+static void teardown(void)
+{
+    redis_server_stop(&rs);
+}
+
+static cw_store *open_store(void)
+{
+    cw_store *st = cw_store_open(&cfg.redis, err, sizeof err);
+    cr_assert_not_null(st, "open: %s", err);
+    return st;
+}
+
+/* ---- building batches ----------------------------------------------------------------- */
+
+struct batch_buf {
+    struct cw_event ev[256];
+    struct cw_store_event se[256];
+    size_t n;
+};
+
+static void add_event(struct batch_buf *b, const char *acct, const char *user, int type,
+                      int32_t day, int64_t ms_in_day, const char *topic, int32_t part,
+                      int64_t offset)
+{
+    cr_assert_lt(b->n, 256);
+    struct cw_event *ev = &b->ev[b->n];
+    memset(ev, 0, sizeof *ev);
+    snprintf(ev->account_id, sizeof ev->account_id, "%s", acct);
+    snprintf(ev->user_id, sizeof ev->user_id, "%s", user ? user : "");
+    snprintf(ev->type, sizeof ev->type, "%s", types[type].name);
+    ev->type_index = type;
+    ev->metric = types[type].metric;
+    ev->ts_ms = (int64_t)day * CW_MS_PER_DAY + ms_in_day;
+    struct cw_store_event *se = &b->se[b->n];
+    se->ev = ev;
+    se->day = day;
+    se->topic = topic;
+    se->partition = part;
+    se->offset = offset;
+    b->n++;
+}
+
+static struct cw_store_batch batch_of(struct batch_buf *b, const char *acct, size_t first, size_t n)
+{
+    struct cw_store_batch sb = {.account_id = acct, .events = b->se + first, .n = n};
+    return sb;
+}
+
+static size_t apply1(cw_store *st, struct batch_buf *b, const char *acct, size_t first, size_t n)
+{
+    struct cw_store_batch sb = batch_of(b, acct, first, n);
+    cr_assert_eq(cw_store_apply(st, &cfg, &sb, 1, err, sizeof err), 0, "apply: %s", err);
+    return sb.applied;
+}
+
+static void load1(cw_store *st, const char *acct, int32_t today, struct cw_account_data *d)
+{
+    const char *ids[1] = {acct};
+    cr_assert_eq(cw_store_load(st, &cfg, ids, 1, today, d, err, sizeof err), 0, "load: %s", err);
+}
+
+static uint32_t daily(const struct cw_account_data *d, int metric, int32_t day)
+{
+    return d->daily[(size_t)metric * d->horizon + (size_t)(d->today - day)];
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+TestSuite(store, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(store, apply_load_round_trip)
+{
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    /* day0: 3 logins by 2 users, 1 app; day0+2: 2 records; day0+5: 1 login by u3 */
+    add_event(&b, "acme", "u1", T_LOGIN, DAY0, 1000, "ev", 0, 10);
+    add_event(&b, "acme", "u2", T_LOGIN, DAY0, 2000, "ev", 0, 11);
+    add_event(&b, "acme", "u1", T_LOGIN, DAY0, 3000, "ev", 0, 12);
+    add_event(&b, "acme", "u2", T_APP, DAY0, 4000, "ev", 0, 13);
+    add_event(&b, "acme", "u1", T_RECORD, DAY0 + 2, 5000, "ev", 0, 14);
+    add_event(&b, "acme", "u1", T_RECORD, DAY0 + 2, 6000, "ev", 0, 15);
+    add_event(&b, "acme", "u3", T_LOGIN, DAY0 + 5, 7000, "ev", 0, 16);
+    /* a traits event, later in event time than everything else: not activity */
+    add_event(&b, "acme", "", T_TRAITS, DAY0 + 6, 100, "ev", 0, 17);
+    b.ev[7].has_traits = true;
+    b.ev[7].traits.has_seats = true;
+    b.ev[7].traits.seats = 50;
+    b.ev[7].traits.has_created_at = true;
+    b.ev[7].traits.created_at_ms = MS0 - 10 * CW_MS_PER_DAY;
+    snprintf(b.ev[7].traits.plan, sizeof b.ev[7].traits.plan, "standard");
+    snprintf(b.ev[7].traits.segment, sizeof b.ev[7].traits.segment, "M|x");
+    cr_assert_eq(apply1(st, &b, "acme", 0, b.n), 8);
+
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    int32_t today = DAY0 + 6;
+    load1(st, "acme", today, &d);
+    cr_assert(d.exists);
+    cr_assert_str_eq(d.account_id, "acme");
+    cr_assert_eq(d.first_day, DAY0);
+    cr_assert_eq(d.last_seen_ms, (int64_t)(DAY0 + 5) * CW_MS_PER_DAY + 7000);
+    cr_assert_eq(d.horizon, 28);
+    cr_assert_eq(d.n_metrics, cfg.n_metrics);
+    cr_assert_eq(daily(&d, 1, DAY0), 3);
+    cr_assert_eq(daily(&d, 2, DAY0), 1);
+    cr_assert_eq(daily(&d, 3, DAY0), 0);
+    cr_assert_eq(daily(&d, 3, DAY0 + 2), 2);
+    cr_assert_eq(daily(&d, 1, DAY0 + 5), 1);
+    cr_assert_eq(daily(&d, 1, DAY0 + 6), 0);
+    uint64_t logins = 0;
+    for (uint32_t i = 0; i < d.horizon; i++)
+        logins += d.daily[1 * d.horizon + i];
+    cr_assert_eq(logins, 4);
+    cr_assert_eq(d.n_users, 3);
+    cr_assert_eq(cw_window_distinct(d.user_last_day, d.n_users, today, 7), 3);
+    cr_assert_eq(cw_window_distinct(d.user_last_day, d.n_users, today, 2), 1);
+    cr_assert_eq(d.type_last_ms[T_LOGIN], (int64_t)(DAY0 + 5) * CW_MS_PER_DAY + 7000);
+    cr_assert_eq(d.type_last_ms[T_APP], MS0 + 4000);
+    cr_assert_eq(d.type_last_ms[T_SEMINAR], -1);
+    cr_assert_eq(d.type_last_ms[T_TRAITS], (int64_t)(DAY0 + 6) * CW_MS_PER_DAY + 100);
+    cr_assert(d.traits.has_seats);
+    cr_assert_eq(d.traits.seats, 50);
+    cr_assert(d.traits.has_created_at);
+    cr_assert_eq(d.traits.created_at_ms, MS0 - 10 * CW_MS_PER_DAY);
+    cr_assert_not(d.traits.has_renewal_at);
+    cr_assert_str_eq(d.traits.plan, "standard");
+    cr_assert_str_eq(d.traits.segment, "M|x");
+    cr_assert_str_eq(d.traits.owner, "");
+    cr_assert_eq(d.n_rules, 2);
+    cr_assert_eq(d.rules[0].status, CW_RULE_OK);
+    cr_assert_str_eq(d.rule_raw[0], "");
+    cr_assert_not(d.has_last_score);
+
+    /* the view points into d */
+    struct cw_account_view v;
+    cw_account_data_view(&d, (int64_t)today * CW_MS_PER_DAY, &v);
+    cr_assert_eq(v.daily, d.daily);
+    cr_assert_eq(v.today, today);
+    cr_assert_eq(v.first_day, DAY0);
+    cr_assert_eq(v.traits->seats, 50);
+    cr_assert_eq(v.n_users, 3);
+
+    /* a partial traits update keeps the other traits; an unknown account does not exist */
+    struct batch_buf b2 = {0};
+    add_event(&b2, "acme", "", T_TRAITS, DAY0 + 6, 200, "ev", 0, 18);
+    b2.ev[0].has_traits = true;
+    snprintf(b2.ev[0].traits.owner, sizeof b2.ev[0].traits.owner, "csm@example.com");
+    cr_assert_eq(apply1(st, &b2, "acme", 0, 1), 1);
+    const char *ids[2] = {"acme", "nobody"};
+    struct cw_account_data two[2];
+    memset(two, 0, sizeof two);
+    cr_assert_eq(cw_store_load(st, &cfg, ids, 2, today, two, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(two[0].traits.owner, "csm@example.com");
+    cr_assert_str_eq(two[0].traits.plan, "standard");
+    cr_assert_eq(two[0].traits.seats, 50);
+    cr_assert_not(two[1].exists);
+    cr_assert_eq(two[1].first_day, CW_DAY_NONE);
+    cr_assert_eq(two[1].last_seen_ms, -1);
+    cr_assert_eq(two[1].n_users, 0);
+    cw_account_data_free(&two[0]);
+    cw_account_data_free(&two[1]);
+    cw_account_data_free(&d);
+    cw_account_data_free(NULL);
+    cw_store_close(st);
+    cw_store_close(NULL);
+}
+
+Test(store, replay_counts_once)
+{
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    for (int i = 0; i < 20; i++)
+        add_event(&b, "acme", "u1", T_LOGIN, DAY0, i, "ev", 3, 100 + i);
+    /* offsets 100..109, then the same again, then 105..119 (partial overlap) */
+    cr_assert_eq(apply1(st, &b, "acme", 0, 10), 10);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 10), 0);
+    cr_assert_eq(apply1(st, &b, "acme", 5, 15), 10);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 20), 0);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_eq(daily(&d, 1, DAY0), 20);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+Test(store, partitions_have_their_own_watermarks)
+{
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    for (int i = 0; i < 5; i++)
+        add_event(&b, "acme", "u1", T_APP, DAY0, i, "ev", 0, i);
+    for (int i = 0; i < 5; i++)
+        add_event(&b, "acme", "u2", T_APP, DAY0, 10 + i, "ev", 1, i);
+    add_event(&b, "acme", "u2", T_APP, DAY0, 20, "other", 0, 2);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 11), 11);
+    /* partition 1 replayed alone, interleaved with new partition 0 offsets */
+    struct batch_buf r = {0};
+    add_event(&r, "acme", "u2", T_APP, DAY0, 10, "ev", 1, 3);
+    add_event(&r, "acme", "u1", T_APP, DAY0, 30, "ev", 0, 5);
+    add_event(&r, "acme", "u2", T_APP, DAY0, 11, "ev", 1, 4);
+    add_event(&r, "acme", "u2", T_APP, DAY0, 12, "ev", 1, 5);
+    cr_assert_eq(apply1(st, &r, "acme", 0, 4), 2);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_eq(daily(&d, 2, DAY0), 13);
+    cr_assert_eq(d.n_users, 2);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+Test(store, many_accounts_pipelined_and_large_batches)
+{
+    cw_store *st = open_store();
+    /* 1500 accounts in one call (more than one round trip), plus one account with 3000
+     * events (several cw_apply calls). */
+    static struct cw_event ev[1500 + 3000];
+    static struct cw_store_event se[1500 + 3000];
+    static struct cw_store_batch sb[1501];
+    static char ids[1500][24];
+    for (int i = 0; i < 1500; i++) {
+        snprintf(ids[i], sizeof ids[i], "acct-%04d", i);
+        memset(&ev[i], 0, sizeof ev[i]);
+        snprintf(ev[i].user_id, sizeof ev[i].user_id, "u");
+        ev[i].type_index = T_LOGIN;
+        ev[i].metric = 1;
+        ev[i].ts_ms = MS0 + i;
+        se[i] = (struct cw_store_event){&ev[i], DAY0, "ev", i % 4, i};
+        sb[i] = (struct cw_store_batch){.account_id = ids[i], .events = &se[i], .n = 1};
+    }
+    for (int i = 0; i < 3000; i++) {
+        struct cw_event *e = &ev[1500 + i];
+        memset(e, 0, sizeof *e);
+        snprintf(e->user_id, sizeof e->user_id, "user-%d", i % 700);
+        e->type_index = T_CLICK;
+        e->metric = 5;
+        e->ts_ms = MS0 - (i % 20) * CW_MS_PER_DAY;
+        se[1500 + i] = (struct cw_store_event){e, DAY0 - i % 20, "ev", 7, 1000 + i};
+    }
+    sb[1500] = (struct cw_store_batch){.account_id = "big", .events = &se[1500], .n = 3000};
+    cr_assert_eq(cw_store_apply(st, &cfg, sb, 1501, err, sizeof err), 0, "%s", err);
+    for (int i = 0; i < 1500; i++)
+        cr_assert_eq(sb[i].applied, 1);
+    cr_assert_eq(sb[1500].applied, 3000);
+    cr_assert_eq(redis_server_int(&rs, "ZCARD cw:accounts"), 1501);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "big", DAY0, &d);
+    cr_assert_eq(daily(&d, 5, DAY0), 150);
+    cr_assert_eq(daily(&d, 5, DAY0 - 19), 150);
+    cr_assert_eq(d.n_users, 700);
+    load1(st, "acct-0042", DAY0, &d);
+    cr_assert_eq(daily(&d, 1, DAY0), 1);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+Test(store, function_flush_and_empty_restart_are_recovered)
+{
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    for (int i = 0; i < 6; i++)
+        add_event(&b, "acme", "u1", T_LOGIN, DAY0, i, "ev", 0, i);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 2), 2);
+
+    redisReply *r = redis_server_command(&rs, "FUNCTION FLUSH");
+    cr_assert(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 4), 2, "replays skipped after the reload");
+
+    struct cw_store_result res = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    res.rule_changed[1] = true;
+    res.rule_new[1].status = CW_RULE_PENDING;
+    res.rule_new[1].since_ms = MS0;
+    r = redis_server_command(&rs, "FUNCTION FLUSH");
+    freeReplyObject(r);
+    cr_assert_eq(cw_store_save(st, &cfg, &res, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(res.rule_won[1]);
+
+    /* single calls (cw_silence_set here) reload and retry too */
+    r = redis_server_command(&rs, "FUNCTION FLUSH");
+    freeReplyObject(r);
+    struct cw_silence s = {.account_id = "acme", .until_ms = (int64_t)time(NULL) * 1000 + 60000};
+    cr_assert_eq(cw_store_silence_set(st, &s, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:x"), 1);
+
+    /* the server comes back empty: the first call may fail, the next reconnects and
+     * reloads the library */
+    cr_assert_eq(redis_server_restart(&rs), 0);
+    if (cw_store_ping(st, err, sizeof err) != 0)
+        cr_log_info("first ping after restart: %s", err);
+    cr_assert_eq(cw_store_ping(st, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 6), 6, "an empty server has no watermarks");
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_eq(daily(&d, 1, DAY0), 6);
+    cw_account_data_free(&d);
+
+    /* and an apply that is the first call after a restart succeeds on its retry */
+    cr_assert_eq(redis_server_restart(&rs), 0);
+    struct cw_store_batch sb = batch_of(&b, "acme", 0, 1);
+    if (cw_store_apply(st, &cfg, &sb, 1, err, sizeof err) != 0) {
+        cr_assert_null(strstr(err, "Function not found"), "%s", err);
+        cr_assert_eq(cw_store_apply(st, &cfg, &sb, 1, err, sizeof err), 0, "%s", err);
+    }
+    cr_assert_eq(sb.applied, 1);
+    cw_store_close(st);
+}
+
+Test(store, rule_state_compare_and_set)
+{
+    cw_store *a = open_store();
+    cw_store *b = open_store();
+    struct cw_account_data da, db;
+    memset(&da, 0, sizeof da);
+    memset(&db, 0, sizeof db);
+    load1(a, "acme", DAY0, &da);
+    load1(b, "acme", DAY0, &db);
+
+    /* both instances saw ok -> firing: exactly one wins */
+    struct cw_rule_state firing = {.status = CW_RULE_FIRING,
+                                   .since_ms = MS0 + 5,
+                                   .last_sent_ms = MS0 + 6,
+                                   .published = true,
+                                   .alert_id = "00112233445566778899aabbccddeeff"};
+    struct cw_store_result ra = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    ra.rule_changed[0] = true;
+    ra.rule_new[0] = firing;
+    ra.rule_expected_raw[0] = da.rule_raw[0];
+    struct cw_store_result rb = ra;
+    rb.rule_expected_raw[0] = db.rule_raw[0];
+    rb.rule_new[0].since_ms = MS0 + 7;
+    cr_assert_eq(cw_store_save(a, &cfg, &ra, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_save(b, &cfg, &rb, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(ra.rule_won[0]);
+    cr_assert_not(rb.rule_won[0]);
+    cr_assert_not(ra.rule_won[1]);
+
+    /* the stored state is the winner's */
+    load1(b, "acme", DAY0, &db);
+    cr_assert_eq(db.rules[0].status, CW_RULE_FIRING);
+    cr_assert_eq(db.rules[0].since_ms, MS0 + 5);
+    cr_assert(db.rules[0].published);
+    cr_assert_str_eq(db.rules[0].alert_id, firing.alert_id);
+    char enc[160];
+    cw_rule_state_encode(&firing, enc, sizeof enc);
+    cr_assert_str_eq(db.rule_raw[0], enc);
+
+    /* firing -> ok from the fresh load wins and deletes the field; the stale one loses */
+    struct cw_store_result rc = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    rc.rule_changed[0] = true;
+    rc.rule_expected_raw[0] = db.rule_raw[0];
+    cr_assert_eq(cw_store_save(b, &cfg, &rc, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(rc.rule_won[0]);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r health_low"), 0);
+    cr_assert_eq(cw_store_save(a, &cfg, &rc, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_not(rc.rule_won[0], "a stale expected state must lose");
+    cw_account_data_free(&da);
+    cw_account_data_free(&db);
+    cw_store_close(a);
+    cw_store_close(b);
+}
+
+Test(store, rule_cas_stale_expected_loses)
+{
+    cw_store *st = open_store();
+    struct cw_store_result r = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    r.rule_changed[1] = true;
+    r.rule_new[1].status = CW_RULE_PENDING;
+    r.rule_new[1].since_ms = 42;
+    r.rule_expected_raw[1] = "F|1|0|0|1|ab";
+    cr_assert_eq(cw_store_save(st, &cfg, &r, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_not(r.rule_won[1]);
+    r.rule_expected_raw[1] = NULL; /* absent */
+    cr_assert_eq(cw_store_save(st, &cfg, &r, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(r.rule_won[1]);
+    cr_assert_not(r.rule_won[0]);
+    cw_store_close(st);
+}
+
+Test(store, scores_history_and_lowest)
+{
+    cw_store *st = open_store();
+    const char *names[5] = {"a", "b", "c", "d", "e"};
+    double values[5] = {55.5, 12.25, 90, 40, 12.5};
+    struct cw_store_result res[5];
+    memset(res, 0, sizeof res);
+    for (int i = 0; i < 5; i++) {
+        res[i].account_id = names[i];
+        res[i].has_score = true;
+        res[i].score = values[i];
+        res[i].today = DAY0;
+    }
+    cr_assert_eq(cw_store_save(st, &cfg, res, 5, err, sizeof err), 0, "%s", err);
+    char ids[3][CW_ID_MAX + 1];
+    double scores[3];
+    int n = cw_store_lowest_scores(st, 3, ids, scores, err, sizeof err);
+    cr_assert_eq(n, 3, "%s", err);
+    cr_assert_str_eq(ids[0], "b");
+    cr_assert_float_eq(scores[0], 12.25, 1e-9);
+    cr_assert_str_eq(ids[1], "e");
+    cr_assert_str_eq(ids[2], "d");
+    cr_assert_float_eq(scores[2], 40, 1e-9);
+
+    /* no score: the account leaves the index */
+    res[1].has_score = false;
+    cr_assert_eq(cw_store_save(st, &cfg, &res[1], 1, err, sizeof err), 0, "%s", err);
+    n = cw_store_lowest_scores(st, 3, ids, scores, err, sizeof err);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(ids[0], "e");
+
+    /* history: one point per day, the last save of a day wins, trimmed at
+     * longest window + 35 days */
+    for (int day = 0; day < 80; day++) {
+        struct cw_store_result h = {.account_id = "a", .has_score = true, .today = DAY0 + day};
+        h.score = day;
+        cr_assert_eq(cw_store_save(st, &cfg, &h, 1, err, sizeof err), 0, "%s", err);
+        h.score = day + 0.5;
+        cr_assert_eq(cw_store_save(st, &cfg, &h, 1, err, sizeof err), 0, "%s", err);
+    }
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "a", DAY0 + 79, &d);
+    cr_assert_eq(d.n_history, 28 + 35);
+    cr_assert_eq(d.history[0].day, DAY0 + 79 - 28 - 35 + 1);
+    for (size_t i = 1; i < d.n_history; i++)
+        cr_assert_eq(d.history[i].day, d.history[i - 1].day + 1);
+    cr_assert(d.has_last_score);
+    cr_assert_float_eq(d.last_score, 79.5, 1e-9);
+    cr_assert_gt(redis_server_int(&rs, "PTTL cw:{a}:h"), 0, "history must not live forever");
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+Test(store, horizon_prunes_old_days_and_users)
+{
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    add_event(&b, "acme", "old", T_LOGIN, DAY0, 0, "ev", 0, 1);
+    add_event(&b, "acme", "new", T_LOGIN, DAY0 + 40, 0, "ev", 0, 2);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:d %d", DAY0), 1);
+    cr_assert_eq(apply1(st, &b, "acme", 1, 1), 1);
+    /* horizon = 28 + 2 (lateness) + 2 */
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:d %d", DAY0), 0);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:u old"), 0);
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:u"), 1);
+    long long ttl_d = redis_server_int(&rs, "TTL cw:{acme}:d");
+    long long ttl_m = redis_server_int(&rs, "TTL cw:{acme}:m");
+    cr_assert(ttl_d > 30 * 86400 && ttl_d <= 33 * 86400, "ttl :d %lld", ttl_d);
+    cr_assert(ttl_m > 399 * 86400 && ttl_m <= 400 * 86400, "ttl :m %lld", ttl_m);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0 + 40, &d);
+    cr_assert_eq(d.first_day, DAY0);
+    cr_assert_eq(daily(&d, 1, DAY0 + 40), 1);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+Test(store, silences)
+{
+    cw_store *st = open_store();
+    /* silence keys expire in real time (PEXPIREAT): use the wall clock */
+    int64_t now = (int64_t)time(NULL) * 1000;
+    struct cw_silence s = {.account_id = "acme", .rule = "", .created_ms = now};
+    s.until_ms = now + 3600 * 1000;
+    snprintf(s.reason, sizeof s.reason, "CSM on the phone | call 2");
+    cr_assert_eq(cw_store_silence_set(st, &s, err, sizeof err), 0, "%s", err);
+    struct cw_silence one = {.account_id = "beta", .rule = "health_low", .created_ms = now};
+    one.until_ms = now + 60 * 1000;
+    cr_assert_eq(cw_store_silence_set(st, &one, err, sizeof err), 0, "%s", err);
+
+    struct cw_silence *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(cw_store_silence_list(st, now, &list, &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 2);
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i].account_id, "acme") == 0) {
+            cr_assert_str_eq(list[i].rule, "");
+            cr_assert_str_eq(list[i].reason, "CSM on the phone | call 2");
+            cr_assert_eq(list[i].until_ms, s.until_ms);
+            cr_assert_eq(list[i].created_ms, now);
+            found |= 1;
+        } else {
+            cr_assert_str_eq(list[i].account_id, "beta");
+            cr_assert_str_eq(list[i].rule, "health_low");
+            found |= 2;
+        }
+    }
+    cr_assert_eq(found, 3);
+    free(list);
+
+    /* at a later instant the one-minute silence has expired */
+    cr_assert_eq(cw_store_silence_list(st, now + 120 * 1000, &list, &n, err, sizeof err), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(list[0].account_id, "acme");
+    free(list);
+
+    /* loaded with the account, by rule */
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "beta", DAY0, &d);
+    cr_assert_eq(d.n_silences, 1);
+    cr_assert(cw_account_data_silenced(&d, "health_low", now));
+    cr_assert_not(cw_account_data_silenced(&d, "silent", now));
+    cr_assert_not(cw_account_data_silenced(&d, "health_low", now + 61 * 1000));
+    load1(st, "acme", DAY0, &d);
+    cr_assert(cw_account_data_silenced(&d, "silent", now));
+    cr_assert(cw_account_data_silenced(&d, "health_low", now));
+
+    /* the key expires with its last silence (in real time) */
+    cr_assert_gt(redis_server_int(&rs, "PTTL cw:{beta}:x"), 0);
+    struct cw_silence past = {.account_id = "gone", .rule = "silent", .until_ms = 1000};
+    cr_assert_eq(cw_store_silence_set(st, &past, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(redis_server_int(&rs, "EXISTS cw:{gone}:x"), 0);
+    cr_assert_eq(cw_store_silence_list(st, now, &list, &n, err, sizeof err), 0);
+    cr_assert_eq(n, 2);
+    free(list);
+    cr_assert_eq(redis_server_int(&rs, "SISMEMBER cw:silences gone"), 0, "expired ids leave");
+
+    /* delete one rule, then all */
+    cr_assert_eq(cw_store_silence_delete(st, "beta", "health_low", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_silence_delete(st, "acme", NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_silence_list(st, now, &list, &n, err, sizeof err), 0);
+    cr_assert_eq(n, 0);
+    cr_assert_null(list);
+    cr_assert_eq(redis_server_int(&rs, "SCARD cw:silences"), 0);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_not(cw_account_data_silenced(&d, "silent", now));
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+/* Page through the accounts index with pages of `page`; each id must come exactly once. */
+static void scan_all(cw_store *st, size_t total, size_t page)
+{
+    char(*ids)[CW_ID_MAX + 1] = calloc(page, sizeof *ids);
+    unsigned char *seen = calloc(total, 1);
+    cr_assert(ids && seen);
+    uint64_t cursor = 0;
+    size_t count = 0, calls = 0;
+    do {
+        int n = cw_store_scan_accounts(st, &cursor, ids, page, err, sizeof err);
+        cr_assert_geq(n, 0, "%s", err);
+        cr_assert_leq((size_t)n, page);
+        for (int i = 0; i < n; i++) {
+            unsigned k;
+            cr_assert_eq(sscanf(ids[i], "acct-%u", &k), 1);
+            cr_assert_lt(k, total);
+            cr_assert_eq(seen[k], 0, "%s returned twice", ids[i]);
+            seen[k] = 1;
+            count++;
+        }
+        cr_assert_lt(++calls, total + 10);
+    } while (cursor != 0);
+    cr_assert_eq(count, total);
+    free(ids);
+    free(seen);
+}
+
+static void add_accounts(size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(redis_server_int(&rs, "ZADD cw:accounts %d acct-%d", DAY0, (int)i), 1);
+}
+
+Test(store, scan_pages_through_1000_accounts)
+{
+    cw_store *st = open_store();
+    add_accounts(1000);
+    scan_all(st, 1000, 64);
+    scan_all(st, 1000, 1000);
+    cw_store_close(st);
+}
+
+Test(store, scan_small_index_in_small_pages)
+{
+    /* a small sorted set is answered whole by ZSCAN: pages are cut by the store */
+    cw_store *st = open_store();
+    add_accounts(10);
+    scan_all(st, 10, 3);
+    uint64_t cursor = 12345;
+    char ids[1][CW_ID_MAX + 1];
+    cr_assert_eq(cw_store_scan_accounts(st, &cursor, ids, 1, err, sizeof err), -1);
+    cw_store_close(st);
+    st = open_store();
+    cursor = 0;
+    cr_assert_eq(redis_server_int(&rs, "DEL cw:accounts"), 1);
+    cr_assert_eq(cw_store_scan_accounts(st, &cursor, ids, 1, err, sizeof err), 0);
+    cr_assert_eq(cursor, 0);
+    cw_store_close(st);
+}
+
+Test(store, rescore_request_and_take)
+{
+    cw_store *st = open_store();
+    cr_assert_eq(cw_store_rescore_take(st, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_rescore_request(st, 1234, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_rescore_take(st, err, sizeof err), 1, "%s", err);
+    cr_assert_eq(cw_store_rescore_take(st, err, sizeof err), 0, "%s", err);
+    cw_store_close(st);
+}
+
+Test(store, wrong_types_are_errors_not_crashes)
+{
+    cw_store *st = open_store();
+    redisReply *r = redis_server_command(&rs, "SET cw:{bad}:d x");
+    freeReplyObject(r);
+    r = redis_server_command(&rs, "SET cw:scores x");
+    freeReplyObject(r);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    const char *ids[1] = {"bad"};
+    cr_assert_eq(cw_store_load(st, &cfg, ids, 1, DAY0, &d, err, sizeof err), -1);
+    cr_assert_not_null(strstr(err, "HGETALL cw:{bad}:d"), "%s", err);
+    cr_assert_not_null(strstr(err, "WRONGTYPE"), "%s", err);
+    struct batch_buf b = {0};
+    add_event(&b, "bad", "u", T_LOGIN, DAY0, 0, "ev", 0, 1);
+    struct cw_store_batch sb = batch_of(&b, "bad", 0, 1);
+    cr_assert_eq(cw_store_apply(st, &cfg, &sb, 1, err, sizeof err), -1);
+    cr_assert_not_null(strstr(err, "FCALL cw_apply cw:{bad}:m"), "%s", err);
+    char top[2][CW_ID_MAX + 1];
+    double sc[2];
+    cr_assert_eq(cw_store_lowest_scores(st, 2, top, sc, err, sizeof err), -1);
+    cr_assert_not_null(strstr(err, "cw:scores"), "%s", err);
+    /* the connection is still usable */
+    cr_assert_eq(cw_store_ping(st, err, sizeof err), 0, "%s", err);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+Test(store, password_never_in_errors)
+{
+    struct cw_redis_config rc = {.url = "redis://u:s3cretpw@127.0.0.1:1/0", .key_prefix = "cw:"};
+    err[0] = '\0';
+    cw_store *st = cw_store_open(&rc, err, sizeof err);
+    cr_assert_null(st);
+    cr_assert_neq(err[0], '\0');
+    cr_assert_null(strstr(err, "s3cretpw"), "%s", err);
+    cr_assert_not_null(strstr(err, "127.0.0.1:1"), "%s", err);
+    /* a wrong password against a live server */
+    char url[200];
+    snprintf(url, sizeof url, "redis://u:s3cretpw@127.0.0.1:%d/0", rs.port);
+    rc.url = url;
+    cr_assert_null(cw_store_open(&rc, err, sizeof err));
+    cr_assert_null(strstr(err, "s3cretpw"), "%s", err);
+    cr_assert_not_null(strstr(err, "AUTH"), "%s", err);
+    rc.url = "redis://u:s3cret%2@127.0.0.1:1/0";
+    cr_assert_null(cw_store_open(&rc, err, sizeof err));
+    cr_assert_null(strstr(err, "s3cret"), "%s", err);
+}
+
+Test(store, unix_socket_and_db)
+{
+    char url[200];
+    snprintf(url, sizeof url, "unix://%s?db=3", rs.sock);
+    cfg.redis.url = url;
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    add_event(&b, "acme", "u1", T_LOGIN, DAY0, 0, "ev", 0, 1);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
+    redisReply *r = redis_server_command(&rs, "EXISTS cw:{acme}:m");
+    cr_assert_eq(r->integer, 0, "db 0 must be untouched");
+    freeReplyObject(r);
+    cw_store_close(st);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", rs.port);
+    st = open_store();
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0, &d);
+    cr_assert(d.exists);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+Test(store, key_prefix_is_used)
+{
+    cfg.redis.key_prefix = "t1:";
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    add_event(&b, "acme", "u1", T_LOGIN, DAY0, 0, "ev", 0, 1);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
+    cr_assert_eq(redis_server_int(&rs, "EXISTS t1:{acme}:m t1:{acme}:d t1:{acme}:u"), 3);
+    cr_assert_eq(redis_server_int(&rs, "EXISTS cw:{acme}:m"), 0);
+    cr_assert_eq(redis_server_int(&rs, "ZCARD t1:accounts"), 1);
+    cr_assert_eq(redis_server_int(&rs, "HLEN t1:metrics"), 9, "8 slots + the counter field");
+    cw_store_close(st);
+}
+
+Test(store, metric_slots_survive_config_changes)
+{
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    add_event(&b, "acme", "u1", T_HELP, DAY0, 0, "ev", 0, 1);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
+    cw_store_close(st);
+    /* a new config with the metrics in another order and one more metric */
+    struct cw_metric m2[] = {
+        {"active_users", true}, {"help", false}, {"new_one", false}, {"logins", false}};
+    struct cw_event_type t2[] = {{"help_viewed", {NULL, 0}, 1, false},
+                                 {"x", {NULL, 0}, 2, false},
+                                 {"login", {NULL, 0}, 3, false}};
+    cfg.metrics = m2;
+    cfg.n_metrics = 4;
+    cfg.event_types = t2;
+    cfg.n_event_types = 3;
+    st = open_store();
+    struct batch_buf c = {0};
+    add_event(&c, "acme", "u1", 1, DAY0, 1, "ev", 0, 2);
+    c.ev[0].type_index = 1;
+    c.ev[0].metric = 2;
+    cr_assert_eq(apply1(st, &c, "acme", 0, 1), 1);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_eq(daily(&d, 1, DAY0), 1, "help keeps its slot");
+    cr_assert_eq(daily(&d, 2, DAY0), 1);
+    cr_assert_eq(daily(&d, 3, DAY0), 0);
+    cr_assert_eq(d.type_last_ms[0], MS0);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+/* ---- measurements (docs/state.md) ---------------------------------------------------------- */
+
+static long long memory_usage(const char *key)
+{
+    redisReply *r = redis_server_command(&rs, "MEMORY USAGE %s SAMPLES 0", key);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+/* Sum of the field counts of "cmdstat_*:calls=N" in INFO commandstats; *fcalls gets FCALL's. */
+static long long command_calls(long long *fcalls)
+{
+    redisReply *r = redis_server_command(&rs, "INFO commandstats");
+    cr_assert(r && r->type == REDIS_REPLY_STRING);
+    long long total = 0;
+    *fcalls = 0;
+    for (const char *p = r->str; (p = strstr(p, "cmdstat_")) != NULL; p++) {
+        char name[64];
+        long long calls;
+        if (sscanf(p, "cmdstat_%63[^:]:calls=%lld", name, &calls) != 2)
+            continue;
+        if (strcmp(name, "fcall") == 0)
+            *fcalls = calls;
+        if (strcmp(name, "info") != 0 && strcmp(name, "config|resetstat") != 0)
+            total += calls;
+    }
+    freeReplyObject(r);
+    return total;
+}
+
+Test(store, measure_memory_and_commands)
+{
+    cw_store *st = open_store();
+    /* one account: 28 days x 8 metrics, 50 users, 28 history points, 2 rule states */
+    static struct batch_buf b;
+    memset(&b, 0, sizeof b);
+    for (int day = 0; day < 28; day++)
+        for (int m = 0; m < 8; m++) {
+            char user[16];
+            snprintf(user, sizeof user, "user-%02d", (day * 8 + m) % 50);
+            add_event(&b, "acme-corporation", user, m, DAY0 - 27 + day, m, "usage-events", 0,
+                      day * 8 + m);
+        }
+    cr_assert_eq(apply1(st, &b, "acme-corporation", 0, b.n), 224);
+    for (int day = 0; day < 28; day++) {
+        struct cw_store_result h = {.account_id = "acme-corporation",
+                                    .has_score = true,
+                                    .score = 61.234567 + day,
+                                    .today = DAY0 - 27 + day,
+                                    .n_rules = 2};
+        if (day == 27) {
+            h.rule_changed[0] = h.rule_changed[1] = true;
+            h.rule_new[0] = (struct cw_rule_state){.status = CW_RULE_FIRING,
+                                                   .since_ms = MS0,
+                                                   .last_sent_ms = MS0,
+                                                   .published = true,
+                                                   .alert_id = "0123456789abcdef0123456789abcdef"};
+            h.rule_new[1] = (struct cw_rule_state){.status = CW_RULE_PENDING, .since_ms = MS0};
+        }
+        cr_assert_eq(cw_store_save(st, &cfg, &h, 1, err, sizeof err), 0, "%s", err);
+    }
+    const char *suffix[] = {"m", "d", "u", "r", "h"};
+    long long total = 0, core = 0;
+    char line[256] = "";
+    for (size_t i = 0; i < 5; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "cw:{acme-corporation}:%s", suffix[i]);
+        long long bytes = memory_usage(key);
+        cr_assert_gt(bytes, 0, "%s", key);
+        total += bytes;
+        if (i < 3)
+            core += bytes;
+        size_t len = strlen(line);
+        snprintf(line + len, sizeof line - len, " %s=%lld", suffix[i], bytes);
+    }
+    redisReply *enc = redis_server_command(&rs, "OBJECT ENCODING cw:{acme-corporation}:d");
+    cr_assert(enc && enc->type == REDIS_REPLY_STRING);
+    cr_assert_str_eq(enc->str, "listpack");
+    freeReplyObject(enc);
+    fprintf(stderr,
+            "store memory per account (MEMORY USAGE, bytes):%s core(m+d+u)=%lld total=%lld\n", line,
+            core, total);
+    cr_assert_lt(total, 8192, "an account should stay compact (listpack hashes)");
+
+    /* Redis commands per account apply: 100 accounts x 10 events in one call */
+    static struct batch_buf many[100];
+    static char ids[100][24];
+    struct cw_store_batch sb[100];
+    for (int a = 0; a < 100; a++) {
+        snprintf(ids[a], sizeof ids[a], "acct-%02d", a);
+        memset(&many[a], 0, sizeof many[a]);
+        for (int e = 0; e < 10; e++)
+            add_event(&many[a], ids[a], e % 2 ? "u1" : "u2", e % 3, DAY0, e, "usage-events", a % 8,
+                      1000 + e);
+        sb[a] = batch_of(&many[a], ids[a], 0, 10);
+    }
+    redisReply *r = redis_server_command(&rs, "CONFIG RESETSTAT");
+    freeReplyObject(r);
+    cr_assert_eq(cw_store_apply(st, &cfg, sb, 100, err, sizeof err), 0, "%s", err);
+    long long fcalls, calls = command_calls(&fcalls);
+    cr_assert_eq(fcalls, 100, "one FCALL per account");
+    fprintf(stderr,
+            "store apply: %lld FCALL + %lld commands in all (inside functions included) for "
+            "100 accounts x 10 events: %.1f per account\n",
+            fcalls, calls, (double)calls / 100);
+    cw_store_close(st);
+}
+
+/* ---- authentication ------------------------------------------------------------------- */
+
+TestSuite(store_auth, .fini = teardown, .timeout = 60);
+
+Test(store_auth, acl_user)
+{
+    const char *acl[] = {"--user",   "default", "off", "--user", "alice", "on",
+                         ">alicepw", "~*",      "&*",  "+@all",  NULL};
+    rs.admin_user = "alice";
+    rs.admin_pass = "alicepw";
+    cr_assert_eq(redis_server_start(&rs, acl, 0), 0);
+    char url[200];
+    snprintf(url, sizeof url, "redis://alice:alicepw@127.0.0.1:%d/0", rs.port);
+    config_init(url);
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    add_event(&b, "acme", "u1", T_LOGIN, DAY0, 0, "ev", 0, 1);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
+    cr_assert_eq(cw_store_ping(st, err, sizeof err), 0, "%s", err);
+    cw_store_close(st);
+
+    /* no credentials: refused */
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", rs.port);
+    cr_assert_null(cw_store_open(&cfg.redis, err, sizeof err));
+    /* wrong password: refused, not shown */
+    snprintf(url, sizeof url, "redis://alice:n0tThis@127.0.0.1:%d/0", rs.port);
+    cr_assert_null(cw_store_open(&cfg.redis, err, sizeof err));
+    cr_assert_null(strstr(err, "n0tThis"), "%s", err);
+    cr_assert_not_null(strstr(err, "alice"), "%s", err);
+
+    /* password_file overrides the URL's password; its trailing newline is stripped */
+    char pf[128];
+    snprintf(pf, sizeof pf, "%s/pw", rs.dir);
+    FILE *f = fopen(pf, "w");
+    cr_assert_not_null(f);
+    fputs("alicepw\n", f);
+    fclose(f);
+    cfg.redis.password_file = pf;
+    cw_store *st2 = cw_store_open(&cfg.redis, err, sizeof err);
+    cr_assert_not_null(st2, "%s", err);
+    cw_store_close(st2);
+    unlink(pf);
+    cfg.redis.password_file = "/nonexistent/pw";
+    cr_assert_null(cw_store_open(&cfg.redis, err, sizeof err));
+    cr_assert_not_null(strstr(err, "/nonexistent/pw"), "%s", err);
+}
+
+Test(store_auth, requirepass)
+{
+    const char *args[] = {"--requirepass", "onlypw", NULL};
+    rs.admin_user = NULL;
+    rs.admin_pass = "onlypw";
+    cr_assert_eq(redis_server_start(&rs, args, 0), 0);
+    char url[200];
+    snprintf(url, sizeof url, "redis://:onlypw@127.0.0.1:%d/0", rs.port);
+    config_init(url);
+    cw_store *st = open_store();
+    cr_assert_eq(cw_store_rescore_request(st, 1, err, sizeof err), 0, "%s", err);
+    cw_store_close(st);
+}
+
+/* ---- pure parts: URL parser, codecs ------------------------------------------------------- */
+
+Test(store_pure, url_parse)
+{
+    struct cw_redis_target t;
+    cr_assert_eq(cw_redis_url_parse("redis://localhost", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.host, "localhost");
+    cr_assert_eq(t.port, 6379);
+    cr_assert_eq(t.db, 0);
+    cr_assert_not(t.has_password);
+    cr_assert_eq(cw_redis_url_parse("redis://bob:p%40ss:w@h.example:7000/5", &t, err, sizeof err),
+                 0, "%s", err);
+    cr_assert_str_eq(t.user, "bob");
+    cr_assert_str_eq(t.password, "p@ss:w");
+    cr_assert_str_eq(t.host, "h.example");
+    cr_assert_eq(t.port, 7000);
+    cr_assert_eq(t.db, 5);
+    cr_assert_eq(cw_redis_url_parse("redis://:pw@[::1]:6380", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.user, "");
+    cr_assert_str_eq(t.password, "pw");
+    cr_assert_str_eq(t.host, "::1");
+    cr_assert_eq(t.port, 6380);
+    cr_assert_eq(cw_redis_url_parse("unix:///run/redis.sock?db=2", &t, err, sizeof err), 0);
+    cr_assert(t.unix_socket);
+    cr_assert_str_eq(t.path, "/run/redis.sock");
+    cr_assert_eq(t.db, 2);
+    cr_assert_eq(cw_redis_url_parse("redis://h:6379/?db=4", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.db, 4);
+
+    const char *bad[] = {"",
+                         "http://h",
+                         "redis://",
+                         "redis://h:0",
+                         "redis://h:65536",
+                         "redis://h:12x",
+                         "redis://h/abc",
+                         "redis://h?x=1",
+                         "redis://[::1",
+                         "unix://relative/path",
+                         "unix://",
+                         "rediss://h",
+                         "redis-cluster://h:1,h:2",
+                         "redis://u:bad%zzpw@h"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        cr_assert_eq(cw_redis_url_parse(bad[i], &t, err, sizeof err), -1, "accepted %s", bad[i]);
+        cr_assert_neq(err[0], '\0');
+        cr_assert_null(strstr(err, "zzpw"), "%s", err);
+    }
+}
+
+Test(store_pure, rule_state_round_trip)
+{
+    struct cw_rule_state states[] = {
+        {0},
+        {.status = CW_RULE_PENDING, .since_ms = 1700000000123},
+        {.status = CW_RULE_FIRING,
+         .since_ms = 1,
+         .cleared_ms = 2,
+         .last_sent_ms = 3,
+         .published = true,
+         .alert_id = "0123456789abcdef0123456789abcdef"},
+        {.status = CW_RULE_FIRING, .since_ms = INT64_MAX, .cleared_ms = -5, .alert_id = "ab"},
+    };
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+        char enc[160];
+        struct cw_rule_state back;
+        cw_rule_state_encode(&states[i], enc, sizeof enc);
+        cr_assert_eq(cw_rule_state_decode(enc, &back), 0, "%s", enc);
+        cr_assert_eq(back.status, states[i].status);
+        cr_assert_eq(back.since_ms, states[i].since_ms);
+        cr_assert_eq(back.cleared_ms, states[i].cleared_ms);
+        cr_assert_eq(back.last_sent_ms, states[i].last_sent_ms);
+        cr_assert_eq(back.published, states[i].published);
+        cr_assert_str_eq(back.alert_id, states[i].alert_id);
+        cr_assert_lt(strlen(enc), 100);
+    }
+    char enc[160];
+    cw_rule_state_encode(&states[2], enc, sizeof enc);
+    cr_assert_str_eq(enc, "F|1|2|3|1|0123456789abcdef0123456789abcdef");
+    const char *bad[] = {"",
+                         "X|0|0|0|0|",
+                         "F|0|0|0|0",
+                         "F|a|0|0|0|",
+                         "F|0|0|0|2|",
+                         "F|0|0|0|0|XYZ",
+                         "F|0|0|0|0|0123456789abcdef0123456789abcdef0",
+                         "F|99999999999999999999|0|0|0|",
+                         "O"};
+    struct cw_rule_state s;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_eq(cw_rule_state_decode(bad[i], &s), -1, "accepted %s", bad[i]);
+}
+
+Test(store_pure, silence_value_and_counters)
+{
+    struct cw_silence s = {.until_ms = 99, .created_ms = -1, .reason = "a|b|c"};
+    char v[400];
+    cw_silence_value_encode(&s, v, sizeof v);
+    cr_assert_str_eq(v, "99|-1|a|b|c");
+    struct cw_silence back;
+    memset(&back, 0, sizeof back);
+    cr_assert_eq(cw_silence_value_decode(v, strlen(v), &back), 0);
+    cr_assert_eq(back.until_ms, 99);
+    cr_assert_eq(back.created_ms, -1);
+    cr_assert_str_eq(back.reason, "a|b|c");
+    cr_assert_eq(cw_silence_value_decode("12|x|r", 6, &back), -1);
+    cr_assert_eq(cw_silence_value_decode("12", 2, &back), -1);
+    const char packed[8] = {1, 0, 0, 0, (char)0xff, (char)0xff, (char)0xff, (char)0xff};
+    cr_assert_eq(cw_counters_get(packed, 8, 0), 1);
+    cr_assert_eq(cw_counters_get(packed, 8, 1), UINT32_MAX);
+    cr_assert_eq(cw_counters_get(packed, 8, 2), 0);
+    cr_assert_eq(cw_counters_get(packed, 7, 1), 0);
+    cr_assert_eq(cw_counters_get(packed, 8, -1), 0);
+}
