@@ -106,6 +106,9 @@ struct cw_account_data {
 /* Release the buffers of d (not d itself). */
 void cw_account_data_free(struct cw_account_data *d);
 
+/* Free the outbox entries of d (keeping the array for reuse). */
+void cw_account_data_outbox_clear(struct cw_account_data *d);
+
 /* Fill a view of d for the score and the rules at now_ms (d must have been loaded with
  * today == the local day of now_ms). */
 void cw_account_data_view(const struct cw_account_data *d, int64_t now_ms,

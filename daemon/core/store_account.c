@@ -4,10 +4,21 @@
 
 #include "store.h"
 
+void cw_account_data_outbox_clear(struct cw_account_data *d)
+{
+    for (size_t i = 0; i < d->n_outbox; i++)
+        free(d->outbox[i].json);
+    d->n_outbox = 0;
+}
+
 void cw_account_data_free(struct cw_account_data *d)
 {
     if (!d)
         return;
+    cw_account_data_outbox_clear(d);
+    free(d->outbox);
+    d->outbox = NULL;
+    d->cap_outbox = 0;
     free(d->daily);
     free(d->user_last_day);
     free(d->type_last_ms);

@@ -735,8 +735,8 @@ int cw_store_apply(cw_store *st, const struct cw_config *cfg, struct cw_store_ba
 
 /* ---- load --------------------------------------------------------------------------- */
 
-static const char *const LOAD_SUFFIX[] = {"m", "d", "u", "r", "h", "x"};
-#define LOAD_KEYS 6
+static const char *const LOAD_SUFFIX[] = {"m", "d", "u", "r", "h", "x", "o"};
+#define LOAD_KEYS 7
 
 struct load_ctx {
     const struct cw_config *cfg;
@@ -800,6 +800,7 @@ static int load_reset(struct load_ctx *l, struct cw_account_data *d, const char 
     memset(d->rules, 0, sizeof d->rules);
     memset(d->rule_raw, 0, sizeof d->rule_raw);
     d->n_silences = 0;
+    cw_account_data_outbox_clear(d);
     return 0;
 }
 
@@ -919,6 +920,27 @@ static int load_field(struct load_ctx *l, struct cw_account_data *d, size_t whic
             d->n_history++;
         }
         break;
+    case 6: /* alert key -> alert JSON waiting for the broker's acknowledgement */
+        if (f->len < sizeof d->outbox[0].key && !memchr(f->str, '\0', f->len)) {
+            if (d->n_outbox == d->cap_outbox) {
+                size_t cap = d->cap_outbox ? d->cap_outbox * 2 : 4;
+                struct cw_outbox_entry *o = realloc(d->outbox, cap * sizeof *o);
+                if (!o)
+                    return -1;
+                d->outbox = o;
+                d->cap_outbox = cap;
+            }
+            struct cw_outbox_entry *e = &d->outbox[d->n_outbox];
+            e->json = malloc(v->len + 1);
+            if (!e->json)
+                return -1;
+            memcpy(e->json, v->str, v->len);
+            e->json[v->len] = '\0';
+            e->len = v->len;
+            memcpy(e->key, f->str, f->len + 1);
+            d->n_outbox++;
+        }
+        break;
     default: /* rule ("*" = all) -> silence */
         if (d->n_silences < sizeof d->silences / sizeof d->silences[0] &&
             f->len < sizeof d->silences[0].rule) {
@@ -1035,15 +1057,20 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         cw_rule_state_encode(&res->rule_new[op->rule], enc, sizeof enc);
         cw_rule_state_encode(&z, zero, sizeof zero);
         const char *expected = res->rule_expected_raw[op->rule];
+        const char *akey = res->rule_alert_key[op->rule];
+        const char *ajson = res->rule_alert_json[op->rule];
         cw_rcmd_adds(c, "FCALL");
         cw_rcmd_adds(c, "cw_rule_cas");
-        cw_rcmd_adds(c, "2");
+        cw_rcmd_adds(c, "3");
         add_account_key(st, c, res->account_id, "m");
         add_account_key(st, c, res->account_id, "r");
+        add_account_key(st, c, res->account_id, "o");
         cw_rcmd_adds(c, s->cfg->rules[op->rule].name);
         cw_rcmd_adds(c, expected ? expected : "");
         cw_rcmd_adds(c, strcmp(enc, zero) == 0 ? "" : enc); /* ok and clean: absent */
         cw_rcmd_addll(c, s->ttl_long);
+        cw_rcmd_adds(c, akey && ajson ? akey : "");
+        cw_rcmd_adds(c, akey && ajson ? ajson : "");
         break;
     }
     }
@@ -1288,6 +1315,19 @@ int cw_store_silence_set(cw_store *st, const struct cw_silence *s, char *err, si
     cw_rcmd_adds(c, "SADD");
     add_global_key(st, c, "silences");
     cw_rcmd_adds(c, s->account_id);
+    return command_int(st, NULL, err, errsize);
+}
+
+int cw_store_outbox_ack(cw_store *st, const char *account_id, const char *key, char *err,
+                        size_t errsize)
+{
+    if (ensure(st, err, errsize) < 0)
+        return -1;
+    struct cw_rcmd *c = &st->cmd;
+    cw_rcmd_reset(c);
+    cw_rcmd_adds(c, "HDEL");
+    add_account_key(st, c, account_id, "o");
+    cw_rcmd_adds(c, key);
     return command_int(st, NULL, err, errsize);
 }
 

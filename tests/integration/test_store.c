@@ -431,6 +431,56 @@ Test(store, rule_state_compare_and_set)
     cw_store_close(b);
 }
 
+Test(store, outbox_enqueued_only_by_the_winner_and_acknowledged)
+{
+    cw_store *a = open_store();
+    cw_store *b = open_store();
+    struct cw_account_data da, db;
+    memset(&da, 0, sizeof da);
+    memset(&db, 0, sizeof db);
+    load1(a, "acme", DAY0, &da);
+    load1(b, "acme", DAY0, &db);
+    cr_assert_eq(da.n_outbox, 0);
+
+    struct cw_rule_state firing = {.status = CW_RULE_FIRING,
+                                   .since_ms = MS0,
+                                   .last_sent_ms = MS0,
+                                   .published = true,
+                                   .alert_id = "00112233445566778899aabbccddeeff"};
+    struct cw_store_result ra = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    ra.rule_changed[0] = true;
+    ra.rule_new[0] = firing;
+    ra.rule_expected_raw[0] = da.rule_raw[0];
+    ra.rule_alert_key[0] = "00112233445566778899aabbccddeeff:F";
+    ra.rule_alert_json[0] = "{\"status\":\"firing\",\"from\":\"a\"}";
+    struct cw_store_result rb = ra;
+    rb.rule_expected_raw[0] = db.rule_raw[0];
+    rb.rule_alert_json[0] = "{\"status\":\"firing\",\"from\":\"b\"}";
+    cr_assert_eq(cw_store_save(a, &cfg, &ra, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_save(b, &cfg, &rb, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(ra.rule_won[0]);
+    cr_assert_not(rb.rule_won[0]);
+
+    /* only the winner's alert waits in the outbox, atomically with its state */
+    load1(b, "acme", DAY0, &db);
+    cr_assert_eq(db.n_outbox, 1);
+    cr_assert_str_eq(db.outbox[0].key, "00112233445566778899aabbccddeeff:F");
+    cr_assert_str_eq(db.outbox[0].json, ra.rule_alert_json[0]);
+    cr_assert_eq(db.outbox[0].len, strlen(ra.rule_alert_json[0]));
+
+    /* a reload keeps it until acknowledged; then it is gone */
+    load1(b, "acme", DAY0, &db);
+    cr_assert_eq(db.n_outbox, 1);
+    cr_assert_eq(cw_store_outbox_ack(b, "acme", db.outbox[0].key, err, sizeof err), 0, "%s", err);
+    load1(b, "acme", DAY0, &db);
+    cr_assert_eq(db.n_outbox, 0);
+    cr_assert_eq(redis_server_int(&rs, "EXISTS cw:{acme}:o"), 0);
+    cw_account_data_free(&da);
+    cw_account_data_free(&db);
+    cw_store_close(a);
+    cw_store_close(b);
+}
+
 Test(store, rule_cas_stale_expected_loses)
 {
     cw_store *st = open_store();
