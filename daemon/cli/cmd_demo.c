@@ -1,0 +1,388 @@
+/* cmd_demo.c - `churnwatch demo`: the real daemon on an embedded Kafka and a private Redis,
+ * fed a generated 90-day history, alerts printed as they fire, then a table of accounts */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "churnwatch/gen.h"
+#include "churnwatch/window.h"
+#include "cli.h"
+#include "kafka.h"
+
+#define DEMO_PARTITIONS   4
+#define START_TIMEOUT_S   20
+#define CATCHUP_TIMEOUT_S 120
+#define QUIET_MS          2500 /* no new alert for this long after the rescore: done */
+
+struct demo {
+    const struct cw_config *cfg;
+    char dir[PATH_MAX]; /* scratch directory: redis data, daemon log */
+    char daemon_path[PATH_MAX];
+    int redis_port;
+    pid_t redis_pid, daemon_pid;
+    char bootstrap[256];
+    cw_consumer *alerts;
+    cw_producer *producer;
+    size_t n_alerts[2]; /* firing, resolved */
+};
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* fork+exec argv with stdout/stderr to the given fds (-1: inherit). */
+static pid_t spawn(char *const argv[], int out_fd, int err_fd)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    if (out_fd >= 0)
+        dup2(out_fd, STDOUT_FILENO);
+    if (err_fd >= 0)
+        dup2(err_fd, STDERR_FILENO);
+    execvp(argv[0], argv);
+    fprintf(stderr, "churnwatch demo: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void stop_child(pid_t pid, int timeout_ms)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int waited = 0; waited < timeout_ms; waited += 50) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        sleep_ms(50);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static int start_redis(struct demo *d)
+{
+    d->redis_port = free_port();
+    char port[16], dir[PATH_MAX + 8];
+    snprintf(port, sizeof port, "%d", d->redis_port);
+    snprintf(dir, sizeof dir, "%s", d->dir);
+    char *argv[] = {"redis-server", "--bind", "127.0.0.1",    "--port", port, "--dir", dir,
+                    "--save",       "",       "--appendonly", "no",     NULL};
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/redis.log", d->dir);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    d->redis_pid = spawn(argv, fd, fd);
+    if (fd >= 0)
+        close(fd);
+    return d->redis_pid > 0 ? 0 : -1;
+}
+
+/* Start churnwatchd --embedded-kafka and read the bootstrap address it prints. */
+static int start_daemon(struct demo *d, const char *config_path)
+{
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        return -1;
+    char log[PATH_MAX + 16], url[64], parts[8];
+    snprintf(log, sizeof log, "%s/churnwatchd.log", d->dir);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", d->redis_port);
+    snprintf(parts, sizeof parts, "%d", DEMO_PARTITIONS);
+    setenv("CHURNWATCH_REDIS_URL", url, 1);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    char *argv[] = {d->daemon_path, "-c", (char *)config_path, "--embedded-kafka", "--partitions",
+                    parts,          NULL};
+    d->daemon_pid = spawn(argv, pipefd[1], fd);
+    close(pipefd[1]);
+    if (fd >= 0)
+        close(fd);
+    FILE *out = fdopen(pipefd[0], "r");
+    if (!out)
+        return -1;
+    char line[512];
+    int rc = -1;
+    while (fgets(line, sizeof line, out)) {
+        const char *p = strstr(line, "bootstrap=");
+        if (p) {
+            snprintf(d->bootstrap, sizeof d->bootstrap, "%s", p + 10);
+            d->bootstrap[strcspn(d->bootstrap, "\r\n")] = '\0';
+            rc = 0;
+            break;
+        }
+    }
+    fclose(out);
+    if (rc != 0)
+        fprintf(stderr, "churnwatch demo: churnwatchd did not start; see %s\n", log);
+    return rc;
+}
+
+/* Print the alerts that arrived since the last call. */
+static void print_alerts(struct demo *d, int timeout_ms)
+{
+    rd_kafka_message_t *msgs[256];
+    bool fatal = false;
+    size_t n = cw_consumer_poll(d->alerts, msgs, 256, timeout_ms, &fatal);
+    for (size_t i = 0; i < n; i++) {
+        json_error_t jerr;
+        json_t *a = json_loadb(msgs[i]->payload, msgs[i]->len, 0, &jerr);
+        if (a) {
+            const char *status = json_string_value(json_object_get(a, "status"));
+            const char *obs = json_string_value(json_object_get(a, "observed_at"));
+            bool resolved = status && strcmp(status, "resolved") == 0;
+            d->n_alerts[resolved]++;
+            printf("  %.10s  %s%-8s\033[0m %-18s %-22s %s\n", obs ? obs : "?",
+                   resolved ? "\033[32m" : "\033[31m", resolved ? "RESOLVED" : "FIRING",
+                   json_string_value(json_object_get(a, "rule")),
+                   json_string_value(json_object_get(a, "account_id")),
+                   json_string_value(json_object_get(a, "reason")));
+            json_decref(a);
+        }
+        rd_kafka_message_destroy(msgs[i]);
+    }
+    fflush(stdout);
+}
+
+/* Produce the generated history to the input topic, printing alerts meanwhile. */
+static int stream_history(struct demo *d, const struct cw_gen_options *go, size_t *count)
+{
+    char err[256];
+    cw_gen *gen = cw_gen_new(go, err, sizeof err);
+    if (!gen) {
+        fprintf(stderr, "churnwatch demo: %s\n", err);
+        return -1;
+    }
+    char buf[4096];
+    size_t len;
+    int rc;
+    *count = 0;
+    const char *topic = d->cfg->kafka.topics.items[0];
+    while ((rc = cw_gen_next(gen, buf, sizeof buf, &len, NULL)) == 1) {
+        if (cw_producer_send(d->producer, topic, NULL, 0, buf, len, NULL, 0, err, sizeof err) != 0)
+            break;
+        if (++*count % 5000 == 0) {
+            if (cw_producer_wait(d->producer, 30000, err, sizeof err) != 0)
+                break;
+            print_alerts(d, 0);
+        }
+    }
+    cw_gen_free(gen);
+    if (rc != 0 || cw_producer_wait(d->producer, 30000, err, sizeof err) != 0) {
+        fprintf(stderr, "churnwatch demo: producing failed: %s\n", rc < 0 ? "event too long" : err);
+        return -1;
+    }
+    return 0;
+}
+
+/* True when the daemon's group has committed the end of every input partition. */
+static bool caught_up(struct demo *d, rd_kafka_t *rk)
+{
+    const char *topic = d->cfg->kafka.topics.items[0];
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(DEMO_PARTITIONS);
+    for (int p = 0; p < DEMO_PARTITIONS; p++)
+        rd_kafka_topic_partition_list_add(parts, topic, p);
+    bool done = rd_kafka_committed(rk, parts, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int p = 0; done && p < parts->cnt; p++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            (hi > 0 && parts->elems[p].offset < hi))
+            done = false;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return done;
+}
+
+static rd_kafka_t *offsets_client(struct demo *d)
+{
+    char err[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", d->bootstrap, err, sizeof err) ||
+        rd_kafka_conf_set(conf, "group.id", d->cfg->kafka.group_id, err, sizeof err)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+        rd_kafka_conf_destroy(conf);
+    return rk;
+}
+
+static int open_alert_consumer(struct demo *d)
+{
+    char err[256];
+    struct cw_kafka_config kc = d->cfg->kafka;
+    char group[64];
+    snprintf(group, sizeof group, "churnwatch-demo-%ld", (long)getpid());
+    char *topics[] = {kc.alerts_topic};
+    kc.group_id = group;
+    kc.topics.items = topics;
+    kc.topics.n = 1;
+    struct cw_kv props[] = {{"auto.offset.reset", "earliest"}};
+    kc.properties = props;
+    kc.n_properties = 1;
+    d->alerts = cw_consumer_new(&kc, d->bootstrap, err, sizeof err);
+    d->producer = cw_producer_new(&d->cfg->kafka, d->bootstrap, err, sizeof err);
+    if (!d->alerts || !d->producer) {
+        fprintf(stderr, "churnwatch demo: kafka: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Locate churnwatchd next to this binary, else on PATH. */
+static void find_daemon(struct demo *d)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        snprintf(d->daemon_path, sizeof d->daemon_path, "%s/churnwatchd", dirname(self));
+        if (access(d->daemon_path, X_OK) == 0)
+            return;
+    }
+    snprintf(d->daemon_path, sizeof d->daemon_path, "churnwatchd");
+}
+
+static int run_demo(struct demo *d, const char *config_path, struct cw_gen_options *go)
+{
+    char err[256];
+    printf("churnwatch demo: %zu accounts, %u days of history, the real daemon on an embedded "
+           "Kafka and a private redis-server\n",
+           go->accounts, go->days);
+    if (start_redis(d) != 0)
+        return CW_EXIT_UNAVAILABLE;
+    if (start_daemon(d, config_path) != 0)
+        return CW_EXIT_UNAVAILABLE;
+    printf("  redis-server on 127.0.0.1:%d, embedded Kafka at %s, logs in %s\n", d->redis_port,
+           d->bootstrap, d->dir);
+    if (open_alert_consumer(d) != 0)
+        return CW_EXIT_UNAVAILABLE;
+
+    printf("\nstreaming the history; alerts as they fire (date = event time):\n");
+    size_t count = 0;
+    if (stream_history(d, go, &count) != 0)
+        return CW_EXIT_UNAVAILABLE;
+    rd_kafka_t *rk = offsets_client(d);
+    if (!rk)
+        return CW_EXIT_UNAVAILABLE;
+    int64_t deadline = cw_cli_wall_ms() + CATCHUP_TIMEOUT_S * 1000;
+    while (!caught_up(d, rk)) {
+        if (cw_cli_wall_ms() > deadline) {
+            fprintf(stderr, "churnwatch demo: the daemon did not catch up; see %s\n", d->dir);
+            rd_kafka_destroy(rk);
+            return CW_EXIT_UNAVAILABLE;
+        }
+        print_alerts(d, 200);
+    }
+    rd_kafka_destroy(rk);
+
+    /* Caught up: the daemon's clock is the wall clock now. A sweep finds the accounts
+     * that went silent (no event arrives to rescore them). */
+    struct cw_redis_config rc = d->cfg->redis;
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", d->redis_port);
+    rc.url = url;
+    cw_store *st = cw_store_open(&rc, err, sizeof err);
+    if (!st || cw_store_rescore_request(st, cw_cli_wall_ms(), err, sizeof err) != 0) {
+        fprintf(stderr, "churnwatch demo: redis: %s\n", err);
+        cw_store_close(st);
+        return CW_EXIT_UNAVAILABLE;
+    }
+    size_t before = d->n_alerts[0] + d->n_alerts[1];
+    int64_t quiet_since = cw_cli_wall_ms();
+    while (cw_cli_wall_ms() - quiet_since < QUIET_MS) {
+        print_alerts(d, 200);
+        if (d->n_alerts[0] + d->n_alerts[1] != before) {
+            before = d->n_alerts[0] + d->n_alerts[1];
+            quiet_since = cw_cli_wall_ms();
+        }
+    }
+    printf("\n%zu events streamed; %zu alerts fired, %zu resolved.\n\naccounts, lowest score "
+           "first:\n",
+           count, d->n_alerts[0], d->n_alerts[1]);
+    fflush(stdout);
+    cw_store_close(st);
+    return CW_EXIT_OK;
+}
+
+int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"accounts", required_argument, NULL, 'a'},
+        {"days", required_argument, NULL, 'd'},
+        {"seed", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cw_gen_options go;
+    cw_gen_options_init(&go);
+    char err[256];
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        const char *key = c == 'a' ? "accounts" : c == 'd' ? "days" : c == 's' ? "seed" : NULL;
+        if (!key || cw_gen_options_set(&go, key, optarg, err, sizeof err) != 0) {
+            if (key)
+                fprintf(stderr, "churnwatch demo: %s\n", err);
+            fprintf(stderr, "usage: churnwatch demo [--accounts N] [--days N] [--seed N]\n");
+            return CW_EXIT_USAGE;
+        }
+    }
+    struct cw_config *cfg = NULL;
+    int rc = cw_cli_load_config(opts, &cfg);
+    if (rc != CW_EXIT_OK)
+        return rc;
+    go.end_ms = cw_cli_wall_ms(); /* the history ends now: the daemon then goes live */
+
+    struct demo d;
+    memset(&d, 0, sizeof d);
+    d.cfg = cfg;
+    find_daemon(&d);
+    snprintf(d.dir, sizeof d.dir, "%s/churnwatch-demo.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(d.dir)) {
+        perror("churnwatch demo: mkdtemp");
+        cw_config_free(cfg);
+        return CW_EXIT_USAGE;
+    }
+    rc = run_demo(&d, opts->config_path, &go);
+    if (rc == CW_EXIT_OK) {
+        char limit[16];
+        snprintf(limit, sizeof limit, "%zu", go.accounts);
+        char *top_argv[] = {"top", "--limit", limit, NULL};
+        rc = cw_cmd_top(opts, 3, top_argv);
+    }
+    cw_consumer_close(d.alerts);
+    cw_producer_close(d.producer, 5000);
+    stop_child(d.daemon_pid, 15000);
+    stop_child(d.redis_pid, 5000);
+    if (rc == CW_EXIT_OK)
+        printf("\nstopped churnwatchd and redis-server; logs kept in %s\n", d.dir);
+    cw_config_free(cfg);
+    return rc;
+}
