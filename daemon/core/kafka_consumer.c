@@ -262,7 +262,7 @@ static void handle_event(cw_consumer *c, const rd_kafka_message_t *m, bool *fata
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (m->rkt) {
             long i = part_find(c, rd_kafka_topic_name(m->rkt), m->partition);
-            if (i >= 0)
+            if (i >= 0 && c->parts[i].rewind < 0) /* held-back messages are not consumed */
                 c->parts[i].eof = true;
         }
         return;
@@ -312,6 +312,7 @@ size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, i
             struct cw_part *p = &c->parts[i];
             if (p->rewind < 0 || m->offset < p->rewind)
                 p->rewind = m->offset;
+            p->eof = false;
             cw_log_debug("kafka message held back while paused",
                          "topic=%s partition=%" PRId32 " offset=%" PRId64, p->topic, p->partition,
                          m->offset);
