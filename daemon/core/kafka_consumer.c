@@ -1,0 +1,467 @@
+/* kafka_consumer.c - the event consumer: group membership, rebalances, offsets, pause, lag */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kafka.h"
+#include "kafka_conf.h"
+#include "log.h"
+
+/* One assigned partition as the consumer tracks it. */
+struct cw_part {
+    char topic[256];
+    int32_t partition;
+    bool eof;       /* reached the end since the last message returned from it */
+    int64_t rewind; /* first offset that arrived (and was held back) while paused, or -1 */
+};
+
+struct cw_consumer {
+    rd_kafka_t *rk;
+    bool paused;
+    bool fatal;            /* a fatal error was raised (error_cb or poll) */
+    uint64_t errors;       /* consumer errors seen */
+    struct cw_part *parts; /* the current assignment */
+    size_t n_parts, cap_parts;
+};
+
+/* Index of (topic, partition) in the assignment or -1. */
+static long part_find(const cw_consumer *c, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < c->n_parts; i++)
+        if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Add a partition to the tracked assignment (no-op when present). 0 or -1 (ENOMEM). */
+static int part_add(cw_consumer *c, const char *topic, int32_t partition)
+{
+    if (part_find(c, topic, partition) >= 0)
+        return 0;
+    if (c->n_parts == c->cap_parts) {
+        size_t cap = c->cap_parts ? c->cap_parts * 2 : 16;
+        struct cw_part *np = realloc(c->parts, cap * sizeof *np);
+        if (!np)
+            return -1;
+        c->parts = np;
+        c->cap_parts = cap;
+    }
+    struct cw_part *p = &c->parts[c->n_parts++];
+    snprintf(p->topic, sizeof p->topic, "%s", topic);
+    p->partition = partition;
+    p->eof = false;
+    p->rewind = -1;
+    return 0;
+}
+
+/* Remove a partition from the tracked assignment (no-op when absent). */
+static void part_remove(cw_consumer *c, const char *topic, int32_t partition)
+{
+    long i = part_find(c, topic, partition);
+    if (i < 0)
+        return;
+    c->parts[i] = c->parts[c->n_parts - 1];
+    c->n_parts--;
+}
+
+/* Pause or resume parts; failures (also per partition) are logged. */
+static void pause_resume_parts(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, bool pause)
+{
+    rd_kafka_resp_err_t e =
+        pause ? rd_kafka_pause_partitions(rk, parts) : rd_kafka_resume_partitions(rk, parts);
+    if (e)
+        cw_log_error(pause ? "kafka pause failed" : "kafka resume failed", "err=\"%s\"",
+                     rd_kafka_err2str(e));
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].err)
+            cw_log_error(pause ? "kafka pause failed" : "kafka resume failed",
+                         "topic=%s partition=%" PRId32 " err=\"%s\"", parts->elems[i].topic,
+                         parts->elems[i].partition, rd_kafka_err2str(parts->elems[i].err));
+}
+
+/* Log a librdkafka call's failure in the rebalance callback. */
+static void log_rebalance_error(const char *what, rd_kafka_error_t *error)
+{
+    if (!error)
+        return;
+    cw_log_error("kafka rebalance call failed", "call=%s err=\"%s\"", what,
+                 rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+}
+
+/*
+ * Apply a rebalance: incremental assign/unassign under the COOPERATIVE protocol, full
+ * assign/unassign under EAGER. Newly assigned partitions start paused when the consumer
+ * is paused. Runs inside rd_kafka_consumer_poll (the caller's thread).
+ */
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    cw_consumer *c = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        cw_log_info("kafka partitions assigned", "count=%d protocol=%s", parts->cnt,
+                    cooperative ? "cooperative" : "eager");
+        if (cooperative) {
+            log_rebalance_error("incremental_assign", rd_kafka_incremental_assign(rk, parts));
+        } else {
+            rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
+            if (e)
+                cw_log_error("kafka rebalance call failed", "call=assign err=\"%s\"",
+                             rd_kafka_err2str(e));
+            c->n_parts = 0; /* eager: the list is the whole assignment */
+        }
+        for (int i = 0; i < parts->cnt; i++)
+            if (part_add(c, parts->elems[i].topic, parts->elems[i].partition) != 0)
+                cw_log_error("kafka partition tracking failed",
+                             "topic=%s partition=%" PRId32 " err=\"out of memory\"",
+                             parts->elems[i].topic, parts->elems[i].partition);
+        if (c->paused)
+            pause_resume_parts(rk, parts, true);
+        return;
+    }
+
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        if (rd_kafka_assignment_lost(rk))
+            cw_log_warn("kafka partitions lost", "count=%d protocol=%s", parts->cnt,
+                        cooperative ? "cooperative" : "eager");
+        else
+            cw_log_info("kafka partitions revoked", "count=%d protocol=%s", parts->cnt,
+                        cooperative ? "cooperative" : "eager");
+        if (cooperative) {
+            log_rebalance_error("incremental_unassign", rd_kafka_incremental_unassign(rk, parts));
+            for (int i = 0; i < parts->cnt; i++)
+                part_remove(c, parts->elems[i].topic, parts->elems[i].partition);
+        } else {
+            rd_kafka_resp_err_t e = rd_kafka_assign(rk, NULL);
+            if (e)
+                cw_log_error("kafka rebalance call failed", "call=unassign err=\"%s\"",
+                             rd_kafka_err2str(e));
+            c->n_parts = 0;
+        }
+        return;
+    }
+
+    cw_log_error("kafka rebalance error", "err=\"%s\"", rd_kafka_err2str(err));
+    if (cooperative) {
+        rd_kafka_topic_partition_list_t *cur = NULL;
+        if (rd_kafka_assignment(rk, &cur) == RD_KAFKA_RESP_ERR_NO_ERROR && cur) {
+            log_rebalance_error("incremental_unassign", rd_kafka_incremental_unassign(rk, cur));
+            rd_kafka_topic_partition_list_destroy(cur);
+        }
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+    c->n_parts = 0;
+}
+
+/* Client-level errors: logged; a fatal error is remembered for cw_consumer_poll. */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    cw_consumer *c = opaque;
+    c->errors++;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        cw_log_error("kafka consumer fatal error", "err=%s reason=\"%s\"", rd_kafka_err2name(orig),
+                     fatal);
+        c->fatal = true;
+        return;
+    }
+    cw_log_warn("kafka consumer error", "err=%s reason=\"%s\"",
+                rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *brokers, char *err,
+                             size_t errsize)
+{
+    const struct cw_kafka_prop defaults[] = {
+        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"enable.auto.commit", "true"},
+        {"auto.commit.interval.ms", "1000"},
+        {"auto.offset.reset", "earliest"},
+        {"client.id", "churnwatchd"},
+    };
+    const struct cw_kafka_prop forced[] = {
+        {"group.id", kc->group_id && *kc->group_id ? kc->group_id : "churnwatch"},
+        {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "true"},
+    };
+    cw_consumer *c = NULL;
+    rd_kafka_conf_t *conf = NULL;
+    rd_kafka_topic_partition_list_t *subs = NULL;
+
+    if (kc->topics.n == 0) {
+        snprintf(err, errsize, "kafka: no topics to consume");
+        return NULL;
+    }
+    c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errsize, "kafka consumer: out of memory");
+        return NULL;
+    }
+    conf = cw_kafka_conf_new(kc, brokers, defaults, sizeof defaults / sizeof defaults[0], forced,
+                             sizeof forced / sizeof forced[0], err, errsize);
+    if (!conf)
+        goto fail;
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+
+    char rderr[512];
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof rderr);
+    if (!c->rk) {
+        cw_kafka_redact(rderr, sizeof rderr, kc);
+        snprintf(err, errsize, "kafka consumer: %s", rderr);
+        goto fail;
+    }
+    conf = NULL; /* owned by c->rk now */
+    rd_kafka_poll_set_consumer(c->rk);
+
+    subs = rd_kafka_topic_partition_list_new((int)kc->topics.n);
+    for (size_t i = 0; i < kc->topics.n; i++)
+        rd_kafka_topic_partition_list_add(subs, kc->topics.items[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(c->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (e) {
+        snprintf(err, errsize, "kafka consumer: subscribe: %s", rd_kafka_err2str(e));
+        goto fail;
+    }
+    return c;
+
+fail:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    if (c && c->rk)
+        rd_kafka_destroy(c->rk);
+    free(c);
+    return NULL;
+}
+
+void cw_consumer_close(cw_consumer *c)
+{
+    if (!c)
+        return;
+    rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, NULL, 0);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        cw_log_warn("kafka commit failed", "when=close err=\"%s\"", rd_kafka_err2str(e));
+    e = rd_kafka_consumer_close(c->rk);
+    if (e)
+        cw_log_warn("kafka consumer close failed", "err=\"%s\"", rd_kafka_err2str(e));
+    rd_kafka_destroy(c->rk);
+    free(c->parts);
+    free(c);
+}
+
+/* Handle one event that is not a message. Sets *fatal on a fatal error. */
+static void handle_event(cw_consumer *c, const rd_kafka_message_t *m, bool *fatal)
+{
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (m->rkt) {
+            long i = part_find(c, rd_kafka_topic_name(m->rkt), m->partition);
+            if (i >= 0 && c->parts[i].rewind < 0) /* held-back messages are not consumed */
+                c->parts[i].eof = true;
+        }
+        return;
+    }
+    c->errors++;
+    if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal_str[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(c->rk, fatal_str, sizeof fatal_str);
+        cw_log_error("kafka consumer fatal error", "err=%s reason=\"%s\"", rd_kafka_err2name(orig),
+                     fatal_str);
+        c->fatal = true;
+        *fatal = true;
+        return;
+    }
+    cw_log_warn("kafka consumer error", "topic=%s partition=%" PRId32 " err=%s reason=\"%s\"",
+                m->rkt ? rd_kafka_topic_name(m->rkt) : "-", m->partition, rd_kafka_err2name(m->err),
+                rd_kafka_message_errstr(m));
+}
+
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, int timeout_ms,
+                        bool *fatal)
+{
+    size_t n = 0;
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    while (n < max) {
+        /* Until the first message: what is left of timeout_ms; then only what is ready. */
+        int64_t left = n == 0 ? deadline - now_ms() : 0;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, left > 0 ? (int)left : 0);
+        if (!m)
+            break;
+        if (m->err) {
+            handle_event(c, m, fatal);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        long i = part_find(c, rd_kafka_topic_name(m->rkt), m->partition);
+        if (i >= 0 && c->paused) {
+            /* Fetched before the pause took effect: held back, fetched again on resume. */
+            struct cw_part *p = &c->parts[i];
+            if (p->rewind < 0 || m->offset < p->rewind)
+                p->rewind = m->offset;
+            p->eof = false;
+            cw_log_debug("kafka message held back while paused",
+                         "topic=%s partition=%" PRId32 " offset=%" PRId64, p->topic, p->partition,
+                         m->offset);
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (i >= 0)
+            c->parts[i].eof = false;
+        msgs[n++] = m;
+    }
+    if (c->fatal)
+        *fatal = true;
+    return n;
+}
+
+void cw_consumer_store(cw_consumer *c, rd_kafka_message_t *const *msgs, size_t n)
+{
+    if (n == 0)
+        return;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        const rd_kafka_message_t *m = msgs[i];
+        if (m->err || !m->rkt)
+            continue;
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(list, topic, m->partition);
+        if (!tp)
+            tp = rd_kafka_topic_partition_list_add(list, topic, m->partition);
+        if (m->offset + 1 > tp->offset)
+            tp->offset = m->offset + 1;
+    }
+    rd_kafka_resp_err_t e = list->cnt > 0 ? rd_kafka_offsets_store(c->rk, list) : 0;
+    if (e) {
+        for (int i = 0; i < list->cnt; i++) {
+            const rd_kafka_topic_partition_t *tp = &list->elems[i];
+            if (tp->err && tp->err != RD_KAFKA_RESP_ERR__STATE)
+                cw_log_warn("kafka offset store failed",
+                            "topic=%s partition=%" PRId32 " offset=%" PRId64 " err=\"%s\"",
+                            tp->topic, tp->partition, tp->offset, rd_kafka_err2str(tp->err));
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+void cw_consumer_commit(cw_consumer *c)
+{
+    rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, NULL, 1);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        cw_log_warn("kafka commit failed", "when=batch err=\"%s\"", rd_kafka_err2str(e));
+}
+
+void cw_consumer_pause(cw_consumer *c)
+{
+    c->paused = true;
+    rd_kafka_topic_partition_list_t *cur = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(c->rk, &cur);
+    if (e) {
+        cw_log_error("kafka assignment query failed", "err=\"%s\"", rd_kafka_err2str(e));
+        return;
+    }
+    if (cur->cnt > 0)
+        pause_resume_parts(c->rk, cur, true);
+    rd_kafka_topic_partition_list_destroy(cur);
+}
+
+/* Seek the partitions that delivered messages while paused back to the first of them,
+ * so that resuming fetches them again. */
+static void rewind_held_back(cw_consumer *c)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    for (size_t i = 0; i < c->n_parts; i++) {
+        if (c->parts[i].rewind < 0)
+            continue;
+        rd_kafka_topic_partition_list_add(list, c->parts[i].topic, c->parts[i].partition)->offset =
+            c->parts[i].rewind;
+        c->parts[i].rewind = -1;
+    }
+    if (list->cnt > 0) {
+        rd_kafka_error_t *error = rd_kafka_seek_partitions(c->rk, list, 5000);
+        if (error) {
+            cw_log_error("kafka seek failed", "err=\"%s\"", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+        }
+        for (int i = 0; i < list->cnt; i++)
+            if (list->elems[i].err)
+                cw_log_error("kafka seek failed",
+                             "topic=%s partition=%" PRId32 " offset=%" PRId64 " err=\"%s\"",
+                             list->elems[i].topic, list->elems[i].partition, list->elems[i].offset,
+                             rd_kafka_err2str(list->elems[i].err));
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+void cw_consumer_resume(cw_consumer *c)
+{
+    c->paused = false;
+    rewind_held_back(c);
+    rd_kafka_topic_partition_list_t *cur = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(c->rk, &cur);
+    if (e) {
+        cw_log_error("kafka assignment query failed", "err=\"%s\"", rd_kafka_err2str(e));
+        return;
+    }
+    if (cur->cnt > 0)
+        pause_resume_parts(c->rk, cur, false);
+    rd_kafka_topic_partition_list_destroy(cur);
+}
+
+size_t cw_consumer_lag(cw_consumer *c, struct cw_partition_lag *out, size_t max)
+{
+    size_t n = c->n_parts < max ? c->n_parts : max;
+    if (n == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(list, c->parts[i].topic, c->parts[i].partition);
+    rd_kafka_resp_err_t pe = rd_kafka_position(c->rk, list);
+    for (size_t i = 0; i < n; i++) {
+        const struct cw_part *p = &c->parts[i];
+        struct cw_partition_lag *o = &out[i];
+        snprintf(o->topic, sizeof o->topic, "%s", p->topic);
+        o->partition = p->partition;
+        o->lag = -1;
+        if (p->eof) {
+            o->lag = 0;
+            continue;
+        }
+        int64_t lo = -1, hi = -1;
+        int64_t pos = pe ? RD_KAFKA_OFFSET_INVALID : list->elems[i].offset;
+        if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) == 0 &&
+            hi >= 0 && pos >= 0)
+            o->lag = hi > pos ? hi - pos : 0;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    return n;
+}
+
+bool cw_consumer_assigned(cw_consumer *c)
+{
+    return c->n_parts > 0;
+}
+
+bool cw_consumer_caught_up(cw_consumer *c)
+{
+    if (c->n_parts == 0)
+        return false;
+    for (size_t i = 0; i < c->n_parts; i++)
+        if (!c->parts[i].eof)
+            return false;
+    return true;
+}
