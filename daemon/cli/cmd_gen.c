@@ -132,6 +132,14 @@ int cmd_gen(int argc, char **argv)
         }
         memcpy(name, key, n);
         name[n] = '\0';
+        bool known = strcmp(name, "manifest") == 0 || strcmp(name, "output") == 0;
+        for (size_t k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++)
+            known = known || strcmp(name, value_opts[k]) == 0;
+        if (!known) {
+            fprintf(stderr, "churnwatch gen: unknown option \"%s\"\n", arg);
+            gen_usage(stderr);
+            return 1;
+        }
         if (eq != NULL) {
             value = eq + 1;
         } else if (i + 1 < argc) {
@@ -154,14 +162,6 @@ int cmd_gen(int argc, char **argv)
             clock_gettime(CLOCK_REALTIME, &ts);
             opt.end_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
             continue;
-        }
-        bool known = false;
-        for (size_t k = 0; k < sizeof(value_opts) / sizeof(value_opts[0]); k++)
-            known = known || strcmp(name, value_opts[k]) == 0;
-        if (!known) {
-            fprintf(stderr, "churnwatch gen: unknown option \"%s\"\n", arg);
-            gen_usage(stderr);
-            return 1;
         }
         if (cw_gen_options_set(&opt, name, value, err, sizeof(err)) != 0) {
             fprintf(stderr, "churnwatch gen: --%s\n", err);

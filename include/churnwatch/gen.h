@@ -81,7 +81,9 @@ struct cw_gen_options {
     int64_t end_ms;        /* events are strictly before this instant */
     int32_t tz_offset_min; /* offset of local days and of ts text, -1439..1439; 0 writes Z */
     enum cw_preset form;   /* native, segment or cloudevents */
-    double rate_scale;     /* multiplies per-user-day event counts; (0, 1000]; 1 = calibrated */
+    double rate_scale;     /* multiplies event volumes: every count but the first login of a
+                            * user-day and registrations; distinct users are unchanged.
+                            * (0, 1000]; 1 = the calibrated rates */
     const char *id_prefix; /* prepended to account ids; NULL = none; copied */
 };
 
@@ -137,7 +139,8 @@ void cw_gen_free(cw_gen *gen);
  * Returns 1 when an event was written, 0 at the end of the stream, -1 when size is too
  * small: then *len is the length needed (without the NUL), nothing is consumed, and a
  * call with a buffer of *len + 1 bytes writes this event. Nothing is ever written past
- * buf[size - 1]. Lines are at most a few hundred bytes plus twice the prefix.
+ * buf[size - 1]. A 4 KiB buffer always suffices (lines are ~190-280 bytes; an id prefix
+ * full of escaped control characters adds at most ~800).
  */
 int cw_gen_next(cw_gen *gen, char *buf, size_t size, size_t *len, struct cw_gen_event *ev);
 
