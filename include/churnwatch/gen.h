@@ -11,7 +11,8 @@
  * The generator writes one JSON object per call, in global event-time order (a
  * day-by-day merge over all accounts), so a history replays like live traffic.
  * Everything is derived from the options: the same options give byte-identical output
- * on every run and platform with IEEE doubles. No I/O, no clock: end_ms is given.
+ * on every run (and across platforms whose libm exp() rounds alike). No I/O, no clock:
+ * end_ms is given.
  *
  * Each account has a fate, the story its history tells under the shipped config
  * (rule names as in conf/churnwatch.yaml):
