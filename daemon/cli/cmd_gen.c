@@ -7,8 +7,7 @@
 #include <time.h>
 
 #include "churnwatch/gen.h"
-
-int cmd_gen(int argc, char **argv);
+#include "cli.h"
 
 static void gen_usage(FILE *out)
 {
@@ -98,8 +97,9 @@ static int write_events(cw_gen *gen, FILE *out, const char *name)
  * `churnwatch gen [OPTIONS]`; argv[0] is the command name. Exit status: 0 on success,
  * 1 on a usage error or when an output file cannot be written.
  */
-int cmd_gen(int argc, char **argv)
+int cw_cmd_gen(const struct cw_cli_opts *opts, int argc, char **argv)
 {
+    (void)opts;
     static const char *const value_opts[] = {"seed",  "accounts", "fates",           "days",
                                              "end",   "form",     "timezone-offset", "rate-scale",
                                              "prefix"};

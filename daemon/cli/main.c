@@ -17,6 +17,12 @@ static const struct cw_cli_cmd commands[] = {
     {"silences", "", "list active silences", cw_cmd_silences},
     {"unsilence", "ID [--rule R]", "lift a silence", cw_cmd_unsilence},
     {"rescore", "", "ask the running daemon to rescore every account", cw_cmd_rescore},
+    {"gen",
+     "[--seed N] [--accounts N] [--fates F=N,...] [--days N] [--end RFC3339|now] "
+     "[--form native|segment|cloudevents] [--manifest FILE] [-o FILE]",
+     "write a seeded synthetic usage history as JSON Lines", cw_cmd_gen},
+    {"demo", "[--accounts N] [--days N] [--seed N]",
+     "the daemon on an embedded Kafka and a private Redis, fed a generated history", cw_cmd_demo},
 };
 
 static int usage(FILE *out, int code)
