@@ -303,6 +303,24 @@ static bool from_input(const cw_decoder *d, const unsigned char *s)
 #define ARENA_ALIGN  16
 #define ARENA_HEADER ARENA_ALIGN /* holds the block size */
 
+/* Under AddressSanitizer, arena bytes outside live blocks are poisoned, so an overrun of a
+ * yajl block is still caught although it is not a malloc block. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static void arena_reset(struct arena *a)
+{
+    a->used = 0;
+    a->last = 0;
+    POISON(a->base, a->size);
+}
+
 static size_t align_up(size_t n)
 {
     return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
@@ -321,6 +339,8 @@ static void *arena_malloc(void *ctx, size_t sz)
     if (need > a->size - a->used)
         return malloc(sz);
     unsigned char *hdr = a->base + a->used;
+    UNPOISON(hdr, sizeof sz);
+    UNPOISON(hdr + ARENA_HEADER, sz);
     memcpy(hdr, &sz, sizeof sz);
     a->last = a->used + ARENA_HEADER;
     a->used += need;
@@ -337,6 +357,8 @@ static void *arena_realloc(void *ctx, void *p, size_t sz)
     size_t off = (size_t)((unsigned char *)p - a->base), old;
     memcpy(&old, a->base + off - ARENA_HEADER, sizeof old);
     if (off == a->last && align_up(sz) <= a->size - off) { /* the newest block: grow in place */
+        POISON(p, old);
+        UNPOISON(p, sz);
         memcpy(a->base + off - ARENA_HEADER, &sz, sizeof sz);
         a->used = off + align_up(sz);
         return p;
@@ -741,6 +763,7 @@ cw_decoder *cw_decoder_new(const struct cw_config *cfg, char *err, size_t errsiz
     d->arena.base = malloc(ARENA_SIZE);
     if (!d->arena.base)
         goto oom;
+    arena_reset(&d->arena);
     d->afs = (yajl_alloc_funcs){arena_malloc, arena_realloc, arena_free, &d->arena};
     d->cb = (yajl_callbacks){
         .yajl_null = cb_null,
@@ -960,7 +983,7 @@ static enum cw_reject take_traits(cw_decoder *d, struct cw_traits *tr)
 /* Run yajl over the message; CW_OK when it is one well-formed JSON object. */
 static enum cw_reject parse(cw_decoder *d, const unsigned char *buf, size_t len)
 {
-    d->arena.used = 0;
+    arena_reset(&d->arena);
     d->h = yajl_alloc(&d->cb, &d->afs, d);
     if (!d->h)
         return fail(d, CW_REJ_INVALID_JSON, "out of memory while parsing");
