@@ -1,14 +1,15 @@
 /* decode.c - the event decoder: one Kafka message value into a struct cw_event */
 /*
- * Design (see docs/design.md, "Event decoding"):
+ * Design:
  *  - The message is checked for size, then for strict UTF-8 (RFC 3629: no overlong forms,
  *    no surrogates, nothing above U+10FFFF) by our own pass, because yajl's own check
  *    accepts overlong and surrogate sequences. yajl's check is therefore switched off.
  *  - yajl's callback parser then walks the document once. Every configured JSON pointer
  *    (plus one synthesised pointer per trait under each traits pointer) is precompiled
  *    into tokens; while parsing, each open container keeps the bit set of pointers whose
- *    leading tokens match its path, so a key is compared only against pointers that can
- *    still match at that depth, and nothing at all is compared below unmatched paths.
+ *    leading tokens match its path, so a key is compared only against the distinct tokens
+ *    that can still match at that depth (after a one-bit digest test), and nothing at all
+ *    is compared below unmatched paths.
  *  - A pointer's exact target seen twice (a duplicate key on its path) is rejected as
  *    duplicate_field: two readers of one message must never see different values.
  *  - Per field the best-ranked (earliest in its list) non-null value is kept; it is judged
@@ -85,19 +86,30 @@ struct slot {
     unsigned rank; /* UINT_MAX: nothing yet */
     unsigned ptr;  /* index of the pointer that found it */
     enum vkind kind;
-    bool ctrl;               /* a string with a control character */
     size_t len;              /* full length of a string or number text */
     char buf[CW_ID_MAX + 1]; /* its first CW_ID_MAX bytes, NUL-terminated */
 };
 
-/* One open container. */
+/* A distinct token at one depth, and the pointers that have it there. */
+struct level_key {
+    const char *s;
+    size_t len;
+    long index; /* as in struct token */
+    uint64_t mask;
+};
+
+/* One open container at depth L (lv[1] is the top-level object). */
 struct level {
     uint64_t in;  /* pointers whose tokens before this level match the path here */
     uint64_t cur; /* ... that also match the current key or index */
-    uint64_t eq;  /* constant: pointers with exactly this many tokens */
-    uint64_t gt;  /* constant: pointers with more tokens */
     long index;   /* current array index */
     bool array;
+    /* Constants for depth L, built by cw_decoder_new. */
+    uint64_t eq;                  /* pointers with exactly L tokens */
+    uint64_t gt;                  /* pointers with more tokens */
+    uint64_t bloom;               /* key_hash bits of the keys below */
+    const struct level_key *keys; /* the distinct tokens number L of all pointers */
+    unsigned nkeys;
 };
 
 struct type_entry {
@@ -120,6 +132,8 @@ struct cw_decoder {
     struct jptr ptr[MAX_POINTERS];
     unsigned nptr;
     uint64_t root; /* every pointer */
+
+    struct level_key *keys; /* storage of every level's keys */
 
     struct type_entry *types;
     size_t types_mask; /* table size - 1 */
@@ -298,6 +312,39 @@ static bool from_input(const cw_decoder *d, const unsigned char *s)
     return p >= b && p < b + d->in_len;
 }
 
+/* Nonzero when some byte of w is < 0x20, 0x7F or 0xC2 (the bytes has_control looks at). */
+static uint64_t control_suspect(uint64_t w)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t del = w ^ (ones * 0x7F), c2 = w ^ (ones * 0xC2);
+    return ((w - ones * 0x20) & ~w & highs) | ((del - ones) & ~del & highs) |
+           ((c2 - ones) & ~c2 & highs);
+}
+
+/* True when s holds a C0 control character (NUL from \u0000 included), DEL, or a C1
+ * control (U+0080..U+009F, encoded C2 80..C2 9F). s is valid UTF-8. */
+static bool has_control(const char *s, size_t len)
+{
+    size_t i = 0;
+    uint64_t w;
+    for (; i + 8 <= len; i += 8) { /* whole words with no suspect byte are skipped */
+        memcpy(&w, s + i, 8);
+        if (control_suspect(w))
+            goto exact;
+    }
+    w = UINT64_C(0x6161616161616161); /* the tail, padded with 'a' */
+    memcpy(&w, s + i, len - i);
+    if (!control_suspect(w))
+        return false;
+exact:
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7F || (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] <= 0x9F))
+            return true;
+    }
+    return false;
+}
+
 /* ---- the arena ---------------------------------------------------------------------- */
 
 #define ARENA_ALIGN  16
@@ -411,28 +458,25 @@ static int record(cw_decoder *d, uint64_t hits, enum vkind k, const unsigned cha
         sl->ptr = p;
         sl->kind = k;
         sl->len = len;
-        sl->ctrl = false;
         if (s) {
+            /* Longer values are rejected on their length alone, before their content. */
             size_t n = len < CW_ID_MAX ? len : CW_ID_MAX;
             memcpy(sl->buf, s, n);
             sl->buf[n] = '\0';
-            if (k == V_STRING) {
-                for (size_t i = 0; i < len; i++) {
-                    unsigned char c = s[i];
-                    /* C0 controls (incl. NUL from \u0000), DEL, and C1 controls (C2 80..9F) */
-                    if (c < 0x20 || c == 0x7F ||
-                        (c == 0xC2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F)) {
-                        sl->ctrl = true;
-                        break;
-                    }
-                }
-            }
         }
         if (jp->slot == SLOT_TRAITS)
             for (int t = SLOT_SEATS; t < SLOT__COUNT; t++)
                 d->slot[t].rank = UINT_MAX, d->slot[t].kind = V_NONE;
     }
     return 1;
+}
+
+/* A 6-bit digest of a key: most keys that match no pointer are dismissed by one bit test. */
+static unsigned key_hash(const char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    return (unsigned)(len * 7 + (unsigned char)s[0] + (unsigned char)s[len - 1] * 3) & 63u;
 }
 
 /* A value starts at the current position (inside depth >= 1). Returns the pointers whose
@@ -443,12 +487,12 @@ static uint64_t value_here(cw_decoder *d)
     if (l->array) {
         l->index++;
         uint64_t cur = 0;
-        if (l->in) {
-            unsigned p;
-            FOR_EACH_BIT(p, l->in)
-            if (d->ptr[p].tok[d->depth - 1].index == l->index)
-                cur |= UINT64_C(1) << p;
-        }
+        if (l->in)
+            for (unsigned i = 0; i < l->nkeys; i++)
+                if (l->keys[i].index == l->index && (l->keys[i].mask & l->in)) {
+                    cur = l->keys[i].mask & l->in;
+                    break;
+                }
         l->cur = cur;
     }
     return l->cur & l->eq;
@@ -542,15 +586,14 @@ static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
         return 0;
     struct level *l = &d->lv[d->depth];
     uint64_t cur = 0;
-    if (l->in) {
-        unsigned p, i = d->depth - 1;
-        FOR_EACH_BIT(p, l->in)
-        {
-            const struct token *t = &d->ptr[p].tok[i];
-            if (t->len == len && (len == 0 || (t->s[0] == (char)key[0] && !memcmp(t->s, key, len))))
-                cur |= UINT64_C(1) << p;
+    if (l->in && (l->bloom >> key_hash((const char *)key, len) & 1))
+        for (unsigned i = 0; i < l->nkeys; i++) {
+            const struct level_key *k = &l->keys[i];
+            if (k->len == len && (k->mask & l->in) && memcmp(k->s, key, len) == 0) {
+                cur = k->mask & l->in;
+                break;
+            }
         }
-    }
     l->cur = cur;
     return 1;
 }
@@ -730,13 +773,37 @@ cw_decoder *cw_decoder_new(const struct cw_config *cfg, char *err, size_t errsiz
     d->lv = calloc(d->max_depth + 1, sizeof *d->lv);
     if (!d->lv)
         goto oom;
+    size_t total = 1;
     for (unsigned p = 0; p < d->nptr; p++)
-        for (unsigned l = 1; l <= d->max_depth; l++) {
-            if (d->ptr[p].ntok == l)
-                d->lv[l].eq |= UINT64_C(1) << p;
-            else if (d->ptr[p].ntok > l)
-                d->lv[l].gt |= UINT64_C(1) << p;
+        total += d->ptr[p].ntok;
+    d->keys = calloc(total, sizeof *d->keys);
+    if (!d->keys)
+        goto oom;
+    struct level_key *next = d->keys;
+    for (unsigned l = 1; l <= d->max_depth; l++) {
+        struct level *lv = &d->lv[l];
+        lv->keys = next;
+        for (unsigned p = 0; p < d->nptr; p++) {
+            const struct jptr *jp = &d->ptr[p];
+            if (jp->ntok < l)
+                continue;
+            if (jp->ntok == l)
+                lv->eq |= UINT64_C(1) << p;
+            else
+                lv->gt |= UINT64_C(1) << p;
+            const struct token *t = &jp->tok[l - 1];
+            unsigned k = 0;
+            while (k < lv->nkeys && !(next[k].len == t->len && !memcmp(next[k].s, t->s, t->len)))
+                k++;
+            if (k == lv->nkeys) {
+                next[k] = (struct level_key){t->s, t->len, t->index, 0};
+                lv->nkeys++;
+                lv->bloom |= UINT64_C(1) << key_hash(t->s, t->len);
+            }
+            next[k].mask |= UINT64_C(1) << p;
         }
+        next += lv->nkeys;
+    }
 
     size_t names = 0;
     for (size_t i = 0; i < cfg->n_event_types; i++)
@@ -792,6 +859,7 @@ void cw_decoder_free(cw_decoder *dec)
     for (unsigned p = 0; p < dec->nptr; p++)
         free(dec->ptr[p].tok);
     free(dec->lv);
+    free(dec->keys);
     free(dec->types);
     free(dec->arena.base);
     free(dec);
@@ -819,6 +887,10 @@ static void pointer_list(const cw_decoder *d, unsigned slot, char *out, size_t s
 static enum cw_reject take_id(cw_decoder *d, unsigned slot, enum cw_reject missing, char *out)
 {
     const struct slot *s = &d->slot[slot];
+    if (s->kind == V_STRING && s->len > 0 && s->len <= d->max_id && !has_control(s->buf, s->len)) {
+        memcpy(out, s->buf, s->len + 1); /* the common case */
+        return CW_OK;
+    }
     const char *name = cw_field_name((enum cw_field)slot);
     if (s->kind == V_NONE || (s->kind == V_STRING && s->len == 0)) {
         if (missing == CW_OK) {
@@ -838,7 +910,7 @@ static enum cw_reject take_id(cw_decoder *d, unsigned slot, enum cw_reject missi
     if (s->len > d->max_id)
         return fail(d, CW_REJ_BAD_ID, "%s at %s is %zu bytes, longer than input.max_id_length %zu",
                     name, at, s->len, d->max_id);
-    if (s->ctrl)
+    if (has_control(s->buf, s->len))
         return fail(d, CW_REJ_BAD_ID, "%s at %s contains a control character", name, at);
     memcpy(out, s->buf, s->len + 1);
     return CW_OK;
@@ -970,7 +1042,7 @@ static enum cw_reject take_traits(cw_decoder *d, struct cw_traits *tr)
         if (s->len > CW_TRAIT_MAX)
             return fail(d, CW_REJ_BAD_TRAITS, "%s at %s is %zu bytes, longer than %d", name,
                         d->ptr[s->ptr].text, s->len, CW_TRAIT_MAX);
-        if (s->ctrl)
+        if (has_control(s->buf, s->len))
             return fail(d, CW_REJ_BAD_TRAITS, "%s at %s contains a control character", name,
                         d->ptr[s->ptr].text);
         memcpy(strs[i], s->buf, s->len + 1);

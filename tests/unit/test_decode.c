@@ -1145,3 +1145,29 @@ Test(decode_override, best_ranked_traits_object_wins, .init = native, .fini = st
     cr_assert_eq(decode1(LIT(msg3), &ev, reason, sizeof reason), CW_OK, "%s", reason);
     cr_expect_eq(ev.traits.seats, 1);
 }
+
+Test(decode_native, control_characters_at_every_position, .init = native, .fini = stop)
+{
+    /* Every control kind at every offset of a 40-byte id, across 8-byte word boundaries. */
+    static const char *const controls[] = {"\\u0000",  "\\u001f",  "\\n",    "\x7f",
+                                           "\xc2\x80", "\xc2\x9f", "\\u0085"};
+    struct cw_event ev;
+    char reason[128], msg[256], id[128];
+    for (size_t c = 0; c < sizeof controls / sizeof controls[0]; c++) {
+        for (int pos = 0; pos < 40; pos++) {
+            snprintf(id, sizeof id, "%.*s%s%.*s", pos, "0123456789012345678901234567890123456789",
+                     controls[c], 39 - pos, "abcdefghijabcdefghijabcdefghijabcdefghij");
+            snprintf(msg, sizeof msg, "{\"account_id\":\"%s\",\"type\":\"login\"}", id);
+            cr_assert_eq(decode1(msg, strlen(msg), &ev, reason, sizeof reason), CW_REJ_BAD_ID,
+                         "control %zu at %d: %s", c, pos, reason);
+        }
+    }
+    /* Neighbours of the control ranges are fine: space, '~', U+00A0, U+00C2 ("\xc3\x82"). */
+    static const char ok[] = "{\"account_id\":\"a b~c\xc2\xa0"
+                             "d\xc3\x82\xc2\xa0\xc2\xbf"
+                             "0123456789\",\"type\":\"login\"}";
+    cr_assert_eq(decode1(LIT(ok), &ev, reason, sizeof reason), CW_OK, "%s", reason);
+    cr_expect_str_eq(ev.account_id, "a b~c\xc2\xa0"
+                                    "d\xc3\x82\xc2\xa0\xc2\xbf"
+                                    "0123456789");
+}
