@@ -81,7 +81,8 @@ void cw_decoder_free(cw_decoder *dec);
  * (pass -1 when there is none: the event is then rejected as bad_timestamp).
  *
  * Returns CW_OK and fills *ev, or a reject code with a human reason in reason
- * (never containing the message bytes beyond short, sanitised excerpts).
+ * (never containing the message bytes beyond short, sanitised excerpts); after a reject
+ * *ev is partly written and must not be used. reason may be NULL when reasonsize is 0.
  * An unknown event type is CW_OK with type_index -1 unless the config's
  * unknown-type policy is dlq, in which case CW_REJ_UNKNOWN_TYPE.
  * Time checks against the clock (too_late, future_timestamp) are not done here:
