@@ -255,7 +255,7 @@ void cw_daemon_shutdown(struct cw_daemon *d)
         rd_kafka_message_destroy(d->held[i]);
     d->n_held = 0;
     free(d->held);
-    cw_consumer_close(d->consumer);
+    cw_consumer_close(d->consumer, d->opt.shutdown_timeout_ms);
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
     cw_store_close(d->store);
     cw_mock_kafka_stop(d->mock);

@@ -377,7 +377,7 @@ int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
         char *top_argv[] = {"top", "--limit", limit, NULL};
         rc = cw_cmd_top(opts, 3, top_argv);
     }
-    cw_consumer_close(d.alerts);
+    cw_consumer_close(d.alerts, 5000);
     cw_producer_close(d.producer, 5000);
     stop_child(d.daemon_pid, 15000);
     stop_child(d.redis_pid, 5000);

@@ -23,9 +23,9 @@ typedef struct cw_consumer cw_consumer;
 cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *brokers, char *err,
                              size_t errsize);
 
-/* Store the pending offsets, commit synchronously, leave the group, destroy.
- * cw_consumer_close(NULL) is a no-op. */
-void cw_consumer_close(cw_consumer *c);
+/* Commit the stored offsets, leave the group and destroy, all within timeout_ms (a
+ * broker that is down cannot hold it longer). cw_consumer_close(NULL) is a no-op. */
+void cw_consumer_close(cw_consumer *c, int timeout_ms);
 
 /*
  * Poll up to max messages, waiting at most timeout_ms for the first and returning as

@@ -241,17 +241,59 @@ fail:
     return NULL;
 }
 
-void cw_consumer_close(cw_consumer *c)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cw_consumer_close(cw_consumer *c, int timeout_ms)
 {
     if (!c)
         return;
-    rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, NULL, 0);
+    int64_t deadline = mono_ms() + timeout_ms;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+
+    /* Commit what is stored, then leave the group, both within the deadline: a broker
+     * that is down must not hold the shutdown (the next owner replays the rest). */
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(c->rk, NULL, q, NULL, NULL);
+    bool committed = e != RD_KAFKA_RESP_ERR_NO_ERROR;
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
         cw_log_warn("kafka commit failed", "when=close err=\"%s\"", rd_kafka_err2str(e));
-    e = rd_kafka_consumer_close(c->rk);
-    if (e)
-        cw_log_warn("kafka consumer close failed", "err=\"%s\"", rd_kafka_err2str(e));
-    rd_kafka_destroy(c->rk);
+    while (!committed && mono_ms() < deadline) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+        if (!ev)
+            continue;
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+            committed = true;
+            e = rd_kafka_event_error(ev);
+            if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                cw_log_warn("kafka commit failed", "when=close err=\"%s\"", rd_kafka_err2str(e));
+        }
+        rd_kafka_event_destroy(ev);
+    }
+
+    rd_kafka_error_t *err = rd_kafka_consumer_close_queue(c->rk, q);
+    if (err) {
+        cw_log_warn("kafka consumer close failed", "err=\"%s\"", rd_kafka_error_string(err));
+        rd_kafka_error_destroy(err);
+    }
+    while (!err && !rd_kafka_consumer_closed(c->rk) && mono_ms() < deadline) {
+        /* The final revoke arrives here as an event: apply it like any rebalance. */
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+        if (!ev)
+            continue;
+        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+            rebalance_cb(c->rk, rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev),
+                         c);
+        rd_kafka_event_destroy(ev);
+    }
+    bool closed = !err && rd_kafka_consumer_closed(c->rk);
+    if (!closed)
+        cw_log_warn("kafka consumer did not leave the group in time", "timeout_ms=%d", timeout_ms);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy_flags(c->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     free(c->parts);
     free(c);
 }

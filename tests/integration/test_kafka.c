@@ -218,7 +218,7 @@ Test(kafka, produce_consume_resume_after_stored_offsets)
         cr_assert_eq(lag[i].lag, 0, "partition %d lag %lld", (int)lag[i].partition,
                      (long long)lag[i].lag);
     }
-    cw_consumer_close(c);
+    cw_consumer_close(c, 10000);
 
     /* The next member of the group starts exactly after the stored offsets. */
     produce_range(p, "events", 60, 30);
@@ -231,7 +231,7 @@ Test(kafka, produce_consume_resume_after_stored_offsets)
                      s.count[i]);
     nl = cw_consumer_lag(c, lag, 8);
     cr_assert_eq(nl, 3);
-    cw_consumer_close(c);
+    cw_consumer_close(c, 10000);
     cw_producer_close(p, 5000);
     cw_mock_kafka_stop(m);
 }
@@ -272,7 +272,7 @@ Test(kafka, pause_stops_delivery_and_resume_continues)
     for (int i = 0; i < 30; i++)
         cr_assert_eq(s.count[i], 1, "seq %d read %d times", i, s.count[i]);
 
-    cw_consumer_close(c);
+    cw_consumer_close(c, 10000);
     cw_producer_close(p, 5000);
     cw_mock_kafka_stop(m);
 }
@@ -327,8 +327,8 @@ static void split_between_two_members(const char *strategy, int backlog)
     for (int i = 0; i < 200; i++)
         cr_assert_eq(s1.count[i] + s2.count[i], 1, "seq %d read %d times", i,
                      s1.count[i] + s2.count[i]);
-    cw_consumer_close(c1);
-    cw_consumer_close(c2);
+    cw_consumer_close(c1, 10000);
+    cw_consumer_close(c2, 10000);
     cw_producer_close(p, 5000);
     cw_mock_kafka_stop(m);
 }
