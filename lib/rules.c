@@ -9,10 +9,6 @@
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 
-/* score_drop: when no score was kept on the day exactly `over` ago, the nearest earlier
- * day at most this many days older stands in for it. */
-#define DROP_SLACK_DAYS 2
-
 /* ---- text helpers -------------------------------------------------------------------- */
 
 /* Drop an incomplete UTF-8 sequence that truncation left at the end of s. */
@@ -166,9 +162,15 @@ static void eval_score_below(const struct cw_rule_params *p, const struct cw_rul
     }
 }
 
-/* The daily history point standing for "over ago": the point of day target, else the
- * nearest earlier one no older than DROP_SLACK_DAYS before it; NULL when none. */
-static const struct cw_score_point *drop_reference(const struct cw_rule_facts *f, int64_t target)
+/*
+ * The daily history point standing for "over ago": the point of day target, else the
+ * nearest earlier one at most `slack` days older; NULL when none. A score holds until the
+ * account is scored again, so the last earlier point is its score on the target day (the
+ * history has gaps where an account was not scored, e.g. quiet days of a backfill); the
+ * slack (the rule's own `over`) keeps a stale score out.
+ */
+static const struct cw_score_point *drop_reference(const struct cw_rule_facts *f, int64_t target,
+                                                   int64_t slack)
 {
     const struct cw_score_point *best = NULL;
     if (!f->history)
@@ -177,7 +179,7 @@ static const struct cw_score_point *drop_reference(const struct cw_rule_facts *f
         const struct cw_score_point *pt = &f->history[i];
         if ((int64_t)pt->day > target)
             break; /* ascending by day */
-        if ((int64_t)pt->day >= target - DROP_SLACK_DAYS && isfinite(pt->score))
+        if ((int64_t)pt->day >= target - slack && isfinite(pt->score))
             best = pt;
     }
     return best;
@@ -198,7 +200,7 @@ static void eval_score_drop(const struct cw_rule_params *p, const struct cw_rule
     if (over_days < 1)
         over_days = 1;
     int64_t target = (int64_t)f->account->today - over_days;
-    const struct cw_score_point *ref = drop_reference(f, target);
+    const struct cw_score_point *ref = drop_reference(f, target, over_days);
     if (!ref) {
         set_reason(out, "no health score kept from %s ago to compare with",
                    fmt_dur(a, over_days * CW_MS_PER_DAY));

@@ -29,8 +29,8 @@ const char *cw_score_grade(const struct cw_config *cfg, double score)
 
 /*
  * The raw value of one measure, or n/a. Active users are distinct users, which do not
- * extrapolate, so they are not scaled; counters are scaled from the observed part of the
- * window to the whole window. A metric row the view does not hold counts as all-zero
+ * extrapolate: they are n/a until the whole window is observed; counters are scaled from
+ * the observed part of the window to the whole window. A metric row the view does not hold counts as all-zero
  * days, as absent counters do in the state store.
  */
 static void measure_raw(const struct cw_config *cfg, const struct cw_account_view *acct,
@@ -45,6 +45,12 @@ static void measure_raw(const struct cw_config *cfg, const struct cw_account_vie
         return;
     }
     if (r->observed_days < cfg->score.min_observed_days && r->observed_days < days) {
+        r->na = CW_NA_NOT_OBSERVED;
+        return;
+    }
+    /* Distinct users of a partly observed window undercount and cannot be scaled: such a
+     * measure waits for the whole window (the rules' ratio_below does the same). */
+    if (ms->metric == CW_METRIC_ACTIVE_USERS && r->observed_days < days) {
         r->na = CW_NA_NOT_OBSERVED;
         return;
     }

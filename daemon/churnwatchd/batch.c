@@ -177,7 +177,8 @@ static int step_score(struct cw_daemon *d, void *arg)
     struct batch_step *b = arg;
     int64_t now = cw_daemon_now(d);
     if (now < 0)
-        now = cw_wall_ms();
+        return 0; /* the clock is unknown (a backlog not seen yet): the accounts are
+                     scored when next touched, or by the sweep */
     return cw_score_pass(d, bufs.ids, b->n_groups, now);
 }
 
@@ -199,7 +200,8 @@ static void decode_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
                              sizeof dc->reason);
         /* Future timestamps never advance the clock. */
         if (dc->code == CW_OK && bufs.events[i].ts_ms <= wall + rt->time_policy.max_clock_skew_ms)
-            cw_clock_observe(&d->clock, bufs.events[i].ts_ms);
+            cw_clock_observe(&d->clock, rd_kafka_topic_name(m->rkt), m->partition,
+                             bufs.events[i].ts_ms);
     }
 
     int64_t now = cw_daemon_now(d);

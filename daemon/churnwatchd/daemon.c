@@ -16,6 +16,7 @@
 #define POLL_MS         100
 #define CLOCK_SLACK_MS  (5 * 60 * 1000)
 #define STATUS_EVERY_MS 30000
+#define MAX_PARTITIONS  4096 /* assigned partitions the clock tracks */
 
 int64_t cw_wall_ms(void)
 {
@@ -24,8 +25,28 @@ int64_t cw_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Tell the clock which assigned partitions have a backlog; forget revoked ones. */
+static void clock_sync(struct cw_daemon *d)
+{
+    if (!d->consumer || !d->lags)
+        return;
+    size_t n = cw_consumer_lag(d->consumer, d->lags, MAX_PARTITIONS);
+    for (size_t i = 0; i < n; i++)
+        cw_clock_set_idle(&d->clock, d->lags[i].topic, d->lags[i].partition, d->lags[i].lag == 0);
+    for (size_t k = d->clock.n_parts; k-- > 0;) {
+        const struct cw_clock_part *p = &d->clock.parts[k];
+        bool assigned = false;
+        for (size_t i = 0; i < n && !assigned; i++)
+            assigned =
+                d->lags[i].partition == p->partition && strcmp(d->lags[i].topic, p->topic) == 0;
+        if (!assigned)
+            cw_clock_forget(&d->clock, p->topic, p->partition);
+    }
+}
+
 int64_t cw_daemon_now(struct cw_daemon *d)
 {
+    clock_sync(d);
     bool caught_up = d->consumer && cw_consumer_caught_up(d->consumer);
     return cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
 }
@@ -162,9 +183,10 @@ int cw_daemon_init(struct cw_daemon *d)
         return -1;
     cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
     cw_clock_init(&d->clock, CLOCK_SLACK_MS);
+    d->lags = calloc(MAX_PARTITIONS, sizeof *d->lags);
     d->cap_held = d->opt.batch_max * 2;
     d->held = calloc(d->cap_held, sizeof *d->held);
-    if (!d->held)
+    if (!d->held || !d->lags)
         return -1;
     if (d->opt.embedded_kafka && start_embedded_kafka(d) != 0)
         return -1;
@@ -255,6 +277,8 @@ void cw_daemon_shutdown(struct cw_daemon *d)
         rd_kafka_message_destroy(d->held[i]);
     d->n_held = 0;
     free(d->held);
+    free(d->lags);
+    cw_clock_free(&d->clock);
     cw_consumer_close(d->consumer, d->opt.shutdown_timeout_ms);
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
     cw_store_close(d->store);

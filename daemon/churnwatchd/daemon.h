@@ -51,6 +51,7 @@ struct cw_daemon {
     cw_consumer *consumer;
     cw_producer *producer;
     struct cw_clock clock;
+    struct cw_partition_lag *lags; /* scratch for the clock's view of the assignment */
     struct cw_sweep sweep;
     struct cw_stats stats;
     /* messages returned by polls made while a batch was being retried; processed next */

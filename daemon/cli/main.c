@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 
 static const struct cw_cli_cmd commands[] = {
     {"account", "ID [--json]", "explain one account's score, measures, trend and alerts",
@@ -41,6 +42,8 @@ static int usage(FILE *out, int code)
 int main(int argc, char **argv)
 {
     struct cw_cli_opts opts = {.config_path = CW_DEFAULT_CONFIG};
+    /* The client libraries log through cw_log; a CLI shows only what went wrong. */
+    cw_log_setup(CW_LOG_WARN, CW_LOG_LOGFMT);
     int i;
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {

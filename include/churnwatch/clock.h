@@ -4,33 +4,69 @@
 #define CHURNWATCH_CLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
  * While the consumer is behind (a backfill, a restart after downtime) the clock is the
- * event-time watermark (the newest event time applied), so a replay of history yields the
- * alerts it would have had live, in order, and no more. Once caught up it is the wall
- * clock, so silence is noticed even when no events arrive. The clock never goes back.
+ * event-time watermark, so a replay of history yields the alerts it would have had live,
+ * in order, and no more. Once caught up it is the wall clock, so silence is noticed even
+ * when no events arrive. While live it never goes back (a wall clock stepping back is
+ * ignored); falling behind again hands it back to event time.
+ *
+ * The watermark is per partition (the newest event time applied from it) and the clock
+ * follows the slowest partition that still has a backlog, as in Kafka Streams' stream
+ * time: partitions are consumed at different speeds, and judging a slow partition's events
+ * by a fast one's time would reject them as too late. A partition with a backlog whose
+ * events have not been seen yet holds the clock where it was; a partition at its end
+ * (idle) does not hold it back.
  */
+struct cw_clock_part {
+    char *topic;
+    int32_t partition;
+    int64_t watermark_ms; /* newest event time applied, -1 before the first */
+    bool idle;            /* at the end of the partition: no backlog */
+};
+
 struct cw_clock {
-    int64_t watermark_ms; /* newest event time observed, -1 before the first */
-    int64_t last_ms;      /* last value returned by cw_clock_now, -1 before the first */
-    int64_t slack_ms;     /* a watermark within slack_ms of the wall clock counts as live */
-    bool live;            /* the last cw_clock_now returned the wall clock */
+    int64_t last_ms;  /* last live value returned, -1 before the first */
+    int64_t held_ms;  /* last event-time watermark computed, -1 before the first */
+    int64_t slack_ms; /* a watermark within slack_ms of the wall clock counts as live */
+    bool live;        /* the last cw_clock_now returned the wall clock */
+    struct cw_clock_part *parts;
+    size_t n_parts, cap_parts;
 };
 
 /* A clock with no observation yet; slack_ms is how far the watermark may trail the wall
  * clock and still count as caught up (e.g. 5 minutes). */
 void cw_clock_init(struct cw_clock *c, int64_t slack_ms);
 
-/* Note an applied event's time (ignored when older than the watermark). */
-void cw_clock_observe(struct cw_clock *c, int64_t event_ms);
+/* Release the partition table. */
+void cw_clock_free(struct cw_clock *c);
+
+/* Note an applied event's time from topic/partition (the partition is then not idle).
+ * Returns 0, or -1 when out of memory (the observation is then ignored). */
+int cw_clock_observe(struct cw_clock *c, const char *topic, int32_t partition, int64_t event_ms);
+
+/* Record whether topic/partition has reached its end (registering it when new, so a
+ * partition with a backlog holds the clock until its events are seen). 0 or -1 (OOM). */
+int cw_clock_set_idle(struct cw_clock *c, const char *topic, int32_t partition, bool idle);
+
+/* Forget a partition (revoked from this consumer). */
+void cw_clock_forget(struct cw_clock *c, const char *topic, int32_t partition);
+
+/*
+ * The event-time watermark: the minimum over partitions with a backlog of their
+ * watermarks; the held value while such a partition has no observation yet; the maximum
+ * watermark when every partition is idle. -1 while unknown.
+ */
+int64_t cw_clock_watermark(struct cw_clock *c);
 
 /*
  * The clock at wall time wall_ms. caught_up tells whether the consumer has reached the
  * end of every assigned partition. Returns the wall clock when caught up or when the
  * watermark is within slack of it, else the watermark (never more than wall_ms); -1 while
- * the clock is unknown (not caught up and no event observed yet). Never decreases.
+ * the clock is unknown (not caught up and no watermark yet).
  */
 int64_t cw_clock_now(struct cw_clock *c, int64_t wall_ms, bool caught_up);
 

@@ -340,13 +340,13 @@ Test(rules, score_drop_hysteresis_uses_exit_points)
     cr_assert_not(e.holds);
 }
 
-Test(rules, score_drop_reference_day_falls_back_at_most_two_days_earlier)
+Test(rules, score_drop_reference_day_falls_back_at_most_over_days_earlier)
 {
     struct cw_rule_eval e;
     acct_init(DAY0 - 100, DAY0);
     set_score(40);
-    history_add(DAY0 - 12, 90); /* too old */
-    history_add(DAY0 - 9, 60);  /* 2 days before the reference day: accepted */
+    history_add(DAY0 - 12, 90); /* older than the nearest earlier point */
+    history_add(DAY0 - 9, 60);  /* 2 days before the reference day: the score then */
     history_add(DAY0 - 6, 45);  /* later than the reference day: never used */
     history_add(DAY0, 40);
     eval_rule(R_DROP, false, &e);
@@ -355,8 +355,17 @@ Test(rules, score_drop_reference_day_falls_back_at_most_two_days_earlier)
     cr_assert(e.holds);
     cr_assert_str_eq(e.reason, "health score fell 20 points in 9 days (60 to 40; rule: 10)");
 
+    /* a score from a quiet spell still stands for the reference day, up to `over` (7
+     * days) before it */
     A.n_history = 0;
-    history_add(DAY0 - 10, 60); /* 3 days before the reference day: too old */
+    history_add(DAY0 - 14, 70);
+    history_add(DAY0 - 6, 45);
+    eval_rule(R_DROP, false, &e);
+    cr_assert(e.evaluable);
+    cr_assert_float_eq(e.previous_score, 70.0, 1e-9);
+
+    A.n_history = 0;
+    history_add(DAY0 - 15, 60); /* 8 days before the reference day: too old */
     history_add(DAY0 - 6, 45);
     eval_rule(R_DROP, false, &e);
     cr_assert_not(e.evaluable);

@@ -278,16 +278,16 @@ Test(score, new_account_is_judged_on_its_observed_span)
     for (size_t c = 0; c < r.n_components; c++)
         cr_assert_not(r.components[c].has);
 
-    /* Three days later (5 observed) the same counts are scaled to the window, except
-     * distinct users. */
+    /* Three days later (5 observed) the same counts are scaled to the window; distinct
+     * users of a partly observed window are n/a (they cannot be scaled). */
     f.view.first_day = TODAY - 4;
     cw_score_compute(&f.cfg, &f.view, &r);
     cr_assert(r.has_score);
     const struct cw_measure_result *m = r.measures;
     cr_assert_eq(m[0].observed_days, 5);
     cr_assert_eq(m[2].observed_days, 5);
-    cr_assert_float_eq(m[0].raw, 0.3, EPS);        /* 3 users / 10 seats, not scaled */
-    cr_assert_float_eq(m[0].normalized, 0.6, EPS); /* 0.3 / 0.5 */
+    cr_assert_not(m[0].has);
+    cr_assert_eq(m[0].na, CW_NA_NOT_OBSERVED);
     cr_assert_float_eq(m[1].raw, 3.0 * 28 / 5, EPS);
     cr_assert_float_eq(m[1].normalized, 0.84, EPS);
     cr_assert_float_eq(m[2].raw, 20.0 * 7 / 5 / 10, EPS);
@@ -296,11 +296,19 @@ Test(score, new_account_is_judged_on_its_observed_span)
     cr_assert_float_eq(m[4].raw, 11.2, EPS);
     cr_assert_float_eq(m[4].normalized, 1.0, EPS);
     cr_assert_float_eq(m[5].raw, 3.0 * 28 / 5 / 10, EPS);
-    /* utilization (2*0.6 + 0.84 + 0.28) / 4 = 0.58, engagement 0.5, penetration 1:
-     * 100 * (0.5*0.58 + 0.3*0.5 + 0.2) = 64 */
-    cr_assert_float_eq(r.components[0].value, 0.58, EPS);
-    cr_assert_float_eq(r.score, 64.0, EPS);
+    /* utilization (0.84 + 0.28) / 2 = 0.56, engagement 0.5, penetration 1:
+     * 100 * (0.5*0.56 + 0.3*0.5 + 0.2) = 63 */
+    cr_assert_float_eq(r.components[0].value, 0.56, EPS);
+    cr_assert_float_eq(r.score, 63.0, EPS);
     cr_assert_str_eq(r.grade, "B");
+
+    /* Once its 28-day window is fully observed the distinct users count, unscaled. */
+    f.view.first_day = TODAY - 27;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert(m[0].has);
+    cr_assert_eq(m[0].observed_days, 28);
+    cr_assert_float_eq(m[0].raw, 0.3, EPS); /* 3 users / 10 seats */
+    cr_assert_float_eq(m[0].normalized, 0.6, EPS);
 
     /* Never seen at all: nothing to judge. */
     f.view.first_day = CW_DAY_NONE;
