@@ -486,3 +486,199 @@ Test(tz, extreme_instants_are_clamped)
     cr_assert_eq(cw_tz_day(tz, cw_tz_day_start(tz, -99999999)), -99999999);
     cw_tz_free(tz);
 }
+
+/* --- the system's tzdata, with glibc as the oracle --- */
+
+/*
+ * Compare one zone with glibc at instant ms (whole seconds or not): offset and local
+ * day. Returns 1 on a mismatch, printing the first few of the whole run.
+ */
+static unsigned oracle_misses_printed;
+static unsigned compare_at(cw_tz *tz, const char *zone, int64_t ms, unsigned long *instants)
+{
+    int64_t want;
+    int32_t want_day;
+    glibc_at(ms / 1000 - (ms % 1000 < 0 ? 1 : 0), &want, &want_day);
+    int64_t got = cw_tz_offset_ms(tz, ms);
+    int32_t got_day = cw_tz_day(tz, ms);
+    (*instants)++;
+    if (got == want && got_day == want_day)
+        return 0;
+    if (oracle_misses_printed++ < 20)
+        fprintf(stderr, "oracle: %s at %lld ms: offset %lld day %d, glibc %lld day %d\n", zone,
+                (long long)ms, (long long)got, got_day, (long long)want, want_day);
+    return 1;
+}
+
+/* Compare at T - 1 s, T - 1 ms, T and T + 1 s around a change at T (seconds). */
+static unsigned compare_change(cw_tz *tz, const char *zone, int64_t t, unsigned long *instants)
+{
+    unsigned bad = 0;
+    const int64_t at[] = {t * 1000 - 1000, t * 1000 - 1, t * 1000, t * 1000 + 1000};
+    for (size_t i = 0; i < 4; i++)
+        bad += compare_at(tz, zone, at[i], instants);
+    return bad;
+}
+
+/*
+ * Find every instant in (lo, hi] (seconds) where tz's offset changes, by bisection, and
+ * compare each with glibc. Both agree at lo and hi (the caller compared them), so a
+ * change of glibc's inside is found as well unless it differs from ours, which the
+ * comparison at our change catches: glibc is checked on both sides of it. Two changes
+ * that return to the same offset between lo and hi are not seen; the caller keeps
+ * hi - lo short and the random instants cover such gaps.
+ */
+static unsigned compare_changes(cw_tz *tz, const char *zone, int64_t lo, int64_t hi,
+                                unsigned long *instants, unsigned long *changes)
+{
+    unsigned bad = 0;
+    int64_t end_off = cw_tz_offset_ms(tz, hi * 1000);
+    int64_t lo_off = cw_tz_offset_ms(tz, lo * 1000);
+    while (lo_off != end_off) {
+        int64_t a = lo, b = hi; /* offset(a) == lo_off, offset(b) != lo_off */
+        while (b - a > 1) {
+            int64_t mid = a + (b - a) / 2;
+            if (cw_tz_offset_ms(tz, mid * 1000) == lo_off)
+                a = mid;
+            else
+                b = mid;
+        }
+        (*changes)++;
+        bad += compare_change(tz, zone, b, instants);
+        lo = b;
+        lo_off = cw_tz_offset_ms(tz, lo * 1000);
+    }
+    return bad;
+}
+
+/* Every zone and link of the system's tzdata.zi that is a zone file here. */
+static size_t tzdata_names(char names[][72], size_t cap)
+{
+    FILE *f = fopen(ZONEINFO "/tzdata.zi", "r");
+    cr_assert_not_null(f, "cannot read " ZONEINFO "/tzdata.zi");
+    char line[512];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char a[72], b[72];
+        const char *name = NULL;
+        if (line[0] == 'Z' && sscanf(line, "Z %71s", a) == 1)
+            name = a;
+        else if (line[0] == 'L' && sscanf(line, "L %71s %71s", a, b) == 2)
+            name = b;
+        if (!name)
+            continue;
+        char path[256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", ZONEINFO, name);
+        if (stat(path, &st) != 0 || strcmp(name, "Factory") == 0)
+            continue; /* a link the distribution does not install; Factory is no zone */
+        cr_assert_lt(n, cap);
+        snprintf(names[n++], 72, "%s", name);
+    }
+    fclose(f);
+    return n;
+}
+
+/*
+ * The oracle: the system's tzdata against glibc's localtime_r, which reads the same
+ * files. Every zone and link of tzdata.zi must open; each distinct file (links are
+ * symlinks to their zone) is compared at an instant every 13 days from 1970 to 2100
+ * (3,653 instants), 100 random instants from 1900 to 1970, and around every change of
+ * offset in 1970-2100 (T - 1 s, T - 1 ms, T, T + 1 s).
+ */
+Test(tz, oracle_every_system_zone_matches_glibc, .timeout = 110)
+{
+    static char names[1200][72];
+    static ino_t seen[1200];
+    size_t n = tzdata_names(names, 1200), n_files = 0;
+    cr_assert_gt(n, 500, "only %zu zone files", n);
+    int64_t t0 = utc(1970, 1, 1, 0, 0) / 1000, t1 = utc(2100, 1, 1, 0, 0) / 1000;
+    int64_t early = utc(1900, 1, 1, 0, 0) / 1000;
+    int64_t step = 13 * 86400;
+    unsigned long instants = 0, changes = 0;
+    unsigned bad = 0;
+    for (size_t z = 0; z < n; z++) {
+        char err[256] = "";
+        cw_tz *tz = cw_tz_open(names[z], err, sizeof err);
+        cr_assert_not_null(tz, "%s: %s", names[z], err);
+        char path[256];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", ZONEINFO, names[z]);
+        cr_assert_eq(stat(path, &st), 0);
+        bool dup = false;
+        for (size_t i = 0; i < n_files && !dup; i++)
+            dup = seen[i] == st.st_ino;
+        if (dup) {
+            cw_tz_free(tz);
+            continue;
+        }
+        seen[n_files++] = st.st_ino;
+        char tzenv[80];
+        snprintf(tzenv, sizeof tzenv, ":%s", names[z]);
+        glibc_zone(tzenv);
+        for (int i = 0; i < 100; i++) {
+            int64_t s = early + (int64_t)(rng() % (uint64_t)(t0 - early));
+            bad += compare_at(tz, names[z], s * 1000, &instants);
+        }
+        bad += compare_at(tz, names[z], t0 * 1000, &instants);
+        for (int64_t t = t0 + step; t < t1 + step; t += step) {
+            bad += compare_at(tz, names[z], t * 1000, &instants);
+            bad += compare_changes(tz, names[z], t - step, t, &instants, &changes);
+        }
+        cw_tz_free(tz);
+    }
+    fprintf(stderr,
+            "oracle: %zu names, %zu distinct zone files, %lu instants, %lu offset changes, "
+            "%u mismatches\n",
+            n, n_files, instants, changes, bad);
+    cr_assert_eq(bad, 0, "%u mismatches with glibc (first ones above)", bad);
+    cr_assert_gt(n_files, 300);
+    cr_assert_gt(changes, 10000);
+}
+
+/* The zones whose rules changed after ICU 72's tzdata 2022e: every hour of 2026 agrees
+ * with glibc, and the offsets are those in force since. */
+Test(tz, zones_changed_since_icu_follow_system_tzdata)
+{
+    const char *zones[] = {
+        "America/Mexico_City",    "America/Monterrey", "America/Mazatlan",  "America/Merida",
+        "America/Bahia_Banderas", "America/Chihuahua", "America/Ojinaga",   "America/Ciudad_Juarez",
+        "Africa/Cairo",           "Asia/Almaty",       "Asia/Qostanay",     "America/Nuuk",
+        "America/Scoresbysund",   "America/Asuncion",  "Pacific/Fiji",      "Asia/Amman",
+        "Asia/Damascus",          "Asia/Gaza",         "America/Coyhaique", "Antarctica/Vostok"};
+    unsigned long instants = 0;
+    for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+        char tzenv[80];
+        snprintf(tzenv, sizeof tzenv, ":%s", zones[z]);
+        glibc_zone(tzenv);
+        cw_tz *tz = open_zone(zones[z]);
+        unsigned long changes = 0;
+        for (int64_t s = utc(2026, 1, 1, 0, 0) / 1000; s < utc(2027, 1, 1, 0, 0) / 1000;
+             s += 3600) {
+            cr_assert_eq(compare_at(tz, zones[z], s * 1000, &instants), 0, "%s", zones[z]);
+            cr_assert_eq(compare_changes(tz, zones[z], s - 3600, s, &instants, &changes), 0, "%s",
+                         zones[z]);
+        }
+        cw_tz_free(tz);
+    }
+    struct {
+        const char *zone;
+        int64_t ms;
+        int64_t offset;
+    } facts[] = {
+        {"America/Mexico_City", utc(2026, 7, 1, 12, 0), -6 * H}, /* no DST since 2022 */
+        {"Africa/Cairo", utc(2026, 7, 1, 12, 0), 3 * H},         /* DST again since 2023 */
+        {"Asia/Almaty", utc(2026, 7, 1, 12, 0), 5 * H},          /* +05 since 2024 */
+        {"America/Nuuk", utc(2026, 7, 1, 12, 0), -1 * H},        /* -02/-01 since 2023 */
+        {"America/Asuncion", utc(2026, 1, 15, 12, 0), -3 * H},   /* -03 all year since 2024 */
+        {"America/Asuncion", utc(2026, 7, 1, 12, 0), -3 * H},
+        {"Pacific/Fiji", utc(2026, 1, 15, 12, 0), 12 * H}, /* no DST since 2022 */
+        {"America/Ciudad_Juarez", utc(2026, 7, 1, 12, 0), -6 * H},
+        {"America/Ciudad_Juarez", utc(2026, 1, 15, 12, 0), -7 * H},
+    };
+    for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
+        cw_tz *tz = open_zone(facts[i].zone);
+        cr_assert_eq(cw_tz_offset_ms(tz, facts[i].ms), facts[i].offset, "%s", facts[i].zone);
+        cw_tz_free(tz);
+    }
+}
