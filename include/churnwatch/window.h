@@ -17,15 +17,25 @@
 
 typedef struct cw_tz cw_tz;
 
-/* Open the IANA zone name ("Asia/Tokyo", "UTC"). Unknown names fail with a message in
- * err. A cw_tz caches recent offsets and is not thread-safe; use one per thread.
- * Instants are clamped to +-8.64e15 ms (+-100,000,000 days) around the epoch. */
+/* Open the IANA zone name ("Asia/Tokyo", "UTC") from the system's compiled zone files
+ * in /usr/share/zoneinfo (TZif, kept current by the tzdata package); the file is read
+ * once, so a zone follows a tzdata update when it is opened again. Names are 1 to 64
+ * characters of [A-Za-z0-9/_+.-] without empty, "." or ".." components; "localtime",
+ * "posixrules", "Factory" and the posix/ and right/ trees are not zones. On error
+ * (unknown name, unreadable or corrupt file) NULL is returned with a message in err
+ * (which may be NULL). A cw_tz caches recent offsets and is not thread-safe; use one
+ * per thread. Instants are clamped to +-8.64e15 ms (+-100,000,000 days) around the
+ * epoch; UTC offsets are below one day (files with larger ones are rejected). */
 cw_tz *cw_tz_open(const char *name, char *err, size_t errsize);
+
+/* cw_tz_open reading zone files from zoneinfo_dir instead (for tests). */
+cw_tz *cw_tz_open_dir(const char *zoneinfo_dir, const char *name, char *err, size_t errsize);
 
 /* cw_tz_free(NULL) is a no-op. */
 void cw_tz_free(cw_tz *tz);
 
-/* True when name is a known IANA zone (the check cw_tz_open does). */
+/* True when cw_tz_open(name) succeeds: the name is allowed and its zone file exists and
+ * parses. It reads the file each time. */
 bool cw_tz_valid(const char *name);
 
 /* UTC offset in milliseconds at instant ms (e.g. +32400000 in Tokyo). */

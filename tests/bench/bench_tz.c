@@ -1,16 +1,15 @@
-/* bench_tz.c - ns per cw_tz_day call: live stream, backfill, cache misses, bare ICU */
+/* bench_tz.c - ns per cw_tz_day call: live, backfill, cache misses (table, footer rule), glibc */
+#define _DEFAULT_SOURCE /* struct tm's tm_gmtoff */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-#include <unicode/ucal.h>
-#include <unicode/ustring.h>
 
 #include "churnwatch/config.h"
 #include "churnwatch/window.h"
 
 #define N_STREAM 4000000
 #define N_MISS   200000
+#define N_OPEN   2000
 
 static uint64_t rng_state = 0x853c49e6748fea9bu;
 static uint64_t rng(void)
@@ -73,27 +72,43 @@ int main(void)
         ms[i] = dst_end - 60 * CW_MS_PER_DAY + (int64_t)i * (90 * CW_MS_PER_DAY / N_STREAM);
     run("backfill, New York, 90 days in order", ny, ms, N_STREAM);
 
-    /* Misses: 16 distinct constant-offset ranges in turn defeat the 4-range cache. */
+    /* Misses: 16 distinct constant-offset ranges in turn defeat the 4-range cache. 2020-2027
+     * lies in the transition table (binary search); 2040-2047 after its last entry (2037),
+     * where the footer's TZ string gives the range. */
     for (size_t i = 0; i < N_MISS; i++)
         ms[i] = INT64_C(1577836800000) + (int64_t)(i % 16) * 182 * CW_MS_PER_DAY;
-    run("uncached: every call misses (16 ranges round-robin)", ny, ms, N_MISS);
+    run("uncached: every call misses, table (16 ranges round-robin)", ny, ms, N_MISS);
+    for (size_t i = 0; i < N_MISS; i++)
+        ms[i] = INT64_C(2208988800000) + (int64_t)(i % 16) * 182 * CW_MS_PER_DAY;
+    run("uncached: every call misses, footer rule (2040-2047)", ny, ms, N_MISS);
 
-    /* Bare ICU, what each call would cost without a cache of ranges. */
-    UChar id[32];
-    u_uastrncpy(id, "America/New_York", 32);
-    UErrorCode st = U_ZERO_ERROR;
-    UCalendar *cal = ucal_open(id, -1, "en_US_POSIX", UCAL_GREGORIAN, &st);
+    /* glibc localtime_r on the same instants (TZ set once; a library cannot do that). */
+    setenv("TZ", ":America/New_York", 1);
+    tzset();
     double t0 = now_ns();
     int64_t acc = 0;
     for (size_t i = 0; i < N_MISS; i++) {
-        ucal_setMillis(cal, (UDate)ms[i], &st);
-        acc += ucal_get(cal, UCAL_ZONE_OFFSET, &st) + ucal_get(cal, UCAL_DST_OFFSET, &st);
+        time_t t = (time_t)(ms[i] / 1000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        acc += tm.tm_gmtoff;
     }
     double t1 = now_ns();
     sink += acc;
-    printf("%-58s %8.1f ns/call  (%zu calls)\n", "bare ICU setMillis + ZONE_OFFSET + DST_OFFSET",
+    printf("%-58s %8.1f ns/call  (%zu calls)\n", "glibc localtime_r, same instants",
            (t1 - t0) / (double)N_MISS, (size_t)N_MISS);
-    ucal_close(cal);
+
+    /* Opening a zone reads and parses its file (config validation, reload). */
+    t0 = now_ns();
+    for (size_t i = 0; i < N_OPEN; i++) {
+        cw_tz *tz = cw_tz_open("America/New_York", err, sizeof err);
+        if (!tz)
+            return 1;
+        cw_tz_free(tz);
+    }
+    t1 = now_ns();
+    printf("%-58s %8.1f us/call  (%d calls)\n", "cw_tz_open(\"America/New_York\") + cw_tz_free",
+           (t1 - t0) / 1e3 / N_OPEN, N_OPEN);
     free(ms);
     cw_tz_free(ny);
     cw_tz_free(tokyo);
