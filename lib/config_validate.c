@@ -3,38 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicode/ucal.h>
 
 #include "churnwatch/event.h"
+#include "churnwatch/window.h"
 #include "config_internal.h"
 
 #define IDENT_MAX 63
 
-/* True when ICU knows name as a system (IANA) zone id. Custom ids such as "GMT+09:00"
- * and ICU's "Etc/Unknown" placeholder are refused. */
-static bool icu_zone_known(const char *name)
-{
-    UChar id[128], canon[128];
-    size_t n = strlen(name);
-    UBool is_system = 0;
-    UErrorCode status = U_ZERO_ERROR;
-
-    if (n == 0 || n >= sizeof id / sizeof id[0] || strcmp(name, "Etc/Unknown") == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c <= 0x20 || c >= 0x7f)
-            return false;
-        id[i] = (UChar)c;
-    }
-    ucal_getCanonicalTimeZoneID(id, (int32_t)n, canon, (int32_t)(sizeof canon / sizeof canon[0]),
-                                &is_system, &status);
-    return U_SUCCESS(status) && is_system;
-}
-
 int cw_cfgv_timezone(const char *name, char *why, size_t whysize)
 {
-    if (icu_zone_known(name))
+    if (cw_tz_valid(name))
         return 0;
     snprintf(why, whysize, "unknown IANA time zone '%.64s' (write e.g. UTC or Asia/Tokyo)", name);
     return -1;
