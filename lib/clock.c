@@ -99,6 +99,14 @@ int64_t cw_clock_watermark(struct cw_clock *c)
     return min;
 }
 
+bool cw_clock_ahead(struct cw_clock *c, const struct cw_clock_part *p, int64_t window_ms)
+{
+    if (p->idle || p->watermark_ms < 0)
+        return false;
+    int64_t wm = cw_clock_watermark(c);
+    return wm < 0 || p->watermark_ms - wm > window_ms;
+}
+
 int64_t cw_clock_now(struct cw_clock *c, int64_t wall_ms, bool caught_up)
 {
     int64_t wm = cw_clock_watermark(c);

@@ -15,12 +15,14 @@ uint64_t cw_window_sum(const uint32_t *daily, uint32_t horizon, uint32_t days)
 uint32_t cw_window_distinct(const int32_t *user_last_day, size_t n_users, int32_t today,
                             uint32_t days)
 {
-    /* A user counts when today - days < last_day <= today. */
+    /* A user counts when today - days < last_day (later days included: see window.h). */
+    if (days == 0)
+        return 0;
     int64_t oldest = (int64_t)today - (int64_t)days + 1;
     uint32_t count = 0;
     for (size_t i = 0; i < n_users; i++) {
         int32_t d = user_last_day[i];
-        if (d != CW_DAY_NONE && d >= oldest && d <= today)
+        if (d != CW_DAY_NONE && d >= oldest)
             count++;
     }
     return count;

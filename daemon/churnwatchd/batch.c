@@ -88,7 +88,8 @@ static int group_for(const char *account_id, size_t *n_groups)
         if (g < 0) {
             g = (int)(*n_groups)++;
             bufs.map[i] = g + 1;
-            bufs.groups[g] = (struct cw_store_batch){.account_id = account_id};
+            bufs.groups[g] =
+                (struct cw_store_batch){.account_id = account_id, .clock_day = CW_DAY_NONE};
             return g;
         }
         if (strcmp(bufs.groups[g].account_id, account_id) == 0)
@@ -164,6 +165,10 @@ static int step_apply(struct cw_daemon *d, void *arg)
 {
     struct batch_step *b = arg;
     char err[256];
+    int64_t now = cw_daemon_now(d);
+    int32_t clock_day = now >= 0 ? cw_tz_day(d->rt.tz, now) : CW_DAY_NONE;
+    for (size_t g = 0; g < b->n_groups; g++)
+        bufs.groups[g].clock_day = clock_day;
     if (cw_store_apply(d->store, d->rt.cfg, bufs.groups, b->n_groups, err, sizeof err) == 0)
         return 0;
     cw_stat_add(&d->stats.redis_errors, 1);
@@ -284,7 +289,8 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
             cw_stat_add(&d->stats.consumed_by_type[bufs.events[i].type_index], 1);
     cw_stat_add(&d->stats.batches, 1);
     cw_stat_add(&d->stats.messages, n);
-    cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu", n, b.n_groups,
-                 (unsigned long long)cw_stat_get(&d->stats.messages));
+    cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu clock=%lld", n,
+                 b.n_groups, (unsigned long long)cw_stat_get(&d->stats.messages),
+                 (long long)cw_daemon_now(d));
     return 0;
 }

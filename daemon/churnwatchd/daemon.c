@@ -16,7 +16,8 @@
 #define POLL_MS         100
 #define CLOCK_SLACK_MS  (5 * 60 * 1000)
 #define STATUS_EVERY_MS 30000
-#define MAX_PARTITIONS  4096 /* assigned partitions the clock tracks */
+#define MAX_PARTITIONS  4096                 /* assigned partitions the clock tracks */
+#define ALIGN_MS        (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
 
 int64_t cw_wall_ms(void)
 {
@@ -213,6 +214,25 @@ int cw_daemon_init(struct cw_daemon *d)
     return 0;
 }
 
+/*
+ * Event-time alignment while catching up: pause the partitions that ran more than
+ * ALIGN_MS ahead of the slowest one (librdkafka fetches partitions unevenly), so the
+ * event-time clock advances steadily and each account's history is judged in order.
+ * When nothing else is left to fetch (an empty poll), or once live, all are resumed.
+ */
+static void align_partitions(struct cw_daemon *d, bool idle_poll)
+{
+    bool release = idle_poll || d->clock.live;
+    for (size_t i = 0; i < d->clock.n_parts; i++) {
+        struct cw_clock_part *p = &d->clock.parts[i];
+        bool ahead = !release && cw_clock_ahead(&d->clock, p, ALIGN_MS);
+        if (ahead == p->ahead)
+            continue;
+        p->ahead = ahead;
+        cw_consumer_pause_partition(d->consumer, p->topic, p->partition, ahead);
+    }
+}
+
 static void log_status(struct cw_daemon *d)
 {
     struct cw_stats *s = &d->stats;
@@ -256,6 +276,7 @@ int cw_daemon_run(struct cw_daemon *d)
             if (brc != 0)
                 break; /* stop requested mid-batch: not stored, replayed after restart */
         }
+        align_partitions(d, n == 0);
         cw_sweep_tick(d);
         if (cw_wall_ms() >= next_status) {
             log_status(d);

@@ -183,6 +183,10 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
         {"enable.auto.commit", "true"},
         {"auto.commit.interval.ms", "1000"},
         {"auto.offset.reset", "earliest"},
+        /* Smaller per-partition fetches interleave the partitions in the local queue, so
+         * a backlog advances all of them together and the event-time clock (the slowest
+         * partition) moves steadily. */
+        {"max.partition.fetch.bytes", "262144"},
         {"client.id", "churnwatchd"},
     };
     const struct cw_kafka_prop forced[] = {
@@ -462,6 +466,16 @@ void cw_consumer_resume(cw_consumer *c)
     if (cur->cnt > 0)
         pause_resume_parts(c->rk, cur, false);
     rd_kafka_topic_partition_list_destroy(cur);
+}
+
+void cw_consumer_pause_partition(cw_consumer *c, const char *topic, int32_t partition, bool pause)
+{
+    if (c->paused && !pause)
+        return; /* the whole consumer is paused: cw_consumer_resume resumes it */
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(list, topic, partition);
+    pause_resume_parts(c->rk, list, pause);
+    rd_kafka_topic_partition_list_destroy(list);
 }
 
 size_t cw_consumer_lag(cw_consumer *c, struct cw_partition_lag *out, size_t max)

@@ -10,6 +10,7 @@
 #include "churnwatch/config.h"
 #include "churnwatch/event.h"
 #include "churnwatch/rules.h"
+#include "churnwatch/window.h"
 
 typedef struct cw_store cw_store;
 
@@ -40,7 +41,9 @@ struct cw_store_batch {
     const char *account_id;
     const struct cw_store_event *events;
     size_t n;
-    size_t applied; /* out: events newly applied (replays already applied are skipped) */
+    int32_t clock_day; /* the daemon's clock day (<= 0: unknown): day buckets are kept for
+                          the horizon before min(clock day, last event day) */
+    size_t applied;    /* out: events newly applied (replays already applied are skipped) */
 };
 
 /*

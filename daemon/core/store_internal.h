@@ -11,7 +11,7 @@
 #define CW_STR(x)  CW_XSTR(x)
 
 /* Version of the `churnwatch` Functions library (store_functions.c). */
-#define CW_STORE_FUNCTIONS_VERSION 2
+#define CW_STORE_FUNCTIONS_VERSION 3
 
 extern const int cw_store_functions_version;
 extern const char cw_store_functions_lua[];

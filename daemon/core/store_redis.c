@@ -658,6 +658,10 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
             cw_rcmd_adds(c, t->owner);
         }
     }
+    if (b->clock_day > 0)
+        cw_rcmd_addll(c, b->clock_day);
+    else
+        cw_rcmd_adds(c, "");
     return c->oom ? -1 : 0;
 }
 

@@ -26,6 +26,7 @@ struct cw_clock_part {
     int32_t partition;
     int64_t watermark_ms; /* newest event time applied, -1 before the first */
     bool idle;            /* at the end of the partition: no backlog */
+    bool ahead;           /* the caller paused it for running ahead (cw_clock_ahead) */
 };
 
 struct cw_clock {
@@ -61,6 +62,13 @@ void cw_clock_forget(struct cw_clock *c, const char *topic, int32_t partition);
  * watermark when every partition is idle. -1 while unknown.
  */
 int64_t cw_clock_watermark(struct cw_clock *c);
+
+/*
+ * Event-time alignment: whether partition p ran so far ahead of the watermark that it
+ * should wait for the others (its watermark more than window_ms past the watermark; any
+ * seen partition while the watermark is unknown because another one has not been seen).
+ */
+bool cw_clock_ahead(struct cw_clock *c, const struct cw_clock_part *p, int64_t window_ms);
 
 /*
  * The clock at wall time wall_ms. caught_up tells whether the consumer has reached the

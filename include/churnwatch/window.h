@@ -64,7 +64,10 @@ uint64_t cw_window_sum(const uint32_t *daily, uint32_t horizon, uint32_t days);
 
 /*
  * Distinct users active in the last `days` days ending today: the number of entries of
- * user_last_day (each user's last active local day) with today - days < day <= today.
+ * user_last_day (each user's last active local day) with today - days < day. A last day
+ * after today counts: during a backfill an account's later events can be applied before
+ * the event-time clock reaches them, and such a user was active at least that recently.
+ * days == 0 counts nobody.
  */
 uint32_t cw_window_distinct(const int32_t *user_last_day, size_t n_users, int32_t today,
                             uint32_t days);

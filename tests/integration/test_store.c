@@ -578,6 +578,29 @@ Test(store, horizon_prunes_old_days_and_users)
     cw_store_close(st);
 }
 
+Test(store, horizon_never_reaches_past_the_clock_day)
+{
+    /* A backfill applies an account's later events before the clock reaches them: the
+     * days the clock still judges must survive. */
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    add_event(&b, "acme", "old", T_LOGIN, DAY0, 0, "ev", 0, 1);
+    add_event(&b, "acme", "new", T_LOGIN, DAY0 + 40, 0, "ev", 0, 2);
+    cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
+    struct cw_store_batch sb = batch_of(&b, "acme", 1, 1);
+    sb.clock_day = DAY0 + 10;
+    cr_assert_eq(cw_store_apply(st, &cfg, &sb, 1, err, sizeof err), 0, "apply: %s", err);
+    cr_assert_eq(sb.applied, 1);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:d %d", DAY0), 1, "pruned past the clock");
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:u old"), 1);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0 + 10, &d);
+    cr_assert_eq(daily(&d, 1, DAY0), 1);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
 Test(store, silences)
 {
     cw_store *st = open_store();

@@ -23,21 +23,22 @@ Test(window, sum_does_not_overflow_32_bits)
     cr_assert_eq(cw_window_sum(daily, 3, 3), 3 * (uint64_t)UINT32_MAX);
 }
 
-/* A user counts when today - days < last_day <= today. */
+/* A user counts when today - days < last_day: a last day after today (an event applied
+ * ahead of the event-time clock in a backfill) counts as active. */
 Test(window, distinct_bounds)
 {
     const int32_t last[] = {100, 94, 93, 101, CW_DAY_NONE, 50, 100};
     size_t n = sizeof last / sizeof last[0];
-    cr_assert_eq(cw_window_distinct(last, n, 100, 7), 3); /* 100, 94, 100 */
-    cr_assert_eq(cw_window_distinct(last, n, 100, 8), 4); /* + 93 */
-    cr_assert_eq(cw_window_distinct(last, n, 100, 1), 2); /* today only */
+    cr_assert_eq(cw_window_distinct(last, n, 100, 7), 4); /* 100, 94, 101, 100 */
+    cr_assert_eq(cw_window_distinct(last, n, 100, 8), 5); /* + 93 */
+    cr_assert_eq(cw_window_distinct(last, n, 100, 1), 3); /* today and later */
     cr_assert_eq(cw_window_distinct(last, n, 100, 0), 0);
     cr_assert_eq(cw_window_distinct(last, n, 101, 1), 1); /* 101 */
-    cr_assert_eq(cw_window_distinct(last, n, 100, 366), 5);
+    cr_assert_eq(cw_window_distinct(last, n, 100, 366), 6);
     cr_assert_eq(cw_window_distinct(NULL, 0, 100, 7), 0);
     /* Near the int32 limits the bounds do not wrap. */
     const int32_t edge[] = {INT32_MIN + 1, INT32_MAX};
-    cr_assert_eq(cw_window_distinct(edge, 2, INT32_MIN + 1, 7), 1);
+    cr_assert_eq(cw_window_distinct(edge, 2, INT32_MIN + 1, 7), 2);
     cr_assert_eq(cw_window_distinct(edge, 2, INT32_MAX, 7), 1);
 }
 
