@@ -21,7 +21,7 @@
 #include "cli.h"
 #include "kafka.h"
 
-#define DEMO_PARTITIONS   4
+#define DEMO_PARTITIONS   16 /* the mock keeps ~5 MB per partition: spread the history */
 #define START_TIMEOUT_S   20
 #define CATCHUP_TIMEOUT_S 120
 #define QUIET_MS          2500 /* no new alert for this long after the rescore: done */
