@@ -30,8 +30,8 @@ const char *cw_score_grade(const struct cw_config *cfg, double score)
 /*
  * The raw value of one measure, or n/a. Active users are distinct users, which do not
  * extrapolate: they are n/a until the whole window is observed; counters are scaled from
- * the observed part of the window to the whole window. A metric row the view does not hold counts as all-zero
- * days, as absent counters do in the state store.
+ * the observed part of the window to the whole window. A metric row the view does not
+ * hold counts as all-zero days, as absent counters do in the state store.
  */
 static void measure_raw(const struct cw_config *cfg, const struct cw_account_view *acct,
                         const struct cw_measure *ms, struct cw_measure_result *r)
