@@ -9,7 +9,7 @@ packages=(
   # libraries
   librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev libyajl-dev tzdata
   # tests and demo
-  libcriterion-dev redis-server redis-tools kcat jq
+  libcriterion-dev redis-server redis-tools kcat jq python3
 )
 
 missing=()
