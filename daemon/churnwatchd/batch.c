@@ -192,6 +192,7 @@ static void decode_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
 {
     struct cw_runtime *rt = &d->rt;
     int64_t wall = cw_wall_ms();
+    int64_t newest = -1; /* the batch's newest accepted event time */
 
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_message_t *m = msgs[i];
@@ -204,12 +205,19 @@ static void decode_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
         dc->code = cw_decode(rt->dec, m->payload, m->len, msg_ts, &bufs.events[i], dc->reason,
                              sizeof dc->reason);
         /* Future timestamps never advance the clock. */
-        if (dc->code == CW_OK && bufs.events[i].ts_ms <= wall + rt->time_policy.max_clock_skew_ms)
+        if (dc->code == CW_OK && bufs.events[i].ts_ms <= wall + rt->time_policy.max_clock_skew_ms) {
             cw_clock_observe(&d->clock, rd_kafka_topic_name(m->rkt), m->partition,
                              bufs.events[i].ts_ms);
+            if (bufs.events[i].ts_ms > newest)
+                newest = bufs.events[i].ts_ms;
+        }
     }
 
+    /* Lateness is judged against the clock; while it is still unknown (a backlog not seen
+     * yet), against the batch's newest event. */
     int64_t now = cw_daemon_now(d);
+    if (now < 0)
+        now = newest;
     for (size_t i = 0; i < n; i++) {
         struct decoded *dc = &bufs.decoded[i];
         if (dc->code == CW_OK)
