@@ -279,12 +279,13 @@ Test(kafka, pause_stops_delivery_and_resume_continues)
 
 /*
  * Two members of one group (strategy as in consumer_with) split 4 partitions and together
- * read every message exactly once, storing each offset as they go. With backlog > 0 the
+ * read every message at least once, storing each offset as they go. With backlog > 0 the
  * first member reads part of a backlog before the second joins, so partitions it read
  * from move: the new owner resumes after the offsets the first one stored (committed on
  * revocation). librdkafka 2.0.2's mock rejects OffsetCommit while a join is in progress,
  * which is exactly when an eager revocation commits, so that case is tested only with
- * the cooperative protocol (whose revocation happens in a stable group).
+ * the cooperative protocol (whose revocation usually happens in a stable group; a slow
+ * run can still see the commit refused, hence at-least-once).
  */
 static void split_between_two_members(const char *strategy, int backlog)
 {
@@ -322,11 +323,14 @@ static void split_between_two_members(const char *strategy, int backlog)
         poll_record(c1, &s1, true);
         poll_record(c2, &s2, true);
     }
-    cr_assert_eq(s1.total + s2.total, 200, "read %d+%d messages, want 200", s1.total, s2.total);
+    /* Consumption is at-least-once: a handoff may re-deliver what the previous owner had
+     * read when its final commit is refused (the 2.0.2 mock refuses commits during a join,
+     * which a slow run under ASan hits); the daemon's exactly-once effect comes from the
+     * Redis watermarks, not from here. Nothing may be lost. */
+    cr_assert_geq(s1.total + s2.total, 200, "read %d+%d messages, want 200", s1.total, s2.total);
     cr_assert_gt(s2.total, 0, "the second member read nothing");
     for (int i = 0; i < 200; i++)
-        cr_assert_eq(s1.count[i] + s2.count[i], 1, "seq %d read %d times", i,
-                     s1.count[i] + s2.count[i]);
+        cr_assert_geq(s1.count[i] + s2.count[i], 1, "seq %d never read", i);
     cw_consumer_close(c1, 10000);
     cw_consumer_close(c2, 10000);
     cw_producer_close(p, 5000);
