@@ -19,8 +19,8 @@ struct decoded {
     char reason[200];
 };
 
-/* Buffers reused across batches, grown to the largest batch seen. */
-struct batch_buffers {
+/* Buffers reused across batches, grown to the largest batch seen (owned by the daemon). */
+struct cw_batch_buffers {
     size_t cap;
     struct cw_event *events;
     struct decoded *decoded;
@@ -32,42 +32,40 @@ struct batch_buffers {
     const char **ids;
 };
 
-static struct batch_buffers bufs;
-
-void cw_batch_cleanup(void)
+static void buffers_free(struct cw_batch_buffers *bb)
 {
-    free(bufs.events);
-    free(bufs.decoded);
-    free(bufs.store_events);
-    free(bufs.group_of);
-    free(bufs.map);
-    free(bufs.groups);
-    free(bufs.ids);
-    memset(&bufs, 0, sizeof bufs);
+    free(bb->events);
+    free(bb->decoded);
+    free(bb->store_events);
+    free(bb->group_of);
+    free(bb->map);
+    free(bb->groups);
+    free(bb->ids);
+    memset(bb, 0, sizeof *bb);
 }
 
-static int buffers_reserve(size_t n)
+static int buffers_reserve(struct cw_batch_buffers *bb, size_t n)
 {
-    if (n <= bufs.cap)
+    if (n <= bb->cap)
         return 0;
-    cw_batch_cleanup();
+    buffers_free(bb);
     size_t map_cap = 16;
     while (map_cap < 2 * n)
         map_cap <<= 1;
-    bufs.events = calloc(n, sizeof *bufs.events);
-    bufs.decoded = calloc(n, sizeof *bufs.decoded);
-    bufs.store_events = calloc(n, sizeof *bufs.store_events);
-    bufs.group_of = calloc(n, sizeof *bufs.group_of);
-    bufs.map = calloc(map_cap, sizeof *bufs.map);
-    bufs.groups = calloc(n, sizeof *bufs.groups);
-    bufs.ids = calloc(n, sizeof *bufs.ids);
-    if (!bufs.events || !bufs.decoded || !bufs.store_events || !bufs.group_of || !bufs.map ||
-        !bufs.groups || !bufs.ids) {
-        cw_batch_cleanup();
+    bb->events = calloc(n, sizeof *bb->events);
+    bb->decoded = calloc(n, sizeof *bb->decoded);
+    bb->store_events = calloc(n, sizeof *bb->store_events);
+    bb->group_of = calloc(n, sizeof *bb->group_of);
+    bb->map = calloc(map_cap, sizeof *bb->map);
+    bb->groups = calloc(n, sizeof *bb->groups);
+    bb->ids = calloc(n, sizeof *bb->ids);
+    if (!bb->events || !bb->decoded || !bb->store_events || !bb->group_of || !bb->map ||
+        !bb->groups || !bb->ids) {
+        buffers_free(bb);
         return -1;
     }
-    bufs.cap = n;
-    bufs.map_cap = map_cap;
+    bb->cap = n;
+    bb->map_cap = map_cap;
     return 0;
 }
 
@@ -80,19 +78,19 @@ static uint64_t hash_str(const char *s)
 }
 
 /* The group of account_id, created when new. Groups are numbered in order of first use. */
-static int group_for(const char *account_id, size_t *n_groups)
+static int group_for(struct cw_batch_buffers *bb, const char *account_id, size_t *n_groups)
 {
-    size_t mask = bufs.map_cap - 1;
+    size_t mask = bb->map_cap - 1;
     for (size_t i = hash_str(account_id) & mask;; i = (i + 1) & mask) {
-        int g = bufs.map[i] - 1;
+        int g = bb->map[i] - 1;
         if (g < 0) {
             g = (int)(*n_groups)++;
-            bufs.map[i] = g + 1;
-            bufs.groups[g] =
+            bb->map[i] = g + 1;
+            bb->groups[g] =
                 (struct cw_store_batch){.account_id = account_id, .clock_day = CW_DAY_NONE};
             return g;
         }
-        if (strcmp(bufs.groups[g].account_id, account_id) == 0)
+        if (strcmp(bb->groups[g].account_id, account_id) == 0)
             return g;
     }
 }
@@ -125,12 +123,13 @@ struct batch_step {
 
 static int step_dlq(struct cw_daemon *d, void *arg)
 {
+    struct cw_batch_buffers *bb = d->batch;
     struct batch_step *b = arg;
     const struct cw_config *cfg = d->rt.cfg;
     char err[256];
     size_t sent = 0;
     for (size_t i = 0; i < b->n; i++) {
-        const struct decoded *dc = &bufs.decoded[i];
+        const struct decoded *dc = &bb->decoded[i];
         if (dc->code == CW_OK)
             continue;
         const rd_kafka_message_t *m = b->msgs[i];
@@ -163,13 +162,14 @@ fail:
 
 static int step_apply(struct cw_daemon *d, void *arg)
 {
+    struct cw_batch_buffers *bb = d->batch;
     struct batch_step *b = arg;
     char err[256];
     int64_t now = cw_daemon_now(d);
     int32_t clock_day = now >= 0 ? cw_tz_day(d->rt.tz, now) : CW_DAY_NONE;
     for (size_t g = 0; g < b->n_groups; g++)
-        bufs.groups[g].clock_day = clock_day;
-    if (cw_store_apply(d->store, d->rt.cfg, bufs.groups, b->n_groups, err, sizeof err) == 0)
+        bb->groups[g].clock_day = clock_day;
+    if (cw_store_apply(d->store, d->rt.cfg, bb->groups, b->n_groups, err, sizeof err) == 0)
         return 0;
     cw_stat_add(&d->stats.redis_errors, 1);
     cw_log_warn("applying events to Redis failed, will retry", "accounts=%zu error=\"%s\"",
@@ -179,37 +179,39 @@ static int step_apply(struct cw_daemon *d, void *arg)
 
 static int step_score(struct cw_daemon *d, void *arg)
 {
+    struct cw_batch_buffers *bb = d->batch;
     struct batch_step *b = arg;
     int64_t now = cw_daemon_now(d);
     if (now < 0)
         return 0; /* the clock is unknown (a backlog not seen yet): the accounts are
                      scored when next touched, or by the sweep */
-    return cw_score_pass(d, bufs.ids, b->n_groups, now);
+    return cw_score_pass(d, bb->ids, b->n_groups, now);
 }
 
 /* Decode every message and judge its time; count what is rejected. */
 static void decode_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
 {
+    struct cw_batch_buffers *bb = d->batch;
     struct cw_runtime *rt = &d->rt;
     int64_t wall = cw_wall_ms();
     int64_t newest = -1; /* the batch's newest accepted event time */
 
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_message_t *m = msgs[i];
-        struct decoded *dc = &bufs.decoded[i];
+        struct decoded *dc = &bb->decoded[i];
         rd_kafka_timestamp_type_t tstype;
         int64_t msg_ts = rd_kafka_message_timestamp(m, &tstype);
         if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
             msg_ts = -1;
         dc->reason[0] = '\0';
-        dc->code = cw_decode(rt->dec, m->payload, m->len, msg_ts, &bufs.events[i], dc->reason,
+        dc->code = cw_decode(rt->dec, m->payload, m->len, msg_ts, &bb->events[i], dc->reason,
                              sizeof dc->reason);
         /* Future timestamps never advance the clock. */
-        if (dc->code == CW_OK && bufs.events[i].ts_ms <= wall + rt->time_policy.max_clock_skew_ms) {
+        if (dc->code == CW_OK && bb->events[i].ts_ms <= wall + rt->time_policy.max_clock_skew_ms) {
             cw_clock_observe(&d->clock, rd_kafka_topic_name(m->rkt), m->partition,
-                             bufs.events[i].ts_ms);
-            if (bufs.events[i].ts_ms > newest)
-                newest = bufs.events[i].ts_ms;
+                             bb->events[i].ts_ms);
+            if (bb->events[i].ts_ms > newest)
+                newest = bb->events[i].ts_ms;
         }
     }
 
@@ -219,10 +221,10 @@ static void decode_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
     if (now < 0)
         now = newest;
     for (size_t i = 0; i < n; i++) {
-        struct decoded *dc = &bufs.decoded[i];
+        struct decoded *dc = &bb->decoded[i];
         if (dc->code == CW_OK)
-            dc->code = cw_time_check(&rt->time_policy, bufs.events[i].ts_ms,
-                                     now >= 0 ? now : bufs.events[i].ts_ms, wall, dc->reason,
+            dc->code = cw_time_check(&rt->time_policy, bb->events[i].ts_ms,
+                                     now >= 0 ? now : bb->events[i].ts_ms, wall, dc->reason,
                                      sizeof dc->reason);
         if (dc->code != CW_OK) {
             cw_stat_add(&d->stats.rejected[dc->code], 1);
@@ -237,36 +239,37 @@ static void decode_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
 /* Group the accepted events of known types by account, in consumption order. */
 static size_t group_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
 {
+    struct cw_batch_buffers *bb = d->batch;
     size_t n_groups = 0;
-    memset(bufs.map, 0, bufs.map_cap * sizeof *bufs.map);
+    memset(bb->map, 0, bb->map_cap * sizeof *bb->map);
     for (size_t i = 0; i < n; i++) {
-        bufs.group_of[i] = -1;
-        if (bufs.decoded[i].code != CW_OK)
+        bb->group_of[i] = -1;
+        if (bb->decoded[i].code != CW_OK)
             continue;
-        if (bufs.events[i].type_index < 0) {
+        if (bb->events[i].type_index < 0) {
             cw_stat_add(&d->stats.consumed_unknown, 1);
             continue;
         }
-        int g = group_for(bufs.events[i].account_id, &n_groups);
-        bufs.group_of[i] = g;
-        bufs.groups[g].n++;
+        int g = group_for(bb, bb->events[i].account_id, &n_groups);
+        bb->group_of[i] = g;
+        bb->groups[g].n++;
     }
     /* Lay each group's events out contiguously (counting sort, stable). */
     size_t start = 0;
     for (size_t g = 0; g < n_groups; g++) {
-        bufs.groups[g].events = bufs.store_events + start;
-        start += bufs.groups[g].n;
-        bufs.groups[g].n = 0;
-        bufs.ids[g] = bufs.groups[g].account_id;
+        bb->groups[g].events = bb->store_events + start;
+        start += bb->groups[g].n;
+        bb->groups[g].n = 0;
+        bb->ids[g] = bb->groups[g].account_id;
     }
     for (size_t i = 0; i < n; i++) {
-        int g = bufs.group_of[i];
+        int g = bb->group_of[i];
         if (g < 0)
             continue;
-        struct cw_store_batch *grp = &bufs.groups[g];
+        struct cw_store_batch *grp = &bb->groups[g];
         struct cw_store_event *se = (struct cw_store_event *)&grp->events[grp->n++];
-        se->ev = &bufs.events[i];
-        se->day = cw_tz_day(d->rt.tz, bufs.events[i].ts_ms);
+        se->ev = &bb->events[i];
+        se->day = cw_tz_day(d->rt.tz, bb->events[i].ts_ms);
         se->topic = rd_kafka_topic_name(msgs[i]->rkt);
         se->partition = msgs[i]->partition;
         se->offset = msgs[i]->offset;
@@ -276,7 +279,12 @@ static size_t group_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n
 
 int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
 {
-    if (buffers_reserve(n) != 0) {
+    struct cw_batch_buffers *bb = d->batch;
+    if (!bb && !(bb = d->batch = calloc(1, sizeof *bb))) {
+        cw_log_error("out of memory", "what=batch buffers messages=%zu", n);
+        return -1;
+    }
+    if (buffers_reserve(bb, n) != 0) {
         cw_log_error("out of memory", "what=batch buffers messages=%zu", n);
         return -1;
     }
@@ -291,14 +299,23 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
     /* Everything this batch caused is durable: its offsets may be committed. */
     cw_consumer_store(d->consumer, msgs, n);
     for (size_t g = 0; g < b.n_groups; g++)
-        cw_stat_add(&d->stats.replays_skipped, bufs.groups[g].n - bufs.groups[g].applied);
+        cw_stat_add(&d->stats.replays_skipped, bb->groups[g].n - bb->groups[g].applied);
     for (size_t i = 0; i < n; i++)
-        if (bufs.group_of[i] >= 0)
-            cw_stat_add(&d->stats.consumed_by_type[bufs.events[i].type_index], 1);
+        if (bb->group_of[i] >= 0)
+            cw_stat_add(&d->stats.consumed_by_type[bb->events[i].type_index], 1);
     cw_stat_add(&d->stats.batches, 1);
     cw_stat_add(&d->stats.messages, n);
     cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu clock=%lld", n,
                  b.n_groups, (unsigned long long)cw_stat_get(&d->stats.messages),
                  (long long)cw_daemon_now(d));
     return 0;
+}
+
+void cw_batch_cleanup(struct cw_daemon *d)
+{
+    if (!d->batch)
+        return;
+    buffers_free(d->batch);
+    free(d->batch);
+    d->batch = NULL;
 }

@@ -19,6 +19,6 @@
 int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n);
 
 /* Release the buffers batches reuse (at shutdown). */
-void cw_batch_cleanup(void);
+void cw_batch_cleanup(struct cw_daemon *d);
 
 #endif /* CHURNWATCHD_BATCH_H */

@@ -304,8 +304,8 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
     cw_store_close(d->store);
     cw_mock_kafka_stop(d->mock);
-    cw_score_pass_cleanup();
-    cw_batch_cleanup();
+    cw_score_pass_cleanup(d);
+    cw_batch_cleanup(d);
     log_status(d);
     runtime_free(&d->rt);
     cw_log_info("stopped", "%s", "");

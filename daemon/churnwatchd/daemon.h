@@ -42,6 +42,9 @@ struct cw_sweep {
     uint64_t done;       /* accounts swept in this cycle */
 };
 
+struct cw_batch_buffers; /* batch.c */
+struct cw_score_buffers; /* score_pass.c */
+
 struct cw_daemon {
     struct cw_options opt;
     struct cw_runtime rt;
@@ -57,7 +60,9 @@ struct cw_daemon {
     /* messages returned by polls made while a batch was being retried; processed next */
     rd_kafka_message_t **held;
     size_t n_held, cap_held;
-    bool fatal; /* a fatal Kafka error: stop */
+    bool fatal;                     /* a fatal Kafka error: stop */
+    struct cw_batch_buffers *batch; /* reused by every batch */
+    struct cw_score_buffers *score; /* reused by every score pass */
 };
 
 /* Set up everything (config, embedded Kafka, Redis, consumer, producer). Redis being down

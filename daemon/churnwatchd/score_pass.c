@@ -10,8 +10,8 @@
 #define CHUNK         128   /* accounts loaded and saved per round trip */
 #define ALERT_WAIT_MS 30000 /* bound on waiting for the broker's acknowledgements */
 
-/* Buffers reused across passes (the processing thread is the only user). */
-struct chunk {
+/* Buffers reused across passes (owned by the daemon). */
+struct cw_score_buffers {
     struct cw_account_data data[CHUNK];
     struct cw_account_eval eval[CHUNK];
     struct cw_store_result results[CHUNK];
@@ -19,23 +19,14 @@ struct chunk {
     char *json[CHUNK][CW_MAX_RULES];
 };
 
-static struct chunk *the_chunk;
-
-static struct chunk *chunk_get(void)
+void cw_score_pass_cleanup(struct cw_daemon *d)
 {
-    if (!the_chunk)
-        the_chunk = calloc(1, sizeof *the_chunk);
-    return the_chunk;
-}
-
-void cw_score_pass_cleanup(void)
-{
-    if (!the_chunk)
+    if (!d->score)
         return;
     for (size_t i = 0; i < CHUNK; i++)
-        cw_account_data_free(&the_chunk->data[i]);
-    free(the_chunk);
-    the_chunk = NULL;
+        cw_account_data_free(&d->score->data[i]);
+    free(d->score);
+    d->score = NULL;
 }
 
 static void outbox_key(const struct cw_transition *t, int64_t now_ms, char out[64])
@@ -77,8 +68,8 @@ static int rule_index_of(const struct cw_config *cfg, const char *json)
 }
 
 /* Evaluate the loaded accounts of a chunk and prepare their store results. */
-static void evaluate_chunk(struct cw_daemon *d, struct chunk *c, size_t n, int64_t now_ms,
-                           int64_t wall_ms)
+static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n,
+                           int64_t now_ms, int64_t wall_ms)
 {
     const struct cw_config *cfg = d->rt.cfg;
     for (size_t i = 0; i < n; i++) {
@@ -121,7 +112,7 @@ static void evaluate_chunk(struct cw_daemon *d, struct chunk *c, size_t n, int64
 }
 
 /* Publish every outbox entry of the chunk's accounts (loaded ones and new winners). */
-static int publish_chunk(struct cw_daemon *d, struct chunk *c, size_t n)
+static int publish_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
 {
     const struct cw_config *cfg = d->rt.cfg;
     char err[256];
@@ -190,7 +181,7 @@ fail_store:
     return -1;
 }
 
-static void free_json(struct chunk *c, size_t n, size_t n_rules)
+static void free_json(struct cw_score_buffers *c, size_t n, size_t n_rules)
 {
     for (size_t i = 0; i < n; i++)
         for (size_t r = 0; r < n_rules; r++) {
@@ -201,7 +192,9 @@ static void free_json(struct chunk *c, size_t n, size_t n_rules)
 
 int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms)
 {
-    struct chunk *c = chunk_get();
+    if (!d->score)
+        d->score = calloc(1, sizeof *d->score);
+    struct cw_score_buffers *c = d->score;
     if (!c) {
         cw_log_error("out of memory", "what=%s", "score pass buffers");
         return -1;

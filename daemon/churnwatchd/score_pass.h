@@ -17,6 +17,6 @@
 int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms);
 
 /* Release the buffers the passes reuse (at shutdown). */
-void cw_score_pass_cleanup(void);
+void cw_score_pass_cleanup(struct cw_daemon *d);
 
 #endif /* CHURNWATCHD_SCORE_PASS_H */
