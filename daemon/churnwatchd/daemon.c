@@ -141,7 +141,7 @@ static void reload(struct cw_daemon *d)
     const struct cw_kafka_config *a = &d->rt.cfg->kafka, *b = &next.cfg->kafka;
     if (strcmp(a->group_id, b->group_id) != 0 || strcmp(a->brokers, b->brokers) != 0 ||
         a->topics.n != b->topics.n)
-        cw_log_warn("kafka connection settings changed; they take effect at restart", "%s", "");
+        cw_log_msg(CW_LOG_WARN, "kafka connection settings changed; they take effect at restart");
     struct cw_runtime old = d->rt;
     d->rt = next;
     runtime_free(&old);
@@ -284,7 +284,7 @@ int cw_daemon_run(struct cw_daemon *d)
         }
     }
     if (d->fatal) {
-        cw_log_error("fatal kafka error, stopping", "%s", "");
+        cw_log_msg(CW_LOG_ERROR, "fatal kafka error, stopping");
         rc = -1;
     }
     free(msgs);
@@ -293,7 +293,7 @@ int cw_daemon_run(struct cw_daemon *d)
 
 void cw_daemon_shutdown(struct cw_daemon *d)
 {
-    cw_log_info("shutting down", "%s", "");
+    cw_log_msg(CW_LOG_INFO, "shutting down");
     for (size_t i = 0; i < d->n_held; i++)
         rd_kafka_message_destroy(d->held[i]);
     d->n_held = 0;
@@ -308,5 +308,5 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     cw_batch_cleanup(d);
     log_status(d);
     runtime_free(&d->rt);
-    cw_log_info("stopped", "%s", "");
+    cw_log_msg(CW_LOG_INFO, "stopped");
 }

@@ -37,7 +37,7 @@ void cw_sweep_tick(struct cw_daemon *d)
         s->last_tick = wall;
         int rq = cw_store_rescore_take(d->store, err, sizeof err);
         if (rq > 0) {
-            cw_log_info("rescore requested", "%s", "");
+            cw_log_msg(CW_LOG_INFO, "rescore requested");
             cycle_start(s, wall, "rescore");
         } else if (rq < 0) {
             cw_log_debug("rescore poll failed", "error=\"%s\"", err);

@@ -25,6 +25,9 @@ void cw_log(enum cw_log_level level, const char *msg, const char *fmt, ...)
 void cw_log_errno(enum cw_log_level level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A line with a message and no fields. */
+#define cw_log_msg(level, msg) cw_log(level, msg, "%s", "")
+
 #define cw_log_error(msg, ...) cw_log(CW_LOG_ERROR, msg, __VA_ARGS__)
 #define cw_log_warn(msg, ...)  cw_log(CW_LOG_WARN, msg, __VA_ARGS__)
 #define cw_log_info(msg, ...)  cw_log(CW_LOG_INFO, msg, __VA_ARGS__)
