@@ -294,10 +294,19 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
         rd_kafka_event_destroy(ev);
     }
     bool closed = !err && rd_kafka_consumer_closed(c->rk);
-    if (!closed)
-        cw_log_warn("kafka consumer did not leave the group in time", "timeout_ms=%d", timeout_ms);
     rd_kafka_queue_destroy(q);
-    rd_kafka_destroy_flags(c->rk, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    if (!closed) {
+        /* librdkafka 2.0.2 can block without bound in rd_kafka_destroy() when the broker
+         * went away mid-close (even with RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE). The caller
+         * is shutting down: leave the handle to the process exit rather than hang; the
+         * group's session timeout releases the partitions. */
+        cw_log_warn("kafka consumer did not leave the group in time; abandoning it",
+                    "timeout_ms=%d", timeout_ms);
+        free(c->parts);
+        free(c);
+        return;
+    }
+    rd_kafka_destroy(c->rk);
     free(c->parts);
     free(c);
 }
