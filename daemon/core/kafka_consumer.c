@@ -245,6 +245,9 @@ fail:
     return NULL;
 }
 
+/* The last consumer handle abandoned by cw_consumer_close (see there). */
+static rd_kafka_t *abandoned;
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -302,6 +305,7 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
          * group's session timeout releases the partitions. */
         cw_log_warn("kafka consumer did not leave the group in time; abandoning it",
                     "timeout_ms=%d", timeout_ms);
+        abandoned = c->rk; /* still referenced: it is not a leak, it is left running */
         free(c->parts);
         free(c);
         return;
