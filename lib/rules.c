@@ -498,6 +498,16 @@ void cw_rule_step(const struct cw_rule_params *p, const struct cw_rule_state *pr
     struct cw_rule_state cur = *prev; /* prev and next may alias */
     memset(out, 0, sizeof *out);
 
+    /* A state is never stepped at a clock before the instants it records: the clock went
+     * back (a restart replaying history it had already applied, or an instance behind the
+     * one that saved the state). Judged then, an episode would resolve before it fired and
+     * fire again with the same id; it is kept until the clock is back where it was. */
+    if (cur.status != CW_RULE_OK &&
+        (now_ms < cur.since_ms || now_ms < cur.cleared_ms || now_ms < cur.last_sent_ms)) {
+        *next = cur;
+        return;
+    }
+
     switch (cur.status) {
     case CW_RULE_PENDING:
         if (!holds) {

@@ -92,6 +92,9 @@ struct cw_transition {
  * consumers never keep an alert open forever); one never published is not published.
  * No reminder is emitted while silenced; one overdue is emitted when the silence ends.
  * Not evaluable counts as not holding. cleared_ms uses 0 as "holds", so now_ms > 0.
+ * A pending or firing state is left unchanged (nothing emitted) when now_ms is before
+ * one of its instants (since, cleared, last sent): the clock went back, e.g. a restart
+ * replaying history whose effects were already saved.
  */
 void cw_rule_step(const struct cw_rule_params *p, const struct cw_rule_state *prev,
                   const struct cw_rule_eval *eval, int64_t now_ms, const char *account_id,

@@ -1,0 +1,438 @@
+#!/usr/bin/env bash
+# daemon_lifecycle_restart.sh - SPEC §7/§8 across restarts, on a 90-day generated history:
+#   1. kill -9 at several points while consuming, restarting each time, leaves every
+#      aggregate (:d, :u and :m of every account, the metric slots, the account list and
+#      `churnwatch account --json` .metrics) identical to an uninterrupted reference run,
+#      and the alerts stay at-least-once and de-duplicable (nothing lost, no second
+#      episode for one that is already firing);
+#   2. a graceful restart never re-emits a firing alert (the reference run restarted and
+#      swept with `churnwatch rescore`);
+#   3. SIGTERM under load stops within a bounded time with exit code 0, commits what it
+#      processed (the restart replays nothing) and the restart completes the stream with
+#      aggregates identical to the reference.
+# One mock cluster holds the stream; each run is its own consumer group with its own Redis
+# and alerts topic, so every run reads exactly the same partitions and offsets.
+#
+# Pending prunes: the apply function drops :d days and :u users at or before
+# min(last_day, the daemon's clock day) - horizon, and only when an account's last_day
+# advances (docs/state.md). Which rows beyond the horizon are still waiting for that prune
+# depends on where the event-time clock stood at each batch, so it differs between two
+# uninterrupted runs as much as after a crash; such rows are outside every window and
+# never read. The comparison therefore leaves out the rows at or before
+# last_day - horizon; every row inside the horizon, every :m field (counters, traits,
+# first/last day, last seen, per-type times and the o:* offset watermarks), the metric
+# slots and the account list must be identical.
+source "$(dirname "$0")/harness.bash"
+
+STOP_BOUND_S=15 # SIGTERM under load must stop within this
+# The store horizon of the shipped config: longest window (28d) + lateness (2d) + 2 days.
+HORIZON=32
+grep -q '^  long: 28d$' "$CW_SOURCE_DIR/conf/churnwatch.yaml" &&
+  grep -q '^lateness: 2d$' "$CW_SOURCE_DIR/conf/churnwatch.yaml" ||
+  fail "conf/churnwatch.yaml changed its windows or lateness: update HORIZON"
+T_START=$SECONDS
+
+# ---- helpers ---------------------------------------------------------------------------
+
+# redis_new NAME: a private redis-server; sets REDIS_PORT (so cli/daemon_start use it).
+redis_new() {
+  local name=$1 port
+  port=$(free_port)
+  mkdir -p "$WORK/redis-$name"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$WORK/redis-$name" --save "" \
+    --appendonly no --daemonize no >"$WORK/redis-$name.log" 2>&1 &
+  PIDS+=("$!")
+  wait_for 10 redis-cli -p "$port" ping || fail "redis-server $name did not start"
+  REDIS_PORT=$port
+}
+
+# topic_create NAME: one more topic on the mock (answered "ok" on its stdout).
+mock_answers() { grep -c -e '^ok' -e '^error' "$WORK/mock.out" || true; }
+mock_answered() { [ "$(mock_answers)" -gt "$1" ]; }
+topic_create() {
+  local before
+  before=$(mock_answers)
+  echo "topic $1 1" >&7
+  wait_for 10 mock_answered "$before" || fail "cw-kafka-mock did not answer 'topic $1 1'"
+  [ "$(tail -n1 "$WORK/mock.out")" = ok ] || fail "cw-kafka-mock: topic $1: $(tail -n1 "$WORK/mock.out")"
+}
+
+# run_config NAME: the shipped config with its own group and alerts topic, and quick
+# group membership so that a member killed with -9 is replaced in seconds.
+run_config() {
+  local name=$1
+  write_config "$WORK/$name.yaml" \
+    "s|^  group_id: churnwatch\$|  group_id: cw-$name|" \
+    "s|^  alerts_topic: churnwatch-alerts\$|  alerts_topic: alerts-$name|" \
+    's|^  properties: {}$|  properties: {session.timeout.ms: "3000", heartbeat.interval.ms: "200"}|'
+  grep -q "group_id: cw-$name" "$WORK/$name.yaml" && grep -q "alerts_topic: alerts-$name" \
+    "$WORK/$name.yaml" && grep -q 'session.timeout.ms' "$WORK/$name.yaml" ||
+    fail "could not adapt conf/churnwatch.yaml for run $name"
+}
+
+# Each daemon process logs to its own file: messages_total restarts at 0 in every process.
+DAEMON_LOG=""
+run_daemon() { # run_daemon CONFIG LOG
+  DAEMON_LOG=$2
+  : >"$DAEMON_LOG"
+  daemon_start "$1" "$DAEMON_LOG"
+}
+processed_total() {
+  sed -n 's/.*msg="batch processed".*messages_total=\([0-9]*\).*/\1/p' "$DAEMON_LOG" | tail -n1
+}
+# wait_log_count PATTERN N SECONDS: until DAEMON_LOG has N lines matching PATTERN.
+log_count() { grep -c -- "$1" "$DAEMON_LOG" || true; }
+wait_log_count() {
+  local pat=$1 want=$2 secs=$3
+  local end=$((SECONDS + secs))
+  until [ "$(log_count "$pat")" -ge "$want" ]; do
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited while waiting for '$pat' ($DAEMON_LOG)"
+    [ $SECONDS -lt $end ] || fail "no '$pat' (#$want) in $DAEMON_LOG within ${secs}s"
+    sleep 0.1
+  done
+}
+# wait_total_at_least N SECONDS: until this process has completed batches of N messages.
+wait_total_at_least() {
+  local want=$1 secs=$2 got
+  local end=$((SECONDS + secs))
+  while :; do
+    got=$(processed_total)
+    [ -n "$got" ] && [ "$got" -ge "$want" ] && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited early ($DAEMON_LOG)"
+    [ $SECONDS -lt $end ] || fail "daemon processed ${got:-0} of $want messages in ${secs}s"
+    sleep 0.05
+  done
+}
+# rescore_and_wait: a `churnwatch rescore` and the sweep it starts, completed.
+rescore_and_wait() {
+  local cfg=$1 done_before
+  done_before=$(log_count 'msg="sweep completed"')
+  cli -c "$cfg" rescore >/dev/null || fail "churnwatch rescore"
+  wait_log_count 'msg="rescore requested"' 1 20
+  wait_log_count 'msg="sweep completed"' $((done_before + 1)) 30
+}
+
+# $WORK/rstate.py: a minimal Redis client for the checks.
+#   dump PORT [HORIZON]
+#                      every account's :d (counters decoded), :u and :m field, outbox (:o)
+#                      entries, the metric slots and the account list, one sorted line each;
+#                      with HORIZON, without the rows already outside the store horizon
+#                      (see "Pending prunes" below)
+#   rules PORT         every stored rule state: account, rule, state (tab-separated)
+#   applied PORT       events applied: the sum over partitions of the highest applied
+#                      offset (+1) of any account, from the o:usage-events:P watermarks
+#   wait-applied PORT N SECONDS PID
+#                      until applied >= N (exit 0), PID dies (exit 2) or time runs out (1)
+cat >"$WORK/rstate.py" <<'PY'
+import os, socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+f = s.makefile("rb")
+def read():
+    line = f.readline()
+    t, rest = line[:1], line[1:-2]
+    if t == b"+": return rest
+    if t == b"-": raise SystemExit("redis: " + rest.decode())
+    if t == b":": return int(rest)
+    if t == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2]
+    if t == b"*":
+        n = int(rest)
+        return None if n < 0 else [read() for _ in range(n)]
+    raise SystemExit("redis: bad reply %r" % line)
+def cmd(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    s.sendall(out)
+    return read()
+def keys(pattern):
+    out, cur = [], b"0"
+    while True:
+        cur, batch = cmd("SCAN", cur, "MATCH", pattern, "COUNT", 1000)
+        out += batch
+        if cur == b"0": return sorted(set(out))
+def dump(horizon):
+    lines, last_day = [], {}
+    for k in keys("cw:{*}:m"):
+        v = cmd("HGET", k, "last_day")
+        if v is not None: last_day[k.decode("utf-8", "backslashreplace")[:-2]] = int(v)
+    for k in keys("*"):
+        ks = k.decode("utf-8", "backslashreplace")
+        if ks.endswith((":d", ":u", ":m", ":o")) or ks == "cw:metrics":
+            kv = cmd("HGETALL", k)
+            for i in range(0, len(kv), 2):
+                field, val = kv[i].decode("utf-8", "backslashreplace"), kv[i + 1]
+                if horizon is not None and ks.endswith((":d", ":u")):
+                    day = int(field if ks.endswith(":d") else val)
+                    if day <= last_day.get(ks[:-2], day) - horizon: continue
+                if ks.endswith(":d"):
+                    c = list(struct.unpack("<%dI" % (len(val) // 4), val[: len(val) // 4 * 4]))
+                    while c and c[-1] == 0: c.pop()   # the packed width is not content
+                    v = ",".join(map(str, c))
+                else:
+                    v = val.decode("utf-8", "backslashreplace")
+                lines.append("%s %s=%s" % (ks, field, v))
+        elif ks == "cw:accounts":
+            z = cmd("ZRANGE", k, 0, -1, "WITHSCORES")
+            for i in range(0, len(z), 2):
+                lines.append("%s %s=%s" % (ks, z[i].decode(), z[i + 1].decode()))
+    for l in sorted(lines): print(l)
+def applied():
+    top = {}
+    for k in keys("cw:{*}:m"):
+        kv = cmd("HGETALL", k)
+        for i in range(0, len(kv), 2):
+            if kv[i].startswith(b"o:usage-events:"):
+                p = kv[i]
+                top[p] = max(top.get(p, -1), int(kv[i + 1]))
+    return sum(v + 1 for v in top.values())
+if sys.argv[1] == "dump":
+    dump(int(sys.argv[3]) if len(sys.argv) > 3 else None)
+elif sys.argv[1] == "rules":
+    for k in keys("cw:{*}:r"):
+        acct = k.decode()[4:-3]
+        kv = cmd("HGETALL", k)
+        for i in range(0, len(kv), 2):
+            print("%s\t%s\t%s" % (acct, kv[i].decode(), kv[i + 1].decode()))
+elif sys.argv[1] == "applied":
+    print(applied())
+elif sys.argv[1] == "wait-applied":
+    want, end, pid = int(sys.argv[3]), time.time() + float(sys.argv[4]), int(sys.argv[5])
+    while True:
+        got = applied()
+        if got >= want: sys.exit(0)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            print("daemon exited with %d of %d events applied" % (got, want)); sys.exit(2)
+        if time.time() > end:
+            print("%d of %d events applied" % (got, want)); sys.exit(1)
+        time.sleep(0.02)
+PY
+state_dump() { python3 "$WORK/rstate.py" dump "$@"; }
+
+# watermark_max DUMP: "partition max-applied-offset" over all accounts, sorted.
+watermark_max() {
+  sed -n 's/^cw:{.*}:m o:usage-events:\([0-9]*\)=\([0-9]*\)$/\1 \2/p' "$1" |
+    sort -k1,1n -k2,2n | awk '{m[$1]=$2} END {for (p in m) print p, m[p]}' | sort -n
+}
+
+# wait_applied PORT N SECONDS: until Redis at PORT holds N applied events of the stream.
+wait_applied() {
+  local out
+  out=$(python3 "$WORK/rstate.py" wait-applied "$1" "$2" "$3" "$DAEMON_PID") ||
+    fail "waiting for $2 applied events: $out ($DAEMON_LOG)"
+}
+
+# metrics_dump PORT CONFIG ACCOUNTS-FILE: `churnwatch account ID --json` .metrics per account.
+metrics_dump() {
+  local port=$1 cfg=$2 ids=$3 id out
+  while read -r id; do
+    out=$(REDIS_PORT=$port cli -c "$cfg" account "$id" --json) || fail "churnwatch account $id"
+    jq -c --arg id "$id" '{account: $id, metrics: .metrics}' <<<"$out"
+  done <"$ids"
+}
+
+# compare_state NAME PORT CONFIG: the run's Redis equals the reference's.
+compare_state() {
+  local name=$1 port=$2 cfg=$3
+  state_dump "$port" >"$WORK/$name.raw"
+  state_dump "$port" "$HORIZON" >"$WORK/$name.dump"
+  if ! diff -u "$WORK/ref.dump" "$WORK/$name.dump" >"$WORK/$name.diff"; then
+    head -n 40 "$WORK/$name.diff" >&2
+    fail "$name: aggregates differ from the uninterrupted run ($(grep -c '^[-+]cw' "$WORK/$name.diff") lines; see above)"
+  fi
+  metrics_dump "$port" "$cfg" "$WORK/accounts.txt" >"$WORK/$name.metrics"
+  if ! diff -u "$WORK/ref.metrics" "$WORK/$name.metrics" >"$WORK/$name.metrics.diff"; then
+    head -n 20 "$WORK/$name.metrics.diff" >&2
+    fail "$name: churnwatch account --json .metrics differ from the uninterrupted run"
+  fi
+}
+
+# alerts_tsv TOPIC: account, rule, status, alert_id per alert, in topic order.
+alerts_tsv() {
+  topic_dump "$1" | jq -r '[.account_id, .rule, .status, .alert_id] | @tsv'
+}
+
+# check_alerts NAME PORT MODE: the run's alerts topic against its Redis rule states.
+# Consumers de-duplicate by alert_id (SPEC §7/§8), so the distinct (alert_id, status) in
+# topic order must, per (account, rule), alternate firing, resolved (with that firing's
+# id), firing...; the episodes left open in that view must be exactly the published
+# firing states in Redis (nothing lost, nothing left open). MODE strict (no crash
+# involved): no message at all is published twice. MODE crash: redeliveries allowed.
+check_alerts() {
+  local name=$1 port=$2 mode=$3
+  alerts_tsv "alerts-$name" >"$WORK/$name-alerts.tsv"
+  python3 "$WORK/rstate.py" rules "$port" >"$WORK/$name-rules.tsv"
+  python3 - "$WORK/$name-alerts.tsv" "$WORK/$name-rules.tsv" "$mode" <<'PY' >"$WORK/$name-alerts.check" ||
+import sys
+alerts = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+mode, bad, seen, open_, sent = sys.argv[3], [], set(), {}, {}
+for acct, rule, status, aid in alerts:
+    key = (aid, status)
+    sent[key] = sent.get(key, 0) + 1
+    if key in seen:
+        continue
+    seen.add(key)
+    k = (acct, rule)
+    if status == "firing":
+        if open_.get(k):
+            bad.append("%s/%s: second episode %s fired while %s is open" % (acct, rule, aid, open_[k]))
+        open_[k] = aid
+    elif status == "resolved":
+        if open_.get(k) != aid:
+            bad.append("%s/%s: resolved %s but the open episode is %r" % (acct, rule, aid, open_.get(k)))
+        open_[k] = None
+if mode == "strict":
+    bad += ["%s %s published %d times" % (k[0], k[1], n) for k, n in sent.items() if n > 1]
+redis = {}
+for l in open(sys.argv[2]):
+    acct, rule, st = l.rstrip("\n").split("\t")
+    f = st.split("|")
+    if f[0] == "F" and f[4] == "1":
+        redis[(acct, rule)] = f[5]
+view = {k: v for k, v in open_.items() if v}
+for k in sorted(set(view) | set(redis)):
+    if view.get(k) != redis.get(k):
+        bad.append("%s/%s: consumers see %s open, Redis holds %s firing"
+                   % (k[0], k[1], view.get(k) or "nothing", redis.get(k) or "nothing"))
+for b in bad: print(b)
+print("%d messages, %d open, %d redelivered" % (len(alerts), len(view), sum(n - 1 for n in sent.values())))
+sys.exit(1 if bad else 0)
+PY
+    { cat "$WORK/$name-alerts.check" >&2; fail "$name run: alerts inconsistent (see above)"; }
+  ALERT_SUMMARY=$(tail -n1 "$WORK/$name-alerts.check")
+}
+
+# ---- the stream ------------------------------------------------------------------------
+
+mock_start 16
+for t in alerts-ref alerts-kill alerts-term; do topic_create "$t"; done
+"$CLI" gen --end now -o "$WORK/events.jsonl" || fail "churnwatch gen"
+N=$(wc -l <"$WORK/events.jsonl")
+[ "$N" -gt 50000 ] || fail "generated only $N events"
+run_config ref
+redis_new ref
+REF_PORT=$REDIS_PORT
+# keyed by user: deterministic partitions, and one account's events on many partitions
+cli -c "$WORK/ref.yaml" produce "$WORK/events.jsonl" --key user 2>"$WORK/produce.log" ||
+  fail "churnwatch produce"
+
+# ---- reference: one uninterrupted run ----------------------------------------------------
+
+run_daemon "$WORK/ref.yaml" "$WORK/ref-1.log"
+wait_total_at_least "$N" 120
+# silent accounts are found by the sweep: settle the alert state before the restart check
+rescore_and_wait "$WORK/ref.yaml"
+daemon_stop
+state_dump "$REF_PORT" "$HORIZON" >"$WORK/ref.dump"
+state_dump "$REF_PORT" >"$WORK/ref.raw"
+watermark_max "$WORK/ref.dump" >"$WORK/ref.marks"
+[ "$(wc -l <"$WORK/ref.marks")" -eq 16 ] || fail "reference: watermarks of 16 partitions expected"
+applied=$(python3 "$WORK/rstate.py" applied "$REF_PORT")
+[ "$applied" -eq "$N" ] || fail "reference: $applied of $N events applied"
+grep -q ':o ' "$WORK/ref.dump" && fail "reference: outbox entries left after a graceful stop"
+sed -n 's/^cw:accounts \(.*\)=.*/\1/p' "$WORK/ref.dump" >"$WORK/accounts.txt"
+n_accounts=$(wc -l <"$WORK/accounts.txt")
+[ "$n_accounts" -ge 30 ] || fail "reference: only $n_accounts accounts"
+metrics_dump "$REF_PORT" "$WORK/ref.yaml" "$WORK/accounts.txt" >"$WORK/ref.metrics"
+pass "reference run: $N events, $n_accounts accounts ($((SECONDS - T_START))s so far)"
+
+# ---- 2. a graceful restart never re-emits a firing alert ---------------------------------
+
+check_alerts ref "$REF_PORT" strict
+cp "$WORK/ref-alerts.tsv" "$WORK/ref-alerts-1.tsv"
+# (account, rule) -> alert_id of the episodes still firing
+awk -F'\t' '{st[$1"\t"$2]=$3; id[$1"\t"$2]=$4} END {for (k in st) if (st[k]=="firing") print k"\t"id[k]}' \
+  "$WORK/ref-alerts-1.tsv" | sort >"$WORK/ref-firing.tsv"
+n_firing=$(wc -l <"$WORK/ref-firing.tsv")
+[ "$n_firing" -ge 5 ] || fail "reference run left only $n_firing alerts firing; expected several"
+# the state in Redis agrees: rule state F with the same alert_id
+while IFS=$'\t' read -r acct rule id; do
+  st=$(redis-cli -p "$REF_PORT" HGET "cw:{$acct}:r" "$rule")
+  [ "${st%%|*}" = F ] && [ "${st##*|}" = "$id" ] ||
+    fail "$acct/$rule: topic says firing $id, Redis rule state is '$st'"
+done <"$WORK/ref-firing.tsv"
+
+REDIS_PORT=$REF_PORT
+run_daemon "$WORK/ref.yaml" "$WORK/ref-2.log"
+wait_log_count 'msg="kafka partitions assigned"' 1 30
+rescore_and_wait "$WORK/ref.yaml"
+sleep 1
+daemon_stop
+check_alerts ref "$REF_PORT" strict
+tail -n +$(($(wc -l <"$WORK/ref-alerts-1.tsv") + 1)) "$WORK/ref-alerts.tsv" >"$WORK/ref-alerts-new.tsv"
+while IFS=$'\t' read -r acct rule status id; do
+  if grep -q "^$acct"$'\t'"$rule"$'\t' "$WORK/ref-firing.tsv" && [ "$status" = firing ]; then
+    fail "restart re-emitted a firing alert for $acct/$rule (alert_id $id) that was already firing"
+  fi
+  echo "note: after the restart: $acct $rule $status $id" >&2
+done <"$WORK/ref-alerts-new.tsv"
+[ "$(processed_total)" = "" ] || fail "restart after a graceful stop replayed $(processed_total) messages"
+pass "graceful restart + rescore: none of the $n_firing firing alerts re-emitted"
+
+# ---- 1. kill -9 at several points, restart each time --------------------------------------
+
+redis_new kill
+KILL_PORT=$REDIS_PORT
+run_config kill
+kills=0
+# kill points in events applied to Redis (monotonic across runs, unlike this process's
+# message count, which includes the replays of what was applied but not committed)
+for pct in 15 35 55 75; do
+  run_daemon "$WORK/kill.yaml" "$WORK/kill-$((kills + 1)).log"
+  wait_applied "$KILL_PORT" $((N * pct / 100)) 90
+  sleep "0.0$((RANDOM % 10))" # somewhere inside a batch, not just after one
+  daemon_kill9
+  kills=$((kills + 1))
+done
+run_daemon "$WORK/kill.yaml" "$WORK/kill-$((kills + 1)).log"
+wait_applied "$KILL_PORT" "$N" 120
+rescore_and_wait "$WORK/kill.yaml" # publishes what the outboxes still hold
+daemon_stop
+grep -q 'messages_total=' "$WORK/kill-1.log" || fail "kill run 1 processed nothing"
+compare_state kill "$KILL_PORT" "$WORK/kill.yaml"
+pass "kill -9 x$kills while consuming: every aggregate identical to the uninterrupted run ($(wc -l <"$WORK/ref.dump") lines; $(diff "$WORK/ref.raw" "$WORK/kill.raw" | grep -c '^[<>]' || true) raw lines differ beyond the horizon)"
+
+# alerts after the crashes: at-least-once and de-duplicable by alert_id
+check_alerts kill "$KILL_PORT" crash
+pass "kill -9 runs: alerts at-least-once and de-duplicable by alert_id ($ALERT_SUMMARY)"
+# Not asserted: after a restart the event-time clock starts again from the committed
+# offsets, behind what was applied, so rules are judged at an earlier clock over later
+# data and may open extra (consistent, de-duplicable) episodes. Shown for the record.
+episodes() { awk -F'\t' '$3 == "firing" {print $4}' "$1" | sort -u | wc -l; }
+ref_ep=$(episodes "$WORK/ref-alerts-1.tsv") kill_ep=$(episodes "$WORK/kill-alerts.tsv")
+[ "$kill_ep" -le $((ref_ep + ref_ep / 5)) ] ||
+  echo "note: the kill -9 runs opened $kill_ep alert episodes, the uninterrupted run $ref_ep" >&2
+
+# ---- 3. SIGTERM under load -------------------------------------------------------------
+
+redis_new term
+TERM_PORT=$REDIS_PORT
+run_config term
+run_daemon "$WORK/term.yaml" "$WORK/term-1.log"
+wait_total_at_least 20000 90
+t0=$(date +%s%N)
+kill -TERM "$DAEMON_PID"
+rc=0
+wait "$DAEMON_PID" || rc=$?
+stop_ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" -eq 0 ] || fail "SIGTERM under load: exit code $rc"
+[ "$stop_ms" -lt $((STOP_BOUND_S * 1000)) ] || fail "SIGTERM under load: stopped after ${stop_ms} ms"
+grep -q 'msg="stopped"' "$WORK/term-1.log" || fail "SIGTERM: no 'stopped' in the log"
+first=$(processed_total)
+[ "$first" -lt "$N" ] || fail "SIGTERM came too late: the whole stream was already processed"
+run_daemon "$WORK/term.yaml" "$WORK/term-2.log"
+wait_applied "$TERM_PORT" "$N" 120
+second=$(processed_total)
+rescore_and_wait "$WORK/term.yaml"
+daemon_stop
+[ $((first + ${second:-0})) -eq "$N" ] ||
+  fail "SIGTERM: $first + ${second:-0} messages processed over two runs, expected $N (offsets of processed batches not committed at shutdown?)"
+compare_state term "$TERM_PORT" "$WORK/term.yaml"
+pass "SIGTERM under load: exit 0 in ${stop_ms} ms after $first messages; restart completed the stream, aggregates identical"
+check_alerts term "$TERM_PORT" strict
+pass "SIGTERM run: alerts published once each, consistent with Redis ($ALERT_SUMMARY)"
+pass "total $((SECONDS - T_START))s"
