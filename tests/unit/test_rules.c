@@ -1070,3 +1070,20 @@ Test(alert_id, well_mixed_and_collision_free_over_many_episodes)
     for (int b = 0; b < 128; b++)
         cr_assert(ones[b] > 9500 && ones[b] < 10500, "bit %d set %u times", b, ones[b]);
 }
+
+Test(state, a_clock_behind_the_state_changes_nothing)
+{
+    /* A restart replays history already applied: its event-time clock is behind the
+     * saved episode, which must neither resolve nor fire again until the clock is back. */
+    struct machine m = {.p = params()};
+    cr_assert_eq(mstep(&m, true, T0 + DAY, false, NULL), CW_EMIT_FIRING);
+    struct cw_rule_state saved = m.st;
+    cr_assert_eq(mstep(&m, false, T0, false, NULL), CW_EMIT_NONE);
+    cr_assert_eq(memcmp(&m.st, &saved, sizeof saved), 0);
+    cr_assert_eq(mstep(&m, true, T0 + HOUR, false, NULL), CW_EMIT_NONE);
+    cr_assert_eq(m.st.status, CW_RULE_FIRING);
+    /* back at (and after) the episode's own instants it steps normally */
+    cr_assert_eq(mstep(&m, false, T0 + 2 * DAY, false, NULL), CW_EMIT_RESOLVED);
+    cr_assert_eq(m.t.firing, 1);
+    cr_assert_eq(m.t.resolved, 1);
+}
