@@ -33,13 +33,15 @@ struct cw_runtime {
 
 struct cw_sweep {
     uint64_t cursor;
-    bool running;        /* a cycle is in progress */
-    int64_t cycle_start; /* wall ms the current (or last) cycle started */
-    int64_t next_cycle;  /* wall ms the next cycle may start */
-    double budget;       /* accounts we may sweep now, accrued with time */
-    int64_t last_tick;   /* wall ms of the last tick */
-    uint64_t total;      /* accounts known at the start of the cycle */
-    uint64_t done;       /* accounts swept in this cycle */
+    bool running;           /* a cycle is in progress */
+    int64_t cycle_start;    /* wall ms the current (or last) cycle started */
+    int64_t next_cycle;     /* wall ms the next cycle may start */
+    double budget;          /* accounts we may sweep now, accrued with time */
+    int64_t last_tick;      /* wall ms of the last tick */
+    uint64_t total;         /* accounts known at the start of the cycle */
+    uint64_t done;          /* accounts swept in this cycle */
+    int32_t event_day;      /* clock day last seen while catching up, 0 before */
+    bool event_day_pending; /* the clock crossed a day while catching up: sweep again */
 };
 
 struct cw_batch_buffers; /* batch.c */

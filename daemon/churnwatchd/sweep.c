@@ -43,13 +43,28 @@ void cw_sweep_tick(struct cw_daemon *d)
             cw_log_debug("rescore poll failed", "error=\"%s\"", err);
         }
     }
-    if (!s->running) {
-        if (wall < s->next_cycle)
-            return;
-        cycle_start(s, wall, "interval");
-    }
     int64_t now = cw_daemon_now(d);
-    if (now < 0 || !behind_schedule(s, wall, interval))
+    /* Catching up, time passes in event time: every account is rescored each time the
+     * clock crosses a local day, as a live daemon's sweep would have done (a dip lasting a
+     * day of event time is not missed), and such cycles are not paced on wall time. */
+    bool behind = now >= 0 && !d->clock.live;
+    if (behind) {
+        int32_t day = cw_tz_day(d->rt.tz, now);
+        if (s->event_day > 0 && day > s->event_day)
+            s->event_day_pending = true;
+        s->event_day = day;
+    }
+    if (!s->running) {
+        if (s->event_day_pending) {
+            s->event_day_pending = false;
+            cycle_start(s, wall, "event-day");
+        } else if (wall < s->next_cycle) {
+            return;
+        } else {
+            cycle_start(s, wall, "interval");
+        }
+    }
+    if (now < 0 || (!behind && !behind_schedule(s, wall, interval)))
         return;
 
     static char ids[PAGE][CW_ID_MAX + 1];
@@ -72,7 +87,8 @@ void cw_sweep_tick(struct cw_daemon *d)
         s->total = s->done;
         s->next_cycle = s->cycle_start + interval;
         cw_stat_add(&d->stats.sweeps_completed, 1);
-        cw_log_info("sweep completed", "accounts=%llu duration_ms=%lld",
-                    (unsigned long long)s->done, (long long)(wall - s->cycle_start));
+        cw_log(behind ? CW_LOG_DEBUG : CW_LOG_INFO, "sweep completed",
+               "accounts=%llu duration_ms=%lld", (unsigned long long)s->done,
+               (long long)(wall - s->cycle_start));
     }
 }

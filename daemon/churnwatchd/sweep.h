@@ -8,7 +8,9 @@
  * Do a small share of the sweep (at most one page of accounts) when the current cycle is
  * behind its schedule, so a cycle spreads over cfg->sweep_interval_ms and never stalls
  * consumption. A cycle starts every interval, or at once when `churnwatch rescore`
- * asked for one. Call it from the main loop between batches.
+ * asked for one; while catching up, one also starts each time the event-time clock
+ * crosses a local day (and runs a page per tick, unpaced). Call it from the main loop between
+ * batches.
  */
 void cw_sweep_tick(struct cw_daemon *d);
 
