@@ -424,9 +424,9 @@ void cw_consumer_commit(cw_consumer *c)
         cw_log_warn("kafka commit failed", "when=batch err=\"%s\"", rd_kafka_err2str(e));
 }
 
-void cw_consumer_pause(cw_consumer *c)
+/* Pause or resume every currently assigned partition. */
+static void pause_resume_assignment(cw_consumer *c, bool pause)
 {
-    c->paused = true;
     rd_kafka_topic_partition_list_t *cur = NULL;
     rd_kafka_resp_err_t e = rd_kafka_assignment(c->rk, &cur);
     if (e) {
@@ -434,8 +434,14 @@ void cw_consumer_pause(cw_consumer *c)
         return;
     }
     if (cur->cnt > 0)
-        pause_resume_parts(c->rk, cur, true);
+        pause_resume_parts(c->rk, cur, pause);
     rd_kafka_topic_partition_list_destroy(cur);
+}
+
+void cw_consumer_pause(cw_consumer *c)
+{
+    c->paused = true;
+    pause_resume_assignment(c, true);
 }
 
 /* Seek the partitions that delivered messages while paused back to the first of them,
@@ -470,15 +476,7 @@ void cw_consumer_resume(cw_consumer *c)
 {
     c->paused = false;
     rewind_held_back(c);
-    rd_kafka_topic_partition_list_t *cur = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_assignment(c->rk, &cur);
-    if (e) {
-        cw_log_error("kafka assignment query failed", "err=\"%s\"", rd_kafka_err2str(e));
-        return;
-    }
-    if (cur->cnt > 0)
-        pause_resume_parts(c->rk, cur, false);
-    rd_kafka_topic_partition_list_destroy(cur);
+    pause_resume_assignment(c, false);
 }
 
 void cw_consumer_pause_partition(cw_consumer *c, const char *topic, int32_t partition, bool pause)
