@@ -110,8 +110,13 @@ static int retry(struct cw_daemon *d, int (*step)(struct cw_daemon *, void *), v
             break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
-    if (paused && rc == 0)
+    if (paused && rc == 0) {
         cw_consumer_resume(d->consumer);
+        /* Resuming resumed every partition, those held back for event-time alignment
+         * too: let the alignment judge them afresh. */
+        for (size_t i = 0; i < d->clock.n_parts; i++)
+            d->clock.parts[i].ahead = false;
+    }
     return rc;
 }
 
