@@ -9,6 +9,7 @@
 #include "batch.h"
 #include "config_check.h"
 #include "log.h"
+#include "notify.h"
 #include "score_pass.h"
 #include "signals.h"
 #include "sweep.h"
@@ -52,6 +53,39 @@ int64_t cw_daemon_now(struct cw_daemon *d)
     return cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* WATCHDOG=1 at half the unit's WatchdogSec, from every loop that waits or consumes (the
+ * main loop and the backoff of a Redis outage): a wedged loop stops the pings and systemd
+ * restarts the daemon; an outage being waited out does not. */
+static void keepalive(struct cw_daemon *d)
+{
+    if (d->watchdog_ms <= 0)
+        return;
+    int64_t now = mono_ms();
+    if (now < d->next_watchdog)
+        return;
+    cw_notify_watchdog();
+    d->next_watchdog = now + d->watchdog_ms / 2;
+}
+
+/* READY=1 once consuming: the first partition assignment has come (before it, the daemon
+ * may still be waiting for Redis or for the group to form). */
+static void notify_ready_once(struct cw_daemon *d)
+{
+    if (d->notified_ready || !cw_consumer_assigned(d->consumer))
+        return;
+    char status[200];
+    snprintf(status, sizeof status, "consuming (group %s)", d->rt.cfg->kafka.group_id);
+    cw_notify_ready(status);
+    d->notified_ready = true;
+}
+
 static void hold(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -62,6 +96,7 @@ bool cw_daemon_backoff(struct cw_daemon *d, int ms)
 {
     int64_t until = cw_wall_ms() + ms;
     while (!cw_signals_stop_requested()) {
+        keepalive(d);
         int64_t left = until - cw_wall_ms();
         if (left <= 0)
             return true;
@@ -133,9 +168,13 @@ fail:
 static void reload(struct cw_daemon *d)
 {
     struct cw_runtime next;
+    if (d->notified_ready)
+        cw_notify_reloading();
     if (runtime_build(d->opt.config_path, &next) != 0) {
         cw_stat_add(&d->stats.reloads_error, 1);
         cw_log_error("reload failed, keeping the running config", "file=%s", d->opt.config_path);
+        if (d->notified_ready)
+            cw_notify_ready("consuming; the last reload failed, the running config is kept");
         return;
     }
     const struct cw_kafka_config *a = &d->rt.cfg->kafka, *b = &next.cfg->kafka;
@@ -148,6 +187,8 @@ static void reload(struct cw_daemon *d)
     cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
     cw_stat_add(&d->stats.reloads_ok, 1);
     cw_log_info("config reloaded", "file=%s rules=%zu", d->opt.config_path, d->rt.cfg->n_rules);
+    if (d->notified_ready)
+        cw_notify_ready("consuming; configuration reloaded");
 }
 
 static int start_embedded_kafka(struct cw_daemon *d)
@@ -180,6 +221,8 @@ int cw_daemon_init(struct cw_daemon *d)
         cw_log_errno(CW_LOG_ERROR, "cannot install signal handlers", "%s", "");
         return -1;
     }
+    d->watchdog_ms = cw_notify_watchdog_ms();
+    cw_notify_status("loading the configuration");
     if (runtime_build(d->opt.config_path, &d->rt) != 0)
         return -1;
     cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
@@ -193,8 +236,10 @@ int cw_daemon_init(struct cw_daemon *d)
         return -1;
 
     int backoff = 200;
+    cw_notify_status("connecting to Redis");
     while (!(d->store = cw_store_open(&d->rt.cfg->redis, err, sizeof err))) {
         cw_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
+        cw_notify_status("Redis unavailable, retrying every %d ms", backoff);
         if (!cw_daemon_backoff(d, backoff))
             return -1;
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
@@ -209,6 +254,8 @@ int cw_daemon_init(struct cw_daemon *d)
         cw_log_error("kafka consumer failed", "error=\"%s\"", err);
         return -1;
     }
+    cw_notify_status("waiting for a Kafka partition assignment (group %s)",
+                     d->rt.cfg->kafka.group_id);
     cw_log_info("churnwatchd started", "version=%s config=%s group=%s", CW_VERSION,
                 d->opt.config_path, d->rt.cfg->kafka.group_id);
     return 0;
@@ -248,6 +295,10 @@ static void log_status(struct cw_daemon *d)
                 (unsigned long long)consumed, (unsigned long long)rejected,
                 (unsigned long long)alerts, (unsigned long long)cw_stat_get(&s->batches),
                 (unsigned long long)cw_stat_get(&s->accounts_scored));
+    if (d->notified_ready)
+        cw_notify_status("consuming: events=%llu rejected=%llu alerts=%llu",
+                         (unsigned long long)consumed, (unsigned long long)rejected,
+                         (unsigned long long)alerts);
 }
 
 int cw_daemon_run(struct cw_daemon *d)
@@ -258,6 +309,7 @@ int cw_daemon_run(struct cw_daemon *d)
     int64_t next_status = cw_wall_ms() + STATUS_EVERY_MS;
     int rc = 0;
     while (!cw_signals_stop_requested() && !d->fatal) {
+        keepalive(d);
         if (cw_signals_take_reload())
             reload(d);
         size_t n;
@@ -269,6 +321,7 @@ int cw_daemon_run(struct cw_daemon *d)
         } else {
             n = cw_consumer_poll(d->consumer, msgs, d->opt.batch_max, POLL_MS, &d->fatal);
         }
+        notify_ready_once(d);
         if (n > 0) {
             int brc = cw_batch_process(d, msgs, n);
             for (size_t i = 0; i < n; i++)
@@ -293,6 +346,8 @@ int cw_daemon_run(struct cw_daemon *d)
 
 void cw_daemon_shutdown(struct cw_daemon *d)
 {
+    cw_notify_stopping();
+    d->notified_ready = false; /* no more STATUS= lines */
     cw_log_msg(CW_LOG_INFO, "shutting down");
     for (size_t i = 0; i < d->n_held; i++)
         rd_kafka_message_destroy(d->held[i]);

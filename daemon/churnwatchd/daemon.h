@@ -65,6 +65,10 @@ struct cw_daemon {
     bool fatal;                     /* a fatal Kafka error: stop */
     struct cw_batch_buffers *batch; /* reused by every batch */
     struct cw_score_buffers *score; /* reused by every score pass */
+    /* systemd notifications (core/notify.h) */
+    bool notified_ready;   /* READY=1 sent: the first partition assignment came */
+    int64_t watchdog_ms;   /* the unit's WatchdogSec in ms; 0 when not asked for */
+    int64_t next_watchdog; /* monotonic ms of the next WATCHDOG=1 */
 };
 
 /* Set up everything (config, embedded Kafka, Redis, consumer, producer). Redis being down
