@@ -23,7 +23,11 @@ static void usage(FILE *out)
             "  --partitions N      partitions per topic of the embedded cluster (default 4)\n"
             "  --batch N           messages per batch (default 2000)\n"
             "\n"
-            "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.\n");
+            "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL and\n"
+            "CHURNWATCH_LOG_LEVEL replace kafka.brokers, redis.url and log.level. Under\n"
+            "systemd (NOTIFY_SOCKET) it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
+            "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.\n"
+            "See churnwatchd(8).\n");
 }
 
 static int parse_size(const char *text, long min, long max, long *out)
