@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# deploy_manifests.sh - the container and Kubernetes files, checked without a Docker engine
+# or a cluster: yamllint (repo .yamllint) over compose and k8s; the ConfigMap is current
+# with conf/churnwatch.yaml and passes the daemon's --check-config; the Deployment, Secret,
+# PDB, Service and kustomization agree with each other; the Dockerfile's runtime stage
+# installs a package for every shared library the built programs need, its build stage
+# every library install-deps.sh builds with, and it runs as non-root with a /healthz check;
+# compose creates the topics the config names.
+set -euo pipefail
+: "${CW_BUILD_DIR:?}" "${CW_SOURCE_DIR:?}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cw-manifests.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+S=$CW_SOURCE_DIR
+K=$S/deploy/k8s
+DF=$S/deploy/docker/Dockerfile
+COMPOSE=$S/deploy/docker/compose.yaml
+
+# ---- yamllint --------------------------------------------------------------------------------
+yamllint --strict -c "$S/.yamllint" "$COMPOSE" "$K" "$S/.yamllint" || fail "yamllint"
+pass "yamllint --strict: compose.yaml, deploy/k8s/*.yaml"
+
+# ---- ConfigMap ---------------------------------------------------------------------------------
+bash "$K/gen-configmap.sh" "$WORK/configmap.yaml"
+diff -u "$K/configmap.yaml" "$WORK/configmap.yaml" >&2 ||
+  fail "deploy/k8s/configmap.yaml is stale: run deploy/k8s/gen-configmap.sh"
+sed -n '/^  churnwatch.yaml: |$/,$p' "$K/configmap.yaml" | tail -n +2 | sed 's/^    //' >"$WORK/cm.yaml"
+grep -qx '  listen: 0.0.0.0:9464' "$WORK/cm.yaml" || fail "the ConfigMap's http.listen is not 0.0.0.0:9464"
+env -u CHURNWATCH_KAFKA_BROKERS -u CHURNWATCH_REDIS_URL -u CHURNWATCH_LOG_LEVEL \
+  "$CW_BUILD_DIR/daemon/churnwatchd" -c "$WORK/cm.yaml" --check-config >"$WORK/check.txt" 2>&1 ||
+  { cat "$WORK/check.txt" >&2; fail "the ConfigMap's config fails --check-config"; }
+# and the check can fail: a broken threshold in the same file is caught
+sed '0,/^      enter: 40$/s//      enter: 400/' "$WORK/cm.yaml" >"$WORK/cm-bad.yaml"
+cmp -s "$WORK/cm.yaml" "$WORK/cm-bad.yaml" && fail "could not break the ConfigMap's config"
+"$CW_BUILD_DIR/daemon/churnwatchd" -c "$WORK/cm-bad.yaml" --check-config >/dev/null 2>&1 &&
+  fail "--check-config accepted enter: 400"
+pass "configmap.yaml current with conf/, listens on 0.0.0.0:9464, passes --check-config"
+
+# ---- Deployment and friends ----------------------------------------------------------------------
+D=$K/deployment.yaml
+for want in 'path: /healthz' 'path: /readyz' 'containerPort: 9464' 'runAsNonRoot: true' \
+  'readOnlyRootFilesystem: true' 'allowPrivilegeEscalation: false' 'drop: \["ALL"\]' \
+  'type: RuntimeDefault' 'mountPath: /etc/churnwatch$' 'name: churnwatch-config' \
+  'name: churnwatch-credentials' 'key: CHURNWATCH_REDIS_URL' 'memory: ' 'cpu: '; do
+  grep -qE -- "$want" "$D" || fail "deployment.yaml lacks '$want'"
+done
+grep -q '^  name: churnwatch-config$' "$K/configmap.yaml" || fail "ConfigMap name"
+grep -q '^  name: churnwatch-credentials$' "$K/secret.yaml" && grep -q '^  CHURNWATCH_REDIS_URL: ' "$K/secret.yaml" ||
+  fail "the Secret does not provide churnwatch-credentials/CHURNWATCH_REDIS_URL"
+grep -q 'kind: PodDisruptionBudget' "$K/pdb.yaml" && grep -q 'app.kubernetes.io/name: churnwatchd' "$K/pdb.yaml" ||
+  fail "pdb.yaml does not select churnwatchd"
+grace=$(sed -n 's/^ *terminationGracePeriodSeconds: \([0-9]*\)$/\1/p' "$D")
+stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s$/\1/p' "$S/deploy/systemd/churnwatchd.service")
+[ -n "$grace" ] && [ "$grace" -ge "$stop" ] || fail "terminationGracePeriodSeconds ($grace) < the unit's TimeoutStopSec ($stop)"
+for f in "$K"/*.yaml; do
+  b=$(basename "$f")
+  [ "$b" = kustomization.yaml ] && continue
+  grep -qx "  - $b" "$K/kustomization.yaml" || fail "kustomization.yaml does not list $b"
+done
+pass "Deployment: probes /healthz and /readyz, non-root, read-only root, drop ALL, seccomp; names agree; grace ${grace}s"
+
+# ---- Dockerfile ----------------------------------------------------------------------------------
+runtime=$(awk '/^FROM /{n++} n==2' "$DF")
+build=$(awk '/^FROM /{n++} n==1' "$DF")
+grep -qx 'FROM debian:12 AS build' <<<"$build" || fail "build stage is not debian:12"
+grep -qx 'FROM debian:12-slim' <<<"$runtime" || fail "runtime stage is not debian:12-slim"
+user=$(sed -n 's/^USER \([0-9]*\):[0-9]*$/\1/p' <<<"$runtime")
+[ -n "$user" ] && [ "$user" -ne 0 ] || fail "the runtime stage does not run as a numeric non-root USER"
+grep -q "runAsUser: $user\$" "$D" || fail "deployment runAsUser is not the image's USER $user"
+grep -qx 'EXPOSE 9464' <<<"$runtime" && grep -qx 'STOPSIGNAL SIGTERM' <<<"$runtime" &&
+  grep -q '^HEALTHCHECK .*' <<<"$runtime" && grep -q 'http://127.0.0.1:9464/healthz' <<<"$runtime" ||
+  fail "the runtime stage lacks EXPOSE 9464, STOPSIGNAL SIGTERM or a /healthz HEALTHCHECK"
+grep -qx '  listen: 127.0.0.1:9464' "$S/conf/churnwatch.yaml" ||
+  fail "conf/churnwatch.yaml's http.listen line changed: update the Dockerfile's sed"
+# every shared library the programs link (besides libc and the sanitizers) comes from a
+# package the runtime stage installs
+for bin in churnwatchd churnwatch; do
+  for so in $(readelf -d "$CW_BUILD_DIR/daemon/$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+    case $so in libc.so.* | libm.so.* | libasan.so.* | libubsan.so.* | libgcc_s.so.* | ld-linux*) continue ;; esac
+    path=$(ldd "$CW_BUILD_DIR/daemon/$bin" | awk -v so="$so" '$1 == so {print $3}')
+    [ -n "$path" ] || fail "$bin: cannot resolve $so"
+    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n1 | cut -d: -f1)
+    [ -n "$pkg" ] || fail "$bin: no Debian package owns $path"
+    grep -qE "(^| )$pkg( |$)" <<<"$runtime" || fail "$bin needs $so ($pkg), not installed by the runtime stage"
+  done
+done
+# the build stage installs every library install-deps.sh builds with
+libs=$(sed -n '/^  # libraries$/{n;p}' "$S/deploy/install-deps.sh")
+[ -n "$libs" ] || fail "cannot read the libraries line of install-deps.sh"
+for p in $libs; do
+  grep -qE "(^| )$p( |$)" <<<"$build" || fail "the build stage does not install $p (install-deps.sh has it)"
+done
+pass "Dockerfile: debian:12 -> debian:12-slim, USER $user, /healthz HEALTHCHECK, runtime packages cover the linked libraries"
+
+# ---- compose ----------------------------------------------------------------------------------------
+for key in topics alerts_topic dlq_topic; do
+  for t in $(sed -n "s/^  $key: \[\{0,1\}\([^]]*\)\]\{0,1\}\$/\1/p" "$S/conf/churnwatch.yaml" | tr ',' ' '); do
+    grep -qE "(^| )$t:[0-9]+( |;|$)" "$COMPOSE" || fail "compose does not create topic $t"
+  done
+done
+grep -q 'CHURNWATCH_KAFKA_BROKERS: kafka:9092' "$COMPOSE" && grep -q 'PLAINTEXT://kafka:9092' "$COMPOSE" ||
+  fail "compose: churnwatchd's brokers are not kafka's advertised listener"
+grep -q 'image: apache/kafka' "$COMPOSE" && grep -q 'KAFKA_PROCESS_ROLES: broker,controller' "$COMPOSE" &&
+  grep -q 'image: redis:7' "$COMPOSE" || fail "compose: not KRaft Apache Kafka + Redis 7"
+pass "compose: KRaft Kafka, Redis 7, the config's topics created, brokers agree"
