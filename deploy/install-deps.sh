@@ -10,8 +10,8 @@ packages=(
   librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev libyajl-dev libsystemd-dev tzdata
   # tests and demo
   libcriterion-dev redis-server redis-tools kcat jq python3
-  # deployment checks (systemd-analyze, yamllint, man pages, .deb)
-  systemd yamllint groff-base dpkg-dev
+  # deployment checks (systemd-analyze, yamllint, promtool, man pages, .deb)
+  systemd yamllint prometheus groff-base dpkg-dev
 )
 
 missing=()

@@ -5,7 +5,8 @@
 # PDB, Service and kustomization agree with each other; the Dockerfile's runtime stage
 # installs a package for every shared library the built programs need, its build stage
 # every library install-deps.sh builds with, and it runs as non-root with a /healthz check;
-# compose creates the topics the config names.
+# compose creates the topics the config names; the PromQL rules in docs/operations.md
+# pass promtool.
 set -euo pipefail
 : "${CW_BUILD_DIR:?}" "${CW_SOURCE_DIR:?}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cw-manifests.XXXXXX")
@@ -92,6 +93,13 @@ for p in $libs; do
   grep -qE "(^| )$p( |$)" <<<"$build" || fail "the build stage does not install $p (install-deps.sh has it)"
 done
 pass "Dockerfile: debian:12 -> debian:12-slim, USER $user, /healthz HEALTHCHECK, runtime packages cover the linked libraries"
+
+# ---- the example alerting rules in docs/operations.md ------------------------------------------
+sed -n '/^```yaml$/,/^```$/p' "$S/docs/operations.md" | sed '1d;$d' >"$WORK/rules.yml"
+grep -q 'churnwatch_consumer_lag' "$WORK/rules.yml" && grep -q 'churnwatch_events_rejected_total' "$WORK/rules.yml" ||
+  fail "docs/operations.md: no rules on lag and rejects found"
+promtool check rules "$WORK/rules.yml" >"$WORK/promtool.txt" 2>&1 || { cat "$WORK/promtool.txt" >&2; fail "promtool check rules"; }
+pass "docs/operations.md: $(grep -c -- '- alert:' "$WORK/rules.yml") example rules pass promtool check rules"
 
 # ---- compose ----------------------------------------------------------------------------------------
 for key in topics alerts_topic dlq_topic; do
