@@ -125,6 +125,8 @@ rd_kafka_conf_t *cw_kafka_conf_new(const struct cw_kafka_config *kc, const char 
                      kv->key);
             goto fail;
         }
+        if (kv->value && cw_kafka_prop_is_secret(kv->key))
+            cw_log_secret(kv->value); /* librdkafka may quote it in its own logs */
         if (set_prop(conf, kc, kv->key, kv->value ? kv->value : "", err, errsize) != 0)
             goto fail;
     }
