@@ -7,10 +7,15 @@
 #      restarted on the same port;
 #   4. SIGHUP with a broken then a good config bumps config_reloads_total{result=...};
 #   5. secrets planted in the config (the Redis password in redis.url, a SASL password
-#      among the librdkafka properties) never appear in the daemon's output or /metrics.
+#      among the librdkafka properties) never appear in the daemon's output or /metrics;
+#   and docs/metrics.md's example alerts are valid rules (promtool check rules).
 source "$(dirname "$0")/harness.bash"
 
 T_START=$SECONDS
+awk '/^```yaml/ { f = 1; next } /^```/ { f = 0 } f' "$CW_SOURCE_DIR/docs/metrics.md" >"$WORK/rules.yml"
+promtool check rules "$WORK/rules.yml" >"$WORK/promtool-rules.txt" 2>&1 ||
+  { cat "$WORK/promtool-rules.txt" >&2; fail "docs/metrics.md: example alerts are not valid rules"; }
+grep -q 'SUCCESS: [1-9]' "$WORK/promtool-rules.txt" || fail "docs/metrics.md: no example alerts"
 REDIS_PW="Pw-redis-7f3a91"
 SASL_PW="Pw-sasl-c21e08"
 
