@@ -42,6 +42,20 @@ redis_new() {
   REDIS_PORT=$port
 }
 
+# mock_start PARTITIONS [BROKERS]: cw-kafka-mock with usage-events of PARTITIONS partitions
+# on BROKERS brokers (default 1); sets BOOTSTRAP; fault commands go to fd 7 (mock_cmd).
+mock_start() {
+  local parts=$1 brokers=${2:-1}
+  MOCK_IN="$WORK/mock.in"
+  mkfifo "$MOCK_IN"
+  "$MOCK" --brokers "$brokers" --topic "usage-events:$parts" --topic usage-events-dlq:1 \
+    <"$MOCK_IN" >"$WORK/mock.out" 2>"$WORK/mock.log" &
+  PIDS+=("$!")
+  exec 7>"$MOCK_IN" # keep the fifo open: the tool serves until EOF
+  wait_for 10 grep -q '^bootstrap=' "$WORK/mock.out" || fail "cw-kafka-mock did not start"
+  BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
+}
+
 # mock_cmd LINE: one fault command to cw-kafka-mock; fails unless it answers "ok".
 mock_answers() { grep -c -e '^ok' -e '^error' "$WORK/mock.out" || true; }
 mock_answered() { [ "$(mock_answers)" -gt "$1" ]; }
@@ -124,9 +138,9 @@ wait_applied() {
 # account's events are spread over every partition.
 GEN_ARGS=(--seed 7 --accounts 200 --days 35 --rate-scale 0.15 --end now)
 
-# stream_setup: the mock cluster with the stream in usage-events (N events).
+# stream_setup [BROKERS]: the mock cluster with the stream in usage-events (N events).
 stream_setup() {
-  mock_start "$PARTITIONS"
+  mock_start "$PARTITIONS" "${1:-1}"
   "$CLI" gen "${GEN_ARGS[@]}" -o "$WORK/events.jsonl" || fail "churnwatch gen"
   N=$(wc -l <"$WORK/events.jsonl")
   [ "$N" -gt 20000 ] || fail "generated only $N events"

@@ -40,9 +40,9 @@ hooks=("after-redis-write:$((2 + RANDOM % 5))" "after-alert-delivery:$((1 + RAND
 echo "crash hooks: ${hooks[*]}"
 i=0
 for pct in "${points[@]}"; do
-  # interleave: a crash hook after every second kill -9
-  if [ $((i % 2)) -eq 1 ] && [ $((i / 2)) -lt ${#hooks[@]} ]; then
-    hook=${hooks[$((i / 2))]}
+  # interleave: a crash hook after each of the first kills
+  if [ "$i" -ge 1 ] && [ "$i" -le ${#hooks[@]} ]; then
+    hook=${hooks[$((i - 1))]}
     before=$(applied "$KILL_PORT")
     run_daemon "$WORK/kill.yaml" "$WORK/kill-$kills.log" CW_DEBUG_CRASH_AT="$hook"
     crash

@@ -1,3 +1,6 @@
+# rstate.py - a minimal Redis client for the fault tests: dump the state, rule states,
+# events applied (from the o:TOPIC:P watermarks; TOPIC from $CW_TOPIC, default
+# usage-events), wait until N are applied. Usage: see faults.bash.
 import os, socket, struct, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
 f = s.makefile("rb")
@@ -58,7 +61,7 @@ def applied():
     for k in keys("cw:{*}:m"):
         kv = cmd("HGETALL", k)
         for i in range(0, len(kv), 2):
-            if kv[i].startswith(b"o:usage-events:"):
+            if kv[i].startswith(("o:%s:" % os.environ.get("CW_TOPIC", "usage-events")).encode()):
                 p = kv[i]
                 top[p] = max(top.get(p, -1), int(kv[i + 1]))
     return sum(v + 1 for v in top.values())
