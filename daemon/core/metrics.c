@@ -248,7 +248,7 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     counter(f, "replays_skipped_total", "Redelivered events already applied, skipped.",
             &s->replays_skipped);
     counter(f, "redis_errors_total", "Failed Redis operations (each retried).", &s->redis_errors);
-    counter(f, "kafka_errors_total", "Kafka consumer, producer and delivery errors.",
+    counter(f, "kafka_errors_total", "Failed DLQ or alert publications (each retried).",
             &s->kafka_errors);
 
     family(f, "config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");

@@ -227,6 +227,18 @@ Test(config, minimal_config_gets_every_default)
     cw_config_free(cfg);
 }
 
+Test(config, empty_http_listen_disables_the_endpoint)
+{
+    struct cw_config *cfg = load("http: {listen: \"\"}\n" MIN);
+    cr_assert(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->http_listen, "");
+    cw_config_free(cfg);
+    cfg = load("http: {listen: \"[::1]:9464\"}\n" MIN);
+    cr_assert(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->http_listen, "[::1]:9464");
+    cw_config_free(cfg);
+}
+
 Test(config, preset_and_explicit_pointer_lists)
 {
     struct cw_config *cfg = load("input:\n"
