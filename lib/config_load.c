@@ -20,8 +20,9 @@ void cw_errs_init(struct cw_errs *e, const char *file, char *buf, size_t size)
         buf[0] = '\0';
 }
 
-static void errs_add(struct cw_errs *e, unsigned line, unsigned col, const char *prefix,
-                     const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void errs_add(struct cw_errs *e, unsigned line,
+                                                           unsigned col, const char *prefix,
+                                                           const char *fmt, va_list ap)
 {
     char msg[2048];
     e->count++;
