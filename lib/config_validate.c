@@ -76,6 +76,8 @@ static int check_host_port(const char *s, size_t len, bool need_port, char *why,
 
 int cw_cfgv_listen(const char *listen, char *why, size_t whysize)
 {
+    if (listen[0] == '\0')
+        return 0; /* "": the HTTP endpoint is disabled */
     return check_host_port(listen, strlen(listen), true, why, whysize);
 }
 

@@ -41,6 +41,8 @@ struct cw_store {
     unsigned long long scan_redis_cursor;
     bool scan_redis_done;
     uint64_t scan_token, scan_seq;
+    struct cw_hist *latency; /* cw_store_observe, may be NULL */
+    _Atomic int *reachable;
 };
 
 /* ---- keys and small helpers ------------------------------------------------------ */
@@ -114,11 +116,29 @@ static long long store_horizon(const struct cw_config *cfg)
 
 /* ---- connection and functions ---------------------------------------------------- */
 
+/* A round trip (or connection) ended: report it to the observer. */
+static void observe(cw_store *st, uint64_t start_us, bool ok)
+{
+    if (st->latency && start_us)
+        cw_hist_observe(st->latency, cw_mono_us() - start_us);
+    if (st->reachable)
+        cw_gauge_set(st->reachable, ok);
+}
+
 static void drop(cw_store *st)
 {
     if (st->ctx)
         redisFree(st->ctx);
     st->ctx = NULL;
+    observe(st, 0, false);
+}
+
+void cw_store_observe(cw_store *st, struct cw_hist *latency, _Atomic int *reachable)
+{
+    st->latency = latency;
+    st->reachable = reachable;
+    if (reachable)
+        cw_gauge_set(reachable, st->ctx != NULL);
 }
 
 static void slots_clear(cw_store *st)
@@ -140,6 +160,7 @@ static redisReply *roundtrip(cw_store *st, const struct cw_rcmd *c, char *err, s
         return NULL;
     }
     void *r = NULL;
+    uint64_t start = cw_mono_us();
     if (redisGetReply(st->ctx, &r) != REDIS_OK || !r) {
         snprintf(err, errsize, "redis %s: %s: %s", st->name, what,
                  st->ctx->errstr[0] ? st->ctx->errstr : "no reply");
@@ -148,6 +169,7 @@ static redisReply *roundtrip(cw_store *st, const struct cw_rcmd *c, char *err, s
         drop(st);
         return NULL;
     }
+    observe(st, start, true);
     return r;
 }
 
@@ -210,8 +232,10 @@ static int ensure(cw_store *st, char *err, size_t errsize)
     if (st->ctx)
         return 0;
     st->ctx = cw_redis_connect(&st->target, STORE_TIMEOUT_MS, err, errsize);
-    if (!st->ctx)
+    if (!st->ctx) {
+        observe(st, 0, false);
         return -1;
+    }
     slots_clear(st);
     if (functions_check(st, err, errsize) < 0) {
         drop(st);
@@ -301,6 +325,7 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
             sent[ns++] = i;
             bytes += st->cmd.len;
         }
+        uint64_t start = cw_mono_us();
         for (size_t k = 0; k < ns; k++) {
             void *r = NULL;
             if (redisGetReply(st->ctx, &r) != REDIS_OK || !r) {
@@ -316,6 +341,8 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
             }
             replies[k] = r;
         }
+        if (ns > 0)
+            observe(st, start, true);
         for (size_t k = 0; k < ns; k++) {
             redisReply *r = replies[k];
             if (rc < 0) {
