@@ -468,6 +468,19 @@ void cw_cfgv_env(struct cw_cfg_ctx *ctx, cw_getenv_fn getenv_fn)
             }
         }
     }
+    if ((v = getenv_fn("CHURNWATCH_HTTP_LISTEN")) && *v) {
+        if (cw_cfgv_listen(v, why, sizeof why) < 0) {
+            cw_errs_plain(ctx->errs, "CHURNWATCH_HTTP_LISTEN: %s (environment override)", why);
+        } else {
+            char *dup = strdup(v);
+            if (!dup) {
+                cw_errs_plain(ctx->errs, "out of memory");
+            } else {
+                free(cfg->http_listen);
+                cfg->http_listen = dup;
+            }
+        }
+    }
     if ((v = getenv_fn("CHURNWATCH_LOG_LEVEL")) && *v) {
         size_t i;
         for (i = 0; i < sizeof levels / sizeof levels[0]; i++)

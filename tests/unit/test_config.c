@@ -372,6 +372,8 @@ static const char *env_good(const char *name)
         return "redis-cluster://r1:7000,r2:7000";
     if (strcmp(name, "CHURNWATCH_LOG_LEVEL") == 0)
         return "debug";
+    if (strcmp(name, "CHURNWATCH_HTTP_LISTEN") == 0)
+        return "0.0.0.0:9464";
     return NULL;
 }
 
@@ -387,6 +389,8 @@ static const char *env_bad(const char *name)
         return "http://user:s3cret@host";
     if (strcmp(name, "CHURNWATCH_LOG_LEVEL") == 0)
         return "loud";
+    if (strcmp(name, "CHURNWATCH_HTTP_LISTEN") == 0)
+        return "nowhere";
     return NULL;
 }
 
@@ -397,6 +401,7 @@ Test(config, environment_overrides_apply)
     cr_expect_str_eq(cfg->kafka.brokers, "k1:9092,k2:9092");
     cr_expect_str_eq(cfg->redis.url, "redis-cluster://r1:7000,r2:7000");
     cr_expect_eq(cfg->log_level, CW_LOG_DEBUG);
+    cr_expect_str_eq(cfg->http_listen, "0.0.0.0:9464");
     cw_config_free(cfg);
 
     cfg = load_env("log: {level: warn}\n" MIN, env_empty);
@@ -409,7 +414,8 @@ Test(config, environment_overrides_apply)
 Test(config, bad_environment_overrides_are_errors_naming_the_variable)
 {
     cr_assert_null(load_env(MIN, env_bad));
-    cr_expect_eq(count_lines(errs), 2, "%s", errs);
+    cr_expect_eq(count_lines(errs), 3, "%s", errs);
+    cr_expect_not_null(strstr(errs, "CHURNWATCH_HTTP_LISTEN: "), "%s", errs);
     cr_expect_not_null(strstr(errs, "CHURNWATCH_LOG_LEVEL: invalid value 'loud' (environment "
                                     "override); valid values: error, warn, info, debug"),
                        "%s", errs);
