@@ -23,8 +23,9 @@ static void usage(FILE *out)
             "  --partitions N      partitions per topic of the embedded cluster (default 4)\n"
             "  --batch N           messages per batch (default 2000)\n"
             "\n"
-            "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL and\n"
-            "CHURNWATCH_LOG_LEVEL replace kafka.brokers, redis.url and log.level. Under\n"
+            "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,\n"
+            "CHURNWATCH_LOG_LEVEL and CHURNWATCH_HTTP_LISTEN replace kafka.brokers,\n"
+            "redis.url, log.level and http.listen. Under\n"
             "systemd (NOTIFY_SOCKET) it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
             "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.\n"
             "See churnwatchd(8).\n");

@@ -72,8 +72,11 @@ grep -q "runAsUser: $user\$" "$D" || fail "deployment runAsUser is not the image
 grep -qx 'EXPOSE 9464' <<<"$runtime" && grep -qx 'STOPSIGNAL SIGTERM' <<<"$runtime" &&
   grep -q '^HEALTHCHECK .*' <<<"$runtime" && grep -q 'http://127.0.0.1:9464/healthz' <<<"$runtime" ||
   fail "the runtime stage lacks EXPOSE 9464, STOPSIGNAL SIGTERM or a /healthz HEALTHCHECK"
-grep -qx '  listen: 127.0.0.1:9464' "$S/conf/churnwatch.yaml" ||
-  fail "conf/churnwatch.yaml's http.listen line changed: update the Dockerfile's sed"
+grep -qx 'ENV CHURNWATCH_HTTP_LISTEN=0.0.0.0:9464' <<<"$runtime" ||
+  fail "the runtime stage does not set CHURNWATCH_HTTP_LISTEN=0.0.0.0:9464"
+grep -q 'CHURNWATCH_HTTP_LISTEN: 0.0.0.0:9464' "$COMPOSE" || fail "compose does not listen on 0.0.0.0:9464"
+grep -A1 'name: CHURNWATCH_HTTP_LISTEN' "$D" | grep -q 'value: 0.0.0.0:9464' ||
+  fail "the Deployment does not set CHURNWATCH_HTTP_LISTEN=0.0.0.0:9464"
 # every shared library the programs link (besides libc and the sanitizers) comes from a
 # package the runtime stage installs
 for bin in churnwatchd churnwatch; do
