@@ -2,7 +2,9 @@
 #include "churnwatch/cluster.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 uint16_t cw_crc16(const void *data, size_t len)
 {
@@ -113,6 +115,28 @@ int cw_slot_map_build(struct cw_slot_map *m, const struct cw_slot_range *ranges,
         }
     }
     return 0;
+}
+
+int cw_command_key_index(const char *const *argv, size_t argc)
+{
+    if (argc == 0)
+        return -1;
+    static const char *const scripted[] = {"FCALL", "FCALL_RO", "EVAL", "EVALSHA"};
+    for (size_t i = 0; i < sizeof scripted / sizeof scripted[0]; i++)
+        if (strcasecmp(argv[0], scripted[i]) == 0) {
+            if (argc < 4)
+                return -1;
+            char *end;
+            long n = strtol(argv[2], &end, 10);
+            return (*argv[2] && !*end && n > 0) ? 3 : -1;
+        }
+    static const char *const keyless[] = {"PING",     "FUNCTION", "CLUSTER", "ASKING", "INFO",
+                                          "SCAN",     "AUTH",     "SELECT",  "HELLO",  "DBSIZE",
+                                          "FLUSHALL", "READONLY", "COMMAND"};
+    for (size_t i = 0; i < sizeof keyless / sizeof keyless[0]; i++)
+        if (strcasecmp(argv[0], keyless[i]) == 0)
+            return -1;
+    return argc > 1 ? 1 : -1;
 }
 
 void cw_slot_share(int index, int count, int *first, int *last)

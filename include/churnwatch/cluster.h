@@ -57,6 +57,14 @@ struct cw_slot_map {
 int cw_slot_map_build(struct cw_slot_map *m, const struct cw_slot_range *ranges, size_t n,
                       char *err, size_t errsize);
 
+/*
+ * Which argument of a command is its first key (the one it is routed by): 3 for FCALL,
+ * FCALL_RO, EVAL and EVALSHA with at least one key, -1 for those with none and for keyless
+ * commands (PING, FUNCTION, CLUSTER, ASKING, INFO, SCAN, ...), else 1 when there is one.
+ * argv[i] are NUL-terminated.
+ */
+int cw_command_key_index(const char *const *argv, size_t argc);
+
 /* The share of slots [first, last] of instance `index` of `count` equal shares. */
 void cw_slot_share(int index, int count, int *first, int *last);
 

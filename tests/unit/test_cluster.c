@@ -128,3 +128,20 @@ Test(cluster, shares_cover_every_slot_once)
         cr_expect_eq(next, CW_CLUSTER_SLOTS);
     }
 }
+
+Test(cluster, key_index)
+{
+    const char *fcall[] = {"FCALL", "cw_apply", "5", "cw:{a}:m"};
+    cr_expect_eq(cw_command_key_index(fcall, 4), 3);
+    const char *fcall0[] = {"fcall", "cw_version", "0"};
+    cr_expect_eq(cw_command_key_index(fcall0, 3), -1);
+    const char *fcall_bad[] = {"FCALL", "f", "x", "k"};
+    cr_expect_eq(cw_command_key_index(fcall_bad, 4), -1);
+    const char *zadd[] = {"ZADD", "cw:{cw}accounts", "GT", "1", "a"};
+    cr_expect_eq(cw_command_key_index(zadd, 5), 1);
+    const char *ping[] = {"PING"};
+    cr_expect_eq(cw_command_key_index(ping, 1), -1);
+    const char *fload[] = {"FUNCTION", "LOAD", "REPLACE", "x"};
+    cr_expect_eq(cw_command_key_index(fload, 4), -1);
+    cr_expect_eq(cw_command_key_index(NULL, 0), -1);
+}
