@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "churnwatch/window.h"
 #include "redis_cluster.h"
@@ -44,6 +45,7 @@ struct cw_store {
     unsigned long long scan_redis_cursor;
     bool scan_redis_done;
     uint64_t scan_token, scan_seq;
+    char rescore_seen[64]; /* the last rescore request taken */
 };
 
 /* ---- keys and small helpers ------------------------------------------------------ */
@@ -1651,9 +1653,13 @@ int cw_store_rescore_request(cw_store *st, int64_t now_ms, char *err, size_t err
         return -1;
     struct cw_rcmd *c = &st->cmd;
     cw_rcmd_reset(c);
+    static unsigned seq;
     cw_rcmd_adds(c, "SET");
     add_global_key(st, c, "rescore");
-    cw_rcmd_addll(c, (long long)now_ms);
+    /* unique per request: two requests in one millisecond are two */
+    cw_rcmd_addf(c, "%lld-%ld-%u", (long long)now_ms, (long)getpid(), ++seq);
+    cw_rcmd_adds(c, "PX");
+    cw_rcmd_adds(c, "3600000");
     redisReply *r = command(st, err, errsize);
     if (!r)
         return -1;
@@ -1672,7 +1678,7 @@ int cw_store_rescore_take(cw_store *st, char *err, size_t errsize)
         return -1;
     struct cw_rcmd *c = &st->cmd;
     cw_rcmd_reset(c);
-    cw_rcmd_adds(c, "GETDEL");
+    cw_rcmd_adds(c, "GET");
     add_global_key(st, c, "rescore");
     redisReply *r = command(st, err, errsize);
     if (!r)
@@ -1681,10 +1687,10 @@ int cw_store_rescore_take(cw_store *st, char *err, size_t errsize)
     if (r->type == REDIS_REPLY_NIL) {
         rc = 0;
     } else if (r->type == REDIS_REPLY_STRING) {
-        rc = 1;
+        rc = strcmp(r->str, st->rescore_seen) != 0;
+        snprintf(st->rescore_seen, sizeof st->rescore_seen, "%s", r->str);
     } else {
-        snprintf(err, errsize, "redis %s: GETDEL %srescore: unexpected reply", st->name,
-                 st->prefix);
+        snprintf(err, errsize, "redis %s: GET %srescore: unexpected reply", st->name, st->prefix);
         rc = -1;
     }
     freeReplyObject(r);
