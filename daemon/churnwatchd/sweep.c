@@ -33,21 +33,24 @@ static bool in_share(struct cw_daemon *d, const char *account)
     return cw_consumer_owns(d->consumer, d->rt.cfg->kafka.topics.items[0], p);
 }
 
-/* After a rebalance gave this instance partitions: learn P again. True when it did. */
+/* After a rebalance gave this instance partitions: learn P again and return true. */
 static bool share_changed(struct cw_daemon *d)
 {
     struct cw_sweep *s = &d->sweep;
     if (!d->consumer)
         return false;
     uint64_t g = cw_consumer_gained(d->consumer);
-    if (g == s->share_gained && s->share_partitions > 0)
+    if (g == s->share_gained)
         return false;
-    bool gained = g != s->share_gained;
     s->share_gained = g;
-    if (d->rt.cfg->kafka.topics.n > 0)
-        s->share_partitions =
-            cw_consumer_partition_count(d->consumer, d->rt.cfg->kafka.topics.items[0], METADATA_MS);
-    return gained;
+    s->share_partitions = d->rt.cfg->kafka.topics.n == 0
+                              ? -1
+                              : cw_consumer_partition_count(
+                                    d->consumer, d->rt.cfg->kafka.topics.items[0], METADATA_MS);
+    if (s->share_partitions <= 0)
+        cw_log_warn("sweep share unknown, sweeping every account",
+                    "error=\"no partition count for the first topic\"");
+    return true;
 }
 
 static void cycle_start(struct cw_sweep *s, int64_t wall, const char *why)
