@@ -49,7 +49,11 @@ int64_t cw_daemon_now(struct cw_daemon *d)
 {
     clock_sync(d);
     bool caught_up = d->consumer && cw_consumer_caught_up(d->consumer);
-    return cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
+    bool was_live = d->clock.live;
+    int64_t now = cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
+    if (d->clock.live != was_live)
+        cw_log_info(d->clock.live ? "clock live" : "clock behind", "clock=%lld", (long long)now);
+    return now;
 }
 
 static void hold(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
