@@ -9,13 +9,13 @@
 uint16_t cw_crc16(const void *data, size_t len)
 {
     const unsigned char *p = data;
-    uint16_t crc = 0;
+    unsigned crc = 0;
     for (size_t i = 0; i < len; i++) {
-        crc ^= (uint16_t)(p[i] << 8);
+        crc ^= (unsigned)p[i] << 8;
         for (int b = 0; b < 8; b++)
-            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+            crc = (crc & 0x8000u) ? ((crc << 1) ^ 0x1021u) & 0xFFFFu : (crc << 1) & 0xFFFFu;
     }
-    return crc;
+    return (uint16_t)crc;
 }
 
 int cw_key_slot(const char *key, size_t len)
