@@ -1,6 +1,8 @@
 /* redis_cluster.c - node set, CLUSTER SLOTS map, routing and redirections of a store's Redis */
 #include "redis_cluster.h"
 
+#include "log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,8 +252,10 @@ int cw_rcluster_redirect(struct cw_rcluster *c, const redisReply *r, int *node)
 {
     if (!c->cluster || r->type != REDIS_REPLY_ERROR || !r->str)
         return 0;
-    if (strncmp(r->str, "TRYAGAIN", 8) == 0)
+    if (strncmp(r->str, "TRYAGAIN", 8) == 0) {
+        cw_log_debug("redis redirected", "kind=tryagain from=%s", c->nodes[*node].name);
         return 'T';
+    }
     if (strncmp(r->str, "CLUSTERDOWN", 11) == 0) {
         c->stale = true;
         return 'T';
@@ -263,6 +267,9 @@ int cw_rcluster_redirect(struct cw_rcluster *c, const redisReply *r, int *node)
     int n = cw_rcluster_node_at(c, rd.host[0] ? rd.host : c->nodes[*node].host, rd.port);
     if (n < 0)
         return -1;
+    cw_log_debug("redis redirected", "kind=%s slot=%d from=%s to=%s",
+                 k == CW_REDIRECT_ASK ? "ask" : "moved", rd.slot, c->nodes[*node].name,
+                 c->nodes[n].name);
     *node = n;
     if (k == CW_REDIRECT_ASK)
         return 'A';

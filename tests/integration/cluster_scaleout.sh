@@ -111,7 +111,7 @@ parts_used() {
 
 # ---- the cluster run: three daemons, one killed, a reshard ------------------------------
 # Three daemons consume the stream; at a quarter one is killed with -9 and a reshard of
-# 1000 slots starts, running while the survivors take its partitions over and go on.
+# 4200 slots starts, running while the survivors take its partitions over and go on.
 
 produce "$WORK/events.jsonl"
 cluster_start 3
@@ -126,11 +126,11 @@ wait_applied "$PORTS" $((N * 25 / 100)) 180
 kill -9 "${D[1]}"
 wait "${D[1]}" 2>/dev/null || true
 at_kill=$(rstate applied "$PORTS")
-# 1000 slots (and their keys) from the first master to the second, under the daemons' feet
+# 4200 slots (and their keys) from the first master to the second, under the daemons' feet
 id0=$(redis-cli -p "${CLUSTER_PORTS[0]}" cluster myid)
 id1=$(redis-cli -p "${CLUSTER_PORTS[1]}" cluster myid)
 redis-cli --cluster reshard "127.0.0.1:${CLUSTER_PORTS[0]}" --cluster-from "$id0" \
-  --cluster-to "$id1" --cluster-slots 1000 --cluster-yes >"$WORK/reshard.log" 2>&1 &
+  --cluster-to "$id1" --cluster-slots 4200 --cluster-yes >"$WORK/reshard.log" 2>&1 &
 RESHARD=$!
 PIDS+=("$RESHARD")
 # the survivors take the killed daemon's partitions over once the group notices
@@ -144,8 +144,13 @@ wait "$RESHARD" || fail "redis-cli --cluster reshard (see $WORK/reshard.log)"
 at_end=$(rstate applied "$PORTS")
 wait_for 30 cluster_ok || fail "the cluster is not ok after the reshard"
 moved=$(grep -c '^Moving slot' "$WORK/reshard.log" || true)
-[ "$moved" -eq 1000 ] || fail "reshard moved $moved slots, expected 1000"
-pass "resharded 1000 slots from master 1 to master 2 while consuming (applied: $at_kill at the start, $at_end at the end)"
+[ "$moved" -eq 4200 ] || fail "reshard moved $moved slots, expected 4200"
+# slots 0-4199: about a quarter of the accounts and the {cw} slot (4105) of the indexes
+[ "$(redis-cli -p "${CLUSTER_PORTS[1]}" cluster countkeysinslot 4105)" -ge 3 ] ||
+  fail "the global keys' slot 4105 did not move to master 2"
+moved_seen=$(cat "$WORK"/cl-*.log | grep -c 'msg="redis redirected" kind=moved' || true)
+[ "$moved_seen" -gt 0 ] || fail "no daemon was redirected (MOVED) by the reshard"
+pass "resharded 4200 slots from master 1 to master 2 while consuming (applied: $at_kill at the start, $at_end at the end; redirections followed: $moved_seen MOVED, $(cat "$WORK"/cl-*.log | grep -c 'kind=ask' || true) ASK, $(cat "$WORK"/cl-*.log | grep -c 'kind=tryagain' || true) TRYAGAIN)"
 [ "$(parts_used)" -eq 16 ] || fail "the stream uses only $(parts_used) of 16 partitions"
 wait_applied "$PORTS" "$N" 240
 for i in 1 3; do kill -0 "${D[$((i - 1))]}" || fail "daemon $i exited ($WORK/cl-$i.log)"; done
@@ -276,4 +281,34 @@ clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -q -- "$id" || fail "churn
 clu "$CLUSTER_URL" -c "$WORK/cl.yaml" unsilence "$id" >/dev/null || fail "churnwatch unsilence (cluster)"
 clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -q -- "$id" && fail "churnwatch unsilence left $id silenced"
 pass "CLI silence / silences / unsilence against the cluster"
+
+# ASK: one account's slot half-way through a migration (set by hand, as redis-cli does):
+# its silence key already on the target, the source answers ASK, the CLI follows with
+# ASKING; the write lands on the target.
+id=$(sed -n 2p "$WORK/accounts.txt")
+slot=$(redis-cli -p "${CLUSTER_PORTS[0]}" cluster keyslot "cw:{$id}:x")
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silence "$id" --rule silent --for 1h --reason "before" >/dev/null ||
+  fail "churnwatch silence (cluster)"
+owner="" target=""
+for p in "${CLUSTER_PORTS[@]}"; do
+  [ "$(redis-cli -p "$p" cluster countkeysinslot "$slot")" -gt 0 ] && owner=$p
+done
+for p in "${CLUSTER_PORTS[@]}"; do [ "$p" != "$owner" ] && { target=$p; break; }; done
+[ -n "$owner" ] && [ -n "$target" ] || fail "cannot find the owner of slot $slot"
+src_id=$(redis-cli -p "$owner" cluster myid)
+dst_id=$(redis-cli -p "$target" cluster myid)
+redis-cli -p "$target" cluster setslot "$slot" importing "$src_id" >/dev/null
+redis-cli -p "$owner" cluster setslot "$slot" migrating "$dst_id" >/dev/null
+[ "$(redis-cli -p "$owner" migrate 127.0.0.1 "$target" "cw:{$id}:x" 0 5000)" = OK ] ||
+  fail "MIGRATE cw:{$id}:x"
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silence "$id" --rule health_low --for 1h --reason "during" >/dev/null ||
+  fail "churnwatch silence during a migration (ASK)"
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -- "$id" | grep -q health_low ||
+  fail "churnwatch silences during a migration does not list the new silence"
+[ "$(redis-cli -c -p "$target" hlen "cw:{$id}:x")" = 2 ] || fail "the silence did not land on the importing node"
+for p in "${CLUSTER_PORTS[@]}"; do redis-cli -p "$p" cluster setslot "$slot" node "$dst_id" >/dev/null; done
+wait_for 30 cluster_ok || fail "the cluster is not ok after the manual migration"
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" unsilence "$id" >/dev/null || fail "churnwatch unsilence after the migration"
+[ "$(redis-cli -p "$target" exists "cw:{$id}:x")" = 0 ] || fail "unsilence after the migration left the key"
+pass "slot $slot migrating: the CLI followed ASK (write and read on the importing node), then used the new owner"
 pass "total $((SECONDS - T_START)) s"
