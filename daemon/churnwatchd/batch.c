@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash_point.h"
 #include "log.h"
 #include "score_pass.h"
 
@@ -297,8 +298,10 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
     struct batch_step b = {.msgs = msgs, .n = n};
     b.n_groups = group_all(d, msgs, n);
 
-    if (retry(d, step_dlq, &b) != 0 || retry(d, step_apply, &b) != 0 ||
-        retry(d, step_score, &b) != 0)
+    if (retry(d, step_dlq, &b) != 0 || retry(d, step_apply, &b) != 0)
+        return -1;
+    cw_crash_point("after-redis-write");
+    if (retry(d, step_score, &b) != 0)
         return -1;
 
     /* Everything this batch caused is durable: its offsets may be committed. */
