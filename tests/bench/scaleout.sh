@@ -24,8 +24,15 @@ N=$(wc -l <"$WORK/events.jsonl")
 # rejoined, and the default session timeout makes the second and third member wait long
 PROPS='s|^  properties: {}$|  properties: {session.timeout.ms: "3000", heartbeat.interval.ms: "200"}|'
 write_config "$WORK/base.yaml"
-CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" "$CLI" -c "$WORK/base.yaml" produce "$WORK/events.jsonl" \
+# one random partition per message: the sticky partitioner's runs of thousands of
+# messages on one partition overflow the mock broker's ~5 MB per partition
+write_config "$WORK/produce.yaml" 's|^  properties: {}$|  properties: {sticky.partitioning.linger.ms: "0"}|'
+CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" "$CLI" -c "$WORK/produce.yaml" produce "$WORK/events.jsonl" \
   --key none >/dev/null 2>&1
+for p in $(seq 0 15); do # nothing dropped: every partition still starts at offset 0
+  lo=$(kcat -Q -b "$BOOTSTRAP" -t "usage-events:$p:-2" 2>/dev/null | awk '{print $NF}')
+  [ "${lo:-x}" = 0 ] || fail "partition $p starts at offset ${lo:-?}: the broker dropped messages"
+done
 cluster_start 3
 PORTS=$(IFS=,; echo "${CLUSTER_PORTS[*]}")
 echo "stream: $N events, $ACCOUNTS accounts, $DAYS days, 16 partitions, un-keyed; cluster of 3 masters"
