@@ -39,4 +39,10 @@ for type in RelWithDebInfo Asan; do
     status=1
   fi
 done
+
+# libFuzzer (clang): the decoder and the config loader, bounded (CW_FUZZ_SECONDS each).
+echo "== fuzz"
+if ! bash tests/fuzz/run.sh; then
+  status=1
+fi
 exit $status

@@ -294,6 +294,7 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
         cw_log_error("out of memory", "what=batch buffers messages=%zu", n);
         return -1;
     }
+    uint64_t start_us = cw_mono_us();
     decode_all(d, msgs, n);
     struct batch_step b = {.msgs = msgs, .n = n};
     b.n_groups = group_all(d, msgs, n);
@@ -313,6 +314,7 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
             cw_stat_add(&d->stats.consumed_by_type[bb->events[i].type_index], 1);
     cw_stat_add(&d->stats.batches, 1);
     cw_stat_add(&d->stats.messages, n);
+    cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - start_us);
     cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu clock=%lld", n,
                  b.n_groups, (unsigned long long)cw_stat_get(&d->stats.messages),
                  (long long)cw_daemon_now(d));

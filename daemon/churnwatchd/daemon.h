@@ -10,7 +10,9 @@
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 #include "evaluate.h"
+#include "http.h"
 #include "kafka.h"
+#include "metrics.h"
 #include "stats.h"
 #include "store.h"
 
@@ -62,6 +64,9 @@ struct cw_daemon {
     struct cw_partition_lag *lags; /* scratch for the clock's view of the assignment */
     struct cw_sweep sweep;
     struct cw_stats stats;
+    struct cw_metrics metrics; /* what the HTTP endpoint reads */
+    cw_http *http;             /* NULL when http.listen is "" */
+    int64_t next_lag_ms;       /* wall ms the lag is next published to the metrics */
     /* messages returned by polls made while a batch was being retried; processed next */
     rd_kafka_message_t **held;
     size_t n_held, cap_held;

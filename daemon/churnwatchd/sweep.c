@@ -141,6 +141,7 @@ void cw_sweep_tick(struct cw_daemon *d)
         s->total = s->done;
         s->next_cycle = s->cycle_start + interval;
         cw_stat_add(&d->stats.sweeps_completed, 1);
+        cw_hist_observe(&d->stats.sweep_seconds, (uint64_t)(wall - s->cycle_start) * 1000u);
         cw_log(behind ? CW_LOG_DEBUG : CW_LOG_INFO, "sweep completed",
                "accounts=%llu duration_ms=%lld", (unsigned long long)s->done,
                (long long)(wall - s->cycle_start));

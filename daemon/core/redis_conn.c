@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "log.h"
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -76,6 +78,12 @@ static int parse_userinfo(const char *s, size_t len, struct cw_redis_target *t, 
             return -1;
         }
         t->has_password = plen > 0;
+        /* never logged, decoded or as written in the URL */
+        char raw[sizeof t->password * 3];
+        snprintf(raw, sizeof raw, "%.*s", (int)plen, colon + 1);
+        cw_log_secret(raw);
+        cw_log_secret(t->password);
+        memset(raw, 0, sizeof raw);
     }
     return 0;
 }
@@ -277,6 +285,7 @@ int cw_redis_password_file(const char *path, struct cw_redis_target *t, char *er
     }
     memcpy(t->password, buf, n + 1);
     t->has_password = true;
+    cw_log_secret(t->password);
     memset(buf, 0, sizeof buf);
     return 0;
 fail:

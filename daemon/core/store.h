@@ -11,6 +11,7 @@
 #include "churnwatch/event.h"
 #include "churnwatch/rules.h"
 #include "churnwatch/window.h"
+#include "stats.h"
 
 typedef struct cw_store cw_store;
 
@@ -23,6 +24,11 @@ cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errs
 
 /* cw_store_close(NULL) is a no-op. */
 void cw_store_close(cw_store *st);
+
+/* Report every Redis round trip from now on: its duration into latency (may be NULL), and
+ * into *reachable 1 when it (or a connection) succeeded, 0 when it failed. Both must
+ * outlive the store. */
+void cw_store_observe(cw_store *st, struct cw_hist *latency, _Atomic int *reachable);
 
 /* Reconnect if needed and PING. 0 when usable, -1 with err. */
 int cw_store_ping(cw_store *st, char *err, size_t errsize);

@@ -45,7 +45,9 @@ struct cw_store {
     unsigned long long scan_redis_cursor;
     bool scan_redis_done;
     uint64_t scan_token, scan_seq;
-    char rescore_seen[64]; /* the last rescore request taken */
+    char rescore_seen[64];   /* the last rescore request taken */
+    struct cw_hist *latency; /* cw_store_observe, may be NULL */
+    _Atomic int *reachable;
 };
 
 /* ---- keys and small helpers ------------------------------------------------------ */
@@ -121,9 +123,36 @@ static long long store_horizon(const struct cw_config *cfg)
 
 /* ---- connection and functions ---------------------------------------------------- */
 
+/* A round trip (or connection) ended: report it to the observer. */
+static void observe(cw_store *st, uint64_t start_us, bool ok)
+{
+    if (st->latency && start_us)
+        cw_hist_observe(st->latency, cw_mono_us() - start_us);
+    if (st->reachable)
+        cw_gauge_set(st->reachable, ok);
+}
+
 static void drop(cw_store *st)
 {
     cw_rcluster_drop_all(&st->rc);
+    observe(st, 0, false);
+}
+
+/* Whether any node is connected (for the reachability gauge). */
+static bool connected(const cw_store *st)
+{
+    for (size_t i = 0; i < st->rc.n_nodes; i++)
+        if (st->rc.nodes[i].ctx)
+            return true;
+    return false;
+}
+
+void cw_store_observe(cw_store *st, struct cw_hist *latency, _Atomic int *reachable)
+{
+    st->latency = latency;
+    st->reachable = reachable;
+    if (reachable)
+        cw_gauge_set(reachable, connected(st));
 }
 
 static void slots_clear(cw_store *st)
@@ -164,6 +193,7 @@ static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, const 
         return NULL;
     }
     void *r = NULL;
+    uint64_t start = cw_mono_us();
     for (int k = asking ? 0 : 1; k < 2; k++) {
         if (r)
             freeReplyObject(r); /* ASKING's +OK (an error shows in the command's reply) */
@@ -174,9 +204,11 @@ static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, const 
             if (r)
                 freeReplyObject(r);
             cw_rcluster_drop(&st->rc, node);
+            observe(st, 0, false);
             return NULL;
         }
     }
+    observe(st, start, true);
     return r;
 }
 
@@ -288,8 +320,10 @@ static int node_ctx(cw_store *st, size_t node, redisContext **ctx, char *err, si
 {
     bool fresh;
     *ctx = cw_rcluster_connect(&st->rc, node, &fresh, err, errsize);
-    if (!*ctx)
+    if (!*ctx) {
+        observe(st, 0, false);
         return -1;
+    }
     if (fresh) {
         slots_clear(st);
         if (functions_check(st, node, err, errsize) < 0) {
@@ -430,6 +464,7 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
             sent[ns++] = i;
             bytes += st->cmd.len;
         }
+        uint64_t start = cw_mono_us();
         for (size_t k = 0; k < ns; k++) {
             void *r = NULL;
             redisContext *ctx = st->rc.nodes[node_of[k]].ctx;
@@ -446,6 +481,8 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
             }
             replies[k] = r;
         }
+        if (ns > 0)
+            observe(st, start, true);
         for (size_t k = 0; k < ns; k++) {
             redisReply *r = replies[k];
             replies[k] = NULL;

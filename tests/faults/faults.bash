@@ -76,7 +76,8 @@ run_config() {
   write_config "$WORK/$name.yaml" \
     "s|^  group_id: churnwatch\$|  group_id: cw-$name|" \
     "s|^  alerts_topic: churnwatch-alerts\$|  alerts_topic: alerts-$name|" \
-    "s|^  properties: {}\$|  properties: {session.timeout.ms: \"3000\", heartbeat.interval.ms: \"200\"$extra}|"
+    "s|^  properties: {}\$|  properties: {session.timeout.ms: \"3000\", heartbeat.interval.ms: \"200\"$extra}|" \
+    's|^  listen: 127.0.0.1:9464$|  listen: ""|' # several members of a group share a config
   grep -q "group_id: cw-$name" "$WORK/$name.yaml" && grep -q "alerts_topic: alerts-$name" \
     "$WORK/$name.yaml" && grep -q 'session.timeout.ms' "$WORK/$name.yaml" ||
     fail "could not adapt conf/churnwatch.yaml for run $name"

@@ -74,11 +74,14 @@ mock_start() { # mock_start PARTITIONS
   BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
 }
 
-# write_config FILE [sed expressions...]: the shipped config pointed at our servers.
+# write_config FILE [sed expressions...]: the shipped config pointed at our servers. Unless
+# an expression set http.listen, the endpoint moves to a free port (tests run in parallel).
 write_config() {
   local out=$1; shift
   cp "$CW_SOURCE_DIR/conf/churnwatch.yaml" "$out"
+  chmod 600 "$out" # tests may plant secrets in it: the loader refuses readable ones
   for expr in "$@"; do sed -i -e "$expr" "$out"; done
+  sed -i -e "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:$(free_port)/" "$out"
 }
 
 DAEMON_PID=""
