@@ -48,7 +48,8 @@ for k in 1 2 3; do
     redis-cli -p "$p" flushall >/dev/null
     redis-cli -p "$p" config resetstat >/dev/null
   done
-  write_config "$WORK/k$k.yaml" "s|^  group_id: churnwatch\$|  group_id: bench-$k|" "$PROPS"
+  write_config "$WORK/k$k.yaml" "s|^  group_id: churnwatch\$|  group_id: bench-$k|" "$PROPS" \
+    's|^  listen: 127.0.0.1:[0-9]*$|  listen: ""|' # k daemons share one config
   r0=$(cpu_s "${CLUSTER_PIDS[@]}")
   m0=$(cpu_s "$MOCK_PID")
   t0=$(date +%s%N)

@@ -46,7 +46,8 @@ run_config() {
     "s|^  group_id: churnwatch\$|  group_id: cw-$name|" \
     "s|^  alerts_topic: churnwatch-alerts\$|  alerts_topic: alerts-$name|" \
     's|^  properties: {}$|  properties: {session.timeout.ms: "3000", heartbeat.interval.ms: "200"}|' \
-    "s|^lateness: 2d\$|lateness: ${LATENESS_D}d|"
+    "s|^lateness: 2d\$|lateness: ${LATENESS_D}d|" \
+    's|^  listen: 127.0.0.1:[0-9]*$|  listen: ""|' # several daemons share one config
   grep -q "group_id: cw-$name" "$WORK/$name.yaml" && grep -q 'session.timeout.ms' "$WORK/$name.yaml" &&
     grep -q "^lateness: ${LATENESS_D}d" "$WORK/$name.yaml" ||
     fail "could not adapt conf/churnwatch.yaml for run $name"
