@@ -10,7 +10,7 @@ packages=(
   librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev libyajl-dev libmicrohttpd-dev tzdata
   # tests and demo
   libcriterion-dev redis-server redis-tools kcat jq python3 curl prometheus
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()
