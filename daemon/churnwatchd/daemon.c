@@ -51,7 +51,11 @@ int64_t cw_daemon_now(struct cw_daemon *d)
 {
     clock_sync(d);
     bool caught_up = d->consumer && cw_consumer_caught_up(d->consumer);
-    return cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
+    bool was_live = d->clock.live;
+    int64_t now = cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
+    if (d->clock.live != was_live)
+        cw_log_info(d->clock.live ? "clock live" : "clock behind", "clock=%lld", (long long)now);
+    return now;
 }
 
 /* WATCHDOG=1 at half the unit's WatchdogSec, from every loop that waits or consumes (the

@@ -44,6 +44,9 @@ struct cw_sweep {
     uint64_t done;          /* accounts swept in this cycle */
     int32_t event_day;      /* clock day last seen while catching up, 0 before */
     bool event_day_pending; /* the clock crossed a day while catching up: sweep again */
+    /* the share of this instance (sweep.c): accounts of the partitions it is assigned */
+    uint64_t share_gained; /* cw_consumer_gained() the share was computed for */
+    int share_partitions;  /* partitions of the first topic, -1 unknown (sweep all) */
 };
 
 struct cw_batch_buffers; /* batch.c */

@@ -187,8 +187,10 @@ int cw_store_silence_list(cw_store *st, int64_t now_ms, struct cw_silence **out,
                           char *err, size_t errsize);
 
 /* `churnwatch rescore`: ask the running daemon(s) to rescore every account under the
- * current config. cw_store_rescore_take returns 1 (and clears the request) when one is
- * pending, 0 when none, -1 on error. */
+ * current config. The request is a value that stays for an hour, so every instance of a
+ * consumer group sees it: cw_store_rescore_take returns 1 when the request differs from
+ * the last one this store took (a request pending when the store opened counts), 0 when
+ * none is new, -1 on error. */
 int cw_store_rescore_request(cw_store *st, int64_t now_ms, char *err, size_t errsize);
 int cw_store_rescore_take(cw_store *st, char *err, size_t errsize);
 
