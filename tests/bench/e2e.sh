@@ -125,6 +125,11 @@ echo "  goal: <= 0.2 per event (taken as client-issued round trips): FCALL+other
   "commands = $(echo "scale=3; (${fcalls:-0} + ${client_only:-0}) / $EVENTS" | bc)"
 echo "  commands also called inside functions (client or function, not told apart): $shared"
 echo "  all: $(echo "$stats" | grep '^cmdstat' | sed 's/,usec=.*//;s/cmdstat_//' | paste -sd' ')"
+nb=$(grep -c 'msg="batch processed"' "$WORK/daemon.log" || true)
+echo "batches: $nb, $((EVENTS / (nb > 0 ? nb : 1))) messages and" \
+  "$(sed -n 's/.*msg="batch processed".* accounts=\([0-9]*\).*/\1/p' "$WORK/daemon.log" |
+    awk '{s += $1} END {printf "%d", NR ? s / NR : 0}') accounts each on average"
+[ -z "${CW_BENCH_LOG:-}" ] || cp "$WORK/daemon.log" "$CW_BENCH_LOG"
 echo "churnwatchd peak RSS (VmHWM): $((hwm / 1024)) MB (goal <= 64 MB)"
 echo "redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes per account over $ACCOUNTS accounts" \
   "(goal <= 2048; delta $(((mem1 - mem0) / 1024)) KiB)"
