@@ -7,9 +7,10 @@ packages=(
   # build
   build-essential cmake pkg-config clang-format
   # libraries
-  librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev libyajl-dev tzdata
+  librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev libyajl-dev libmicrohttpd-dev tzdata
   # tests and demo
-  libcriterion-dev redis-server redis-tools kcat jq python3
+  libcriterion-dev redis-server redis-tools kcat jq python3 curl prometheus
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()

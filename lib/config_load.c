@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_internal.h"
 
@@ -20,8 +21,9 @@ void cw_errs_init(struct cw_errs *e, const char *file, char *buf, size_t size)
         buf[0] = '\0';
 }
 
-static void errs_add(struct cw_errs *e, unsigned line, unsigned col, const char *prefix,
-                     const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void errs_add(struct cw_errs *e, unsigned line,
+                                                           unsigned col, const char *prefix,
+                                                           const char *fmt, va_list ap)
 {
     char msg[2048];
     e->count++;
@@ -99,8 +101,26 @@ void cw_errs_finish(struct cw_errs *e)
     e->n = e->cap = 0;
 }
 
-struct cw_config *cw_config_load_buffer(const char *name, const char *yaml, size_t len,
-                                        cw_getenv_fn getenv_fn, char *errs, size_t errsize)
+/* Refuse a file holding a secret when group or others may read it (st: the opened file's
+ * fstat, NULL for a buffer). Checked before the environment overrides are applied, so a
+ * secret given by CHURNWATCH_REDIS_URL does not count against the file. */
+static void check_secret_mode(struct cw_errs *e, const struct cw_config *cfg, const struct stat *st)
+{
+    char what[160];
+    if (!st || (st->st_mode & (S_IRGRP | S_IROTH)) == 0 ||
+        !cw_config_secret_in(cfg, what, sizeof what))
+        return;
+    cw_errs_at(e, 0, 0,
+               "holds a secret (%s) but is readable by %s (mode %04o): "
+               "run chmod 600 on it, or move the secret out of the file "
+               "(CHURNWATCH_REDIS_URL, redis.password_file)",
+               what, (st->st_mode & S_IROTH) ? "everyone" : "its group",
+               (unsigned)(st->st_mode & 07777));
+}
+
+static struct cw_config *load(const char *name, const char *yaml, size_t len,
+                              cw_getenv_fn getenv_fn, char *errs, size_t errsize,
+                              const struct stat *st)
 {
     struct cw_errs e;
     struct cw_cfg_ctx ctx;
@@ -128,6 +148,8 @@ struct cw_config *cw_config_load_buffer(const char *name, const char *yaml, size
     }
     ctx.cfg = cfg;
     cw_cfg_build(&ctx, root);
+    if (e.count == 0)
+        check_secret_mode(&e, cfg, st);
     cw_cfgv_env(&ctx, getenv_fn);
     if (e.count)
         goto fail;
@@ -147,6 +169,12 @@ fail:
     cw_config_free(cfg);
     cw_errs_finish(&e);
     return NULL;
+}
+
+struct cw_config *cw_config_load_buffer(const char *name, const char *yaml, size_t len,
+                                        cw_getenv_fn getenv_fn, char *errs, size_t errsize)
+{
+    return load(name, yaml, len, getenv_fn, errs, errsize, NULL);
 }
 
 struct cw_config *cw_config_load(const char *path, cw_getenv_fn getenv_fn, char *errs,
@@ -179,7 +207,12 @@ struct cw_config *cw_config_load(const char *path, cw_getenv_fn getenv_fn, char 
         cw_errs_at(&e, 0, 0, "larger than %u bytes", MAX_CONFIG_BYTES);
         goto done;
     }
-    cfg = cw_config_load_buffer(path, buf, len, getenv_fn, errs, errsize);
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        cw_errs_at(&e, 0, 0, "cannot stat: %s", strerror(errno));
+        goto done;
+    }
+    cfg = load(path, buf, len, getenv_fn, errs, errsize, &st);
 done:
     cw_errs_finish(&e); /* a no-op after cw_config_load_buffer: e has no items then */
     free(buf);

@@ -707,9 +707,8 @@ static const struct key_spec http_specs[] = {
     {.name = "listen",
      .type = K_STR,
      .def = "127.0.0.1:9464",
-     .flags = KF_NONEMPTY,
      .offset = offsetof(struct cw_config, http_listen),
-     .desc = "host:port of /metrics"},
+     .desc = "host:port of /metrics, /healthz, /readyz; \"\" disables them"},
 };
 
 static void section_http(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,

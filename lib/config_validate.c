@@ -76,6 +76,8 @@ static int check_host_port(const char *s, size_t len, bool need_port, char *why,
 
 int cw_cfgv_listen(const char *listen, char *why, size_t whysize)
 {
+    if (listen[0] == '\0')
+        return 0; /* "": the HTTP endpoint is disabled */
     return check_host_port(listen, strlen(listen), true, why, whysize);
 }
 
@@ -463,6 +465,19 @@ void cw_cfgv_env(struct cw_cfg_ctx *ctx, cw_getenv_fn getenv_fn)
             } else {
                 free(cfg->redis.url);
                 cfg->redis.url = dup;
+            }
+        }
+    }
+    if ((v = getenv_fn("CHURNWATCH_HTTP_LISTEN")) && *v) {
+        if (cw_cfgv_listen(v, why, sizeof why) < 0) {
+            cw_errs_plain(ctx->errs, "CHURNWATCH_HTTP_LISTEN: %s (environment override)", why);
+        } else {
+            char *dup = strdup(v);
+            if (!dup) {
+                cw_errs_plain(ctx->errs, "out of memory");
+            } else {
+                free(cfg->http_listen);
+                cfg->http_listen = dup;
             }
         }
     }

@@ -304,7 +304,7 @@ static void eval_inactive(const struct cw_config *cfg, const struct cw_rule *rul
 
 static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *rule,
                             const struct cw_rule_params *p, const struct cw_rule_facts *f,
-                            struct cw_rule_eval *out)
+                            bool firing, struct cw_rule_eval *out)
 {
     const struct cw_account_view *acct = f->account;
     const char *milestone = event_type_name(cfg, rule->milestone);
@@ -340,10 +340,14 @@ static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *r
     }
     /* Overdue and never seen. Only judge accounts observed since (about) the due day: an
      * account first seen after its deadline may have reached the milestone before churnwatch
-     * saw any of its events (a fresh install over an existing topic, SPEC section 8). */
+     * saw any of its events (a fresh install over an existing topic, SPEC section 8).
+     * This guards the entry only: the due day is approximated from whole days elapsed,
+     * which steps at created_at's time of day while `today` steps at local midnight, so
+     * for an account first seen about the due day the guard changes its answer twice a
+     * day; applied to a firing episode it would resolve and re-fire it daily (flapping). */
     int64_t overdue_days = elapsed(age, p->within_ms) / CW_MS_PER_DAY;
-    if (acct->first_day == CW_DAY_NONE ||
-        (int64_t)acct->first_day > (int64_t)acct->today - overdue_days) {
+    if (!firing && (acct->first_day == CW_DAY_NONE ||
+                    (int64_t)acct->first_day > (int64_t)acct->today - overdue_days)) {
         set_reason(out, "account first seen after %s was due; onboarding not observed", milestone);
         return;
     }
@@ -454,7 +458,7 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
         eval_inactive(cfg, rule, p, facts, out);
         break;
     case CW_RULE_ONBOARDING:
-        eval_onboarding(cfg, rule, p, facts, out);
+        eval_onboarding(cfg, rule, p, facts, firing, out);
         break;
     case CW_RULE_RATIO_BELOW:
         eval_ratio_below(cfg, rule, p, facts, firing, out);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash_point.h"
 #include "log.h"
 #include "score_pass.h"
 
@@ -293,12 +294,15 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
         cw_log_error("out of memory", "what=batch buffers messages=%zu", n);
         return -1;
     }
+    uint64_t start_us = cw_mono_us();
     decode_all(d, msgs, n);
     struct batch_step b = {.msgs = msgs, .n = n};
     b.n_groups = group_all(d, msgs, n);
 
-    if (retry(d, step_dlq, &b) != 0 || retry(d, step_apply, &b) != 0 ||
-        retry(d, step_score, &b) != 0)
+    if (retry(d, step_dlq, &b) != 0 || retry(d, step_apply, &b) != 0)
+        return -1;
+    cw_crash_point("after-redis-write");
+    if (retry(d, step_score, &b) != 0)
         return -1;
 
     /* Everything this batch caused is durable: its offsets may be committed. */
@@ -310,6 +314,7 @@ int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
             cw_stat_add(&d->stats.consumed_by_type[bb->events[i].type_index], 1);
     cw_stat_add(&d->stats.batches, 1);
     cw_stat_add(&d->stats.messages, n);
+    cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - start_us);
     cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu clock=%lld", n,
                  b.n_groups, (unsigned long long)cw_stat_get(&d->stats.messages),
                  (long long)cw_daemon_now(d));

@@ -18,6 +18,7 @@
 #define STATUS_EVERY_MS 30000
 #define MAX_PARTITIONS  4096                 /* assigned partitions the clock tracks */
 #define ALIGN_MS        (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
+#define LAG_EVERY_MS    1000                 /* consumer lag published to /metrics */
 
 int64_t cw_wall_ms(void)
 {
@@ -49,7 +50,11 @@ int64_t cw_daemon_now(struct cw_daemon *d)
 {
     clock_sync(d);
     bool caught_up = d->consumer && cw_consumer_caught_up(d->consumer);
-    return cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
+    bool was_live = d->clock.live;
+    int64_t now = cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
+    if (d->clock.live != was_live)
+        cw_log_info(d->clock.live ? "clock live" : "clock behind", "clock=%lld", (long long)now);
+    return now;
 }
 
 static void hold(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
@@ -58,10 +63,27 @@ static void hold(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
         d->held[d->n_held++] = msgs[i];
 }
 
+/* The main loop is alive: publish what /healthz, /readyz and the lag series read. */
+static void ops_tick(struct cw_daemon *d)
+{
+    atomic_store_explicit(&d->stats.loop_tick_ms, (int64_t)(cw_mono_us() / 1000),
+                          memory_order_relaxed);
+    if (!d->consumer)
+        return;
+    cw_gauge_set(&d->stats.kafka_assigned, cw_consumer_assigned(d->consumer));
+    int64_t wall = cw_wall_ms();
+    if (d->lags && (wall >= d->next_lag_ms || wall < d->next_lag_ms - LAG_EVERY_MS)) {
+        d->next_lag_ms = wall + LAG_EVERY_MS;
+        size_t n = cw_consumer_lag(d->consumer, d->lags, MAX_PARTITIONS);
+        cw_metrics_publish_lag(&d->metrics, d->lags, n);
+    }
+}
+
 bool cw_daemon_backoff(struct cw_daemon *d, int ms)
 {
     int64_t until = cw_wall_ms() + ms;
     while (!cw_signals_stop_requested()) {
+        ops_tick(d);
         int64_t left = until - cw_wall_ms();
         if (left <= 0)
             return true;
@@ -142,10 +164,16 @@ static void reload(struct cw_daemon *d)
     if (strcmp(a->group_id, b->group_id) != 0 || strcmp(a->brokers, b->brokers) != 0 ||
         a->topics.n != b->topics.n)
         cw_log_msg(CW_LOG_WARN, "kafka connection settings changed; they take effect at restart");
+    char old_listen[300];
+    snprintf(old_listen, sizeof old_listen, "%s", d->rt.cfg->http_listen);
     struct cw_runtime old = d->rt;
     d->rt = next;
     runtime_free(&old);
     cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
+    if (strcmp(old_listen, d->rt.cfg->http_listen) != 0)
+        cw_log_msg(CW_LOG_WARN, "http.listen changed; it takes effect at restart");
+    if (cw_metrics_set_names(&d->metrics, d->rt.cfg) != 0)
+        cw_log_msg(CW_LOG_ERROR, "out of memory: metric label names not updated");
     cw_stat_add(&d->stats.reloads_ok, 1);
     cw_log_info("config reloaded", "file=%s rules=%zu", d->opt.config_path, d->rt.cfg->n_rules);
 }
@@ -183,6 +211,16 @@ int cw_daemon_init(struct cw_daemon *d)
     if (runtime_build(d->opt.config_path, &d->rt) != 0)
         return -1;
     cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
+    if (cw_metrics_init(&d->metrics, &d->stats, d->rt.cfg) != 0)
+        return -1;
+    ops_tick(d);
+    if (d->rt.cfg->http_listen[0]) {
+        if (!(d->http = cw_http_start(d->rt.cfg->http_listen, &d->metrics, err, sizeof err))) {
+            cw_log_error("http endpoint failed", "error=\"%s\"", err);
+            return -1;
+        }
+        cw_log_info("http endpoint listening", "listen=%s", d->rt.cfg->http_listen);
+    }
     cw_clock_init(&d->clock, CLOCK_SLACK_MS);
     d->lags = calloc(MAX_PARTITIONS, sizeof *d->lags);
     d->cap_held = d->opt.batch_max * 2;
@@ -199,6 +237,7 @@ int cw_daemon_init(struct cw_daemon *d)
             return -1;
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
+    cw_store_observe(d->store, &d->stats.redis_seconds, &d->stats.redis_ok);
     d->producer = cw_producer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err);
     if (!d->producer) {
         cw_log_error("kafka producer failed", "error=\"%s\"", err);
@@ -278,6 +317,7 @@ int cw_daemon_run(struct cw_daemon *d)
         }
         align_partitions(d, n == 0);
         cw_sweep_tick(d);
+        ops_tick(d);
         if (cw_wall_ms() >= next_status) {
             log_status(d);
             next_status = cw_wall_ms() + STATUS_EVERY_MS;
@@ -294,6 +334,8 @@ int cw_daemon_run(struct cw_daemon *d)
 void cw_daemon_shutdown(struct cw_daemon *d)
 {
     cw_log_msg(CW_LOG_INFO, "shutting down");
+    cw_http_stop(d->http);
+    d->http = NULL;
     for (size_t i = 0; i < d->n_held; i++)
         rd_kafka_message_destroy(d->held[i]);
     d->n_held = 0;
@@ -308,5 +350,6 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     cw_batch_cleanup(d);
     log_status(d);
     runtime_free(&d->rt);
+    cw_metrics_free(&d->metrics);
     cw_log_msg(CW_LOG_INFO, "stopped");
 }

@@ -10,7 +10,9 @@
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 #include "evaluate.h"
+#include "http.h"
 #include "kafka.h"
+#include "metrics.h"
 #include "stats.h"
 #include "store.h"
 
@@ -42,6 +44,9 @@ struct cw_sweep {
     uint64_t done;          /* accounts swept in this cycle */
     int32_t event_day;      /* clock day last seen while catching up, 0 before */
     bool event_day_pending; /* the clock crossed a day while catching up: sweep again */
+    /* the share of this instance (sweep.c): accounts of the partitions it is assigned */
+    uint64_t share_gained; /* cw_consumer_gained() the share was computed for */
+    int share_partitions;  /* partitions of the first topic, -1 unknown (sweep all) */
 };
 
 struct cw_batch_buffers; /* batch.c */
@@ -59,6 +64,9 @@ struct cw_daemon {
     struct cw_partition_lag *lags; /* scratch for the clock's view of the assignment */
     struct cw_sweep sweep;
     struct cw_stats stats;
+    struct cw_metrics metrics; /* what the HTTP endpoint reads */
+    cw_http *http;             /* NULL when http.listen is "" */
+    int64_t next_lag_ms;       /* wall ms the lag is next published to the metrics */
     /* messages returned by polls made while a batch was being retried; processed next */
     rd_kafka_message_t **held;
     size_t n_held, cap_held;

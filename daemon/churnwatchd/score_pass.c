@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crash_point.h"
 #include "log.h"
 
 #define CHUNK         128   /* accounts loaded and saved per round trip */
@@ -144,6 +145,7 @@ static int publish_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t
             snprintf(err, sizeof err, "alerts not acknowledged within %d ms", ALERT_WAIT_MS);
         goto fail;
     }
+    cw_crash_point("after-alert-delivery");
 
     /* Acknowledged: count them and clear them from the outboxes. */
     for (size_t i = 0; i < n; i++) {

@@ -1,11 +1,57 @@
-/* sweep.c - the periodic rescoring of every account, paced over sweep_interval */
+/* sweep.c - the periodic rescoring of this instance's share of the accounts, paced over
+ * sweep_interval */
 #include "sweep.h"
+
+#include <string.h>
+
+#include "churnwatch/cluster.h"
 
 #include "log.h"
 #include "score_pass.h"
 
 #define PAGE            256
 #define RESCORE_POLL_MS 1000
+#define METADATA_MS     2000
+
+/*
+ * Several instances in one consumer group share the sweep through the group's
+ * assignment: account A belongs to partition CRC16(A) mod P of the first topic (P its
+ * partition count) and is swept by the instance that partition is assigned to. The group
+ * assigns every partition to exactly one live member, so each account is swept by one
+ * instance per interval, and when a member dies its partitions, and with them its share,
+ * move to the others (which start a cycle at once: nothing waits a whole interval). One
+ * instance owns every partition: it sweeps everything. While P is unknown (metadata
+ * unreachable) every account is swept: twice is harmless (rescoring is a compare-and-set),
+ * missing one is not.
+ */
+static bool in_share(struct cw_daemon *d, const char *account)
+{
+    struct cw_sweep *s = &d->sweep;
+    if (!d->consumer || s->share_partitions <= 0 || d->rt.cfg->kafka.topics.n == 0)
+        return true;
+    int32_t p = (int32_t)(cw_crc16(account, strlen(account)) % (unsigned)s->share_partitions);
+    return cw_consumer_owns(d->consumer, d->rt.cfg->kafka.topics.items[0], p);
+}
+
+/* After a rebalance gave this instance partitions: learn P again and return true. */
+static bool share_changed(struct cw_daemon *d)
+{
+    struct cw_sweep *s = &d->sweep;
+    if (!d->consumer)
+        return false;
+    uint64_t g = cw_consumer_gained(d->consumer);
+    if (g == s->share_gained)
+        return false;
+    s->share_gained = g;
+    s->share_partitions = d->rt.cfg->kafka.topics.n == 0
+                              ? -1
+                              : cw_consumer_partition_count(
+                                    d->consumer, d->rt.cfg->kafka.topics.items[0], METADATA_MS);
+    if (s->share_partitions <= 0)
+        cw_log_warn("sweep share unknown, sweeping every account",
+                    "error=\"no partition count for the first topic\"");
+    return true;
+}
 
 static void cycle_start(struct cw_sweep *s, int64_t wall, const char *why)
 {
@@ -43,6 +89,12 @@ void cw_sweep_tick(struct cw_daemon *d)
             cw_log_debug("rescore poll failed", "error=\"%s\"", err);
         }
     }
+    if (share_changed(d)) {
+        /* partitions taken over (from a member that left or died): sweep their accounts
+         * now rather than an interval later */
+        cw_log_debug("sweep share changed", "partitions=%d", s->share_partitions);
+        cycle_start(s, wall, "rebalance");
+    }
     int64_t now = cw_daemon_now(d);
     /* Catching up, time passes in event time: every account is rescored each time the
      * clock crosses a local day, as a live daemon's sweep would have done (a dip lasting a
@@ -76,9 +128,11 @@ void cw_sweep_tick(struct cw_daemon *d)
         cw_log_warn("sweep scan failed, will retry", "error=\"%s\"", err);
         return;
     }
+    int mine = 0;
     for (int i = 0; i < n; i++)
-        ptrs[i] = ids[i];
-    if (n > 0 && cw_score_pass(d, ptrs, (size_t)n, now) != 0)
+        if (in_share(d, ids[i]))
+            ptrs[mine++] = ids[i];
+    if (mine > 0 && cw_score_pass(d, ptrs, (size_t)mine, now) != 0)
         return; /* the same page is retried on a later tick */
     s->cursor = cursor;
     s->done += (uint64_t)n;
@@ -87,6 +141,7 @@ void cw_sweep_tick(struct cw_daemon *d)
         s->total = s->done;
         s->next_cycle = s->cycle_start + interval;
         cw_stat_add(&d->stats.sweeps_completed, 1);
+        cw_hist_observe(&d->stats.sweep_seconds, (uint64_t)(wall - s->cycle_start) * 1000u);
         cw_log(behind ? CW_LOG_DEBUG : CW_LOG_INFO, "sweep completed",
                "accounts=%llu duration_ms=%lld", (unsigned long long)s->done,
                (long long)(wall - s->cycle_start));

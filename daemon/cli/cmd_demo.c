@@ -31,6 +31,7 @@ struct demo {
     char dir[PATH_MAX]; /* scratch directory: redis data, daemon log */
     char daemon_path[PATH_MAX];
     int redis_port;
+    int http_port; /* the daemon's /metrics, /healthz, /readyz */
     pid_t redis_pid, daemon_pid;
     char bootstrap[256];
     cw_consumer *alerts;
@@ -115,6 +116,11 @@ static int start_daemon(struct demo *d, const char *config_path)
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", d->redis_port);
     snprintf(parts, sizeof parts, "%d", DEMO_PARTITIONS);
     setenv("CHURNWATCH_REDIS_URL", url, 1);
+    /* The endpoint on a free port, so the demo runs next to a daemon that holds 9464. */
+    d->http_port = free_port();
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", d->http_port);
+    setenv("CHURNWATCH_HTTP_LISTEN", listen, 1);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     char *argv[] = {d->daemon_path, "-c", (char *)config_path, "--embedded-kafka", "--partitions",
                     parts,          NULL};
@@ -281,6 +287,7 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
         return CW_EXIT_UNAVAILABLE;
     printf("  redis-server on 127.0.0.1:%d, embedded Kafka at %s, logs in %s\n", d->redis_port,
            d->bootstrap, d->dir);
+    printf("  metrics at http://127.0.0.1:%d/metrics while it runs\n", d->http_port);
     if (open_alert_consumer(d) != 0)
         return CW_EXIT_UNAVAILABLE;
 

@@ -64,6 +64,16 @@ struct cw_partition_lag {
 };
 size_t cw_consumer_lag(cw_consumer *c, struct cw_partition_lag *out, size_t max);
 
+/* Whether (topic, partition) is in the current assignment. */
+bool cw_consumer_owns(cw_consumer *c, const char *topic, int32_t partition);
+
+/* How many assignments (partitions gained) the consumer has received: a change means
+ * this member took over partitions, e.g. those of a member that died. */
+uint64_t cw_consumer_gained(cw_consumer *c);
+
+/* The partition count of topic from the cluster's metadata, or -1 (unknown topic, timeout). */
+int cw_consumer_partition_count(cw_consumer *c, const char *topic, int timeout_ms);
+
 /* True when the consumer has at least one partition assigned. */
 bool cw_consumer_assigned(cw_consumer *c);
 

@@ -6,19 +6,6 @@
 
 #include "log.h"
 
-/* Substrings of property names whose values are secrets. */
-static const char *const secret_markers[] = {
-    "password", "secret", "jaas", "sasl.oauthbearer.config", "ssl.key.pem", "token",
-};
-
-int cw_kafka_prop_is_secret(const char *name)
-{
-    for (size_t i = 0; i < sizeof secret_markers / sizeof secret_markers[0]; i++)
-        if (strstr(name, secret_markers[i]))
-            return 1;
-    return 0;
-}
-
 /* Replace every occurrence of needle in s (NUL-terminated, capacity size) with "***". */
 static void redact_value(char *s, size_t size, const char *needle)
 {
@@ -49,7 +36,7 @@ void cw_kafka_redact(char *s, size_t size, const struct cw_kafka_config *kc)
         return;
     for (size_t i = 0; i < kc->n_properties; i++) {
         const struct cw_kv *kv = &kc->properties[i];
-        if (kv->key && kv->value && cw_kafka_prop_is_secret(kv->key))
+        if (kv->key && kv->value && cw_config_property_is_secret(kv->key))
             redact_value(s, size, kv->value);
     }
 }
@@ -125,6 +112,8 @@ rd_kafka_conf_t *cw_kafka_conf_new(const struct cw_kafka_config *kc, const char 
                      kv->key);
             goto fail;
         }
+        if (kv->value && cw_config_property_is_secret(kv->key))
+            cw_log_secret(kv->value); /* librdkafka may quote it in its own logs */
         if (set_prop(conf, kc, kv->key, kv->value ? kv->value : "", err, errsize) != 0)
             goto fail;
     }

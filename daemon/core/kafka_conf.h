@@ -34,7 +34,4 @@ rd_kafka_conf_t *cw_kafka_conf_new(const struct cw_kafka_config *kc, const char 
  */
 void cw_kafka_redact(char *s, size_t size, const struct cw_kafka_config *kc);
 
-/* True when a value of property name is a secret (never logged in any form). */
-int cw_kafka_prop_is_secret(const char *name);
-
 #endif /* CHURNWATCH_KAFKA_CONF_H */

@@ -24,6 +24,7 @@ struct cw_consumer {
     uint64_t errors;       /* consumer errors seen */
     struct cw_part *parts; /* the current assignment */
     size_t n_parts, cap_parts;
+    uint64_t gained; /* assignments received (partitions gained) */
 };
 
 /* Index of (topic, partition) in the assignment or -1. */
@@ -121,6 +122,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              parts->elems[i].topic, parts->elems[i].partition);
         if (c->paused)
             pause_resume_parts(rk, parts, true);
+        c->gained++;
         return;
     }
 
@@ -515,6 +517,33 @@ size_t cw_consumer_lag(cw_consumer *c, struct cw_partition_lag *out, size_t max)
             o->lag = hi > pos ? hi - pos : 0;
     }
     rd_kafka_topic_partition_list_destroy(list);
+    return n;
+}
+
+bool cw_consumer_owns(cw_consumer *c, const char *topic, int32_t partition)
+{
+    return part_find(c, topic, partition) >= 0;
+}
+
+uint64_t cw_consumer_gained(cw_consumer *c)
+{
+    return c->gained;
+}
+
+int cw_consumer_partition_count(cw_consumer *c, const char *topic, int timeout_ms)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(c->rk, topic, NULL);
+    if (!t)
+        return -1;
+    const struct rd_kafka_metadata *md = NULL;
+    int n = -1;
+    if (rd_kafka_metadata(c->rk, 0, t, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md) {
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->topics[0].partition_cnt > 0)
+            n = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(t);
     return n;
 }
 

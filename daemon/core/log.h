@@ -1,4 +1,5 @@
-/* log.h - the one logging layer: levels, logfmt or JSON lines on stderr */
+/* log.h - the one logging layer: levels, logfmt or JSON lines on stderr, repeats
+ * rate-limited, secrets redacted */
 #ifndef CHURNWATCH_LOG_H
 #define CHURNWATCH_LOG_H
 
@@ -9,6 +10,17 @@
 /* Configure the process-wide logger (level and format); safe to call again on reload. */
 void cw_log_setup(enum cw_log_level level, enum cw_log_format format);
 
+/*
+ * Never write value: from now on every occurrence in a line's fields becomes "***"
+ * (passwords, SASL and TLS secrets: register them when the config is read). The password
+ * of any "scheme://user:password@" is always masked. Thread-safe; values are copied.
+ */
+void cw_log_secret(const char *value);
+
+/* Change the rate limit of non-debug lines (default 20 lines per 10 s per msg and level;
+ * burst 0: unlimited) and forget the counts so far. */
+void cw_log_set_rate_limit(unsigned burst, int interval_ms);
+
 /* True when messages of this level are written; lets callers skip costly arguments. */
 int cw_log_enabled(enum cw_log_level level);
 
@@ -16,7 +28,8 @@ int cw_log_enabled(enum cw_log_level level);
  * Write one line: msg is a short, constant description; the fmt arguments are
  * logfmt-style fields ("key=value key2=value2"), passed through as given in logfmt
  * and split into JSON members in json format. The level is checked before anything is
- * formatted.
+ * formatted. Thread-safe. Non-debug lines are rate-limited per msg and level: at most 20
+ * per 10 s, then one "repeated log lines suppressed" line with what=<msg> suppressed=<n>.
  */
 void cw_log(enum cw_log_level level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

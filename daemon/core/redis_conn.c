@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "log.h"
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -76,6 +78,12 @@ static int parse_userinfo(const char *s, size_t len, struct cw_redis_target *t, 
             return -1;
         }
         t->has_password = plen > 0;
+        /* never logged, decoded or as written in the URL */
+        char raw[sizeof t->password * 3];
+        snprintf(raw, sizeof raw, "%.*s", (int)plen, colon + 1);
+        cw_log_secret(raw);
+        cw_log_secret(t->password);
+        memset(raw, 0, sizeof raw);
     }
     return 0;
 }
@@ -161,6 +169,44 @@ static int parse_unix(const char *p, struct cw_redis_target *t, char *err, size_
     return 0;
 }
 
+/* p: host:port[,host:port...] of redis-cluster:// (no database: a cluster has only db 0). */
+static int parse_seeds(const char *p, struct cw_redis_target *t, char *err, size_t errsize)
+{
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        if (t->n_seeds == CW_REDIS_MAX_SEEDS) {
+            snprintf(err, errsize, "redis url: more than %d seed nodes", CW_REDIS_MAX_SEEDS);
+            return -1;
+        }
+        char one[300];
+        if (len == 0 || len >= sizeof one) {
+            snprintf(err, errsize, "redis url: empty or too long seed node in redis-cluster://");
+            return -1;
+        }
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (strpbrk(one, "/?")) {
+            snprintf(err, errsize,
+                     "redis url: redis-cluster:// takes host:port seed nodes only "
+                     "(no database or query)");
+            return -1;
+        }
+        struct cw_redis_target h;
+        memset(&h, 0, sizeof h);
+        if (parse_tcp(one, &h, err, errsize) < 0)
+            return -1;
+        struct cw_redis_seed *s = &t->seeds[t->n_seeds++];
+        memcpy(s->host, h.host, sizeof s->host);
+        s->port = h.port;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    memcpy(t->host, t->seeds[0].host, sizeof t->host);
+    t->port = t->seeds[0].port;
+    return 0;
+}
+
 int cw_redis_url_parse(const char *url, struct cw_redis_target *t, char *err, size_t errsize)
 {
     memset(t, 0, sizeof *t);
@@ -180,8 +226,9 @@ int cw_redis_url_parse(const char *url, struct cw_redis_target *t, char *err, si
         snprintf(err, errsize, "redis url: rediss:// (TLS) is not supported by this build");
         return -1;
     } else if (strncmp(url, "redis-cluster://", 16) == 0) {
-        snprintf(err, errsize, "redis url: redis-cluster:// is not supported by this build");
-        return -1;
+        p = url + 16;
+        is_unix = false;
+        t->cluster = true;
     } else {
         snprintf(err, errsize,
                  "redis url: unknown scheme (expected redis://host:port/db or unix:///path)");
@@ -193,6 +240,11 @@ int cw_redis_url_parse(const char *url, struct cw_redis_target *t, char *err, si
         if (parse_userinfo(p, (size_t)(at - p), t, err, errsize) < 0)
             goto fail;
         p = at + 1;
+    }
+    if (t->cluster) {
+        if (parse_seeds(p, t, err, errsize) < 0)
+            goto fail;
+        return 0;
     }
     if ((is_unix ? parse_unix(p, t, err, errsize) : parse_tcp(p, t, err, errsize)) < 0)
         goto fail;
@@ -233,6 +285,7 @@ int cw_redis_password_file(const char *path, struct cw_redis_target *t, char *er
     }
     memcpy(t->password, buf, n + 1);
     t->has_password = true;
+    cw_log_secret(t->password);
     memset(buf, 0, sizeof buf);
     return 0;
 fail:

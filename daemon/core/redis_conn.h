@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define CW_REDIS_MAX_SEEDS 16
+
 /* Where and as whom to connect; parsed from a URL. Never print password. */
 struct cw_redis_target {
     bool unix_socket;
@@ -16,12 +18,20 @@ struct cw_redis_target {
     char user[128]; /* "" = AUTH with the password only (default user) */
     bool has_password;
     char password[512];
+    /* redis-cluster://: the seed nodes (host and port above are the first one) */
+    bool cluster;
+    int n_seeds;
+    struct cw_redis_seed {
+        char host[256];
+        int port;
+    } seeds[CW_REDIS_MAX_SEEDS];
 };
 
 /*
  * Parse redis://[user:pass@]host[:port][/db] (user and password percent-decoded, host
- * may be [v6]) or unix://[user:pass@]/path[?db=N] into t. rediss:// and
- * redis-cluster:// are refused (no TLS and no cluster client in hiredis 0.14).
+ * may be [v6]), unix://[user:pass@]/path[?db=N] or
+ * redis-cluster://[user:pass@]host:port[,host:port...] (seed nodes of a Redis Cluster, at
+ * most CW_REDIS_MAX_SEEDS, no database) into t. rediss:// is refused (no TLS in hiredis 0.14).
  * Returns 0, or -1 with err filled; err never contains the password.
  */
 int cw_redis_url_parse(const char *url, struct cw_redis_target *t, char *err, size_t errsize);

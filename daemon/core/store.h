@@ -11,6 +11,7 @@
 #include "churnwatch/event.h"
 #include "churnwatch/rules.h"
 #include "churnwatch/window.h"
+#include "stats.h"
 
 typedef struct cw_store cw_store;
 
@@ -23,6 +24,11 @@ cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errs
 
 /* cw_store_close(NULL) is a no-op. */
 void cw_store_close(cw_store *st);
+
+/* Report every Redis round trip from now on: its duration into latency (may be NULL), and
+ * into *reachable 1 when it (or a connection) succeeded, 0 when it failed. Both must
+ * outlive the store. */
+void cw_store_observe(cw_store *st, struct cw_hist *latency, _Atomic int *reachable);
 
 /* Reconnect if needed and PING. 0 when usable, -1 with err. */
 int cw_store_ping(cw_store *st, char *err, size_t errsize);
@@ -181,8 +187,10 @@ int cw_store_silence_list(cw_store *st, int64_t now_ms, struct cw_silence **out,
                           char *err, size_t errsize);
 
 /* `churnwatch rescore`: ask the running daemon(s) to rescore every account under the
- * current config. cw_store_rescore_take returns 1 (and clears the request) when one is
- * pending, 0 when none, -1 on error. */
+ * current config. The request is a value that stays for an hour, so every instance of a
+ * consumer group sees it: cw_store_rescore_take returns 1 when the request differs from
+ * the last one this store took (a request pending when the store opened counts), 0 when
+ * none is new, -1 on error. */
 int cw_store_rescore_request(cw_store *st, int64_t now_ms, char *err, size_t errsize);
 int cw_store_rescore_take(cw_store *st, char *err, size_t errsize);
 

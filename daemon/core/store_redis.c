@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "churnwatch/window.h"
+#include "redis_cluster.h"
 #include "redis_cmd.h"
 #include "redis_conn.h"
 #include "store_internal.h"
@@ -30,8 +33,9 @@ struct cw_store {
     struct cw_redis_target target; /* holds the password: never printed */
     char name[300];                /* target for messages */
     char *prefix;
-    redisContext *ctx; /* NULL while disconnected */
+    struct cw_rcluster rc; /* the node, or the cluster's masters */
     struct cw_rcmd cmd;
+    struct cw_rcmd fcmd;      /* functions checks and loads (never clobber cmd) */
     struct slot_entry *slots; /* cache, cleared on every (re)connection and reload */
     size_t n_slots, cap_slots;
     unsigned slot_epoch;
@@ -41,6 +45,9 @@ struct cw_store {
     unsigned long long scan_redis_cursor;
     bool scan_redis_done;
     uint64_t scan_token, scan_seq;
+    char rescore_seen[64];   /* the last rescore request taken */
+    struct cw_hist *latency; /* cw_store_observe, may be NULL */
+    _Atomic int *reachable;
 };
 
 /* ---- keys and small helpers ------------------------------------------------------ */
@@ -52,9 +59,11 @@ static void account_key(const cw_store *st, const char *account, const char *suf
     snprintf(out, size, "%s{%s}:%s", st->prefix, account, suffix);
 }
 
+/* In a cluster every global key has the hash tag {cw}: one slot, so one node holds the
+ * indexes whole (docs/state.md). A single node keeps the historical names. */
 static void global_key(const cw_store *st, const char *name, char *out, size_t size)
 {
-    snprintf(out, size, "%s%s", st->prefix, name);
+    snprintf(out, size, "%s%s%s", st->prefix, st->rc.cluster ? "{cw}" : "", name);
 }
 
 static int add_account_key(cw_store *st, struct cw_rcmd *c, const char *account, const char *suffix)
@@ -114,11 +123,36 @@ static long long store_horizon(const struct cw_config *cfg)
 
 /* ---- connection and functions ---------------------------------------------------- */
 
+/* A round trip (or connection) ended: report it to the observer. */
+static void observe(cw_store *st, uint64_t start_us, bool ok)
+{
+    if (st->latency && start_us)
+        cw_hist_observe(st->latency, cw_mono_us() - start_us);
+    if (st->reachable)
+        cw_gauge_set(st->reachable, ok);
+}
+
 static void drop(cw_store *st)
 {
-    if (st->ctx)
-        redisFree(st->ctx);
-    st->ctx = NULL;
+    cw_rcluster_drop_all(&st->rc);
+    observe(st, 0, false);
+}
+
+/* Whether any node is connected (for the reachability gauge). */
+static bool connected(const cw_store *st)
+{
+    for (size_t i = 0; i < st->rc.n_nodes; i++)
+        if (st->rc.nodes[i].ctx)
+            return true;
+    return false;
+}
+
+void cw_store_observe(cw_store *st, struct cw_hist *latency, _Atomic int *reachable)
+{
+    st->latency = latency;
+    st->reachable = reachable;
+    if (reachable)
+        cw_gauge_set(reachable, connected(st));
 }
 
 static void slots_clear(cw_store *st)
@@ -129,46 +163,116 @@ static void slots_clear(cw_store *st)
     st->slot_epoch++;
 }
 
-/* Send c and read its reply (never NULL on success). I/O errors drop the connection. */
-static redisReply *roundtrip(cw_store *st, const struct cw_rcmd *c, char *err, size_t errsize)
+#define STORE_REDIRECTS   16 /* MOVED / ASK / TRYAGAIN followed per command */
+#define STORE_TRYAGAIN_MS 50 /* wait before retrying a TRYAGAIN (a slot migrating) */
+
+static void pause_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int node_ctx(cw_store *st, size_t node, redisContext **ctx, char *err, size_t errsize);
+
+/*
+ * Send c to node (asking: after a one-shot ASKING) and read its reply (never NULL on
+ * success). I/O errors drop the node's connection.
+ */
+static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, const struct cw_rcmd *c,
+                                  char *err, size_t errsize)
 {
     char what[STORE_KEY_MAX + 64];
     describe(c, what, sizeof what);
-    if (cw_rcmd_append(st->ctx, c) < 0) {
-        snprintf(err, errsize, "redis %s: %s: out of memory", st->name, what);
-        drop(st);
+    redisContext *ctx;
+    if (node_ctx(st, node, &ctx, err, errsize) < 0)
+        return NULL;
+    const char *name = st->rc.nodes[node].name;
+    if ((asking && redisAppendCommand(ctx, "ASKING") != REDIS_OK) || cw_rcmd_append(ctx, c) < 0) {
+        snprintf(err, errsize, "redis %s: %s: out of memory", name, what);
+        cw_rcluster_drop(&st->rc, node);
         return NULL;
     }
     void *r = NULL;
-    if (redisGetReply(st->ctx, &r) != REDIS_OK || !r) {
-        snprintf(err, errsize, "redis %s: %s: %s", st->name, what,
-                 st->ctx->errstr[0] ? st->ctx->errstr : "no reply");
+    uint64_t start = cw_mono_us();
+    for (int k = asking ? 0 : 1; k < 2; k++) {
         if (r)
-            freeReplyObject(r);
-        drop(st);
-        return NULL;
+            freeReplyObject(r); /* ASKING's +OK (an error shows in the command's reply) */
+        r = NULL;
+        if (redisGetReply(ctx, &r) != REDIS_OK || !r) {
+            snprintf(err, errsize, "redis %s: %s: %s", name, what,
+                     ctx->errstr[0] ? ctx->errstr : "no reply");
+            if (r)
+                freeReplyObject(r);
+            cw_rcluster_drop(&st->rc, node);
+            observe(st, 0, false);
+            return NULL;
+        }
     }
+    observe(st, start, true);
     return r;
 }
 
-static int functions_load(cw_store *st, char *err, size_t errsize)
+/*
+ * Send c where it belongs and read its reply, following MOVED, ASK and TRYAGAIN (a
+ * command redirected was not executed, so sending it again is safe). Starts at node
+ * `first` when >= 0, else at the node the map routes c to.
+ */
+static redisReply *routed_roundtrip(cw_store *st, int first, const struct cw_rcmd *c, char *err,
+                                    size_t errsize)
 {
-    struct cw_rcmd *c = &st->cmd;
+    int slot, node = first;
+    if (node < 0 && (node = cw_rcluster_route(&st->rc, c, &slot, err, errsize)) < 0)
+        return NULL;
+    bool asking = false;
+    for (int attempt = 0;; attempt++) {
+        redisReply *r = node_roundtrip(st, (size_t)node, asking, c, err, errsize);
+        if (!r)
+            return NULL;
+        asking = false;
+        int k = cw_rcluster_redirect(&st->rc, r, &node);
+        if (k == 0 || attempt == STORE_REDIRECTS)
+            return r; /* the caller reports an error reply, even a last redirection */
+        freeReplyObject(r);
+        if (k < 0) {
+            snprintf(err, errsize, "redis cluster: out of memory");
+            return NULL;
+        }
+        if (k == 'A') {
+            asking = true;
+        } else if (k == 'T') {
+            pause_ms(STORE_TRYAGAIN_MS);
+            if (st->rc.stale && cw_rcluster_refresh(&st->rc, err, errsize) == 0 &&
+                (node = cw_rcluster_route(&st->rc, c, &slot, err, errsize)) < 0)
+                return NULL;
+        }
+    }
+}
+
+static redisReply *roundtrip(cw_store *st, const struct cw_rcmd *c, char *err, size_t errsize)
+{
+    return routed_roundtrip(st, -1, c, err, errsize);
+}
+
+/* Load the library on node (functions live per node: every master needs its copy). */
+static int functions_load_node(cw_store *st, size_t node, char *err, size_t errsize)
+{
+    struct cw_rcmd *c = &st->fcmd;
     cw_rcmd_reset(c);
     cw_rcmd_adds(c, "FUNCTION");
     cw_rcmd_adds(c, "LOAD");
     cw_rcmd_adds(c, "REPLACE");
     cw_rcmd_adds(c, cw_store_functions_lua);
-    redisReply *r = roundtrip(st, c, err, errsize);
+    redisReply *r = node_roundtrip(st, node, false, c, err, errsize);
     if (!r)
         return -1;
     int rc = 0;
+    const char *name = st->rc.nodes[node].name;
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, errsize, "redis %s: FUNCTION LOAD churnwatch: %s", st->name, r->str);
+        snprintf(err, errsize, "redis %s: FUNCTION LOAD churnwatch: %s", name, r->str);
         rc = -1;
     } else if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS) {
-        snprintf(err, errsize, "redis %s: FUNCTION LOAD churnwatch: unexpected reply type %d",
-                 st->name, r->type);
+        snprintf(err, errsize, "redis %s: FUNCTION LOAD churnwatch: unexpected reply type %d", name,
+                 r->type);
         rc = -1;
     }
     freeReplyObject(r);
@@ -176,15 +280,24 @@ static int functions_load(cw_store *st, char *err, size_t errsize)
     return rc;
 }
 
-/* Load the library when it is absent or older than ours (a newer one is kept). */
-static int functions_check(cw_store *st, char *err, size_t errsize)
+/* Load the library on every master. */
+static int functions_load(cw_store *st, char *err, size_t errsize)
 {
-    struct cw_rcmd *c = &st->cmd;
+    for (size_t i = 0; i < st->rc.n_nodes; i++)
+        if (st->rc.nodes[i].master && functions_load_node(st, i, err, errsize) < 0)
+            return -1;
+    return 0;
+}
+
+/* Load the library on node when absent or older than ours (a newer one is kept). */
+static int functions_check(cw_store *st, size_t node, char *err, size_t errsize)
+{
+    struct cw_rcmd *c = &st->fcmd;
     cw_rcmd_reset(c);
     cw_rcmd_adds(c, "FCALL");
     cw_rcmd_adds(c, "cw_version");
     cw_rcmd_adds(c, "0");
-    redisReply *r = roundtrip(st, c, err, errsize);
+    redisReply *r = node_roundtrip(st, node, false, c, err, errsize);
     if (!r)
         return -1;
     bool load;
@@ -193,29 +306,44 @@ static int functions_check(cw_store *st, char *err, size_t errsize)
     } else if (r->type == REDIS_REPLY_INTEGER) {
         load = r->integer < cw_store_functions_version;
     } else {
-        snprintf(err, errsize, "redis %s: FCALL cw_version: %s", st->name,
+        snprintf(err, errsize, "redis %s: FCALL cw_version: %s", st->rc.nodes[node].name,
                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply type");
         freeReplyObject(r);
         return -1;
     }
     freeReplyObject(r);
-    return load ? functions_load(st, err, errsize) : 0;
+    return load ? functions_load_node(st, node, err, errsize) : 0;
 }
 
-/* Connect when disconnected (or broken), then check the functions. */
+/* Node's connection, connecting (and checking its functions) when it has none. */
+static int node_ctx(cw_store *st, size_t node, redisContext **ctx, char *err, size_t errsize)
+{
+    bool fresh;
+    *ctx = cw_rcluster_connect(&st->rc, node, &fresh, err, errsize);
+    if (!*ctx) {
+        observe(st, 0, false);
+        return -1;
+    }
+    if (fresh) {
+        slots_clear(st);
+        if (functions_check(st, node, err, errsize) < 0) {
+            cw_rcluster_drop(&st->rc, node);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Read the slot map when stale, then connect every master that is not (checking its
+ * functions). */
 static int ensure(cw_store *st, char *err, size_t errsize)
 {
-    if (st->ctx && st->ctx->err)
-        drop(st);
-    if (st->ctx)
-        return 0;
-    st->ctx = cw_redis_connect(&st->target, STORE_TIMEOUT_MS, err, errsize);
-    if (!st->ctx)
+    if (st->rc.stale && cw_rcluster_refresh(&st->rc, err, errsize) < 0)
         return -1;
-    slots_clear(st);
-    if (functions_check(st, err, errsize) < 0) {
-        drop(st);
-        return -1;
+    for (size_t i = 0; i < st->rc.n_nodes; i++) {
+        redisContext *ctx;
+        if (st->rc.nodes[i].master && node_ctx(st, i, &ctx, err, errsize) < 0)
+            return -1;
     }
     return 0;
 }
@@ -231,13 +359,7 @@ static redisReply *command(cw_store *st, char *err, size_t errsize)
     redisReply *r = roundtrip(st, &st->cmd, err, errsize);
     if (r && is_not_found(r)) {
         freeReplyObject(r);
-        /* functions_load reuses st->cmd: keep a copy of the command. */
-        struct cw_rcmd keep = st->cmd;
-        memset(&st->cmd, 0, sizeof st->cmd);
-        int rc = functions_load(st, err, errsize);
-        cw_rcmd_free(&st->cmd);
-        st->cmd = keep;
-        if (rc < 0)
+        if (functions_load(st, err, errsize) < 0)
             return NULL;
         r = roundtrip(st, &st->cmd, err, errsize);
     }
@@ -276,11 +398,41 @@ static void describe_op(cw_store *st, const struct ops *o, size_t i, char *what,
         snprintf(what, size, "operation %zu", i);
 }
 
-/* Run ops list[0..n) (list NULL: all). Not-found ops go to retry (when non-NULL). */
+/* Consume op i's reply r (not freed): 0, or -1 with err. Not-found goes to retry. */
+static int op_reply(cw_store *st, const struct ops *o, size_t i, const redisReply *r, size_t *retry,
+                    size_t *n_retry, char *err, size_t errsize)
+{
+    char what[STORE_KEY_MAX + 64];
+    if (retry && is_not_found(r)) {
+        retry[(*n_retry)++] = i;
+        return 0;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        describe_op(st, o, i, what, sizeof what);
+        snprintf(err, errsize, "redis %s: %s: %s", st->name, what, r->str);
+        return -1;
+    }
+    char detail[256] = "";
+    if (o->reply(st, o->ctx, i, r, detail, sizeof detail) < 0) {
+        describe_op(st, o, i, what, sizeof what);
+        snprintf(err, errsize, "redis %s: %s: %s", st->name, what, detail);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Run ops list[0..n) (list NULL: all), pipelined on each node they route to. Not-found
+ * ops go to retry (when non-NULL). Ops answered with a redirection (MOVED, ASK,
+ * TRYAGAIN: not executed) are sent again one by one, in order, after the round trip; the
+ * later ops of the same slot in that round trip were redirected too (a slot's keys only
+ * ever leave a migrating node), so one account's ops still run in order.
+ */
 static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size_t n, size_t *retry,
                      size_t *n_retry, char *err, size_t errsize)
 {
     size_t sent[STORE_PIPELINE_MAX];
+    int node_of[STORE_PIPELINE_MAX];
     redisReply *replies[STORE_PIPELINE_MAX];
     size_t next = 0;
     int rc = 0;
@@ -293,20 +445,33 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
             int b = o->build(st, o->ctx, i, &st->cmd);
             if (b > 0)
                 continue;
-            if (b < 0 || cw_rcmd_append(st->ctx, &st->cmd) < 0) {
-                snprintf(err, errsize, "redis %s: building a command: out of memory", st->name);
+            int slot, node = -1;
+            redisContext *ctx = NULL;
+            if (b == 0 && (node = cw_rcluster_route(&st->rc, &st->cmd, &slot, err, errsize)) < 0) {
                 drop(st); /* commands already appended are never read */
                 return -1;
             }
+            if (b == 0 && node_ctx(st, (size_t)node, &ctx, err, errsize) < 0) {
+                drop(st);
+                return -1;
+            }
+            if (b < 0 || cw_rcmd_append(ctx, &st->cmd) < 0) {
+                snprintf(err, errsize, "redis %s: building a command: out of memory", st->name);
+                drop(st);
+                return -1;
+            }
+            node_of[ns] = node;
             sent[ns++] = i;
             bytes += st->cmd.len;
         }
+        uint64_t start = cw_mono_us();
         for (size_t k = 0; k < ns; k++) {
             void *r = NULL;
-            if (redisGetReply(st->ctx, &r) != REDIS_OK || !r) {
+            redisContext *ctx = st->rc.nodes[node_of[k]].ctx;
+            if (!ctx || redisGetReply(ctx, &r) != REDIS_OK || !r) {
                 describe_op(st, o, sent[k], what, sizeof what);
-                snprintf(err, errsize, "redis %s: %s: %s", st->name, what,
-                         st->ctx->errstr[0] ? st->ctx->errstr : "no reply");
+                snprintf(err, errsize, "redis %s: %s: %s", st->rc.nodes[node_of[k]].name, what,
+                         ctx && ctx->errstr[0] ? ctx->errstr : "no reply");
                 for (size_t j = 0; j < k; j++)
                     freeReplyObject(replies[j]);
                 if (r)
@@ -316,25 +481,47 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
             }
             replies[k] = r;
         }
+        if (ns > 0)
+            observe(st, start, true);
         for (size_t k = 0; k < ns; k++) {
             redisReply *r = replies[k];
-            if (rc < 0) {
-                /* already failed: only free the rest */
-            } else if (retry && is_not_found(r)) {
-                retry[(*n_retry)++] = sent[k];
-            } else if (r->type == REDIS_REPLY_ERROR) {
-                describe_op(st, o, sent[k], what, sizeof what);
-                snprintf(err, errsize, "redis %s: %s: %s", st->name, what, r->str);
-                rc = -1;
-            } else {
-                char detail[256] = "";
-                if (o->reply(st, o->ctx, sent[k], r, detail, sizeof detail) < 0) {
-                    describe_op(st, o, sent[k], what, sizeof what);
-                    snprintf(err, errsize, "redis %s: %s: %s", st->name, what, detail);
-                    rc = -1;
+            replies[k] = NULL;
+            if (rc == 0) {
+                int node = node_of[k];
+                int kind = cw_rcluster_redirect(&st->rc, r, &node);
+                if (kind != 0) {
+                    /* Not executed: send it again where the redirection says. */
+                    freeReplyObject(r);
+                    r = NULL;
+                    cw_rcmd_reset(&st->cmd);
+                    if (kind < 0 || o->build(st, o->ctx, sent[k], &st->cmd) != 0) {
+                        snprintf(err, errsize, "redis %s: out of memory", st->name);
+                        rc = -1;
+                    } else {
+                        if (kind == 'T')
+                            pause_ms(STORE_TRYAGAIN_MS);
+                        r = kind == 'A'
+                                ? node_roundtrip(st, (size_t)node, true, &st->cmd, err, errsize)
+                                : NULL;
+                        if (kind == 'A' && r) {
+                            int again = node;
+                            if (cw_rcluster_redirect(&st->rc, r, &again) != 0) {
+                                freeReplyObject(r);
+                                r = NULL;
+                            }
+                        }
+                        if (!r)
+                            r = routed_roundtrip(st, kind == 'M' ? node : -1, &st->cmd, err,
+                                                 errsize);
+                        if (!r)
+                            rc = -1;
+                    }
                 }
+                if (r && rc == 0)
+                    rc = op_reply(st, o, sent[k], r, retry, n_retry, err, errsize);
             }
-            freeReplyObject(r);
+            if (r)
+                freeReplyObject(r);
         }
     }
     return rc;
@@ -453,6 +640,17 @@ cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errs
         cw_redis_password_file(rc->password_file, &st->target, err, errsize) < 0)
         goto fail;
     cw_redis_target_name(&st->target, st->name, sizeof st->name);
+    if (st->target.cluster) {
+        /* Messages name the cluster by its seeds; a node's own errors name the node. */
+        size_t len = (size_t)snprintf(st->name, sizeof st->name, "cluster ");
+        for (int i = 0; i < st->target.n_seeds && len < sizeof st->name; i++)
+            len += (size_t)snprintf(st->name + len, sizeof st->name - len, "%s%s:%d", i ? "," : "",
+                                    st->target.seeds[i].host, st->target.seeds[i].port);
+    }
+    if (cw_rcluster_init(&st->rc, &st->target, STORE_TIMEOUT_MS) < 0) {
+        snprintf(err, errsize, "redis: out of memory");
+        goto fail;
+    }
     const char *prefix = rc->key_prefix ? rc->key_prefix : "cw:";
     if (strlen(prefix) > STORE_MAX_PREFIX || strpbrk(prefix, "{}")) {
         snprintf(err, errsize, "redis key_prefix: longer than %d bytes or contains { or }",
@@ -476,10 +674,11 @@ void cw_store_close(cw_store *st)
 {
     if (!st)
         return;
-    drop(st);
+    cw_rcluster_free(&st->rc);
     slots_clear(st);
     free(st->slots);
     cw_rcmd_free(&st->cmd);
+    cw_rcmd_free(&st->fcmd);
     free(st->scan_ids);
     free(st->prefix);
     cw_redis_target_wipe(&st->target);
@@ -1491,9 +1690,13 @@ int cw_store_rescore_request(cw_store *st, int64_t now_ms, char *err, size_t err
         return -1;
     struct cw_rcmd *c = &st->cmd;
     cw_rcmd_reset(c);
+    static unsigned seq;
     cw_rcmd_adds(c, "SET");
     add_global_key(st, c, "rescore");
-    cw_rcmd_addll(c, (long long)now_ms);
+    /* unique per request: two requests in one millisecond are two */
+    cw_rcmd_addf(c, "%lld-%ld-%u", (long long)now_ms, (long)getpid(), ++seq);
+    cw_rcmd_adds(c, "PX");
+    cw_rcmd_adds(c, "3600000");
     redisReply *r = command(st, err, errsize);
     if (!r)
         return -1;
@@ -1512,7 +1715,7 @@ int cw_store_rescore_take(cw_store *st, char *err, size_t errsize)
         return -1;
     struct cw_rcmd *c = &st->cmd;
     cw_rcmd_reset(c);
-    cw_rcmd_adds(c, "GETDEL");
+    cw_rcmd_adds(c, "GET");
     add_global_key(st, c, "rescore");
     redisReply *r = command(st, err, errsize);
     if (!r)
@@ -1521,10 +1724,10 @@ int cw_store_rescore_take(cw_store *st, char *err, size_t errsize)
     if (r->type == REDIS_REPLY_NIL) {
         rc = 0;
     } else if (r->type == REDIS_REPLY_STRING) {
-        rc = 1;
+        rc = strcmp(r->str, st->rescore_seen) != 0;
+        snprintf(st->rescore_seen, sizeof st->rescore_seen, "%s", r->str);
     } else {
-        snprintf(err, errsize, "redis %s: GETDEL %srescore: unexpected reply", st->name,
-                 st->prefix);
+        snprintf(err, errsize, "redis %s: GET %srescore: unexpected reply", st->name, st->prefix);
         rc = -1;
     }
     freeReplyObject(r);

@@ -240,6 +240,16 @@ struct cw_config *cw_config_load(const char *path, cw_getenv_fn getenv_fn, char 
 struct cw_config *cw_config_load_buffer(const char *name, const char *yaml, size_t len,
                                         cw_getenv_fn getenv_fn, char *errs, size_t errsize);
 
+/*
+ * Secrets in a configuration (config_secrets.c). cw_config_load refuses a file that holds
+ * one (a password in redis.url, a secret librdkafka property) while it is readable by
+ * group or others: put the secret in CHURNWATCH_REDIS_URL / a password_file, or chmod 600.
+ */
+bool cw_config_property_is_secret(const char *name); /* "sasl.password", "ssl.key.password"... */
+bool cw_url_has_password(const char *url);           /* scheme://user:pass@host... */
+/* True when cfg holds a secret; what names it (never its value). */
+bool cw_config_secret_in(const struct cw_config *cfg, char *what, size_t whatsize);
+
 /* cw_config_free(NULL) is a no-op. */
 void cw_config_free(struct cw_config *cfg);
 

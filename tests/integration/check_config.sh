@@ -91,6 +91,15 @@ run "secret" 1 "$cli" check-config "$tmp/secret.yaml"
 grep -q "^$tmp/secret.yaml:2:3: redis.url: unsupported URL scheme" "$tmp/err" || fail "secret: no url error"
 grep -q s3cret "$tmp/err" && fail "secret: the password was printed"
 
+# A valid file holding a secret is refused while group/world-readable, loads at 0600.
+printf 'redis:\n  url: "redis://app:s3cret@127.0.0.1:6379/0"\nscore:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, target: 1}]}\n' >"$tmp/private.yaml"
+chmod 644 "$tmp/private.yaml"
+run "secret mode" 1 "$cli" check-config "$tmp/private.yaml"
+expect_line "secret mode" err "$tmp/private.yaml: holds a secret (redis.url has a password) but is readable by everyone (mode 0644): run chmod 600 on it, or move the secret out of the file (CHURNWATCH_REDIS_URL, redis.password_file)"
+grep -q s3cret "$tmp/err" && fail "secret mode: the password was printed"
+chmod 600 "$tmp/private.yaml"
+run "secret private" 0 "$cli" check-config "$tmp/private.yaml"
+
 # Missing file, usage errors, --help and --version.
 run "missing" 1 "$cli" check-config "$tmp/nope.yaml"
 expect_line "missing" err "$tmp/nope.yaml: cannot open: No such file or directory"

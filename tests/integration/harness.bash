@@ -74,11 +74,14 @@ mock_start() { # mock_start PARTITIONS
   BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
 }
 
-# write_config FILE [sed expressions...]: the shipped config pointed at our servers.
+# write_config FILE [sed expressions...]: the shipped config pointed at our servers. Unless
+# an expression set http.listen, the endpoint moves to a free port (tests run in parallel).
 write_config() {
   local out=$1; shift
   cp "$CW_SOURCE_DIR/conf/churnwatch.yaml" "$out"
+  chmod 600 "$out" # tests may plant secrets in it: the loader refuses readable ones
   for expr in "$@"; do sed -i -e "$expr" "$out"; done
+  sed -i -e "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:$(free_port)/" "$out"
 }
 
 DAEMON_PID=""
@@ -127,4 +130,43 @@ wait_processed() {
     [ $SECONDS -lt $end ] || fail "daemon processed ${got:-0} of $want messages in ${secs}s"
     sleep 0.2
   done
+}
+
+# cluster_start N: a Redis Cluster of N masters (no replicas) on free loopback ports;
+# sets CLUSTER_PORTS (array), CLUSTER_URL (redis-cluster://seeds) and CLUSTER_PIDS.
+CLUSTER_PORTS=()
+CLUSTER_PIDS=()
+CLUSTER_URL=""
+cluster_start() {
+  local n=${1:-3} i port bus addrs=()
+  for ((i = 0; i < n; i++)); do
+    port=$(free_port)
+    bus=$(free_port) # cluster bus (default port + 10000 may be taken or above 65535)
+    mkdir -p "$WORK/cluster-$port"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$WORK/cluster-$port" --save "" \
+      --appendonly no --cluster-enabled yes --cluster-config-file "$WORK/cluster-$port/nodes.conf" \
+      --cluster-port "$bus" --cluster-node-timeout 2000 --daemonize no >"$WORK/cluster-$port.log" 2>&1 &
+    PIDS+=("$!")
+    CLUSTER_PIDS+=("$!")
+    CLUSTER_PORTS+=("$port")
+    addrs+=("127.0.0.1:$port")
+  done
+  for port in "${CLUSTER_PORTS[@]}"; do
+    wait_for 10 redis-cli -p "$port" ping || fail "cluster redis-server :$port did not start"
+  done
+  redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes \
+    >"$WORK/cluster-create.log" 2>&1 || fail "redis-cli --cluster create (see $WORK/cluster-create.log)"
+  wait_for 30 cluster_ok || fail "the cluster did not reach cluster_state:ok"
+  CLUSTER_URL="redis-cluster://$(
+    IFS=,
+    echo "${addrs[*]}"
+  )"
+}
+cluster_ok() {
+  local port
+  for port in "${CLUSTER_PORTS[@]}"; do
+    redis-cli -p "$port" cluster info | grep -q '^cluster_state:ok' || return 1
+  done
+  # every node agrees on who owns every slot
+  redis-cli --cluster check "127.0.0.1:${CLUSTER_PORTS[0]}" >/dev/null 2>&1
 }

@@ -743,6 +743,15 @@ Test(store, rescore_request_and_take)
     cr_assert_eq(cw_store_rescore_request(st, 1234, err, sizeof err), 0, "%s", err);
     cr_assert_eq(cw_store_rescore_take(st, err, sizeof err), 1, "%s", err);
     cr_assert_eq(cw_store_rescore_take(st, err, sizeof err), 0, "%s", err);
+    /* every instance of a group sees the request once */
+    cw_store *other = open_store();
+    cr_assert_eq(cw_store_rescore_take(other, err, sizeof err), 1, "%s", err);
+    cr_assert_eq(cw_store_rescore_take(other, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_rescore_request(other, 1234, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_rescore_take(st, err, sizeof err), 1, "%s", err);
+    cr_assert_eq(cw_store_rescore_take(other, err, sizeof err), 1, "%s", err);
+    cr_assert(redis_server_int(&rs, "PTTL cw:rescore") > 0);
+    cw_store_close(other);
     cw_store_close(st);
 }
 
@@ -1064,7 +1073,22 @@ Test(store_pure, url_parse)
     cr_assert_str_eq(t.path, "/run/redis.sock");
     cr_assert_eq(t.db, 2);
     cr_assert_eq(cw_redis_url_parse("redis://h:6379/?db=4", &t, err, sizeof err), 0, "%s", err);
+    cr_assert(!t.cluster);
     cr_assert_eq(t.db, 4);
+    cr_assert_eq(
+        cw_redis_url_parse("redis-cluster://u:s%40cret@a:7000,[::1]:7001,b", &t, err, sizeof err),
+        0, "%s", err);
+    cr_assert(t.cluster);
+    cr_assert_eq(t.n_seeds, 3);
+    cr_assert_str_eq(t.seeds[0].host, "a");
+    cr_assert_eq(t.seeds[0].port, 7000);
+    cr_assert_str_eq(t.seeds[1].host, "::1");
+    cr_assert_eq(t.seeds[1].port, 7001);
+    cr_assert_str_eq(t.seeds[2].host, "b");
+    cr_assert_eq(t.seeds[2].port, 6379);
+    cr_assert_str_eq(t.host, "a");
+    cr_assert_str_eq(t.user, "u");
+    cr_assert_str_eq(t.password, "s@cret");
 
     const char *bad[] = {"",
                          "http://h",
@@ -1078,7 +1102,12 @@ Test(store_pure, url_parse)
                          "unix://relative/path",
                          "unix://",
                          "rediss://h",
-                         "redis-cluster://h:1,h:2",
+                         "redis-cluster://",
+                         "redis-cluster://h:1,",
+                         "redis-cluster://h:1,,h:2",
+                         "redis-cluster://h:1/0",
+                         "redis-cluster://h:1?db=1",
+                         "redis-cluster://h:0",
                          "redis://u:bad%zzpw@h"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';

@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "churnwatch/config.h"
 #include "churnwatch/event.h"
@@ -227,6 +229,18 @@ Test(config, minimal_config_gets_every_default)
     cw_config_free(cfg);
 }
 
+Test(config, empty_http_listen_disables_the_endpoint)
+{
+    struct cw_config *cfg = load("http: {listen: \"\"}\n" MIN);
+    cr_assert(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->http_listen, "");
+    cw_config_free(cfg);
+    cfg = load("http: {listen: \"[::1]:9464\"}\n" MIN);
+    cr_assert(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->http_listen, "[::1]:9464");
+    cw_config_free(cfg);
+}
+
 Test(config, preset_and_explicit_pointer_lists)
 {
     struct cw_config *cfg = load("input:\n"
@@ -358,6 +372,8 @@ static const char *env_good(const char *name)
         return "redis-cluster://r1:7000,r2:7000";
     if (strcmp(name, "CHURNWATCH_LOG_LEVEL") == 0)
         return "debug";
+    if (strcmp(name, "CHURNWATCH_HTTP_LISTEN") == 0)
+        return "0.0.0.0:9464";
     return NULL;
 }
 
@@ -373,6 +389,8 @@ static const char *env_bad(const char *name)
         return "http://user:s3cret@host";
     if (strcmp(name, "CHURNWATCH_LOG_LEVEL") == 0)
         return "loud";
+    if (strcmp(name, "CHURNWATCH_HTTP_LISTEN") == 0)
+        return "nowhere";
     return NULL;
 }
 
@@ -383,6 +401,7 @@ Test(config, environment_overrides_apply)
     cr_expect_str_eq(cfg->kafka.brokers, "k1:9092,k2:9092");
     cr_expect_str_eq(cfg->redis.url, "redis-cluster://r1:7000,r2:7000");
     cr_expect_eq(cfg->log_level, CW_LOG_DEBUG);
+    cr_expect_str_eq(cfg->http_listen, "0.0.0.0:9464");
     cw_config_free(cfg);
 
     cfg = load_env("log: {level: warn}\n" MIN, env_empty);
@@ -395,7 +414,8 @@ Test(config, environment_overrides_apply)
 Test(config, bad_environment_overrides_are_errors_naming_the_variable)
 {
     cr_assert_null(load_env(MIN, env_bad));
-    cr_expect_eq(count_lines(errs), 2, "%s", errs);
+    cr_expect_eq(count_lines(errs), 3, "%s", errs);
+    cr_expect_not_null(strstr(errs, "CHURNWATCH_HTTP_LISTEN: "), "%s", errs);
     cr_expect_not_null(strstr(errs, "CHURNWATCH_LOG_LEVEL: invalid value 'loud' (environment "
                                     "override); valid values: error, warn, info, debug"),
                        "%s", errs);
@@ -730,4 +750,94 @@ Test(config, bad_config_files_under_test_data_fail_with_their_first_error)
         cr_expect(base && strncmp(base, files[i].want, strlen(files[i].want)) == 0,
                   "%s:\nwant: %s\ngot:  %s", files[i].file, files[i].want, errs);
     }
+}
+
+/* ---- secrets in the file ---- */
+
+/* Write yaml to a fresh file with the given mode; path receives its name. */
+static void write_mode(char *path, size_t size, const char *yaml, mode_t mode)
+{
+    snprintf(path, size, "/tmp/cw-test-config-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+    cr_assert_eq(fchmod(fd, mode), 0);
+    close(fd);
+}
+
+static const char SECRET_URL[] = MIN "redis:\n  url: redis://app:hunter2@127.0.0.1:6379/0\n";
+static const char SECRET_PROP[] = MIN "kafka:\n  properties:\n    sasl.password: hunter2\n";
+
+Test(config, file_with_a_secret_is_refused_when_group_or_world_readable)
+{
+    const char *yamls[] = {SECRET_URL, SECRET_PROP};
+    const mode_t modes[] = {0644, 0640, 0604};
+    for (size_t y = 0; y < 2; y++)
+        for (size_t m = 0; m < 3; m++) {
+            char path[64];
+            write_mode(path, sizeof path, yamls[y], modes[m]);
+            struct cw_config *cfg = cw_config_load(path, NULL, errs, sizeof errs);
+            cr_expect_null(cfg, "%s mode %o must be refused", yamls[y], (unsigned)modes[m]);
+            cw_config_free(cfg);
+            char want[128];
+            snprintf(want, sizeof want, "%s: holds a secret (", path);
+            cr_expect_eq(strncmp(errs, want, strlen(want)), 0, "%s", errs);
+            snprintf(want, sizeof want, "(mode %04o): run chmod 600", (unsigned)modes[m]);
+            cr_expect(strstr(errs, want), "%s", errs);
+            cr_expect_null(strstr(errs, "hunter2"), "the secret was printed: %s", errs);
+            unlink(path);
+        }
+}
+
+Test(config, file_with_a_secret_loads_when_private_and_without_one_when_readable)
+{
+    char path[64];
+    write_mode(path, sizeof path, SECRET_URL, 0600);
+    struct cw_config *cfg = cw_config_load(path, NULL, errs, sizeof errs);
+    cr_expect_not_null(cfg, "%s", errs);
+    cw_config_free(cfg);
+    unlink(path);
+
+    /* No password (user only), an empty secret property, a non-secret property. */
+    write_mode(path, sizeof path,
+               MIN "redis:\n  url: redis://app@127.0.0.1:6379/0\nkafka:\n  properties:\n"
+                   "    sasl.password: \"\"\n    client.id: cw\n",
+               0644);
+    cfg = cw_config_load(path, NULL, errs, sizeof errs);
+    cr_expect_not_null(cfg, "%s", errs);
+    cw_config_free(cfg);
+    unlink(path);
+}
+
+static const char *env_secret_url(const char *name)
+{
+    return strcmp(name, "CHURNWATCH_REDIS_URL") == 0 ? "redis://app:hunter2@127.0.0.1:6379/0"
+                                                     : NULL;
+}
+
+Test(config, secret_from_the_environment_does_not_count_against_a_readable_file)
+{
+    char path[64];
+    write_mode(path, sizeof path, MIN "redis:\n  url: redis://127.0.0.1:6379/0\n", 0644);
+    struct cw_config *cfg = cw_config_load(path, env_secret_url, errs, sizeof errs);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->redis.url, "redis://app:hunter2@127.0.0.1:6379/0");
+    cw_config_free(cfg);
+    unlink(path);
+}
+
+Test(config, secret_detection)
+{
+    cr_expect(cw_url_has_password("redis://u:p@h:1/0"));
+    cr_expect(cw_url_has_password("redis://:p@h:1/0"));
+    cr_expect_not(cw_url_has_password("redis://u@h:1/0"));
+    cr_expect_not(cw_url_has_password("redis://u:@h:1/0"));
+    cr_expect_not(cw_url_has_password("redis://h:1/0"));
+    cr_expect_not(cw_url_has_password("unix:///run/redis.sock"));
+    cr_expect_not(cw_url_has_password("redis://h:1/a@b"));
+    cr_expect(cw_url_has_password("redis-cluster://u:p@h:1,h:2"));
+    cr_expect(cw_config_property_is_secret("sasl.password"));
+    cr_expect(cw_config_property_is_secret("ssl.key.password"));
+    cr_expect(cw_config_property_is_secret("sasl.oauthbearer.client.secret"));
+    cr_expect_not(cw_config_property_is_secret("client.id"));
 }

@@ -577,6 +577,34 @@ Test(rules, onboarding_not_judged_for_accounts_first_seen_after_the_deadline)
     cr_assert(e.holds);
 }
 
+Test(rules, onboarding_first_seen_about_the_due_day_does_not_flap)
+{
+    /* Regression (found by tests/faults): created at 11:00, due 30 days later at 11:00,
+     * first seen the day after the due day. The first-seen guard, judged with whole days
+     * elapsed against local days, said "judge" before 11:00 and "not judged" after it,
+     * every day: the episode fired in the morning and resolved at noon, daily. */
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    int32_t due_day = DAY0 - 40;
+    acct_init(due_day + 1, DAY0);
+    A.traits.has_created_at = true;
+    A.traits.created_at_ms = (int64_t)(due_day - 30) * DAY + 11 * HOUR;
+    for (int32_t d = due_day + 1; d <= DAY0; d++) {
+        static const int hours[] = {9, 10, 12, 18};
+        for (size_t h = 0; h < sizeof hours / sizeof hours[0]; h++) {
+            acct_at((int64_t)d * DAY + hours[h] * HOUR);
+            step_rule(R_ONBOARD, &st, false, &t, NULL);
+        }
+    }
+    cr_assert_leq(t.firing, 1);
+    cr_assert_eq(t.resolved, 0, "resolved %d times without the milestone", t.resolved);
+    /* the milestone seen: resolved once */
+    A.type_last[T_APP] = A.v.now_ms;
+    acct_at(A.v.now_ms + HOUR);
+    step_rule(R_ONBOARD, &st, false, &t, NULL);
+    cr_assert_eq(t.resolved, t.firing);
+}
+
 /* ---- ratio_below ---------------------------------------------------------------------- */
 
 static void set_users(int active, int32_t day)

@@ -1,0 +1,22 @@
+/* http.h - the operations endpoint: /metrics, /healthz and /readyz over libmicrohttpd */
+#ifndef CHURNWATCH_HTTP_H
+#define CHURNWATCH_HTTP_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+
+typedef struct cw_http cw_http;
+
+/*
+ * Listen on listen ("host:port" or "[addr]:port", as http.listen) and serve, from
+ * libmicrohttpd's own thread, GET and HEAD of /metrics, /healthz and /readyz out of m
+ * (which must outlive the server); any other path is 404, any other method 405.
+ * Returns NULL with err filled when the address cannot be resolved or bound.
+ */
+cw_http *cw_http_start(const char *listen, struct cw_metrics *m, char *err, size_t errsize);
+
+/* Stop serving and release. cw_http_stop(NULL) is a no-op. */
+void cw_http_stop(cw_http *h);
+
+#endif /* CHURNWATCH_HTTP_H */

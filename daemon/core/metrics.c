@@ -1,0 +1,302 @@
+/* metrics.c - the daemon's counters as Prometheus text, and its health and readiness */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churnwatch/reject.h"
+
+#define LAG_RETRIES 100
+
+static const char *const alert_status[3] = {"firing", "resolved", "reminder"};
+
+static void names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Copy n names picked by get; NULL when out of memory. */
+static char **names_copy(const void *base, size_t n, size_t stride, size_t offset)
+{
+    char **out = calloc(n ? n : 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = *(char *const *)((const char *)base + i * stride + offset);
+        if (!(out[i] = strdup(name ? name : ""))) {
+            names_free(out, i);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+int cw_metrics_set_names(struct cw_metrics *m, const struct cw_config *cfg)
+{
+    size_t nt = cfg->n_event_types < CW_MAX_EVENT_TYPES ? cfg->n_event_types : CW_MAX_EVENT_TYPES;
+    size_t nr = cfg->n_rules < CW_MAX_RULES ? cfg->n_rules : CW_MAX_RULES;
+    char **types = names_copy(cfg->event_types, nt, sizeof *cfg->event_types,
+                              offsetof(struct cw_event_type, name));
+    char **rules = names_copy(cfg->rules, nr, sizeof *cfg->rules, offsetof(struct cw_rule, name));
+    if (!types || !rules) {
+        names_free(types, nt);
+        names_free(rules, nr);
+        return -1;
+    }
+    pthread_mutex_lock(&m->mu);
+    char **old_types = m->types, **old_rules = m->rules;
+    size_t old_nt = m->n_types, old_nr = m->n_rules;
+    m->types = types;
+    m->n_types = nt;
+    m->rules = rules;
+    m->n_rules = nr;
+    pthread_mutex_unlock(&m->mu);
+    names_free(old_types, old_nt);
+    names_free(old_rules, old_nr);
+    return 0;
+}
+
+int cw_metrics_init(struct cw_metrics *m, struct cw_stats *stats, const struct cw_config *cfg)
+{
+    memset(m, 0, sizeof *m);
+    m->stats = stats;
+    pthread_mutex_init(&m->mu, NULL);
+    const struct cw_strlist *t = &cfg->kafka.topics;
+    m->topics = names_copy(t->items, t->n, sizeof *t->items, 0);
+    if (!m->topics)
+        return -1;
+    m->n_topics = t->n;
+    return cw_metrics_set_names(m, cfg);
+}
+
+void cw_metrics_free(struct cw_metrics *m)
+{
+    if (!m->stats)
+        return;
+    names_free(m->types, m->n_types);
+    names_free(m->rules, m->n_rules);
+    names_free(m->topics, m->n_topics);
+    pthread_mutex_destroy(&m->mu);
+    memset(m, 0, sizeof *m);
+}
+
+void cw_metrics_publish_lag(struct cw_metrics *m, const struct cw_partition_lag *lags, size_t n)
+{
+    struct cw_lag_table *t = &m->stats->lag;
+    uint64_t seq = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    uint32_t k = 0;
+    for (size_t i = 0; i < n && k < CW_LAG_MAX; i++) {
+        uint32_t topic = 0;
+        while (topic < m->n_topics && strcmp(m->topics[topic], lags[i].topic) != 0)
+            topic++;
+        if (topic == m->n_topics)
+            continue; /* not a configured topic (cannot happen: subscribed by name) */
+        struct cw_lag_slot *s = &t->slot[k++];
+        atomic_store_explicit(&s->topic, topic, memory_order_relaxed);
+        atomic_store_explicit(&s->partition, lags[i].partition, memory_order_relaxed);
+        atomic_store_explicit(&s->lag, lags[i].lag, memory_order_relaxed);
+    }
+    atomic_store_explicit(&t->n, k, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, seq + 2, memory_order_release);
+}
+
+struct lag_entry {
+    uint32_t topic;
+    int32_t partition;
+    int64_t lag;
+};
+
+/* A consistent copy of the lag table; 0 entries if the writer kept it busy throughout. */
+static uint32_t lag_snapshot(struct cw_lag_table *t, struct lag_entry *out)
+{
+    for (int tries = 0; tries < LAG_RETRIES; tries++) {
+        uint64_t s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        uint32_t n = atomic_load_explicit(&t->n, memory_order_relaxed);
+        if (n > CW_LAG_MAX)
+            n = CW_LAG_MAX;
+        for (uint32_t i = 0; i < n; i++) {
+            struct cw_lag_slot *s = &t->slot[i];
+            out[i].topic = atomic_load_explicit(&s->topic, memory_order_relaxed);
+            out[i].partition = atomic_load_explicit(&s->partition, memory_order_relaxed);
+            out[i].lag = atomic_load_explicit(&s->lag, memory_order_relaxed);
+        }
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&t->seq, memory_order_relaxed) == s1)
+            return n;
+    }
+    return 0;
+}
+
+/* A label value with \, " and newline escaped. */
+static void put_label(FILE *f, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            fputc('\\', f), fputc(*v, f);
+        else if (*v == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*v, f);
+    }
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP churnwatch_%s %s\n# TYPE churnwatch_%s %s\n", name, help, name, type);
+}
+
+static void counter(FILE *f, const char *name, const char *help, _Atomic uint64_t *c)
+{
+    family(f, name, "counter", help);
+    fprintf(f, "churnwatch_%s %llu\n", name, (unsigned long long)cw_stat_get(c));
+}
+
+static void histogram(FILE *f, const char *name, const char *help, struct cw_hist *h)
+{
+    family(f, name, "histogram", help);
+    uint64_t cum = 0;
+    for (size_t b = 0; b <= CW_HIST_BUCKETS; b++) {
+        cum += atomic_load_explicit(&h->bucket[b], memory_order_relaxed);
+        if (b < CW_HIST_BUCKETS)
+            fprintf(f, "churnwatch_%s_bucket{le=\"%g\"} %llu\n", name,
+                    (double)cw_hist_bounds_us[b] / 1e6, (unsigned long long)cum);
+        else
+            fprintf(f, "churnwatch_%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+    }
+    fprintf(f, "churnwatch_%s_sum %.6f\n", name,
+            (double)atomic_load_explicit(&h->sum_us, memory_order_relaxed) / 1e6);
+    fprintf(f, "churnwatch_%s_count %llu\n", name, (unsigned long long)cum);
+}
+
+static void render_labelled(FILE *f, struct cw_metrics *m)
+{
+    struct cw_stats *s = m->stats;
+    family(f, "events_consumed_total", "counter",
+           "Events fully processed (applied to Redis), by event type; _unknown: of a type "
+           "not configured, skipped.");
+    for (size_t i = 0; i < m->n_types; i++) {
+        fputs("churnwatch_events_consumed_total{type=\"", f);
+        put_label(f, m->types[i]);
+        fprintf(f, "\"} %llu\n", (unsigned long long)cw_stat_get(&s->consumed_by_type[i]));
+    }
+    fprintf(f, "churnwatch_events_consumed_total{type=\"_unknown\"} %llu\n",
+            (unsigned long long)cw_stat_get(&s->consumed_unknown));
+
+    family(f, "events_rejected_total", "counter",
+           "Events rejected to the dead-letter topic, by error code.");
+    for (int c = 1; c < CW_REJ__COUNT; c++)
+        fprintf(f, "churnwatch_events_rejected_total{code=\"%s\"} %llu\n",
+                cw_reject_name((enum cw_reject)c),
+                (unsigned long long)cw_stat_get(&s->rejected[c]));
+
+    family(f, "alerts_total", "counter", "Alerts published, by rule and status.");
+    for (size_t r = 0; r < m->n_rules; r++)
+        for (size_t k = 0; k < 3; k++) {
+            fputs("churnwatch_alerts_total{rule=\"", f);
+            put_label(f, m->rules[r]);
+            fprintf(f, "\",status=\"%s\"} %llu\n", alert_status[k],
+                    (unsigned long long)cw_stat_get(&s->alerts[r][k]));
+        }
+
+    static struct lag_entry lags[CW_LAG_MAX]; /* only the HTTP thread renders */
+    uint32_t n = lag_snapshot(&s->lag, lags);
+    family(f, "consumer_lag", "gauge",
+           "Messages between the consumer's position and the high watermark, per assigned "
+           "partition.");
+    for (uint32_t i = 0; i < n; i++) {
+        if (lags[i].topic >= m->n_topics || lags[i].lag < 0)
+            continue;
+        fputs("churnwatch_consumer_lag{topic=\"", f);
+        put_label(f, m->topics[lags[i].topic]);
+        fprintf(f, "\",partition=\"%d\"} %lld\n", (int)lags[i].partition, (long long)lags[i].lag);
+    }
+}
+
+char *cw_metrics_render(struct cw_metrics *m, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    if (!f)
+        return NULL;
+    struct cw_stats *s = m->stats;
+
+    pthread_mutex_lock(&m->mu);
+    render_labelled(f, m);
+    pthread_mutex_unlock(&m->mu);
+
+    counter(f, "batches_total", "Consumed batches completed.", &s->batches);
+    counter(f, "batch_messages_total", "Messages in completed batches.", &s->messages);
+    histogram(f, "batch_duration_seconds",
+              "Time to process one batch: decode, DLQ, apply to Redis, rescore.",
+              &s->batch_seconds);
+    histogram(f, "redis_command_duration_seconds",
+              "Time of one Redis round trip (a command or a pipeline of commands).",
+              &s->redis_seconds);
+    counter(f, "accounts_scored_total", "Account scorings (after a batch or by the sweep).",
+            &s->accounts_scored);
+    counter(f, "sweeps_total", "Sweeps over every account completed.", &s->sweeps_completed);
+    histogram(f, "sweep_duration_seconds", "Time of one complete sweep over every account.",
+              &s->sweep_seconds);
+    counter(f, "alerts_silenced_total", "Alerts held back by a silence.", &s->alerts_silenced);
+    counter(f, "replays_skipped_total", "Redelivered events already applied, skipped.",
+            &s->replays_skipped);
+    counter(f, "redis_errors_total", "Failed Redis operations (each retried).", &s->redis_errors);
+    counter(f, "kafka_errors_total", "Failed DLQ or alert publications (each retried).",
+            &s->kafka_errors);
+
+    family(f, "config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
+    fprintf(f, "churnwatch_config_reloads_total{result=\"ok\"} %llu\n",
+            (unsigned long long)cw_stat_get(&s->reloads_ok));
+    fprintf(f, "churnwatch_config_reloads_total{result=\"error\"} %llu\n",
+            (unsigned long long)cw_stat_get(&s->reloads_error));
+
+    char why[128];
+    family(f, "ready", "gauge", "1 when /readyz answers 200 (Kafka assignment, Redis reachable).");
+    fprintf(f, "churnwatch_ready %d\n", cw_metrics_ready(m, why, sizeof why) ? 1 : 0);
+    family(f, "build_info", "gauge", "Always 1; the version in a label.");
+    fprintf(f, "churnwatch_build_info{version=\"%s\"} 1\n", CW_VERSION);
+
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+bool cw_metrics_healthy(struct cw_metrics *m, char *reason, size_t size)
+{
+    int64_t tick = atomic_load_explicit(&m->stats->loop_tick_ms, memory_order_relaxed);
+    int64_t now = (int64_t)(cw_mono_us() / 1000);
+    if (tick == 0) {
+        snprintf(reason, size, "main loop not started");
+        return false;
+    }
+    if (now - tick > CW_HEALTH_STALE_MS) {
+        snprintf(reason, size, "main loop stalled for %lld ms", (long long)(now - tick));
+        return false;
+    }
+    snprintf(reason, size, "ok");
+    return true;
+}
+
+bool cw_metrics_ready(struct cw_metrics *m, char *reason, size_t size)
+{
+    bool redis = cw_gauge_get(&m->stats->redis_ok) != 0;
+    bool kafka = cw_gauge_get(&m->stats->kafka_assigned) != 0;
+    if (!redis && !kafka)
+        snprintf(reason, size, "redis unreachable; no kafka partitions assigned");
+    else if (!redis)
+        snprintf(reason, size, "redis unreachable");
+    else if (!kafka)
+        snprintf(reason, size, "no kafka partitions assigned");
+    else
+        snprintf(reason, size, "ok");
+    return redis && kafka;
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# redis.sh - faults of Redis while the daemon consumes one generated stream; each run must
+# equal an uninterrupted reference run (faults.bash: compare):
+#   aof:       redis-server (appendonly yes, appendfsync always) stopped for 10 s in the
+#              middle of the stream and started again on the same port and data directory:
+#              the daemon backs off, /readyz would say not ready, and resumes by itself;
+#   functions: the `churnwatch` function library removed (FUNCTION FLUSH, as after a
+#              restart of a Redis that never persisted it) twice mid-stream: the daemon
+#              loads it again and goes on.
+source "$(dirname "$0")/faults.bash"
+
+stream_setup
+reference_run
+
+# ---- aof --------------------------------------------------------------------------------
+run_config aof
+redis_new aof --appendonly yes --appendfsync always
+AOF_PORT=$REDIS_PORT
+run_daemon "$WORK/aof.yaml" "$WORK/aof.log"
+pct=$((30 + RANDOM % 30))
+wait_applied "$AOF_PORT" $((N * pct / 100)) 120
+kill -TERM "$REDIS_PID"
+wait "$REDIS_PID" 2>/dev/null || true
+echo "redis stopped at $(grep -c 'batch processed' "$WORK/aof.log") batches (${pct}%)"
+sleep 10
+kill -0 "$DAEMON_PID" || fail "aof: the daemon exited while Redis was down"
+grep -q -e 'will retry' -e 'redis' "$WORK/aof.log" || fail "aof: no retry logged while Redis was down"
+REDIS_REUSE_PORT=$AOF_PORT redis_new aof --appendonly yes --appendfsync always
+finish_run aof "$WORK/aof.yaml"
+compare aof "$AOF_PORT" "$WORK/aof.yaml"
+
+# ---- functions --------------------------------------------------------------------------
+run_config functions
+redis_new functions
+FN_PORT=$REDIS_PORT
+run_daemon "$WORK/functions.yaml" "$WORK/functions.log"
+for pct in $((20 + RANDOM % 20)) $((50 + RANDOM % 30)); do
+  wait_applied "$FN_PORT" $((N * pct / 100)) 120
+  [ "$(redis-cli -p "$FN_PORT" FUNCTION FLUSH SYNC)" = OK ] || fail "FUNCTION FLUSH"
+  echo "functions flushed at ${pct}%"
+done
+finish_run functions "$WORK/functions.yaml"
+redis-cli -p "$FN_PORT" FUNCTION LIST | grep -q churnwatch || fail "functions: the library was not loaded again"
+compare functions "$FN_PORT" "$WORK/functions.yaml"
+summary
