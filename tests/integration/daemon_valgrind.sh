@@ -3,12 +3,12 @@
 # and malformed events (applied, scored, alerted, sent to the DLQ), a SIGHUP reload, then
 # SIGTERM. Zero memcheck errors and zero definite/indirect leaks, or the test fails.
 # The ASan build cannot run under valgrind: there the test is skipped (exit 77).
-source "$(dirname "$0")/harness.bash"
-
-if ldd "$DAEMON" | grep -q libasan; then
-  echo "skip: $DAEMON is built with AddressSanitizer (covered by the ASan build instead)"
+# (checked before the harness is sourced: its EXIT trap treats any non-zero exit as a failure)
+if ldd "${CW_BUILD_DIR:?}/daemon/churnwatchd" | grep -q libasan; then
+  echo "skip: churnwatchd is built with AddressSanitizer (covered by the ASan build instead)"
   exit 77
 fi
+source "$(dirname "$0")/harness.bash"
 command -v valgrind >/dev/null || fail "valgrind is not installed (deploy/install-deps.sh)"
 
 redis_start
