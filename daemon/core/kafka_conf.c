@@ -6,30 +6,6 @@
 
 #include "log.h"
 
-/* Replace every occurrence of needle in s (NUL-terminated, capacity size) with "***". */
-static void redact_value(char *s, size_t size, const char *needle)
-{
-    static const char mask[] = "***";
-    size_t nlen = strlen(needle), mlen = sizeof mask - 1;
-    if (nlen == 0)
-        return;
-    char *p = s;
-    while ((p = strstr(p, needle)) != NULL) {
-        size_t tail = strlen(p + nlen) + 1; /* with the NUL */
-        size_t room = size - (size_t)(p - s);
-        if (mlen + tail > room) /* no room to grow: truncate the rest */
-            tail = room > mlen ? room - mlen : 0;
-        if (tail == 0) {
-            *p = '\0';
-            return;
-        }
-        memmove(p + mlen, p + nlen, tail);
-        p[mlen + tail - 1] = '\0';
-        memcpy(p, mask, mlen);
-        p += mlen;
-    }
-}
-
 void cw_kafka_redact(char *s, size_t size, const struct cw_kafka_config *kc)
 {
     if (!s || size == 0 || !kc)
@@ -37,7 +13,7 @@ void cw_kafka_redact(char *s, size_t size, const struct cw_kafka_config *kc)
     for (size_t i = 0; i < kc->n_properties; i++) {
         const struct cw_kv *kv = &kc->properties[i];
         if (kv->key && kv->value && cw_config_property_is_secret(kv->key))
-            redact_value(s, size, kv->value);
+            cw_redact(s, size, kv->value);
     }
 }
 
@@ -70,7 +46,7 @@ static int set_prop(rd_kafka_conf_t *conf, const struct cw_kafka_config *kc, con
         snprintf(err, errsize, "kafka property \"%s\": unknown property", name);
         return -1;
     }
-    redact_value(rderr, sizeof rderr, value);
+    cw_redact(rderr, sizeof rderr, value);
     cw_kafka_redact(rderr, sizeof rderr, kc);
     snprintf(err, errsize, "kafka property \"%s\": invalid value: %s", name, rderr);
     return -1;

@@ -80,8 +80,7 @@ void cw_log_secret(const char *value)
     pthread_mutex_unlock(&log_mu);
 }
 
-/* Replace every occurrence of needle in s (NUL-terminated, capacity size) with "***". */
-static void redact_value(char *s, size_t size, const char *needle)
+void cw_redact(char *s, size_t size, const char *needle)
 {
     static const char mask[] = "***";
     size_t nlen = strlen(needle), mlen = sizeof mask - 1;
@@ -136,7 +135,7 @@ static void redact(char *s, size_t size)
 {
     redact_urls(s, size);
     for (size_t i = 0; i < n_secrets; i++)
-        redact_value(s, size, secrets[i]);
+        cw_redact(s, size, secrets[i]);
 }
 
 static int64_t mono_ms(void)

@@ -17,6 +17,10 @@ void cw_log_setup(enum cw_log_level level, enum cw_log_format format);
  */
 void cw_log_secret(const char *value);
 
+/* Replace every occurrence of needle in s (NUL-terminated, capacity size) with "***",
+ * truncating when the result would not fit; an empty needle changes nothing. */
+void cw_redact(char *s, size_t size, const char *needle);
+
 /* Change the rate limit of non-debug lines (default 20 lines per 10 s per msg and level;
  * burst 0: unlimited) and forget the counts so far. */
 void cw_log_set_rate_limit(unsigned burst, int interval_ms);
