@@ -7,7 +7,11 @@
 
 #include "kafka.h"
 #include "kafka_conf.h"
+#include "kafka_destroy.h"
 #include "log.h"
+
+/* Time granted to destroying the handle once the close is over or timed out. */
+#define DESTROY_MIN_MS 2000
 
 /* One assigned partition as the consumer tracks it. */
 struct cw_part {
@@ -247,9 +251,6 @@ fail:
     return NULL;
 }
 
-/* The last consumer handle abandoned by cw_consumer_close (see there). */
-static rd_kafka_t *abandoned;
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -300,19 +301,13 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     }
     bool closed = !err && rd_kafka_consumer_closed(c->rk);
     rd_kafka_queue_destroy(q);
-    if (!closed) {
-        /* librdkafka 2.0.2 can block without bound in rd_kafka_destroy() when the broker
-         * went away mid-close (even with RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE). The caller
-         * is shutting down: leave the handle to the process exit rather than hang; the
-         * group's session timeout releases the partitions. */
-        cw_log_warn("kafka consumer did not leave the group in time; abandoning it",
-                    "timeout_ms=%d", timeout_ms);
-        abandoned = c->rk; /* still referenced: it is not a leak, it is left running */
-        free(c->parts);
-        free(c);
-        return;
-    }
-    rd_kafka_destroy(c->rk);
+    if (!closed)
+        cw_log_warn("kafka consumer did not leave the group in time", "timeout_ms=%d", timeout_ms);
+    /* The group was left (or given up on: its session timeout releases the partitions);
+     * destroy must not close the consumer again, and may itself block in 2.0.2. */
+    int64_t left = deadline - mono_ms();
+    cw_kafka_destroy_within(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+                            left > DESTROY_MIN_MS ? (int)left : DESTROY_MIN_MS, "consumer");
     free(c->parts);
     free(c);
 }

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_destroy.h"
 #include "log.h"
+
+#define DESTROY_MS 5000 /* bound on destroying the cluster's handle */
 
 struct cw_mock_kafka {
     rd_kafka_t *rk; /* the dedicated handle the cluster lives in */
@@ -89,8 +92,7 @@ void cw_mock_kafka_stop(cw_mock_kafka *m)
         return;
     if (m->mcluster)
         rd_kafka_mock_cluster_destroy(m->mcluster);
-    if (m->rk)
-        rd_kafka_destroy(m->rk);
+    cw_kafka_destroy_within(m->rk, 0, DESTROY_MS, "mock cluster");
     free(m->bootstrap);
     free(m);
 }

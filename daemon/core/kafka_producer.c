@@ -8,10 +8,12 @@
 
 #include "kafka.h"
 #include "kafka_conf.h"
+#include "kafka_destroy.h"
 #include "log.h"
 
 /* How long cw_producer_send waits for room in a full local queue, in polls of 100 ms. */
 #define SEND_QUEUE_FULL_POLLS 50
+#define DESTROY_MS            5000 /* bound on destroying the handle after the flush */
 
 struct cw_producer {
     rd_kafka_t *rk;
@@ -116,7 +118,7 @@ void cw_producer_close(cw_producer *p, int timeout_ms)
     if (e)
         cw_log_warn("kafka producer flush incomplete", "outq=%d err=\"%s\"",
                     rd_kafka_outq_len(p->rk), rd_kafka_err2str(e));
-    rd_kafka_destroy(p->rk);
+    cw_kafka_destroy_within(p->rk, 0, DESTROY_MS, "producer");
     free(p);
 }
 

@@ -1,0 +1,94 @@
+/* kafka_destroy.c - destroying a librdkafka handle within a bounded time */
+#include "kafka_destroy.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+
+/* Shared by the caller and the destroying thread; the last one to let go frees it. */
+struct destroy_job {
+    rd_kafka_t *rk;
+    int flags;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    int refs;
+};
+
+static void job_release(struct destroy_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool last = --j->refs == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (!last)
+        return;
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->mu);
+    free(j);
+}
+
+static void *destroy_thread(void *arg)
+{
+    struct destroy_job *j = arg;
+    rd_kafka_destroy_flags(j->rk, j->flags);
+    pthread_mutex_lock(&j->mu);
+    j->done = true;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    job_release(j);
+    return NULL;
+}
+
+bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const char *what)
+{
+    if (!rk)
+        return true;
+    struct destroy_job *j = calloc(1, sizeof *j);
+    pthread_condattr_t ca;
+    if (!j || pthread_condattr_init(&ca) != 0) {
+        free(j);
+        rd_kafka_destroy_flags(rk, flags); /* no thread to spare: destroy inline */
+        return true;
+    }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&j->mu, NULL);
+    j->rk = rk;
+    j->flags = flags;
+    j->refs = 2;
+
+    pthread_t t;
+    pthread_attr_t ta;
+    pthread_attr_init(&ta);
+    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &ta, destroy_thread, j);
+    pthread_attr_destroy(&ta);
+    if (rc != 0) {
+        j->refs = 1;
+        job_release(j);
+        rd_kafka_destroy_flags(rk, flags);
+        return true;
+    }
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&j->mu);
+    while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &deadline) == 0)
+        ;
+    bool done = j->done;
+    pthread_mutex_unlock(&j->mu);
+    if (!done)
+        cw_log_warn("kafka client did not shut down in time; left to the process exit",
+                    "client=%s timeout_ms=%d", what, timeout_ms);
+    job_release(j);
+    return done;
+}

@@ -1,0 +1,18 @@
+/* kafka_destroy.h - destroying a librdkafka handle within a bounded time (internal to core) */
+#ifndef CHURNWATCH_KAFKA_DESTROY_H
+#define CHURNWATCH_KAFKA_DESTROY_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+
+/*
+ * rd_kafka_destroy_flags(rk, flags), waiting at most timeout_ms for it. librdkafka 2.0.2
+ * can block without bound in destroy (a broker thread still referenced after the broker
+ * went away, seen with the mock cluster under load), which would turn a bounded shutdown
+ * into a hang. The destroy runs in a thread of its own; when it has not returned in time
+ * a warning naming `what` is logged, the handle is left to finish (or to the process
+ * exit) and false is returned. rk is given up either way. rk NULL: true.
+ */
+bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const char *what);
+
+#endif /* CHURNWATCH_KAFKA_DESTROY_H */
