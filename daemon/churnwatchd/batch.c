@@ -1,4 +1,4 @@
-/* batch.c - one consumed batch: decode, reject to the DLQ, apply, rescore, store offsets */
+/* batch.c - the batch being gathered and its processing: decode, DLQ, apply, rescore, offsets */
 #include "batch.h"
 
 #include <inttypes.h>
@@ -6,67 +6,92 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crash_point.h"
+#include "arena.h"
 #include "log.h"
 #include "score_pass.h"
 
 #define DLQ_WAIT_MS    30000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
+#define SLICE          256 /* messages decoded before their times are judged */
 
-/* Per-message outcome of decoding. */
-struct decoded {
+/* A rejected message, copied: it goes to the DLQ when the batch is processed. */
+struct rejected {
     enum cw_reject code;
-    char reason[200];
+    const char *reason;
+    const char *source; /* "topic/partition/offset" */
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t len;
 };
 
-/* Buffers reused across batches, grown to the largest batch seen (owned by the daemon). */
-struct cw_batch_buffers {
-    size_t cap;
-    struct cw_event *events;
-    struct decoded *decoded;
-    struct cw_store_event *store_events;
-    int *group_of;  /* per message: account group, -1 when not applied */
-    size_t map_cap; /* open-addressing map account -> group, power of two */
-    int *map;
-    struct cw_store_batch *groups;
-    const char **ids;
+/* One account of the batch: its events are chained in arrival order until processed. */
+struct group {
+    const char *account_id;
+    size_t n;
+    long first, last; /* indexes into events, -1 none */
 };
 
-static void buffers_free(struct cw_batch_buffers *bb)
-{
-    free(bb->events);
-    free(bb->decoded);
-    free(bb->store_events);
-    free(bb->group_of);
-    free(bb->map);
-    free(bb->groups);
-    free(bb->ids);
-    memset(bb, 0, sizeof *bb);
-}
+/* A partition of the batch: the offset to store once the batch is processed. */
+struct part_offset {
+    const char *topic;
+    int32_t partition;
+    int64_t max;
+};
 
-static int buffers_reserve(struct cw_batch_buffers *bb, size_t n)
+/*
+ * The batch being gathered (owned by the daemon, reused). Decoded events keep only what
+ * the store needs (struct cw_store_event: ~64 bytes plus the user id) in an arena, so
+ * the batch's memory follows its event count and never the size of cw_event.
+ */
+struct cw_batch {
+    struct cw_arena arena; /* ids, user ids, traits, rejected messages */
+    struct cw_store_event *events;
+    long *next; /* the next event of the same account, -1 */
+    size_t n_events, cap_events, cap_next;
+    struct group *groups;
+    size_t n_groups, cap_groups;
+    uint32_t *map; /* open addressing: group index + 1, 0 empty */
+    size_t cap_map;
+    struct rejected *rejected;
+    size_t n_rejected, cap_rejected;
+    struct part_offset *parts;
+    size_t n_parts, cap_parts;
+    const char **topics; /* interned topic names (few), live as long as the batch state */
+    size_t n_topics, cap_topics;
+    uint64_t by_type[CW_MAX_EVENT_TYPES];
+    uint64_t unknown;
+    size_t n_messages;
+    uint64_t first_us; /* when the batch's first message was added */
+    int32_t clock_day; /* the clock's local day when the batch began, CW_DAY_NONE unknown */
+    bool day_crossed;  /* the clock has since moved to another day */
+    /* processing */
+    struct cw_store_event *ordered; /* events laid out by account */
+    size_t cap_ordered;
+    struct cw_store_batch *store;
+    size_t cap_store;
+    struct cw_offset *offsets;
+    size_t cap_offsets;
+    /* the slice of messages being decoded */
+    struct cw_event slice[SLICE];
+    enum cw_reject slice_code[SLICE];
+    char slice_reason[SLICE][200];
+};
+
+/* Make room for n items of size each in *p (capacity *cap). 0 or -1. */
+static int reserve(void *p, size_t *cap, size_t n, size_t size)
 {
-    if (n <= bb->cap)
+    if (n <= *cap)
         return 0;
-    buffers_free(bb);
-    size_t map_cap = 16;
-    while (map_cap < 2 * n)
-        map_cap <<= 1;
-    bb->events = calloc(n, sizeof *bb->events);
-    bb->decoded = calloc(n, sizeof *bb->decoded);
-    bb->store_events = calloc(n, sizeof *bb->store_events);
-    bb->group_of = calloc(n, sizeof *bb->group_of);
-    bb->map = calloc(map_cap, sizeof *bb->map);
-    bb->groups = calloc(n, sizeof *bb->groups);
-    bb->ids = calloc(n, sizeof *bb->ids);
-    if (!bb->events || !bb->decoded || !bb->store_events || !bb->group_of || !bb->map ||
-        !bb->groups || !bb->ids) {
-        buffers_free(bb);
+    size_t c = *cap ? *cap : 64;
+    while (c < n)
+        c *= 2;
+    void *q = realloc(*(void **)p, c * size);
+    if (!q)
         return -1;
-    }
-    bb->cap = n;
-    bb->map_cap = map_cap;
+    *(void **)p = q;
+    *cap = c;
     return 0;
 }
 
@@ -78,22 +103,243 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-/* The group of account_id, created when new. Groups are numbered in order of first use. */
-static int group_for(struct cw_batch_buffers *bb, const char *account_id, size_t *n_groups)
+/* Grow the account map to hold at least twice the groups (rehashing). 0 or -1. */
+static int map_grow(struct cw_batch *b)
 {
-    size_t mask = bb->map_cap - 1;
-    for (size_t i = hash_str(account_id) & mask;; i = (i + 1) & mask) {
-        int g = bb->map[i] - 1;
-        if (g < 0) {
-            g = (int)(*n_groups)++;
-            bb->map[i] = g + 1;
-            bb->groups[g] =
-                (struct cw_store_batch){.account_id = account_id, .clock_day = CW_DAY_NONE};
-            return g;
-        }
-        if (strcmp(bb->groups[g].account_id, account_id) == 0)
+    size_t cap = b->cap_map ? b->cap_map * 2 : 1024;
+    uint32_t *map = calloc(cap, sizeof *map);
+    if (!map)
+        return -1;
+    for (size_t g = 0; g < b->n_groups; g++) {
+        size_t i = hash_str(b->groups[g].account_id) & (cap - 1);
+        while (map[i])
+            i = (i + 1) & (cap - 1);
+        map[i] = (uint32_t)g + 1;
+    }
+    free(b->map);
+    b->map = map;
+    b->cap_map = cap;
+    return 0;
+}
+
+/* The group of account_id, created when new; NULL when out of memory. */
+static struct group *group_for(struct cw_batch *b, const char *account_id)
+{
+    if (2 * (b->n_groups + 1) > b->cap_map && map_grow(b) < 0)
+        return NULL;
+    size_t mask = b->cap_map - 1;
+    size_t i = hash_str(account_id) & mask;
+    for (; b->map[i]; i = (i + 1) & mask) {
+        struct group *g = &b->groups[b->map[i] - 1];
+        if (strcmp(g->account_id, account_id) == 0)
             return g;
     }
+    if (reserve(&b->groups, &b->cap_groups, b->n_groups + 1, sizeof *b->groups) < 0)
+        return NULL;
+    const char *id = cw_arena_strndup(&b->arena, account_id, strlen(account_id));
+    if (!id)
+        return NULL;
+    b->groups[b->n_groups] = (struct group){.account_id = id, .first = -1, .last = -1};
+    b->map[i] = (uint32_t)++b->n_groups;
+    return &b->groups[b->n_groups - 1];
+}
+
+/* The batch's copy of a topic name (the messages go before the batch is processed). */
+static const char *topic_intern(struct cw_batch *b, const char *topic)
+{
+    for (size_t i = 0; i < b->n_topics; i++)
+        if (strcmp(b->topics[i], topic) == 0)
+            return b->topics[i];
+    if (reserve(&b->topics, &b->cap_topics, b->n_topics + 1, sizeof *b->topics) < 0)
+        return NULL;
+    char *copy = strdup(topic);
+    if (!copy)
+        return NULL;
+    b->topics[b->n_topics++] = copy;
+    return copy;
+}
+
+/* Record that offset of topic/partition is in the batch. 0 or -1. */
+static int part_seen(struct cw_batch *b, const char *topic, int32_t partition, int64_t offset)
+{
+    for (size_t i = b->n_parts; i-- > 0;) {
+        struct part_offset *p = &b->parts[i];
+        if (p->partition == partition && p->topic == topic) {
+            if (offset > p->max)
+                p->max = offset;
+            return 0;
+        }
+    }
+    if (reserve(&b->parts, &b->cap_parts, b->n_parts + 1, sizeof *b->parts) < 0)
+        return -1;
+    b->parts[b->n_parts++] = (struct part_offset){topic, partition, offset};
+    return 0;
+}
+
+static int add_rejected(struct cw_batch *b, const rd_kafka_message_t *m, const char *topic,
+                        enum cw_reject code, const char *reason)
+{
+    char source[320];
+    snprintf(source, sizeof source, "%s/%" PRId32 "/%" PRId64, topic, m->partition, m->offset);
+    if (reserve(&b->rejected, &b->cap_rejected, b->n_rejected + 1, sizeof *b->rejected) < 0)
+        return -1;
+    struct rejected *r = &b->rejected[b->n_rejected];
+    r->code = code;
+    r->reason = cw_arena_strndup(&b->arena, reason, strlen(reason));
+    r->source = cw_arena_strndup(&b->arena, source, strlen(source));
+    r->key_len = m->key ? m->key_len : 0;
+    r->key = m->key ? cw_arena_strndup(&b->arena, m->key, m->key_len) : NULL;
+    r->len = m->len;
+    r->value = cw_arena_strndup(&b->arena, m->payload ? m->payload : "", m->payload ? m->len : 0);
+    if (!r->reason || !r->source || (m->key && !r->key) || !r->value)
+        return -1;
+    b->n_rejected++;
+    return 0;
+}
+
+/* Keep an accepted event of a known type in its account's chain. 0 or -1. */
+static int add_event(struct cw_daemon *d, struct cw_batch *b, const struct cw_event *ev,
+                     const char *topic, int32_t partition, int64_t offset)
+{
+    struct group *g = group_for(b, ev->account_id);
+    if (!g || reserve(&b->events, &b->cap_events, b->n_events + 1, sizeof *b->events) < 0)
+        return -1;
+    if (reserve(&b->next, &b->cap_next, b->n_events + 1, sizeof *b->next) < 0)
+        return -1;
+    struct cw_store_event *se = &b->events[b->n_events];
+    *se = (struct cw_store_event){.ts_ms = ev->ts_ms,
+                                  .day = cw_tz_day(d->rt.tz, ev->ts_ms),
+                                  .type_index = ev->type_index,
+                                  .metric = ev->metric,
+                                  .topic = topic,
+                                  .partition = partition,
+                                  .offset = offset};
+    se->user_id =
+        ev->user_id[0] ? cw_arena_strndup(&b->arena, ev->user_id, strlen(ev->user_id)) : "";
+    if (!se->user_id)
+        return -1;
+    if (ev->has_traits) {
+        struct cw_traits *t = cw_arena_alloc(&b->arena, sizeof *t);
+        if (!t)
+            return -1;
+        *t = ev->traits;
+        se->traits = t;
+    }
+    long k = (long)b->n_events++;
+    b->next[k] = -1;
+    if (g->last >= 0)
+        b->next[g->last] = k;
+    else
+        g->first = k;
+    g->last = k;
+    g->n++;
+    return 0;
+}
+
+static struct cw_batch *batch_get(struct cw_daemon *d)
+{
+    if (!d->batch)
+        d->batch = calloc(1, sizeof *d->batch);
+    return d->batch;
+}
+
+int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
+{
+    struct cw_batch *b = batch_get(d);
+    if (!b)
+        goto oom;
+    struct cw_runtime *rt = &d->rt;
+    int64_t wall = cw_wall_ms();
+    if (b->n_messages == 0) {
+        b->first_us = cw_mono_us();
+        b->clock_day = CW_DAY_NONE;
+        b->day_crossed = false;
+    }
+
+    /* A slice at a time: decode and observe the event times, then judge each event
+     * against the clock those observations moved. */
+    for (size_t start = 0; start < n; start += SLICE) {
+        size_t len = n - start > SLICE ? SLICE : n - start;
+        int64_t newest = -1; /* the slice's newest accepted event time */
+        for (size_t i = 0; i < len; i++) {
+            const rd_kafka_message_t *m = msgs[start + i];
+            struct cw_event *ev = &b->slice[i];
+            rd_kafka_timestamp_type_t tstype;
+            int64_t msg_ts = rd_kafka_message_timestamp(m, &tstype);
+            if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+                msg_ts = -1;
+            b->slice_reason[i][0] = '\0';
+            b->slice_code[i] = cw_decode(rt->dec, m->payload, m->len, msg_ts, ev,
+                                         b->slice_reason[i], sizeof b->slice_reason[i]);
+            /* Future timestamps never advance the clock. */
+            if (b->slice_code[i] == CW_OK &&
+                ev->ts_ms <= wall + rt->time_policy.max_clock_skew_ms) {
+                cw_clock_observe(&d->clock, rd_kafka_topic_name(m->rkt), m->partition, ev->ts_ms);
+                if (ev->ts_ms > newest)
+                    newest = ev->ts_ms;
+            }
+        }
+        /* Lateness is judged against the clock; while it is still unknown (a backlog not
+         * seen yet), against the slice's newest event. */
+        int64_t now = cw_daemon_now(d);
+        if (now >= 0) {
+            int32_t day = cw_tz_day(rt->tz, now);
+            if (b->clock_day == CW_DAY_NONE)
+                b->clock_day = day;
+            else if (day != b->clock_day)
+                b->day_crossed = true;
+        } else {
+            now = newest;
+        }
+        for (size_t i = 0; i < len; i++) {
+            const rd_kafka_message_t *m = msgs[start + i];
+            const struct cw_event *ev = &b->slice[i];
+            char *reason = b->slice_reason[i];
+            const char *topic = topic_intern(b, rd_kafka_topic_name(m->rkt));
+            if (!topic || part_seen(b, topic, m->partition, m->offset) < 0)
+                goto oom;
+            b->n_messages++;
+            enum cw_reject code = b->slice_code[i];
+            if (code == CW_OK)
+                code = cw_time_check(&rt->time_policy, ev->ts_ms, now >= 0 ? now : ev->ts_ms, wall,
+                                     reason, sizeof b->slice_reason[i]);
+            if (code != CW_OK) {
+                cw_stat_add(&d->stats.rejected[code], 1);
+                cw_log_debug("event rejected",
+                             "code=%s source=%s/%" PRId32 "/%" PRId64 " reason=\"%s\"",
+                             cw_reject_name(code), topic, m->partition, m->offset, reason);
+                if (add_rejected(b, m, topic, code, reason) < 0)
+                    goto oom;
+                continue;
+            }
+            if (ev->type_index < 0) {
+                b->unknown++;
+                continue;
+            }
+            if (add_event(d, b, ev, topic, m->partition, m->offset) < 0)
+                goto oom;
+            b->by_type[ev->type_index]++;
+        }
+    }
+    return 0;
+oom:
+    cw_log_error("out of memory", "what=batch messages=%zu", b ? b->n_messages : 0);
+    return -1;
+}
+
+size_t cw_batch_pending(const struct cw_daemon *d)
+{
+    return d->batch ? d->batch->n_messages : 0;
+}
+
+uint64_t cw_batch_age_us(const struct cw_daemon *d)
+{
+    return cw_batch_pending(d) ? cw_mono_us() - d->batch->first_us : 0;
+}
+
+bool cw_batch_day_crossed(const struct cw_daemon *d)
+{
+    return cw_batch_pending(d) && d->batch->day_crossed;
 }
 
 /* Run step until it succeeds, pausing consumption and backing off between tries. */
@@ -121,39 +367,25 @@ static int retry(struct cw_daemon *d, int (*step)(struct cw_daemon *, void *), v
     return rc;
 }
 
-struct batch_step {
-    rd_kafka_message_t **msgs;
-    size_t n;
-    size_t n_groups;
-};
-
 static int step_dlq(struct cw_daemon *d, void *arg)
 {
-    struct cw_batch_buffers *bb = d->batch;
-    struct batch_step *b = arg;
+    (void)arg;
+    struct cw_batch *b = d->batch;
     const struct cw_config *cfg = d->rt.cfg;
     char err[256];
-    size_t sent = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        const struct decoded *dc = &bb->decoded[i];
-        if (dc->code == CW_OK)
-            continue;
-        const rd_kafka_message_t *m = b->msgs[i];
-        char source[320];
-        snprintf(source, sizeof source, "%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(m->rkt),
-                 m->partition, m->offset);
-        struct cw_header headers[] = {
-            {"churnwatch-error", cw_reject_name(dc->code)},
-            {"churnwatch-reason", dc->reason},
-            {"churnwatch-source", source},
-        };
-        if (cw_producer_send(d->producer, cfg->kafka.dlq_topic, m->key, m->key_len, m->payload,
-                             m->len, headers, 3, err, sizeof err) != 0)
-            goto fail;
-        sent++;
-    }
-    if (sent == 0)
+    if (b->n_rejected == 0)
         return 0;
+    for (size_t i = 0; i < b->n_rejected; i++) {
+        const struct rejected *r = &b->rejected[i];
+        struct cw_header headers[] = {
+            {"churnwatch-error", cw_reject_name(r->code)},
+            {"churnwatch-reason", r->reason},
+            {"churnwatch-source", r->source},
+        };
+        if (cw_producer_send(d->producer, cfg->kafka.dlq_topic, r->key, r->key_len, r->value,
+                             r->len, headers, 3, err, sizeof err) != 0)
+            goto fail;
+    }
     int rc = cw_producer_wait(d->producer, DLQ_WAIT_MS, err, sizeof err);
     if (rc == 0)
         return 0;
@@ -166,166 +398,104 @@ fail:
     return -1;
 }
 
+struct apply_step {
+    size_t n, done; /* accounts, and those applied and rescored so far */
+    int64_t now;    /* the daemon's clock for the whole batch, -1 unknown */
+};
+
 static int step_apply(struct cw_daemon *d, void *arg)
 {
-    struct cw_batch_buffers *bb = d->batch;
-    struct batch_step *b = arg;
-    char err[256];
-    int64_t now = cw_daemon_now(d);
-    int32_t clock_day = now >= 0 ? cw_tz_day(d->rt.tz, now) : CW_DAY_NONE;
-    for (size_t g = 0; g < b->n_groups; g++)
-        bb->groups[g].clock_day = clock_day;
-    if (cw_store_apply(d->store, d->rt.cfg, bb->groups, b->n_groups, err, sizeof err) == 0)
+    struct apply_step *s = arg;
+    return cw_score_pass_apply(d, d->batch->store, s->n, &s->done, s->now);
+}
+
+/* Lay the groups' events out contiguously (their arrival order kept) for the store. */
+static int layout(struct cw_batch *b)
+{
+    if (reserve(&b->ordered, &b->cap_ordered, b->n_events, sizeof *b->ordered) < 0 ||
+        reserve(&b->store, &b->cap_store, b->n_groups, sizeof *b->store) < 0)
+        return -1;
+    size_t at = 0;
+    for (size_t g = 0; g < b->n_groups; g++) {
+        const struct group *gr = &b->groups[g];
+        b->store[g] = (struct cw_store_batch){
+            .account_id = gr->account_id, .events = b->ordered + at, .n = gr->n};
+        for (long k = gr->first; k >= 0; k = b->next[k])
+            b->ordered[at++] = b->events[k];
+    }
+    return 0;
+}
+
+static void batch_reset(struct cw_batch *b)
+{
+    cw_arena_reset(&b->arena);
+    b->n_events = b->n_groups = b->n_rejected = b->n_parts = b->n_messages = 0;
+    if (b->map)
+        memset(b->map, 0, b->cap_map * sizeof *b->map);
+    memset(b->by_type, 0, sizeof b->by_type);
+    b->unknown = 0;
+}
+
+int cw_batch_flush(struct cw_daemon *d)
+{
+    struct cw_batch *b = d->batch;
+    if (!b || b->n_messages == 0)
         return 0;
-    cw_stat_add(&d->stats.redis_errors, 1);
-    cw_log_warn("applying events to Redis failed, will retry", "accounts=%zu error=\"%s\"",
-                b->n_groups, err);
-    return -1;
-}
-
-static int step_score(struct cw_daemon *d, void *arg)
-{
-    struct cw_batch_buffers *bb = d->batch;
-    struct batch_step *b = arg;
-    int64_t now = cw_daemon_now(d);
-    if (now < 0)
-        return 0; /* the clock is unknown (a backlog not seen yet): the accounts are
-                     scored when next touched, or by the sweep */
-    return cw_score_pass(d, bb->ids, b->n_groups, now);
-}
-
-/* Decode every message and judge its time; count what is rejected. */
-static void decode_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
-{
-    struct cw_batch_buffers *bb = d->batch;
-    struct cw_runtime *rt = &d->rt;
-    int64_t wall = cw_wall_ms();
-    int64_t newest = -1; /* the batch's newest accepted event time */
-
-    for (size_t i = 0; i < n; i++) {
-        const rd_kafka_message_t *m = msgs[i];
-        struct decoded *dc = &bb->decoded[i];
-        rd_kafka_timestamp_type_t tstype;
-        int64_t msg_ts = rd_kafka_message_timestamp(m, &tstype);
-        if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
-            msg_ts = -1;
-        dc->reason[0] = '\0';
-        dc->code = cw_decode(rt->dec, m->payload, m->len, msg_ts, &bb->events[i], dc->reason,
-                             sizeof dc->reason);
-        /* Future timestamps never advance the clock. */
-        if (dc->code == CW_OK && bb->events[i].ts_ms <= wall + rt->time_policy.max_clock_skew_ms) {
-            cw_clock_observe(&d->clock, rd_kafka_topic_name(m->rkt), m->partition,
-                             bb->events[i].ts_ms);
-            if (bb->events[i].ts_ms > newest)
-                newest = bb->events[i].ts_ms;
-        }
-    }
-
-    /* Lateness is judged against the clock; while it is still unknown (a backlog not seen
-     * yet), against the batch's newest event. */
-    int64_t now = cw_daemon_now(d);
-    if (now < 0)
-        now = newest;
-    for (size_t i = 0; i < n; i++) {
-        struct decoded *dc = &bb->decoded[i];
-        if (dc->code == CW_OK)
-            dc->code = cw_time_check(&rt->time_policy, bb->events[i].ts_ms,
-                                     now >= 0 ? now : bb->events[i].ts_ms, wall, dc->reason,
-                                     sizeof dc->reason);
-        if (dc->code != CW_OK) {
-            cw_stat_add(&d->stats.rejected[dc->code], 1);
-            cw_log_debug("event rejected",
-                         "code=%s source=%s/%" PRId32 "/%" PRId64 " reason=\"%s\"",
-                         cw_reject_name(dc->code), rd_kafka_topic_name(msgs[i]->rkt),
-                         msgs[i]->partition, msgs[i]->offset, dc->reason);
-        }
-    }
-}
-
-/* Group the accepted events of known types by account, in consumption order. */
-static size_t group_all(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
-{
-    struct cw_batch_buffers *bb = d->batch;
-    size_t n_groups = 0;
-    memset(bb->map, 0, bb->map_cap * sizeof *bb->map);
-    for (size_t i = 0; i < n; i++) {
-        bb->group_of[i] = -1;
-        if (bb->decoded[i].code != CW_OK)
-            continue;
-        if (bb->events[i].type_index < 0) {
-            cw_stat_add(&d->stats.consumed_unknown, 1);
-            continue;
-        }
-        int g = group_for(bb, bb->events[i].account_id, &n_groups);
-        bb->group_of[i] = g;
-        bb->groups[g].n++;
-    }
-    /* Lay each group's events out contiguously (counting sort, stable). */
-    size_t start = 0;
-    for (size_t g = 0; g < n_groups; g++) {
-        bb->groups[g].events = bb->store_events + start;
-        start += bb->groups[g].n;
-        bb->groups[g].n = 0;
-        bb->ids[g] = bb->groups[g].account_id;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int g = bb->group_of[i];
-        if (g < 0)
-            continue;
-        struct cw_store_batch *grp = &bb->groups[g];
-        struct cw_store_event *se = (struct cw_store_event *)&grp->events[grp->n++];
-        se->ev = &bb->events[i];
-        se->day = cw_tz_day(d->rt.tz, bb->events[i].ts_ms);
-        se->topic = rd_kafka_topic_name(msgs[i]->rkt);
-        se->partition = msgs[i]->partition;
-        se->offset = msgs[i]->offset;
-    }
-    return n_groups;
-}
-
-int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
-{
-    struct cw_batch_buffers *bb = d->batch;
-    if (!bb && !(bb = d->batch = calloc(1, sizeof *bb))) {
-        cw_log_error("out of memory", "what=batch buffers messages=%zu", n);
-        return -1;
-    }
-    if (buffers_reserve(bb, n) != 0) {
-        cw_log_error("out of memory", "what=batch buffers messages=%zu", n);
-        return -1;
-    }
     uint64_t start_us = cw_mono_us();
-    decode_all(d, msgs, n);
-    struct batch_step b = {.msgs = msgs, .n = n};
-    b.n_groups = group_all(d, msgs, n);
-
-    if (retry(d, step_dlq, &b) != 0 || retry(d, step_apply, &b) != 0)
+    if (layout(b) < 0) {
+        cw_log_error("out of memory", "what=batch layout messages=%zu", b->n_messages);
         return -1;
-    cw_crash_point("after-redis-write");
-    if (retry(d, step_score, &b) != 0)
-        return -1;
+    }
+    struct apply_step s = {.n = b->n_groups, .now = cw_daemon_now(d)};
+    if (retry(d, step_dlq, NULL) != 0 || retry(d, step_apply, &s) != 0)
+        return -1; /* a stop was requested: nothing stored, the batch is replayed later */
 
     /* Everything this batch caused is durable: its offsets may be committed. */
-    cw_consumer_store(d->consumer, msgs, n);
-    for (size_t g = 0; g < b.n_groups; g++)
-        cw_stat_add(&d->stats.replays_skipped, bb->groups[g].n - bb->groups[g].applied);
-    for (size_t i = 0; i < n; i++)
-        if (bb->group_of[i] >= 0)
-            cw_stat_add(&d->stats.consumed_by_type[bb->events[i].type_index], 1);
+    if (reserve(&b->offsets, &b->cap_offsets, b->n_parts, sizeof *b->offsets) == 0) {
+        for (size_t i = 0; i < b->n_parts; i++)
+            b->offsets[i] =
+                (struct cw_offset){b->parts[i].topic, b->parts[i].partition, b->parts[i].max + 1};
+        cw_consumer_store_offsets(d->consumer, b->offsets, b->n_parts);
+    } else {
+        cw_log_error("out of memory", "what=offsets partitions=%zu", b->n_parts);
+    }
+    size_t applied = 0;
+    for (size_t g = 0; g < b->n_groups; g++)
+        applied += b->store[g].applied;
+    cw_stat_add(&d->stats.replays_skipped, b->n_events - applied);
+    for (size_t t = 0; t < CW_MAX_EVENT_TYPES; t++)
+        if (b->by_type[t])
+            cw_stat_add(&d->stats.consumed_by_type[t], b->by_type[t]);
+    cw_stat_add(&d->stats.consumed_unknown, b->unknown);
     cw_stat_add(&d->stats.batches, 1);
-    cw_stat_add(&d->stats.messages, n);
+    cw_stat_add(&d->stats.messages, b->n_messages);
     cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - start_us);
-    cw_log_debug("batch processed", "messages=%zu accounts=%zu messages_total=%llu clock=%lld", n,
-                 b.n_groups, (unsigned long long)cw_stat_get(&d->stats.messages),
-                 (long long)cw_daemon_now(d));
+    cw_log_debug("batch processed",
+                 "messages=%zu accounts=%zu rejected=%zu messages_total=%llu clock=%lld",
+                 b->n_messages, b->n_groups, b->n_rejected,
+                 (unsigned long long)cw_stat_get(&d->stats.messages), (long long)s.now);
+    batch_reset(b);
     return 0;
 }
 
 void cw_batch_cleanup(struct cw_daemon *d)
 {
-    if (!d->batch)
+    struct cw_batch *b = d->batch;
+    if (!b)
         return;
-    buffers_free(d->batch);
-    free(d->batch);
+    cw_arena_free(&b->arena);
+    free(b->events);
+    free(b->next);
+    free(b->groups);
+    free(b->map);
+    free(b->rejected);
+    free(b->parts);
+    for (size_t i = 0; i < b->n_topics; i++)
+        free((char *)b->topics[i]);
+    free(b->topics);
+    free(b->ordered);
+    free(b->store);
+    free(b->offsets);
+    free(b);
     d->batch = NULL;
 }

@@ -1,24 +1,44 @@
-/* batch.h - one consumed batch: decode, reject to the DLQ, apply, rescore, store offsets */
+/* batch.h - the batch being gathered and its processing: decode, DLQ, apply, rescore, offsets */
 #ifndef CHURNWATCHD_BATCH_H
 #define CHURNWATCHD_BATCH_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon.h"
 
 /*
- * Process msgs[0..n) to the end: rejected messages to the DLQ (original bytes, three
- * headers), accepted events applied to Redis per account, touched accounts rescored and
- * their alerts acknowledged by the broker, and only then the offsets stored. Steps that
- * fail (Redis or Kafka unavailable) are retried with backoff while consumption is
- * paused; nothing is dropped. Returns 0 when the batch completed, -1 when a stop request
- * interrupted it (its offsets are then not stored: it is replayed after a restart).
- * The messages stay owned by the caller.
+ * Add msgs[0..n) to the batch being gathered: each is decoded and its time judged
+ * against the daemon's clock; rejected messages are copied for the DLQ, accepted events
+ * of known types are kept (compactly) with their account's. The messages stay owned by
+ * the caller, who may destroy them on return. 0, or -1 when out of memory (logged).
  */
-int cw_batch_process(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n);
+int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n);
 
-/* Release the buffers batches reuse (at shutdown). */
+/* Messages in the batch being gathered, and microseconds since its first one came. */
+size_t cw_batch_pending(const struct cw_daemon *d);
+uint64_t cw_batch_age_us(const struct cw_daemon *d);
+
+/* Whether the daemon's clock moved to another local day since the batch began: while
+ * catching up, a batch ends there, so each day of event time is judged as a live daemon
+ * would have judged it (accounts rescored, the event-day sweep). */
+bool cw_batch_day_crossed(const struct cw_daemon *d);
+
+/*
+ * Process the batch gathered so far to the end: rejected messages to the DLQ (original
+ * bytes, three headers), each account's events applied to Redis as one coalesced delta
+ * and the account rescored from the state that call returns, their alerts acknowledged
+ * by the broker, and only then the offsets stored. Steps that fail (Redis or Kafka
+ * unavailable) are retried with backoff while consumption is paused; nothing is
+ * dropped. Returns 0 when the batch completed (a new one starts empty), -1 when a stop
+ * request interrupted it (its offsets are then not stored: it is replayed after a
+ * restart).
+ */
+int cw_batch_flush(struct cw_daemon *d);
+
+/* Release the batch (at shutdown). */
 void cw_batch_cleanup(struct cw_daemon *d);
 
 #endif /* CHURNWATCHD_BATCH_H */

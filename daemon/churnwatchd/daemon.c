@@ -20,6 +20,8 @@
 #define MAX_PARTITIONS  4096                 /* assigned partitions the clock tracks */
 #define ALIGN_MS        (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
 #define LAG_EVERY_MS    1000                 /* consumer lag published to /metrics */
+#define POLL_CHUNK      256                  /* messages taken from the consumer at a time */
+#define IDLE_MS         5 /* a gathered batch waits this long for more before it is processed */
 
 int64_t cw_wall_ms(void)
 {
@@ -333,42 +335,70 @@ static void log_status(struct cw_daemon *d)
                          (unsigned long long)alerts);
 }
 
+/* Whether the batch gathered so far is to be processed now: it is full, it is old
+ * enough, it spans a change of the clock's day, or nothing more came for a moment (idle:
+ * the last poll returned nothing). */
+static bool batch_due(const struct cw_daemon *d, bool idle)
+{
+    size_t pending = cw_batch_pending(d);
+    return pending > 0 && (idle || pending >= d->opt.batch_max || cw_batch_day_crossed(d) ||
+                           cw_batch_age_us(d) >= (uint64_t)d->opt.batch_wait_ms * 1000u);
+}
+
 int cw_daemon_run(struct cw_daemon *d)
 {
-    rd_kafka_message_t **msgs = calloc(d->opt.batch_max, sizeof *msgs);
+    rd_kafka_message_t **msgs = calloc(POLL_CHUNK, sizeof *msgs);
     if (!msgs)
         return -1;
     int64_t next_status = cw_wall_ms() + STATUS_EVERY_MS;
     int rc = 0;
     while (!cw_signals_stop_requested() && !d->fatal) {
         keepalive(d);
-        if (cw_signals_take_reload())
+        if (cw_signals_take_reload()) {
+            /* A batch is processed entirely under the config it was decoded with. */
+            if (cw_batch_flush(d) != 0)
+                break;
             reload(d);
+        }
+        size_t pending = cw_batch_pending(d);
+        size_t room = d->opt.batch_max > pending ? d->opt.batch_max - pending : 1;
+        if (room > POLL_CHUNK)
+            room = POLL_CHUNK;
         size_t n;
         if (d->n_held > 0) {
-            n = d->n_held < d->opt.batch_max ? d->n_held : d->opt.batch_max;
+            n = d->n_held < room ? d->n_held : room;
             memcpy(msgs, d->held, n * sizeof *msgs);
             memmove(d->held, d->held + n, (d->n_held - n) * sizeof *msgs);
             d->n_held -= n;
         } else {
-            n = cw_consumer_poll(d->consumer, msgs, d->opt.batch_max, POLL_MS, &d->fatal);
+            n = cw_consumer_poll(d->consumer, msgs, room, pending > 0 ? IDLE_MS : POLL_MS,
+                                 &d->fatal);
         }
         notify_ready_once(d);
         if (n > 0) {
-            int brc = cw_batch_process(d, msgs, n);
+            int arc = cw_batch_add(d, msgs, n);
             for (size_t i = 0; i < n; i++)
                 rd_kafka_message_destroy(msgs[i]);
-            if (brc != 0)
-                break; /* stop requested mid-batch: not stored, replayed after restart */
+            if (arc != 0) {
+                rc = -1;
+                break;
+            }
         }
+        if (batch_due(d, n == 0) && cw_batch_flush(d) != 0)
+            break; /* stop requested mid-batch: not stored, replayed after restart */
         align_partitions(d, n == 0);
-        cw_sweep_tick(d);
+        if (cw_batch_pending(d) == 0)
+            cw_sweep_tick(d);
         ops_tick(d);
         if (cw_wall_ms() >= next_status) {
             log_status(d);
             next_status = cw_wall_ms() + STATUS_EVERY_MS;
         }
     }
+    /* SIGTERM finishes the batch in flight (bounded: a step that fails is not retried
+     * once a stop is requested). */
+    if (!d->fatal && rc == 0)
+        cw_batch_flush(d);
     if (d->fatal) {
         cw_log_msg(CW_LOG_ERROR, "fatal kafka error, stopping");
         rc = -1;

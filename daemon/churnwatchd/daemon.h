@@ -21,7 +21,8 @@ struct cw_options {
     bool check_config;
     bool embedded_kafka;
     int embedded_partitions;
-    size_t batch_max;        /* messages per batch */
+    size_t batch_max;        /* messages per batch, at most */
+    int batch_wait_ms;       /* a batch is processed at most this long after its first message */
     int shutdown_timeout_ms; /* bound on finishing the in-flight batch at SIGTERM */
 };
 
@@ -49,7 +50,7 @@ struct cw_sweep {
     int share_partitions;  /* partitions of the first topic, -1 unknown (sweep all) */
 };
 
-struct cw_batch_buffers; /* batch.c */
+struct cw_batch;         /* batch.c */
 struct cw_score_buffers; /* score_pass.c */
 
 struct cw_daemon {
@@ -71,7 +72,7 @@ struct cw_daemon {
     rd_kafka_message_t **held;
     size_t n_held, cap_held;
     bool fatal;                     /* a fatal Kafka error: stop */
-    struct cw_batch_buffers *batch; /* reused by every batch */
+    struct cw_batch *batch;         /* the batch being gathered */
     struct cw_score_buffers *score; /* reused by every score pass */
     /* systemd notifications (core/notify.h) */
     bool notified_ready;   /* READY=1 sent: the first partition assignment came */

@@ -12,23 +12,26 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: churnwatchd [-c PATH] [--check-config] [--embedded-kafka [--partitions N]]\n"
-            "                   [--batch N] [--version] [--help]\n"
-            "\n"
-            "  -c, --config PATH   configuration file (default " DEFAULT_CONFIG ")\n"
-            "  -n, --check-config  validate the configuration and exit (0 valid, 1 not)\n"
-            "  --embedded-kafka    run librdkafka's mock cluster in-process and consume from\n"
-            "                      it; its bootstrap address is printed on stdout\n"
-            "  --partitions N      partitions per topic of the embedded cluster (default 4)\n"
-            "  --batch N           messages per batch (default 2000)\n"
-            "\n"
-            "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,\n"
-            "CHURNWATCH_LOG_LEVEL and CHURNWATCH_HTTP_LISTEN replace kafka.brokers,\n"
-            "redis.url, log.level and http.listen. Under\n"
-            "systemd (NOTIFY_SOCKET) it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
-            "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.\n"
-            "See churnwatchd(8).\n");
+    fprintf(
+        out,
+        "usage: churnwatchd [-c PATH] [--check-config] [--embedded-kafka [--partitions N]]\n"
+        "                   [--batch N] [--batch-wait MS] [--version] [--help]\n"
+        "\n"
+        "  -c, --config PATH   configuration file (default " DEFAULT_CONFIG ")\n"
+        "  -n, --check-config  validate the configuration and exit (0 valid, 1 not)\n"
+        "  --embedded-kafka    run librdkafka's mock cluster in-process and consume from\n"
+        "                      it; its bootstrap address is printed on stdout\n"
+        "  --partitions N      partitions per topic of the embedded cluster (default 4)\n"
+        "  --batch N           messages per batch at most (default 100000)\n"
+        "  --batch-wait MS     a batch is processed at most MS milliseconds after its first\n"
+        "                      message came, sooner when nothing more is waiting (default 500)\n"
+        "\n"
+        "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,\n"
+        "CHURNWATCH_LOG_LEVEL and CHURNWATCH_HTTP_LISTEN replace kafka.brokers,\n"
+        "redis.url, log.level and http.listen. Under\n"
+        "systemd (NOTIFY_SOCKET) it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
+        "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.\n"
+        "See churnwatchd(8).\n");
 }
 
 static int parse_size(const char *text, long min, long max, long *out)
@@ -44,10 +47,15 @@ static int parse_size(const char *text, long min, long max, long *out)
 static int parse_options(int argc, char **argv, struct cw_options *opt)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"check-config", no_argument, NULL, 'n'},
-        {"embedded-kafka", no_argument, NULL, 'E'}, {"partitions", required_argument, NULL, 'P'},
-        {"batch", required_argument, NULL, 'B'},    {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 'n'},
+        {"embedded-kafka", no_argument, NULL, 'E'},
+        {"partitions", required_argument, NULL, 'P'},
+        {"batch", required_argument, NULL, 'B'},
+        {"batch-wait", required_argument, NULL, 'W'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     long v;
     int c;
@@ -70,11 +78,18 @@ static int parse_options(int argc, char **argv, struct cw_options *opt)
             opt->embedded_partitions = (int)v;
             break;
         case 'B':
-            if (parse_size(optarg, 1, 100000, &v) != 0) {
-                fprintf(stderr, "churnwatchd: --batch must be 1..100000\n");
+            if (parse_size(optarg, 1, 1000000, &v) != 0) {
+                fprintf(stderr, "churnwatchd: --batch must be 1..1000000\n");
                 return 1;
             }
             opt->batch_max = (size_t)v;
+            break;
+        case 'W':
+            if (parse_size(optarg, 1, 60000, &v) != 0) {
+                fprintf(stderr, "churnwatchd: --batch-wait must be 1..60000 (milliseconds)\n");
+                return 1;
+            }
+            opt->batch_wait_ms = (int)v;
             break;
         case 'V':
             printf("churnwatchd %s\n", CW_VERSION);
@@ -102,7 +117,8 @@ int main(int argc, char **argv)
     d.opt = (struct cw_options){
         .config_path = DEFAULT_CONFIG,
         .embedded_partitions = 4,
-        .batch_max = 2000,
+        .batch_max = 100000,
+        .batch_wait_ms = 500,
         .shutdown_timeout_ms = 10000,
     };
     if (parse_options(argc, argv, &d.opt) != 0)

@@ -192,38 +192,80 @@ static void free_json(struct cw_score_buffers *c, size_t n, size_t n_rules)
         }
 }
 
-int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms)
+static struct cw_score_buffers *buffers(struct cw_daemon *d)
 {
     if (!d->score)
         d->score = calloc(1, sizeof *d->score);
-    struct cw_score_buffers *c = d->score;
-    if (!c) {
+    if (!d->score)
         cw_log_error("out of memory", "what=%s", "score pass buffers");
-        return -1;
-    }
+    return d->score;
+}
+
+/* Score the m accounts loaded in c at now_ms, save, publish and acknowledge their alerts. */
+static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t m, int64_t now_ms)
+{
     const struct cw_config *cfg = d->rt.cfg;
+    char err[256];
+    evaluate_chunk(d, c, m, now_ms, cw_wall_ms());
+    int rc = cw_store_save(d->store, cfg, c->results, m, err, sizeof err);
+    if (rc != 0) {
+        cw_stat_add(&d->stats.redis_errors, 1);
+        cw_log_warn("saving scores failed, will retry", "error=\"%s\"", err);
+    } else {
+        cw_stat_add(&d->stats.accounts_scored, m);
+        rc = publish_chunk(d, c, m);
+    }
+    free_json(c, m, cfg->n_rules);
+    return rc;
+}
+
+int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms)
+{
+    struct cw_score_buffers *c = buffers(d);
+    if (!c)
+        return -1;
     int32_t today = cw_tz_day(d->rt.tz, now_ms);
     char err[256];
-
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t m = n - off < CHUNK ? n - off : CHUNK;
-        if (cw_store_load(d->store, cfg, ids + off, m, today, c->data, err, sizeof err) != 0) {
+        if (cw_store_load(d->store, d->rt.cfg, ids + off, m, today, c->data, err, sizeof err) !=
+            0) {
             cw_stat_add(&d->stats.redis_errors, 1);
             cw_log_warn("loading accounts failed, will retry", "error=\"%s\"", err);
             return -1;
         }
-        evaluate_chunk(d, c, m, now_ms, cw_wall_ms());
-        int rc = cw_store_save(d->store, cfg, c->results, m, err, sizeof err);
-        if (rc != 0) {
-            cw_stat_add(&d->stats.redis_errors, 1);
-            cw_log_warn("saving scores failed, will retry", "error=\"%s\"", err);
-        } else {
-            cw_stat_add(&d->stats.accounts_scored, m);
-            rc = publish_chunk(d, c, m);
-        }
-        free_json(c, m, cfg->n_rules);
-        if (rc != 0)
+        if (score_loaded(d, c, m, now_ms) != 0)
             return -1;
+    }
+    return 0;
+}
+
+int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size_t n, size_t *done,
+                        int64_t now_ms)
+{
+    struct cw_score_buffers *c = buffers(d);
+    if (!c)
+        return -1;
+    int32_t today = now_ms >= 0 ? cw_tz_day(d->rt.tz, now_ms) : CW_DAY_NONE;
+    char err[256];
+    while (*done < n) {
+        size_t m = n - *done < CHUNK ? n - *done : CHUNK;
+        struct cw_store_batch *chunk = groups + *done;
+        for (size_t i = 0; i < m; i++)
+            chunk[i].clock_day = today;
+        /* While the clock is unknown (a backlog not seen yet) the accounts are applied
+         * only: they are scored when next touched, or by the sweep. */
+        if (cw_store_apply_load(d->store, d->rt.cfg, chunk, m, today, now_ms >= 0 ? c->data : NULL,
+                                err, sizeof err) != 0) {
+            cw_stat_add(&d->stats.redis_errors, 1);
+            cw_log_warn("applying events to Redis failed, will retry", "accounts=%zu error=\"%s\"",
+                        m, err);
+            return -1;
+        }
+        cw_crash_point("after-redis-write");
+        if (now_ms >= 0 && score_loaded(d, c, m, now_ms) != 0)
+            return -1;
+        *done += m;
     }
     return 0;
 }

@@ -193,6 +193,9 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
          * a backlog advances all of them together and the event-time clock (the slowest
          * partition) moves steadily. */
         {"max.partition.fetch.bytes", "262144"},
+        /* The prefetched backlog held in memory (librdkafka: 64 MB): enough to fill the
+         * next batch while one is processed, and the daemon's RSS stays bounded. */
+        {"queued.max.messages.kbytes", "16384"},
         {"client.id", "churnwatchd"},
     };
     const struct cw_kafka_prop forced[] = {
@@ -384,6 +387,22 @@ size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, i
     return n;
 }
 
+/* Store the offsets of list (then destroyed); a partition no longer assigned is no error. */
+static void store_list(cw_consumer *c, rd_kafka_topic_partition_list_t *list)
+{
+    rd_kafka_resp_err_t e = list->cnt > 0 ? rd_kafka_offsets_store(c->rk, list) : 0;
+    if (e) {
+        for (int i = 0; i < list->cnt; i++) {
+            const rd_kafka_topic_partition_t *tp = &list->elems[i];
+            if (tp->err && tp->err != RD_KAFKA_RESP_ERR__STATE)
+                cw_log_warn("kafka offset store failed",
+                            "topic=%s partition=%" PRId32 " offset=%" PRId64 " err=\"%s\"",
+                            tp->topic, tp->partition, tp->offset, rd_kafka_err2str(tp->err));
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
 void cw_consumer_store(cw_consumer *c, rd_kafka_message_t *const *msgs, size_t n)
 {
     if (n == 0)
@@ -401,17 +420,18 @@ void cw_consumer_store(cw_consumer *c, rd_kafka_message_t *const *msgs, size_t n
         if (m->offset + 1 > tp->offset)
             tp->offset = m->offset + 1;
     }
-    rd_kafka_resp_err_t e = list->cnt > 0 ? rd_kafka_offsets_store(c->rk, list) : 0;
-    if (e) {
-        for (int i = 0; i < list->cnt; i++) {
-            const rd_kafka_topic_partition_t *tp = &list->elems[i];
-            if (tp->err && tp->err != RD_KAFKA_RESP_ERR__STATE)
-                cw_log_warn("kafka offset store failed",
-                            "topic=%s partition=%" PRId32 " offset=%" PRId64 " err=\"%s\"",
-                            tp->topic, tp->partition, tp->offset, rd_kafka_err2str(tp->err));
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(list);
+    store_list(c, list);
+}
+
+void cw_consumer_store_offsets(cw_consumer *c, const struct cw_offset *offsets, size_t n)
+{
+    if (n == 0)
+        return;
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(list, offsets[i].topic, offsets[i].partition)->offset =
+            offsets[i].next;
+    store_list(c, list);
 }
 
 void cw_consumer_commit(cw_consumer *c)

@@ -33,10 +33,15 @@ void cw_store_observe(cw_store *st, struct cw_hist *latency, _Atomic int *reacha
 /* Reconnect if needed and PING. 0 when usable, -1 with err. */
 int cw_store_ping(cw_store *st, char *err, size_t errsize);
 
-/* One event to apply, with where it came from. */
+/* One event to apply, with where it came from: only what the store needs of a decoded
+ * event, so a batch of many events stays small. The strings belong to the caller. */
 struct cw_store_event {
-    const struct cw_event *ev;
-    int32_t day; /* local day of ev->ts_ms */
+    const char *user_id;            /* "" when absent */
+    const struct cw_traits *traits; /* NULL when the event carries none */
+    int64_t ts_ms;                  /* event time */
+    int32_t day;                    /* local day of ts_ms */
+    int type_index;                 /* into cfg->event_types */
+    int metric;                     /* cfg->event_types[type_index].metric, or -1 */
     const char *topic;
     int32_t partition;
     int64_t offset;
@@ -50,6 +55,7 @@ struct cw_store_batch {
     int32_t clock_day; /* the daemon's clock day (<= 0: unknown): day buckets are kept for
                           the horizon before min(clock day, last event day) */
     size_t applied;    /* out: events newly applied (replays already applied are skipped) */
+    bool coalesced;    /* out (cw_store_apply_load): applied as one delta, not one by one */
 };
 
 /*
@@ -129,6 +135,22 @@ bool cw_account_data_silenced(const struct cw_account_data *d, const char *rule,
 /* Load n accounts (pipelined) with daily rows relative to `today`. 0 or -1 with err. */
 int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
                   int32_t today, struct cw_account_data *out, char *err, size_t errsize);
+
+/*
+ * cw_store_apply with the same effect, coalesced, and the accounts loaded back: each
+ * account's events are summed into one delta (counters per day and metric, each user's
+ * newest day, newest time per type, traits events in order, per source the lowest and
+ * highest offset) sent in one atomic call that applies it when every source is past
+ * the account's watermark, skips it when every source was applied before, and
+ * otherwise (a batch overlapping what an earlier batch of other boundaries applied,
+ * after a crash or a rebalance) applies nothing, so the events are sent one by one as
+ * cw_store_apply does. The same call returns the account's state, loaded into out[i]
+ * as cw_store_load does (rows relative to `today`); out NULL: nothing is loaded.
+ * 0, or -1 with err (retry the whole call: what was applied is skipped then).
+ */
+int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_store_batch *batches,
+                        size_t n, int32_t today, struct cw_account_data *out, char *err,
+                        size_t errsize);
 
 /* The outcome of scoring one account, to be saved. */
 struct cw_store_result {

@@ -5,13 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redis_cmd.h"
 #include "store.h"
 
 #define CW_XSTR(x) #x
 #define CW_STR(x)  CW_XSTR(x)
 
 /* Version of the `churnwatch` Functions library (store_functions.c). */
-#define CW_STORE_FUNCTIONS_VERSION 3
+#define CW_STORE_FUNCTIONS_VERSION 4
 
 extern const int cw_store_functions_version;
 extern const char cw_store_functions_lua[];
@@ -28,5 +29,37 @@ uint32_t cw_counters_get(const char *v, size_t len, int slot);
 
 /* Parse a whole decimal int64 from v[0..len). 0 or -1. */
 int cw_parse_i64(const char *v, size_t len, int64_t *out);
+
+/* ---- apply arguments (store_delta.c) ---- */
+
+/* Whether the store can apply e (a known type, a source); the others are skipped. */
+bool cw_store_event_usable(const struct cw_config *cfg, const struct cw_store_event *e);
+
+/* An event's flags in the apply functions: 1 = an activity event (every type but a
+ * traits-only one), 2 = it carries traits. */
+int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_event *e);
+
+/* The six trait arguments of cw_apply and cw_apply_delta ("" = not carried). */
+void cw_store_add_traits(struct cw_rcmd *c, const struct cw_traits *t);
+
+/* Days kept and key lifetimes, as the apply functions take them. */
+struct cw_store_ttls {
+    long long horizon, ttl_short, ttl_long;
+};
+
+/* Scratch space for coalescing, reused from one account to the next. */
+struct cw_store_delta;
+struct cw_store_delta *cw_store_delta_new(void);
+void cw_store_delta_free(struct cw_store_delta *s); /* NULL: no-op */
+
+/*
+ * Append to c the arguments of cw_apply_delta (after its keys) for the usable events of
+ * b, coalesced (docs/state.md). slots[m] is the stable slot of cfg's metric m (-1: none).
+ * Returns 0, 1 when b has no usable event (nothing appended), -1 when out of memory.
+ * The same b gives the same arguments every time.
+ */
+int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, const int *slots,
+                        const struct cw_store_batch *b, const struct cw_store_ttls *ttl,
+                        bool want_state, struct cw_rcmd *c);
 
 #endif /* CHURNWATCH_STORE_INTERNAL_H */

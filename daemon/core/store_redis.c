@@ -715,6 +715,7 @@ struct apply_op {
 struct apply_ctx {
     const struct cw_config *cfg;
     struct cw_store_batch *batches;
+    size_t n_batches;
     struct apply_op *ops;
     int slots[CW_MAX_METRICS];
     unsigned epoch;
@@ -738,27 +739,52 @@ static int apply_prepare(cw_store *st, void *vctx, char *err, size_t errsize)
     return 0;
 }
 
-static bool event_usable(const struct cw_config *cfg, const struct cw_store_event *e)
-{
-    return e->ev && e->topic && e->offset >= 0 && e->partition >= 0 && e->ev->type_index >= 0 &&
-           (size_t)e->ev->type_index < cfg->n_event_types;
-}
-
 static int32_t batch_max_day(const struct cw_config *cfg, const struct cw_store_batch *b)
 {
     int32_t max = CW_DAY_NONE;
     for (size_t i = 0; i < b->n; i++)
-        if (event_usable(cfg, &b->events[i]) && b->events[i].day > max)
+        if (cw_store_event_usable(cfg, &b->events[i]) && b->events[i].day > max)
             max = b->events[i].day;
     return max;
 }
 
-static void add_opt_i64(struct cw_rcmd *c, bool has, int64_t v)
+/* One ZADD GT of the accounts index for every batch with an event day (1 when none). */
+static int accounts_index_build(cw_store *st, const struct cw_config *cfg,
+                                const struct cw_store_batch *batches, size_t n, struct cw_rcmd *c)
 {
-    if (has)
-        cw_rcmd_addll(c, (long long)v);
-    else
-        cw_rcmd_add(c, "", 0);
+    cw_rcmd_adds(c, "ZADD");
+    add_global_key(st, c, "accounts");
+    cw_rcmd_adds(c, "GT");
+    size_t members = 0;
+    for (size_t b = 0; b < n; b++) {
+        int32_t day = batch_max_day(cfg, &batches[b]);
+        if (day == CW_DAY_NONE)
+            continue;
+        cw_rcmd_addll(c, day);
+        cw_rcmd_adds(c, batches[b].account_id);
+        members++;
+    }
+    if (members == 0)
+        return 1;
+    return c->oom ? -1 : 0;
+}
+
+/* Accounts silent past the long TTL leave the sweep's index (max_day: the newest day of
+ * the events just applied). */
+static int accounts_index_trim(cw_store *st, int32_t max_day, char *err, size_t errsize)
+{
+    if (max_day == CW_DAY_NONE)
+        return 0;
+    cw_rcmd_reset(&st->cmd);
+    cw_rcmd_adds(&st->cmd, "ZREMRANGEBYSCORE");
+    add_global_key(st, &st->cmd, "accounts");
+    cw_rcmd_adds(&st->cmd, "-inf");
+    cw_rcmd_addf(&st->cmd, "(%lld", (long long)max_day - STORE_LONG_TTL_DAYS);
+    redisReply *r = command(st, err, errsize);
+    if (!r)
+        return -1;
+    freeReplyObject(r);
+    return 0;
 }
 
 static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
@@ -767,17 +793,8 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     const struct apply_op *op = &a->ops[i];
     const struct cw_store_batch *b = &a->batches[op->batch];
     const struct cw_config *cfg = a->cfg;
-    if (op->zadd) {
-        int32_t day = batch_max_day(cfg, b);
-        if (day == CW_DAY_NONE)
-            return 1;
-        cw_rcmd_adds(c, "ZADD");
-        add_global_key(st, c, "accounts");
-        cw_rcmd_adds(c, "GT");
-        cw_rcmd_addll(c, day);
-        cw_rcmd_adds(c, b->account_id);
-        return c->oom ? -1 : 0;
-    }
+    if (op->zadd)
+        return accounts_index_build(st, cfg, a->batches, a->n_batches, c);
     /* Sources and types of the events, numbered from 1 in order of appearance. */
     size_t src_first[STORE_EVENTS_PER_CALL]; /* event index introducing each source */
     size_t src_of[STORE_EVENTS_PER_CALL];
@@ -789,7 +806,7 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     for (size_t e = op->first; e < op->end; e++) {
         const struct cw_store_event *ev = &b->events[e];
         size_t k = e - op->first;
-        if (!event_usable(cfg, ev) || ev->ev->type_index >= CW_MAX_EVENT_TYPES)
+        if (!cw_store_event_usable(cfg, ev))
             continue;
         nev++;
         size_t s = nsrc;
@@ -806,9 +823,9 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         }
         src_of[k] = s;
         last = s;
-        if (type_local[ev->ev->type_index] == 0) {
-            type_list[ntypes] = ev->ev->type_index;
-            type_local[ev->ev->type_index] = ++ntypes;
+        if (type_local[ev->type_index] == 0) {
+            type_list[ntypes] = ev->type_index;
+            type_local[ev->type_index] = ++ntypes;
         }
     }
     if (nev == 0)
@@ -834,28 +851,17 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     cw_rcmd_addll(c, nev);
     for (size_t e = op->first; e < op->end; e++) {
         const struct cw_store_event *se = &b->events[e];
-        if (!event_usable(cfg, se) || se->ev->type_index >= CW_MAX_EVENT_TYPES)
+        if (!cw_store_event_usable(cfg, se))
             continue;
-        const struct cw_event *ev = se->ev;
-        const struct cw_event_type *et = &cfg->event_types[ev->type_index];
         int slot =
-            ev->metric >= 0 && (size_t)ev->metric < cfg->n_metrics ? a->slots[ev->metric] : -1;
-        int flags = (et->traits && et->metric < 0) ? 0 : 1;
-        if (ev->has_traits)
-            flags |= 2;
+            se->metric >= 0 && (size_t)se->metric < cfg->n_metrics ? a->slots[se->metric] : -1;
+        int flags = cw_store_event_flags(cfg, se);
         cw_rcmd_addf(c, "%zu %" PRId64 " %" PRId32 " %" PRId64 " %d %d %d",
-                     src_of[e - op->first] + 1, se->offset, se->day, ev->ts_ms, slot,
-                     type_local[ev->type_index], flags);
-        cw_rcmd_adds(c, ev->user_id);
-        if (ev->has_traits) {
-            const struct cw_traits *t = &ev->traits;
-            add_opt_i64(c, t->has_seats, t->seats);
-            add_opt_i64(c, t->has_created_at, t->created_at_ms);
-            add_opt_i64(c, t->has_renewal_at, t->renewal_at_ms);
-            cw_rcmd_adds(c, t->plan);
-            cw_rcmd_adds(c, t->segment);
-            cw_rcmd_adds(c, t->owner);
-        }
+                     src_of[e - op->first] + 1, se->offset, se->day, se->ts_ms, slot,
+                     type_local[se->type_index], flags);
+        cw_rcmd_adds(c, se->user_id);
+        if (se->traits)
+            cw_store_add_traits(c, se->traits);
     }
     if (b->clock_day > 0)
         cw_rcmd_addll(c, b->clock_day);
@@ -879,61 +885,64 @@ static int apply_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, 
     return 0;
 }
 
+static void apply_ctx_init(struct apply_ctx *a, const struct cw_config *cfg,
+                           struct cw_store_batch *batches, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    a->cfg = cfg;
+    a->batches = batches;
+    a->n_batches = n;
+    a->horizon = store_horizon(cfg);
+    a->ttl_short = (a->horizon + 1) * 86400;
+    a->ttl_long = (long long)STORE_LONG_TTL_DAYS * 86400;
+}
+
+static int32_t batches_max_day(const struct cw_config *cfg, const struct cw_store_batch *batches,
+                               size_t n)
+{
+    int32_t max_day = CW_DAY_NONE;
+    for (size_t b = 0; b < n; b++) {
+        int32_t d = batch_max_day(cfg, &batches[b]);
+        if (d > max_day)
+            max_day = d;
+    }
+    return max_day;
+}
+
 int cw_store_apply(cw_store *st, const struct cw_config *cfg, struct cw_store_batch *batches,
                    size_t n, char *err, size_t errsize)
 {
-    size_t n_ops = 0;
+    size_t n_ops = 1; /* the accounts index */
     for (size_t b = 0; b < n; b++) {
         batches[b].applied = 0;
-        if (batches[b].n > 0)
-            n_ops += 1 + (batches[b].n + STORE_EVENTS_PER_CALL - 1) / STORE_EVENTS_PER_CALL;
+        batches[b].coalesced = false;
+        n_ops += (batches[b].n + STORE_EVENTS_PER_CALL - 1) / STORE_EVENTS_PER_CALL;
     }
-    if (n_ops == 0)
+    if (n_ops == 1)
         return 0;
-    struct apply_ctx a = {.cfg = cfg, .batches = batches};
-    a.horizon = store_horizon(cfg);
-    a.ttl_short = (a.horizon + 1) * 86400;
-    a.ttl_long = (long long)STORE_LONG_TTL_DAYS * 86400;
+    struct apply_ctx a;
+    apply_ctx_init(&a, cfg, batches, n);
     a.ops = calloc(n_ops, sizeof *a.ops);
     if (!a.ops) {
         snprintf(err, errsize, "redis %s: out of memory", st->name);
         return -1;
     }
     size_t k = 0;
-    int32_t max_day = CW_DAY_NONE;
     for (size_t b = 0; b < n; b++) {
-        if (batches[b].n == 0)
-            continue;
         for (size_t e = 0; e < batches[b].n; e += STORE_EVENTS_PER_CALL) {
             size_t end = e + STORE_EVENTS_PER_CALL;
             a.ops[k++] = (struct apply_op){
                 .batch = b, .first = e, .end = end < batches[b].n ? end : batches[b].n};
         }
-        a.ops[k++] = (struct apply_op){.batch = b, .zadd = true};
-        int32_t d = batch_max_day(cfg, &batches[b]);
-        if (d > max_day)
-            max_day = d;
     }
-    struct ops o = {.n = n_ops,
-                    .ctx = &a,
-                    .prepare = apply_prepare,
-                    .build = apply_build,
-                    .reply = apply_reply};
+    a.ops[k++] = (struct apply_op){.zadd = true};
+    struct ops o = {
+        .n = k, .ctx = &a, .prepare = apply_prepare, .build = apply_build, .reply = apply_reply};
     int rc = ops_run(st, &o, err, errsize);
     free(a.ops);
-    if (rc < 0 || max_day == CW_DAY_NONE)
+    if (rc < 0)
         return rc;
-    /* Accounts silent past the long TTL leave the sweep's index. */
-    cw_rcmd_reset(&st->cmd);
-    cw_rcmd_adds(&st->cmd, "ZREMRANGEBYSCORE");
-    add_global_key(st, &st->cmd, "accounts");
-    cw_rcmd_adds(&st->cmd, "-inf");
-    cw_rcmd_addf(&st->cmd, "(%lld", (long long)max_day - STORE_LONG_TTL_DAYS);
-    redisReply *r = command(st, err, errsize);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return accounts_index_trim(st, batches_max_day(cfg, batches, n), err, errsize);
 }
 
 /* ---- load --------------------------------------------------------------------------- */
@@ -1160,14 +1169,12 @@ static int load_field(struct load_ctx *l, struct cw_account_data *d, size_t whic
     return 0;
 }
 
-static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
-                      size_t errsize)
+/* Consume r, the HGETALL of hash `which` (index into LOAD_SUFFIX) of account id, into d;
+ * `which` 0 starts the account afresh. 0, or -1 with err. */
+static int load_hash(struct load_ctx *l, struct cw_account_data *d, const char *id, size_t which,
+                     const redisReply *r, char *err, size_t errsize)
 {
-    (void)st;
-    struct load_ctx *l = vctx;
-    struct cw_account_data *d = &l->out[i / LOAD_KEYS];
-    size_t which = i % LOAD_KEYS;
-    if (which == 0 && load_reset(l, d, l->ids[i / LOAD_KEYS]) < 0) {
+    if (which == 0 && load_reset(l, d, id) < 0) {
         snprintf(err, errsize, "out of memory");
         return -1;
     }
@@ -1196,6 +1203,15 @@ static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
     return 0;
 }
 
+static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                      size_t errsize)
+{
+    (void)st;
+    struct load_ctx *l = vctx;
+    return load_hash(l, &l->out[i / LOAD_KEYS], l->ids[i / LOAD_KEYS], i % LOAD_KEYS, r, err,
+                     errsize);
+}
+
 int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
                   int32_t today, struct cw_account_data *out, char *err, size_t errsize)
 {
@@ -1209,9 +1225,149 @@ int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *
     return ops_run(st, &o, err, errsize);
 }
 
+/* ---- apply and load, coalesced ----------------------------------------------------- */
+
+struct apply_load_ctx {
+    struct apply_ctx a; /* slots, TTLs, the batches */
+    struct load_ctx l;
+    struct cw_store_ttls ttl;
+    struct cw_store_delta *delta;
+    bool *partial; /* per batch: the delta overlapped a replay, nothing was done */
+};
+
+static int apply_load_prepare(cw_store *st, void *vctx, char *err, size_t errsize)
+{
+    struct apply_load_ctx *x = vctx;
+    if (x->l.cfg->n_rules > CW_MAX_RULES) {
+        snprintf(err, errsize, "store: more than %d rules", CW_MAX_RULES);
+        return -1;
+    }
+    if (apply_prepare(st, &x->a, err, errsize) < 0)
+        return -1;
+    memcpy(x->l.slots, x->a.slots, sizeof x->l.slots);
+    return 0;
+}
+
+/* Ops 0..n-1: each batch's cw_apply_delta; op n: the accounts index. */
+static int apply_load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    struct apply_load_ctx *x = vctx;
+    const struct cw_store_batch *b = &x->a.batches[i < x->a.n_batches ? i : 0];
+    if (i == x->a.n_batches)
+        return accounts_index_build(st, x->a.cfg, x->a.batches, x->a.n_batches, c);
+    cw_rcmd_adds(c, "FCALL");
+    cw_rcmd_adds(c, "cw_apply_delta");
+    cw_rcmd_adds(c, "7");
+    for (size_t k = 0; k < LOAD_KEYS; k++)
+        add_account_key(st, c, b->account_id, LOAD_SUFFIX[k]);
+    int rc = cw_store_delta_args(x->delta, x->a.cfg, x->a.slots, b, &x->ttl, x->l.out != NULL, c);
+    if (rc == 1)
+        x->partial[i] = true; /* nothing to apply: loaded below */
+    return rc < 0 || c->oom ? -1 : rc;
+}
+
+static int apply_load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                            size_t errsize)
+{
+    (void)st;
+    struct apply_load_ctx *x = vctx;
+    if (i == x->a.n_batches)
+        return r->type == REDIS_REPLY_INTEGER ? 0
+                                              : (snprintf(err, errsize, "unexpected reply"), -1);
+    struct cw_store_batch *b = &x->a.batches[i];
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER ||
+        r->element[1]->integer < 0) {
+        snprintf(err, errsize, "unexpected reply");
+        return -1;
+    }
+    long long status = r->element[0]->integer;
+    if (status < 0) {
+        x->partial[i] = true;
+        return 0;
+    }
+    b->applied = (size_t)r->element[1]->integer;
+    b->coalesced = true;
+    if (!x->l.out)
+        return 0;
+    if (r->elements != 2 + LOAD_KEYS) {
+        snprintf(err, errsize, "unexpected reply: %zu elements", r->elements);
+        return -1;
+    }
+    for (size_t k = 0; k < LOAD_KEYS; k++)
+        if (load_hash(&x->l, &x->l.out[i], b->account_id, k, r->element[2 + k], err, errsize) < 0)
+            return -1;
+    return 0;
+}
+
+int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_store_batch *batches,
+                        size_t n, int32_t today, struct cw_account_data *out, char *err,
+                        size_t errsize)
+{
+    if (n == 0)
+        return 0;
+    struct apply_load_ctx x;
+    memset(&x, 0, sizeof x);
+    apply_ctx_init(&x.a, cfg, batches, n);
+    x.ttl = (struct cw_store_ttls){x.a.horizon, x.a.ttl_short, x.a.ttl_long};
+    x.l = (struct load_ctx){.cfg = cfg, .out = out, .today = today, .horizon = horizon_days(cfg)};
+    x.delta = cw_store_delta_new();
+    x.partial = calloc(n, sizeof *x.partial);
+    size_t *slow = calloc(n, sizeof *slow);
+    struct cw_store_batch *again = calloc(n, sizeof *again);
+    const char **ids = calloc(n, sizeof *ids);
+    int rc = -1;
+    if (!x.delta || !x.partial || !slow || !again || !ids) {
+        snprintf(err, errsize, "redis %s: out of memory", st->name);
+        goto done;
+    }
+    for (size_t b = 0; b < n; b++) {
+        batches[b].applied = 0;
+        batches[b].coalesced = false;
+    }
+    struct ops o = {.n = n + 1,
+                    .ctx = &x,
+                    .prepare = apply_load_prepare,
+                    .build = apply_load_build,
+                    .reply = apply_load_reply};
+    if (ops_run(st, &o, err, errsize) < 0)
+        goto done;
+
+    /* Partial replays: the events one by one, then the state loaded as usual. */
+    size_t n_slow = 0;
+    for (size_t b = 0; b < n; b++)
+        if (x.partial[b]) {
+            slow[n_slow] = b;
+            again[n_slow] = batches[b];
+            ids[n_slow++] = batches[b].account_id;
+        }
+    if (n_slow > 0) {
+        if (cw_store_apply(st, cfg, again, n_slow, err, errsize) < 0)
+            goto done;
+        for (size_t k = 0; k < n_slow; k++)
+            batches[slow[k]].applied = again[k].applied;
+        if (out) {
+            for (size_t k = 0; k < n_slow; k++) {
+                if (cw_store_load(st, cfg, &ids[k], 1, today, &out[slow[k]], err, errsize) < 0)
+                    goto done;
+            }
+        }
+    }
+    rc = accounts_index_trim(st, batches_max_day(cfg, batches, n), err, errsize);
+done:
+    cw_store_delta_free(x.delta);
+    free(x.partial);
+    free(slow);
+    free(again);
+    free(ids);
+    return rc;
+}
+
 /* ---- save --------------------------------------------------------------------------- */
 
-enum save_kind { SAVE_SCORE, SAVE_INDEX, SAVE_RULE };
+/* SAVE_INDEX_ADD / _REM: one ZADD of every score and one ZREM of every unscored account
+ * of the call, to the score index (`top`). */
+enum save_kind { SAVE_SCORE, SAVE_INDEX_ADD, SAVE_INDEX_REM, SAVE_RULE };
 
 struct save_op {
     enum save_kind kind;
@@ -1221,6 +1377,7 @@ struct save_op {
 struct save_ctx {
     const struct cw_config *cfg;
     struct cw_store_result *results;
+    size_t n_results;
     struct save_op *ops;
     long long keep_days, ttl_long;
 };
@@ -1242,16 +1399,17 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         cw_rcmd_addll(c, s->keep_days);
         cw_rcmd_addll(c, s->ttl_long);
         break;
-    case SAVE_INDEX:
-        if (res->has_score) {
-            cw_rcmd_adds(c, "ZADD");
-            add_global_key(st, c, "scores");
-            cw_rcmd_addf(c, "%.17g", res->score);
-        } else {
-            cw_rcmd_adds(c, "ZREM");
-            add_global_key(st, c, "scores");
+    case SAVE_INDEX_ADD:
+    case SAVE_INDEX_REM:
+        cw_rcmd_adds(c, op->kind == SAVE_INDEX_ADD ? "ZADD" : "ZREM");
+        add_global_key(st, c, "scores");
+        for (size_t k = 0; k < s->n_results; k++) {
+            if (s->results[k].has_score != (op->kind == SAVE_INDEX_ADD))
+                continue;
+            if (op->kind == SAVE_INDEX_ADD)
+                cw_rcmd_addf(c, "%.17g", s->results[k].score);
+            cw_rcmd_adds(c, s->results[k].account_id);
         }
-        cw_rcmd_adds(c, res->account_id);
         break;
     case SAVE_RULE: {
         char enc[160], zero[160];
@@ -1310,29 +1468,34 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
             snprintf(err, errsize, "store: score of %s is not a finite number", r->account_id);
             return -1;
         }
-        n_ops += 2;
+        n_ops += 1;
         for (size_t k = 0; k < r->n_rules; k++) {
             r->rule_won[k] = false;
             n_ops += r->rule_changed[k];
         }
     }
-    struct save_ctx s = {.cfg = cfg, .results = results};
+    n_ops += 2; /* the score index: ZADD, ZREM */
+    struct save_ctx s = {.cfg = cfg, .results = results, .n_results = n};
     s.keep_days = (long long)horizon_days(cfg) + STORE_HISTORY_EXTRA;
     s.ttl_long = (long long)STORE_LONG_TTL_DAYS * 86400;
-    s.ops = calloc(n_ops ? n_ops : 1, sizeof *s.ops);
+    s.ops = calloc(n_ops, sizeof *s.ops);
     if (!s.ops) {
         snprintf(err, errsize, "redis %s: out of memory", st->name);
         return -1;
     }
-    size_t k = 0;
+    size_t k = 0, scored = 0;
     for (size_t i = 0; i < n; i++) {
         if (results[i].has_score)
             s.ops[k++] = (struct save_op){.kind = SAVE_SCORE, .result = i};
-        s.ops[k++] = (struct save_op){.kind = SAVE_INDEX, .result = i};
+        scored += results[i].has_score;
         for (size_t r = 0; r < results[i].n_rules; r++)
             if (results[i].rule_changed[r])
                 s.ops[k++] = (struct save_op){.kind = SAVE_RULE, .result = i, .rule = r};
     }
+    if (scored > 0)
+        s.ops[k++] = (struct save_op){.kind = SAVE_INDEX_ADD};
+    if (scored < n)
+        s.ops[k++] = (struct save_op){.kind = SAVE_INDEX_REM};
     struct ops o = {.n = k, .ctx = &s, .build = save_build, .reply = save_reply};
     int rc = ops_run(st, &o, err, errsize);
     free(s.ops);

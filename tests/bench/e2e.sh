@@ -102,6 +102,7 @@ t1=$(now)
 for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status")
 stats=$(rcli info commandstats)
+[ -n "${CW_BENCH_STATS:-}" ] && echo "$stats" >"$CW_BENCH_STATS"
 total_cmds=$(echo "$stats" | sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
 fcalls=$(echo "$stats" | sed -n 's/^cmdstat_fcall:calls=\([0-9]*\),.*/\1/p')
 # Commands the churnwatch library never calls from inside a function: issued by the client.

@@ -100,7 +100,6 @@ static void add_event(struct batch_buf *b, const char *acct, const char *user, i
     ev->metric = types[type].metric;
     ev->ts_ms = (int64_t)day * CW_MS_PER_DAY + ms_in_day;
     struct cw_store_event *se = &b->se[b->n];
-    se->ev = ev;
     se->day = day;
     se->topic = topic;
     se->partition = part;
@@ -108,8 +107,20 @@ static void add_event(struct batch_buf *b, const char *acct, const char *user, i
     b->n++;
 }
 
+/* What the store takes of a decoded event (tests may change ev after add_event). */
+static void store_event_of(struct cw_store_event *se, const struct cw_event *ev)
+{
+    se->user_id = ev->user_id;
+    se->traits = ev->has_traits ? &ev->traits : NULL;
+    se->ts_ms = ev->ts_ms;
+    se->type_index = ev->type_index;
+    se->metric = ev->metric;
+}
+
 static struct cw_store_batch batch_of(struct batch_buf *b, const char *acct, size_t first, size_t n)
 {
+    for (size_t i = first; i < first + n; i++)
+        store_event_of(&b->se[i], &b->ev[i]);
     struct cw_store_batch sb = {.account_id = acct, .events = b->se + first, .n = n};
     return sb;
 }
@@ -294,7 +305,9 @@ Test(store, many_accounts_pipelined_and_large_batches)
         ev[i].type_index = T_LOGIN;
         ev[i].metric = 1;
         ev[i].ts_ms = MS0 + i;
-        se[i] = (struct cw_store_event){&ev[i], DAY0, "ev", i % 4, i};
+        se[i] =
+            (struct cw_store_event){.day = DAY0, .topic = "ev", .partition = i % 4, .offset = i};
+        store_event_of(&se[i], &ev[i]);
         sb[i] = (struct cw_store_batch){.account_id = ids[i], .events = &se[i], .n = 1};
     }
     for (int i = 0; i < 3000; i++) {
@@ -304,7 +317,9 @@ Test(store, many_accounts_pipelined_and_large_batches)
         e->type_index = T_CLICK;
         e->metric = 5;
         e->ts_ms = MS0 - (i % 20) * CW_MS_PER_DAY;
-        se[1500 + i] = (struct cw_store_event){e, DAY0 - i % 20, "ev", 7, 1000 + i};
+        se[1500 + i] = (struct cw_store_event){
+            .day = DAY0 - i % 20, .topic = "ev", .partition = 7, .offset = 1000 + i};
+        store_event_of(&se[1500 + i], e);
     }
     sb[1500] = (struct cw_store_batch){.account_id = "big", .events = &se[1500], .n = 3000};
     cr_assert_eq(cw_store_apply(st, &cfg, sb, 1501, err, sizeof err), 0, "%s", err);
@@ -982,6 +997,280 @@ Test(store, measure_memory_and_commands)
             "store apply: %lld FCALL + %lld commands in all (inside functions included) for "
             "100 accounts x 10 events: %.1f per account\n",
             fcalls, calls, (double)calls / 100);
+    cw_store_close(st);
+}
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ---- coalesced apply (cw_store_apply_load) ----------------------------------------- */
+
+/* A seeded stream for the coalesced-apply tests: accounts, users, three partitions, days
+ * on both sides of the horizon, traits events among the others. */
+#define DS_EVENTS   3000
+#define DS_ACCOUNTS 25
+static struct cw_event ds_ev[DS_EVENTS];
+static struct cw_store_event ds_se[DS_EVENTS];
+static char ds_acct[DS_ACCOUNTS][16];
+
+static uint64_t ds_rand(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void ds_generate(uint64_t seed)
+{
+    uint64_t x = seed;
+    int64_t offset[3] = {0, 0, 0};
+    for (int a = 0; a < DS_ACCOUNTS; a++)
+        snprintf(ds_acct[a], sizeof ds_acct[a], "ds-%02d", a);
+    for (int i = 0; i < DS_EVENTS; i++) {
+        struct cw_event *ev = &ds_ev[i];
+        memset(ev, 0, sizeof *ev);
+        int a = (int)(ds_rand(&x) % DS_ACCOUNTS);
+        snprintf(ev->account_id, sizeof ev->account_id, "%s", ds_acct[a]);
+        int t = (int)(ds_rand(&x) % 10);
+        if (t > T_TRAITS)
+            t = T_LOGIN;
+        ev->type_index = t;
+        ev->metric = types[t].metric;
+        if (ds_rand(&x) % 5 != 0)
+            snprintf(ev->user_id, sizeof ev->user_id, "user-%d", (int)(ds_rand(&x) % 40));
+        int32_t day = DAY0 - (int32_t)(ds_rand(&x) % 40);
+        ev->ts_ms = (int64_t)day * CW_MS_PER_DAY + (int64_t)(ds_rand(&x) % CW_MS_PER_DAY);
+        if (t == T_TRAITS || ds_rand(&x) % 50 == 0) {
+            ev->has_traits = true;
+            if (ds_rand(&x) % 2) {
+                ev->traits.has_seats = true;
+                ev->traits.seats = (int64_t)(ds_rand(&x) % 200);
+            }
+            if (ds_rand(&x) % 3 == 0)
+                snprintf(ev->traits.plan, sizeof ev->traits.plan, "plan-%d",
+                         (int)(ds_rand(&x) % 3));
+            if (ds_rand(&x) % 3 == 0)
+                snprintf(ev->traits.segment, sizeof ev->traits.segment, "%c",
+                         "SML"[ds_rand(&x) % 3]);
+        }
+        int p = (int)(ds_rand(&x) % 3);
+        ds_se[i] = (struct cw_store_event){
+            .day = day, .topic = "ev", .partition = p, .offset = offset[p]++};
+        store_event_of(&ds_se[i], ev);
+    }
+}
+
+/* The events [first, end) grouped by account in order: sb[0..return), events in ev. */
+static size_t ds_group(size_t first, size_t end, struct cw_store_event *ev,
+                       struct cw_store_batch *sb)
+{
+    size_t n = 0, at = 0;
+    for (int a = 0; a < DS_ACCOUNTS; a++) {
+        size_t start = at;
+        for (size_t i = first; i < end; i++)
+            if (strcmp(ds_ev[i].account_id, ds_acct[a]) == 0)
+                ev[at++] = ds_se[i];
+        if (at > start)
+            sb[n++] = (struct cw_store_batch){
+                .account_id = ds_acct[a], .events = ev + start, .n = at - start, .clock_day = DAY0};
+    }
+    return n;
+}
+
+/* Every key of prefix as "key-without-prefix field value" lines, sorted. */
+static char *dump_prefix(const char *prefix)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *out = malloc(cap);
+    cr_assert_not_null(out);
+    char **lines = NULL;
+    size_t n = 0, capl = 0;
+    redisReply *keys = redis_server_command(&rs, "KEYS %s*", prefix);
+    cr_assert(keys && keys->type == REDIS_REPLY_ARRAY);
+    for (size_t k = 0; k < keys->elements; k++) {
+        const char *key = keys->element[k]->str;
+        redisReply *t = redis_server_command(&rs, "TYPE %s", key);
+        bool hash = strcmp(t->str, "hash") == 0;
+        freeReplyObject(t);
+        redisReply *v = hash ? redis_server_command(&rs, "HGETALL %s", key)
+                             : redis_server_command(&rs, "ZRANGE %s 0 -1 WITHSCORES", key);
+        for (size_t f = 0; f + 1 < v->elements; f += 2) {
+            if (n == capl) {
+                capl = capl ? 2 * capl : 1024;
+                lines = realloc(lines, capl * sizeof *lines);
+            }
+            size_t l = strlen(key) + v->element[f]->len + v->element[f + 1]->len + 8;
+            lines[n] = malloc(l * 4 + 1);
+            char *w = lines[n++];
+            w += sprintf(w, "%s %s ", key + strlen(prefix), v->element[f]->str);
+            for (size_t b = 0; b < v->element[f + 1]->len; b++)
+                w += sprintf(w, "%02x", (unsigned char)v->element[f + 1]->str[b]);
+        }
+        freeReplyObject(v);
+    }
+    freeReplyObject(keys);
+    qsort(lines, n, sizeof *lines, strcmp_ptr);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(lines[i]);
+        while (len + l + 2 > cap)
+            out = realloc(out, cap *= 2);
+        memcpy(out + len, lines[i], l);
+        out[len + l] = '\n';
+        len += l + 1;
+        free(lines[i]);
+    }
+    out[len] = '\0';
+    free(lines);
+    return out;
+}
+
+/* The parts of a loaded account the score reads, as text. */
+static void describe_loaded(const struct cw_account_data *d, char *out, size_t size)
+{
+    int w = snprintf(out, size, "%s exists=%d first=%d seen=%lld seats=%d:%lld plan=%s seg=%s",
+                     d->account_id, d->exists, d->first_day, (long long)d->last_seen_ms,
+                     d->traits.has_seats, (long long)d->traits.seats, d->traits.plan,
+                     d->traits.segment);
+    uint64_t sum = 0, users = 0;
+    for (size_t i = 0; i < d->n_metrics * d->horizon; i++)
+        sum = sum * 31 + d->daily[i];
+    for (size_t i = 0; i < d->n_users; i++)
+        users += (uint64_t)d->user_last_day[i] * 7919u;
+    for (size_t t = 0; t < d->n_event_types; t++)
+        sum = sum * 17 + (uint64_t)d->type_last_ms[t];
+    snprintf(out + w, size - (size_t)w, " daily=%llx users=%zu/%llx", (unsigned long long)sum,
+             d->n_users, (unsigned long long)users);
+}
+
+Test(store, apply_load_equals_apply_one_by_one)
+{
+    ds_generate(0x9e3779b97f4a7c15ULL);
+    cfg.redis.key_prefix = "one:";
+    cw_store *one = open_store();
+    cfg.redis.key_prefix = "co:";
+    cw_store *co = open_store();
+    static struct cw_store_event ev_one[DS_EVENTS], ev_co[DS_EVENTS];
+    static struct cw_store_batch sb_one[DS_ACCOUNTS], sb_co[DS_ACCOUNTS];
+    static struct cw_account_data loaded[DS_ACCOUNTS], want;
+    memset(loaded, 0, sizeof loaded);
+    memset(&want, 0, sizeof want);
+
+    /* Batches of varying size in stream order, with replays as a crash or a rebalance
+     * makes them: a whole batch again (skipped by the delta), and a range across two
+     * earlier batches' boundaries (a partial replay, applied one by one). */
+    uint64_t x = 42;
+    size_t pos = 0, coalesced = 0, fallback = 0, replays = 0;
+    while (pos < DS_EVENTS) {
+        size_t len = 1 + ds_rand(&x) % 400, first = pos, end = pos + len;
+        if (end > DS_EVENTS)
+            end = DS_EVENTS;
+        int kind = (int)(ds_rand(&x) % 6);
+        if (kind == 0 && pos > 0) {
+            first = pos - 1 - ds_rand(&x) % (pos < 300 ? pos : 300); /* overlaps the past */
+        } else {
+            pos = end;
+        }
+        size_t n1 = ds_group(first, end, ev_one, sb_one);
+        size_t n2 = ds_group(first, end, ev_co, sb_co);
+        cr_assert_eq(n1, n2);
+        cr_assert_eq(cw_store_apply(one, &cfg, sb_one, n1, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(cw_store_apply_load(co, &cfg, sb_co, n2, DAY0, loaded, err, sizeof err), 0,
+                     "%s", err);
+        for (size_t a = 0; a < n1; a++) {
+            cr_assert_eq(sb_co[a].applied, sb_one[a].applied, "%s: applied %zu, one by one %zu",
+                         sb_co[a].account_id, sb_co[a].applied, sb_one[a].applied);
+            coalesced += sb_co[a].coalesced;
+            fallback += !sb_co[a].coalesced;
+            replays += sb_co[a].applied < sb_co[a].n;
+            /* The state returned is the state stored. */
+            const char *id = sb_co[a].account_id;
+            cr_assert_eq(cw_store_load(co, &cfg, &id, 1, DAY0, &want, err, sizeof err), 0, "%s",
+                         err);
+            char got_s[512], want_s[512];
+            describe_loaded(&loaded[a], got_s, sizeof got_s);
+            describe_loaded(&want, want_s, sizeof want_s);
+            cr_assert_str_eq(got_s, want_s);
+        }
+    }
+    cr_assert_gt(coalesced, 100, "coalesced %zu", coalesced);
+    cr_assert_gt(fallback, 0, "no partial replay was exercised");
+    cr_assert_gt(replays, 0, "no replay was exercised");
+
+    char *a = dump_prefix("one:"), *b = dump_prefix("co:");
+    cr_assert_gt(strlen(a), 1000);
+    if (strcmp(a, b) != 0) {
+        FILE *f = fopen("apply_load.one.txt", "w");
+        fputs(a, f);
+        fclose(f);
+        f = fopen("apply_load.co.txt", "w");
+        fputs(b, f);
+        fclose(f);
+    }
+    cr_assert(strcmp(a, b) == 0, "the stored state differs from the one-by-one apply "
+                                 "(apply_load.one.txt, apply_load.co.txt)");
+    free(a);
+    free(b);
+    for (size_t i = 0; i < DS_ACCOUNTS; i++)
+        cw_account_data_free(&loaded[i]);
+    cw_account_data_free(&want);
+    cw_store_close(one);
+    cw_store_close(co);
+}
+
+Test(store, apply_load_replay_partial_and_mixed_sources)
+{
+    cw_store *st = open_store();
+    struct batch_buf b = {0};
+    for (int i = 0; i < 10; i++)
+        add_event(&b, "acme", i % 2 ? "u1" : "u2", T_LOGIN, DAY0, i, "ev", 0, i);
+    for (int i = 0; i < 4; i++)
+        add_event(&b, "acme", "u3", T_CLICK, DAY0 - 1, i, "ev", 1, 100 + i);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+
+    /* 0..4 of partition 0, coalesced. */
+    struct cw_store_batch sb = batch_of(&b, "acme", 0, 5);
+    cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, &d, err, sizeof err), 0, "%s", err);
+    cr_assert(sb.coalesced);
+    cr_assert_eq(sb.applied, 5);
+    cr_assert_eq(daily(&d, 1, DAY0), 5);
+    cr_assert_eq(d.n_users, 2);
+
+    /* The same again: a replay, skipped whole, the state still returned. */
+    cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, &d, err, sizeof err), 0, "%s", err);
+    cr_assert(sb.coalesced);
+    cr_assert_eq(sb.applied, 0);
+    cr_assert_eq(daily(&d, 1, DAY0), 5);
+
+    /* 3..9: overlaps what was applied: one by one, 5 new. */
+    sb = batch_of(&b, "acme", 3, 7);
+    cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_not(sb.coalesced);
+    cr_assert_eq(sb.applied, 5);
+    cr_assert_eq(daily(&d, 1, DAY0), 10);
+
+    /* Partition 0 all replayed and partition 1 all new in one batch: one by one too. */
+    sb = batch_of(&b, "acme", 6, 8);
+    cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, &d, err, sizeof err), 0, "%s", err);
+    cr_assert_not(sb.coalesced);
+    cr_assert_eq(sb.applied, 4);
+    cr_assert_eq(daily(&d, 1, DAY0), 10);
+    cr_assert_eq(daily(&d, 5, DAY0 - 1), 4);
+    cr_assert_eq(d.n_users, 3);
+    cr_assert_eq(redis_server_int(&rs, "ZCOUNT cw:accounts %d %d", DAY0, DAY0), 1);
+
+    /* Without a state wanted nothing is loaded, the effect is the same. */
+    add_event(&b, "acme", "u1", T_LOGIN, DAY0, 99, "ev", 0, 10);
+    sb = batch_of(&b, "acme", 14, 1);
+    cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert(sb.coalesced);
+    cr_assert_eq(sb.applied, 1);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_eq(daily(&d, 1, DAY0), 11);
+    cw_account_data_free(&d);
     cw_store_close(st);
 }
 
