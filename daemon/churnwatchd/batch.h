@@ -34,9 +34,9 @@ bool cw_batch_day_crossed(const struct cw_daemon *d);
  * unavailable) are retried with backoff while consumption is paused; nothing is
  * dropped. Returns 0 when the batch completed (a new one starts empty), -1 when a stop
  * request interrupted it (its offsets are then not stored: it is replayed after a
- * restart).
+ * restart). why (logged) says what ended the batch.
  */
-int cw_batch_flush(struct cw_daemon *d);
+int cw_batch_flush(struct cw_daemon *d, const char *why);
 
 /* Release the batch (at shutdown). */
 void cw_batch_cleanup(struct cw_daemon *d);

@@ -21,7 +21,8 @@
 #define ALIGN_MS        (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
 #define LAG_EVERY_MS    1000                 /* consumer lag published to /metrics */
 #define POLL_CHUNK      256                  /* messages taken from the consumer at a time */
-#define IDLE_MS         5 /* a gathered batch waits this long for more before it is processed */
+#define IDLE_MS         5    /* a gathered batch waits this long for more before it is processed */
+#define BACKLOG_IDLE_MS 1000 /* the same while catching up (the next fetch is on its way) */
 
 int64_t cw_wall_ms(void)
 {
@@ -335,14 +336,37 @@ static void log_status(struct cw_daemon *d)
                          (unsigned long long)alerts);
 }
 
-/* Whether the batch gathered so far is to be processed now: it is full, it is old
- * enough, it spans a change of the clock's day, or nothing more came for a moment (idle:
- * the last poll returned nothing). */
-static bool batch_due(const struct cw_daemon *d, bool idle)
+/* Whether more messages wait in the assigned partitions than a whole batch holds (the
+ * consumer is catching up): batches then fill up rather than wait, throughput over
+ * latency, and a moment without messages is a fetch still in flight, not idleness. */
+static bool backlogged(struct cw_daemon *d)
+{
+    if (!d->consumer || !d->lags)
+        return false;
+    size_t n = cw_consumer_lag(d->consumer, d->lags, MAX_PARTITIONS);
+    int64_t lag = 0;
+    for (size_t i = 0; i < n; i++)
+        lag += d->lags[i].lag > 0 ? d->lags[i].lag : 0;
+    return lag >= (int64_t)d->opt.batch_max;
+}
+
+/* Why the batch gathered so far is to be processed now, or NULL while it is not: it is
+ * full, it spans a change of the clock's day, nothing more came for a moment (idle: the
+ * last poll returned nothing), or it is old enough and no backlog would fill it at once. */
+static const char *batch_due(struct cw_daemon *d, bool idle, bool backlog)
 {
     size_t pending = cw_batch_pending(d);
-    return pending > 0 && (idle || pending >= d->opt.batch_max || cw_batch_day_crossed(d) ||
-                           cw_batch_age_us(d) >= (uint64_t)d->opt.batch_wait_ms * 1000u);
+    if (pending == 0)
+        return NULL;
+    if (pending >= d->opt.batch_max)
+        return "full";
+    if (cw_batch_day_crossed(d))
+        return "day";
+    if (idle)
+        return "idle";
+    if (!backlog && cw_batch_age_us(d) >= (uint64_t)d->opt.batch_wait_ms * 1000u)
+        return "wait";
+    return NULL;
 }
 
 int cw_daemon_run(struct cw_daemon *d)
@@ -356,11 +380,12 @@ int cw_daemon_run(struct cw_daemon *d)
         keepalive(d);
         if (cw_signals_take_reload()) {
             /* A batch is processed entirely under the config it was decoded with. */
-            if (cw_batch_flush(d) != 0)
+            if (cw_batch_flush(d, "reload") != 0)
                 break;
             reload(d);
         }
         size_t pending = cw_batch_pending(d);
+        bool backlog = pending > 0 && backlogged(d);
         size_t room = d->opt.batch_max > pending ? d->opt.batch_max - pending : 1;
         if (room > POLL_CHUNK)
             room = POLL_CHUNK;
@@ -371,7 +396,10 @@ int cw_daemon_run(struct cw_daemon *d)
             memmove(d->held, d->held + n, (d->n_held - n) * sizeof *msgs);
             d->n_held -= n;
         } else {
-            n = cw_consumer_poll(d->consumer, msgs, room, pending > 0 ? IDLE_MS : POLL_MS,
+            n = cw_consumer_poll(d->consumer, msgs, room,
+                                 pending == 0 ? POLL_MS
+                                 : backlog    ? BACKLOG_IDLE_MS
+                                              : IDLE_MS,
                                  &d->fatal);
         }
         notify_ready_once(d);
@@ -384,7 +412,8 @@ int cw_daemon_run(struct cw_daemon *d)
                 break;
             }
         }
-        if (batch_due(d, n == 0) && cw_batch_flush(d) != 0)
+        const char *why = batch_due(d, n == 0, backlog);
+        if (why && cw_batch_flush(d, why) != 0)
             break; /* stop requested mid-batch: not stored, replayed after restart */
         align_partitions(d, n == 0);
         if (cw_batch_pending(d) == 0)
@@ -398,7 +427,7 @@ int cw_daemon_run(struct cw_daemon *d)
     /* SIGTERM finishes the batch in flight (bounded: a step that fails is not retried
      * once a stop is requested). */
     if (!d->fatal && rc == 0)
-        cw_batch_flush(d);
+        cw_batch_flush(d, "stop");
     if (d->fatal) {
         cw_log_msg(CW_LOG_ERROR, "fatal kafka error, stopping");
         rc = -1;

@@ -195,7 +195,7 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
         {"max.partition.fetch.bytes", "262144"},
         /* The prefetched backlog held in memory (librdkafka: 64 MB): enough to fill the
          * next batch while one is processed, and the daemon's RSS stays bounded. */
-        {"queued.max.messages.kbytes", "16384"},
+        {"queued.max.messages.kbytes", "8192"},
         {"client.id", "churnwatchd"},
     };
     const struct cw_kafka_prop forced[] = {

@@ -229,8 +229,8 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
 }
 
 int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, const int *slots,
-                        const struct cw_store_batch *b, const struct cw_store_ttls *ttl,
-                        bool want_state, struct cw_rcmd *c)
+                        const struct cw_store_batch *b, const struct cw_store_delta_params *p,
+                        struct cw_rcmd *c)
 {
     size_t width = 0;
     for (size_t m = 0; m < cfg->n_metrics; m++)
@@ -244,14 +244,16 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
     if (nev == 0)
         return 1;
 
-    cw_rcmd_addll(c, ttl->horizon);
-    cw_rcmd_addll(c, ttl->ttl_short);
-    cw_rcmd_addll(c, ttl->ttl_long);
+    cw_rcmd_addll(c, p->horizon);
+    cw_rcmd_addll(c, p->ttl_short);
+    cw_rcmd_addll(c, p->ttl_long);
     if (b->clock_day > 0)
         cw_rcmd_addll(c, b->clock_day);
     else
         cw_rcmd_adds(c, "");
-    cw_rcmd_adds(c, want_state ? "1" : "0");
+    cw_rcmd_adds(c, p->want_state ? "1" : "0");
+    cw_rcmd_addll(c, p->hist_from);
+    cw_rcmd_addll(c, p->hist_to);
     cw_rcmd_addll(c, nev);
 
     cw_rcmd_addll(c, (long long)s->n_src);

@@ -42,9 +42,12 @@ int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_even
 /* The six trait arguments of cw_apply and cw_apply_delta ("" = not carried). */
 void cw_store_add_traits(struct cw_rcmd *c, const struct cw_traits *t);
 
-/* Days kept and key lifetimes, as the apply functions take them. */
-struct cw_store_ttls {
+/* What every cw_apply_delta call of one cw_store_apply_load shares: days kept, key
+ * lifetimes, and whether (and which history days) to return the state. */
+struct cw_store_delta_params {
     long long horizon, ttl_short, ttl_long;
+    bool want_state;
+    int32_t hist_from, hist_to; /* history days score_drop compares with (empty: from > to) */
 };
 
 /* Scratch space for coalescing, reused from one account to the next. */
@@ -59,7 +62,7 @@ void cw_store_delta_free(struct cw_store_delta *s); /* NULL: no-op */
  * The same b gives the same arguments every time.
  */
 int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, const int *slots,
-                        const struct cw_store_batch *b, const struct cw_store_ttls *ttl,
-                        bool want_state, struct cw_rcmd *c);
+                        const struct cw_store_batch *b, const struct cw_store_delta_params *p,
+                        struct cw_rcmd *c);
 
 #endif /* CHURNWATCH_STORE_INTERNAL_H */

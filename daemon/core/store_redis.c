@@ -1169,21 +1169,23 @@ static int load_field(struct load_ctx *l, struct cw_account_data *d, size_t whic
     return 0;
 }
 
-/* Consume r, the HGETALL of hash `which` (index into LOAD_SUFFIX) of account id, into d;
- * `which` 0 starts the account afresh. 0, or -1 with err. */
+/* Consume r, the HGETALL of hash `which` (index into LOAD_SUFFIX) of account id, into d
+ * (values: r is an HVALS, which the users' hash needs: only the days are kept); `which`
+ * 0 starts the account afresh. 0, or -1 with err. */
 static int load_hash(struct load_ctx *l, struct cw_account_data *d, const char *id, size_t which,
-                     const redisReply *r, char *err, size_t errsize)
+                     bool values, const redisReply *r, char *err, size_t errsize)
 {
     if (which == 0 && load_reset(l, d, id) < 0) {
         snprintf(err, errsize, "out of memory");
         return -1;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+    size_t step = values && which == 2 ? 1 : 2;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % step != 0) {
         snprintf(err, errsize, "unexpected reply type %d", r->type);
         return -1;
     }
-    for (size_t k = 0; k < r->elements; k += 2) {
-        const redisReply *f = r->element[k], *v = r->element[k + 1];
+    for (size_t k = 0; k < r->elements; k += step) {
+        const redisReply *f = r->element[k], *v = r->element[k + step - 1];
         if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
             snprintf(err, errsize, "unexpected element type");
             return -1;
@@ -1208,7 +1210,7 @@ static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
 {
     (void)st;
     struct load_ctx *l = vctx;
-    return load_hash(l, &l->out[i / LOAD_KEYS], l->ids[i / LOAD_KEYS], i % LOAD_KEYS, r, err,
+    return load_hash(l, &l->out[i / LOAD_KEYS], l->ids[i / LOAD_KEYS], i % LOAD_KEYS, false, r, err,
                      errsize);
 }
 
@@ -1227,10 +1229,35 @@ int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *
 
 /* ---- apply and load, coalesced ----------------------------------------------------- */
 
+/* The history days score_drop may compare with at today (drop_reference in lib/rules.c:
+ * [today - 2 over, today - over] for each rule's `over`, segments included); an empty
+ * range (from > to) when no rule compares. */
+static void history_range(const struct cw_config *cfg, int32_t today, int32_t *from, int32_t *to)
+{
+    int64_t lo = 0, hi = 0;
+    for (size_t r = 0; r < cfg->n_rules; r++) {
+        if (cfg->rules[r].kind != CW_RULE_SCORE_DROP)
+            continue;
+        for (size_t s = 0; s <= cfg->n_segments; s++) {
+            const struct cw_rule_params *p =
+                s < cfg->n_segments ? &cfg->segments[s].rule_params[r] : &cfg->rules[r].params;
+            int64_t over = p->over_ms / CW_MS_PER_DAY + (p->over_ms % CW_MS_PER_DAY != 0);
+            if (over < 1)
+                over = 1;
+            if (lo == 0 || 2 * over > lo)
+                lo = 2 * over;
+            if (hi == 0 || over < hi)
+                hi = over;
+        }
+    }
+    *from = lo ? (int32_t)(today - lo) : today;
+    *to = lo ? (int32_t)(today - hi) : today - 1;
+}
+
 struct apply_load_ctx {
     struct apply_ctx a; /* slots, TTLs, the batches */
     struct load_ctx l;
-    struct cw_store_ttls ttl;
+    struct cw_store_delta_params params;
     struct cw_store_delta *delta;
     bool *partial; /* per batch: the delta overlapped a replay, nothing was done */
 };
@@ -1260,7 +1287,7 @@ static int apply_load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *
     cw_rcmd_adds(c, "7");
     for (size_t k = 0; k < LOAD_KEYS; k++)
         add_account_key(st, c, b->account_id, LOAD_SUFFIX[k]);
-    int rc = cw_store_delta_args(x->delta, x->a.cfg, x->a.slots, b, &x->ttl, x->l.out != NULL, c);
+    int rc = cw_store_delta_args(x->delta, x->a.cfg, x->a.slots, b, &x->params, c);
     if (rc == 1)
         x->partial[i] = true; /* nothing to apply: loaded below */
     return rc < 0 || c->oom ? -1 : rc;
@@ -1295,7 +1322,8 @@ static int apply_load_reply(cw_store *st, void *vctx, size_t i, const redisReply
         return -1;
     }
     for (size_t k = 0; k < LOAD_KEYS; k++)
-        if (load_hash(&x->l, &x->l.out[i], b->account_id, k, r->element[2 + k], err, errsize) < 0)
+        if (load_hash(&x->l, &x->l.out[i], b->account_id, k, true, r->element[2 + k], err,
+                      errsize) < 0)
             return -1;
     return 0;
 }
@@ -1309,7 +1337,11 @@ int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_sto
     struct apply_load_ctx x;
     memset(&x, 0, sizeof x);
     apply_ctx_init(&x.a, cfg, batches, n);
-    x.ttl = (struct cw_store_ttls){x.a.horizon, x.a.ttl_short, x.a.ttl_long};
+    x.params = (struct cw_store_delta_params){.horizon = x.a.horizon,
+                                              .ttl_short = x.a.ttl_short,
+                                              .ttl_long = x.a.ttl_long,
+                                              .want_state = out != NULL};
+    history_range(cfg, today, &x.params.hist_from, &x.params.hist_to);
     x.l = (struct load_ctx){.cfg = cfg, .out = out, .today = today, .horizon = horizon_days(cfg)};
     x.delta = cw_store_delta_new();
     x.partial = calloc(n, sizeof *x.partial);
