@@ -67,8 +67,7 @@ struct cw_batch {
     int32_t clock_day; /* the clock's local day when the batch began, CW_DAY_NONE unknown */
     bool day_crossed;  /* the clock has since moved to another day */
     /* processing */
-    struct cw_store_event *ordered; /* events laid out by account */
-    size_t cap_ordered;
+    bool laid_out; /* events reordered by account (the chains are then used up) */
     struct cw_store_batch *store;
     size_t cap_store;
     struct cw_offset *offsets;
@@ -409,20 +408,37 @@ static int step_apply(struct cw_daemon *d, void *arg)
     return cw_score_pass_apply(d, d->batch->store, s->n, &s->done, s->now);
 }
 
-/* Lay the groups' events out contiguously (their arrival order kept) for the store. */
+/* Reorder the events in place so each account's are contiguous (their arrival order
+ * kept), as the store takes them; once per batch. */
 static int layout(struct cw_batch *b)
 {
-    if (reserve(&b->ordered, &b->cap_ordered, b->n_events, sizeof *b->ordered) < 0 ||
-        reserve(&b->store, &b->cap_store, b->n_groups, sizeof *b->store) < 0)
+    if (b->laid_out)
+        return 0;
+    if (reserve(&b->store, &b->cap_store, b->n_groups, sizeof *b->store) < 0)
         return -1;
+    /* next[k] becomes event k's place, then the permutation is applied cycle by cycle */
     size_t at = 0;
     for (size_t g = 0; g < b->n_groups; g++) {
         const struct group *gr = &b->groups[g];
         b->store[g] = (struct cw_store_batch){
-            .account_id = gr->account_id, .events = b->ordered + at, .n = gr->n};
-        for (long k = gr->first; k >= 0; k = b->next[k])
-            b->ordered[at++] = b->events[k];
+            .account_id = gr->account_id, .events = b->events + at, .n = gr->n};
+        for (long k = gr->first; k >= 0;) {
+            long following = b->next[k];
+            b->next[k] = (long)at++;
+            k = following;
+        }
     }
+    for (size_t i = 0; i < b->n_events; i++) {
+        while ((size_t)b->next[i] != i) {
+            long t = b->next[i];
+            struct cw_store_event ev = b->events[t];
+            b->events[t] = b->events[i];
+            b->events[i] = ev;
+            b->next[i] = b->next[t];
+            b->next[t] = t;
+        }
+    }
+    b->laid_out = true;
     return 0;
 }
 
@@ -434,6 +450,7 @@ static void batch_reset(struct cw_batch *b)
         memset(b->map, 0, b->cap_map * sizeof *b->map);
     memset(b->by_type, 0, sizeof b->by_type);
     b->unknown = 0;
+    b->laid_out = false;
 }
 
 int cw_batch_flush(struct cw_daemon *d, const char *why)
@@ -495,7 +512,6 @@ void cw_batch_cleanup(struct cw_daemon *d)
     for (size_t i = 0; i < b->n_topics; i++)
         free((char *)b->topics[i]);
     free(b->topics);
-    free(b->ordered);
     free(b->store);
     free(b->offsets);
     free(b);

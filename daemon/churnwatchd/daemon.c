@@ -336,9 +336,10 @@ static void log_status(struct cw_daemon *d)
                          (unsigned long long)alerts);
 }
 
-/* Whether more messages wait in the assigned partitions than a whole batch holds (the
- * consumer is catching up): batches then fill up rather than wait, throughput over
- * latency, and a moment without messages is a fetch still in flight, not idleness. */
+/* Whether the consumer is catching up: more messages wait in the assigned partitions than
+ * a tenth of a batch (a live stream keeps less in flight). Batches then fill up rather
+ * than wait, throughput over latency, and a moment without messages is a fetch still in
+ * flight, not idleness. */
 static bool backlogged(struct cw_daemon *d)
 {
     if (!d->consumer || !d->lags)
@@ -347,7 +348,7 @@ static bool backlogged(struct cw_daemon *d)
     int64_t lag = 0;
     for (size_t i = 0; i < n; i++)
         lag += d->lags[i].lag > 0 ? d->lags[i].lag : 0;
-    return lag >= (int64_t)d->opt.batch_max;
+    return lag >= (int64_t)(d->opt.batch_max / 10 + 1);
 }
 
 /* Why the batch gathered so far is to be processed now, or NULL while it is not: it is

@@ -22,7 +22,7 @@ static void usage(FILE *out)
         "  --embedded-kafka    run librdkafka's mock cluster in-process and consume from\n"
         "                      it; its bootstrap address is printed on stdout\n"
         "  --partitions N      partitions per topic of the embedded cluster (default 4)\n"
-        "  --batch N           messages per batch at most (default 100000)\n"
+        "  --batch N           messages per batch at most (default 200000)\n"
         "  --batch-wait MS     a batch is processed at most MS milliseconds after its first\n"
         "                      message came, sooner when nothing more is waiting (default 500)\n"
         "\n"
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     d.opt = (struct cw_options){
         .config_path = DEFAULT_CONFIG,
         .embedded_partitions = 4,
-        .batch_max = 100000,
+        .batch_max = 200000,
         .batch_wait_ms = 500,
         .shutdown_timeout_ms = 10000,
     };

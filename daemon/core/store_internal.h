@@ -8,12 +8,8 @@
 #include "redis_cmd.h"
 #include "store.h"
 
-#define CW_XSTR(x) #x
-#define CW_STR(x)  CW_XSTR(x)
-
-/* Version of the `churnwatch` Functions library (store_functions.c). */
-#define CW_STORE_FUNCTIONS_VERSION 4
-
+/* The `churnwatch` Functions library (store_functions.lua, embedded at build time) and its
+ * version (CW_STORE_FUNCTIONS_VERSION, set in daemon/CMakeLists.txt). */
 extern const int cw_store_functions_version;
 extern const char cw_store_functions_lua[];
 

@@ -106,8 +106,8 @@ stats=$(rcli info commandstats)
 total_cmds=$(echo "$stats" | sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
 fcalls=$(echo "$stats" | sed -n 's/^cmdstat_fcall:calls=\([0-9]*\),.*/\1/p')
 # Commands the churnwatch library never calls from inside a function: issued by the client.
-lua_cmds=$(grep -o "redis.call('[A-Za-z]*'" "$CW_SOURCE_DIR/daemon/core/store_functions.c" |
-  sed "s/redis.call('\(.*\)'/\1/" | tr 'A-Z' 'a-z' | sort -u | paste -sd'|')
+lua_cmds=$(grep -oE "redis.p?call\('[A-Za-z]*'" "$CW_SOURCE_DIR/daemon/core/store_functions.lua" |
+  sed -E "s/redis.p?call\('(.*)'/\1/" | tr 'A-Z' 'a-z' | sort -u | paste -sd'|')
 client_only=$(echo "$stats" | grep -Ev "^cmdstat_($lua_cmds|fcall|info|config\|resetstat):" |
   sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
 shared=$(echo "$stats" | grep -E "^cmdstat_($lua_cmds):" | sed 's/,usec=.*//' | paste -sd' ')

@@ -1,0 +1,449 @@
+#!lua name=churnwatch
+-- store_functions.lua - the Redis Functions library `churnwatch`, loaded by the store
+-- (embedded into the daemon at build time by cmake/EmbedLua.cmake).
+--
+-- Every function touches only the keys it is given, all of one account's hash tag (or one
+-- global key), so the library works unchanged on Redis Cluster. Numbers that may exceed
+-- 14 significant digits (offsets, epoch milliseconds) are stored as the strings the client
+-- sent: Lua's number-to-string conversion would round them. The key layout and argument
+-- formats are documented in docs/state.md.
+--
+-- Compatibility rule: a new version may add functions but must keep the calling
+-- convention of existing ones (an incompatible change gets a new function name), because
+-- the store never downgrades a newer library loaded by a newer daemon.
+local VERSION = @CW_STORE_FUNCTIONS_VERSION@
+local U32_MAX = 4294967295
+local CHUNK = 1000
+
+-- HMGET / HDEL / HSET over a long list in chunks (Lua's unpack has a stack limit).
+local function hmget(key, fields)
+  local out = {}
+  for first = 1, #fields, CHUNK do
+    local last = math.min(first + CHUNK - 1, #fields)
+    local r = redis.call('HMGET', key, unpack(fields, first, last))
+    for k = 1, #r do out[first + k - 1] = r[k] end
+  end
+  return out
+end
+local function hdel(key, fields)
+  for first = 1, #fields, CHUNK do
+    redis.call('HDEL', key, unpack(fields, first, math.min(first + CHUNK - 1, #fields)))
+  end
+end
+local function hset(key, kv)
+  for first = 1, #kv, 2 * CHUNK do
+    redis.call('HSET', key, unpack(kv, first, math.min(first + 2 * CHUNK - 1, #kv)))
+  end
+end
+
+-- Delete the fields of a day-keyed hash whose day (field name, or value when
+-- by_value) is <= oldest.
+local function prune_days(key, oldest, by_value)
+  local all = redis.call('HGETALL', key)
+  local del = {}
+  for k = 1, #all, 2 do
+    local d = tonumber(by_value and all[k + 1] or all[k])
+    if d and d <= oldest then del[#del + 1] = all[k] end
+  end
+  hdel(key, del)
+end
+
+-- Give key the remaining lifetime of the account's :m key when it has none.
+local function inherit_ttl(km, key, ttl_long)
+  if redis.call('PTTL', key) == -1 then
+    local pt = redis.call('PTTL', km)
+    if pt > 0 then redis.call('PEXPIRE', key, pt) else redis.call('EXPIRE', key, ttl_long) end
+  end
+end
+
+-- Packed day counters: little-endian u32 per metric slot. struct is called once per
+-- value string with a format for its width (cached), not once per slot.
+local FORMATS = {}
+local function format_of(n)
+  local f = FORMATS[n]
+  if not f then f = '<' .. string.rep('I4', n); FORMATS[n] = f end
+  return f
+end
+local function unpack_counters(v, width)
+  local n = v and math.floor(#v / 4) or 0
+  if n > width then width = n end
+  local t = {}
+  if n > 0 then t = {struct.unpack(format_of(n), v)}; t[n + 1] = nil end
+  for s = n + 1, width do t[s] = 0 end
+  return t, width
+end
+local function pack_counters(t, width)
+  return struct.pack(format_of(width), unpack(t, 1, width))
+end
+
+local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:segment',
+                'tr:owner'}
+
+-- cw_apply: apply one account's events exactly once.
+-- KEYS: :m :d :u :r :h
+-- ARGV: horizon ttl_short ttl_long nsrc src*nsrc ntypes type*ntypes nev event*nev clock_day
+--   src   'topic:partition' (watermark field o:<src> in :m)
+--   event 'src off day ts slot type flags' user [6 traits args when flags has 2]
+--         src, type: 1-based indexes; slot -1 = no counter; flags 1 activity, 2 traits
+-- Returns the number of events applied (the others were replays).
+local function cw_apply(keys, args)
+  local km, kd, ku = keys[1], keys[2], keys[3]
+  local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
+  local i = 4
+  local nsrc = tonumber(args[i]); i = i + 1
+  local fields = {'first_day', 'last_day', 'last_seen', 'tr:ts'}
+  for s = 1, nsrc do fields[4 + s] = 'o:' .. args[i]; i = i + 1 end
+  local ntypes = tonumber(args[i]); i = i + 1
+  for t = 1, ntypes do fields[4 + nsrc + t] = 't:' .. args[i]; i = i + 1 end
+  local nev = tonumber(args[i]); i = i + 1
+  if not horizon or not nev then return redis.error_reply('ERR churnwatch: bad cw_apply arguments') end
+
+  local cur = hmget(km, fields)
+  local first_day, last_day = tonumber(cur[1]), tonumber(cur[2])
+  local prev_last_day = last_day
+  local last_seen, last_seen_s = tonumber(cur[3]), nil
+  local traits_ts, traits_ts_s = tonumber(cur[4]), nil
+  local wm, wm_s, tl, tl_s = {}, {}, {}, {}
+  for s = 1, nsrc do wm[s] = tonumber(cur[4 + s]) or -1 end
+  for t = 1, ntypes do tl[t] = tonumber(cur[4 + nsrc + t]) end
+
+  local counts, days, users, ulist, traits = {}, {}, {}, {}, {}
+  local applied = 0
+  for e = 1, nev do
+    local s, off, day, ts, slot, ty, flags = string.match(args[i] or '',
+      '^(%d+) (%d+) (%-?%d+) (%-?%d+) (%-?%d+) (%d+) (%d+)$')
+    local user = args[i + 1]
+    i = i + 2
+    if not s or not user then return redis.error_reply('ERR churnwatch: bad cw_apply event ' .. e) end
+    s, day, slot, ty, flags = tonumber(s), tonumber(day), tonumber(slot), tonumber(ty), tonumber(flags)
+    local tr_at = i
+    if flags >= 2 then i = i + 6 end
+    if s < 1 or s > nsrc or ty < 1 or ty > ntypes or i - 1 > #args then
+      return redis.error_reply('ERR churnwatch: bad cw_apply event ' .. e)
+    end
+    local offn, tsn = tonumber(off), tonumber(ts)
+    if offn > wm[s] then
+      applied = applied + 1
+      wm[s], wm_s[s] = offn, off
+      if not tl[ty] or tsn > tl[ty] then tl[ty], tl_s[ty] = tsn, ts end
+      if flags % 2 == 1 then
+        if slot >= 0 then
+          local c = counts[day]
+          if not c then c = {}; counts[day] = c; days[#days + 1] = day end
+          c[slot + 1] = (c[slot + 1] or 0) + 1
+        end
+        if user ~= '' then
+          local ud = users[user]
+          if not ud then ulist[#ulist + 1] = user end
+          if not ud or day > ud then users[user] = day end
+        end
+        if not first_day or day < first_day then first_day = day end
+        if not last_day or day > last_day then last_day = day end
+        if not last_seen or tsn > last_seen then last_seen, last_seen_s = tsn, ts end
+      end
+      if flags >= 2 and (not traits_ts or tsn >= traits_ts) then
+        traits_ts, traits_ts_s = tsn, ts
+        for k = 1, 6 do
+          if args[tr_at + k - 1] ~= '' then traits[TRAITS[k]] = args[tr_at + k - 1] end
+        end
+      end
+    end
+  end
+  if applied == 0 then return 0 end
+  -- the daemon's clock day ('' unknown): the horizon never reaches past it, so events
+  -- applied ahead of the clock during a backfill cannot prune days it still judges
+  local clock_day = tonumber(args[i] or '')
+
+  -- :m: account fields, type times, traits, watermarks
+  local m = {}
+  local function put(f, v) m[#m + 1] = f; m[#m + 1] = v end
+  if first_day then put('first_day', string.format('%d', first_day)) end
+  if last_day then put('last_day', string.format('%d', last_day)) end
+  if last_seen_s then put('last_seen', last_seen_s) end
+  for s = 1, nsrc do if wm_s[s] then put(fields[4 + s], wm_s[s]) end end
+  for t = 1, ntypes do if tl_s[t] then put(fields[4 + nsrc + t], tl_s[t]) end end
+  if traits_ts_s then
+    put('tr:ts', traits_ts_s)
+    for k = 1, 6 do if traits[TRAITS[k]] then put(TRAITS[k], traits[TRAITS[k]]) end end
+  end
+  hset(km, m)
+
+  -- :d: day counters, except days already outside the horizon
+  local ref = last_day
+  if ref and clock_day and clock_day < ref then ref = clock_day end
+  local oldest = ref and (ref - horizon) or nil
+  for _, day in ipairs(days) do
+    if not oldest or day > oldest then
+      local c, width = counts[day], 0
+      for slot in pairs(c) do if slot > width then width = slot end end
+      local t
+      t, width = unpack_counters(redis.call('HGET', kd, day), width)
+      for slot, n in pairs(c) do t[slot] = math.min(U32_MAX, t[slot] + n) end
+      redis.call('HSET', kd, day, pack_counters(t, width))
+    end
+  end
+
+  -- :u: each user's last active day (max)
+  if #ulist > 0 then
+    local had = hmget(ku, ulist)
+    local u = {}
+    for k = 1, #ulist do
+      local d = users[ulist[k]]
+      if (not oldest or d > oldest) and (not had[k] or tonumber(had[k]) < d) then
+        u[#u + 1] = ulist[k]; u[#u + 1] = string.format('%d', d)
+      end
+    end
+    hset(ku, u)
+  end
+
+  -- a new last day: drop day buckets and users that left the horizon
+  if prev_last_day and last_day > prev_last_day then
+    prune_days(kd, oldest, false)
+    prune_days(ku, oldest, true)
+  end
+  redis.call('EXPIRE', kd, ttl_short)
+  redis.call('EXPIRE', ku, ttl_short)
+  redis.call('EXPIRE', km, ttl_long)
+  redis.call('EXPIRE', keys[4], ttl_long)
+  redis.call('EXPIRE', keys[5], ttl_long)
+  return applied
+end
+
+-- The state the score pass reads, in cw_store_load's order: HGETALL of the seven keys,
+-- but only the values (each user's last day) of :u and, when :m knows the newest history
+-- day (h_last) and hist_from is given, only that point and the days hist_from..hist_to
+-- of :h (what score_drop compares with); all of :h otherwise.
+local function account_state(keys, out, hist_from, hist_to)
+  out[#out + 1] = redis.call('HGETALL', keys[1])
+  out[#out + 1] = redis.call('HGETALL', keys[2])
+  out[#out + 1] = redis.call('HVALS', keys[3])
+  out[#out + 1] = redis.call('HGETALL', keys[4])
+  local last = redis.call('HGET', keys[1], 'h_last')
+  if last and hist_from then
+    local days, lastn = {last}, tonumber(last)
+    for d = hist_from, math.min(hist_to, lastn - 1) do days[#days + 1] = d end
+    local v = redis.call('HMGET', keys[5], unpack(days))
+    local h = {}
+    for k = 1, #days do
+      if v[k] then h[#h + 1] = tostring(days[k]); h[#h + 1] = v[k] end
+    end
+    out[#out + 1] = h
+  else
+    out[#out + 1] = redis.call('HGETALL', keys[5])
+  end
+  out[#out + 1] = redis.call('HGETALL', keys[6])
+  out[#out + 1] = redis.call('HGETALL', keys[7])
+  return out
+end
+
+-- cw_apply_delta: one account's events of a batch, coalesced, applied exactly once.
+-- KEYS: :m :d :u :r :h :x :o
+-- ARGV: horizon ttl_short ttl_long clock_day want_state hist_from hist_to nev
+--       nsrc (src min_offset max_offset)*nsrc     src 'topic:partition'
+--       ntypes (type max_ts)*ntypes
+--       first_day last_day last_seen               of the activity events ('' if none)
+--       ndays (day packed_counts)*ndays            packed as in :d (u32 LE per slot)
+--       nusers (user day)*nusers                   each user's newest active day
+--       ntraits (ts seats created_at renewal_at plan segment owner)*ntraits  in order
+-- When the watermark of every source is below its min_offset, everything is new and is
+-- applied (the same effect as cw_apply with the events one by one); when it is at or
+-- above max_offset for every source, all was applied before (a replay); anything else
+-- is a partial replay: nothing is done, and the client sends the events by cw_apply.
+-- Returns {status, applied, state...}: status 1 applied, 0 replay, -1 partial; the
+-- state (account_state) follows when want_state is 1 (not for a partial replay).
+local function cw_apply_delta(keys, args)
+  local km, kd, ku = keys[1], keys[2], keys[3]
+  local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
+  local clock_day = tonumber(args[4])
+  local want = args[5] == '1'
+  local hist_from, hist_to = tonumber(args[6]), tonumber(args[7])
+  local nev = tonumber(args[8])
+  local i = 9
+  local nsrc = tonumber(args[i]); i = i + 1
+  if not horizon or not nev or not nsrc then
+    return redis.error_reply('ERR churnwatch: bad cw_apply_delta arguments')
+  end
+  local fields = {'first_day', 'last_day', 'last_seen', 'tr:ts'}
+  local smin, smax, smax_s = {}, {}, {}
+  for s = 1, nsrc do
+    fields[4 + s] = 'o:' .. args[i]
+    smin[s], smax_s[s] = tonumber(args[i + 1]), args[i + 2]
+    smax[s] = tonumber(smax_s[s])
+    i = i + 3
+  end
+  local ntypes = tonumber(args[i]); i = i + 1
+  local tmax_s = {}
+  for t = 1, ntypes do fields[4 + nsrc + t] = 't:' .. args[i]; tmax_s[t] = args[i + 1]; i = i + 2 end
+  local cur = hmget(km, fields)
+  local new, old = 0, 0
+  for s = 1, nsrc do
+    local w = tonumber(cur[4 + s]) or -1
+    if not smin[s] or not smax[s] then return redis.error_reply('ERR churnwatch: bad cw_apply_delta source') end
+    if w < smin[s] then new = new + 1 elseif w >= smax[s] then old = old + 1 end
+  end
+  if old == nsrc then
+    local out = {0, 0}
+    if want then account_state(keys, out, hist_from, hist_to) end
+    return out
+  end
+  if new ~= nsrc then return {-1, 0} end
+
+  local m = {}
+  local function put(f, v) m[#m + 1] = f; m[#m + 1] = v end
+  for s = 1, nsrc do put(fields[4 + s], smax_s[s]) end
+  for t = 1, ntypes do
+    local had = tonumber(cur[4 + nsrc + t])
+    if not had or tonumber(tmax_s[t]) > had then put(fields[4 + nsrc + t], tmax_s[t]) end
+  end
+  local first_day, last_day = tonumber(cur[1]), tonumber(cur[2])
+  local prev_last_day = last_day
+  local a_first, a_last, a_seen = args[i], args[i + 1], args[i + 2]
+  i = i + 3
+  if a_first ~= '' then
+    local f, l = tonumber(a_first), tonumber(a_last)
+    if not first_day or f < first_day then first_day = f; put('first_day', a_first) end
+    if not last_day or l > last_day then last_day = l; put('last_day', a_last) end
+    local seen = tonumber(cur[3])
+    if not seen or tonumber(a_seen) > seen then put('last_seen', a_seen) end
+  end
+  local ndays = tonumber(args[i]); i = i + 1
+  local day_at = i
+  i = i + 2 * ndays
+  local nusers = tonumber(args[i]); i = i + 1
+  local user_at = i
+  i = i + 2 * nusers
+  local ntraits = tonumber(args[i]); i = i + 1
+  if not ndays or not nusers or not ntraits or i - 1 + 7 * ntraits > #args then
+    return redis.error_reply('ERR churnwatch: bad cw_apply_delta arguments')
+  end
+  local traits_ts, traits_ts_s, traits = tonumber(cur[4]), nil, {}
+  for k = 1, ntraits do
+    local ts = args[i]
+    local tsn = tonumber(ts)
+    if not traits_ts or tsn >= traits_ts then
+      traits_ts, traits_ts_s = tsn, ts
+      for f = 1, 6 do
+        if args[i + f] ~= '' then traits[TRAITS[f]] = args[i + f] end
+      end
+    end
+    i = i + 7
+  end
+  if traits_ts_s then
+    put('tr:ts', traits_ts_s)
+    for f = 1, 6 do if traits[TRAITS[f]] then put(TRAITS[f], traits[TRAITS[f]]) end end
+  end
+  hset(km, m)
+
+  local ref = last_day
+  if ref and clock_day and clock_day < ref then ref = clock_day end
+  local oldest = ref and (ref - horizon) or nil
+  for k = 0, ndays - 1 do
+    local day, add = tonumber(args[day_at + 2 * k]), args[day_at + 2 * k + 1]
+    if not oldest or day > oldest then
+      local t, width = unpack_counters(redis.call('HGET', kd, day), math.floor(#add / 4))
+      local a = unpack_counters(add, width)
+      for s = 1, width do t[s] = math.min(U32_MAX, t[s] + a[s]) end
+      redis.call('HSET', kd, day, pack_counters(t, width))
+    end
+  end
+  if nusers > 0 then
+    local ulist = {}
+    for k = 0, nusers - 1 do ulist[k + 1] = args[user_at + 2 * k] end
+    local had = hmget(ku, ulist)
+    local u = {}
+    for k = 1, nusers do
+      local d = tonumber(args[user_at + 2 * k - 1])
+      if (not oldest or d > oldest) and (not had[k] or tonumber(had[k]) < d) then
+        u[#u + 1] = ulist[k]; u[#u + 1] = args[user_at + 2 * k - 1]
+      end
+    end
+    hset(ku, u)
+  end
+  if prev_last_day and last_day > prev_last_day then
+    prune_days(kd, oldest, false)
+    prune_days(ku, oldest, true)
+  end
+  -- lifetimes run from the newest activity day: refreshed when it moves (or traits came)
+  if not prev_last_day or (last_day and last_day > prev_last_day) or traits_ts_s then
+    redis.call('EXPIRE', kd, ttl_short)
+    redis.call('EXPIRE', ku, ttl_short)
+    redis.call('EXPIRE', km, ttl_long)
+    redis.call('EXPIRE', keys[4], ttl_long)
+    redis.call('EXPIRE', keys[5], ttl_long)
+  end
+  local out = {1, nev}
+  if want then account_state(keys, out, hist_from, hist_to) end
+  return out
+end
+
+-- cw_slots: the stable slot of each metric name, allocated append-only.
+-- KEYS: <prefix>metrics   ARGV: names. The field '' holds the number of slots.
+local function cw_slots(keys, args)
+  local out = {}
+  for k = 1, #args do
+    local v = redis.call('HGET', keys[1], args[k])
+    if not v then
+      v = redis.call('HINCRBY', keys[1], '', 1) - 1
+      redis.call('HSET', keys[1], args[k], v)
+    end
+    out[k] = tonumber(v)
+  end
+  return out
+end
+
+-- cw_save: today's score point; trims the history when a new day starts, and keeps the
+-- newest day of the history in :m (h_last).
+-- KEYS: :m :h   ARGV: today score keep_days ttl_long
+local function cw_save(keys, args)
+  if redis.call('HSET', keys[2], args[1], args[2]) == 1 then
+    prune_days(keys[2], tonumber(args[1]) - tonumber(args[3]), false)
+    local last = tonumber(redis.call('HGET', keys[1], 'h_last'))
+    if not last or tonumber(args[1]) > last then redis.call('HSET', keys[1], 'h_last', args[1]) end
+  end
+  inherit_ttl(keys[1], keys[2], tonumber(args[4]))
+  return 1
+end
+
+-- cw_rule_cas: compare-and-set one rule state. '' expected = absent, '' new = delete.
+-- When it wins and an alert is given, the alert enters the account's outbox in the
+-- same step (deleted by the daemon once the broker acknowledged it).
+-- KEYS: :m :r :o   ARGV: rule expected new ttl_long alert_key alert_json.
+-- Returns 1 when it won, else 0.
+local function cw_rule_cas(keys, args)
+  local cur = redis.call('HGET', keys[2], args[1])
+  if (cur or '') ~= args[2] then return 0 end
+  if args[3] == '' then
+    redis.call('HDEL', keys[2], args[1])
+  else
+    redis.call('HSET', keys[2], args[1], args[3])
+    inherit_ttl(keys[1], keys[2], tonumber(args[4]))
+  end
+  if args[5] and args[5] ~= '' then
+    redis.call('HSET', keys[3], args[5], args[6])
+    inherit_ttl(keys[1], keys[3], tonumber(args[4]))
+  end
+  return 1
+end
+
+-- cw_silence_set: set one silence 'until|created|reason'; the key expires with the
+-- last of its silences. KEYS: :x   ARGV: field value
+local function cw_silence_set(keys, args)
+  redis.call('HSET', keys[1], args[1], args[2])
+  local all = redis.call('HGETALL', keys[1])
+  local last = 0
+  for k = 2, #all, 2 do
+    local u = tonumber(string.match(all[k], '^(%-?%d+)|'))
+    if u and u > last then last = u end
+  end
+  redis.call('PEXPIREAT', keys[1], last)
+  return 1
+end
+
+redis.register_function{function_name = 'cw_version', callback = function() return VERSION end,
+                        flags = {'no-writes'}}
+redis.register_function('cw_apply', cw_apply)
+redis.register_function('cw_apply_delta', cw_apply_delta)
+redis.register_function('cw_slots', cw_slots)
+redis.register_function('cw_save', cw_save)
+redis.register_function('cw_rule_cas', cw_rule_cas)
+redis.register_function('cw_silence_set', cw_silence_set)
