@@ -488,9 +488,10 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
     cw_stat_add(&d->stats.messages, b->n_messages);
     cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - start_us);
     cw_log_debug("batch processed",
-                 "messages=%zu accounts=%zu rejected=%zu why=%s ms=%llu messages_total=%llu "
-                 "clock=%lld",
+                 "messages=%zu accounts=%zu rejected=%zu why=%s gathered_ms=%llu ms=%llu "
+                 "messages_total=%llu clock=%lld",
                  b->n_messages, b->n_groups, b->n_rejected, why,
+                 (unsigned long long)((start_us - b->first_us) / 1000),
                  (unsigned long long)((cw_mono_us() - start_us) / 1000),
                  (unsigned long long)cw_stat_get(&d->stats.messages), (long long)s.now);
     batch_reset(b);

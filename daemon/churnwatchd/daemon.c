@@ -23,6 +23,7 @@
 #define POLL_CHUNK      256                  /* messages taken from the consumer at a time */
 #define IDLE_MS         5    /* a gathered batch waits this long for more before it is processed */
 #define BACKLOG_IDLE_MS 1000 /* the same while catching up (the next fetch is on its way) */
+#define BACKLOG_WAITS   10   /* a batch waits --batch-wait times this while catching up */
 
 int64_t cw_wall_ms(void)
 {
@@ -353,7 +354,9 @@ static bool backlogged(struct cw_daemon *d)
 
 /* Why the batch gathered so far is to be processed now, or NULL while it is not: it is
  * full, it spans a change of the clock's day, nothing more came for a moment (idle: the
- * last poll returned nothing), or it is old enough and no backlog would fill it at once. */
+ * last poll returned nothing), or it is old enough: --batch-wait, or ten times that while
+ * catching up (a backlog fills a batch in well under a second; a stream the daemon is
+ * behind on fills it at its own rate, and must not hold a batch longer than that). */
 static const char *batch_due(struct cw_daemon *d, bool idle, bool backlog)
 {
     size_t pending = cw_batch_pending(d);
@@ -365,8 +368,9 @@ static const char *batch_due(struct cw_daemon *d, bool idle, bool backlog)
         return "day";
     if (idle)
         return "idle";
-    if (!backlog && cw_batch_age_us(d) >= (uint64_t)d->opt.batch_wait_ms * 1000u)
-        return "wait";
+    uint64_t wait_us = (uint64_t)d->opt.batch_wait_ms * 1000u * (backlog ? BACKLOG_WAITS : 1);
+    if (cw_batch_age_us(d) >= wait_us)
+        return backlog ? "wait-backlog" : "wait";
     return NULL;
 }
 

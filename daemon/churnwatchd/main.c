@@ -24,7 +24,7 @@ static void usage(FILE *out)
         "  --partitions N      partitions per topic of the embedded cluster (default 4)\n"
         "  --batch N           messages per batch at most (default 200000)\n"
         "  --batch-wait MS     a batch is processed at most MS milliseconds after its first\n"
-        "                      message came, sooner when nothing more is waiting (default 500)\n"
+        "                      message came, sooner when nothing more is waiting (default 100)\n"
         "\n"
         "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,\n"
         "CHURNWATCH_LOG_LEVEL and CHURNWATCH_HTTP_LISTEN replace kafka.brokers,\n"
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
         .config_path = DEFAULT_CONFIG,
         .embedded_partitions = 4,
         .batch_max = 200000,
-        .batch_wait_ms = 500,
+        .batch_wait_ms = 100,
         .shutdown_timeout_ms = 10000,
     };
     if (parse_options(argc, argv, &d.opt) != 0)

@@ -12,6 +12,7 @@
 #define PAGE            256
 #define RESCORE_POLL_MS 1000
 #define METADATA_MS     2000
+#define TICK_BUDGET_MS  100 /* longest a tick sweeps while live */
 
 /*
  * Several instances in one consumer group share the sweep through the group's
@@ -72,6 +73,44 @@ static bool behind_schedule(const struct cw_sweep *s, int64_t wall, int64_t inte
     return (double)s->done <= elapsed * (double)s->total;
 }
 
+/* Score the next page of the cycle (this instance's share of it); the end of the index
+ * completes the cycle. 0, or -1 when it failed (the same page is retried later). */
+static int sweep_page(struct cw_daemon *d, int64_t now)
+{
+    struct cw_sweep *s = &d->sweep;
+    static char ids[PAGE][CW_ID_MAX + 1];
+    const char *ptrs[PAGE];
+    char err[256];
+    int64_t wall = cw_wall_ms();
+    uint64_t cursor = s->cursor;
+    int n = cw_store_scan_accounts(d->store, &cursor, ids, PAGE, err, sizeof err);
+    if (n < 0) {
+        cw_stat_add(&d->stats.redis_errors, 1);
+        cw_log_warn("sweep scan failed, will retry", "error=\"%s\"", err);
+        return -1;
+    }
+    int mine = 0;
+    for (int i = 0; i < n; i++)
+        if (in_share(d, ids[i]))
+            ptrs[mine++] = ids[i];
+    if (mine > 0 && cw_score_pass(d, ptrs, (size_t)mine, now) != 0)
+        return -1;
+    s->cursor = cursor;
+    s->done += (uint64_t)n;
+    if (cursor == 0) {
+        bool behind = !d->clock.live;
+        s->running = false;
+        s->total = s->done;
+        s->next_cycle = s->cycle_start + d->rt.cfg->sweep_interval_ms;
+        cw_stat_add(&d->stats.sweeps_completed, 1);
+        cw_hist_observe(&d->stats.sweep_seconds, (uint64_t)(wall - s->cycle_start) * 1000u);
+        cw_log(behind ? CW_LOG_DEBUG : CW_LOG_INFO, "sweep completed",
+               "accounts=%llu duration_ms=%lld", (unsigned long long)s->done,
+               (long long)(wall - s->cycle_start));
+    }
+    return 0;
+}
+
 void cw_sweep_tick(struct cw_daemon *d)
 {
     struct cw_sweep *s = &d->sweep;
@@ -116,34 +155,15 @@ void cw_sweep_tick(struct cw_daemon *d)
             cycle_start(s, wall, "interval");
         }
     }
-    if (now < 0 || (!behind && !behind_schedule(s, wall, interval)))
+    if (now < 0)
         return;
-
-    static char ids[PAGE][CW_ID_MAX + 1];
-    const char *ptrs[PAGE];
-    uint64_t cursor = s->cursor;
-    int n = cw_store_scan_accounts(d->store, &cursor, ids, PAGE, err, sizeof err);
-    if (n < 0) {
-        cw_stat_add(&d->stats.redis_errors, 1);
-        cw_log_warn("sweep scan failed, will retry", "error=\"%s\"", err);
-        return;
-    }
-    int mine = 0;
-    for (int i = 0; i < n; i++)
-        if (in_share(d, ids[i]))
-            ptrs[mine++] = ids[i];
-    if (mine > 0 && cw_score_pass(d, ptrs, (size_t)mine, now) != 0)
-        return; /* the same page is retried on a later tick */
-    s->cursor = cursor;
-    s->done += (uint64_t)n;
-    if (cursor == 0) {
-        s->running = false;
-        s->total = s->done;
-        s->next_cycle = s->cycle_start + interval;
-        cw_stat_add(&d->stats.sweeps_completed, 1);
-        cw_hist_observe(&d->stats.sweep_seconds, (uint64_t)(wall - s->cycle_start) * 1000u);
-        cw_log(behind ? CW_LOG_DEBUG : CW_LOG_INFO, "sweep completed",
-               "accounts=%llu duration_ms=%lld", (unsigned long long)s->done,
-               (long long)(wall - s->cycle_start));
-    }
+    /* Pages until the cycle is on schedule again (paced live), or one page while catching
+     * up; never longer than TICK_BUDGET_MS, so consumption goes on between ticks. */
+    uint64_t tick_end = cw_mono_us() + TICK_BUDGET_MS * 1000u;
+    do {
+        if (!behind && !behind_schedule(s, cw_wall_ms(), interval))
+            return;
+        if (sweep_page(d, now) != 0 || !s->running)
+            return;
+    } while (!behind && cw_mono_us() < tick_end);
 }

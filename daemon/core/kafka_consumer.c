@@ -196,6 +196,9 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
         /* The prefetched backlog held in memory (librdkafka: 64 MB): enough to fill the
          * next batch while one is processed, and the daemon's RSS stays bounded. */
         {"queued.max.messages.kbytes", "8192"},
+        /* A fetch with nothing new waits at most this long at the broker (librdkafka: 500
+         * ms): what a live stream's events wait before the daemon even sees them. */
+        {"fetch.wait.max.ms", "50"},
         {"client.id", "churnwatchd"},
     };
     const struct cw_kafka_prop forced[] = {

@@ -234,7 +234,7 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     counter(f, "batches_total", "Consumed batches completed.", &s->batches);
     counter(f, "batch_messages_total", "Messages in completed batches.", &s->messages);
     histogram(f, "batch_duration_seconds",
-              "Time to process one batch: decode, DLQ, apply to Redis, rescore.",
+              "Time to process one gathered batch: DLQ, apply to Redis, rescore, publish.",
               &s->batch_seconds);
     histogram(f, "redis_command_duration_seconds",
               "Time of one Redis round trip (a command or a pipeline of commands).",

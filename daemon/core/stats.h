@@ -55,7 +55,7 @@ struct cw_stats {
     _Atomic uint64_t redis_errors;
     _Atomic uint64_t kafka_errors;
 
-    struct cw_hist batch_seconds; /* one consumed batch, decode to offsets stored */
+    struct cw_hist batch_seconds; /* one gathered batch: DLQ, apply, rescore, offsets stored */
     struct cw_hist redis_seconds; /* one Redis round trip (a command or a pipeline) */
     struct cw_hist sweep_seconds; /* one full sweep cycle */
 

@@ -41,6 +41,7 @@ def dump(horizon):
             kv = cmd("HGETALL", k)
             for i in range(0, len(kv), 2):
                 field, val = kv[i].decode("utf-8", "backslashreplace"), kv[i + 1]
+                if ks.endswith(":m") and field == "h_last": continue  # follows :h (not compared)
                 if horizon is not None and ks.endswith((":d", ":u")):
                     day = int(field if ks.endswith(":d") else val)
                     if day <= last_day.get(ks[:-2], day) - horizon: continue
