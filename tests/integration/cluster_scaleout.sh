@@ -224,8 +224,10 @@ pass "CLI account --json (score, metrics) and top equal the reference for all $n
 # rule), the distinct (alert_id, status) alternate firing, resolved (that firing's id),
 # firing...; redeliveries (the killed daemon's outbox republished) repeat a message, never
 # open a second episode; and what consumers see open is exactly the published firing
-# states in Redis. Against the reference: every (account, rule) that fired there fires
-# here too. Not asserted equal: alert ids hash the episode's start on the clock of the
+# states in Redis. Against the reference: every (account, rule) that fired there and was
+# still firing at its end fires here too (one it opened and closed again is a backfill's
+# short dip, which another instance's clock may not see: printed as a note). Not asserted
+# equal: alert ids hash the episode's start on the clock of the
 # instance that judged it, and while catching up each instance's event-time clock follows
 # its own partitions, so a borderline account judged by two instances at different clocks
 # may open extra (consistent) episodes (docs/design.md "Scale-out"); shown below.
@@ -262,16 +264,29 @@ for k in sorted(set(view) | set(redis)):
         bad.append("%s/%s: consumers see %s open, Redis holds %s firing"
                    % (k[0], k[1], view.get(k) or "nothing", redis.get(k) or "nothing"))
 fired = {(a, r) for a, r, st, _ in alerts if st == "firing"}
+ref_open = {}
+for a, r, st, i in ref:
+    ref_open[(a, r)] = i if st == "firing" else None
+notes = []
 for a, r in sorted({(a, r) for a, r, st, _ in ref if st == "firing"} - fired):
-    bad.append("%s/%s fired in the reference, never in the cluster run" % (a, r))
-for b in bad: print(b)
+    if ref_open.get((a, r)):
+        bad.append("%s/%s fired in the reference (still open there), never in the cluster run"
+                   % (a, r))
+    else:
+        # a dip the reference opened and closed again while catching up: which short dips
+        # a backfill sees depends on each instance's event-time clock (docs/design.md,
+        # "the backfill short-dip limit"; docs/guarantees.md, "Not guaranteed")
+        notes.append("note: %s/%s: a closed reference episode the cluster run did not see"
+                     % (a, r))
+for b in bad + notes: print(b)
 ep = lambda rows: len({i for _, _, st, i in rows if st == "firing"})
 print("%d messages, %d episodes (reference %d), %d open, %d redelivered"
       % (len(alerts), ep(alerts), ep(ref), len(view), sum(n - 1 for n in sent.values())))
 sys.exit(1 if bad else 0)
 PY
   { cat "$WORK/alerts.check" >&2; fail "cluster run: alerts inconsistent (see above)"; }
-pass "alerts: once per transition, consistent with Redis, every reference (account, rule) fired ($(tail -n1 "$WORK/alerts.check"))"
+grep '^note:' "$WORK/alerts.check" || true
+pass "alerts: once per transition, consistent with Redis, every reference (account, rule) still firing there fired ($(tail -n1 "$WORK/alerts.check"))"
 
 # ---- the CLI's writes against the cluster ------------------------------------------------
 
