@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "array.h"
 #include "log.h"
 #include "score_pass.h"
 
@@ -78,30 +79,6 @@ struct cw_batch {
     char slice_reason[SLICE][200];
 };
 
-/* Make room for n items of size each in *p (capacity *cap). 0 or -1. */
-static int reserve(void *p, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*(void **)p, c * size);
-    if (!q)
-        return -1;
-    *(void **)p = q;
-    *cap = c;
-    return 0;
-}
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Grow the account map to hold at least twice the groups (rehashing). 0 or -1. */
 static int map_grow(struct cw_batch *b)
 {
@@ -110,7 +87,7 @@ static int map_grow(struct cw_batch *b)
     if (!map)
         return -1;
     for (size_t g = 0; g < b->n_groups; g++) {
-        size_t i = hash_str(b->groups[g].account_id) & (cap - 1);
+        size_t i = cw_str_hash(b->groups[g].account_id) & (cap - 1);
         while (map[i])
             i = (i + 1) & (cap - 1);
         map[i] = (uint32_t)g + 1;
@@ -127,13 +104,13 @@ static struct group *group_for(struct cw_batch *b, const char *account_id)
     if (2 * (b->n_groups + 1) > b->cap_map && map_grow(b) < 0)
         return NULL;
     size_t mask = b->cap_map - 1;
-    size_t i = hash_str(account_id) & mask;
+    size_t i = cw_str_hash(account_id) & mask;
     for (; b->map[i]; i = (i + 1) & mask) {
         struct group *g = &b->groups[b->map[i] - 1];
         if (strcmp(g->account_id, account_id) == 0)
             return g;
     }
-    if (reserve(&b->groups, &b->cap_groups, b->n_groups + 1, sizeof *b->groups) < 0)
+    if (cw_array_reserve(&b->groups, &b->cap_groups, b->n_groups + 1, sizeof *b->groups) < 0)
         return NULL;
     const char *id = cw_arena_strndup(&b->arena, account_id, strlen(account_id));
     if (!id)
@@ -149,7 +126,7 @@ static const char *topic_intern(struct cw_batch *b, const char *topic)
     for (size_t i = 0; i < b->n_topics; i++)
         if (strcmp(b->topics[i], topic) == 0)
             return b->topics[i];
-    if (reserve(&b->topics, &b->cap_topics, b->n_topics + 1, sizeof *b->topics) < 0)
+    if (cw_array_reserve(&b->topics, &b->cap_topics, b->n_topics + 1, sizeof *b->topics) < 0)
         return NULL;
     char *copy = strdup(topic);
     if (!copy)
@@ -169,7 +146,7 @@ static int part_seen(struct cw_batch *b, const char *topic, int32_t partition, i
             return 0;
         }
     }
-    if (reserve(&b->parts, &b->cap_parts, b->n_parts + 1, sizeof *b->parts) < 0)
+    if (cw_array_reserve(&b->parts, &b->cap_parts, b->n_parts + 1, sizeof *b->parts) < 0)
         return -1;
     b->parts[b->n_parts++] = (struct part_offset){topic, partition, offset};
     return 0;
@@ -180,7 +157,8 @@ static int add_rejected(struct cw_batch *b, const rd_kafka_message_t *m, const c
 {
     char source[320];
     snprintf(source, sizeof source, "%s/%" PRId32 "/%" PRId64, topic, m->partition, m->offset);
-    if (reserve(&b->rejected, &b->cap_rejected, b->n_rejected + 1, sizeof *b->rejected) < 0)
+    if (cw_array_reserve(&b->rejected, &b->cap_rejected, b->n_rejected + 1, sizeof *b->rejected) <
+        0)
         return -1;
     struct rejected *r = &b->rejected[b->n_rejected];
     r->code = code;
@@ -201,9 +179,9 @@ static int add_event(struct cw_daemon *d, struct cw_batch *b, const struct cw_ev
                      const char *topic, int32_t partition, int64_t offset)
 {
     struct group *g = group_for(b, ev->account_id);
-    if (!g || reserve(&b->events, &b->cap_events, b->n_events + 1, sizeof *b->events) < 0)
+    if (!g || cw_array_reserve(&b->events, &b->cap_events, b->n_events + 1, sizeof *b->events) < 0)
         return -1;
-    if (reserve(&b->next, &b->cap_next, b->n_events + 1, sizeof *b->next) < 0)
+    if (cw_array_reserve(&b->next, &b->cap_next, b->n_events + 1, sizeof *b->next) < 0)
         return -1;
     struct cw_store_event *se = &b->events[b->n_events];
     *se = (struct cw_store_event){.ts_ms = ev->ts_ms,
@@ -414,7 +392,7 @@ static int layout(struct cw_batch *b)
 {
     if (b->laid_out)
         return 0;
-    if (reserve(&b->store, &b->cap_store, b->n_groups, sizeof *b->store) < 0)
+    if (cw_array_reserve(&b->store, &b->cap_store, b->n_groups, sizeof *b->store) < 0)
         return -1;
     /* next[k] becomes event k's place, then the permutation is applied cycle by cycle */
     size_t at = 0;
@@ -468,7 +446,7 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
         return -1; /* a stop was requested: nothing stored, the batch is replayed later */
 
     /* Everything this batch caused is durable: its offsets may be committed. */
-    if (reserve(&b->offsets, &b->cap_offsets, b->n_parts, sizeof *b->offsets) == 0) {
+    if (cw_array_reserve(&b->offsets, &b->cap_offsets, b->n_parts, sizeof *b->offsets) == 0) {
         for (size_t i = 0; i < b->n_parts; i++)
             b->offsets[i] =
                 (struct cw_offset){b->parts[i].topic, b->parts[i].partition, b->parts[i].max + 1};

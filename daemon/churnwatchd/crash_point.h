@@ -4,10 +4,10 @@
 
 /* Test hook for tests/faults: when the environment variable CW_DEBUG_CRASH_AT is
  * "POINT:N" and this is the Nth time POINT is passed, the process abort()s, as a kill -9
- * would stop it there. Points: "after-redis-write" (a batch's events applied, its score
- * pass and offsets not yet done) and "after-alert-delivery" (alerts acknowledged by the
- * broker, their outbox entries and the batch's offsets not yet done). Without the
- * variable this does nothing. Not for production use. */
+ * would stop it there. Points: "after-redis-write" (a chunk of a batch's accounts
+ * applied, their scoring and the batch's offsets not yet done) and "after-alert-delivery"
+ * (alerts acknowledged by the broker, their outbox entries and the batch's offsets not yet
+ * done). Without the variable this does nothing. Not for production use. */
 void cw_crash_point(const char *point);
 
 #endif /* CHURNWATCHD_CRASH_POINT_H */

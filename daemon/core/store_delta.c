@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "redis_cmd.h"
 #include "store_internal.h"
 
@@ -89,30 +90,6 @@ void cw_store_delta_free(struct cw_store_delta *s)
     free(s);
 }
 
-/* Make room for n items of size each in *p (capacity *cap). 0 or -1. */
-static int reserve(void *p, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 16;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*(void **)p, c * size);
-    if (!q)
-        return -1;
-    *(void **)p = q;
-    *cap = c;
-    return 0;
-}
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static int add_source(struct cw_store_delta *s, const struct cw_store_event *e)
 {
     for (size_t i = s->n_src; i-- > 0;) {
@@ -125,7 +102,7 @@ static int add_source(struct cw_store_delta *s, const struct cw_store_event *e)
             return 0;
         }
     }
-    if (reserve(&s->src, &s->cap_src, s->n_src + 1, sizeof *s->src) < 0)
+    if (cw_array_reserve(&s->src, &s->cap_src, s->n_src + 1, sizeof *s->src) < 0)
         return -1;
     s->src[s->n_src++] = (struct delta_src){
         .topic = e->topic, .partition = e->partition, .min = e->offset, .max = e->offset};
@@ -143,8 +120,8 @@ static uint32_t *day_cells(struct cw_store_delta *s, int32_t day, size_t width, 
             return s->cells + s->days[i].cells;
         }
     size_t at = s->n_days * width;
-    if (reserve(&s->days, &s->cap_days, s->n_days + 1, sizeof *s->days) < 0 ||
-        reserve(&s->cells, &s->cap_cells, at + width, sizeof *s->cells) < 0)
+    if (cw_array_reserve(&s->days, &s->cap_days, s->n_days + 1, sizeof *s->days) < 0 ||
+        cw_array_reserve(&s->cells, &s->cap_cells, at + width, sizeof *s->cells) < 0)
         return NULL;
     memset(s->cells + at, 0, width * sizeof *s->cells);
     s->days[s->n_days] = (struct delta_day){.day = day, .cells = at};
@@ -155,7 +132,7 @@ static uint32_t *day_cells(struct cw_store_delta *s, int32_t day, size_t width, 
 static void user_seen(struct cw_store_delta *s, const char *id, int32_t day)
 {
     size_t mask = s->cap_umap - 1;
-    for (size_t i = hash_str(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = cw_str_hash(id) & mask;; i = (i + 1) & mask) {
         uint32_t k = s->umap[i];
         if (k == 0) {
             s->users[s->n_users] = (struct delta_user){.id = id, .day = day};
@@ -182,8 +159,8 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
     size_t map = 16;
     while (map < 2 * b->n)
         map <<= 1;
-    if (reserve(&s->umap, &s->cap_umap, map, sizeof *s->umap) < 0 ||
-        reserve(&s->users, &s->cap_users, b->n, sizeof *s->users) < 0)
+    if (cw_array_reserve(&s->umap, &s->cap_umap, map, sizeof *s->umap) < 0 ||
+        cw_array_reserve(&s->users, &s->cap_users, b->n, sizeof *s->users) < 0)
         return -1;
     s->cap_umap = map; /* the table is used at exactly this (power of two) size */
     memset(s->umap, 0, map * sizeof *s->umap);
@@ -220,7 +197,8 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
                 *last_seen = e->ts_ms;
         }
         if (flags & 2) {
-            if (reserve(&s->traits, &s->cap_traits, s->n_traits + 1, sizeof *s->traits) < 0)
+            if (cw_array_reserve(&s->traits, &s->cap_traits, s->n_traits + 1, sizeof *s->traits) <
+                0)
                 return -1;
             s->traits[s->n_traits++] = e;
         }
@@ -283,7 +261,7 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
     }
 
     /* Day counters packed as the store keeps them: a little-endian u32 per slot. */
-    if (reserve(&s->packed, &s->cap_packed, 4 * (width ? width : 1), 1) < 0)
+    if (cw_array_reserve(&s->packed, &s->cap_packed, 4 * (width ? width : 1), 1) < 0)
         return -1;
     cw_rcmd_addll(c, (long long)s->n_days);
     for (size_t i = 0; i < s->n_days; i++) {

@@ -79,7 +79,93 @@ end
 local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:segment',
                 'tr:owner'}
 
--- cw_apply: apply one account's events exactly once.
+-- ---- applying -------------------------------------------------------------------------
+-- What an account's new events come to, built by cw_apply (event by event, watermarks
+-- checked per event) and by cw_apply_delta (from the client's sums), and written by
+-- write_account:
+--   cur      the stored {first_day, last_day, last_seen, tr:ts, ...} (HMGET of :m)
+--   m        :m fields to set besides those below (watermarks, type times): {f, v, ...}
+--   first_day, last_day, last_seen_s   of the new activity events (nil: none)
+--   traits_ts_s, traits                 the traits event that wins, and its fields
+--   counts   day -> slot (0-based) -> n
+--   users    user -> newest active day; ulist: the users, in order
+local function new_account(cur)
+  return {cur = cur, m = {}, counts = {}, users = {}, ulist = {}, traits = {}}
+end
+
+local function write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
+  local km, kd, ku = keys[1], keys[2], keys[3]
+  local m = a.m
+  local function put(f, v) m[#m + 1] = f; m[#m + 1] = v end
+  local first_day, last_day = tonumber(a.cur[1]), tonumber(a.cur[2])
+  local prev_last_day = last_day
+  if a.first_day and (not first_day or a.first_day < first_day) then first_day = a.first_day end
+  if a.last_day and (not last_day or a.last_day > last_day) then last_day = a.last_day end
+  if first_day then put('first_day', string.format('%d', first_day)) end
+  if last_day then put('last_day', string.format('%d', last_day)) end
+  local seen = tonumber(a.cur[3])
+  if a.last_seen_s and (not seen or tonumber(a.last_seen_s) > seen) then
+    put('last_seen', a.last_seen_s)
+  end
+  if a.traits_ts_s then
+    put('tr:ts', a.traits_ts_s)
+    for k = 1, 6 do if a.traits[TRAITS[k]] then put(TRAITS[k], a.traits[TRAITS[k]]) end end
+  end
+  hset(km, m)
+
+  -- :d: day counters, except days already outside the horizon. The horizon never reaches
+  -- past the daemon's clock day (nil: unknown), so events applied ahead of the clock
+  -- during a backfill cannot prune days it still judges.
+  local ref = last_day
+  if ref and clock_day and clock_day < ref then ref = clock_day end
+  local oldest = ref and (ref - horizon) or nil
+  local wrote_days, wrote_users = false, false
+  for day, c in pairs(a.counts) do
+    if not oldest or day > oldest then
+      local width = 0
+      for slot in pairs(c) do if slot + 1 > width then width = slot + 1 end end
+      local t
+      t, width = unpack_counters(redis.call('HGET', kd, day), width)
+      for slot, n in pairs(c) do t[slot + 1] = math.min(U32_MAX, t[slot + 1] + n) end
+      redis.call('HSET', kd, day, pack_counters(t, width))
+      wrote_days = true
+    end
+  end
+
+  -- :u: each user's last active day (max)
+  if #a.ulist > 0 then
+    local had = hmget(ku, a.ulist)
+    local u = {}
+    for k = 1, #a.ulist do
+      local d = a.users[a.ulist[k]]
+      if (not oldest or d > oldest) and (not had[k] or tonumber(had[k]) < d) then
+        u[#u + 1] = a.ulist[k]; u[#u + 1] = string.format('%d', d)
+      end
+    end
+    if #u > 0 then hset(ku, u); wrote_users = true end
+  end
+
+  -- a new last day: drop day buckets and users that left the horizon
+  local advanced = prev_last_day and last_day > prev_last_day
+  if advanced then
+    prune_days(kd, oldest, false)
+    prune_days(ku, oldest, true)
+  end
+  -- Lifetimes run from the newest activity day: refreshed when it moves, for a traits
+  -- event and for a new account; otherwise only a key without one gets it (NX).
+  if not prev_last_day or advanced or a.traits_ts_s then
+    redis.call('EXPIRE', kd, ttl_short)
+    redis.call('EXPIRE', ku, ttl_short)
+    redis.call('EXPIRE', km, ttl_long)
+    redis.call('EXPIRE', keys[4], ttl_long)
+    redis.call('EXPIRE', keys[5], ttl_long)
+  else
+    if wrote_days then redis.call('EXPIRE', kd, ttl_short, 'NX') end
+    if wrote_users then redis.call('EXPIRE', ku, ttl_short, 'NX') end
+  end
+end
+
+-- cw_apply: apply one account's events exactly once, one by one.
 -- KEYS: :m :d :u :r :h
 -- ARGV: horizon ttl_short ttl_long nsrc src*nsrc ntypes type*ntypes nev event*nev clock_day
 --   src   'topic:partition' (watermark field o:<src> in :m)
@@ -87,7 +173,6 @@ local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:seg
 --         src, type: 1-based indexes; slot -1 = no counter; flags 1 activity, 2 traits
 -- Returns the number of events applied (the others were replays).
 local function cw_apply(keys, args)
-  local km, kd, ku = keys[1], keys[2], keys[3]
   local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
   local i = 4
   local nsrc = tonumber(args[i]); i = i + 1
@@ -98,16 +183,13 @@ local function cw_apply(keys, args)
   local nev = tonumber(args[i]); i = i + 1
   if not horizon or not nev then return redis.error_reply('ERR churnwatch: bad cw_apply arguments') end
 
-  local cur = hmget(km, fields)
-  local first_day, last_day = tonumber(cur[1]), tonumber(cur[2])
-  local prev_last_day = last_day
-  local last_seen, last_seen_s = tonumber(cur[3]), nil
-  local traits_ts, traits_ts_s = tonumber(cur[4]), nil
+  local cur = hmget(keys[1], fields)
+  local a = new_account(cur)
+  local last_seen, traits_ts = tonumber(cur[3]), tonumber(cur[4])
   local wm, wm_s, tl, tl_s = {}, {}, {}, {}
   for s = 1, nsrc do wm[s] = tonumber(cur[4 + s]) or -1 end
   for t = 1, ntypes do tl[t] = tonumber(cur[4 + nsrc + t]) end
 
-  local counts, days, users, ulist, traits = {}, {}, {}, {}, {}
   local applied = 0
   for e = 1, nev do
     local s, off, day, ts, slot, ty, flags = string.match(args[i] or '',
@@ -128,84 +210,36 @@ local function cw_apply(keys, args)
       if not tl[ty] or tsn > tl[ty] then tl[ty], tl_s[ty] = tsn, ts end
       if flags % 2 == 1 then
         if slot >= 0 then
-          local c = counts[day]
-          if not c then c = {}; counts[day] = c; days[#days + 1] = day end
-          c[slot + 1] = (c[slot + 1] or 0) + 1
+          local c = a.counts[day]
+          if not c then c = {}; a.counts[day] = c end
+          c[slot] = (c[slot] or 0) + 1
         end
         if user ~= '' then
-          local ud = users[user]
-          if not ud then ulist[#ulist + 1] = user end
-          if not ud or day > ud then users[user] = day end
+          local ud = a.users[user]
+          if not ud then a.ulist[#a.ulist + 1] = user end
+          if not ud or day > ud then a.users[user] = day end
         end
-        if not first_day or day < first_day then first_day = day end
-        if not last_day or day > last_day then last_day = day end
-        if not last_seen or tsn > last_seen then last_seen, last_seen_s = tsn, ts end
+        if not a.first_day or day < a.first_day then a.first_day = day end
+        if not a.last_day or day > a.last_day then a.last_day = day end
+        if not last_seen or tsn > last_seen then last_seen, a.last_seen_s = tsn, ts end
       end
       if flags >= 2 and (not traits_ts or tsn >= traits_ts) then
-        traits_ts, traits_ts_s = tsn, ts
+        traits_ts, a.traits_ts_s = tsn, ts
         for k = 1, 6 do
-          if args[tr_at + k - 1] ~= '' then traits[TRAITS[k]] = args[tr_at + k - 1] end
+          if args[tr_at + k - 1] ~= '' then a.traits[TRAITS[k]] = args[tr_at + k - 1] end
         end
       end
     end
   end
   if applied == 0 then return 0 end
-  -- the daemon's clock day ('' unknown): the horizon never reaches past it, so events
-  -- applied ahead of the clock during a backfill cannot prune days it still judges
-  local clock_day = tonumber(args[i] or '')
-
-  -- :m: account fields, type times, traits, watermarks
-  local m = {}
-  local function put(f, v) m[#m + 1] = f; m[#m + 1] = v end
-  if first_day then put('first_day', string.format('%d', first_day)) end
-  if last_day then put('last_day', string.format('%d', last_day)) end
-  if last_seen_s then put('last_seen', last_seen_s) end
-  for s = 1, nsrc do if wm_s[s] then put(fields[4 + s], wm_s[s]) end end
-  for t = 1, ntypes do if tl_s[t] then put(fields[4 + nsrc + t], tl_s[t]) end end
-  if traits_ts_s then
-    put('tr:ts', traits_ts_s)
-    for k = 1, 6 do if traits[TRAITS[k]] then put(TRAITS[k], traits[TRAITS[k]]) end end
+  for s = 1, nsrc do
+    if wm_s[s] then a.m[#a.m + 1] = fields[4 + s]; a.m[#a.m + 1] = wm_s[s] end
   end
-  hset(km, m)
-
-  -- :d: day counters, except days already outside the horizon
-  local ref = last_day
-  if ref and clock_day and clock_day < ref then ref = clock_day end
-  local oldest = ref and (ref - horizon) or nil
-  for _, day in ipairs(days) do
-    if not oldest or day > oldest then
-      local c, width = counts[day], 0
-      for slot in pairs(c) do if slot > width then width = slot end end
-      local t
-      t, width = unpack_counters(redis.call('HGET', kd, day), width)
-      for slot, n in pairs(c) do t[slot] = math.min(U32_MAX, t[slot] + n) end
-      redis.call('HSET', kd, day, pack_counters(t, width))
-    end
+  for t = 1, ntypes do
+    if tl_s[t] then a.m[#a.m + 1] = fields[4 + nsrc + t]; a.m[#a.m + 1] = tl_s[t] end
   end
-
-  -- :u: each user's last active day (max)
-  if #ulist > 0 then
-    local had = hmget(ku, ulist)
-    local u = {}
-    for k = 1, #ulist do
-      local d = users[ulist[k]]
-      if (not oldest or d > oldest) and (not had[k] or tonumber(had[k]) < d) then
-        u[#u + 1] = ulist[k]; u[#u + 1] = string.format('%d', d)
-      end
-    end
-    hset(ku, u)
-  end
-
-  -- a new last day: drop day buckets and users that left the horizon
-  if prev_last_day and last_day > prev_last_day then
-    prune_days(kd, oldest, false)
-    prune_days(ku, oldest, true)
-  end
-  redis.call('EXPIRE', kd, ttl_short)
-  redis.call('EXPIRE', ku, ttl_short)
-  redis.call('EXPIRE', km, ttl_long)
-  redis.call('EXPIRE', keys[4], ttl_long)
-  redis.call('EXPIRE', keys[5], ttl_long)
+  -- the daemon's clock day ('' unknown)
+  write_account(keys, a, horizon, tonumber(args[i] or ''), ttl_short, ttl_long)
   return applied
 end
 
@@ -252,7 +286,6 @@ end
 -- Returns {status, applied, state...}: status 1 applied, 0 replay, -1 partial; the
 -- state (account_state) follows when want_state is 1 (not for a partial replay).
 local function cw_apply_delta(keys, args)
-  local km, kd, ku = keys[1], keys[2], keys[3]
   local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
   local clock_day = tonumber(args[4])
   local want = args[5] == '1'
@@ -274,7 +307,7 @@ local function cw_apply_delta(keys, args)
   local ntypes = tonumber(args[i]); i = i + 1
   local tmax_s = {}
   for t = 1, ntypes do fields[4 + nsrc + t] = 't:' .. args[i]; tmax_s[t] = args[i + 1]; i = i + 2 end
-  local cur = hmget(km, fields)
+  local cur = hmget(keys[1], fields)
   local new, old = 0, 0
   for s = 1, nsrc do
     local w = tonumber(cur[4 + s]) or -1
@@ -288,89 +321,50 @@ local function cw_apply_delta(keys, args)
   end
   if new ~= nsrc then return {-1, 0} end
 
-  local m = {}
-  local function put(f, v) m[#m + 1] = f; m[#m + 1] = v end
-  for s = 1, nsrc do put(fields[4 + s], smax_s[s]) end
+  local a = new_account(cur)
+  for s = 1, nsrc do a.m[#a.m + 1] = fields[4 + s]; a.m[#a.m + 1] = smax_s[s] end
   for t = 1, ntypes do
     local had = tonumber(cur[4 + nsrc + t])
-    if not had or tonumber(tmax_s[t]) > had then put(fields[4 + nsrc + t], tmax_s[t]) end
+    if not had or tonumber(tmax_s[t]) > had then
+      a.m[#a.m + 1] = fields[4 + nsrc + t]; a.m[#a.m + 1] = tmax_s[t]
+    end
   end
-  local first_day, last_day = tonumber(cur[1]), tonumber(cur[2])
-  local prev_last_day = last_day
-  local a_first, a_last, a_seen = args[i], args[i + 1], args[i + 2]
+  if args[i] ~= '' then
+    a.first_day, a.last_day, a.last_seen_s = tonumber(args[i]), tonumber(args[i + 1]), args[i + 2]
+  end
   i = i + 3
-  if a_first ~= '' then
-    local f, l = tonumber(a_first), tonumber(a_last)
-    if not first_day or f < first_day then first_day = f; put('first_day', a_first) end
-    if not last_day or l > last_day then last_day = l; put('last_day', a_last) end
-    local seen = tonumber(cur[3])
-    if not seen or tonumber(a_seen) > seen then put('last_seen', a_seen) end
-  end
   local ndays = tonumber(args[i]); i = i + 1
-  local day_at = i
-  i = i + 2 * ndays
+  for k = 1, ndays or 0 do
+    local day, packed = tonumber(args[i]), args[i + 1]
+    local n = packed and math.floor(#packed / 4) or 0
+    if not day or n < 1 then return redis.error_reply('ERR churnwatch: bad cw_apply_delta day') end
+    local t = {struct.unpack(format_of(n), packed)}
+    local c = {}
+    for slot = 1, n do if t[slot] > 0 then c[slot - 1] = t[slot] end end
+    a.counts[day] = c
+    i = i + 2
+  end
   local nusers = tonumber(args[i]); i = i + 1
-  local user_at = i
-  i = i + 2 * nusers
+  for k = 1, nusers or 0 do
+    a.ulist[k] = args[i]; a.users[args[i]] = tonumber(args[i + 1]); i = i + 2
+  end
   local ntraits = tonumber(args[i]); i = i + 1
   if not ndays or not nusers or not ntraits or i - 1 + 7 * ntraits > #args then
     return redis.error_reply('ERR churnwatch: bad cw_apply_delta arguments')
   end
-  local traits_ts, traits_ts_s, traits = tonumber(cur[4]), nil, {}
+  local traits_ts = tonumber(cur[4])
   for k = 1, ntraits do
     local ts = args[i]
     local tsn = tonumber(ts)
     if not traits_ts or tsn >= traits_ts then
-      traits_ts, traits_ts_s = tsn, ts
+      traits_ts, a.traits_ts_s = tsn, ts
       for f = 1, 6 do
-        if args[i + f] ~= '' then traits[TRAITS[f]] = args[i + f] end
+        if args[i + f] ~= '' then a.traits[TRAITS[f]] = args[i + f] end
       end
     end
     i = i + 7
   end
-  if traits_ts_s then
-    put('tr:ts', traits_ts_s)
-    for f = 1, 6 do if traits[TRAITS[f]] then put(TRAITS[f], traits[TRAITS[f]]) end end
-  end
-  hset(km, m)
-
-  local ref = last_day
-  if ref and clock_day and clock_day < ref then ref = clock_day end
-  local oldest = ref and (ref - horizon) or nil
-  for k = 0, ndays - 1 do
-    local day, add = tonumber(args[day_at + 2 * k]), args[day_at + 2 * k + 1]
-    if not oldest or day > oldest then
-      local t, width = unpack_counters(redis.call('HGET', kd, day), math.floor(#add / 4))
-      local a = unpack_counters(add, width)
-      for s = 1, width do t[s] = math.min(U32_MAX, t[s] + a[s]) end
-      redis.call('HSET', kd, day, pack_counters(t, width))
-    end
-  end
-  if nusers > 0 then
-    local ulist = {}
-    for k = 0, nusers - 1 do ulist[k + 1] = args[user_at + 2 * k] end
-    local had = hmget(ku, ulist)
-    local u = {}
-    for k = 1, nusers do
-      local d = tonumber(args[user_at + 2 * k - 1])
-      if (not oldest or d > oldest) and (not had[k] or tonumber(had[k]) < d) then
-        u[#u + 1] = ulist[k]; u[#u + 1] = args[user_at + 2 * k - 1]
-      end
-    end
-    hset(ku, u)
-  end
-  if prev_last_day and last_day > prev_last_day then
-    prune_days(kd, oldest, false)
-    prune_days(ku, oldest, true)
-  end
-  -- lifetimes run from the newest activity day: refreshed when it moves (or traits came)
-  if not prev_last_day or (last_day and last_day > prev_last_day) or traits_ts_s then
-    redis.call('EXPIRE', kd, ttl_short)
-    redis.call('EXPIRE', ku, ttl_short)
-    redis.call('EXPIRE', km, ttl_long)
-    redis.call('EXPIRE', keys[4], ttl_long)
-    redis.call('EXPIRE', keys[5], ttl_long)
-  end
+  write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
   local out = {1, nev}
   if want then account_state(keys, out, hist_from, hist_to) end
   return out
