@@ -7,7 +7,6 @@
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 ACCOUNTS=${1:-200}
 DAYS=${2:-30}
-rstate() { python3 "$CW_SOURCE_DIR/tests/integration/lib/rstate.py" "$@"; }
 cpu_s() { # cpu_s PID...: user+system CPU seconds of the processes
   local t=0 p
   for p in "$@"; do

@@ -56,17 +56,6 @@ mock_start() {
   BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
 }
 
-# mock_cmd LINE: one fault command to cw-kafka-mock; fails unless it answers "ok".
-mock_answers() { grep -c -e '^ok' -e '^error' "$WORK/mock.out" || true; }
-mock_answered() { [ "$(mock_answers)" -gt "$1" ]; }
-mock_cmd() {
-  local before
-  before=$(mock_answers)
-  echo "$1" >&7
-  wait_for 10 mock_answered "$before" || fail "cw-kafka-mock did not answer '$1'"
-  [ "$(tail -n1 "$WORK/mock.out")" = ok ] || fail "cw-kafka-mock: $1: $(tail -n1 "$WORK/mock.out")"
-}
-
 # run_config NAME [EXTRA-PROPERTIES]: the shipped config with its own group and alerts
 # topic (created here), quick group membership so that a member killed with -9 is replaced
 # in seconds, and EXTRA-PROPERTIES (librdkafka, `key: "value", ...`).
@@ -85,33 +74,8 @@ run_config() {
 
 # ---- the daemon -------------------------------------------------------------------------
 
-# Each daemon process logs to its own file: messages_total restarts at 0 in every process.
-DAEMON_LOG=""
-run_daemon() { # run_daemon CONFIG LOG [ENV=VALUE...]
-  local cfg=$1
-  DAEMON_LOG=$2
-  shift 2
-  : >"$DAEMON_LOG"
-  env "$@" CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" \
-    CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" CHURNWATCH_LOG_LEVEL=debug \
-    "$DAEMON" -c "$cfg" >>"$DAEMON_LOG" 2>&1 &
-  DAEMON_PID=$!
-  PIDS+=("$DAEMON_PID")
-}
-processed_total() {
-  sed -n 's/.*msg="batch processed".*messages_total=\([0-9]*\).*/\1/p' "$DAEMON_LOG" | tail -n1
-}
-log_count() { grep -c -- "$1" "$DAEMON_LOG" || true; }
-# wait_log_count PATTERN N SECONDS: until DAEMON_LOG has N lines matching PATTERN.
-wait_log_count() {
-  local pat=$1 want=$2 secs=$3
-  local end=$((SECONDS + secs))
-  until [ "$(log_count "$pat")" -ge "$want" ]; do
-    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited while waiting for '$pat' ($DAEMON_LOG)"
-    [ $SECONDS -lt $end ] || fail "no '$pat' (#$want) in $DAEMON_LOG within ${secs}s"
-    sleep 0.1
-  done
-}
+# Each daemon process logs to its own file (run_daemon CONFIG LOG [ENV=VALUE...], the
+# harness): messages_total restarts at 0 in every process.
 # rescore_and_wait CONFIG: a `churnwatch rescore` and the sweep it starts, completed (it
 # also publishes what the outboxes still hold).
 rescore_and_wait() {
@@ -124,11 +88,11 @@ rescore_and_wait() {
 
 # applied PORT: events applied to Redis at PORT (sum over partitions of the highest
 # applied offset + 1): monotonic across restarts, unlike a process's message count.
-applied() { python3 "$FAULTS_DIR/rstate.py" applied "$1"; }
+applied() { rstate applied "$1"; }
 # wait_applied PORT N SECONDS: until Redis at PORT holds N applied events of the stream.
 wait_applied() {
   local out
-  out=$(python3 "$FAULTS_DIR/rstate.py" wait-applied "$1" "$2" "$3" "$DAEMON_PID") ||
+  out=$(rstate wait-applied "$1" "$2" "$3" "$DAEMON_PID") ||
     fail "waiting for $2 applied events: $out ($DAEMON_LOG)"
 }
 
@@ -168,7 +132,7 @@ finish_run() {
 # distinct episodes: episodes.py, which also checks the run is consistent).
 snapshot() {
   local name=$1 port=$2 cfg=$3 id out
-  python3 "$FAULTS_DIR/rstate.py" dump "$port" "$HORIZON" | grep -v -e "${DUMP_EXCLUDE:-^$}" \
+  rstate dump "$port" "$HORIZON" | grep -v -e ':m h_last=' -e '^cw:scores ' -e "${DUMP_EXCLUDE:-^$}" \
     >"$WORK/$name.dump" || fail "$name: state dump"
   sed -n 's/^cw:accounts \(.*\)=.*/\1/p' "$WORK/$name.dump" >"$WORK/$name.accounts"
   : >"$WORK/$name.eval"

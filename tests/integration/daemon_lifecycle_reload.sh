@@ -20,26 +20,8 @@ T_START=$SECONDS
 
 # ---- helpers ---------------------------------------------------------------------------
 
-# Each daemon process logs to its own file: messages_total restarts at 0 in every process.
-DAEMON_LOG=""
-run_daemon() { # run_daemon CONFIG LOG
-  DAEMON_LOG=$2
-  : >"$DAEMON_LOG"
-  daemon_start "$1" "$DAEMON_LOG"
-}
-log_count() { grep -c -- "$1" "$DAEMON_LOG" || true; }
-wait_log_count() { # wait_log_count PATTERN N SECONDS
-  local pat=$1 want=$2 secs=$3
-  local end=$((SECONDS + secs))
-  until [ "$(log_count "$pat")" -ge "$want" ]; do
-    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited while waiting for '$pat' ($DAEMON_LOG)"
-    [ $SECONDS -lt $end ] || fail "no '$pat' (#$want) in $DAEMON_LOG within ${secs}s"
-    sleep 0.1
-  done
-}
-processed_total() {
-  sed -n 's/.*msg="batch processed".*messages_total=\([0-9]*\).*/\1/p' "$DAEMON_LOG" | tail -n1
-}
+# Each daemon process logs to its own file (run_daemon CONFIG LOG, the harness):
+# messages_total restarts at 0 in every process.
 # rescore: `churnwatch rescore` and the sweep it starts, completed.
 rescore() {
   local requested done_before

@@ -73,6 +73,19 @@ mock_start() { # mock_start PARTITIONS
   wait_for 10 grep -q '^bootstrap=' "$WORK/mock.out" || fail "cw-kafka-mock did not start"
   BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
 }
+# mock_cmd LINE: one command to cw-kafka-mock (a topic, a fault: see its --help); fails
+# unless it answers "ok".
+mock_answers() { grep -c -e '^ok' -e '^error' "$WORK/mock.out" || true; }
+mock_answered() { [ "$(mock_answers)" -gt "$1" ]; }
+mock_cmd() {
+  local before
+  before=$(mock_answers)
+  echo "$1" >&7
+  wait_for 10 mock_answered "$before" || fail "cw-kafka-mock did not answer '$1'"
+  [ "$(tail -n1 "$WORK/mock.out")" = ok ] || fail "cw-kafka-mock: $1: $(tail -n1 "$WORK/mock.out")"
+}
+# topic_create NAME: one more topic, of one partition, on the mock.
+topic_create() { mock_cmd "topic $1 1"; }
 
 # write_config FILE [sed expressions...]: the shipped config pointed at our servers. Unless
 # an expression set http.listen, the endpoint moves to a free port (tests run in parallel).
@@ -84,13 +97,35 @@ write_config() {
   sed -i -e "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:$(free_port)/" "$out"
 }
 
+# The daemon's log is $WORK/daemon.log, or DAEMON_LOG once run_daemon gave a process its
+# own file (scripts that restart the daemon: messages_total restarts at 0 in each).
 DAEMON_PID=""
-daemon_start() { # daemon_start CONFIG [LOG]
+DAEMON_LOG=""
+daemon_start() { # daemon_start CONFIG [LOG [ENV=VALUE...]]
   local cfg=$1 log=${2:-$WORK/daemon.log}
-  CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-    CHURNWATCH_LOG_LEVEL=debug "$DAEMON" -c "$cfg" >>"$log" 2>&1 &
+  shift $(($# < 2 ? $# : 2))
+  env "$@" CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" \
+    CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" CHURNWATCH_LOG_LEVEL=debug \
+    "$DAEMON" -c "$cfg" >>"$log" 2>&1 &
   DAEMON_PID=$!
   PIDS+=("$DAEMON_PID")
+}
+run_daemon() { # run_daemon CONFIG LOG [ENV=VALUE...]: daemon_start logging to LOG, emptied
+  DAEMON_LOG=$2
+  : >"$DAEMON_LOG"
+  daemon_start "$@"
+}
+daemon_log() { echo "${DAEMON_LOG:-$WORK/daemon.log}"; }
+log_count() { grep -c -- "$1" "$(daemon_log)" || true; }
+# wait_log_count PATTERN N SECONDS: until the daemon's log has N lines matching PATTERN.
+wait_log_count() {
+  local pat=$1 want=$2 secs=$3
+  local end=$((SECONDS + secs))
+  until [ "$(log_count "$pat")" -ge "$want" ]; do
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited while waiting for '$pat' ($(daemon_log))"
+    [ $SECONDS -lt $end ] || fail "no '$pat' (#$want) in $(daemon_log) within ${secs}s"
+    sleep 0.1
+  done
 }
 daemon_stop() { # graceful
   kill -TERM "$DAEMON_PID" 2>/dev/null || true
@@ -106,6 +141,10 @@ cli() { # the CLI against our servers
     "$CLI" "$@"
 }
 
+# rstate CMD PORTS ...: churnwatch state in Redis (one node or every master of a cluster):
+# dump, rules, applied, wait-applied (tests/integration/lib/rstate.py, see its header).
+rstate() { python3 "$CW_SOURCE_DIR/tests/integration/lib/rstate.py" "$@"; }
+
 # topic_dump TOPIC: every message of TOPIC as one line (kcat, from the beginning).
 topic_dump() {
   kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null
@@ -118,7 +157,7 @@ topic_dump_headers() {
 # wait_processed N [SECONDS]: until the daemon has completed batches holding N messages in
 # total (its debug log line "batch processed ... messages_total=N").
 processed_total() {
-  sed -n 's/.*msg="batch processed".*messages_total=\([0-9]*\).*/\1/p' "$WORK/daemon.log" | tail -n1
+  sed -n 's/.*msg="batch processed".*messages_total=\([0-9]*\).*/\1/p' "$(daemon_log)" | tail -n1
 }
 wait_processed() {
   local want=$1 secs=${2:-60}

@@ -1,16 +1,22 @@
-"""rstate.py - read churnwatch state from one Redis node or every master of a cluster
-(for the integration tests and the scale-out benchmark; no client library needed).
+"""rstate.py - read churnwatch state from one Redis node or every master of a cluster, for
+the integration tests, the fault suite and the scale-out benchmark (no client library
+needed; the shell side is `rstate` in tests/integration/harness.bash).
 PORTS: comma-separated loopback ports; keys are read on the node where SCAN finds them.
+TOPIC: the usage topic whose o:TOPIC:P watermarks count as applied ($CW_TOPIC, default
+usage-events).
 
-  dump PORTS [HORIZON]  every account's :d (decoded), :u, :m, :o field, the metric slots,
-                        the accounts index and the scores index, one sorted line each,
-                        global keys named without the cluster's {cw} tag; with HORIZON,
-                        without rows already outside the store horizon
-  rules PORTS           account, rule, stored state
-  applied PORTS         sum over partitions of the highest applied offset (+1)
-  wait-applied PORTS N SECONDS
+  dump PORTS [HORIZON]  every account's :d (counters decoded), :u, :m, :o field, the metric
+                        slots, the accounts index and the scores index, one sorted line
+                        each, global keys named without the cluster's {cw} tag; with
+                        HORIZON, without rows already outside the store horizon. Callers
+                        drop with grep what they do not compare (e.g. ':m h_last=').
+  rules PORTS           account, rule, stored state (tab-separated)
+  applied PORTS         events applied: the sum over partitions of the highest applied
+                        offset (+1) of any account
+  wait-applied PORTS N SECONDS [PID]
+                        until applied >= N (exit 0), PID dies (exit 2) or time runs out (1)
 """
-import socket, struct, sys, time
+import os, socket, struct, sys, time
 class Conn:
     def __init__(self, port):
         self.s = socket.create_connection(("127.0.0.1", port))
@@ -57,13 +63,12 @@ def dump(horizon):
             kv = c.cmd("HGETALL", k)
             for i in range(0, len(kv), 2):
                 field, val = kv[i].decode("utf-8", "backslashreplace"), kv[i + 1]
-                if ks.endswith(":m") and field == "h_last": continue  # follows :h (not compared)
                 if horizon is not None and ks.endswith((":d", ":u")):
                     day = int(field if ks.endswith(":d") else val)
                     if day <= last_day.get(ks[:-2], day) - horizon: continue
                 if ks.endswith(":d"):
                     n = list(struct.unpack("<%dI" % (len(val) // 4), val[: len(val) // 4 * 4]))
-                    while n and n[-1] == 0: n.pop()
+                    while n and n[-1] == 0: n.pop()   # the packed width is not content
                     v = ",".join(map(str, n))
                 else:
                     v = val.decode("utf-8", "backslashreplace")
@@ -74,11 +79,11 @@ def dump(horizon):
                 lines.append("%s %s=%s" % (ks, z[i].decode(), z[i + 1].decode()))
     for l in sorted(lines): print(l)
 def applied():
-    top = {}
+    top, prefix = {}, ("o:%s:" % os.environ.get("CW_TOPIC", "usage-events")).encode()
     for k, c in keys("cw:{*}:m"):
         kv = c.cmd("HGETALL", k)
         for i in range(0, len(kv), 2):
-            if kv[i].startswith(b"o:usage-events:"):
+            if kv[i].startswith(prefix):
                 top[kv[i]] = max(top.get(kv[i], -1), int(kv[i + 1]))
     return sum(v + 1 for v in top.values())
 if sys.argv[1] == "dump":
@@ -93,9 +98,17 @@ elif sys.argv[1] == "applied":
     print(applied())
 elif sys.argv[1] == "wait-applied":
     want, end = int(sys.argv[3]), time.time() + float(sys.argv[4])
+    pid = int(sys.argv[5]) if len(sys.argv) > 5 else None
     while True:
         got = applied()
         if got >= want: sys.exit(0)
+        if pid is not None:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                print("daemon exited with %d of %d events applied" % (got, want)); sys.exit(2)
         if time.time() > end:
             print("%d of %d events applied" % (got, want)); sys.exit(1)
-        time.sleep(0.1)
+        time.sleep(0.02)
+else:
+    raise SystemExit("rstate.py: unknown command %r (see its header)" % sys.argv[1])
