@@ -63,7 +63,8 @@ void cw_consumer_pause(cw_consumer *c);
 void cw_consumer_resume(cw_consumer *c);
 
 /* Pause or resume fetching one partition (event-time alignment: a partition far ahead of
- * the others waits for them). Resuming is a no-op while the whole consumer is paused. */
+ * the others waits for them). Resuming is a no-op while the whole consumer is paused. A
+ * partition revoked while paused is fetched again when it is assigned again. */
 void cw_consumer_pause_partition(cw_consumer *c, const char *topic, int32_t partition, bool pause);
 
 /* Per-partition lag and assignment, for the clock and /metrics. */

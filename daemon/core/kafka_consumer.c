@@ -99,7 +99,7 @@ static void log_rebalance_error(const char *what, rd_kafka_error_t *error)
 /*
  * Apply a rebalance: incremental assign/unassign under the COOPERATIVE protocol, full
  * assign/unassign under EAGER. Newly assigned partitions start paused when the consumer
- * is paused. Runs inside rd_kafka_consumer_poll (the caller's thread).
+ * is paused, resumed otherwise. Runs inside rd_kafka_consumer_poll (the caller's thread).
  */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -124,8 +124,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 cw_log_error("kafka partition tracking failed",
                              "topic=%s partition=%" PRId32 " err=\"out of memory\"",
                              parts->elems[i].topic, parts->elems[i].partition);
-        if (c->paused)
-            pause_resume_parts(rk, parts, true);
+        /* Set the pause state of what was assigned, rather than leave it: librdkafka
+         * keeps an application pause across unassign/assign, so a partition paused (for
+         * event-time alignment) when it was revoked would come back paused, with nobody
+         * left to resume it; the daemon forgets a revoked partition's pause. */
+        pause_resume_parts(rk, parts, c->paused);
         c->gained++;
         return;
     }

@@ -282,6 +282,68 @@ Test(kafka, pause_stops_delivery_and_resume_continues)
 }
 
 /*
+ * A partition paused for event-time alignment, revoked (here: moved to a second member)
+ * and assigned back must be fetched again: librdkafka keeps an application pause across
+ * unassign/assign, while the daemon forgets a revoked partition's pause. (A kill of the
+ * daemon's broker once left partitions paused for good this way: the fault suite's
+ * kafka scenario stalled.) The partition that stayed assigned stays paused.
+ */
+Test(kafka, partition_paused_then_revoked_is_fetched_when_assigned_again)
+{
+    cw_mock_kafka *m = mock_start(1, "events", 2);
+    cw_producer *p = producer_for(m, NULL);
+    cw_consumer *c1 = consumer_for(m, "g-repause", "events");
+    struct seen s1, s2;
+    seen_init(&s1);
+    seen_init(&s2);
+    struct cw_partition_lag l1[8], l2[8];
+    long long deadline = now_ms() + WAIT_MS;
+    while (cw_consumer_lag(c1, l1, 8) != 2) {
+        cr_assert_lt(now_ms(), deadline, "first member: no assignment of both partitions");
+        poll_record(c1, &s1, true);
+    }
+    cw_consumer_pause_partition(c1, "events", 0, true);
+    cw_consumer_pause_partition(c1, "events", 1, true);
+
+    cw_consumer *c2 = consumer_for(m, "g-repause", "events");
+    int32_t moved = -1;
+    deadline = now_ms() + WAIT_MS;
+    while (moved < 0) {
+        cr_assert_lt(now_ms(), deadline, "no split between the two members");
+        poll_record(c1, &s1, false);
+        poll_record(c2, &s2, false);
+        if (cw_consumer_lag(c1, l1, 8) == 1 && cw_consumer_lag(c2, l2, 8) == 1)
+            moved = l2[0].partition;
+    }
+    cw_consumer_close(c2, 10000);
+    deadline = now_ms() + WAIT_MS;
+    while (cw_consumer_lag(c1, l1, 8) != 2) {
+        cr_assert_lt(now_ms(), deadline, "partition %d not assigned back", (int)moved);
+        poll_record(c1, &s1, false);
+    }
+
+    /* What is produced now reaches c1 from the partition that came back, not from the one
+     * that stayed paused. */
+    int before[2] = {s1.last_seq[0], s1.last_seq[1]};
+    produce_range(p, "events", 100, 60);
+    deadline = now_ms() + WAIT_MS;
+    while (s1.last_seq[moved] < 100) {
+        cr_assert_lt(now_ms(), deadline,
+                     "partition %d, paused, revoked and assigned again, is not fetched",
+                     (int)moved);
+        poll_record(c1, &s1, false);
+    }
+    for (int i = 0; i < 10; i++)
+        poll_record(c1, &s1, false);
+    cr_assert_eq(s1.last_seq[1 - moved], before[1 - moved],
+                 "partition %d, still paused, delivered seq %d", 1 - moved, s1.last_seq[1 - moved]);
+
+    cw_consumer_close(c1, 10000);
+    cw_producer_close(p, 5000);
+    cw_mock_kafka_stop(m);
+}
+
+/*
  * Two members of one group (strategy as in consumer_with) split 4 partitions and together
  * read every message at least once, storing each offset as they go. With backlog > 0 the
  * first member reads part of a backlog before the second joins, so partitions it read
