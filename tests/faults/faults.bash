@@ -74,8 +74,6 @@ run_config() {
 
 # ---- the daemon -------------------------------------------------------------------------
 
-# Each daemon process logs to its own file (run_daemon CONFIG LOG [ENV=VALUE...], the
-# harness): messages_total restarts at 0 in every process.
 # rescore_and_wait CONFIG: a `churnwatch rescore` and the sweep it starts, completed (it
 # also publishes what the outboxes still hold).
 rescore_and_wait() {
@@ -89,12 +87,6 @@ rescore_and_wait() {
 # applied PORT: events applied to Redis at PORT (sum over partitions of the highest
 # applied offset + 1): monotonic across restarts, unlike a process's message count.
 applied() { rstate applied "$1"; }
-# wait_applied PORT N SECONDS: until Redis at PORT holds N applied events of the stream.
-wait_applied() {
-  local out
-  out=$(rstate wait-applied "$1" "$2" "$3" "$DAEMON_PID") ||
-    fail "waiting for $2 applied events: $out ($DAEMON_LOG)"
-}
 
 # ---- the stream and the reference run ---------------------------------------------------
 

@@ -67,10 +67,6 @@ wait_count() { # wait_count LOG PATTERN N SECONDS
 # state_dump PORTS: the aggregates within the horizon and the indexes, without h_last
 # (it follows :h, the score history, which is not compared).
 state_dump() { rstate dump "$1" "$HORIZON" | grep -v ':m h_last='; }
-wait_applied() { # wait_applied PORTS N SECONDS
-  local out
-  out=$(rstate wait-applied "$1" "$2" "$3") || fail "waiting for $2 applied events: $out"
-}
 
 # Firing rule states (published) held in Redis: account, rule, alert_id.
 redis_firing() {

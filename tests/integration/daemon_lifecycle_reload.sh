@@ -20,8 +20,6 @@ T_START=$SECONDS
 
 # ---- helpers ---------------------------------------------------------------------------
 
-# Each daemon process logs to its own file (run_daemon CONFIG LOG, the harness):
-# messages_total restarts at 0 in every process.
 # rescore: `churnwatch rescore` and the sweep it starts, completed.
 rescore() {
   local requested done_before

@@ -59,8 +59,6 @@ run_config() {
     fail "could not adapt conf/churnwatch.yaml for run $name"
 }
 
-# Each daemon process logs to its own file (run_daemon CONFIG LOG, the harness):
-# messages_total restarts at 0 in every process.
 # wait_total_at_least N SECONDS: until this process has completed batches of N messages.
 wait_total_at_least() {
   local want=$1 secs=$2 got
@@ -90,13 +88,6 @@ state_dump() { rstate dump "$@" | grep -v '^cw:scores '; }
 watermark_max() {
   sed -n 's/^cw:{.*}:m o:usage-events:\([0-9]*\)=\([0-9]*\)$/\1 \2/p' "$1" |
     sort -k1,1n -k2,2n | awk '{m[$1]=$2} END {for (p in m) print p, m[p]}' | sort -n
-}
-
-# wait_applied PORT N SECONDS: until Redis at PORT holds N applied events of the stream.
-wait_applied() {
-  local out
-  out=$(rstate wait-applied "$1" "$2" "$3" "$DAEMON_PID") ||
-    fail "waiting for $2 applied events: $out ($DAEMON_LOG)"
 }
 
 # metrics_dump PORT CONFIG ACCOUNTS-FILE: `churnwatch account ID --json` .metrics per account.

@@ -144,6 +144,13 @@ cli() { # the CLI against our servers
 # rstate CMD PORTS ...: churnwatch state in Redis (one node or every master of a cluster):
 # dump, rules, applied, wait-applied (tests/integration/lib/rstate.py, see its header).
 rstate() { python3 "$CW_SOURCE_DIR/tests/integration/lib/rstate.py" "$@"; }
+# wait_applied PORTS N SECONDS: until Redis at PORTS holds N applied events of the stream
+# (and the daemon started last, if any, is still running).
+wait_applied() {
+  local out
+  out=$(rstate wait-applied "$1" "$2" "$3" ${DAEMON_PID:+"$DAEMON_PID"}) ||
+    fail "waiting for $2 applied events: $out${DAEMON_PID:+ ($(daemon_log))}"
+}
 
 # topic_dump TOPIC: every message of TOPIC as one line (kcat, from the beginning).
 topic_dump() {
