@@ -10,6 +10,8 @@ void cw_clock_init(struct cw_clock *c, int64_t slack_ms)
     memset(c, 0, sizeof *c);
     c->last_ms = -1;
     c->held_ms = -1;
+    c->held_events_ms = -1;
+    c->lateness_ref_ms = -1;
     c->slack_ms = slack_ms;
 }
 
@@ -40,7 +42,8 @@ static struct cw_clock_part *part_get(struct cw_clock *c, const char *topic, int
     if (!t)
         return NULL;
     struct cw_clock_part *p = &c->parts[c->n_parts++];
-    *p = (struct cw_clock_part){.topic = t, .partition = partition, .watermark_ms = -1};
+    *p = (struct cw_clock_part){
+        .topic = t, .partition = partition, .watermark_ms = -1, .floor_ms = -1};
     return p;
 }
 
@@ -52,6 +55,17 @@ int cw_clock_observe(struct cw_clock *c, const char *topic, int32_t partition, i
     if (event_ms > p->watermark_ms)
         p->watermark_ms = event_ms;
     p->idle = false;
+    return 0;
+}
+
+int cw_clock_floor(struct cw_clock *c, const char *topic, int32_t partition, int64_t floor_ms)
+{
+    struct cw_clock_part *p = part_get(c, topic, partition);
+    if (!p)
+        return -1;
+    if (floor_ms > p->floor_ms)
+        p->floor_ms = floor_ms;
+    p->floored = true;
     return 0;
 }
 
@@ -75,49 +89,66 @@ void cw_clock_forget(struct cw_clock *c, const char *topic, int32_t partition)
     }
 }
 
-int64_t cw_clock_watermark(struct cw_clock *c)
+/* A partition's time: its watermark, or its floor when that is higher and floors count. */
+static int64_t part_time(const struct cw_clock_part *p, bool floors)
+{
+    return floors && p->floor_ms > p->watermark_ms ? p->floor_ms : p->watermark_ms;
+}
+
+/* The watermark over the partitions (cw_clock_watermark), with or without their floors;
+ * *held is the value kept while a partition with a backlog has no time yet. */
+static int64_t watermark(const struct cw_clock *c, bool floors, int64_t *held)
 {
     int64_t min = INT64_MAX, max = -1;
     bool busy = false, unseen = false;
     for (size_t i = 0; i < c->n_parts; i++) {
-        const struct cw_clock_part *p = &c->parts[i];
-        if (p->watermark_ms > max)
-            max = p->watermark_ms;
-        if (p->idle)
+        int64_t t = part_time(&c->parts[i], floors);
+        if (t > max)
+            max = t;
+        if (c->parts[i].idle)
             continue;
         busy = true;
-        if (p->watermark_ms < 0)
+        if (t < 0)
             unseen = true;
-        else if (p->watermark_ms < min)
-            min = p->watermark_ms;
+        else if (t < min)
+            min = t;
     }
     if (!busy)
-        return c->held_ms > max ? c->held_ms : max; /* all consumed: the newest time seen */
+        return *held > max ? *held : max; /* all consumed: the newest time seen */
     if (unseen || min == INT64_MAX)
-        return c->held_ms; /* a backlog not yet seen: hold */
-    c->held_ms = min;
+        return *held; /* a backlog not yet seen: hold */
+    *held = min;
     return min;
+}
+
+int64_t cw_clock_watermark(struct cw_clock *c)
+{
+    return watermark(c, true, &c->held_ms);
 }
 
 bool cw_clock_ahead(struct cw_clock *c, const struct cw_clock_part *p, int64_t window_ms)
 {
-    if (p->idle || p->watermark_ms < 0)
+    int64_t t = part_time(p, true);
+    if (p->idle || t < 0)
         return false;
     int64_t wm = cw_clock_watermark(c);
-    return wm < 0 || p->watermark_ms - wm > window_ms;
+    return wm < 0 || t - wm > window_ms;
 }
 
 int64_t cw_clock_now(struct cw_clock *c, int64_t wall_ms, bool caught_up)
 {
+    int64_t events = watermark(c, false, &c->held_events_ms);
     int64_t wm = cw_clock_watermark(c);
-    if (caught_up || (wm >= 0 && wall_ms - wm <= c->slack_ms)) {
+    if (caught_up || (events >= 0 && wall_ms - events <= c->slack_ms)) {
         /* Live: the wall clock, protected against it stepping back. */
         c->live = true;
         if (wall_ms > c->last_ms)
             c->last_ms = wall_ms;
+        c->lateness_ref_ms = c->last_ms;
         return c->last_ms;
     }
     c->live = false;
+    c->lateness_ref_ms = events < wall_ms ? events : wall_ms;
     if (wm < 0)
         return -1; /* unknown until the first event or the end of the backlog */
     /* Behind: event time, even after a live spell (a daemon started on an empty topic

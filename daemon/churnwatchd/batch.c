@@ -256,8 +256,9 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
                     newest = ev->ts_ms;
             }
         }
-        /* Lateness is judged against the clock; while it is still unknown (a backlog not
-         * seen yet), against the slice's newest event. */
+        /* Lateness is judged against the clock's own events (its floors left out, see
+         * clock.h); while that is still unknown (a backlog not seen yet), against the
+         * slice's newest event. */
         int64_t now = cw_daemon_now(d);
         if (now >= 0) {
             int32_t day = cw_tz_day(rt->tz, now);
@@ -265,9 +266,8 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
                 b->clock_day = day;
             else if (day != b->clock_day)
                 b->day_crossed = true;
-        } else {
-            now = newest;
         }
+        now = d->clock.lateness_ref_ms >= 0 ? d->clock.lateness_ref_ms : newest;
         for (size_t i = 0; i < len; i++) {
             const rd_kafka_message_t *m = msgs[start + i];
             const struct cw_event *ev = &b->slice[i];
@@ -386,6 +386,30 @@ static int step_apply(struct cw_daemon *d, void *arg)
     return cw_score_pass_apply(d, d->batch->store, s->n, &s->done, s->now);
 }
 
+/* The event-time floors of the batch's partitions (the clock's watermark of each: every
+ * event it observed is in this batch, applied or in the DLQ), saved before the offsets
+ * are committed, so whoever consumes a partition next resumes its clock there. */
+static int step_floors(struct cw_daemon *d, void *arg)
+{
+    (void)arg;
+    const struct cw_batch *b = d->batch;
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_parts && n < CW_MAX_PARTITIONS; i++)
+        for (size_t k = 0; k < d->clock.n_parts; k++) {
+            const struct cw_clock_part *p = &d->clock.parts[k];
+            if (p->partition == b->parts[i].partition && strcmp(p->topic, b->parts[i].topic) == 0) {
+                d->floors[n++] = (struct cw_store_floor){p->topic, p->partition, p->watermark_ms};
+                break;
+            }
+        }
+    char err[256];
+    if (cw_store_floors_save(d->store, d->floors, n, err, sizeof err) == 0)
+        return 0;
+    cw_stat_add(&d->stats.redis_errors, 1);
+    cw_log_warn("event-time floors not saved, will retry", "error=\"%s\"", err);
+    return -1;
+}
+
 /* Reorder the events in place so each account's are contiguous (their arrival order
  * kept), as the store takes them; once per batch. */
 static int layout(struct cw_batch *b)
@@ -442,7 +466,8 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
         return -1;
     }
     struct apply_step s = {.n = b->n_groups, .now = cw_daemon_now(d)};
-    if (retry(d, step_dlq, NULL) != 0 || retry(d, step_apply, &s) != 0)
+    if (retry(d, step_dlq, NULL) != 0 || retry(d, step_apply, &s) != 0 ||
+        retry(d, step_floors, NULL) != 0)
         return -1; /* a stop was requested: nothing stored, the batch is replayed later */
 
     /* Everything this batch caused is durable: its offsets may be committed. */

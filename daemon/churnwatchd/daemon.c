@@ -1,6 +1,7 @@
 /* daemon.c - churnwatchd's lifecycle: set up, the main loop, reload, graceful shutdown */
 #include "daemon.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@
 #define POLL_MS         100
 #define CLOCK_SLACK_MS  (5 * 60 * 1000)
 #define STATUS_EVERY_MS 30000
-#define MAX_PARTITIONS  4096                 /* assigned partitions the clock tracks */
 #define ALIGN_MS        (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
 #define LAG_EVERY_MS    1000                 /* consumer lag published to /metrics */
 #define POLL_CHUNK      256                  /* messages taken from the consumer at a time */
@@ -32,12 +32,52 @@ int64_t cw_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Tell the clock which assigned partitions have a backlog; forget revoked ones. */
+/*
+ * Give the clock the stored event-time floors of the partitions it has not had them for
+ * (newly assigned: at start, after a rebalance). When Redis cannot answer, the clock goes
+ * on without them, as it would for a partition never written: it then starts from the
+ * replayed events' time, which only makes a backfill's judgements differ (never the state).
+ */
+static void clock_floor(struct cw_daemon *d)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < d->clock.n_parts && n < CW_MAX_PARTITIONS; k++)
+        if (!d->clock.parts[k].floored)
+            d->floors[n++] =
+                (struct cw_store_floor){d->clock.parts[k].topic, d->clock.parts[k].partition, -1};
+    if (n == 0)
+        return;
+    char err[256];
+    if (cw_store_floors_load(d->store, d->floors, n, err, sizeof err) != 0) {
+        cw_stat_add(&d->stats.redis_errors, 1);
+        cw_log_warn("event-time floors not loaded", "partitions=%zu error=\"%s\"", n, err);
+        for (size_t i = 0; i < n; i++)
+            d->floors[i].ms = -1;
+    }
+    size_t known = 0;
+    int64_t lowest = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct cw_store_floor *f = &d->floors[i];
+        if (cw_clock_floor(&d->clock, f->topic, f->partition, f->ms) != 0)
+            cw_log_error("out of memory", "what=clock partition=%s/%" PRId32, f->topic,
+                         f->partition);
+        if (f->ms >= 0) {
+            known++;
+            if (lowest < 0 || f->ms < lowest)
+                lowest = f->ms;
+        }
+    }
+    cw_log_info("event-time floors loaded", "partitions=%zu stored=%zu lowest=%lld", n, known,
+                (long long)lowest);
+}
+
+/* Tell the clock which assigned partitions have a backlog and where each resumes; forget
+ * revoked ones. */
 static void clock_sync(struct cw_daemon *d)
 {
     if (!d->consumer || !d->lags)
         return;
-    size_t n = cw_consumer_lag(d->consumer, d->lags, MAX_PARTITIONS);
+    size_t n = cw_consumer_lag(d->consumer, d->lags, CW_MAX_PARTITIONS);
     for (size_t i = 0; i < n; i++)
         cw_clock_set_idle(&d->clock, d->lags[i].topic, d->lags[i].partition, d->lags[i].lag == 0);
     for (size_t k = d->clock.n_parts; k-- > 0;) {
@@ -49,6 +89,7 @@ static void clock_sync(struct cw_daemon *d)
         if (!assigned)
             cw_clock_forget(&d->clock, p->topic, p->partition);
     }
+    clock_floor(d);
 }
 
 int64_t cw_daemon_now(struct cw_daemon *d)
@@ -105,7 +146,7 @@ static void ops_tick(struct cw_daemon *d)
     int64_t wall = cw_wall_ms();
     if (d->lags && (wall >= d->next_lag_ms || wall < d->next_lag_ms - LAG_EVERY_MS)) {
         d->next_lag_ms = wall + LAG_EVERY_MS;
-        size_t n = cw_consumer_lag(d->consumer, d->lags, MAX_PARTITIONS);
+        size_t n = cw_consumer_lag(d->consumer, d->lags, CW_MAX_PARTITIONS);
         cw_metrics_publish_lag(&d->metrics, d->lags, n);
     }
 }
@@ -262,10 +303,11 @@ int cw_daemon_init(struct cw_daemon *d)
         cw_log_info("http endpoint listening", "listen=%s", d->rt.cfg->http_listen);
     }
     cw_clock_init(&d->clock, CLOCK_SLACK_MS);
-    d->lags = calloc(MAX_PARTITIONS, sizeof *d->lags);
+    d->lags = calloc(CW_MAX_PARTITIONS, sizeof *d->lags);
+    d->floors = calloc(CW_MAX_PARTITIONS, sizeof *d->floors);
     d->cap_held = d->opt.batch_max * 2;
     d->held = calloc(d->cap_held, sizeof *d->held);
-    if (!d->held || !d->lags)
+    if (!d->held || !d->lags || !d->floors)
         return -1;
     if (d->opt.embedded_kafka && start_embedded_kafka(d) != 0)
         return -1;
@@ -345,7 +387,7 @@ static bool backlogged(struct cw_daemon *d)
 {
     if (!d->consumer || !d->lags)
         return false;
-    size_t n = cw_consumer_lag(d->consumer, d->lags, MAX_PARTITIONS);
+    size_t n = cw_consumer_lag(d->consumer, d->lags, CW_MAX_PARTITIONS);
     int64_t lag = 0;
     for (size_t i = 0; i < n; i++)
         lag += d->lags[i].lag > 0 ? d->lags[i].lag : 0;
@@ -453,6 +495,7 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     d->n_held = 0;
     free(d->held);
     free(d->lags);
+    free(d->floors);
     cw_clock_free(&d->clock);
     cw_consumer_close(d->consumer, d->opt.shutdown_timeout_ms);
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);

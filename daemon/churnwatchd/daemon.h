@@ -50,6 +50,8 @@ struct cw_sweep {
     int share_partitions;  /* partitions of the first topic, -1 unknown (sweep all) */
 };
 
+#define CW_MAX_PARTITIONS 4096 /* assigned partitions the clock tracks */
+
 struct cw_batch;         /* batch.c */
 struct cw_score_buffers; /* score_pass.c */
 
@@ -63,6 +65,7 @@ struct cw_daemon {
     cw_producer *producer;
     struct cw_clock clock;
     struct cw_partition_lag *lags; /* scratch for the clock's view of the assignment */
+    struct cw_store_floor *floors; /* scratch for the event-time floors (CW_MAX_PARTITIONS) */
     struct cw_sweep sweep;
     struct cw_stats stats;
     struct cw_metrics metrics; /* what the HTTP endpoint reads */

@@ -216,6 +216,25 @@ int cw_store_silence_list(cw_store *st, int64_t now_ms, struct cw_silence **out,
 int cw_store_rescore_request(cw_store *st, int64_t now_ms, char *err, size_t errsize);
 int cw_store_rescore_take(cw_store *st, char *err, size_t errsize);
 
+/*
+ * Event-time floors: per topic/partition, the newest event time the group has applied
+ * from it (one sorted set, member "topic:partition", score the epoch ms). Saved with
+ * every batch before its offsets are committed; a floor only ever rises (ZADD GT), so a
+ * slower writer (a member that lost the partition and has not noticed) cannot lower it.
+ * Loaded when a partition is assigned, so the clock of a restarted daemon or of the
+ * member taking a partition over resumes where it was (cw_clock_floor).
+ * load fills ms, -1 where no floor is stored. Both 0, or -1 with err.
+ */
+struct cw_store_floor {
+    const char *topic;
+    int32_t partition;
+    int64_t ms;
+};
+int cw_store_floors_save(cw_store *st, const struct cw_store_floor *f, size_t n, char *err,
+                         size_t errsize);
+int cw_store_floors_load(cw_store *st, struct cw_store_floor *f, size_t n, char *err,
+                         size_t errsize);
+
 /* Rule state <-> its stored encoding (also used by tests). */
 void cw_rule_state_encode(const struct cw_rule_state *s, char *out, size_t size);
 int cw_rule_state_decode(const char *in, struct cw_rule_state *s);

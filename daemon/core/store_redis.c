@@ -1928,3 +1928,84 @@ int cw_store_rescore_take(cw_store *st, char *err, size_t errsize)
     freeReplyObject(r);
     return rc;
 }
+
+/* ---- event-time floors ---------------------------------------------------------------- */
+
+static int add_floor_member(struct cw_rcmd *c, const struct cw_store_floor *f)
+{
+    return cw_rcmd_addf(c, "%s:%" PRId32, f->topic, f->partition);
+}
+
+int cw_store_floors_save(cw_store *st, const struct cw_store_floor *f, size_t n, char *err,
+                         size_t errsize)
+{
+    size_t known = 0;
+    for (size_t i = 0; i < n; i++)
+        known += f[i].ms >= 0;
+    if (known == 0)
+        return 0;
+    if (ensure(st, err, errsize) < 0)
+        return -1;
+    struct cw_rcmd *c = &st->cmd;
+    cw_rcmd_reset(c);
+    cw_rcmd_adds(c, "ZADD");
+    add_global_key(st, c, "floors");
+    cw_rcmd_adds(c, "GT");
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].ms < 0)
+            continue;
+        cw_rcmd_addll(c, f[i].ms);
+        add_floor_member(c, &f[i]);
+    }
+    redisReply *r = command(st, err, errsize);
+    if (!r)
+        return -1;
+    int rc = 0;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        snprintf(err, errsize, "redis %s: ZADD %sfloors: unexpected reply", st->name, st->prefix);
+        rc = -1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int cw_store_floors_load(cw_store *st, struct cw_store_floor *f, size_t n, char *err,
+                         size_t errsize)
+{
+    if (n == 0)
+        return 0;
+    if (ensure(st, err, errsize) < 0)
+        return -1;
+    struct cw_rcmd *c = &st->cmd;
+    cw_rcmd_reset(c);
+    cw_rcmd_adds(c, "ZMSCORE");
+    add_global_key(st, c, "floors");
+    for (size_t i = 0; i < n; i++)
+        add_floor_member(c, &f[i]);
+    redisReply *r = command(st, err, errsize);
+    if (!r)
+        return -1;
+    int rc = 0;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        snprintf(err, errsize, "redis %s: ZMSCORE %sfloors: unexpected reply", st->name,
+                 st->prefix);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const redisReply *e = r->element[i];
+        char *end = NULL;
+        double ms = e->type == REDIS_REPLY_STRING ? strtod(e->str, &end) : -1;
+        if (e->type == REDIS_REPLY_NIL) {
+            f[i].ms = -1;
+        } else if (e->type == REDIS_REPLY_STRING && end != e->str && *end == '\0' && ms >= 0 &&
+                   ms < 9e15) {
+            f[i].ms = (int64_t)ms;
+        } else {
+            snprintf(err, errsize, "redis %s: ZMSCORE %sfloors: not a time for %s:%" PRId32,
+                     st->name, st->prefix, f[i].topic, f[i].partition);
+            rc = -1;
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}

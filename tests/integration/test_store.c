@@ -770,6 +770,41 @@ Test(store, rescore_request_and_take)
     cw_store_close(st);
 }
 
+Test(store, event_time_floors_only_rise)
+{
+    cw_store *st = open_store();
+    struct cw_store_floor f[3] = {{"usage", 0, -1}, {"usage", 1, -1}, {"other.topic", 0, -1}};
+    cr_assert_eq(cw_store_floors_load(st, f, 3, err, sizeof err), 0, "%s", err);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(f[i].ms, -1, "nothing stored yet");
+    cr_assert_eq(cw_store_floors_save(st, f, 3, err, sizeof err), 0, "unknown floors: no write");
+    cr_assert_eq(redis_server_int(&rs, "EXISTS cw:floors"), 0);
+
+    /* epoch milliseconds survive the sorted set's double scores exactly */
+    struct cw_store_floor w[2] = {{"usage", 0, 1796296983123LL}, {"other.topic", 0, 5}};
+    cr_assert_eq(cw_store_floors_save(st, w, 2, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_floors_load(st, f, 3, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(f[0].ms, 1796296983123LL);
+    cr_assert_eq(f[1].ms, -1);
+    cr_assert_eq(f[2].ms, 5);
+
+    /* a lower floor (a member that lost the partition and has not noticed) changes nothing;
+     * a higher one raises it */
+    w[0].ms = 1796296983000LL;
+    w[1].ms = 9;
+    cr_assert_eq(cw_store_floors_save(st, w, 2, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_floors_load(st, f, 3, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(f[0].ms, 1796296983123LL);
+    cr_assert_eq(f[2].ms, 9);
+
+    /* a floors key of another type is an error, not a made-up floor */
+    freeReplyObject(redis_server_command(&rs, "DEL cw:floors"));
+    freeReplyObject(redis_server_command(&rs, "SET cw:floors x"));
+    cr_assert_eq(cw_store_floors_load(st, f, 1, err, sizeof err), -1);
+    cr_assert_not_null(strstr(err, "WRONGTYPE"), "%s", err);
+    cw_store_close(st);
+}
+
 Test(store, wrong_types_are_errors_not_crashes)
 {
     cw_store *st = open_store();

@@ -112,3 +112,71 @@ Test(clock, future_events_never_push_it_past_the_wall)
     cw_clock_observe(&c, "t", 0, WALL + 10 * MIN);
     cr_assert_eq(cw_clock_now(&c, WALL, false), WALL);
 }
+
+Test(clock, a_floor_resumes_the_clock_where_the_replayed_events_would_set_it_back)
+{
+    /* a restart: both partitions' stored floors are known before any event is seen */
+    cr_assert_eq(cw_clock_set_idle(&c, "t", 0, false), 0);
+    cr_assert_eq(cw_clock_set_idle(&c, "t", 1, false), 0);
+    cr_assert_not(c.parts[0].floored);
+    cr_assert_eq(cw_clock_floor(&c, "t", 0, WALL - 20 * DAY), 0);
+    cr_assert_eq(cw_clock_floor(&c, "t", 1, WALL - 21 * DAY), 0);
+    cr_assert(c.parts[0].floored && c.parts[1].floored);
+    cr_assert_eq(cw_clock_now(&c, WALL, false), WALL - 21 * DAY, "resumed at the floors");
+    cr_assert_eq(c.lateness_ref_ms, -1, "no event seen: lateness has nothing to go by yet");
+    /* the replayed events behind the floors do not take the clock back; lateness follows
+     * them */
+    cw_clock_observe(&c, "t", 0, WALL - 25 * DAY);
+    cw_clock_observe(&c, "t", 1, WALL - 26 * DAY);
+    cr_assert_eq(cw_clock_now(&c, WALL, false), WALL - 21 * DAY);
+    cr_assert_eq(c.lateness_ref_ms, WALL - 26 * DAY);
+    cr_assert_not(c.live);
+    /* new events past them move it on */
+    cw_clock_observe(&c, "t", 1, WALL - 19 * DAY);
+    cw_clock_observe(&c, "t", 0, WALL - 18 * DAY);
+    cr_assert_eq(cw_clock_now(&c, WALL, false), WALL - 19 * DAY);
+    cr_assert_eq(c.lateness_ref_ms, WALL - 19 * DAY, "past the floors both agree");
+}
+
+Test(clock, a_replay_from_far_behind_the_floor_is_judged_late_by_its_own_events)
+{
+    /* offsets moved back 60 days for a replay into the same store: rules go on at the
+     * floor (the state is already there), lateness goes by the replayed events, so they
+     * are skipped as replays rather than rejected as too late */
+    cw_clock_floor(&c, "t", 0, WALL - 10 * MIN);
+    cw_clock_observe(&c, "t", 0, WALL - 60 * DAY);
+    cr_assert_eq(cw_clock_now(&c, WALL, false), WALL - 10 * MIN);
+    cr_assert_not(c.live, "live goes by the events, not the floor");
+    cr_assert_eq(c.lateness_ref_ms, WALL - 60 * DAY);
+    /* caught up: the wall clock for both */
+    cr_assert_eq(cw_clock_now(&c, WALL, true), WALL);
+    cr_assert_eq(c.lateness_ref_ms, WALL);
+}
+
+Test(clock, floors_only_rise_and_count_for_alignment)
+{
+    cw_clock_observe(&c, "t", 0, WALL - 10 * DAY);
+    cw_clock_observe(&c, "t", 1, WALL - 10 * DAY);
+    cr_assert_eq(cw_clock_floor(&c, "t", 0, WALL - 5 * DAY), 0);
+    cr_assert_eq(cw_clock_floor(&c, "t", 0, WALL - 8 * DAY), 0, "a lower floor is ignored");
+    cr_assert_eq(c.parts[0].floor_ms, WALL - 5 * DAY);
+    cr_assert_eq(cw_clock_watermark(&c), WALL - 10 * DAY, "partition 1 is slowest");
+    cr_assert(cw_clock_ahead(&c, &c.parts[0], DAY), "partition 0 is 5 days ahead");
+    cr_assert_not(cw_clock_ahead(&c, &c.parts[1], DAY));
+}
+
+Test(clock, no_floor_stored_only_marks_floored)
+{
+    cw_clock_observe(&c, "t", 0, WALL - 10 * DAY);
+    /* a partition never written: registered, floored, still unseen */
+    cr_assert_eq(cw_clock_floor(&c, "t", 1, -1), 0);
+    cr_assert_eq(c.n_parts, 2);
+    cr_assert(c.parts[1].floored);
+    cr_assert_eq(cw_clock_now(&c, WALL, false), -1, "held while 1 is unseen");
+    cw_clock_observe(&c, "t", 1, WALL - 11 * DAY);
+    cr_assert_eq(cw_clock_now(&c, WALL, false), WALL - 11 * DAY);
+    /* forgotten (revoked) and assigned again: floored afresh */
+    cw_clock_forget(&c, "t", 1);
+    cr_assert_eq(cw_clock_set_idle(&c, "t", 1, false), 0);
+    cr_assert_not(c.parts[1].floored);
+}
