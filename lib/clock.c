@@ -24,12 +24,21 @@ void cw_clock_free(struct cw_clock *c)
     c->n_parts = c->cap_parts = 0;
 }
 
-/* The entry of topic/partition, created when new (NULL when out of memory). */
-static struct cw_clock_part *part_get(struct cw_clock *c, const char *topic, int32_t partition)
+const struct cw_clock_part *cw_clock_part_find(const struct cw_clock *c, const char *topic,
+                                               int32_t partition)
 {
     for (size_t i = 0; i < c->n_parts; i++)
         if (c->parts[i].partition == partition && strcmp(c->parts[i].topic, topic) == 0)
             return &c->parts[i];
+    return NULL;
+}
+
+/* The entry of topic/partition, created when new (NULL when out of memory). */
+static struct cw_clock_part *part_get(struct cw_clock *c, const char *topic, int32_t partition)
+{
+    const struct cw_clock_part *found = cw_clock_part_find(c, topic, partition);
+    if (found)
+        return &c->parts[found - c->parts];
     if (c->n_parts == c->cap_parts) {
         size_t cap = c->cap_parts ? c->cap_parts * 2 : 16;
         struct cw_clock_part *p = realloc(c->parts, cap * sizeof *p);
@@ -80,13 +89,12 @@ int cw_clock_set_idle(struct cw_clock *c, const char *topic, int32_t partition, 
 
 void cw_clock_forget(struct cw_clock *c, const char *topic, int32_t partition)
 {
-    for (size_t i = 0; i < c->n_parts; i++) {
-        if (c->parts[i].partition != partition || strcmp(c->parts[i].topic, topic) != 0)
-            continue;
-        free(c->parts[i].topic);
-        c->parts[i] = c->parts[--c->n_parts];
+    const struct cw_clock_part *found = cw_clock_part_find(c, topic, partition);
+    if (!found)
         return;
-    }
+    size_t i = (size_t)(found - c->parts);
+    free(c->parts[i].topic);
+    c->parts[i] = c->parts[--c->n_parts];
 }
 
 /* A partition's time: its watermark, or its floor when that is higher and floors count. */

@@ -394,14 +394,12 @@ static int step_floors(struct cw_daemon *d, void *arg)
     (void)arg;
     const struct cw_batch *b = d->batch;
     size_t n = 0;
-    for (size_t i = 0; i < b->n_parts && n < CW_MAX_PARTITIONS; i++)
-        for (size_t k = 0; k < d->clock.n_parts; k++) {
-            const struct cw_clock_part *p = &d->clock.parts[k];
-            if (p->partition == b->parts[i].partition && strcmp(p->topic, b->parts[i].topic) == 0) {
-                d->floors[n++] = (struct cw_store_floor){p->topic, p->partition, p->watermark_ms};
-                break;
-            }
-        }
+    for (size_t i = 0; i < b->n_parts && n < CW_MAX_PARTITIONS; i++) {
+        const struct cw_clock_part *p =
+            cw_clock_part_find(&d->clock, b->parts[i].topic, b->parts[i].partition);
+        if (p) /* NULL: revoked meanwhile, its next owner reads the floor saved before */
+            d->floors[n++] = (struct cw_store_floor){p->topic, p->partition, p->watermark_ms};
+    }
     char err[256];
     if (cw_store_floors_save(d->store, d->floors, n, err, sizeof err) == 0)
         return 0;

@@ -73,6 +73,10 @@ int cw_clock_set_idle(struct cw_clock *c, const char *topic, int32_t partition, 
  * changes nothing), and mark it floored. 0 or -1 (OOM). */
 int cw_clock_floor(struct cw_clock *c, const char *topic, int32_t partition, int64_t floor_ms);
 
+/* The entry of topic/partition, or NULL when the clock does not track it. */
+const struct cw_clock_part *cw_clock_part_find(const struct cw_clock *c, const char *topic,
+                                               int32_t partition);
+
 /* Forget a partition (revoked from this consumer). */
 void cw_clock_forget(struct cw_clock *c, const char *topic, int32_t partition);
 
