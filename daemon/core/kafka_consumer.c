@@ -18,6 +18,7 @@ struct cw_part {
     char topic[256];
     int32_t partition;
     bool eof;       /* reached the end since the last message returned from it */
+    bool paused;    /* paused alone (cw_consumer_pause_partition) and not resumed since */
     int64_t rewind; /* first offset that arrived (and was held back) while paused, or -1 */
 };
 
@@ -57,6 +58,7 @@ static int part_add(cw_consumer *c, const char *topic, int32_t partition)
     snprintf(p->topic, sizeof p->topic, "%s", topic);
     p->partition = partition;
     p->eof = false;
+    p->paused = false;
     p->rewind = -1;
     return 0;
 }
@@ -97,9 +99,34 @@ static void log_rebalance_error(const char *what, rd_kafka_error_t *error)
 }
 
 /*
+ * Resume the revoked partitions that are paused (alone, or all while the consumer is),
+ * before they are unassigned. librdkafka keeps an application pause across unassign and
+ * assign, so a partition paused when it was revoked would come back paused, with nobody
+ * left to resume it (the daemon forgets a revoked partition). It is done here rather
+ * than after the next assign: a pause or resume right after an assign can outdate the
+ * partition's fetch start in librdkafka (its op version barrier), leaving it never
+ * fetched (librdkafka issues #2190, #4637).
+ */
+static void resume_revoked(rd_kafka_t *rk, cw_consumer *c,
+                           const rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(parts->cnt);
+    for (int i = 0; i < parts->cnt; i++) {
+        long k = part_find(c, parts->elems[i].topic, parts->elems[i].partition);
+        if (c->paused || (k >= 0 && c->parts[k].paused))
+            rd_kafka_topic_partition_list_add(list, parts->elems[i].topic,
+                                              parts->elems[i].partition);
+    }
+    if (list->cnt > 0)
+        pause_resume_parts(rk, list, false);
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/*
  * Apply a rebalance: incremental assign/unassign under the COOPERATIVE protocol, full
  * assign/unassign under EAGER. Newly assigned partitions start paused when the consumer
- * is paused, resumed otherwise. Runs inside rd_kafka_consumer_poll (the caller's thread).
+ * is paused. Revoked partitions that are paused are resumed first. Runs inside
+ * rd_kafka_consumer_poll (the caller's thread).
  */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -124,11 +151,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 cw_log_error("kafka partition tracking failed",
                              "topic=%s partition=%" PRId32 " err=\"out of memory\"",
                              parts->elems[i].topic, parts->elems[i].partition);
-        /* Set the pause state of what was assigned, rather than leave it: librdkafka
-         * keeps an application pause across unassign/assign, so a partition paused (for
-         * event-time alignment) when it was revoked would come back paused, with nobody
-         * left to resume it; the daemon forgets a revoked partition's pause. */
-        pause_resume_parts(rk, parts, c->paused);
+        if (c->paused)
+            pause_resume_parts(rk, parts, true);
         c->gained++;
         return;
     }
@@ -140,6 +164,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         else
             cw_log_info("kafka partitions revoked", "count=%d protocol=%s", parts->cnt,
                         cooperative ? "cooperative" : "eager");
+        resume_revoked(rk, c, parts);
         if (cooperative) {
             log_rebalance_error("incremental_unassign", rd_kafka_incremental_unassign(rk, parts));
             for (int i = 0; i < parts->cnt; i++)
@@ -500,6 +525,8 @@ void cw_consumer_resume(cw_consumer *c)
     c->paused = false;
     rewind_held_back(c);
     pause_resume_assignment(c, false);
+    for (size_t i = 0; i < c->n_parts; i++)
+        c->parts[i].paused = false;
 }
 
 void cw_consumer_pause_partition(cw_consumer *c, const char *topic, int32_t partition, bool pause)
@@ -510,6 +537,9 @@ void cw_consumer_pause_partition(cw_consumer *c, const char *topic, int32_t part
     rd_kafka_topic_partition_list_add(list, topic, partition);
     pause_resume_parts(c->rk, list, pause);
     rd_kafka_topic_partition_list_destroy(list);
+    long k = part_find(c, topic, partition);
+    if (k >= 0)
+        c->parts[k].paused = pause;
 }
 
 size_t cw_consumer_lag(cw_consumer *c, struct cw_partition_lag *out, size_t max)
