@@ -25,13 +25,6 @@
 #define BACKLOG_IDLE_MS 1000 /* the same while catching up (the next fetch is on its way) */
 #define BACKLOG_WAITS   10   /* a batch waits --batch-wait times this while catching up */
 
-int64_t cw_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Give the clock the stored event-time floors of the partitions it has not had them for
  * (newly assigned: at start, after a rebalance). When Redis cannot answer, the clock goes

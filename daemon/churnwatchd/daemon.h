@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "stats.h"
 #include "store.h"
+#include "wall_clock.h"
 
 struct cw_options {
     const char *config_path;
@@ -92,9 +93,6 @@ int cw_daemon_run(struct cw_daemon *d);
 
 /* Commit, flush, leave the group and release everything. */
 void cw_daemon_shutdown(struct cw_daemon *d);
-
-/* Wall clock in epoch milliseconds (the only place the daemon reads it). */
-int64_t cw_wall_ms(void);
 
 /* The daemon's clock now (SPEC section 8), -1 while unknown. */
 int64_t cw_daemon_now(struct cw_daemon *d);

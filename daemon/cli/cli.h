@@ -6,6 +6,7 @@
 
 #include "churnwatch/config.h"
 #include "store.h"
+#include "wall_clock.h"
 
 #define CW_DEFAULT_CONFIG "/etc/churnwatch/churnwatch.yaml"
 
@@ -46,8 +47,5 @@ int cw_cli_load_config(const struct cw_cli_opts *opts, struct cw_config **out);
 
 /* Open the state store of cfg; on error print it and return CW_EXIT_UNAVAILABLE. */
 int cw_cli_open_store(const struct cw_config *cfg, cw_store **out);
-
-/* Wall clock, epoch ms. */
-int64_t cw_cli_wall_ms(void);
 
 #endif /* CHURNWATCH_CLI_H */

@@ -29,10 +29,3 @@ int cw_cli_open_store(const struct cw_config *cfg, cw_store **out)
     fprintf(stderr, "churnwatch: redis unavailable: %s\n", err);
     return CW_EXIT_UNAVAILABLE;
 }
-
-int64_t cw_cli_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

@@ -336,7 +336,7 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
     rc = cw_cli_open_store(cfg, &st);
     if (rc != CW_EXIT_OK)
         goto out;
-    int64_t now = cw_cli_wall_ms();
+    int64_t now = cw_wall_ms();
     const char *ids[1] = {id};
     if (cw_store_load(st, cfg, ids, 1, cw_tz_day(tz, now), a, err, sizeof err) != 0) {
         fprintf(stderr, "churnwatch: %s\n", err);

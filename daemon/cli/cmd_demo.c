@@ -298,9 +298,9 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
     rd_kafka_t *rk = offsets_client(d);
     if (!rk)
         return CW_EXIT_UNAVAILABLE;
-    int64_t deadline = cw_cli_wall_ms() + CATCHUP_TIMEOUT_S * 1000;
+    int64_t deadline = cw_wall_ms() + CATCHUP_TIMEOUT_S * 1000;
     while (!caught_up(d, rk)) {
-        if (cw_cli_wall_ms() > deadline) {
+        if (cw_wall_ms() > deadline) {
             fprintf(stderr, "churnwatch demo: the daemon did not catch up; see %s\n", d->dir);
             rd_kafka_destroy(rk);
             return CW_EXIT_UNAVAILABLE;
@@ -316,18 +316,18 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", d->redis_port);
     rc.url = url;
     cw_store *st = cw_store_open(&rc, err, sizeof err);
-    if (!st || cw_store_rescore_request(st, cw_cli_wall_ms(), err, sizeof err) != 0) {
+    if (!st || cw_store_rescore_request(st, cw_wall_ms(), err, sizeof err) != 0) {
         fprintf(stderr, "churnwatch demo: redis: %s\n", err);
         cw_store_close(st);
         return CW_EXIT_UNAVAILABLE;
     }
     size_t before = d->n_alerts[0] + d->n_alerts[1];
-    int64_t quiet_since = cw_cli_wall_ms();
-    while (cw_cli_wall_ms() - quiet_since < QUIET_MS) {
+    int64_t quiet_since = cw_wall_ms();
+    while (cw_wall_ms() - quiet_since < QUIET_MS) {
         print_alerts(d, 200);
         if (d->n_alerts[0] + d->n_alerts[1] != before) {
             before = d->n_alerts[0] + d->n_alerts[1];
-            quiet_since = cw_cli_wall_ms();
+            quiet_since = cw_wall_ms();
         }
     }
     printf("\n%zu events streamed; %zu alerts fired, %zu resolved.\n\naccounts, lowest score "
@@ -364,7 +364,7 @@ int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
     int rc = cw_cli_load_config(opts, &cfg);
     if (rc != CW_EXIT_OK)
         return rc;
-    go.end_ms = cw_cli_wall_ms(); /* the history ends now: the daemon then goes live */
+    go.end_ms = cw_wall_ms(); /* the history ends now: the daemon then goes live */
 
     struct demo d;
     memset(&d, 0, sizeof d);

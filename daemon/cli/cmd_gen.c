@@ -158,9 +158,7 @@ int cw_cmd_gen(const struct cw_cli_opts *opts, int argc, char **argv)
             continue;
         }
         if (strcmp(name, "end") == 0 && strcmp(value, "now") == 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            opt.end_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+            opt.end_ms = cw_wall_ms();
             continue;
         }
         if (cw_gen_options_set(&opt, name, value, err, sizeof(err)) != 0) {

@@ -78,7 +78,7 @@ int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
     if (rc == CW_EXIT_OK && *rule && !rule_known(cfg, rule))
         rc = CW_EXIT_USAGE;
     if (rc == CW_EXIT_OK) {
-        int64_t now = cw_cli_wall_ms();
+        int64_t now = cw_wall_ms();
         snprintf(s.account_id, sizeof s.account_id, "%s", argv[optind]);
         snprintf(s.rule, sizeof s.rule, "%s", rule);
         snprintf(s.reason, sizeof s.reason, "%s", reason);
@@ -112,7 +112,7 @@ int cw_cmd_silences(const struct cw_cli_opts *ctx, int argc, char **argv)
     char err[512];
     int rc = open_all(ctx, &cfg, &st);
     if (rc == CW_EXIT_OK) {
-        if (cw_store_silence_list(st, cw_cli_wall_ms(), &list, &n, err, sizeof err) != 0) {
+        if (cw_store_silence_list(st, cw_wall_ms(), &list, &n, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
             rc = CW_EXIT_UNAVAILABLE;
         } else {
@@ -178,7 +178,7 @@ int cw_cmd_rescore(const struct cw_cli_opts *ctx, int argc, char **argv)
     char err[512];
     int rc = open_all(ctx, &cfg, &st);
     if (rc == CW_EXIT_OK) {
-        if (cw_store_rescore_request(st, cw_cli_wall_ms(), err, sizeof err) != 0) {
+        if (cw_store_rescore_request(st, cw_wall_ms(), err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
             rc = CW_EXIT_UNAVAILABLE;
         } else {

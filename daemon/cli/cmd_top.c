@@ -88,7 +88,7 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
         rc = CW_EXIT_UNAVAILABLE;
         goto out;
     }
-    int64_t now = cw_cli_wall_ms();
+    int64_t now = cw_wall_ms();
     int32_t today = cw_tz_day(tz, now);
     if (!json)
         printf("%-28s %6s %-5s %-8s %-5s %s\n", "ACCOUNT", "SCORE", "GRADE", "SEGMENT", "TREND",

@@ -88,6 +88,11 @@ int cw_consumer_partition_count(cw_consumer *c, const char *topic, int timeout_m
 /* True when the consumer has at least one partition assigned. */
 bool cw_consumer_assigned(cw_consumer *c);
 
+/* The group state as this member sees it, for a diagnostic: its member id, the rebalance
+ * protocol, assignments gained, errors, whether paused, and librdkafka's current
+ * assignment ("member=... protocol=... assignment=[topic/0 topic/2]"), truncated to size. */
+void cw_consumer_describe(cw_consumer *c, char *buf, size_t size);
+
 /* True when every assigned partition has reached its end (lag 0) since the last call
  * that returned messages: the daemon has caught up (SPEC section 8 clock). */
 bool cw_consumer_caught_up(cw_consumer *c);

@@ -612,3 +612,25 @@ bool cw_consumer_caught_up(cw_consumer *c)
             return false;
     return true;
 }
+
+void cw_consumer_describe(cw_consumer *c, char *buf, size_t size)
+{
+    char *member = rd_kafka_memberid(c->rk);
+    const char *protocol = rd_kafka_rebalance_protocol(c->rk);
+    int len = snprintf(buf, size,
+                       "member=%s protocol=%s gained=%" PRIu64 " errors=%" PRIu64
+                       " paused=%d assignment=[",
+                       member ? member : "(none)", protocol ? protocol : "(none)", c->gained,
+                       c->errors, c->paused);
+    if (member)
+        rd_kafka_mem_free(c->rk, member);
+    rd_kafka_topic_partition_list_t *cur = NULL;
+    if (rd_kafka_assignment(c->rk, &cur) == RD_KAFKA_RESP_ERR_NO_ERROR && cur) {
+        for (int i = 0; i < cur->cnt && len > 0 && (size_t)len < size; i++)
+            len += snprintf(buf + len, size - (size_t)len, "%s%s/%" PRId32, i ? " " : "",
+                            cur->elems[i].topic, cur->elems[i].partition);
+        rd_kafka_topic_partition_list_destroy(cur);
+    }
+    if (len > 0 && (size_t)len < size)
+        snprintf(buf + len, size - (size_t)len, "]");
+}

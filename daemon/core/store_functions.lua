@@ -420,16 +420,19 @@ local function cw_rule_cas(keys, args)
 end
 
 -- cw_silence_set: set one silence 'until|created|reason'; the key expires with the
--- last of its silences. KEYS: :x   ARGV: field value
+-- last of its silences. The lifetime is counted from the new silence's 'created' (the
+-- setter's clock), not from the server's: a clock apart from Redis' cannot make a silence
+-- vanish early or linger. KEYS: :x   ARGV: field value
 local function cw_silence_set(keys, args)
   redis.call('HSET', keys[1], args[1], args[2])
+  local created = tonumber(string.match(args[2], '^%-?%d+|(%-?%d+)|'))
   local all = redis.call('HGETALL', keys[1])
   local last = 0
   for k = 2, #all, 2 do
     local u = tonumber(string.match(all[k], '^(%-?%d+)|'))
     if u and u > last then last = u end
   end
-  redis.call('PEXPIREAT', keys[1], last)
+  redis.call('PEXPIRE', keys[1], math.max(last - created, 0))
   return 1
 end
 

@@ -12,6 +12,7 @@
 #   - the :h daily score history and :r rule states' instants (written at the clock of each
 #     evaluation; compared through the alert episodes instead).
 source "$(dirname "${BASH_SOURCE[0]}")/../integration/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
 
 FAULTS_DIR="$CW_SOURCE_DIR/tests/faults"
 SEED=${CW_FAULTS_SEED:-$(date +%s)}
@@ -93,7 +94,7 @@ applied() { rstate applied "$1"; }
 # Five weeks of history for 200 accounts of every fate (alerts fire: declining, silent,
 # stalled onboarding, under-used seats, borderline), ending now, keyed by user so that one
 # account's events are spread over every partition.
-GEN_ARGS=(--seed 7 --accounts 200 --days 35 --rate-scale 0.15 --end now)
+GEN_ARGS=(--seed 7 --accounts 200 --days 35 --rate-scale 0.15 --end "$TEST_NOW")
 
 # stream_setup [BROKERS]: the mock cluster with the stream in usage-events (N events).
 stream_setup() {

@@ -12,6 +12,7 @@
 #   - the CLI (account, top, silence, rescore) works against the cluster, and the sweep is
 #     shared: each live instance sweeps only its share.
 source "$(dirname "$0")/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
 T_START=$SECONDS
 # Lateness covers the whole 60-day history. Each instance's event-time clock follows the
 # partitions it owns; catching up, the survivors run ahead while a killed instance's
@@ -77,7 +78,7 @@ redis_firing() {
 
 mock_start 16
 for t in alerts-ref alerts-cl; do topic_create "$t"; done
-"$CLI" gen --end now --days 60 -o "$WORK/events.jsonl" || fail "churnwatch gen"
+"$CLI" gen --end "$TEST_NOW" --days 60 -o "$WORK/events.jsonl" || fail "churnwatch gen"
 N=$(wc -l <"$WORK/events.jsonl")
 [ "$N" -gt 30000 ] || fail "generated only $N events"
 run_config ref

@@ -5,14 +5,15 @@
 # history in the segment and cloudevents forms gives every account the same traits and
 # metrics as the native form.
 source "$(dirname "$0")/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
 
 ROOT=$WORK
 SEED=7
 ACCOUNTS=40
 DAYS=90
 PARTITIONS=16 # the mock keeps ~5 MB per partition: spread the ~30 MB history
-# "--end now", taken once: the three forms must describe the same history.
-END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# the three forms describe the same history, ending at the test's fixed "now"
+END=$TEST_NOW
 
 gen() { # gen FORM -> ROOT/events.FORM (and ROOT/manifest for the native form)
   local form=$1 extra=()

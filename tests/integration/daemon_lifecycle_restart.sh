@@ -23,6 +23,7 @@
 # first/last day, last seen, per-type times and the o:* offset watermarks), the metric
 # slots and the account list must be identical.
 source "$(dirname "$0")/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
 
 STOP_BOUND_S=15 # SIGTERM under load must stop within this
 # The store horizon of the shipped config: longest window (28d) + lateness (2d) + 2 days.
@@ -174,7 +175,7 @@ PY
 
 mock_start 16
 for t in alerts-ref alerts-kill alerts-term; do topic_create "$t"; done
-"$CLI" gen --end now -o "$WORK/events.jsonl" || fail "churnwatch gen"
+"$CLI" gen --end "$TEST_NOW" -o "$WORK/events.jsonl" || fail "churnwatch gen"
 N=$(wc -l <"$WORK/events.jsonl")
 [ "$N" -gt 50000 ] || fail "generated only $N events"
 run_config ref

@@ -4,6 +4,7 @@
 # READY=1 only once the daemon consumes (partitions assigned), WATCHDOG=1 repeatedly (also
 # while waiting for Redis), RELOADING=1 then READY=1 around a SIGHUP, STOPPING=1 at SIGTERM.
 source "$(dirname "$0")/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
 T_START=$SECONDS
 
 grep -q '^#define CW_HAVE_SYSTEMD\|CW_HAVE_SYSTEMD' "$CW_BUILD_DIR/compile_commands.json" ||
@@ -59,7 +60,7 @@ wait_note '^WATCHDOG=1$' $((w1 + 3)) 20
 pass "READY=1 after 'kafka partitions assigned'; WATCHDOG=1 repeats while consuming"
 
 # The daemon consumes after READY: a few events are processed.
-"$CLI" gen --end now --fates healthy=1 -o "$WORK/events.jsonl" >/dev/null || fail "churnwatch gen"
+"$CLI" gen --end "$TEST_NOW" --fates healthy=1 -o "$WORK/events.jsonl" >/dev/null || fail "churnwatch gen"
 n=$(wc -l <"$WORK/events.jsonl")
 cli -c "$CFG" produce "$WORK/events.jsonl" >/dev/null 2>"$WORK/produce.log" || fail "churnwatch produce"
 wait_processed "$n" 60

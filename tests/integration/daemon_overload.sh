@@ -9,6 +9,7 @@
 #     clean run: the bad messages and the hot key change nothing for anyone else.
 # Correctness only: no timing is asserted.
 source "$(dirname "$0")/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
 
 redis_start
 mock_start 16
@@ -18,7 +19,7 @@ redis_start
 REDIS_MIXED=$REDIS_PORT
 
 # ---- the streams ------------------------------------------------------------------------
-"$CLI" gen --seed 5 --accounts 40 --days 20 --rate-scale 0.6 --end now -o "$WORK/base.jsonl" ||
+"$CLI" gen --seed 5 --accounts 40 --days 20 --rate-scale 0.6 --end "$TEST_NOW" -o "$WORK/base.jsonl" ||
   fail "churnwatch gen"
 python3 - "$WORK" <<'PY' || fail "building the streams"
 import json, random, sys

@@ -9,6 +9,7 @@ if ldd "${CW_BUILD_DIR:?}/daemon/churnwatchd" | grep -q libasan; then
   exit 77
 fi
 source "$(dirname "$0")/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
 command -v valgrind >/dev/null || fail "valgrind is not installed (deploy/install-deps.sh)"
 
 redis_start
@@ -30,7 +31,7 @@ REAL_DAEMON=$DAEMON
 DAEMON="$WORK/churnwatchd-vg"
 
 # 6 accounts x 14 days of history ending now, plus malformed messages among them.
-"$CLI" gen --seed 11 --accounts 6 --days 14 --end now --rate-scale 0.2 -o "$WORK/events.jsonl" ||
+"$CLI" gen --seed 11 --accounts 6 --days 14 --end "$TEST_NOW" --rate-scale 0.2 -o "$WORK/events.jsonl" ||
   fail "churnwatch gen"
 printf '%s\n' '{"account_id":"acme","type":"login"' 'not json' '[1,2]' \
   '{"account_id":"","type":"login"}' '{"account_id":"acme","type":"login","ts":"yesterday"}' \

@@ -46,6 +46,21 @@ wait_for() {
   done
 }
 
+# test_clock [INSTANT]: run this test at a fixed instant (RFC 3339; default CW_TEST_NOW, or
+# Monday 2026-11-23 15:00 UTC): the daemon and the CLI see INSTANT as "now" from here on
+# (CW_DEBUG_CLOCK_OFFSET_MS, daemon/core/wall_clock.h), and TEST_NOW holds it for
+# `gen --end`. A history that ends "now" is then the same history at any time of day and on
+# any day of the week, and so is every score and alert the test judges on it.
+test_clock() {
+  TEST_NOW=${1:-${CW_TEST_NOW:-2026-11-23T15:00:00Z}}
+  local at
+  at=$(date -u -d "$TEST_NOW" +%s%3N) || fail "test_clock: not an instant: $TEST_NOW"
+  export CW_DEBUG_CLOCK_OFFSET_MS=$((at - $(date +%s%3N)))
+}
+
+# now_ms: the test's "now" in epoch milliseconds (the fixed instant's clock after test_clock).
+now_ms() { echo $(($(date +%s%3N) + ${CW_DEBUG_CLOCK_OFFSET_MS:-0})); }
+
 REDIS_PORT=""
 REDIS_PID=""
 redis_start() {

@@ -619,7 +619,7 @@ Test(store, horizon_never_reaches_past_the_clock_day)
 Test(store, silences)
 {
     cw_store *st = open_store();
-    /* silence keys expire in real time (PEXPIREAT): use the wall clock */
+    /* silence keys expire after until - created, in Redis' time: use the wall clock */
     int64_t now = (int64_t)time(NULL) * 1000;
     struct cw_silence s = {.account_id = "acme", .rule = "", .created_ms = now};
     s.until_ms = now + 3600 * 1000;
@@ -670,9 +670,19 @@ Test(store, silences)
 
     /* the key expires with its last silence (in real time) */
     cr_assert_gt(redis_server_int(&rs, "PTTL cw:{beta}:x"), 0);
-    struct cw_silence past = {.account_id = "gone", .rule = "silent", .until_ms = 1000};
+    struct cw_silence past = {.account_id = "gone", .rule = "silent", .created_ms = now};
+    past.until_ms = now - 1000;
     cr_assert_eq(cw_store_silence_set(st, &past, err, sizeof err), 0, "%s", err);
     cr_assert_eq(redis_server_int(&rs, "EXISTS cw:{gone}:x"), 0);
+    /* the lifetime counts from the setter's clock, not Redis': a silence set by a clock a
+     * year behind the server's lives its hour all the same */
+    int64_t behind = now - 365LL * 24 * 3600 * 1000;
+    struct cw_silence skewed = {.account_id = "skew", .rule = "", .created_ms = behind};
+    skewed.until_ms = behind + 3600 * 1000;
+    cr_assert_eq(cw_store_silence_set(st, &skewed, err, sizeof err), 0, "%s", err);
+    long long pttl = redis_server_int(&rs, "PTTL cw:{skew}:x");
+    cr_assert(pttl > 3500 * 1000 && pttl <= 3600 * 1000, "PTTL %lld", pttl);
+    cr_assert_eq(cw_store_silence_delete(st, "skew", NULL, err, sizeof err), 0, "%s", err);
     cr_assert_eq(cw_store_silence_list(st, now, &list, &n, err, sizeof err), 0);
     cr_assert_eq(n, 2);
     free(list);
