@@ -75,16 +75,6 @@ run_config() {
 
 # ---- the daemon -------------------------------------------------------------------------
 
-# rescore_and_wait CONFIG: a `churnwatch rescore` and the sweep it starts, completed (it
-# also publishes what the outboxes still hold).
-rescore_and_wait() {
-  local cfg=$1 done_before
-  done_before=$(log_count 'msg="sweep completed"')
-  cli -c "$cfg" rescore >/dev/null || fail "churnwatch rescore"
-  wait_log_count 'msg="rescore requested"' 1 30
-  wait_log_count 'msg="sweep completed"' $((done_before + 1)) 60
-}
-
 # applied PORT: events applied to Redis at PORT (sum over partitions of the highest
 # applied offset + 1): monotonic across restarts, unlike a process's message count.
 applied() { rstate applied "$1"; }

@@ -22,20 +22,6 @@ gen() { # gen FORM -> ROOT/events.FORM (and ROOT/manifest for the native form)
     --form "$form" "${extra[@]}" -o "$ROOT/events.$form" || fail "churnwatch gen --form $form"
 }
 
-# wait_log_after LINE MSG SECONDS: until the daemon logs MSG after line LINE of its log;
-# prints the line number of that log line.
-wait_log_after() {
-  local from=$1 msg=$2 secs=$3 n
-  local end=$((SECONDS + secs))
-  while :; do
-    n=$(awk -v from="$from" -v pat="msg=\"$msg\"" 'NR > from && index($0, pat) { print NR; exit }' \
-      "$WORK/daemon.log")
-    [ -n "$n" ] && { echo "$n"; return 0; }
-    [ $SECONDS -lt $end ] || fail "daemon did not log '$msg' within ${secs}s"
-    sleep 0.2
-  done
-}
-
 # run_form FORM: a fresh Redis, mock cluster and daemon (shipped config, input.preset FORM)
 # fed the FORM history; once caught up, one sweep at the wall clock (`churnwatch rescore`),
 # then every account's `churnwatch account --json` into WORK/accounts/ID.json and the
@@ -63,10 +49,7 @@ run_form() {
     fail "$form: churnwatch produce"
   wait_processed "$n" 150
   # Caught up, the daemon's clock is the wall clock: a sweep finds the silent accounts.
-  mark=$(wc -l <"$WORK/daemon.log")
-  cli -c "$WORK/cw.yaml" rescore >/dev/null || fail "$form: churnwatch rescore"
-  line=$(wait_log_after "$mark" "rescore requested" 30)
-  wait_log_after "$line" "sweep completed" 60 >/dev/null
+  rescore_and_wait "$WORK/cw.yaml"
   sleep 1 # settle
   for id in "${IDS[@]}"; do
     cli -c "$WORK/cw.yaml" account "$id" --json >"$WORK/accounts/$id.json" ||

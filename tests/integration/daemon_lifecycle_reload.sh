@@ -22,14 +22,7 @@ T_START=$SECONDS
 # ---- helpers ---------------------------------------------------------------------------
 
 # rescore: `churnwatch rescore` and the sweep it starts, completed.
-rescore() {
-  local requested done_before
-  requested=$(log_count 'msg="rescore requested"')
-  done_before=$(log_count 'msg="sweep completed"')
-  cli -c "$BASE" rescore >/dev/null || fail "churnwatch rescore"
-  wait_log_count 'msg="rescore requested"' $((requested + 1)) 20
-  wait_log_count 'msg="sweep completed"' $((done_before + 1)) 30
-}
+rescore() { rescore_and_wait "$BASE"; }
 # alerts: account, rule, status, alert_id of every alert published so far.
 alerts() { topic_dump churnwatch-alerts | jq -r '[.account_id, .rule, .status, .alert_id] | @tsv'; }
 alert_count() { alerts | wc -l; }

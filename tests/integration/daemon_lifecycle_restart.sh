@@ -72,15 +72,6 @@ wait_total_at_least() {
     sleep 0.05
   done
 }
-# rescore_and_wait: a `churnwatch rescore` and the sweep it starts, completed.
-rescore_and_wait() {
-  local cfg=$1 done_before
-  done_before=$(log_count 'msg="sweep completed"')
-  cli -c "$cfg" rescore >/dev/null || fail "churnwatch rescore"
-  wait_log_count 'msg="rescore requested"' 1 20
-  wait_log_count 'msg="sweep completed"' $((done_before + 1)) 30
-}
-
 # state_dump PORT [HORIZON]: the aggregates (rstate dump) without the scores index, which
 # this test does not compare.
 state_dump() { rstate dump "$@" | grep -v '^cw:scores '; }

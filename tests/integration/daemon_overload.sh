@@ -86,8 +86,7 @@ run() {
   : >"$WORK/daemon.log"
   daemon_start "$WORK/$name.yaml"
   wait_processed "$total" 300
-  REDIS_PORT=$port cli -c "$WORK/$name.yaml" rescore >/dev/null
-  sleep 2
+  rescore_and_wait "$WORK/$name.yaml"
   daemon_stop
   # every account's evaluation, without the alert ids (instants differ between runs)
   while read -r id; do

@@ -142,6 +142,30 @@ wait_log_count() {
     sleep 0.1
   done
 }
+# wait_log_after LINE PATTERN SECONDS: until the daemon's log has a line matching PATTERN
+# (a fixed string) after line LINE; prints that line's number.
+wait_log_after() {
+  local from=$1 pat=$2 secs=$3 n
+  local end=$((SECONDS + secs))
+  while :; do
+    n=$(awk -v from="$from" -v pat="$pat" 'NR > from && index($0, pat) { print NR; exit }' \
+      "$(daemon_log)")
+    [ -n "$n" ] && { echo "$n"; return 0; }
+    kill -0 "$DAEMON_PID" 2>/dev/null || fail "daemon exited while waiting for '$pat' ($(daemon_log))"
+    [ $SECONDS -lt $end ] || fail "no '$pat' after line $from of $(daemon_log) within ${secs}s"
+    sleep 0.2
+  done
+}
+# rescore_and_wait CONFIG: `churnwatch -c CONFIG rescore`, then until the sweep that the
+# request started has completed (a sweep already running when it came does not count). The
+# sweep also publishes what the outboxes still hold.
+rescore_and_wait() {
+  local mark line
+  mark=$(wc -l <"$(daemon_log)")
+  cli -c "$1" rescore >/dev/null || fail "churnwatch rescore"
+  line=$(wait_log_after "$mark" 'msg="rescore requested"' 60)
+  wait_log_after "$line" 'msg="sweep completed"' 120 >/dev/null
+}
 daemon_stop() { # graceful
   kill -TERM "$DAEMON_PID" 2>/dev/null || true
   wait "$DAEMON_PID" 2>/dev/null || true
