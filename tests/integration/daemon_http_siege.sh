@@ -28,8 +28,6 @@ run_daemon "$CFG" "$WORK/daemon.log"
 
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/readyz")" = 200 ]; }
 wait_for 60 ready || fail "/readyz is not 200 within 60s"
-grep -q 'msg="http endpoint limits" connections=1024 per_client=128 ' "$WORK/daemon.log" ||
-  fail "the endpoint's limits are not 1,024 connections and 128 per client: $(grep -m1 'http endpoint limits' "$WORK/daemon.log")"
 
 python3 "$CW_SOURCE_DIR/tests/integration/lib/http_siege.py" "$HTTP_PORT" \
   --slow 127.0.0.2:64,127.0.0.3:64,127.0.0.4:64,127.0.0.5:64,127.0.0.6:176,127.0.0.1:16 \
@@ -40,6 +38,8 @@ python3 "$CW_SOURCE_DIR/tests/integration/lib/http_siege.py" "$HTTP_PORT" \
 }
 kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon exited during the siege"
 pass "$(cat "$WORK/siege.out")"
+grep -q 'msg="http endpoint limits" connections=1024 per_client=128 ' "$WORK/daemon.log" ||
+  fail "the endpoint's limits are not 1,024 connections and 128 per client: $(grep -m1 'http endpoint limits' "$WORK/daemon.log")"
 
 ready || fail "/readyz is not 200 after the siege"
 [ "$(curl -s "$URL/healthz")" = ok ] || fail "/healthz is not ok after the siege"
