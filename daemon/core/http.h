@@ -12,6 +12,10 @@ typedef struct cw_http cw_http;
  * Listen on listen ("host:port" or "[addr]:port", as http.listen) and serve, from
  * libmicrohttpd's own thread, GET and HEAD of /metrics, /healthz and /readyz out of m
  * (which must outlive the server); any other path is 404, any other method 405.
+ * Clients are bounded so that slow or numerous ones cannot keep the probes from
+ * answering: connections in all (within RLIMIT_NOFILE) and per client address, a
+ * deadline for each request to be complete, an idle timeout (docs/operations.md, "The
+ * operations endpoint under load"); one more thread enforces the deadline.
  * Returns NULL with err filled when the address cannot be resolved or bound.
  */
 cw_http *cw_http_start(const char *listen, struct cw_metrics *m, char *err, size_t errsize);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# daemon_http.sh - the operations endpoint (SPEC §9) on a running daemon:
+# daemon_http.sh - the operations endpoint (docs/metrics.md) on a running daemon:
 #   1. /metrics is valid Prometheus text (promtool check metrics), served on 127.0.0.1;
 #      /healthz and /readyz answer 200; unknown paths 404, other methods 405;
 #   2. counters move with the events sent: consumed by type, rejected by code;

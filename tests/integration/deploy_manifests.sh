@@ -2,7 +2,8 @@
 # deploy_manifests.sh - the container and Kubernetes files, checked without a Docker engine
 # or a cluster: yamllint (repo .yamllint) over compose and k8s; the ConfigMap is current
 # with conf/churnwatch.yaml and passes the daemon's --check-config; the Deployment, Secret,
-# PDB, Service and kustomization agree with each other; the Dockerfile's runtime stage
+# PDB, Service and kustomization agree with each other; the NetworkPolicy selects the
+# Deployment's pods, lets in only its http port and lets out DNS, Kafka and Redis alone; the Dockerfile's runtime stage
 # installs a package for every shared library the built programs need, its build stage
 # every library install-deps.sh builds with, and it runs as non-root with a /healthz check;
 # compose creates the topics the config names; the PromQL rules in docs/operations.md
@@ -60,6 +61,42 @@ for f in "$K"/*.yaml; do
   grep -qx "  - $b" "$K/kustomization.yaml" || fail "kustomization.yaml does not list $b"
 done
 pass "Deployment: probes /healthz and /readyz, non-root, read-only root, drop ALL, seccomp; names agree; grace ${grace}s"
+
+# ---- NetworkPolicy -------------------------------------------------------------------------------
+# python3-yaml comes with yamllint
+python3 - "$K/networkpolicy.yaml" "$D" "$WORK/cm.yaml" <<'PY' || fail "networkpolicy.yaml"
+import re, sys, yaml
+np, dep, cfg = (yaml.safe_load(open(f)) for f in sys.argv[1:4])
+def need(ok, what):
+    if not ok:
+        sys.exit("networkpolicy.yaml: " + what)
+need(np["kind"] == "NetworkPolicy" and np["apiVersion"] == "networking.k8s.io/v1", "not a networking.k8s.io/v1 NetworkPolicy")
+spec = np["spec"]
+pod_labels = dep["spec"]["template"]["metadata"]["labels"]
+need(spec["podSelector"]["matchLabels"].items() <= pod_labels.items(), "podSelector does not select the Deployment's pods")
+need(sorted(spec["policyTypes"]) == ["Egress", "Ingress"], "policyTypes is not Ingress and Egress")
+ports = dep["spec"]["template"]["spec"]["containers"][0]["ports"]
+named = {p["name"]: p["containerPort"] for p in ports}
+for rule in spec["ingress"]:
+    need(rule.get("from"), "an ingress rule without 'from' admits everyone")
+    for p in rule.get("ports") or [None]:
+        need(p is not None and (p["port"] in named or p["port"] in named.values()), "ingress to a port other than the Deployment's")
+for rule in spec["egress"]:
+    need(rule.get("to") and rule.get("ports"), "an egress rule without 'to' or 'ports' lets out anything")
+def egress(port, proto="TCP"):
+    return [r for r in spec["egress"] if any(p["port"] == port and p.get("protocol", "TCP") == proto for p in r["ports"])]
+need(egress(53, "UDP") and egress(53, "TCP"), "no egress to DNS (53/UDP and 53/TCP)")
+brokers = cfg["kafka"]["brokers"].split(",")
+for b in brokers:
+    host, port = b.rsplit(":", 1)
+    m = re.match(r"[^.]+\.([^.]+)\.svc", host)
+    need(m, f"kafka.brokers {b}: not a Service name, cannot check the policy")
+    ns = m.group(1)
+    need(any(t.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == ns
+             for r in egress(int(port)) for t in r["to"]), f"no egress to the brokers' namespace {ns} on {port}")
+need(egress(6379), "no egress to Redis (6379)")
+PY
+pass "NetworkPolicy: selects churnwatchd, ingress only to port http from named peers, egress DNS, Kafka ($(sed -n 's/^ *brokers: //p' "$WORK/cm.yaml")), Redis"
 
 # ---- Dockerfile ----------------------------------------------------------------------------------
 runtime=$(awk '/^FROM /{n++} n==2' "$DF")
