@@ -25,7 +25,7 @@ printf '%s\n' "$REDIS_PW" >"$SECRETS/redis-password"
 chmod 0600 "$SECRETS/redis-password"
 printf '%s' "$REDIS_PW" >"$CREDS/churnwatch.redis-password"
 chmod 0400 "$CREDS/churnwatch.redis-password"
-: >"$CREDS/churnwatch.kafka-sasl-password" # the unit's empty SetCredential= default
+printf '\n' >"$CREDS/churnwatch.kafka-sasl-password" # the unit's SetCredential= default
 chmod 0400 "$CREDS/churnwatch.kafka-sasl-password"
 
 # The shipped config at our servers: no secret in it, so it may stay world-readable.
@@ -116,7 +116,7 @@ pass "check-config: missing file at $PF_LINE:3, 0644 and 0620 refused, 0640 acce
 # ---- 3. the daemon: Redis from a credential, SASL from the environment -----------------------
 
 # As the shipped unit runs it: credentials in $CREDENTIALS_DIRECTORY named by the _FILE
-# variables; the empty Kafka credential is no password.
+# variables; the Kafka credential left at the unit's default (a newline) is no password.
 DLOG="$WORK/daemon-cred.log"
 : >"$DLOG"
 env -u CHURNWATCH_REDIS_URL CREDENTIALS_DIRECTORY="$CREDS" \
