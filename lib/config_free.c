@@ -1,7 +1,18 @@
 /* config_free.c - releasing a configuration, whole or partly built */
 #include <stdlib.h>
+#include <string.h>
 
 #include "config_internal.h"
+
+void cw_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    volatile char *p = secret; /* not optimised away before the free */
+    for (size_t i = 0, n = strlen(secret); i < n; i++)
+        p[i] = 0;
+    free(secret);
+}
 
 void cw_strlist_free(struct cw_strlist *l)
 {
@@ -31,12 +42,13 @@ void cw_config_free(struct cw_config *cfg)
     free(cfg->kafka.dlq_topic);
     for (size_t i = 0; i < cfg->kafka.n_properties; i++) {
         free(cfg->kafka.properties[i].key);
-        free(cfg->kafka.properties[i].value);
+        cw_secret_free(cfg->kafka.properties[i].value); /* any value may be a credential */
     }
     free(cfg->kafka.properties);
 
     free(cfg->redis.url);
     free(cfg->redis.password_file);
+    cw_secret_free(cfg->redis.password);
     free(cfg->redis.key_prefix);
     free(cfg->timezone);
 

@@ -145,9 +145,22 @@ void cw_cfgv_format_duration(int64_t ms, char *buf, size_t size);
 /* Apply and validate CHURNWATCH_* environment overrides. */
 void cw_cfgv_env(struct cw_cfg_ctx *ctx, cw_getenv_fn getenv_fn);
 
+/* ---- secrets kept out of the file (config_secret_sources.c) ---- */
+
+/*
+ * Resolve the secrets of ctx->cfg that come from files or the environment: the *_file keys
+ * of redis and kafka.properties (errors at their key in root), CHURNWATCH_REDIS_PASSWORD,
+ * CHURNWATCH_KAFKA_<PROPERTY> and their _FILE forms (errors naming the variable). Run after
+ * the config was built without errors and the overrides applied.
+ */
+void cw_cfg_secret_sources(struct cw_cfg_ctx *ctx, const struct cw_ynode *root,
+                           cw_getenv_fn getenv_fn);
+
 /* ---- helpers (config_free.c) ---- */
 
 void cw_strlist_free(struct cw_strlist *l);
+/* Overwrite a secret string, then free it; NULL is a no-op. */
+void cw_secret_free(char *secret);
 void cw_rule_params_free(struct cw_rule_params *p);
 
 #endif /* CHURNWATCH_CONFIG_INTERNAL_H */

@@ -102,20 +102,19 @@ void cw_errs_finish(struct cw_errs *e)
 }
 
 /* Refuse a file holding a secret when group or others may read it (st: the opened file's
- * fstat, NULL for a buffer). Checked before the environment overrides are applied, so a
- * secret given by CHURNWATCH_REDIS_URL does not count against the file. */
+ * fstat, NULL for a buffer). Checked before the environment overrides and the secret files
+ * are applied, so a secret kept out of the file does not count against it. */
 static void check_secret_mode(struct cw_errs *e, const struct cw_config *cfg, const struct stat *st)
 {
-    char what[160];
+    char what[160], fix[200];
     if (!st || (st->st_mode & (S_IRGRP | S_IROTH)) == 0 ||
-        !cw_config_secret_in(cfg, what, sizeof what))
+        !cw_config_secret_in(cfg, what, sizeof what, fix, sizeof fix))
         return;
     cw_errs_at(e, 0, 0,
                "holds a secret (%s) but is readable by %s (mode %04o): "
-               "run chmod 600 on it, or move the secret out of the file "
-               "(CHURNWATCH_REDIS_URL, redis.password_file)",
+               "run chmod 600 on it, or move the secret out of the file (%s)",
                what, (st->st_mode & S_IROTH) ? "everyone" : "its group",
-               (unsigned)(st->st_mode & 07777));
+               (unsigned)(st->st_mode & 07777), fix);
 }
 
 static struct cw_config *load(const char *name, const char *yaml, size_t len,
@@ -151,6 +150,8 @@ static struct cw_config *load(const char *name, const char *yaml, size_t len,
     if (e.count == 0)
         check_secret_mode(&e, cfg, st);
     cw_cfgv_env(&ctx, getenv_fn);
+    if (e.count == 0)
+        cw_cfg_secret_sources(&ctx, root, getenv_fn);
     if (e.count)
         goto fail;
 

@@ -1,5 +1,6 @@
 /* config_check.c - the shared check-config report of churnwatch and churnwatchd */
 #include <stdlib.h>
+#include <string.h>
 
 #include "config_check.h"
 
@@ -8,6 +9,11 @@
 const char *cw_process_getenv(const char *name)
 {
     return getenv(name);
+}
+
+const char *cw_process_getenv_no_overrides(const char *name)
+{
+    return strncmp(name, "CHURNWATCH_", 11) == 0 ? NULL : getenv(name);
 }
 
 void cw_config_summary(const struct cw_config *cfg, char *buf, size_t size)
@@ -30,8 +36,8 @@ int cw_config_check(const char *path, bool use_env, FILE *out, FILE *err)
         fprintf(err, "%s: out of memory\n", path);
         return 1;
     }
-    struct cw_config *cfg =
-        cw_config_load(path, use_env ? cw_process_getenv : NULL, errs, ERRS_SIZE);
+    struct cw_config *cfg = cw_config_load(
+        path, use_env ? cw_process_getenv : cw_process_getenv_no_overrides, errs, ERRS_SIZE);
     if (!cfg) {
         fprintf(err, "%s\n", errs);
         free(errs);

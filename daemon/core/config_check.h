@@ -9,9 +9,12 @@
 
 /* getenv as a cw_getenv_fn, for the CHURNWATCH_* overrides. */
 const char *cw_process_getenv(const char *name);
+/* getenv without the CHURNWATCH_* overrides: what --no-env loads with (a relative secret
+ * path still finds $CREDENTIALS_DIRECTORY). */
+const char *cw_process_getenv_no_overrides(const char *name);
 
 /*
- * Load path (with the environment overrides when use_env) and report: on success one
+ * Load path (with the environment overrides and secrets when use_env) and report: on success one
  * "PATH: ok (N rules, ...)" line on out and 0; on failure each "file:line:col: message"
  * line on err and 1.
  */

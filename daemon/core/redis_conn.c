@@ -1,4 +1,4 @@
-/* redis_conn.c - Redis URL parsing, password files and authenticated hiredis connections */
+/* redis_conn.c - Redis URL parsing, credentials and authenticated hiredis connections */
 #include "redis_conn.h"
 
 #include <errno.h>
@@ -254,43 +254,19 @@ fail:
     return -1;
 }
 
-int cw_redis_password_file(const char *path, struct cw_redis_target *t, char *err, size_t errsize)
+int cw_redis_target_set_password(struct cw_redis_target *t, const char *password, char *err,
+                                 size_t errsize)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errsize, "redis password_file %s: %s", path, strerror(errno));
+    size_t n = strlen(password);
+    if (n == 0 || n >= sizeof t->password) {
+        snprintf(err, errsize, "redis password: empty or longer than %zu bytes",
+                 sizeof t->password - 1);
         return -1;
     }
-    char buf[sizeof t->password + 1];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    int rerr = ferror(f);
-    fclose(f);
-    if (rerr) {
-        snprintf(err, errsize, "redis password_file %s: read error", path);
-        goto fail;
-    }
-    if (n >= sizeof buf - 1) {
-        snprintf(err, errsize, "redis password_file %s: longer than %zu bytes", path,
-                 sizeof t->password - 1);
-        goto fail;
-    }
-    buf[n] = '\0';
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    if (n > 0 && buf[n - 1] == '\r')
-        buf[--n] = '\0';
-    if (n == 0 || memchr(buf, '\0', n)) {
-        snprintf(err, errsize, "redis password_file %s: empty or contains a NUL byte", path);
-        goto fail;
-    }
-    memcpy(t->password, buf, n + 1);
+    memcpy(t->password, password, n + 1);
     t->has_password = true;
     cw_log_secret(t->password);
-    memset(buf, 0, sizeof buf);
     return 0;
-fail:
-    memset(buf, 0, sizeof buf);
-    return -1;
 }
 
 void cw_redis_target_name(const struct cw_redis_target *t, char *out, size_t size)

@@ -1,4 +1,4 @@
-/* redis_conn.h - Redis URLs, password files and hiredis connections with timeouts and auth */
+/* redis_conn.h - Redis URLs, credentials and hiredis connections with timeouts and auth */
 #ifndef CHURNWATCH_REDIS_CONN_H
 #define CHURNWATCH_REDIS_CONN_H
 
@@ -37,10 +37,12 @@ struct cw_redis_target {
 int cw_redis_url_parse(const char *url, struct cw_redis_target *t, char *err, size_t errsize);
 
 /*
- * Read the password from the file at path (trailing "\n" or "\r\n" stripped); it
- * overrides the URL's password. Returns 0, or -1 with err (never the file's content).
+ * Use password (the configuration's resolved secret: redis.password_file or the
+ * environment) instead of the URL's, and register it for redaction. Returns 0, or -1 with
+ * err (never the password) when it is empty or too long.
  */
-int cw_redis_password_file(const char *path, struct cw_redis_target *t, char *err, size_t errsize);
+int cw_redis_target_set_password(struct cw_redis_target *t, const char *password, char *err,
+                                 size_t errsize);
 
 /* "host:port" or "unix:/path", for messages (never credentials). */
 void cw_redis_target_name(const struct cw_redis_target *t, char *out, size_t size);

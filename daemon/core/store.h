@@ -16,8 +16,8 @@
 typedef struct cw_store cw_store;
 
 /*
- * Connect to the Redis of rc (redis://[user:pass@]host:port/db or unix:///path;
- * password_file read at open) and make sure the server-side functions are loaded.
+ * Connect to the Redis of rc (redis://[user:pass@]host:port/db or unix:///path; rc->password,
+ * when set, replaces the URL's) and make sure the server-side functions are loaded.
  * Returns NULL with err filled (never containing the password) on failure.
  */
 cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errsize);

@@ -636,8 +636,7 @@ cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errs
     }
     if (cw_redis_url_parse(rc->url, &st->target, err, errsize) < 0)
         goto fail;
-    if (rc->password_file && *rc->password_file &&
-        cw_redis_password_file(rc->password_file, &st->target, err, errsize) < 0)
+    if (rc->password && cw_redis_target_set_password(&st->target, rc->password, err, errsize) < 0)
         goto fail;
     cw_redis_target_name(&st->target, st->name, sizeof st->name);
     if (st->target.cluster) {

@@ -44,7 +44,9 @@ struct cw_kafka_config {
 
 struct cw_redis_config {
     char *url;           /* redis://[user:pass@]host:port/db, unix:///path, redis-cluster://... */
-    char *password_file; /* NULL when unset */
+    char *password_file; /* as written in the file; NULL when unset */
+    char *password;      /* the resolved secret (password_file or the environment), overriding
+                            the URL's password; NULL when none. Never print it. */
     char *key_prefix;    /* default "cw:" */
 };
 
@@ -227,7 +229,12 @@ typedef const char *(*cw_getenv_fn)(const char *name);
 /*
  * Load, validate and return a configuration from the YAML file at path, then apply
  * the environment overrides (CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,
- * CHURNWATCH_LOG_LEVEL) read through getenv_fn (NULL: no overrides).
+ * CHURNWATCH_LOG_LEVEL, ...) read through getenv_fn (NULL: no overrides), and resolve the
+ * secrets kept out of the file (config_secret_sources.c): the *_file keys, the
+ * CHURNWATCH_REDIS_PASSWORD / CHURNWATCH_KAFKA_<PROPERTY> variables and their _FILE forms,
+ * relative paths as systemd credentials in $CREDENTIALS_DIRECTORY (read through getenv_fn
+ * too: with NULL, a relative path is an error). Secrets read are in cfg->redis.password and
+ * in cfg->kafka.properties under the property's own name.
  *
  * On error NULL is returned, nothing else is changed, and errs holds one
  * "file:line:col: message" line per problem found ('\n'-separated, truncated to
@@ -243,12 +250,29 @@ struct cw_config *cw_config_load_buffer(const char *name, const char *yaml, size
 /*
  * Secrets in a configuration (config_secrets.c). cw_config_load refuses a file that holds
  * one (a password in redis.url, a secret librdkafka property) while it is readable by
- * group or others: put the secret in CHURNWATCH_REDIS_URL / a password_file, or chmod 600.
+ * group or others: move the secret to a *_file key or the environment, or chmod 600.
  */
-bool cw_config_property_is_secret(const char *name); /* "sasl.password", "ssl.key.password"... */
-bool cw_url_has_password(const char *url);           /* scheme://user:pass@host... */
-/* True when cfg holds a secret; what names it (never its value). */
-bool cw_config_secret_in(const struct cw_config *cfg, char *what, size_t whatsize);
+/* "sasl.password", "ssl.key.password"... (not "sasl.password_file": a path) */
+bool cw_config_property_is_secret(const char *name);
+bool cw_url_has_password(const char *url); /* scheme://user:pass@host... */
+/* True when cfg holds a secret; what names it and fix says where else it may live (never
+ * its value). */
+bool cw_config_secret_in(const struct cw_config *cfg, char *what, size_t whatsize, char *fix,
+                         size_t fixsize);
+
+/* Suffix of a key naming the file that holds a secret: redis.password_file,
+ * kafka.properties.sasl.password_file. */
+#define CW_SECRET_FILE_SUFFIX "_file"
+
+/*
+ * The environment variable of a librdkafka secret property: "CHURNWATCH_KAFKA_" and the
+ * name upper-cased with '.' as '_' (sasl.password: CHURNWATCH_KAFKA_SASL_PASSWORD).
+ * Only librdkafka's own secret properties have one (cw_kafka_secret_properties). Returns
+ * false (out "") for any other name.
+ */
+bool cw_kafka_secret_env_name(const char *property, char *out, size_t size);
+/* librdkafka's secret properties, NULL-terminated: sasl.password, ssl.key.password, ... */
+extern const char *const cw_kafka_secret_properties[];
 
 /* cw_config_free(NULL) is a no-op. */
 void cw_config_free(struct cw_config *cfg);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # deploy_manifests.sh - the container and Kubernetes files, checked without a Docker engine
 # or a cluster: yamllint (repo .yamllint) over compose and k8s; the ConfigMap is current
-# with conf/churnwatch.yaml and passes the daemon's --check-config; the Deployment, Secret,
-# PDB, Service and kustomization agree with each other; the NetworkPolicy selects the
-# Deployment's pods, lets in only its http port and lets out DNS, Kafka and Redis alone; the Dockerfile's runtime stage
+# with conf/churnwatch.yaml and passes the daemon's --check-config; the Deployment, PDB,
+# Service and kustomization agree with each other, and the kustomization never applies a
+# Secret (the Deployment reads churnwatch-credentials, created out of band, optionally); the
+# NetworkPolicy selects the Deployment's pods, lets in only its http port and lets out DNS,
+# Kafka and Redis alone; the Dockerfile's runtime stage
 # installs a package for every shared library the built programs need, its build stage
 # every library install-deps.sh builds with, and it runs as non-root with a /healthz check;
 # compose creates the topics the config names; the PromQL rules in docs/operations.md
@@ -44,12 +46,43 @@ D=$K/deployment.yaml
 for want in 'path: /healthz' 'path: /readyz' 'containerPort: 9464' 'runAsNonRoot: true' \
   'readOnlyRootFilesystem: true' 'allowPrivilegeEscalation: false' 'drop: \["ALL"\]' \
   'type: RuntimeDefault' 'mountPath: /etc/churnwatch$' 'name: churnwatch-config' \
-  'name: churnwatch-credentials' 'key: CHURNWATCH_REDIS_URL' 'memory: ' 'cpu: '; do
+  'memory: ' 'cpu: '; do
   grep -qE -- "$want" "$D" || fail "deployment.yaml lacks '$want'"
 done
 grep -q '^  name: churnwatch-config$' "$K/configmap.yaml" || fail "ConfigMap name"
-grep -q '^  name: churnwatch-credentials$' "$K/secret.yaml" && grep -q '^  CHURNWATCH_REDIS_URL: ' "$K/secret.yaml" ||
-  fail "the Secret does not provide churnwatch-credentials/CHURNWATCH_REDIS_URL"
+# Credentials: applying the kustomization never creates or overwrites a Secret (no Secret
+# among its resources, no secretGenerator), and the Deployment reads the Secret created out
+# of band optionally (a pod without it starts: no password).
+python3 - "$K" <<'PY' || fail "the kustomization and the Secret churnwatch-credentials"
+import os, sys, yaml
+k = sys.argv[1]
+kust = yaml.safe_load(open(os.path.join(k, "kustomization.yaml")))
+bad = [key for key in ("secretGenerator", "generators") if kust.get(key)]
+if bad:
+    sys.exit(f"kustomization.yaml has {bad}: it would replace an existing Secret")
+refs = []
+def walk(node, path):
+    if isinstance(node, dict):
+        for key, val in node.items():
+            if key in ("secretRef", "secretKeyRef", "secret") and isinstance(val, dict):
+                refs.append((path + "." + key, val))
+            walk(val, path + "." + key)
+    elif isinstance(node, list):
+        for i, val in enumerate(node):
+            walk(val, f"{path}[{i}]")
+for res in kust["resources"]:
+    for doc in yaml.safe_load_all(open(os.path.join(k, res))):
+        if doc and doc.get("kind") == "Secret":
+            sys.exit(f"{res}: a Secret ({doc['metadata']['name']}) would overwrite the real one on every apply")
+        if doc and doc.get("kind") == "Deployment":
+            walk(doc, "Deployment")
+if not any(r.get("name", r.get("secretName")) == "churnwatch-credentials" for _, r in refs):
+    sys.exit("the Deployment does not read the Secret churnwatch-credentials")
+for path, r in refs:
+    if r.get("optional") is not True:
+        sys.exit(f"{path}: the Secret reference is not optional: without the Secret the pod would not start")
+print(f"ok: no Secret among {len(kust['resources'])} resources; {len(refs)} optional Secret reference(s)")
+PY
 grep -q 'kind: PodDisruptionBudget' "$K/pdb.yaml" && grep -q 'app.kubernetes.io/name: churnwatchd' "$K/pdb.yaml" ||
   fail "pdb.yaml does not select churnwatchd"
 grace=$(sed -n 's/^ *terminationGracePeriodSeconds: \([0-9]*\)$/\1/p' "$D")
@@ -60,7 +93,7 @@ for f in "$K"/*.yaml; do
   [ "$b" = kustomization.yaml ] && continue
   grep -qx "  - $b" "$K/kustomization.yaml" || fail "kustomization.yaml does not list $b"
 done
-pass "Deployment: probes /healthz and /readyz, non-root, read-only root, drop ALL, seccomp; names agree; grace ${grace}s"
+pass "Deployment: probes /healthz and /readyz, non-root, read-only root, drop ALL, seccomp; names agree; grace ${grace}s; no Secret applied, credentials optional"
 
 # ---- NetworkPolicy -------------------------------------------------------------------------------
 # python3-yaml comes with yamllint

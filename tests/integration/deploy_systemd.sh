@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy_systemd.sh - deploy/systemd/churnwatchd.service is a valid, hardened notify unit:
 # `systemd-analyze verify` passes on a copy pointed at the built binary (and fails on a
-# broken copy), the settings the daemon relies on are present, and
+# broken copy), the settings the daemon relies on are present, the Redis and Kafka SASL
+# passwords come as credentials the daemon finds in $CREDENTIALS_DIRECTORY, and
 # `systemd-analyze security --offline` rates it at or below exposure 2.0.
 set -euo pipefail
 : "${CW_BUILD_DIR:?}" "${CW_SOURCE_DIR:?}"
@@ -46,6 +47,39 @@ bound_ms=$(sed -n 's/.*\.shutdown_timeout_ms = \([0-9]*\),.*/\1/p' "$CW_SOURCE_D
 [ $((stop_s * 1000)) -gt $((2 * bound_ms)) ] ||
   fail "TimeoutStopSec=${stop_s}s is not above 2 x shutdown_timeout_ms (${bound_ms} ms)"
 pass "notify, watchdog, reload, restart, sandbox settings present; stop bound ${stop_s}s > 2 x ${bound_ms} ms"
+
+# Secrets as credentials: each LoadCredential= has a SetCredential= default (so a missing
+# /etc/credstore file does not fail the start) and the _FILE variable naming it. Then the
+# daemon's check mode is run as systemd would run it: a credentials directory holding the
+# defaults (unescaped) loads (an empty secret is unset), and a real password is read.
+CREDS="$WORK/credentials"
+mkdir -m 0700 "$CREDS"
+creds=$(sed -n 's/^LoadCredential=\([^:]*\)$/\1/p' "$UNIT")
+[ "$(wc -w <<<"$creds")" -eq 2 ] || fail "want 2 LoadCredential= lines (Redis, Kafka SASL), got: $creds"
+envs=()
+for id in $creds; do
+  def=$(sed -n "s/^SetCredential=$id:\(.*\)\$/\1/p" "$UNIT")
+  [ -n "$def" ] || fail "LoadCredential=$id has no SetCredential= default: a missing file would fail the start"
+  printf '%b' "$def" >"$CREDS/$id"
+  chmod 0400 "$CREDS/$id"
+  var=$(sed -n "s/^Environment=\(CHURNWATCH_[A-Z_]*_FILE\)=$id\$/\1/p" "$UNIT")
+  [ -n "$var" ] || fail "no Environment=CHURNWATCH_..._FILE=$id"
+  envs+=("$var=$id")
+done
+printf '%s\n' "${envs[@]}" | grep -qx 'CHURNWATCH_REDIS_PASSWORD_FILE=churnwatch.redis-password' &&
+  printf '%s\n' "${envs[@]}" | grep -qx 'CHURNWATCH_KAFKA_SASL_PASSWORD_FILE=churnwatch.kafka-sasl-password' ||
+  fail "the credentials are not the Redis and Kafka SASL passwords: ${envs[*]}"
+CONF="$WORK/churnwatch.yaml"
+cp "$CW_SOURCE_DIR/conf/churnwatch.yaml" "$CONF"
+chmod 0644 "$CONF" # no secret in it: world-readable, as DynamicUser needs
+env CREDENTIALS_DIRECTORY="$CREDS" "${envs[@]}" "$CW_BUILD_DIR/daemon/churnwatchd" -c "$CONF" --check-config \
+  >"$WORK/check.txt" 2>&1 || { cat "$WORK/check.txt" >&2; fail "--check-config with the unit's default credentials"; }
+rm -f "$CREDS/churnwatch.redis-password"
+env CREDENTIALS_DIRECTORY="$CREDS" "${envs[@]}" "$CW_BUILD_DIR/daemon/churnwatchd" -c "$CONF" --check-config \
+  >"$WORK/check.txt" 2>&1 && fail "--check-config accepted a missing credential"
+grep -q "CHURNWATCH_REDIS_PASSWORD_FILE: $CREDS/churnwatch.redis-password: No such file" "$WORK/check.txt" ||
+  { cat "$WORK/check.txt" >&2; fail "a missing credential is not named"; }
+pass "credentials: $(wc -w <<<"$creds") LoadCredential= with SetCredential= defaults and _FILE variables; --check-config passes with the defaults"
 
 systemd-analyze security --offline=true --threshold=20 --no-pager "$WORK/ok/churnwatchd.service" \
   >"$WORK/security.txt" 2>&1 || { cat "$WORK/security.txt" >&2; fail "exposure above 2.0"; }

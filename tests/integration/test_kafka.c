@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kafka.h"
+#include "kafka_conf.h"
 
 /* Kafka protocol ApiKey of Produce requests. */
 #define APIKEY_PRODUCE 0
@@ -509,4 +512,58 @@ Test(kafka, config_errors_never_contain_property_values)
     strcpy(err, "");
     cr_assert_null(cw_consumer_new(&t.kc, "127.0.0.1:1", err, sizeof err));
     cr_assert(strstr(err, "enable.auto.offset.store") != NULL, "%s", err);
+}
+
+/* The environment seen by the config loader below. */
+static const char *secret_env(const char *name)
+{
+    if (strcmp(name, "CHURNWATCH_KAFKA_SSL_KEY_PASSWORD") == 0)
+        return "Key-Pw-from-env";
+    if (strcmp(name, "CHURNWATCH_KAFKA_SASL_PASSWORD_FILE") == 0)
+        return getenv("CW_TEST_SASL_FILE");
+    return NULL;
+}
+
+Test(kafka, secrets_from_the_environment_and_files_reach_the_librdkafka_conf)
+{
+    char dir[] = "/tmp/cw-test-kafka-secret-XXXXXX", path[64], errs[2048], err[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/sasl", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("Sasl-Pw-from-file\n", f);
+    fclose(f);
+    cr_assert_eq(chmod(path, 0600), 0);
+    setenv("CW_TEST_SASL_FILE", path, 1);
+
+    static const char yaml[] = "kafka:\n  properties:\n    security.protocol: SASL_SSL\n"
+                               "    sasl.mechanisms: PLAIN\n    sasl.username: cw\n"
+                               "score:\n  components:\n    c: {measures: [{name: m, metric: "
+                               "active_users, window: short, target: 1}]}\n";
+    struct cw_config *cfg =
+        cw_config_load_buffer("t.yaml", yaml, sizeof yaml - 1, secret_env, errs, sizeof errs);
+    cr_assert_not_null(cfg, "%s", errs);
+    rd_kafka_conf_t *conf =
+        cw_kafka_conf_new(&cfg->kafka, "127.0.0.1:1", NULL, 0, NULL, 0, err, sizeof err);
+    cr_assert_not_null(conf, "%s", err);
+    char value[128];
+    size_t size = sizeof value;
+    cr_assert_eq(rd_kafka_conf_get(conf, "sasl.password", value, &size), RD_KAFKA_CONF_OK);
+    cr_expect_str_eq(value, "Sasl-Pw-from-file");
+    size = sizeof value;
+    cr_assert_eq(rd_kafka_conf_get(conf, "ssl.key.password", value, &size), RD_KAFKA_CONF_OK);
+    cr_expect_str_eq(value, "Key-Pw-from-env");
+    size = sizeof value;
+    cr_assert_eq(rd_kafka_conf_get(conf, "sasl.username", value, &size), RD_KAFKA_CONF_OK);
+    cr_expect_str_eq(value, "cw");
+
+    /* both are known secrets: an error quoting them shows *** */
+    char line[256] = "bad Sasl-Pw-from-file and Key-Pw-from-env";
+    cw_kafka_redact(line, sizeof line, &cfg->kafka);
+    cr_expect_str_eq(line, "bad *** and ***");
+    rd_kafka_conf_destroy(conf);
+    cw_config_free(cfg);
+    unlink(path);
+    rmdir(dir);
+    unsetenv("CW_TEST_SASL_FILE");
 }

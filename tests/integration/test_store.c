@@ -1381,21 +1381,19 @@ Test(store_auth, acl_user)
     cr_assert_null(strstr(err, "n0tThis"), "%s", err);
     cr_assert_not_null(strstr(err, "alice"), "%s", err);
 
-    /* password_file overrides the URL's password; its trailing newline is stripped */
-    char pf[128];
-    snprintf(pf, sizeof pf, "%s/pw", rs.dir);
-    FILE *f = fopen(pf, "w");
-    cr_assert_not_null(f);
-    fputs("alicepw\n", f);
-    fclose(f);
-    cfg.redis.password_file = pf;
+    /* the configuration's resolved password (redis.password_file, CHURNWATCH_REDIS_PASSWORD)
+     * overrides the URL's; a password the target cannot hold is refused, not shown */
+    char pw[600] = "alicepw";
+    cfg.redis.password = pw;
     cw_store *st2 = cw_store_open(&cfg.redis, err, sizeof err);
     cr_assert_not_null(st2, "%s", err);
     cw_store_close(st2);
-    unlink(pf);
-    cfg.redis.password_file = "/nonexistent/pw";
+    memset(pw, 'x', sizeof pw - 1);
+    pw[sizeof pw - 1] = '\0';
     cr_assert_null(cw_store_open(&cfg.redis, err, sizeof err));
-    cr_assert_not_null(strstr(err, "/nonexistent/pw"), "%s", err);
+    cr_assert_not_null(strstr(err, "longer than"), "%s", err);
+    cr_assert_null(strstr(err, "xxxx"), "%s", err);
+    cfg.redis.password = NULL;
 }
 
 Test(store_auth, requirepass)

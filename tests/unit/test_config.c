@@ -2,6 +2,7 @@
  * its file:line:col and key path, environment overrides, segment merging */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -840,4 +841,302 @@ Test(config, secret_detection)
     cr_expect(cw_config_property_is_secret("ssl.key.password"));
     cr_expect(cw_config_property_is_secret("sasl.oauthbearer.client.secret"));
     cr_expect_not(cw_config_property_is_secret("client.id"));
+}
+
+/* ---- secrets kept out of the file: *_file keys, the environment, systemd credentials ---- */
+
+/* The environment seen by the loader: NAME, VALUE pairs, NULL-terminated. */
+static const char *const *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+    for (size_t i = 0; fake_env && fake_env[i]; i += 2)
+        if (strcmp(fake_env[i], name) == 0)
+            return fake_env[i + 1];
+    return NULL;
+}
+
+/* A fresh directory for secret files (mode 0700), its path in dir. */
+static void secret_dir(char *dir, size_t size)
+{
+    snprintf(dir, size, "/tmp/cw-test-secrets-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+/* Write content to dir/name with mode; path receives the file's path. */
+static void secret_file(char *path, size_t size, const char *dir, const char *name,
+                        const char *content, mode_t mode)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    unlink(path); /* a read-only one is replaced, not rewritten */
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(content, f);
+    fclose(f);
+    cr_assert_eq(chmod(path, mode), 0);
+}
+
+/* Load yaml from a 0644 file (as shipped: no secret in it) with the fake environment. */
+static struct cw_config *load_readable(const char *yaml, const char *const *env)
+{
+    char path[64];
+    write_mode(path, sizeof path, yaml, 0644);
+    fake_env = env;
+    struct cw_config *cfg = cw_config_load(path, fake_getenv, errs, sizeof errs);
+    fake_env = NULL;
+    unlink(path);
+    return cfg;
+}
+
+/* The value of kafka property key in cfg, or NULL. */
+static const char *property(const struct cw_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->kafka.n_properties; i++)
+        if (strcmp(cfg->kafka.properties[i].key, key) == 0)
+            return cfg->kafka.properties[i].value;
+    return NULL;
+}
+
+Test(config, redis_password_from_the_environment)
+{
+    struct cw_config *cfg =
+        load_readable(MIN, (const char *[]){"CHURNWATCH_REDIS_PASSWORD", "env-Pw-1", NULL});
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->redis.password, "env-Pw-1");
+    cw_config_free(cfg);
+
+    /* unset or empty: no password */
+    cfg = load_readable(MIN, (const char *[]){"CHURNWATCH_REDIS_PASSWORD", "", NULL});
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_null(cfg->redis.password);
+    cw_config_free(cfg);
+}
+
+Test(config, secrets_from_files_leave_a_readable_config_loadable)
+{
+    char dir[64], rpw[128], kpw[128], yaml[1024];
+    secret_dir(dir, sizeof dir);
+    secret_file(rpw, sizeof rpw, dir, "redis", "file-Pw-2\n", 0600);
+    secret_file(kpw, sizeof kpw, dir, "kafka", "sasl-Pw-3\r\n", 0440);
+    snprintf(yaml, sizeof yaml,
+             MIN "redis:\n  password_file: %s\nkafka:\n  properties:\n"
+                 "    security.protocol: SASL_PLAINTEXT\n    sasl.password_file: %s\n"
+                 "    sasl.username: cw\n",
+             rpw, kpw);
+    struct cw_config *cfg = load_readable(yaml, NULL);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->redis.password, "file-Pw-2");
+    cr_expect_str_eq(cfg->redis.password_file, rpw);
+    /* the property takes the place of its _file key, file order kept */
+    cr_assert_eq(cfg->kafka.n_properties, 3);
+    cr_expect_str_eq(cfg->kafka.properties[1].key, "sasl.password");
+    cr_expect_str_eq(cfg->kafka.properties[1].value, "sasl-Pw-3");
+    cr_expect_null(property(cfg, "sasl.password_file"));
+    cw_config_free(cfg);
+
+    /* the environment overrides the file, as every override does */
+    cfg = load_readable(yaml, (const char *[]){"CHURNWATCH_KAFKA_SASL_PASSWORD", "env-Pw-4",
+                                               "CHURNWATCH_REDIS_PASSWORD", "env-Pw-5", NULL});
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(property(cfg, "sasl.password"), "env-Pw-4");
+    cr_expect_str_eq(cfg->redis.password, "env-Pw-5");
+    cw_config_free(cfg);
+
+    /* an empty file is an unset secret (systemd's empty SetCredential= default) */
+    secret_file(kpw, sizeof kpw, dir, "kafka", "\n", 0400);
+    cfg = load_readable(yaml, NULL);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_null(property(cfg, "sasl.password"));
+    cr_expect_eq(cfg->kafka.n_properties, 2);
+    cw_config_free(cfg);
+    unlink(rpw);
+    unlink(kpw);
+    rmdir(dir);
+}
+
+Test(config, every_kafka_secret_has_a_variable_and_a_file_variable)
+{
+    char name[128];
+    cr_expect(cw_kafka_secret_env_name("sasl.password", name, sizeof name));
+    cr_expect_str_eq(name, "CHURNWATCH_KAFKA_SASL_PASSWORD");
+    cr_expect(cw_kafka_secret_env_name("sasl.oauthbearer.client.secret", name, sizeof name));
+    cr_expect_str_eq(name, "CHURNWATCH_KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET");
+    cr_expect_not(cw_kafka_secret_env_name("client.id", name, sizeof name));
+    cr_expect_str_eq(name, "");
+    cr_expect_not(cw_kafka_secret_env_name("sasl.password", name, 10)); /* too small */
+
+    char dir[64], pem[128];
+    secret_dir(dir, sizeof dir);
+    secret_file(pem, sizeof pem, dir, "key.pem", "-----BEGIN PRIVATE KEY-----\nk\n", 0400);
+    for (size_t p = 0; cw_kafka_secret_properties[p]; p++) {
+        const char *prop = cw_kafka_secret_properties[p];
+        char var[160];
+        cr_assert(cw_kafka_secret_env_name(prop, name, sizeof name), "%s", prop);
+        cr_expect(cw_config_property_is_secret(prop), "%s", prop);
+        struct cw_config *cfg = load_readable(MIN, (const char *[]){name, "v-Pw-6", NULL});
+        cr_assert_not_null(cfg, "%s: %s", name, errs);
+        cr_expect_str_eq(property(cfg, prop), "v-Pw-6", "%s", name);
+        cw_config_free(cfg);
+        snprintf(var, sizeof var, "%s_FILE", name);
+        cfg = load_readable(MIN, (const char *[]){var, pem, NULL});
+        cr_assert_not_null(cfg, "%s: %s", var, errs);
+        cr_expect_str_eq(property(cfg, prop), "-----BEGIN PRIVATE KEY-----\nk", "%s", var);
+        cw_config_free(cfg);
+    }
+    unlink(pem);
+    rmdir(dir);
+}
+
+Test(config, relative_secret_paths_are_systemd_credentials)
+{
+    char dir[64], path[128];
+    secret_dir(dir, sizeof dir);
+    secret_file(path, sizeof path, dir, "churnwatch.redis-password", "cred-Pw-7", 0400);
+    const char *yaml = MIN "redis:\n  password_file: churnwatch.redis-password\n";
+    struct cw_config *cfg =
+        load_readable(yaml, (const char *[]){"CREDENTIALS_DIRECTORY", dir, NULL});
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->redis.password, "cred-Pw-7");
+    cw_config_free(cfg);
+
+    /* the variables' _FILE forms too (the unit sets them to credential names) */
+    cfg = load_readable(MIN, (const char *[]){"CREDENTIALS_DIRECTORY", dir,
+                                              "CHURNWATCH_KAFKA_SASL_PASSWORD_FILE",
+                                              "churnwatch.redis-password", NULL});
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(property(cfg, "sasl.password"), "cred-Pw-7");
+    cw_config_free(cfg);
+
+    /* outside systemd, at the key's position */
+    cfg = load_readable(yaml, NULL);
+    cr_expect_null(cfg);
+    cr_expect(strstr(errs, ":5:3: redis.password_file: 'churnwatch.redis-password' names a "
+                           "systemd credential but $CREDENTIALS_DIRECTORY is not set"),
+              "%s", errs);
+    /* a relative path with a directory is not a credential name */
+    cfg = load_readable(MIN "redis:\n  password_file: ../etc/pw\n",
+                        (const char *[]){"CREDENTIALS_DIRECTORY", dir, NULL});
+    cr_expect_null(cfg);
+    cr_expect(strstr(errs, "'../etc/pw' is neither an absolute path nor a credential name"), "%s",
+              errs);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(config, secret_files_are_checked_and_never_echoed)
+{
+    char dir[64], path[128], yaml[512];
+    secret_dir(dir, sizeof dir);
+    struct {
+        mode_t mode;
+        const char *want; /* NULL: accepted */
+    } modes[] = {
+        {0600, NULL},
+        {0400, NULL},
+        {0640, NULL}, /* group-readable: a Kubernetes Secret volume with fsGroup, a service group */
+        {0644, "readable by everyone (mode 0644): run chmod 600 on it"},
+        {0604, "readable by everyone (mode 0604)"},
+        {0660, "writable by its group (mode 0660): run chmod 600 on it"},
+        {0602, "writable by everyone (mode 0602)"},
+    };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        secret_file(path, sizeof path, dir, "pw", "hunter2", modes[i].mode);
+        snprintf(yaml, sizeof yaml, MIN "kafka:\n  properties:\n    sasl.password_file: %s\n",
+                 path);
+        struct cw_config *cfg = load_readable(yaml, NULL);
+        if (!modes[i].want) {
+            cr_expect_not_null(cfg, "mode %o: %s", (unsigned)modes[i].mode, errs);
+        } else {
+            char want[512];
+            cr_expect_null(cfg, "mode %o must be refused", (unsigned)modes[i].mode);
+            snprintf(want, sizeof want, ":6:5: kafka.properties.sasl.password_file: %s: %s", path,
+                     modes[i].want);
+            cr_expect(strstr(errs, want), "want %s\ngot %s", want, errs);
+        }
+        cr_expect_null(strstr(errs, "hunter2"), "the secret was printed: %s", errs);
+        cw_config_free(cfg);
+        unlink(path);
+    }
+
+    /* missing, a directory, a FIFO: each at its key; the variable's name for _FILE */
+    snprintf(path, sizeof path, "%s/missing", dir);
+    snprintf(yaml, sizeof yaml, MIN "redis:\n  password_file: %s\n", path);
+    cr_expect_null(load_readable(yaml, NULL));
+    char want[512];
+    snprintf(want, sizeof want, ":5:3: redis.password_file: %s: No such file or directory", path);
+    cr_expect(strstr(errs, want), "%s", errs);
+    snprintf(yaml, sizeof yaml, MIN "redis:\n  password_file: %s\n", dir);
+    cr_expect_null(load_readable(yaml, NULL));
+    cr_expect(strstr(errs, ": not a regular file"), "%s", errs);
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    snprintf(yaml, sizeof yaml, MIN "redis:\n  password_file: %s\n", path);
+    cr_expect_null(load_readable(yaml, NULL));
+    cr_expect(strstr(errs, ": not a regular file"), "%s", errs);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    cr_expect_null(
+        load_readable(MIN, (const char *[]){"CHURNWATCH_REDIS_PASSWORD_FILE", path, NULL}));
+    snprintf(want, sizeof want,
+             "CHURNWATCH_REDIS_PASSWORD_FILE: %s: No such file or directory (environment)", path);
+    cr_expect(strstr(errs, want), "%s", errs);
+
+    /* a NUL byte in the secret */
+    snprintf(path, sizeof path, "%s/nul", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fwrite("hunter2\0x", 1, 9, f);
+    fclose(f);
+    chmod(path, 0600);
+    cr_expect_null(
+        load_readable(MIN, (const char *[]){"CHURNWATCH_REDIS_PASSWORD_FILE", path, NULL}));
+    cr_expect(strstr(errs, ": contains a NUL byte (environment)"), "%s", errs);
+    cr_expect_null(strstr(errs, "hunter2"), "%s", errs);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(config, a_secret_given_twice_or_a_non_secret_file_key_is_an_error)
+{
+    char dir[64], path[128], yaml[512];
+    secret_dir(dir, sizeof dir);
+    secret_file(path, sizeof path, dir, "pw", "hunter2", 0600);
+
+    snprintf(yaml, sizeof yaml,
+             MIN "kafka:\n  properties:\n    sasl.password: x\n    sasl.password_file: %s\n", path);
+    char cfgpath[64];
+    write_mode(cfgpath, sizeof cfgpath, yaml, 0600); /* it holds a secret inline */
+    struct cw_config *cfg = cw_config_load(cfgpath, NULL, errs, sizeof errs);
+    cr_expect_null(cfg);
+    cr_expect(strstr(errs, ":7:5: kafka.properties.sasl.password_file: sasl.password is also set: "
+                           "keep one of sasl.password and sasl.password_file"),
+              "%s", errs);
+    unlink(cfgpath);
+
+    snprintf(yaml, sizeof yaml, MIN "kafka:\n  properties:\n    client.id_file: %s\n", path);
+    cr_expect_null(load_readable(yaml, NULL));
+    cr_expect(strstr(errs, ":6:5: kafka.properties.client.id_file: 'client.id' is not a secret "
+                           "property"),
+              "%s", errs);
+
+    cr_expect_null(
+        load_readable(MIN, (const char *[]){"CHURNWATCH_REDIS_PASSWORD", "y",
+                                            "CHURNWATCH_REDIS_PASSWORD_FILE", path, NULL}));
+    cr_expect(strstr(errs, "CHURNWATCH_REDIS_PASSWORD and CHURNWATCH_REDIS_PASSWORD_FILE both give "
+                           "the secret (environment): keep one"),
+              "%s", errs);
+    cr_expect_null(strstr(errs, "hunter2"), "%s", errs);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(config, a_readable_file_with_an_inline_secret_names_where_else_it_may_live)
+{
+    char path[64];
+    write_mode(path, sizeof path, SECRET_PROP, 0644);
+    cr_expect_null(cw_config_load(path, NULL, errs, sizeof errs));
+    cr_expect(strstr(errs, "move the secret out of the file (kafka.properties.sasl.password_file, "
+                           "CHURNWATCH_KAFKA_SASL_PASSWORD)"),
+              "%s", errs);
+    unlink(path);
 }
