@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "churnwatch/text_escape.h"
 #include "cli.h"
 #include "config_check.h"
 
@@ -35,4 +36,16 @@ int64_t cw_cli_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *cw_cli_text(const char *s)
+{
+    static char bufs[8][4 * CW_CLI_TEXT_MAX + 1]; /* an escape is at most 4 bytes per byte */
+    static unsigned next;
+    if (!s)
+        return "-";
+    char *buf = bufs[next++ % 8];
+    size_t len = strnlen(s, CW_CLI_TEXT_MAX);
+    cw_escape_display(buf, sizeof bufs[0], s, len);
+    return buf;
 }
