@@ -206,7 +206,7 @@ static void convert(struct cw_log_fields *out, struct value *v, const char **pp,
     } else { /* not a conversion: kept as text */
         v->conversions--;
         v->numeric = false;
-        value_put(out, v, spec, n);
+        value_put(out, v, spec, strlen(spec)); /* a '%' ending fmt: conv is NUL */
         return;
     }
     if (w < 0)
