@@ -74,10 +74,15 @@ static bool json_number(const char *s)
 
 enum length { LEN_NONE, LEN_HH, LEN_H, LEN_L, LEN_LL, LEN_J, LEN_Z, LEN_T, LEN_BIG_L };
 
-/* Append the digits of an int taken from the arguments for a '*' to spec. */
-static void spec_star(char *spec, size_t *n, size_t size, va_list *ap)
+/* Append the digits of an int taken from the arguments for a '*' to spec; a negative
+ * precision counts as none (C11 7.21.6.1), so its '.' is dropped. */
+static void spec_star(char *spec, size_t *n, size_t size, va_list *ap, bool precision)
 {
     int v = va_arg(*ap, int);
+    if (precision && v < 0) {
+        (*n)--;
+        return;
+    }
     int w = snprintf(spec + *n, size - *n, "%d", v);
     if (w > 0 && (size_t)w < size - *n)
         *n += (size_t)w;
@@ -92,23 +97,26 @@ static void convert(struct cw_log_fields *out, struct value *v, const char **pp,
     const char *p = *pp;
     char spec[48] = "%";
     size_t n = 1;
-    while (*p && strchr("-+ #0'", *p) && n < 8)
-        spec[n++] = *p++;
+    for (; *p && strchr("-+ #0'", *p); p++) /* every flag consumed, a few kept */
+        if (n < 8)
+            spec[n++] = *p;
     if (*p == '*') {
-        spec_star(spec, &n, sizeof spec, ap);
+        spec_star(spec, &n, sizeof spec, ap, false);
         p++;
     } else {
-        while (*p >= '0' && *p <= '9' && n < 20)
-            spec[n++] = *p++;
+        for (; *p >= '0' && *p <= '9'; p++) /* a width beyond 11 digits is cut */
+            if (n < 20)
+                spec[n++] = *p;
     }
     if (*p == '.') {
         spec[n++] = *p++;
         if (*p == '*') {
-            spec_star(spec, &n, sizeof spec, ap);
+            spec_star(spec, &n, sizeof spec, ap, true);
             p++;
         } else {
-            while (*p >= '0' && *p <= '9' && n < 36)
-                spec[n++] = *p++;
+            for (; *p >= '0' && *p <= '9'; p++)
+                if (n < 32)
+                    spec[n++] = *p;
         }
     }
     enum length len = LEN_NONE;

@@ -66,6 +66,20 @@ Test(log_fields, hand_quoted_values_are_one_value_without_the_quotes)
     cr_expect_str_eq(fields.f[3].value, "a \"b\" 9");
 }
 
+Test(log_fields, star_width_and_precision_take_their_arguments)
+{
+    cw_log_fields_format(&fields, "a=%*d b=%.*s c=%-*s| d=%.*s e=%d", 4, 7, 2, "xyz", 3, "k", -1,
+                         "all", 9);
+    cr_assert_eq(fields.n, 5);
+    cr_expect_str_eq(fields.f[0].value, "   7");
+    cr_expect(!fields.f[0].number); /* padded: not a JSON number */
+    cr_expect_str_eq(fields.f[1].value, "xy");
+    cr_expect_str_eq(fields.f[2].value, "k  |");
+    cr_expect_str_eq(fields.f[3].value, "all"); /* a negative precision is none */
+    cr_expect_str_eq(fields.f[4].value, "9");
+    cr_expect(fields.f[4].number);
+}
+
 Test(log_fields, empty_format_and_bare_tokens)
 {
     cw_log_fields_format(&fields, "%s", "");
