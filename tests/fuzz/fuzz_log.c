@@ -6,7 +6,10 @@
  * exactly one ts, level and msg, then every field in order with its key sanitised and
  * its value byte for byte (JSON: invalid UTF-8 bytes become U+FFFD), and no raw control,
  * C1 or bidi character anywhere. The escapers alone, on the whole input (NULs included),
- * must round-trip the same way. Any violation aborts. */
+ * must round-trip the same way. The message is also used as a field format (only %s and
+ * %% kept, at most 8 conversions) with the pieces after it as arguments: the fields it
+ * gives have clean keys and NUL-free values of their stated length, and encode to a line
+ * that parses back the same. Any violation aborts. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "churnwatch/log_fields.h"
 #include "churnwatch/log_line.h"
 #include "churnwatch/text_escape.h"
 #include "fuzz_common.h"
@@ -298,6 +302,59 @@ static void check_escapers(const char *s, size_t n)
     check(unescape(out, len, back) == n && !memcmp(back, s, n), "display round-trips");
 }
 
+static bool key_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+}
+
+/* The field format of the logging layer, with raw as the format and args as arguments. */
+static void check_fields(const char *raw, const char *const args[8], enum cw_log_format format)
+{
+    static char fmt[8192];
+    size_t n = 0, conversions = 0;
+    for (const char *p = raw; *p && n + 3 < sizeof fmt; p++) {
+        if (*p != '%') {
+            fmt[n++] = *p;
+        } else if (p[1] == 's' && conversions < 8) {
+            fmt[n++] = '%', fmt[n++] = 's', p++, conversions++;
+        } else {
+            fmt[n++] = '%', fmt[n++] = '%';
+            p += p[1] == '%';
+        }
+    }
+    fmt[n] = '\0';
+    static struct cw_log_fields fields;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    cw_log_fields_format(&fields, fmt, args[0], args[1], args[2], args[3], args[4], args[5],
+                         args[6], args[7]);
+#pragma GCC diagnostic pop
+    check(fields.n <= CW_LOG_FIELDS_MAX && fields.used <= sizeof fields.buf, "fields fit");
+    struct field f[CW_LOG_FIELDS_MAX];
+    for (size_t i = 0; i < fields.n; i++) {
+        const struct cw_log_field *x = &fields.f[i];
+        check(x->key[0] != '\0', "a field key is not empty");
+        for (const char *k = x->key; *k; k++)
+            check(key_char(*k), "a field key holds key characters only");
+        check(strlen(x->value) == x->value_len, "a field value is NUL-free, of its length");
+        check(!x->number, "only %s conversions: no number");
+        f[i] = (struct field){x->key, x->value, x->value_len};
+    }
+    static struct cw_log_line line;
+    cw_log_line_begin(&line, format, "2026-01-01T00:00:00.000Z", "info", "m");
+    for (size_t i = 0; i < fields.n; i++)
+        cw_log_line_field(&line, f[i].key, f[i].value, f[i].len, false, fields.f[i].quoted);
+    const char *text = cw_log_line_end(&line);
+    check_clean(text, line.len - 1);
+    if (line.truncated)
+        return; /* the kept prefix is checked by the encoder part of the target */
+    if (format == CW_LOG_JSON)
+        check_json(text, line.len - 1, "m", f, fields.n, false);
+    else
+        check_logfmt(text, line.len - 1, "m", f, fields.n, false);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -322,6 +379,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos += f[nf].len + 1;
         nf++;
     }
+    const char *args[8];
+    for (size_t i = 0; i < 8; i++)
+        args[i] = i / 2 < nf ? (i % 2 ? f[i / 2].value : f[i / 2].key) : "";
+    check_fields(msg, args, format);
+
     static struct cw_log_line line;
     cw_log_line_begin(&line, format, "2026-01-01T00:00:00.000Z", "info", msg);
     for (size_t i = 0; i < nf; i++)
