@@ -1,5 +1,5 @@
 /* log.c - the one logging layer: levels, logfmt or JSON lines on stderr, repeats
- * rate-limited, secrets redacted */
+ * rate-limited, secrets redacted, every value escaped */
 #include "log.h"
 
 #include <errno.h>
@@ -169,8 +169,8 @@ static void write_line(enum cw_log_level level, const char *msg, const struct cw
         memcpy(value, fl->value, fl->value_len + 1);
         redact(value, sizeof value);
         size_t len = strlen(value);
-        cw_log_line_field(&line, fl->key, value, len, fl->number && len == fl->value_len,
-                          fl->quoted);
+        bool unchanged = len == fl->value_len && memcmp(value, fl->value, len) == 0;
+        cw_log_line_field(&line, fl->key, value, len, fl->number && unchanged, fl->quoted);
     }
     if (f->truncated)
         cw_log_line_field(&line, "truncated", "true", 4, true, false);

@@ -1,5 +1,5 @@
 /* log.h - the one logging layer: levels, logfmt or JSON lines on stderr, repeats
- * rate-limited, secrets redacted */
+ * rate-limited, secrets redacted, every value escaped */
 #ifndef CHURNWATCH_LOG_H
 #define CHURNWATCH_LOG_H
 

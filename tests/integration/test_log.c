@@ -222,6 +222,22 @@ Test(log, json_lines_have_one_level_and_msg_and_typed_values)
     free(out);
 }
 
+Test(log, a_number_masked_as_a_secret_is_a_json_string)
+{
+    capture();
+    cw_log_secret("417");
+    cw_log_setup(CW_LOG_DEBUG, CW_LOG_JSON);
+    cw_log_warn("redis error", "code=%d other=%d", 417, 4170);
+    char *out = captured();
+    json_error_t e;
+    json_t *o = json_loads(out, JSON_REJECT_DUPLICATES, &e);
+    cr_assert(o, "%s: %s", e.text, out);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "code")), "***");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "other")), "***0");
+    json_decref(o);
+    free(out);
+}
+
 Test(log, secrets_are_masked_before_escaping)
 {
     capture();
