@@ -38,6 +38,10 @@
 
 /* Largest epoch-millisecond timestamp accepted: 9999-12-31T23:59:59.999Z. */
 #define TS_MAX_MS INT64_C(253402300799999)
+/* Time-valued traits (created_at, renewal_at) are accepted in [1970-01-01, 2200-01-01):
+ * renewals lie years ahead, but a date past 2199 is a placeholder ("9999-12-31") or a
+ * unit error (seconds read as milliseconds), never a date to schedule by. */
+#define TRAIT_TIME_END_MS INT64_C(7258118400000)
 /* Largest seats trait accepted. */
 #define SEATS_MAX INT64_C(1000000000)
 
@@ -1024,6 +1028,11 @@ static enum cw_reject take_traits(cw_decoder *d, struct cw_traits *tr)
         if (take_time(s, &v, &why))
             return fail(d, CW_REJ_BAD_TRAITS, "%s at %s %s", trait_names[times[i] - SLOT_SEATS],
                         d->ptr[s->ptr].text, why);
+        if (v >= TRAIT_TIME_END_MS)
+            return fail(d, CW_REJ_BAD_TRAITS,
+                        "%s at %s is %lld ms, not before 2200-01-01T00:00:00Z (time-valued "
+                        "traits are in 1970..2199)",
+                        trait_names[times[i] - SLOT_SEATS], d->ptr[s->ptr].text, (long long)v);
         if (i == 0)
             tr->has_created_at = true, tr->created_at_ms = v;
         else

@@ -48,4 +48,15 @@ int cw_cli_load_config(const struct cw_cli_opts *opts, struct cw_config **out);
 /* Open the state store of cfg; on error print it and return CW_EXIT_UNAVAILABLE. */
 int cw_cli_open_store(const struct cw_config *cfg, cw_store **out);
 
+/*
+ * s made safe for a terminal (text_escape.h, cw_escape_display): control and bidi
+ * characters and invalid UTF-8 escaped, '\' doubled, so a hostile account id, segment or
+ * reason can neither reorder nor recolour a table. Returns one of 8 static buffers, reused
+ * in turn (several may appear in one printf); at most CW_CLI_TEXT_MAX input bytes are shown;
+ * NULL shows as "-".
+ * Not thread-safe. --json output is never passed through it: it stays the exact value.
+ */
+#define CW_CLI_TEXT_MAX 1024
+const char *cw_cli_text(const char *s);
+
 #endif /* CHURNWATCH_CLI_H */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "churnwatch/text_escape.h"
 #include "cli.h"
 #include "config_check.h"
 
@@ -28,4 +29,16 @@ int cw_cli_open_store(const struct cw_config *cfg, cw_store **out)
         return CW_EXIT_OK;
     fprintf(stderr, "churnwatch: redis unavailable: %s\n", err);
     return CW_EXIT_UNAVAILABLE;
+}
+
+const char *cw_cli_text(const char *s)
+{
+    static char bufs[8][4 * CW_CLI_TEXT_MAX + 1]; /* an escape is at most 4 bytes per byte */
+    static unsigned next;
+    if (!s)
+        return "-";
+    char *buf = bufs[next++ % 8];
+    size_t len = strnlen(s, CW_CLI_TEXT_MAX);
+    cw_escape_display(buf, sizeof bufs[0], s, len);
+    return buf;
 }

@@ -87,14 +87,14 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
                        bool has_before, uint32_t moved_days, int64_t now)
 {
     const struct cw_traits *t = &a->traits;
-    printf("account %s\n", a->account_id);
-    printf("  segment %s  plan %s  seats ", t->segment[0] ? t->segment : "-",
-           t->plan[0] ? t->plan : "-");
+    printf("account %s\n", cw_cli_text(a->account_id));
+    printf("  segment %s  plan %s  seats ", t->segment[0] ? cw_cli_text(t->segment) : "-",
+           t->plan[0] ? cw_cli_text(t->plan) : "-");
     if (t->has_seats)
         printf("%lld", (long long)t->seats);
     else
         printf("unknown");
-    printf("  owner %s\n", t->owner[0] ? t->owner : "-");
+    printf("  owner %s\n", t->owner[0] ? cw_cli_text(t->owner) : "-");
     if (t->has_created_at) {
         char ts[32];
         cw_rfc3339_format(t->created_at_ms, ts);
@@ -190,8 +190,8 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
             continue;
         char until[32];
         cw_rfc3339_format(s->until_ms, until);
-        printf("  silenced %s until %s: %s\n", s->rule[0] ? s->rule : "(all rules)", until,
-               s->reason);
+        printf("  silenced %s until %s: %s\n", s->rule[0] ? cw_cli_text(s->rule) : "(all rules)",
+               until, cw_cli_text(s->reason));
         active++;
     }
     (void)active;

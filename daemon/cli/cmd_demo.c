@@ -164,9 +164,9 @@ static void print_alerts(struct demo *d, int timeout_ms)
             d->n_alerts[resolved]++;
             printf("  %.10s  %s%-8s\033[0m %-18s %-22s %s\n", obs ? obs : "?",
                    resolved ? "\033[32m" : "\033[31m", resolved ? "RESOLVED" : "FIRING",
-                   json_string_value(json_object_get(a, "rule")),
-                   json_string_value(json_object_get(a, "account_id")),
-                   json_string_value(json_object_get(a, "reason")));
+                   cw_cli_text(json_string_value(json_object_get(a, "rule"))),
+                   cw_cli_text(json_string_value(json_object_get(a, "account_id"))),
+                   cw_cli_text(json_string_value(json_object_get(a, "reason"))));
             json_decref(a);
         }
         rd_kafka_message_destroy(msgs[i]);

@@ -90,7 +90,8 @@ int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
         } else {
             char until[32];
             cw_rfc3339_format(s.until_ms, until);
-            printf("silenced %s (%s) until %s\n", s.account_id, *rule ? rule : "all rules", until);
+            printf("silenced %s (%s) until %s\n", cw_cli_text(s.account_id),
+                   *rule ? cw_cli_text(rule) : "all rules", until);
         }
     }
     cw_store_close(st);
@@ -120,8 +121,9 @@ int cw_cmd_silences(const struct cw_cli_opts *ctx, int argc, char **argv)
             for (size_t i = 0; i < n; i++) {
                 char until[32];
                 cw_rfc3339_format(list[i].until_ms, until);
-                printf("%-28s %-20s %-22s %s\n", list[i].account_id,
-                       list[i].rule[0] ? list[i].rule : "(all)", until, list[i].reason);
+                printf("%-28s %-20s %-22s %s\n", cw_cli_text(list[i].account_id),
+                       list[i].rule[0] ? cw_cli_text(list[i].rule) : "(all)", until,
+                       cw_cli_text(list[i].reason));
             }
         }
     }
@@ -158,7 +160,8 @@ int cw_cmd_unsilence(const struct cw_cli_opts *ctx, int argc, char **argv)
             fprintf(stderr, "churnwatch: %s\n", err);
             rc = CW_EXIT_UNAVAILABLE;
         } else {
-            printf("unsilenced %s (%s)\n", argv[optind], *rule ? rule : "all rules");
+            printf("unsilenced %s (%s)\n", cw_cli_text(argv[optind]),
+                   *rule ? cw_cli_text(rule) : "all rules");
         }
     }
     cw_store_close(st);

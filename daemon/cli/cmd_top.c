@@ -131,9 +131,9 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
                 snprintf(score, sizeof score, "%.1f", e->score.score);
             else
                 snprintf(score, sizeof score, "n/a");
-            printf("%-28s %6s %-5s %-8s %-5s %s\n", id, score,
+            printf("%-28s %6s %-5s %-8s %-5s %s\n", cw_cli_text(id), score,
                    e->score.has_score ? e->score.grade : "-",
-                   a->traits.segment[0] ? a->traits.segment : "-", trend(a, e),
+                   a->traits.segment[0] ? cw_cli_text(a->traits.segment) : "-", trend(a, e),
                    alerts[0] ? alerts : "-");
         }
         shown++;

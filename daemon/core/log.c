@@ -1,5 +1,5 @@
 /* log.c - the one logging layer: levels, logfmt or JSON lines on stderr, repeats
- * rate-limited, secrets redacted */
+ * rate-limited, secrets redacted, every value escaped */
 #include "log.h"
 
 #include <errno.h>
@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "churnwatch/log_fields.h"
+#include "churnwatch/log_line.h"
 
 #define SECRETS_MAX       32
 #define SECRET_LEN_MAX    512
@@ -145,67 +148,8 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Append s to out as the body of a JSON string (no quotes). */
-static size_t json_escape(char *out, size_t size, size_t pos, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len && pos + 7 < size; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            out[pos++] = '\\';
-            out[pos++] = (char)c;
-        } else if (c < 0x20) {
-            pos += (size_t)snprintf(out + pos, size - pos, "\\u%04x", c);
-        } else {
-            out[pos++] = (char)c;
-        }
-    }
-    return pos;
-}
-
-/* Turn logfmt fields ("k=v k2=\"a b\"") into JSON members appended at pos. */
-static size_t logfmt_to_json(char *out, size_t size, size_t pos, const char *f)
-{
-    while (*f && pos + 16 < size) {
-        while (*f == ' ')
-            f++;
-        const char *key = f;
-        while (*f && *f != '=' && *f != ' ')
-            f++;
-        size_t klen = (size_t)(f - key);
-        if (klen == 0)
-            break;
-        char val[1024];
-        size_t vlen = 0;
-        if (*f == '=') {
-            f++;
-            if (*f == '"') {
-                f++;
-                while (*f && *f != '"' && vlen + 1 < sizeof val) {
-                    if (*f == '\\' && f[1])
-                        f++;
-                    val[vlen++] = *f++;
-                }
-                if (*f == '"')
-                    f++;
-            } else {
-                while (*f && *f != ' ' && vlen + 1 < sizeof val)
-                    val[vlen++] = *f++;
-            }
-        }
-        out[pos++] = ',';
-        out[pos++] = '"';
-        pos = json_escape(out, size, pos, key, klen);
-        out[pos++] = '"';
-        out[pos++] = ':';
-        out[pos++] = '"';
-        pos = json_escape(out, size, pos, val, vlen);
-        out[pos++] = '"';
-    }
-    return pos;
-}
-
-/* Format and write one line (log_mu held). */
-static void write_line(enum cw_log_level level, const char *msg, const char *fields)
+/* Format and write one line (log_mu held): each field value redacted, then escaped. */
+static void write_line(enum cw_log_level level, const char *msg, const struct cw_log_fields *f)
 {
     char ts[40];
     struct timespec now;
@@ -215,35 +159,33 @@ static void write_line(enum cw_log_level level, const char *msg, const char *fie
     size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(ts + n, sizeof ts - n, ".%03ldZ", now.tv_nsec / 1000000L);
 
-    char line[4096];
-    size_t pos;
-    if (atomic_load_explicit(&log_format, memory_order_relaxed) == CW_LOG_JSON) {
-        pos = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
-                               level_names[level]);
-        pos = json_escape(line, sizeof line, pos, msg, strlen(msg));
-        line[pos++] = '"';
-        pos = logfmt_to_json(line, sizeof line - 2, pos, fields);
-        line[pos++] = '}';
-    } else {
-        pos = (size_t)snprintf(line, sizeof line, "ts=%s level=%s msg=\"", ts, level_names[level]);
-        pos = json_escape(line, sizeof line, pos, msg, strlen(msg));
-        pos +=
-            (size_t)snprintf(line + pos, sizeof line - pos, "\"%s%s", *fields ? " " : "", fields);
-        if (pos > sizeof line - 2)
-            pos = sizeof line - 2;
+    static struct cw_log_line line; /* 16 KiB: not on the stacks of librdkafka's threads */
+    static char value[CW_LOG_FIELDS_BUF + 64];
+    cw_log_line_begin(&line,
+                      (enum cw_log_format)atomic_load_explicit(&log_format, memory_order_relaxed),
+                      ts, level_names[level], msg);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct cw_log_field *fl = &f->f[i];
+        memcpy(value, fl->value, fl->value_len + 1);
+        redact(value, sizeof value);
+        size_t len = strlen(value);
+        bool unchanged = len == fl->value_len && memcmp(value, fl->value, len) == 0;
+        cw_log_line_field(&line, fl->key, value, len, fl->number && unchanged, fl->quoted);
     }
-    line[pos++] = '\n';
-    fwrite(line, 1, pos, stderr);
+    if (f->truncated)
+        cw_log_line_field(&line, "truncated", "true", 4, true, false);
+    const char *text = cw_log_line_end(&line);
+    fwrite(text, 1, line.len, stderr);
 }
 
 /* The summary of a message whose interval ended with lines suppressed (log_mu held). */
 static void write_summary(struct limit *l)
 {
-    char fields[256];
-    snprintf(fields, sizeof fields, "what=\"%.*s\" suppressed=%llu interval_ms=%lld",
-             LIMIT_MSG_MAX - 1, l->msg, (unsigned long long)l->suppressed,
-             (long long)limit_interval_ms);
-    write_line(l->level, "repeated log lines suppressed", fields);
+    static struct cw_log_fields fields; /* log_mu held */
+    cw_log_fields_format(&fields, "what=\"%.*s\" suppressed=%llu interval_ms=%lld",
+                         LIMIT_MSG_MAX - 1, l->msg, (unsigned long long)l->suppressed,
+                         (long long)limit_interval_ms);
+    write_line(l->level, "repeated log lines suppressed", &fields);
     l->suppressed = 0;
 }
 
@@ -293,14 +235,12 @@ static bool limit_pass(enum cw_log_level level, const char *msg)
     return false;
 }
 
-/* Redact, rate-limit and write one line; fields is writable (redacted in place). */
-static void log_write(enum cw_log_level level, const char *msg, char *fields, size_t size)
+/* Rate-limit, redact and write one line. */
+static void log_write(enum cw_log_level level, const char *msg, const struct cw_log_fields *f)
 {
     pthread_mutex_lock(&log_mu);
-    if (limit_pass(level, msg)) {
-        redact(fields, size);
-        write_line(level, msg, fields);
-    }
+    if (limit_pass(level, msg))
+        write_line(level, msg, f);
     pthread_mutex_unlock(&log_mu);
 }
 
@@ -308,12 +248,12 @@ void cw_log(enum cw_log_level level, const char *msg, const char *fmt, ...)
 {
     if (!cw_log_enabled(level))
         return;
-    char fields[2048];
+    struct cw_log_fields fields, *f = &fields;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(fields, sizeof fields, fmt, ap);
+    cw_log_fields_vformat(f, fmt, ap);
     va_end(ap);
-    log_write(level, msg, fields, sizeof fields);
+    log_write(level, msg, f);
 }
 
 void cw_log_errno(enum cw_log_level level, const char *msg, const char *fmt, ...)
@@ -321,13 +261,11 @@ void cw_log_errno(enum cw_log_level level, const char *msg, const char *fmt, ...
     int saved = errno;
     if (!cw_log_enabled(level))
         return;
-    char fields[2048];
+    struct cw_log_fields fields, *f = &fields;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(fields, sizeof fields, fmt, ap);
+    cw_log_fields_vformat(f, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof fields)
-        snprintf(fields + n, sizeof fields - (size_t)n, "%serr=\"%s\"", n ? " " : "",
-                 strerror(saved));
-    log_write(level, msg, fields, sizeof fields);
+    cw_log_fields_add(f, "err", strerror(saved));
+    log_write(level, msg, f);
 }

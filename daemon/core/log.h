@@ -1,5 +1,5 @@
 /* log.h - the one logging layer: levels, logfmt or JSON lines on stderr, repeats
- * rate-limited, secrets redacted */
+ * rate-limited, secrets redacted, every value escaped */
 #ifndef CHURNWATCH_LOG_H
 #define CHURNWATCH_LOG_H
 
@@ -29,16 +29,19 @@ void cw_log_set_rate_limit(unsigned burst, int interval_ms);
 int cw_log_enabled(enum cw_log_level level);
 
 /*
- * Write one line: msg is a short, constant description; the fmt arguments are
- * logfmt-style fields ("key=value key2=value2"), passed through as given in logfmt
- * and split into JSON members in json format. The level is checked before anything is
- * formatted. Thread-safe. Non-debug lines are rate-limited per msg and level: at most 20
- * per 10 s, then one "repeated log lines suppressed" line with what=<msg> suppressed=<n>.
+ * Write one line: msg is a short, constant description; fmt holds logfmt-style fields
+ * ("key=%s key2=%d", log_fields.h) whose values are formatted one by one, redacted, then
+ * escaped (log_line.h): whatever an argument holds (quotes, '=', newlines, control or
+ * bidi characters, invalid UTF-8) stays inside its own value, in logfmt and in JSON. A
+ * value in quotes in fmt (err=\"%s\") is always quoted in logfmt; a value that is a single
+ * numeric conversion is a JSON number. The level is checked before anything is formatted.
+ * Thread-safe. Non-debug lines are rate-limited per msg and level: at most 20 per 10 s,
+ * then one "repeated log lines suppressed" line with what=<msg> suppressed=<n>.
  */
 void cw_log(enum cw_log_level level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* As cw_log, appending err="<strerror(errno)>". */
+/* As cw_log, appending the field err=<strerror(errno)>. */
 void cw_log_errno(enum cw_log_level level, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

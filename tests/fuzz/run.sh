@@ -16,7 +16,7 @@ CC=clang cmake -S "$root" -B "$dir" -DCW_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebIn
 cmake --build "$dir" -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 
 status=0
-for target in decode config; do
+for target in decode config log; do
   work="$dir/corpus/$target"
   artifacts="$dir/artifacts/$target/"
   mkdir -p "$work" "$artifacts"

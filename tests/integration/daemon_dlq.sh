@@ -32,6 +32,9 @@ add bad_timestamp '{"account_id":"acme","type":"login","ts":"2026-02-30T00:00:00
 add bad_timestamp '{"account_id":"acme","type":"login","ts":"yesterday"}'
 add too_late '{"account_id":"acme","type":"login","ts":"2001-01-01T00:00:00Z"}'
 add future_timestamp '{"account_id":"acme","type":"login","ts":"2099-01-01T00:00:00Z"}'
+# time-valued traits are bounded to 1970..2199 (a renewal lies years ahead, year 9999 never)
+add bad_traits '{"account_id":"acme","type":"account_updated","traits":{"created_at":"9999-12-31T00:00:00Z"}}'
+add bad_traits '{"account_id":"acme","type":"account_updated","traits":{"renewal_at":253402214400000}}'
 add bad_id "{\"account_id\":\"$(head -c 300 /dev/zero | tr '\0' a)\",\"type\":\"login\"}"
 add too_deep "$(printf '{"account_id":"acme","type":"login","p":'; for _ in $(seq 40); do printf '['; done; for _ in $(seq 40); do printf ']'; done; printf '}')"
 head -c 70000 /dev/zero | tr '\0' ' ' >"$WORK/msgs/$(printf %03d $((i + 1))).too_large"

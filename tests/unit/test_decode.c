@@ -524,6 +524,26 @@ static const struct bad_case native_bad[] = {
     {"renewal_at negative",
      LIT("{\"account_id\":\"a\",\"type\":\"account_updated\",\"traits\":{\"renewal_at\":-5}}"),
      CW_REJ_BAD_TRAITS},
+    {"created_at in year 9999",
+     LIT("{\"account_id\":\"a\",\"type\":\"account_updated\",\"traits\":{\"created_at\":"
+         "\"9999-12-31T00:00:00Z\"}}"),
+     CW_REJ_BAD_TRAITS},
+    {"renewal_at in year 9999 as epoch ms",
+     LIT("{\"account_id\":\"a\",\"type\":\"account_updated\",\"traits\":{\"renewal_at\":"
+         "253402214400000}}"),
+     CW_REJ_BAD_TRAITS},
+    {"renewal_at at 2200-01-01, the first instant refused",
+     LIT("{\"account_id\":\"a\",\"type\":\"account_updated\",\"traits\":{\"renewal_at\":"
+         "\"2200-01-01T00:00:00Z\"}}"),
+     CW_REJ_BAD_TRAITS},
+    {"created_at in epoch microseconds",
+     LIT("{\"account_id\":\"a\",\"type\":\"account_updated\",\"traits\":{\"created_at\":"
+         "1767607200000000}}"),
+     CW_REJ_BAD_TRAITS},
+    {"created_at before 1970",
+     LIT("{\"account_id\":\"a\",\"type\":\"account_updated\",\"traits\":{\"created_at\":"
+         "\"1969-12-31T23:59:59Z\"}}"),
+     CW_REJ_BAD_TRAITS},
     {"plan a number",
      LIT("{\"account_id\":\"a\",\"type\":\"account_updated\",\"traits\":{\"plan\":3}}"),
      CW_REJ_BAD_TRAITS},
@@ -581,6 +601,21 @@ Test(decode_native, traits_event, .init = native, .fini = stop)
     cr_expect_str_eq(ev.traits.plan, "standard");
     cr_expect_str_eq(ev.traits.segment, "M");
     cr_expect_str_eq(ev.traits.owner, "csm@example.com");
+}
+
+Test(decode_native, trait_times_at_the_bounds, .init = native, .fini = stop)
+{
+    static const char msg[] = "{\"type\":\"account_updated\",\"account_id\":\"acme\",\"traits\":{"
+                              "\"created_at\":0,\"renewal_at\":\"2199-12-31T23:59:59.999Z\"}}";
+    struct cw_event ev;
+    char reason[128];
+    cr_assert_eq(decode1(LIT(msg), &ev, reason, sizeof reason), CW_OK, "%s", reason);
+    cr_expect_eq(ev.traits.created_at_ms, 0);
+    cr_expect_eq(ev.traits.renewal_at_ms, INT64_C(7258118399999));
+    static const char late[] = "{\"type\":\"account_updated\",\"account_id\":\"acme\",\"traits\":{"
+                               "\"created_at\":\"9999-12-31T23:59:59Z\"}}";
+    cr_assert_eq(decode1(LIT(late), &ev, reason, sizeof reason), CW_REJ_BAD_TRAITS);
+    cr_expect(strstr(reason, "created_at") && strstr(reason, "2200-01-01"), "%s", reason);
 }
 
 Test(decode_native, partial_null_and_string_traits, .init = native, .fini = stop)
