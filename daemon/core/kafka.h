@@ -25,7 +25,8 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
 
 /* Commit the stored offsets, leave the group and destroy, all within timeout_ms (a
  * broker that is down cannot hold it longer: a consumer that could not close in time is
- * abandoned to the process exit). Call it only when shutting down.
+ * abandoned to the process exit, and so is one that never had an assignment, which
+ * librdkafka 2.0.2 cannot destroy). Call it only when shutting down.
  * cw_consumer_close(NULL) is a no-op. */
 void cw_consumer_close(cw_consumer *c, int timeout_ms);
 

@@ -338,10 +338,20 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     if (!closed)
         cw_log_warn("kafka consumer did not leave the group in time", "timeout_ms=%d", timeout_ms);
     /* The group was left (or given up on: its session timeout releases the partitions);
-     * destroy must not close the consumer again, and may itself block in 2.0.2. */
-    int64_t left = deadline - mono_ms();
-    cw_kafka_destroy_within(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
-                            left > DESTROY_MIN_MS ? (int)left : DESTROY_MIN_MS, "consumer");
+     * destroy must not close the consumer again, and may itself block in 2.0.2.
+     * A consumer that never had an assignment is not destroyed at all: librdkafka 2.0.2
+     * aborts destroying a cooperative-sticky member that joined but was never assigned
+     * (an assertion in rd_kafka_sticky_assignor_state_destroy, its issue #4312, fixed in
+     * 2.3.0) - a daemon stopped during its first rebalance. Such a handle holds no
+     * partition and no offset; it is left to the process exit. */
+    if (c->gained == 0) {
+        cw_log_info("kafka consumer left to the process exit", "reason=%s",
+                    "never assigned (librdkafka 2.0.2 cannot destroy it)");
+    } else {
+        int64_t left = deadline - mono_ms();
+        cw_kafka_destroy_within(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+                                left > DESTROY_MIN_MS ? (int)left : DESTROY_MIN_MS, "consumer");
+    }
     free(c->parts);
     free(c);
 }

@@ -12,8 +12,9 @@
 #include "kafka.h"
 #include "kafka_conf.h"
 
-/* Kafka protocol ApiKey of Produce requests. */
-#define APIKEY_PRODUCE 0
+/* Kafka protocol ApiKeys of Produce and SyncGroup requests. */
+#define APIKEY_PRODUCE    0
+#define APIKEY_SYNC_GROUP 14
 /* Upper bound of every wait in these tests: a failure names what did not happen. */
 #define WAIT_MS 30000
 /* How long a second member may take to join and get its share: the mock rebalances a
@@ -428,6 +429,39 @@ Test(kafka, two_members_split_partitions_cooperative)
 Test(kafka, two_members_split_partitions_eager)
 {
     split_between_two_members("range", 0);
+}
+
+/*
+ * librdkafka 2.0.2 asserts in rd_kafka_sticky_assignor_state_destroy (its issue #4312,
+ * fixed in 2.3.0) when a cooperative-sticky consumer is destroyed after its JoinGroup was
+ * answered and before its first assignment: a daemon stopped while it joins (a rolling
+ * restart, a member stopped during a rebalance; faults.rebalance hit it) aborted instead of
+ * exiting 0. Every SyncGroup fails here, so the member has joined and never gets an
+ * assignment; closing it must return (and the test process live on).
+ */
+Test(kafka, closed_after_joining_before_its_first_assignment)
+{
+    cw_mock_kafka *m = mock_start(1, "events", 2);
+    rd_kafka_resp_err_t errs[200];
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
+        errs[i] = RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
+    rd_kafka_mock_push_request_errors_array(cw_mock_kafka_cluster(m), APIKEY_SYNC_GROUP,
+                                            sizeof errs / sizeof errs[0], errs);
+    cw_consumer *c = consumer_for(m, "g-unsynced", "events");
+    char state[512] = "";
+    long long deadline = now_ms() + WAIT_MS;
+    for (;;) {
+        struct seen s;
+        seen_init(&s);
+        poll_record(c, &s, false);
+        cw_consumer_describe(c, state, sizeof state);
+        if (!strstr(state, "member= ")) /* a member id: the JoinGroup was answered */
+            break;
+        cr_assert_lt(now_ms(), deadline, "the member never joined: %s", state);
+    }
+    cr_assert_not(cw_consumer_assigned(c), "assigned despite failing SyncGroups: %s", state);
+    cw_consumer_close(c, 10000);
+    cw_mock_kafka_stop(m);
 }
 
 Test(kafka, produce_errors_are_reported_not_acknowledged)
