@@ -8,6 +8,7 @@
 #   lib/systemd/system/churnwatchd.service            the unit, ExecStart= at this prefix's bin
 #   share/man/man8/churnwatchd.8, man1/churnwatch.1   the man pages
 #   share/doc/churnwatch/                             README and docs/*.md
+#   share/bash-completion/completions/churnwatch      deploy/completion/churnwatch.bash
 # The .deb (prefix /usr; /etc/churnwatch/churnwatch.yaml is a conffile):
 #   (cd build && cpack -G DEB -D CPACK_PACKAGING_INSTALL_PREFIX=/usr)
 # or configure with -DCMAKE_INSTALL_PREFIX=/usr and run plain `cpack -G DEB`. It adds what
@@ -44,6 +45,9 @@ configure_file(${PROJECT_SOURCE_DIR}/man/churnwatch.1 ${PROJECT_BINARY_DIR}/man/
 install(FILES ${PROJECT_BINARY_DIR}/man/churnwatchd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${PROJECT_BINARY_DIR}/man/churnwatch.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/completion/churnwatch.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME churnwatch)
+
 file(GLOB CW_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${CW_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
@@ -62,7 +66,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "tzdata")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "redis-server (>= 7)")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "redis-server (>= 7), bash-completion")
 set(CPACK_STRIP_FILES ON)
 file(WRITE ${PROJECT_BINARY_DIR}/install/conffiles "${CW_CONFIG_INSTALL_DIR}/churnwatch.yaml\n")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

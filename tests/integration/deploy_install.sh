@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # deploy_install.sh - `cmake --install` into a DESTDIR lays out exactly the expected files
-# (programs, config, unit pointed at the prefix, man pages, docs), keeps an existing config,
-# the man pages render without warnings and document every option --help lists (and no
-# other), and `cpack -G DEB` builds a package with those files (man pages and large docs
+# (programs, config, unit pointed at the prefix, man pages, docs, bash completion), keeps an
+# existing config, the man pages render without warnings and document every option --help
+# lists (and no other), and `cpack -G DEB` builds a package with those files (man pages and large docs
 # gzipped, plus copyright, changelog and lintian overrides), the config as a conffile, the
 # maintainer scripts of deploy/debian and the shared-library Depends. deploy_package.sh
 # checks the package's hardening and lintian, deploy_maintscripts.sh the scripts' logic.
@@ -21,7 +21,7 @@ docs=$(cd "$CW_SOURCE_DIR" && ls README.md docs/*.md | sed 's|^docs/||' | sort)
 {
   printf '%s\n' ./etc/churnwatch/churnwatch.yaml ./usr/bin/churnwatch ./usr/bin/churnwatchd \
     ./usr/lib/systemd/system/churnwatchd.service ./usr/share/man/man1/churnwatch.1 \
-    ./usr/share/man/man8/churnwatchd.8
+    ./usr/share/man/man8/churnwatchd.8 ./usr/share/bash-completion/completions/churnwatch
   for f in $docs; do echo "./usr/share/doc/churnwatch/$f"; done
 } | sort >"$WORK/want.txt"
 (cd "$D" && find . -type f | sort) >"$WORK/got.txt"
