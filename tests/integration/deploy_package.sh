@@ -60,18 +60,19 @@ want=(-fstack-protector-strong -fstack-clash-protection)
 if "$cc" -fcf-protection -x c -c -o /dev/null /dev/null 2>/dev/null; then
   want+=(-fcf-protection)
 fi
+counts=()
 for program in "$CW_BUILD_DIR/daemon/churnwatchd" "$CW_BUILD_DIR/daemon/churnwatch"; do
   readelf --debug-dump=info "$program" 2>/dev/null |
     awk '/DW_AT_producer/ {p = $0; next} p != "" && /DW_AT_name/ {print $NF "\t" p; p = ""}' \
       >"$WORK/units.txt"
   [ -s "$WORK/units.txt" ] || fail "$program has no debug info (build RelWithDebInfo to check it)"
-  units=$(wc -l <"$WORK/units.txt")
+  counts+=("$(wc -l <"$WORK/units.txt") in $(basename "$program")")
   for flag in "${want[@]}"; do
     missing=$(grep -v -e "$flag\( \|=\|$\)" "$WORK/units.txt" | cut -f1 || true)
     [ -z "$missing" ] || { echo "$missing" >&2; fail "$(basename "$program"): built without $flag"; }
   done
 done
-pass "every compilation unit of both programs ($units in churnwatch): ${want[*]}"
+pass "every compilation unit (${counts[0]}, ${counts[1]}): ${want[*]}"
 
 # ---- lintian ------------------------------------------------------------------------------------
 # Every level (error to pedantic); the overrides shipped in the package are applied, and an
