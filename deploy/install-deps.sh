@@ -13,6 +13,8 @@ packages=(
   clang libclang-rt-14-dev valgrind
   # deployment checks (systemd-analyze, yamllint, man pages, .deb)
   systemd yamllint groff-base dpkg-dev
+  # the .deb's checks: hardening-check and checkbashisms (devscripts), lintian
+  devscripts lintian
 )
 
 missing=()

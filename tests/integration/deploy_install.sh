@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # deploy_install.sh - `cmake --install` into a DESTDIR lays out exactly the expected files
-# (programs, config, unit pointed at the prefix, man pages, docs), keeps an existing config,
-# the man pages render without warnings and document every option --help lists (and no
-# other), and `cpack -G DEB` builds a package with those files, the config as a conffile
-# and the shared-library Depends.
+# (programs, config, unit pointed at the prefix, man pages, docs, bash completion), keeps an
+# existing config, the man pages render without warnings and document every option --help
+# lists (and no other), and `cpack -G DEB` builds a package with those files (man pages and large docs
+# gzipped, plus copyright, changelog and lintian overrides), the config as a conffile, the
+# maintainer scripts of deploy/debian and the shared-library Depends. deploy_package.sh
+# checks the package's hardening and lintian, deploy_maintscripts.sh the scripts' logic.
 set -euo pipefail
 : "${CW_BUILD_DIR:?}" "${CW_SOURCE_DIR:?}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cw-install.XXXXXX")
@@ -19,7 +21,7 @@ docs=$(cd "$CW_SOURCE_DIR" && ls README.md docs/*.md | sed 's|^docs/||' | sort)
 {
   printf '%s\n' ./etc/churnwatch/churnwatch.yaml ./usr/bin/churnwatch ./usr/bin/churnwatchd \
     ./usr/lib/systemd/system/churnwatchd.service ./usr/share/man/man1/churnwatch.1 \
-    ./usr/share/man/man8/churnwatchd.8
+    ./usr/share/man/man8/churnwatchd.8 ./usr/share/bash-completion/completions/churnwatch
   for f in $docs; do echo "./usr/share/doc/churnwatch/$f"; done
 } | sort >"$WORK/want.txt"
 (cd "$D" && find . -type f | sort) >"$WORK/got.txt"
@@ -69,8 +71,34 @@ pass "man pages render cleanly; they document exactly the options (and commands)
 (cd "$CW_BUILD_DIR" && cpack -G DEB -D CPACK_PACKAGING_INSTALL_PREFIX=/usr -B "$WORK/pkg") \
   >"$WORK/cpack.log" 2>&1 || { cat "$WORK/cpack.log" >&2; fail "cpack -G DEB"; }
 deb=$(ls "$WORK"/pkg/churnwatch_*_*.deb)
+# the installed files, with what Debian policy adds (cmake/DebianPackageTree.cmake): man pages
+# and docs above 4 kB gzipped (operations.md, named by the unit, stays plain), copyright,
+# changelog, lintian overrides
+{
+  sed -e '/\/man\/man[18]\//s/$/.gz/' "$WORK/want.txt" | grep -v '^./usr/share/doc/'
+  for f in $docs; do
+    p="./usr/share/doc/churnwatch/$f"
+    if [ "$f" != operations.md ] && [ "$(stat -c %s "$D/usr/share/doc/churnwatch/$f")" -gt 4096 ]; then
+      p="$p.gz"
+    fi
+    echo "$p"
+  done
+  printf '%s\n' ./usr/share/doc/churnwatch/copyright ./usr/share/doc/churnwatch/changelog.gz \
+    ./usr/share/lintian/overrides/churnwatch
+} | sort >"$WORK/want-deb.txt"
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print $NF}' | sort >"$WORK/deb-files.txt"
-diff -u "$WORK/want.txt" "$WORK/deb-files.txt" || fail "the .deb's files differ from the expected list"
+diff -u "$WORK/want-deb.txt" "$WORK/deb-files.txt" || fail "the .deb's files differ from the expected list"
+dpkg-deb -x "$deb" "$WORK/deb"
+for page in "$WORK"/deb/usr/share/man/man*/*.gz "$WORK"/deb/usr/share/doc/churnwatch/*.gz; do
+  gzip -t "$page" || fail "$page is not gzip"
+done
+zcat "$WORK/deb/usr/share/man/man8/churnwatchd.8.gz" | cmp -s - "$D/usr/share/man/man8/churnwatchd.8" ||
+  fail "the packaged churnwatchd.8.gz is not the installed page"
+cmp -s "$WORK/deb/usr/share/doc/churnwatch/copyright" "$CW_SOURCE_DIR/deploy/debian/copyright" ||
+  fail "the packaged copyright is not deploy/debian/copyright"
+zcat "$WORK/deb/usr/share/doc/churnwatch/changelog.gz" | head -n1 |
+  grep -qx "churnwatch ($(dpkg-deb -f "$deb" Version)) unstable; urgency=medium" ||
+  fail "changelog.gz does not start with the package version"
 dpkg-deb -I "$deb" >"$WORK/deb-info.txt"
 depends=$(sed -n 's/^ Depends: //p' "$WORK/deb-info.txt")
 for lib in librdkafka1 libhiredis0.14 libjansson4 libyaml-0-2 libyajl2 libsystemd0 tzdata; do
@@ -79,4 +107,8 @@ done
 [ "$(dpkg-deb -f "$deb" Package)" = churnwatch ] || fail "package name"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/churnwatch/churnwatch.yaml ||
   fail "/etc/churnwatch/churnwatch.yaml is not a conffile"
-pass "cpack -G DEB: $(basename "$deb"), same files, conffile, Depends: $depends"
+for script in postinst prerm postrm; do
+  dpkg-deb --ctrl-tarfile "$deb" | tar -xO "./$script" | cmp -s - "$CW_SOURCE_DIR/deploy/debian/$script" ||
+    fail "the package's $script is not deploy/debian/$script"
+done
+pass "cpack -G DEB: $(basename "$deb"), same files (compressed as policy asks, plus copyright, changelog, overrides), conffile, maintainer scripts, Depends: $depends"

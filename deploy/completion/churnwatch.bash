@@ -1,0 +1,79 @@
+# churnwatch.bash - bash completion for the churnwatch CLI: its commands, each command's
+# options, the values of options that take one of a fixed set, and file names where an
+# argument is a file. Installed as share/bash-completion/completions/churnwatch (loaded on
+# demand by the bash-completion package, or source it). tests/integration/deploy_completion.sh
+# checks it against `churnwatch --help`, so a command or option added there must be added here.
+
+_churnwatch() {
+    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+    local commands="account top check-config produce silence silences unsilence rescore gen demo"
+    local cmd="" i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case ${COMP_WORDS[i]} in
+        -c) ((i++)) ;;
+        -*) ;;
+        *)
+            cmd=${COMP_WORDS[i]}
+            break
+            ;;
+        esac
+    done
+
+    COMPREPLY=()
+    case $prev in
+    -c | -o | --manifest)
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+        return
+        ;;
+    --key)
+        mapfile -t COMPREPLY < <(compgen -W "none account user" -- "$cur")
+        return
+        ;;
+    --form)
+        mapfile -t COMPREPLY < <(compgen -W "native segment cloudevents" -- "$cur")
+        return
+        ;;
+    --end)
+        mapfile -t COMPREPLY < <(compgen -W "now" -- "$cur")
+        return
+        ;;
+    --grade | --segment | --created-within | --limit | --brokers | --topic | --rule | --for | \
+        --reason | --seed | --accounts | --fates | --days)
+        return # a value of the user's own
+        ;;
+    esac
+
+    local opts="" files=no
+    case $cmd in
+    "")
+        if [[ $cur == -* ]]; then
+            mapfile -t COMPREPLY < <(compgen -W "-c --help --version" -- "$cur")
+        else
+            mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
+        fi
+        return
+        ;;
+    account) opts="--json" ;;
+    top) opts="--grade --segment --created-within --limit --json" ;;
+    check-config)
+        opts="--no-env"
+        files=yes
+        ;;
+    produce)
+        opts="--brokers --topic --key"
+        files=yes
+        ;;
+    silence) opts="--rule --for --reason" ;;
+    unsilence) opts="--rule" ;;
+    gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
+    demo) opts="--accounts --days --seed" ;;
+    esac
+    if [[ $cur == -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+    elif [ $files = yes ]; then
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    fi
+}
+complete -F _churnwatch churnwatch
