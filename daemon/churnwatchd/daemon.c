@@ -257,6 +257,12 @@ static void reload(struct cw_daemon *d)
         cw_notify_ready("consuming; configuration reloaded");
 }
 
+/* The consumer reset a lost position (cw_consumer_on_reset): counted on /metrics. */
+static void count_offset_reset(void *opaque, const char *topic, int32_t partition, uint64_t skipped)
+{
+    cw_metrics_count_reset(opaque, topic, partition, skipped);
+}
+
 static int start_embedded_kafka(struct cw_daemon *d)
 {
     const struct cw_kafka_config *kc = &d->rt.cfg->kafka;
@@ -332,6 +338,7 @@ int cw_daemon_init(struct cw_daemon *d)
         cw_log_error("kafka consumer failed", "error=\"%s\"", err);
         return -1;
     }
+    cw_consumer_on_reset(d->consumer, count_offset_reset, &d->metrics);
     cw_notify_status("waiting for a Kafka partition assignment (group %s)",
                      d->rt.cfg->kafka.group_id);
     cw_log_info("churnwatchd started", "version=%s config=%s group=%s", CW_VERSION,
