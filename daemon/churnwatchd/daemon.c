@@ -9,6 +9,7 @@
 
 #include "batch.h"
 #include "config_check.h"
+#include "embedded_addr.h"
 #include "log.h"
 #include "notify.h"
 #include "score_pass.h"
@@ -283,6 +284,12 @@ static int start_embedded_kafka(struct cw_daemon *d)
     fflush(stdout);
     cw_log_info("embedded kafka started", "bootstrap=%s partitions=%d", d->brokers,
                 d->opt.embedded_partitions);
+    /* For `churnwatch produce` on this machine; without it the CLI needs --brokers. */
+    char path[4096];
+    if (cw_embedded_addr_publish(d->brokers, err, sizeof err) != 0)
+        cw_log_warn("embedded kafka address not published", "error=\"%s\"", err);
+    else if (cw_embedded_addr_path(path, sizeof path) == 0)
+        cw_log_info("embedded kafka address published", "file=%s", path);
     return 0;
 }
 
@@ -507,6 +514,8 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     cw_consumer_close(d->consumer, d->opt.shutdown_timeout_ms);
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
     cw_store_close(d->store);
+    if (d->mock)
+        cw_embedded_addr_withdraw();
     cw_mock_kafka_stop(d->mock);
     cw_score_pass_cleanup(d);
     cw_batch_cleanup(d);
