@@ -474,7 +474,13 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     }
     bool closed = !err && rd_kafka_consumer_closed(c->rk);
     rd_kafka_queue_destroy(q);
-    if (!closed)
+    /* Closed means the group coordinator answered the LeaveGroup: the partitions are free
+     * for the next member now, not after session.timeout.ms (docs/operations.md "Rolling
+     * restarts"). */
+    if (closed)
+        cw_log_info("kafka consumer left the group", "took_ms=%lld",
+                    (long long)(mono_ms() - (deadline - timeout_ms)));
+    else
         cw_log_warn("kafka consumer did not leave the group in time", "timeout_ms=%d", timeout_ms);
     /* The group was left (or given up on: its session timeout releases the partitions);
      * destroy must not close the consumer again, and may itself block in 2.0.2. */
