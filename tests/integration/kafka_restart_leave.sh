@@ -31,9 +31,10 @@ rc=0
 wait "$DAEMON_PID" || rc=$?
 [ "$rc" = 0 ] || fail "SIGTERM: exit code $rc"
 log=$WORK/first.log
-leave=$(grep -n 'LeaveGroup response received' "$log" | head -n1 | cut -d: -f1)
-left=$(grep -n 'msg="kafka consumer left the group"' "$log" | head -n1 | cut -d: -f1)
-stopped=$(grep -n 'msg="stopped"' "$log" | tail -n1 | cut -d: -f1)
+line_of() { grep -n -- "$1" "$log" | head -n1 | cut -d: -f1 || true; }
+leave=$(line_of 'LeaveGroup response received')
+left=$(line_of 'msg="kafka consumer left the group"')
+stopped=$(line_of 'msg="stopped"')
 [ -n "$leave" ] || fail "no LeaveGroup answered before exit ($log)"
 [ -n "$left" ] && [ -n "$stopped" ] && [ "$leave" -lt "$left" ] && [ "$left" -lt "$stopped" ] ||
   fail "expected LeaveGroup answered (line ${leave:-none}), then 'left the group' (${left:-none}), then 'stopped' (${stopped:-none})"
