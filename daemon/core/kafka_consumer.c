@@ -14,6 +14,8 @@
 #define DESTROY_MIN_MS 2000
 /* Bound on asking the partition leader for a partition's log start and end after a reset. */
 #define WATERMARKS_MS 5000
+/* Bound on asking the group coordinator for newly assigned partitions' committed offsets. */
+#define COMMITTED_MS 10000
 
 /* One assigned partition as the consumer tracks it. */
 struct cw_part {
@@ -22,6 +24,8 @@ struct cw_part {
     bool eof;       /* reached the end since the last message returned from it */
     bool paused;    /* paused alone (cw_consumer_pause_partition) and not resumed since */
     int64_t rewind; /* first offset that arrived (and was held back) while paused, or -1 */
+    int64_t start;  /* explicit start given at assignment or after a reset (maybe logical),
+                       RD_KAFKA_OFFSET_INVALID when it starts at its committed offset */
 };
 
 struct cw_consumer {
@@ -65,6 +69,7 @@ static int part_add(cw_consumer *c, const char *topic, int32_t partition)
     p->eof = false;
     p->paused = false;
     p->rewind = -1;
+    p->start = RD_KAFKA_OFFSET_INVALID;
     return 0;
 }
 
@@ -128,6 +133,35 @@ static void resume_revoked(rd_kafka_t *rk, cw_consumer *c,
 }
 
 /*
+ * Give the partitions of parts that the group never committed an explicit start (the reset
+ * policy), so that librdkafka, running with auto.offset.reset=error, reports only lost
+ * positions: a new group's first assignment would otherwise raise an error per partition,
+ * each answered by reassigning it (offset_reset). When the committed offsets cannot be
+ * read in time, parts is left as it is and those errors are handled as they come.
+ */
+static void start_uncommitted(cw_consumer *c, rd_kafka_t *rk,
+                              rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, q, COMMITTED_MS);
+    if (e) {
+        cw_log_warn("kafka committed offsets not read at assignment", "err=\"%s\"",
+                    rd_kafka_err2str(e));
+    } else {
+        for (int i = 0; i < q->cnt && i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            if (q->elems[i].err || q->elems[i].offset >= 0 || tp->offset != RD_KAFKA_OFFSET_INVALID)
+                continue;
+            tp->offset = c->reset_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            cw_log_info("kafka partition has no committed offset",
+                        "topic=%s partition=%" PRId32 " start=%s", tp->topic, tp->partition,
+                        c->reset_latest ? "latest" : "earliest");
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(q);
+}
+
+/*
  * Apply a rebalance: incremental assign/unassign under the COOPERATIVE protocol, full
  * assign/unassign under EAGER. Newly assigned partitions start paused when the consumer
  * is paused. Revoked partitions that are paused are resumed first. Runs inside
@@ -142,6 +176,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         cw_log_info("kafka partitions assigned", "count=%d protocol=%s", parts->cnt,
                     cooperative ? "cooperative" : "eager");
+        start_uncommitted(c, rk, parts);
         if (cooperative) {
             log_rebalance_error("incremental_assign", rd_kafka_incremental_assign(rk, parts));
         } else {
@@ -151,11 +186,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              rd_kafka_err2str(e));
             c->n_parts = 0; /* eager: the list is the whole assignment */
         }
-        for (int i = 0; i < parts->cnt; i++)
-            if (part_add(c, parts->elems[i].topic, parts->elems[i].partition) != 0)
+        for (int i = 0; i < parts->cnt; i++) {
+            if (part_add(c, parts->elems[i].topic, parts->elems[i].partition) != 0) {
                 cw_log_error("kafka partition tracking failed",
                              "topic=%s partition=%" PRId32 " err=\"out of memory\"",
                              parts->elems[i].topic, parts->elems[i].partition);
+                continue;
+            }
+            long k = part_find(c, parts->elems[i].topic, parts->elems[i].partition);
+            c->parts[k].start = parts->elems[i].offset;
+        }
         if (c->paused)
             pause_resume_parts(rk, parts, true);
         c->gained++;
@@ -237,10 +277,16 @@ static void restart_partition(cw_consumer *c, const char *topic, int32_t partiti
         one->elems[0].offset = offset;
         log_rebalance_error("incremental_assign", rd_kafka_incremental_assign(c->rk, one));
     } else {
-        /* EAGER: the whole assignment again, every other partition at its position. */
+        /* EAGER: the whole assignment again, every other partition at its position, or
+         * where it was told to start when nothing was consumed from it yet. */
         rd_kafka_topic_partition_list_t *cur = NULL;
         if (rd_kafka_assignment(c->rk, &cur) == RD_KAFKA_RESP_ERR_NO_ERROR && cur) {
             rd_kafka_position(c->rk, cur);
+            for (int i = 0; i < cur->cnt; i++) {
+                long k = part_find(c, cur->elems[i].topic, cur->elems[i].partition);
+                if (cur->elems[i].offset < 0 && k >= 0)
+                    cur->elems[i].offset = c->parts[k].start;
+            }
             rd_kafka_topic_partition_t *tp =
                 rd_kafka_topic_partition_list_find(cur, topic, partition);
             if (tp)
@@ -257,6 +303,7 @@ static void restart_partition(cw_consumer *c, const char *topic, int32_t partiti
     if (k >= 0) {
         c->parts[k].eof = false;
         c->parts[k].rewind = -1; /* held-back messages are before the new start */
+        c->parts[k].start = offset;
     }
 }
 
