@@ -9,6 +9,7 @@
 
 #include "batch.h"
 #include "config_check.h"
+#include "embedded_addr.h"
 #include "log.h"
 #include "notify.h"
 #include "score_pass.h"
@@ -250,6 +251,12 @@ static void reload(struct cw_daemon *d)
         cw_notify_ready("consuming; configuration reloaded");
 }
 
+/* The consumer reset a lost position (cw_consumer_on_reset): counted on /metrics. */
+static void count_offset_reset(void *opaque, const char *topic, int32_t partition, uint64_t skipped)
+{
+    cw_metrics_count_reset(opaque, topic, partition, skipped);
+}
+
 static int start_embedded_kafka(struct cw_daemon *d)
 {
     const struct cw_kafka_config *kc = &d->rt.cfg->kafka;
@@ -270,6 +277,12 @@ static int start_embedded_kafka(struct cw_daemon *d)
     fflush(stdout);
     cw_log_info("embedded kafka started", "bootstrap=%s partitions=%d", d->brokers,
                 d->opt.embedded_partitions);
+    /* For `churnwatch produce` on this machine; without it the CLI needs --brokers. */
+    char path[4096];
+    if (cw_embedded_addr_publish(d->brokers, err, sizeof err) != 0)
+        cw_log_warn("embedded kafka address not published", "error=\"%s\"", err);
+    else if (cw_embedded_addr_path(path, sizeof path) == 0)
+        cw_log_info("embedded kafka address published", "file=%s", path);
     return 0;
 }
 
@@ -325,6 +338,7 @@ int cw_daemon_init(struct cw_daemon *d)
         cw_log_error("kafka consumer failed", "error=\"%s\"", err);
         return -1;
     }
+    cw_consumer_on_reset(d->consumer, count_offset_reset, &d->metrics);
     cw_notify_status("waiting for a Kafka partition assignment (group %s)",
                      d->rt.cfg->kafka.group_id);
     cw_log_info("churnwatchd started", "version=%s config=%s group=%s", CW_VERSION,
@@ -493,6 +507,8 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     cw_consumer_close(d->consumer, d->opt.shutdown_timeout_ms);
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
     cw_store_close(d->store);
+    if (d->mock)
+        cw_embedded_addr_withdraw();
     cw_mock_kafka_stop(d->mock);
     cw_score_pass_cleanup(d);
     cw_batch_cleanup(d);

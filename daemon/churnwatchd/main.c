@@ -20,8 +20,9 @@ static void usage(FILE *out)
         "  -c, --config PATH   configuration file (default " DEFAULT_CONFIG ")\n"
         "  -n, --check-config  validate the configuration and exit (0 valid, 1 not)\n"
         "  --embedded-kafka    run librdkafka's mock cluster in-process and consume from\n"
-        "                      it; its bootstrap address is printed on stdout\n"
-        "  --partitions N      partitions per topic of the embedded cluster (default 4)\n"
+        "                      it; its bootstrap address is printed on stdout and written\n"
+        "                      where `churnwatch produce` finds it (churnwatchd(8))\n"
+        "  --partitions N      partitions per topic of the embedded cluster (default 16)\n"
         "  --batch N           messages per batch at most (default 200000)\n"
         "  --batch-wait MS     a batch is processed at most MS milliseconds after its first\n"
         "                      message came, sooner when nothing more is waiting (default 100)\n"
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
     memset(&d, 0, sizeof d);
     d.opt = (struct cw_options){
         .config_path = DEFAULT_CONFIG,
-        .embedded_partitions = 4,
+        .embedded_partitions = 16, /* ~1 MB each of `churnwatch gen`'s 92k events */
         .batch_max = 200000,
         .batch_wait_ms = 100,
         .shutdown_timeout_ms = 10000,

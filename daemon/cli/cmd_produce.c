@@ -6,6 +6,7 @@
 
 #include "churnwatch/event.h"
 #include "cli.h"
+#include "embedded_addr.h"
 #include "kafka.h"
 
 #define FLUSH_EVERY 10000
@@ -16,7 +17,22 @@ enum key_mode { KEY_NONE, KEY_ACCOUNT, KEY_USER };
 static void usage(void)
 {
     fprintf(stderr, "usage: churnwatch produce FILE|- [--brokers LIST] [--topic T]\n"
-                    "                          [--key none|account|user]\n");
+                    "                          [--key none|account|user]\n"
+                    "Brokers: --brokers, else CHURNWATCH_KAFKA_BROKERS, else the embedded Kafka\n"
+                    "of a `churnwatchd --embedded-kafka` of this user, else kafka.brokers.\n");
+}
+
+/* The brokers to use when neither --brokers nor CHURNWATCH_KAFKA_BROKERS names them: a
+ * running `churnwatchd --embedded-kafka` of this user, or NULL (kafka.brokers). */
+static const char *embedded_brokers(char *buf, size_t size)
+{
+    const char *env = getenv("CHURNWATCH_KAFKA_BROKERS");
+    long pid;
+    if ((env && *env) || !cw_embedded_addr_find(buf, size, &pid))
+        return NULL;
+    fprintf(stderr, "churnwatch: producing to the embedded Kafka of churnwatchd (pid %ld) at %s\n",
+            pid, buf);
+    return buf;
 }
 
 /* The message key of one line: the decoded account or user id, or none. */
@@ -138,6 +154,9 @@ int cw_cmd_produce(const struct cw_cli_opts *ctx, int argc, char **argv)
         perror(path);
         rc = CW_EXIT_USAGE;
     } else {
+        char embedded[1024];
+        if (!brokers)
+            brokers = embedded_brokers(embedded, sizeof embedded);
         rc = produce(cfg, in, brokers, topic ? topic : cfg->kafka.topics.items[0], mode);
         if (in != stdin)
             fclose(in);

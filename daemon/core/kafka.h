@@ -18,10 +18,24 @@ typedef struct cw_consumer cw_consumer;
  * an explicit rebalance callback (incremental assign/unassign, lost partitions logged),
  * enable.auto.offset.store=false (offsets are stored only by cw_consumer_store), auto
  * commit of stored offsets, kc->properties passed through (values never logged).
+ * auto.offset.reset (earliest, the default, or latest) is applied by the consumer itself,
+ * so that a position lost to retention is told apart from a partition never committed,
+ * logged as an error and reported (cw_consumer_on_reset); "error" is refused.
  * brokers overrides kc->brokers when non-NULL (--embedded-kafka).
  */
 cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *brokers, char *err,
                              size_t errsize);
+
+/*
+ * Called (on the thread of cw_consumer_poll) when a partition's position was out of range
+ * (past the log's retention, or beyond its end) and consumption was reset to where
+ * kafka.properties auto.offset.reset says: skipped is the count of messages between the
+ * lost position and the new start (0 when none were skipped or the log bounds were
+ * unknown). A partition without a committed offset yet is not a reset.
+ */
+typedef void cw_consumer_reset_fn(void *opaque, const char *topic, int32_t partition,
+                                  uint64_t skipped);
+void cw_consumer_on_reset(cw_consumer *c, cw_consumer_reset_fn *fn, void *opaque);
 
 /* Commit the stored offsets, leave the group and destroy, all within timeout_ms (a
  * broker that is down cannot hold it longer: a consumer that could not close in time is

@@ -12,6 +12,10 @@
 
 /* Time granted to destroying the handle once the close is over or timed out. */
 #define DESTROY_MIN_MS 2000
+/* Bound on asking the partition leader for a partition's log start and end after a reset. */
+#define WATERMARKS_MS 5000
+/* Bound on asking the group coordinator for newly assigned partitions' committed offsets. */
+#define COMMITTED_MS 10000
 
 /* One assigned partition as the consumer tracks it. */
 struct cw_part {
@@ -20,6 +24,8 @@ struct cw_part {
     bool eof;       /* reached the end since the last message returned from it */
     bool paused;    /* paused alone (cw_consumer_pause_partition) and not resumed since */
     int64_t rewind; /* first offset that arrived (and was held back) while paused, or -1 */
+    int64_t start;  /* explicit start given at assignment or after a reset (maybe logical),
+                       RD_KAFKA_OFFSET_INVALID when it starts at its committed offset */
 };
 
 struct cw_consumer {
@@ -29,7 +35,10 @@ struct cw_consumer {
     uint64_t errors;       /* consumer errors seen */
     struct cw_part *parts; /* the current assignment */
     size_t n_parts, cap_parts;
-    uint64_t gained; /* assignments received (partitions gained) */
+    uint64_t gained;   /* assignments received (partitions gained) */
+    bool reset_latest; /* auto.offset.reset: latest (else earliest) */
+    cw_consumer_reset_fn *on_reset;
+    void *reset_opaque;
 };
 
 /* Index of (topic, partition) in the assignment or -1. */
@@ -60,6 +69,7 @@ static int part_add(cw_consumer *c, const char *topic, int32_t partition)
     p->eof = false;
     p->paused = false;
     p->rewind = -1;
+    p->start = RD_KAFKA_OFFSET_INVALID;
     return 0;
 }
 
@@ -123,6 +133,35 @@ static void resume_revoked(rd_kafka_t *rk, cw_consumer *c,
 }
 
 /*
+ * Give the partitions of parts that the group never committed an explicit start (the reset
+ * policy), so that librdkafka, running with auto.offset.reset=error, reports only lost
+ * positions: a new group's first assignment would otherwise raise an error per partition,
+ * each answered by reassigning it (offset_reset). When the committed offsets cannot be
+ * read in time, parts is left as it is and those errors are handled as they come.
+ */
+static void start_uncommitted(cw_consumer *c, rd_kafka_t *rk,
+                              rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_topic_partition_list_t *q = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t e = rd_kafka_committed(rk, q, COMMITTED_MS);
+    if (e) {
+        cw_log_warn("kafka committed offsets not read at assignment", "err=\"%s\"",
+                    rd_kafka_err2str(e));
+    } else {
+        for (int i = 0; i < q->cnt && i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            if (q->elems[i].err || q->elems[i].offset >= 0 || tp->offset != RD_KAFKA_OFFSET_INVALID)
+                continue;
+            tp->offset = c->reset_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            cw_log_info("kafka partition has no committed offset",
+                        "topic=%s partition=%" PRId32 " start=%s", tp->topic, tp->partition,
+                        c->reset_latest ? "latest" : "earliest");
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(q);
+}
+
+/*
  * Apply a rebalance: incremental assign/unassign under the COOPERATIVE protocol, full
  * assign/unassign under EAGER. Newly assigned partitions start paused when the consumer
  * is paused. Revoked partitions that are paused are resumed first. Runs inside
@@ -137,6 +176,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         cw_log_info("kafka partitions assigned", "count=%d protocol=%s", parts->cnt,
                     cooperative ? "cooperative" : "eager");
+        start_uncommitted(c, rk, parts);
         if (cooperative) {
             log_rebalance_error("incremental_assign", rd_kafka_incremental_assign(rk, parts));
         } else {
@@ -146,11 +186,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              rd_kafka_err2str(e));
             c->n_parts = 0; /* eager: the list is the whole assignment */
         }
-        for (int i = 0; i < parts->cnt; i++)
-            if (part_add(c, parts->elems[i].topic, parts->elems[i].partition) != 0)
+        for (int i = 0; i < parts->cnt; i++) {
+            if (part_add(c, parts->elems[i].topic, parts->elems[i].partition) != 0) {
                 cw_log_error("kafka partition tracking failed",
                              "topic=%s partition=%" PRId32 " err=\"out of memory\"",
                              parts->elems[i].topic, parts->elems[i].partition);
+                continue;
+            }
+            long k = part_find(c, parts->elems[i].topic, parts->elems[i].partition);
+            c->parts[k].start = parts->elems[i].offset;
+        }
         if (c->paused)
             pause_resume_parts(rk, parts, true);
         c->gained++;
@@ -192,6 +237,139 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     c->n_parts = 0;
 }
 
+/*
+ * Where consumption starts when a partition has no usable position: kafka.properties
+ * auto.offset.reset (librdkafka's names: smallest/earliest/beginning, largest/latest/end),
+ * earliest by default. 0, or -1 with err for "error" (the consumer resets itself, see
+ * cw_consumer_new) or an unknown value.
+ */
+static int reset_policy(const struct cw_kafka_config *kc, bool *latest, char *err, size_t errsize)
+{
+    static const char *const earliest[] = {"smallest", "earliest", "beginning"};
+    static const char *const latest_names[] = {"largest", "latest", "end"};
+    const char *v = "earliest";
+    for (size_t i = 0; i < kc->n_properties; i++)
+        if (kc->properties[i].key && strcmp(kc->properties[i].key, "auto.offset.reset") == 0)
+            v = kc->properties[i].value ? kc->properties[i].value : "";
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(v, earliest[i]) == 0 || strcmp(v, latest_names[i]) == 0) {
+            *latest = strcmp(v, latest_names[i]) == 0;
+            return 0;
+        }
+    }
+    snprintf(err, errsize,
+             "kafka property \"auto.offset.reset\": must be earliest or latest (churnwatch "
+             "resets a lost position itself and reports it, docs/metrics.md)");
+    return -1;
+}
+
+/*
+ * Start fetching (topic, partition) at offset (or a logical one), by reassigning it: after
+ * librdkafka's auto.offset.reset=error the partition's fetcher is stopped, and a seek is
+ * refused in that state; an assignment with an explicit offset restarts it.
+ */
+static void restart_partition(cw_consumer *c, const char *topic, int32_t partition, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, topic, partition);
+    if (strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0) {
+        log_rebalance_error("incremental_unassign", rd_kafka_incremental_unassign(c->rk, one));
+        one->elems[0].offset = offset;
+        log_rebalance_error("incremental_assign", rd_kafka_incremental_assign(c->rk, one));
+    } else {
+        /* EAGER: the whole assignment again, every other partition at its position, or
+         * where it was told to start when nothing was consumed from it yet. */
+        rd_kafka_topic_partition_list_t *cur = NULL;
+        if (rd_kafka_assignment(c->rk, &cur) == RD_KAFKA_RESP_ERR_NO_ERROR && cur) {
+            rd_kafka_position(c->rk, cur);
+            for (int i = 0; i < cur->cnt; i++) {
+                long k = part_find(c, cur->elems[i].topic, cur->elems[i].partition);
+                if (cur->elems[i].offset < 0 && k >= 0)
+                    cur->elems[i].offset = c->parts[k].start;
+            }
+            rd_kafka_topic_partition_t *tp =
+                rd_kafka_topic_partition_list_find(cur, topic, partition);
+            if (tp)
+                tp->offset = offset;
+            rd_kafka_resp_err_t e = rd_kafka_assign(c->rk, cur);
+            if (e)
+                cw_log_error("kafka rebalance call failed", "call=assign err=\"%s\"",
+                             rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(cur);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(one);
+    long k = part_find(c, topic, partition);
+    if (k >= 0) {
+        c->parts[k].eof = false;
+        c->parts[k].rewind = -1; /* held-back messages are before the new start */
+        c->parts[k].start = offset;
+    }
+}
+
+/*
+ * librdkafka found no usable position for an assigned partition (auto.offset.reset=error).
+ * position < 0: no committed offset yet, the normal first start: start where the policy
+ * says. position >= 0: the position is out of range (retention deleted it, or the log was
+ * truncated or recreated below it): the messages from it to the new start are lost to
+ * this group, which is counted, reported and logged as an error with the range.
+ */
+static void offset_reset(cw_consumer *c, const char *topic, int32_t partition, int64_t position,
+                         const char *reason)
+{
+    const char *policy = c->reset_latest ? "latest" : "earliest";
+    if (part_find(c, topic, partition) < 0) {
+        cw_log_debug("kafka offset reset of a partition no longer assigned",
+                     "topic=%s partition=%" PRId32, topic, partition);
+        return;
+    }
+    if (position < 0) {
+        cw_log_info("kafka partition has no committed offset",
+                    "topic=%s partition=%" PRId32 " start=%s", topic, partition, policy);
+        restart_partition(c, topic, partition,
+                          c->reset_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
+        return;
+    }
+    int64_t lo = -1, hi = -1;
+    rd_kafka_resp_err_t e =
+        rd_kafka_query_watermark_offsets(c->rk, topic, partition, &lo, &hi, WATERMARKS_MS);
+    uint64_t skipped = 0;
+    if (e) {
+        cw_log_error("kafka offset out of range, consumption reset",
+                     "topic=%s partition=%" PRId32 " position=%" PRId64
+                     " resume=%s skipped=unknown watermarks_err=\"%s\" reason=\"%s\"",
+                     topic, partition, position, policy, rd_kafka_err2str(e), reason);
+        restart_partition(c, topic, partition,
+                          c->reset_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
+    } else {
+        int64_t start = c->reset_latest ? hi : lo;
+        if (start > position) {
+            skipped = (uint64_t)(start - position);
+            cw_log_error("kafka offset out of range, messages skipped",
+                         "topic=%s partition=%" PRId32 " lost_first=%" PRId64 " lost_last=%" PRId64
+                         " skipped=%" PRIu64 " resume=%s resume_offset=%" PRId64
+                         " log_start=%" PRId64 " log_end=%" PRId64 " reason=\"%s\"",
+                         topic, partition, position, start - 1, skipped, policy, start, lo, hi,
+                         reason);
+        } else {
+            cw_log_error("kafka offset out of range, consumption reset",
+                         "topic=%s partition=%" PRId32 " position=%" PRId64
+                         " skipped=0 resume=%s resume_offset=%" PRId64 " log_start=%" PRId64
+                         " log_end=%" PRId64 " reason=\"%s\"",
+                         topic, partition, position, policy, start, lo, hi, reason);
+        }
+        restart_partition(c, topic, partition, start);
+    }
+    if (c->on_reset)
+        c->on_reset(c->reset_opaque, topic, partition, skipped);
+}
+
+void cw_consumer_on_reset(cw_consumer *c, cw_consumer_reset_fn *fn, void *opaque)
+{
+    c->on_reset = fn;
+    c->reset_opaque = opaque;
+}
+
 /* Client-level errors: logged; a fatal error is remembered for cw_consumer_poll. */
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -216,7 +394,6 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
         {"partition.assignment.strategy", "cooperative-sticky"},
         {"enable.auto.commit", "true"},
         {"auto.commit.interval.ms", "1000"},
-        {"auto.offset.reset", "earliest"},
         /* Smaller per-partition fetches interleave the partitions in the local queue, so
          * a backlog advances all of them together and the event-time clock (the slowest
          * partition) moves steadily. */
@@ -237,6 +414,7 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
     cw_consumer *c = NULL;
     rd_kafka_conf_t *conf = NULL;
     rd_kafka_topic_partition_list_t *subs = NULL;
+    char rderr[512];
 
     if (kc->topics.n == 0) {
         snprintf(err, errsize, "kafka: no topics to consume");
@@ -247,15 +425,23 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
         snprintf(err, errsize, "kafka consumer: out of memory");
         return NULL;
     }
+    if (reset_policy(kc, &c->reset_latest, err, errsize) != 0)
+        goto fail;
     conf = cw_kafka_conf_new(kc, brokers, defaults, sizeof defaults / sizeof defaults[0], forced,
                              sizeof forced / sizeof forced[0], err, errsize);
     if (!conf)
         goto fail;
+    /* Over the user's policy (applied by offset_reset): librdkafka then reports an unusable
+     * position to the application instead of resetting it with a mere warning. */
+    if (rd_kafka_conf_set(conf, "auto.offset.reset", "error", rderr, sizeof rderr) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(err, errsize, "kafka consumer: auto.offset.reset: %s", rderr);
+        goto fail;
+    }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
 
-    char rderr[512];
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof rderr);
     if (!c->rk) {
         cw_kafka_redact(rderr, sizeof rderr, kc);
@@ -335,7 +521,13 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     }
     bool closed = !err && rd_kafka_consumer_closed(c->rk);
     rd_kafka_queue_destroy(q);
-    if (!closed)
+    /* Closed means the group coordinator answered the LeaveGroup: the partitions are free
+     * for the next member now, not after session.timeout.ms (docs/operations.md "Rolling
+     * restarts"). */
+    if (closed)
+        cw_log_info("kafka consumer left the group", "took_ms=%lld",
+                    (long long)(mono_ms() - (deadline - timeout_ms)));
+    else
         cw_log_warn("kafka consumer did not leave the group in time", "timeout_ms=%d", timeout_ms);
     /* The group was left (or given up on: its session timeout releases the partitions);
      * destroy must not close the consumer again, and may itself block in 2.0.2.
@@ -365,6 +557,11 @@ static void handle_event(cw_consumer *c, const rd_kafka_message_t *m, bool *fata
             if (i >= 0 && c->parts[i].rewind < 0) /* held-back messages are not consumed */
                 c->parts[i].eof = true;
         }
+        return;
+    }
+    if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt) {
+        offset_reset(c, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                     rd_kafka_message_errstr(m));
         return;
     }
     c->errors++;

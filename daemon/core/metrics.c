@@ -105,6 +105,33 @@ void cw_metrics_publish_lag(struct cw_metrics *m, const struct cw_partition_lag 
     atomic_store_explicit(&t->seq, seq + 2, memory_order_release);
 }
 
+void cw_metrics_count_reset(struct cw_metrics *m, const char *topic, int32_t partition,
+                            uint64_t skipped)
+{
+    struct cw_reset_table *t = &m->stats->resets;
+    uint32_t ti = 0;
+    while (ti < m->n_topics && strcmp(m->topics[ti], topic) != 0)
+        ti++;
+    if (ti == m->n_topics)
+        return;
+    uint32_t n = atomic_load_explicit(&t->n, memory_order_relaxed);
+    uint32_t k = 0;
+    while (k < n &&
+           !(atomic_load_explicit(&t->slot[k].topic, memory_order_relaxed) == ti &&
+             atomic_load_explicit(&t->slot[k].partition, memory_order_relaxed) == partition))
+        k++;
+    if (k == CW_RESET_MAX)
+        return;
+    struct cw_reset_slot *s = &t->slot[k];
+    if (k == n) {
+        atomic_store_explicit(&s->topic, ti, memory_order_relaxed);
+        atomic_store_explicit(&s->partition, partition, memory_order_relaxed);
+        atomic_store_explicit(&t->n, n + 1, memory_order_release);
+    }
+    cw_stat_add(&s->resets, 1);
+    cw_stat_add(&s->skipped, skipped);
+}
+
 struct lag_entry {
     uint32_t topic;
     int32_t partition;
@@ -175,6 +202,34 @@ static void histogram(FILE *f, const char *name, const char *help, struct cw_his
     fprintf(f, "churnwatch_%s_count %llu\n", name, (unsigned long long)cum);
 }
 
+/* One series per partition that had an offset reset: its resets, then its skipped messages. */
+static void render_resets(FILE *f, struct cw_metrics *m)
+{
+    struct cw_reset_table *t = &m->stats->resets;
+    uint32_t n = atomic_load_explicit(&t->n, memory_order_acquire);
+    if (n > CW_RESET_MAX)
+        n = CW_RESET_MAX;
+    for (int skipped = 0; skipped < 2; skipped++) {
+        const char *name = skipped ? "messages_skipped_total" : "offset_resets_total";
+        family(f, name, "counter",
+               skipped ? "Messages never consumed because an offset reset skipped them (the log "
+                         "no longer held them), per partition."
+                       : "Consumer positions found out of range (past retention, or beyond a "
+                         "truncated log) and reset, per partition.");
+        for (uint32_t i = 0; i < n; i++) {
+            struct cw_reset_slot *s = &t->slot[i];
+            uint32_t ti = atomic_load_explicit(&s->topic, memory_order_relaxed);
+            if (ti >= m->n_topics)
+                continue;
+            fprintf(f, "churnwatch_%s{topic=\"", name);
+            put_label(f, m->topics[ti]);
+            fprintf(f, "\",partition=\"%d\"} %llu\n",
+                    (int)atomic_load_explicit(&s->partition, memory_order_relaxed),
+                    (unsigned long long)cw_stat_get(skipped ? &s->skipped : &s->resets));
+        }
+    }
+}
+
 static void render_labelled(FILE *f, struct cw_metrics *m)
 {
     struct cw_stats *s = m->stats;
@@ -217,6 +272,7 @@ static void render_labelled(FILE *f, struct cw_metrics *m)
         put_label(f, m->topics[lags[i].topic]);
         fprintf(f, "\",partition=\"%d\"} %lld\n", (int)lags[i].partition, (long long)lags[i].lag);
     }
+    render_resets(f, m);
 }
 
 char *cw_metrics_render(struct cw_metrics *m, size_t *len)

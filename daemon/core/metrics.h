@@ -39,6 +39,12 @@ void cw_metrics_free(struct cw_metrics *m);
 /* Publish the consumer's per-partition lag (the main loop, at most once a second). */
 void cw_metrics_publish_lag(struct cw_metrics *m, const struct cw_partition_lag *lags, size_t n);
 
+/* Count one offset reset of (topic, partition) that skipped that many messages (the main
+ * loop only: cw_consumer_on_reset). A topic not configured, or a table already holding
+ * CW_RESET_MAX partitions, is not counted. */
+void cw_metrics_count_reset(struct cw_metrics *m, const char *topic, int32_t partition,
+                            uint64_t skipped);
+
 /* Render every series in the Prometheus text exposition format (0.0.4). Returns a
  * malloc'd buffer of *len bytes owned by the caller, or NULL when out of memory. */
 char *cw_metrics_render(struct cw_metrics *m, size_t *len);

@@ -37,6 +37,21 @@ struct cw_lag_table {
     struct cw_lag_slot slot[CW_LAG_MAX];
 };
 
+/* Offset resets of the consumer (a position lost to retention or truncation), per partition
+ * that had any: appended by the main loop only (a slot is filled before n counts it),
+ * read by /metrics; topics are indices into the configured list. */
+#define CW_RESET_MAX 1024
+struct cw_reset_slot {
+    _Atomic uint32_t topic;
+    _Atomic int32_t partition;
+    _Atomic uint64_t resets;
+    _Atomic uint64_t skipped; /* messages between the lost position and the new start */
+};
+struct cw_reset_table {
+    _Atomic uint32_t n;
+    struct cw_reset_slot slot[CW_RESET_MAX];
+};
+
 struct cw_stats {
     /* events fully processed, by event-type index (applied); unknown types separately */
     _Atomic uint64_t consumed_by_type[CW_MAX_EVENT_TYPES];
@@ -64,6 +79,7 @@ struct cw_stats {
     _Atomic int kafka_assigned;   /* the consumer has partitions assigned */
     _Atomic int redis_ok;         /* the last Redis round trip (or connection) succeeded */
     struct cw_lag_table lag;
+    struct cw_reset_table resets;
 };
 
 static inline void cw_stat_add(_Atomic uint64_t *counter, uint64_t n)

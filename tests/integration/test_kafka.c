@@ -49,12 +49,15 @@ static void kc_prop(struct test_kc *t, const char *key, const char *value)
 }
 
 /* A consumer of topic in group with quick fetches and heartbeats; strategy overrides the
- * default partition.assignment.strategy (cooperative-sticky) when non-NULL. */
-static cw_consumer *consumer_with(cw_mock_kafka *m, const char *group, const char *topic,
-                                  const char *strategy)
+ * default partition.assignment.strategy (cooperative-sticky) when non-NULL; extra
+ * properties (name, value pairs, NULL terminated) come first. */
+static cw_consumer *consumer_opts(cw_mock_kafka *m, const char *group, const char *topic,
+                                  const char *strategy, const char *const *extra)
 {
     struct test_kc t;
     kc_init(&t, group, topic);
+    for (size_t i = 0; extra && extra[i]; i += 2)
+        kc_prop(&t, extra[i], extra[i + 1]);
     if (strategy)
         kc_prop(&t, "partition.assignment.strategy", strategy);
     kc_prop(&t, "fetch.wait.max.ms", "50");
@@ -66,6 +69,12 @@ static cw_consumer *consumer_with(cw_mock_kafka *m, const char *group, const cha
     cw_consumer *c = cw_consumer_new(&t.kc, cw_mock_kafka_bootstrap(m), err, sizeof err);
     cr_assert_not_null(c, "cw_consumer_new: %s", err);
     return c;
+}
+
+static cw_consumer *consumer_with(cw_mock_kafka *m, const char *group, const char *topic,
+                                  const char *strategy)
+{
+    return consumer_opts(m, group, topic, strategy, NULL);
 }
 
 static cw_consumer *consumer_for(cw_mock_kafka *m, const char *group, const char *topic)
@@ -600,4 +609,117 @@ Test(kafka, secrets_from_the_environment_and_files_reach_the_librdkafka_conf)
     unlink(path);
     rmdir(dir);
     unsetenv("CW_TEST_SASL_FILE");
+}
+
+/* What cw_consumer_on_reset reported. */
+struct resets {
+    int calls;
+    uint64_t skipped;
+    int32_t partition;
+};
+
+static void record_reset(void *opaque, const char *topic, int32_t partition, uint64_t skipped)
+{
+    struct resets *r = opaque;
+    cr_assert_str_eq(topic, "events");
+    r->calls++;
+    r->skipped += skipped;
+    r->partition = partition;
+}
+
+/* Poll (storing) until a message at offset >= want arrives; returns the first offset
+ * delivered. Fails after WAIT_MS. */
+static int64_t consume_through(cw_consumer *c, int64_t want)
+{
+    long long deadline = now_ms() + WAIT_MS;
+    int64_t first = -1, last = -1;
+    while (last < want) {
+        cr_assert_lt(now_ms(), deadline, "offset %lld not reached (last %lld)", (long long)want,
+                     (long long)last);
+        rd_kafka_message_t *msgs[256];
+        bool fatal = false;
+        size_t n = cw_consumer_poll(c, msgs, 256, 100, &fatal);
+        cr_assert_not(fatal, "fatal consumer error");
+        for (size_t i = 0; i < n; i++) {
+            if (first < 0)
+                first = msgs[i]->offset;
+            last = msgs[i]->offset;
+            cw_consumer_store(c, &msgs[i], 1);
+            rd_kafka_message_destroy(msgs[i]);
+        }
+    }
+    return first;
+}
+
+/* The EAGER path of the reset (the whole assignment is reassigned); the COOPERATIVE one is
+ * run by tests/integration/kafka_offset_reset.sh through the daemon. */
+Test(kafka, lost_position_is_reset_and_reported)
+{
+    cw_mock_kafka *m = mock_start(1, "events", 1);
+    cw_producer *p = producer_for(m, NULL);
+    produce_range(p, "events", 0, 10);
+    cw_consumer *c = consumer_with(m, "g-lost", "events", "range");
+    struct resets r = {0};
+    cw_consumer_on_reset(c, record_reset, &r);
+    cr_assert_eq(consume_through(c, 9), 0);
+    cr_assert_eq(r.calls, 0, "a partition never committed was reported as a reset");
+    cw_consumer_close(c, 10000); /* commits 10 */
+
+    /* More than the mock keeps per partition (~5 MB): offset 10 is deleted. */
+    const int total = 10 + 80000;
+    char err[512] = "", value[100];
+    memset(value, 'x', sizeof value);
+    for (int i = 10; i < total; i++) {
+        cr_assert_eq(
+            cw_producer_send(p, "events", NULL, 0, value, sizeof value, NULL, 0, err, sizeof err),
+            0, "send %d: %s", i, err);
+        if (i % 20000 == 0)
+            cr_assert_eq(cw_producer_wait(p, WAIT_MS, err, sizeof err), 0, "%s", err);
+    }
+    cr_assert_eq(cw_producer_wait(p, WAIT_MS, err, sizeof err), 0, "%s", err);
+
+    c = consumer_with(m, "g-lost", "events", "range");
+    cw_consumer_on_reset(c, record_reset, &r);
+    int64_t first = consume_through(c, total - 1);
+    cr_assert_eq(r.calls, 1, "resets reported: %d", r.calls);
+    cr_assert_eq(r.partition, 0);
+    cr_assert_gt(r.skipped, 0, "nothing skipped");
+    cr_assert_eq(first, 10 + (int64_t)r.skipped, "resumed at %lld, but %llu skipped from offset 10",
+                 (long long)first, (unsigned long long)r.skipped);
+    cw_consumer_close(c, 10000);
+    cw_producer_close(p, 5000);
+    cw_mock_kafka_stop(m);
+}
+
+Test(kafka, latest_policy_starts_at_the_end_and_is_no_reset)
+{
+    cw_mock_kafka *m = mock_start(1, "events", 1);
+    cw_producer *p = producer_for(m, NULL);
+    produce_range(p, "events", 0, 10);
+    const char *const latest[] = {"auto.offset.reset", "latest", NULL};
+    cw_consumer *c = consumer_opts(m, "g-latest", "events", NULL, latest);
+    struct resets r = {0};
+    cw_consumer_on_reset(c, record_reset, &r);
+    struct seen s;
+    seen_init(&s);
+    consume_until_caught_up(c, &s, 0, true);
+    produce_range(p, "events", 10, 5);
+    consume_until_caught_up(c, &s, 5, true);
+    for (int i = 0; i < 15; i++)
+        cr_assert_eq(s.count[i], i >= 10 ? 1 : 0, "seq %d read %d times", i, s.count[i]);
+    cr_assert_eq(r.calls, 0, "a partition never committed was reported as a reset");
+    cw_consumer_close(c, 10000);
+    cw_producer_close(p, 5000);
+    cw_mock_kafka_stop(m);
+}
+
+Test(kafka, auto_offset_reset_error_is_refused)
+{
+    struct test_kc t;
+    kc_init(&t, "g", "events");
+    kc_prop(&t, "auto.offset.reset", "error");
+    char err[512] = "";
+    cr_assert_null(cw_consumer_new(&t.kc, "127.0.0.1:1", err, sizeof err));
+    cr_assert(strstr(err, "auto.offset.reset") != NULL && strstr(err, "earliest or latest"), "%s",
+              err);
 }
