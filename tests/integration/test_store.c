@@ -1445,6 +1445,19 @@ Test(store_pure, url_parse)
     cr_assert_str_eq(t.host, "a");
     cr_assert_str_eq(t.user, "u");
     cr_assert_str_eq(t.password, "s@cret");
+    cr_assert(!t.tls);
+    cr_assert_eq(cw_redis_url_parse("rediss://:pw@localhost:6380/2", &t, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert(t.tls);
+    cr_assert(!t.cluster);
+    cr_assert_str_eq(t.host, "localhost");
+    cr_assert_eq(t.port, 6380);
+    cr_assert_eq(t.db, 2);
+    cr_assert_eq(cw_redis_url_parse("rediss-cluster://a:7000,b:7001", &t, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert(t.tls);
+    cr_assert(t.cluster);
+    cr_assert_eq(t.n_seeds, 2);
 
     const char *bad[] = {"",
                          "http://h",
@@ -1457,7 +1470,10 @@ Test(store_pure, url_parse)
                          "redis://[::1",
                          "unix://relative/path",
                          "unix://",
-                         "rediss://h",
+                         "rediss://",
+                         "rediss-cluster://",
+                         "rediss-cluster://h:1/0",
+                         "redisss://h",
                          "redis-cluster://",
                          "redis-cluster://h:1,",
                          "redis-cluster://h:1,,h:2",
