@@ -27,6 +27,7 @@ struct cw_tls_session {
     SSL *ssl;
     int fd;
     int timeout_ms;
+    bool cert_requested; /* the server asked for a client certificate we do not have */
 };
 
 /* OpenSSL's reason for the last error of this thread, or fallback. */
@@ -35,6 +36,22 @@ static const char *ossl_reason(const char *fallback)
     unsigned long e = ERR_peek_last_error();
     const char *r = e ? ERR_reason_error_string(e) : NULL;
     return r ? r : fallback;
+}
+
+/*
+ * OpenSSL calls this only when the server asks for a client certificate and none is
+ * configured. Continue without one (the server may accept that: tls-auth-clients
+ * optional), but remember it: a server that insists closes the connection after the
+ * handshake (TLS 1.3), and the error then says why.
+ */
+static int client_cert_missing(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+    (void)x509;
+    (void)pkey;
+    struct cw_tls_session *s = SSL_get_app_data(ssl);
+    if (s)
+        s->cert_requested = true;
+    return 0;
 }
 
 /* Never prompt for a key passphrase on a terminal: encrypted keys are refused. */
@@ -81,6 +98,7 @@ struct cw_tls_client *cw_tls_client_new(const struct cw_redis_tls_config *cfg, c
         goto fail;
     }
     SSL_CTX_set_verify(cl->ctx, cl->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_client_cert_cb(cl->ctx, client_cert_missing);
     if ((cfg->cert_file != NULL) != (cfg->key_file != NULL)) {
         snprintf(err, errsize, "redis tls: cert_file and key_file go together");
         goto fail;
@@ -93,8 +111,9 @@ struct cw_tls_client *cw_tls_client_new(const struct cw_redis_tls_config *cfg, c
         }
         if (SSL_CTX_use_PrivateKey_file(cl->ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
             snprintf(err, errsize,
-                     "redis tls: cannot load the client key %s (PEM, not encrypted): %s",
-                     cfg->key_file, ossl_reason("unreadable or not PEM"));
+                     "redis tls: cannot use the client key %s (an unencrypted PEM key matching "
+                     "cert_file %s): %s",
+                     cfg->key_file, cfg->cert_file, ossl_reason("unreadable or not PEM"));
             goto fail;
         }
         if (SSL_CTX_check_private_key(cl->ctx) != 1) {
@@ -183,7 +202,7 @@ static bool is_ip_address(const char *name)
 }
 
 /*
- * SIGPIPE held back around an SSL call that may write: a peer gone mid-write is an error,
+ * SIGPIPE held back around every SSL call (any may write): a peer gone mid-write is an error,
  * not the death of the process (the CLI does not ignore SIGPIPE). A SIGPIPE raised in
  * between is consumed.
  */
@@ -236,6 +255,7 @@ struct cw_tls_session *cw_tls_handshake(const struct cw_tls_client *cl, redisCon
         snprintf(err, errsize, "TLS: %s", ossl_reason("cannot create a session"));
         goto fail;
     }
+    SSL_set_app_data(s->ssl, s);
     if (cl->verify) {
         X509_VERIFY_PARAM *vp = SSL_get0_param(s->ssl);
         int ok = is_ip_address(name) ? X509_VERIFY_PARAM_set1_ip_asc(vp, name)
@@ -284,10 +304,16 @@ fail:
     return NULL;
 }
 
-static void set_error(redisContext *c, int type, const char *what)
+static void set_error(struct cw_tls_session *s, redisContext *c, int type, const char *what)
 {
     c->err = type;
-    snprintf(c->errstr, sizeof c->errstr, "%s", what);
+    if (s->cert_requested)
+        snprintf(c->errstr, sizeof c->errstr,
+                 "%.40s; the server asked for a client certificate "
+                 "(redis.tls cert_file, key_file)",
+                 what);
+    else
+        snprintf(c->errstr, sizeof c->errstr, "%s", what);
 }
 
 /* Write c's whole output buffer. 0, or -1 with c's error set. */
@@ -312,9 +338,9 @@ static int flush(struct cw_tls_session *s, redisContext *c)
             if (w > 0)
                 continue;
             if (w == 0)
-                set_error(c, REDIS_ERR_IO, "TLS write timed out");
+                set_error(s, c, REDIS_ERR_IO, "TLS write timed out");
             else
-                set_error(c, REDIS_ERR_IO, why);
+                set_error(s, c, REDIS_ERR_IO, why);
             return -1;
         }
     }
@@ -328,10 +354,13 @@ static int fill(struct cw_tls_session *s, redisContext *c)
     int64_t deadline = now_ms() + s->timeout_ms;
     for (;;) {
         ERR_clear_error();
+        struct pipe_hold h;
+        pipe_hold_begin(&h); /* a read may write too: an alert, a key update */
         int n = SSL_read(s->ssl, buf, (int)sizeof buf);
+        pipe_hold_end(&h);
         if (n > 0) {
             if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
-                set_error(c, c->reader->err ? c->reader->err : REDIS_ERR_OOM,
+                set_error(s, c, c->reader->err ? c->reader->err : REDIS_ERR_OOM,
                           c->reader->err ? c->reader->errstr : "out of memory");
                 return -1;
             }
@@ -342,9 +371,9 @@ static int fill(struct cw_tls_session *s, redisContext *c)
         if (w > 0)
             continue;
         if (w == 0)
-            set_error(c, REDIS_ERR_IO, "TLS read timed out");
+            set_error(s, c, REDIS_ERR_IO, "TLS read timed out");
         else
-            set_error(c, strstr(why, "closed") ? REDIS_ERR_EOF : REDIS_ERR_IO, why);
+            set_error(s, c, strstr(why, "closed") ? REDIS_ERR_EOF : REDIS_ERR_IO, why);
         return -1;
     }
 }
