@@ -637,12 +637,11 @@ static int resolve_slots(cw_store *st, const struct cw_config *cfg, int *slots, 
 static int open_tls(cw_store *st, const struct cw_redis_config *rc, char *err, size_t errsize)
 {
     if (!st->target.tls) {
-        if (rc->tls.configured) {
-            snprintf(err, errsize,
-                     "redis.tls is set but redis.url is not rediss:// or "
-                     "rediss-cluster:// (TLS applies to those only)");
-            return -1;
-        }
+        /* The config file cannot pair redis.tls with a plain URL (a schema error): this is
+         * a plain CHURNWATCH_REDIS_URL (or the demo's private server) chosen over it. */
+        if (rc->tls.configured)
+            cw_log_warn("redis tls settings ignored", "why=%s",
+                        "the Redis URL in use is not rediss:// or rediss-cluster://");
         return 0;
     }
     const struct cw_redis_tls_config defaults = {.verify = true};
