@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tls_certs.sh DIR - a private PKI for the Redis TLS tests, made with openssl in DIR:
 #   ca.crt/.key              the test CA
-#   server.crt/.key          signed by it, for DNS:localhost and IP:127.0.0.1
+#   server.crt/.key          signed by it, for DNS:localhost and IP:127.0.0.1 (also a client
+#                            certificate: cluster nodes present it to each other, --tls-cluster)
 #   server-dns-only.crt/.key signed by it, for DNS:localhost only (no IP address)
 #   client.crt/.key          a client certificate signed by it
 #   other-ca.crt             an unrelated CA (a client trusting it must refuse the server)
@@ -28,7 +29,7 @@ leaf() { # leaf NAME CN SERIAL EXTENSIONS
 
 ca ca "churnwatch test CA"
 ca other-ca "churnwatch other CA"
-leaf server localhost 1001 "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
+leaf server localhost 1001 "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
 leaf server-dns-only localhost 1002 "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n"
 leaf client churnwatch-client 1003 "extendedKeyUsage=clientAuth\n"
 chmod 0644 ./*.crt
