@@ -24,6 +24,8 @@ CFG="$WORK/cw.yaml"
 REDIS_URL="rediss://localhost:$TLS_PORT/0"
 tls_config "$CFG" "$REDIS_URL" "$PKI/ca.crt"
 cli check-config "$CFG" >/dev/null || fail "check-config refused the rediss:// config"
+cli -c "$CFG" top >"$WORK/top-empty.txt" 2>&1 ||
+  fail "churnwatch top over rediss:// (empty store): $(cat "$WORK/top-empty.txt")"
 
 # A fixed history (deterministic): accounts of which some under-use their seats.
 "$CLI" gen --seed 21 --fates healthy=4,underused=3,declining=3 --days 30 \
