@@ -24,6 +24,13 @@ CFG="$WORK/cw.yaml"
 REDIS_URL="rediss://localhost:$TLS_PORT/0"
 tls_config "$CFG" "$REDIS_URL" "$PKI/ca.crt"
 cli check-config "$CFG" >/dev/null || fail "check-config refused the rediss:// config"
+# check-config loads the TLS files: a missing CA is named.
+tls_config "$WORK/no-ca.yaml" "$REDIS_URL" "$PKI/missing-ca.pem"
+if cli check-config "$WORK/no-ca.yaml" >/dev/null 2>"$WORK/no-ca.err"; then
+  fail "check-config accepted a missing redis.tls.ca_file"
+fi
+grep -q "no-ca.yaml: redis tls: cannot load the CA certificates of $PKI/missing-ca.pem" "$WORK/no-ca.err" ||
+  fail "check-config, missing CA: $(cat "$WORK/no-ca.err")"
 cli -c "$CFG" top >"$WORK/top-empty.txt" 2>&1 ||
   fail "churnwatch top over rediss:// (empty store): $(cat "$WORK/top-empty.txt")"
 
