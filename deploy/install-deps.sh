@@ -7,9 +7,9 @@ packages=(
   # build
   build-essential cmake pkg-config clang-format
   # libraries
-  librdkafka-dev libhiredis-dev libjansson-dev libyaml-dev libyajl-dev libmicrohttpd-dev libsystemd-dev tzdata
+  librdkafka-dev libhiredis-dev libssl-dev libjansson-dev libyaml-dev libyajl-dev libmicrohttpd-dev libsystemd-dev tzdata
   # tests and demo
-  libcriterion-dev redis-server redis-tools kcat jq python3 curl prometheus
+  libcriterion-dev redis-server redis-tools openssl kcat jq python3 curl prometheus
   clang libclang-rt-14-dev valgrind
   # deployment checks (systemd-analyze, yamllint, man pages, .deb)
   systemd yamllint groff-base dpkg-dev

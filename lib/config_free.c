@@ -50,6 +50,11 @@ void cw_config_free(struct cw_config *cfg)
     free(cfg->redis.password_file);
     cw_secret_free(cfg->redis.password);
     free(cfg->redis.key_prefix);
+    free(cfg->redis.tls.ca_file);
+    free(cfg->redis.tls.ca_dir);
+    free(cfg->redis.tls.cert_file);
+    free(cfg->redis.tls.key_file);
+    free(cfg->redis.tls.server_name);
     free(cfg->timezone);
 
     for (size_t i = 0; i < cfg->n_windows; i++)

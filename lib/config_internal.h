@@ -110,6 +110,8 @@ void cw_cfg_err(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, const char 
 /* Each returns 0 when valid, else -1 with a reason (never echoing secrets) in why. */
 int cw_cfgv_timezone(const char *name, char *why, size_t whysize);
 int cw_cfgv_redis_url(const char *url, char *why, size_t whysize);
+/* Whether url selects TLS (rediss://, rediss-cluster://). */
+bool cw_cfgv_redis_url_tls(const char *url);
 int cw_cfgv_listen(const char *listen, char *why, size_t whysize);
 int cw_cfgv_json_pointer(const char *ptr, char *why, size_t whysize);
 int cw_cfgv_ident(const char *name, char *why, size_t whysize);

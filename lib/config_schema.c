@@ -661,6 +661,57 @@ static void section_kafka(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, v
     }
 }
 
+static const struct key_spec redis_tls_specs[] = {
+    {.name = "ca_file",
+     .type = K_STR,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct cw_redis_tls_config, ca_file),
+     .desc = "PEM CA bundle the server is verified with"},
+    {.name = "ca_dir",
+     .type = K_STR,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct cw_redis_tls_config, ca_dir),
+     .desc = "hashed CA directory"},
+    {.name = "cert_file",
+     .type = K_STR,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct cw_redis_tls_config, cert_file),
+     .desc = "client certificate (PEM)"},
+    {.name = "key_file",
+     .type = K_STR,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct cw_redis_tls_config, key_file),
+     .desc = "client key (PEM, unencrypted)"},
+    {.name = "server_name",
+     .type = K_STR,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct cw_redis_tls_config, server_name),
+     .desc = "name verified instead of the host"},
+    {.name = "verify",
+     .type = K_BOOL,
+     .def = "true",
+     .offset = offsetof(struct cw_redis_tls_config, verify),
+     .desc = "verify the server's certificate"},
+};
+
+/* redis.tls: applies to rediss:// and rediss-cluster:// URLs (checked in section_redis). */
+static void redis_tls(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                      const char *path)
+{
+    struct cw_redis_tls_config *t = &((struct cw_redis_config *)base)->tls;
+    char kpath[512];
+    unsigned before = ctx->errs->count;
+    t->configured = node != NULL;
+    apply_table(ctx, redis_tls_specs, N(redis_tls_specs), node, node, t, path, MODE_FILL, 0);
+    if (!node || ctx->errs->count != before)
+        return;
+    if ((t->cert_file != NULL) != (t->key_file != NULL)) {
+        join_path(kpath, sizeof kpath, path, t->cert_file ? "cert_file" : "key_file");
+        cw_cfg_err(ctx, cw_ymap_get(node, t->cert_file ? "cert_file" : "key_file"), kpath,
+                   "cert_file and key_file go together (the client certificate and its key)");
+    }
+}
+
 static const struct key_spec redis_specs[] = {
     {.name = "url",
      .type = K_STR,
@@ -680,6 +731,7 @@ static const struct key_spec redis_specs[] = {
      .max = 64,
      .offset = offsetof(struct cw_redis_config, key_prefix),
      .desc = "prefix of every key"},
+    {.name = "tls", .type = K_CUSTOM, .fn = redis_tls, .desc = "TLS of rediss:// URLs"},
 };
 
 static void section_redis(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
@@ -694,6 +746,11 @@ static void section_redis(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, v
     if (cw_cfgv_redis_url(r->url, why, sizeof why) < 0) {
         join_path(kpath, sizeof kpath, path, "url");
         cw_cfg_err(ctx, cw_ymap_get(node, "url"), kpath, "%s", why);
+    }
+    if (r->tls.configured && !cw_cfgv_redis_url_tls(r->url)) {
+        join_path(kpath, sizeof kpath, path, "tls");
+        cw_cfg_err(ctx, cw_ymap_get(node, "tls"), kpath,
+                   "applies to rediss:// and rediss-cluster:// URLs only; redis.url is plain");
     }
     if (strpbrk(r->key_prefix, "{} \t\r\n")) {
         join_path(kpath, sizeof kpath, path, "key_prefix");

@@ -81,11 +81,18 @@ int cw_cfgv_listen(const char *listen, char *why, size_t whysize)
     return check_host_port(listen, strlen(listen), true, why, whysize);
 }
 
+bool cw_cfgv_redis_url_tls(const char *url)
+{
+    return strncmp(url, "rediss://", 9) == 0 || strncmp(url, "rediss-cluster://", 17) == 0;
+}
+
 /* Messages never repeat the URL: it may carry a password. */
 int cw_cfgv_redis_url(const char *url, char *why, size_t whysize)
 {
-    static const char redis[] = "redis://", unix_[] = "unix://", cluster[] = "redis-cluster://";
-    const char *p;
+    static const char unix_[] = "unix://";
+    static const char *const schemes[] = {"redis://", "rediss://", "redis-cluster://",
+                                          "rediss-cluster://"};
+    const char *p = NULL;
 
     if (strncmp(url, unix_, sizeof unix_ - 1) == 0) {
         p = url + sizeof unix_ - 1;
@@ -95,17 +102,22 @@ int cw_cfgv_redis_url(const char *url, char *why, size_t whysize)
         }
         return 0;
     }
-    bool is_cluster = strncmp(url, cluster, sizeof cluster - 1) == 0;
-    if (!is_cluster && strncmp(url, redis, sizeof redis - 1) != 0) {
+    size_t k;
+    for (k = 0; k < sizeof schemes / sizeof schemes[0] && !p; k++)
+        if (strncmp(url, schemes[k], strlen(schemes[k])) == 0)
+            p = url + strlen(schemes[k]);
+    if (!p) {
         snprintf(why, whysize,
-                 "unsupported URL scheme; write redis://[user:pass@]host:port/db, unix:///path "
-                 "or redis-cluster://host:port[,host:port...]");
+                 "unsupported URL scheme; write redis://[user:pass@]host:port/db, unix:///path, "
+                 "redis-cluster://host:port[,host:port...] or rediss:// and rediss-cluster:// "
+                 "for TLS");
         return -1;
     }
-    p = url + (is_cluster ? sizeof cluster - 1 : sizeof redis - 1);
+    bool is_cluster = strstr(schemes[k - 1], "cluster") != NULL;
     const char *at = strrchr(p, '@');
     if (at)
         p = at + 1;
+    const char *hosts = p;
     if (is_cluster) {
         while (*p) {
             size_t len = strcspn(p, ",");
@@ -120,7 +132,7 @@ int cw_cfgv_redis_url(const char *url, char *why, size_t whysize)
                 return -1;
             }
         }
-        if (p == url + sizeof cluster - 1) {
+        if (p == hosts) {
             snprintf(why, whysize, "redis-cluster URL needs at least one host:port");
             return -1;
         }

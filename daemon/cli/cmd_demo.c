@@ -315,6 +315,7 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
     char url[64];
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", d->redis_port);
     rc.url = url;
+    rc.tls = (struct cw_redis_tls_config){0}; /* the demo's own redis-server: plain */
     cw_store *st = cw_store_open(&rc, err, sizeof err);
     if (!st || cw_store_rescore_request(st, cw_wall_ms(), err, sizeof err) != 0) {
         fprintf(stderr, "churnwatch demo: redis: %s\n", err);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config_check.h"
+#include "redis_tls.h"
 
 #define ERRS_SIZE (64u * 1024u)
 
@@ -28,6 +29,23 @@ void cw_config_summary(const struct cw_config *cfg, char *buf, size_t size)
              cfg->n_windows, cfg->n_segments, cfg->timezone);
 }
 
+/* The redis.tls files of a rediss:// URL load (CA, client certificate and its key). */
+static int tls_files_check(const struct cw_config *cfg, const char *path, FILE *err)
+{
+    const char *url = cfg->redis.url;
+    if (!cfg->redis.tls.configured ||
+        (strncmp(url, "rediss://", 9) != 0 && strncmp(url, "rediss-cluster://", 17) != 0))
+        return 0;
+    char why[600];
+    struct cw_tls_client *cl = cw_tls_client_new(&cfg->redis.tls, why, sizeof why);
+    if (!cl) {
+        fprintf(err, "%s: %s\n", path, why);
+        return -1;
+    }
+    cw_tls_client_free(cl);
+    return 0;
+}
+
 int cw_config_check(const char *path, bool use_env, FILE *out, FILE *err)
 {
     char *errs = malloc(ERRS_SIZE);
@@ -40,6 +58,11 @@ int cw_config_check(const char *path, bool use_env, FILE *out, FILE *err)
         path, use_env ? cw_process_getenv : cw_process_getenv_no_overrides, errs, ERRS_SIZE);
     if (!cfg) {
         fprintf(err, "%s\n", errs);
+        free(errs);
+        return 1;
+    }
+    if (tls_files_check(cfg, path, err) < 0) {
+        cw_config_free(cfg);
         free(errs);
         return 1;
     }

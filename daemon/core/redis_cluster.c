@@ -33,9 +33,8 @@ int cw_rcluster_init(struct cw_rcluster *c, const struct cw_redis_target *t, int
 
 void cw_rcluster_drop(struct cw_rcluster *c, size_t i)
 {
-    if (c->nodes[i].ctx)
-        redisFree(c->nodes[i].ctx);
-    c->nodes[i].ctx = NULL;
+    cw_redis_close(c->nodes[i].conn);
+    c->nodes[i].conn = NULL;
     if (c->cluster)
         c->stale = true;
 }
@@ -77,18 +76,18 @@ int cw_rcluster_node_at(struct cw_rcluster *c, const char *host, int port)
     return (int)c->n_nodes++;
 }
 
-redisContext *cw_rcluster_connect(struct cw_rcluster *c, size_t i, bool *fresh, char *err,
-                                  size_t errsize)
+struct cw_redis_conn *cw_rcluster_connect(struct cw_rcluster *c, size_t i, bool *fresh, char *err,
+                                          size_t errsize)
 {
     struct cw_rnode *n = &c->nodes[i];
     if (fresh)
         *fresh = false;
-    if (n->ctx && n->ctx->err)
+    if (n->conn && n->conn->ctx->err)
         cw_rcluster_drop(c, i);
-    if (n->ctx)
-        return n->ctx;
+    if (n->conn)
+        return n->conn;
     if (!c->cluster) {
-        n->ctx = cw_redis_connect(c->target, c->timeout_ms, err, errsize);
+        n->conn = cw_redis_connect(c->target, c->timeout_ms, err, errsize);
     } else {
         /* The credentials are the URL's, the address the node's. */
         struct cw_redis_target *t = malloc(sizeof *t);
@@ -100,18 +99,18 @@ redisContext *cw_rcluster_connect(struct cw_rcluster *c, size_t i, bool *fresh, 
         snprintf(t->host, sizeof t->host, "%s", n->host);
         t->port = n->port;
         t->db = 0;
-        n->ctx = cw_redis_connect(t, c->timeout_ms, err, errsize);
+        n->conn = cw_redis_connect(t, c->timeout_ms, err, errsize);
         cw_redis_target_wipe(t);
         free(t);
     }
-    if (!n->ctx) {
+    if (!n->conn) {
         if (c->cluster)
             c->stale = true;
         return NULL;
     }
     if (fresh)
         *fresh = true;
-    return n->ctx;
+    return n->conn;
 }
 
 /* Install the map of CLUSTER SLOTS reply r, asked of node `asked`. 0, or -1 with err. */
@@ -186,13 +185,14 @@ done:
 /* Ask node i for the map. 0, -1 with err. */
 static int refresh_from(struct cw_rcluster *c, size_t i, char *err, size_t errsize)
 {
-    redisContext *ctx = cw_rcluster_connect(c, i, NULL, err, errsize);
-    if (!ctx)
+    struct cw_redis_conn *conn = cw_rcluster_connect(c, i, NULL, err, errsize);
+    if (!conn)
         return -1;
-    redisReply *r = redisCommand(ctx, "CLUSTER SLOTS");
+    const char *argv[2] = {"CLUSTER", "SLOTS"};
+    redisReply *r = cw_redis_command_argv(conn, 2, argv, NULL);
     if (!r) {
         snprintf(err, errsize, "redis %s: CLUSTER SLOTS: %s", c->nodes[i].name,
-                 ctx->errstr[0] ? ctx->errstr : "no reply");
+                 conn->ctx->errstr[0] ? conn->ctx->errstr : "no reply");
         cw_rcluster_drop(c, i);
         return -1;
     }
@@ -210,7 +210,7 @@ int cw_rcluster_refresh(struct cw_rcluster *c, char *err, size_t errsize)
     /* Connected nodes first (no new connection), then the seeds and the rest in order. */
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < c->n_nodes; i++) {
-            bool connected = c->nodes[i].ctx && !c->nodes[i].ctx->err;
+            bool connected = c->nodes[i].conn && !c->nodes[i].conn->ctx->err;
             if ((pass == 0) != connected)
                 continue;
             if (refresh_from(c, i, err, errsize) == 0) {

@@ -15,9 +15,9 @@
 struct cw_rnode {
     char host[256];
     int port;
-    char name[300]; /* "host:port" for messages */
-    redisContext *ctx;
-    bool master; /* owns slots in the current map */
+    char name[300];             /* "host:port" for messages */
+    struct cw_redis_conn *conn; /* plain or TLS, as the target says */
+    bool master;                /* owns slots in the current map */
 };
 
 /*
@@ -56,11 +56,12 @@ int cw_rcluster_route(struct cw_rcluster *c, const struct cw_rcmd *cmd, int *slo
                       size_t errsize);
 
 /*
- * Connect node i when it is not (fresh set to whether it was). Returns its context, or
+ * Connect node i when it is not (fresh set to whether it was), with TLS when the target
+ * has it (a node named by CLUSTER SLOTS or a redirection too). Returns its connection, or
  * NULL with err (the map is then marked stale: a failover may have moved its slots).
  */
-redisContext *cw_rcluster_connect(struct cw_rcluster *c, size_t i, bool *fresh, char *err,
-                                  size_t errsize);
+struct cw_redis_conn *cw_rcluster_connect(struct cw_rcluster *c, size_t i, bool *fresh, char *err,
+                                          size_t errsize);
 
 /* Close node i's connection (after an I/O error; unread replies are lost). */
 void cw_rcluster_drop(struct cw_rcluster *c, size_t i);

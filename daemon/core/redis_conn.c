@@ -1,4 +1,4 @@
-/* redis_conn.c - Redis URL parsing, credentials and authenticated hiredis connections */
+/* redis_conn.c - Redis URL parsing, credentials and authenticated connections (plain, TLS) */
 #include "redis_conn.h"
 
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "redis_tls.h"
 
 static int hexval(char c)
 {
@@ -223,15 +224,22 @@ int cw_redis_url_parse(const char *url, struct cw_redis_target *t, char *err, si
         p = url + 7;
         is_unix = true;
     } else if (strncmp(url, "rediss://", 9) == 0) {
-        snprintf(err, errsize, "redis url: rediss:// (TLS) is not supported by this build");
-        return -1;
+        p = url + 9;
+        is_unix = false;
+        t->tls = true;
     } else if (strncmp(url, "redis-cluster://", 16) == 0) {
         p = url + 16;
         is_unix = false;
         t->cluster = true;
+    } else if (strncmp(url, "rediss-cluster://", 17) == 0) {
+        p = url + 17;
+        is_unix = false;
+        t->cluster = true;
+        t->tls = true;
     } else {
         snprintf(err, errsize,
-                 "redis url: unknown scheme (expected redis://host:port/db or unix:///path)");
+                 "redis url: unknown scheme (expected redis://host:port/db, unix:///path, "
+                 "redis-cluster://host:port, or rediss:// and rediss-cluster:// for TLS)");
         return -1;
     }
     /* Credentials end at the last '@' (host, path and query never contain one). */
@@ -279,13 +287,44 @@ void cw_redis_target_name(const struct cw_redis_target *t, char *out, size_t siz
         snprintf(out, size, "%s:%d", t->host, t->port);
 }
 
+int cw_redis_get_reply(struct cw_redis_conn *conn, void **reply)
+{
+    if (conn->tls)
+        return cw_tls_get_reply(conn->tls, conn->ctx, reply);
+    return redisGetReply(conn->ctx, reply);
+}
+
+redisReply *cw_redis_command_argv(struct cw_redis_conn *conn, int argc, const char **argv,
+                                  const size_t *lens)
+{
+    if (redisAppendCommandArgv(conn->ctx, argc, argv, lens) != REDIS_OK)
+        return NULL;
+    void *r = NULL;
+    if (cw_redis_get_reply(conn, &r) != REDIS_OK) {
+        if (r)
+            freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+void cw_redis_close(struct cw_redis_conn *conn)
+{
+    if (!conn)
+        return;
+    cw_tls_session_free(conn->tls); /* before the socket closes */
+    if (conn->ctx)
+        redisFree(conn->ctx);
+    free(conn);
+}
+
 /* Run one command that must answer +OK. */
-static int expect_ok(redisContext *c, int argc, const char **argv, const char *what,
+static int expect_ok(struct cw_redis_conn *c, int argc, const char **argv, const char *what,
                      const char *name, char *err, size_t errsize)
 {
-    redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+    redisReply *r = cw_redis_command_argv(c, argc, argv, NULL);
     if (!r) {
-        snprintf(err, errsize, "redis %s: %s: %s", name, what, c->errstr);
+        snprintf(err, errsize, "redis %s: %s: %s", name, what, c->ctx->errstr);
         return -1;
     }
     int rc = 0;
@@ -300,28 +339,52 @@ static int expect_ok(redisContext *c, int argc, const char **argv, const char *w
     return rc;
 }
 
-redisContext *cw_redis_connect(const struct cw_redis_target *t, int timeout_ms, char *err,
-                               size_t errsize)
+/* Over TLS: the handshake on c's socket. 0, or -1 with err. */
+static int start_tls(struct cw_redis_conn *c, const struct cw_redis_target *t, int timeout_ms,
+                     const char *name, char *err, size_t errsize)
+{
+    if (!t->tls_client) {
+        snprintf(err, errsize, "redis %s: TLS is not set up (internal error)", name);
+        return -1;
+    }
+    char why[400];
+    c->tls = cw_tls_handshake(t->tls_client, c->ctx, t->host, timeout_ms, why, sizeof why);
+    if (!c->tls) {
+        snprintf(err, errsize, "redis %s: %s", name, why);
+        return -1;
+    }
+    return 0;
+}
+
+struct cw_redis_conn *cw_redis_connect(const struct cw_redis_target *t, int timeout_ms, char *err,
+                                       size_t errsize)
 {
     char name[300];
     cw_redis_target_name(t, name, sizeof name);
     struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    redisContext *c = t->unix_socket ? redisConnectUnixWithTimeout(t->path, tv)
-                                     : redisConnectWithTimeout(t->host, t->port, tv);
+    struct cw_redis_conn *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errsize, "redis %s: cannot allocate a connection", name);
         return NULL;
     }
-    if (c->err) {
-        snprintf(err, errsize, "redis %s: connect: %s", name, c->errstr);
+    c->ctx = t->unix_socket ? redisConnectUnixWithTimeout(t->path, tv)
+                            : redisConnectWithTimeout(t->host, t->port, tv);
+    if (!c->ctx) {
+        snprintf(err, errsize, "redis %s: cannot allocate a connection", name);
         goto fail;
     }
-    if (redisSetTimeout(c, tv) != REDIS_OK) {
-        snprintf(err, errsize, "redis %s: set timeout: %s", name, c->errstr);
+    if (c->ctx->err) {
+        snprintf(err, errsize, "redis %s: connect: %s", name, c->ctx->errstr);
+        goto fail;
+    }
+    if (redisSetTimeout(c->ctx, tv) != REDIS_OK) {
+        snprintf(err, errsize, "redis %s: set timeout: %s", name, c->ctx->errstr);
         goto fail;
     }
     if (!t->unix_socket)
-        redisEnableKeepAlive(c);
+        redisEnableKeepAlive(c->ctx);
+    if (t->tls && start_tls(c, t, timeout_ms, name, err, errsize) < 0)
+        goto fail;
     if (t->has_password) {
         const char *argv[3] = {"AUTH", t->user, t->password};
         char what[160];
@@ -348,7 +411,7 @@ redisContext *cw_redis_connect(const struct cw_redis_target *t, int timeout_ms, 
     }
     return c;
 fail:
-    redisFree(c);
+    cw_redis_close(c);
     return NULL;
 }
 

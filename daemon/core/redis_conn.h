@@ -1,4 +1,4 @@
-/* redis_conn.h - Redis URLs, credentials and hiredis connections with timeouts and auth */
+/* redis_conn.h - Redis URLs, credentials and connections (plain or TLS) with timeouts and auth */
 #ifndef CHURNWATCH_REDIS_CONN_H
 #define CHURNWATCH_REDIS_CONN_H
 
@@ -7,6 +7,9 @@
 #include <stddef.h>
 
 #define CW_REDIS_MAX_SEEDS 16
+
+struct cw_tls_client;
+struct cw_tls_session;
 
 /* Where and as whom to connect; parsed from a URL. Never print password. */
 struct cw_redis_target {
@@ -18,6 +21,10 @@ struct cw_redis_target {
     char user[128]; /* "" = AUTH with the password only (default user) */
     bool has_password;
     char password[512];
+    /* rediss://, rediss-cluster://: connections use TLS with tls_client (set by the
+       caller before connecting; not owned) */
+    bool tls;
+    const struct cw_tls_client *tls_client;
     /* redis-cluster://: the seed nodes (host and port above are the first one) */
     bool cluster;
     int n_seeds;
@@ -31,8 +38,9 @@ struct cw_redis_target {
  * Parse redis://[user:pass@]host[:port][/db] (user and password percent-decoded, host
  * may be [v6]), unix://[user:pass@]/path[?db=N] or
  * redis-cluster://[user:pass@]host:port[,host:port...] (seed nodes of a Redis Cluster, at
- * most CW_REDIS_MAX_SEEDS, no database) into t. rediss:// is refused (no TLS in hiredis 0.14).
- * Returns 0, or -1 with err filled; err never contains the password.
+ * most CW_REDIS_MAX_SEEDS, no database) into t; rediss:// and rediss-cluster:// are the
+ * same over TLS (t->tls set). Returns 0, or -1 with err filled; err never contains the
+ * password.
  */
 int cw_redis_url_parse(const char *url, struct cw_redis_target *t, char *err, size_t errsize);
 
@@ -48,12 +56,33 @@ int cw_redis_target_set_password(struct cw_redis_target *t, const char *password
 void cw_redis_target_name(const struct cw_redis_target *t, char *out, size_t size);
 
 /*
- * Connect with a connect and command timeout of timeout_ms, AUTH (user and password, or
- * the password alone) and SELECT db. Returns the context, or NULL with err filled
- * (naming the target, never the password).
+ * One connection: hiredis' context (output buffer, reply reader; its socket I/O too for
+ * plain TCP and unix sockets) and, over TLS, the session that carries its bytes instead.
+ * Commands are appended to ctx (redisAppendCommandArgv, cw_rcmd_append) and replies read
+ * with cw_redis_get_reply, never redisGetReply; errors are in ctx->err and ctx->errstr.
  */
-redisContext *cw_redis_connect(const struct cw_redis_target *t, int timeout_ms, char *err,
-                               size_t errsize);
+struct cw_redis_conn {
+    redisContext *ctx;
+    struct cw_tls_session *tls; /* NULL: plain */
+};
+
+/*
+ * Connect with a connect and command timeout of timeout_ms, the TLS handshake (t->tls),
+ * AUTH (user and password, or the password alone) and SELECT db. Returns the connection,
+ * or NULL with err filled (naming the target, never the password).
+ */
+struct cw_redis_conn *cw_redis_connect(const struct cw_redis_target *t, int timeout_ms, char *err,
+                                       size_t errsize);
+
+/* redisGetReply for either transport: REDIS_OK with *reply, or REDIS_ERR (conn->ctx->errstr). */
+int cw_redis_get_reply(struct cw_redis_conn *conn, void **reply);
+
+/* One command and its reply (redisCommandArgv for either transport); NULL on an I/O error. */
+redisReply *cw_redis_command_argv(struct cw_redis_conn *conn, int argc, const char **argv,
+                                  const size_t *lens);
+
+/* Close and free conn. NULL: no-op. */
+void cw_redis_close(struct cw_redis_conn *conn);
 
 /* Overwrite the credentials in t. */
 void cw_redis_target_wipe(struct cw_redis_target *t);

@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include "churnwatch/window.h"
+#include "log.h"
 #include "redis_cluster.h"
 #include "redis_cmd.h"
 #include "redis_conn.h"
+#include "redis_tls.h"
 #include "store_internal.h"
 
 #define STORE_TIMEOUT_MS      2000       /* connect and command timeout */
@@ -33,7 +35,8 @@ struct cw_store {
     struct cw_redis_target target; /* holds the password: never printed */
     char name[300];                /* target for messages */
     char *prefix;
-    struct cw_rcluster rc; /* the node, or the cluster's masters */
+    struct cw_rcluster rc;     /* the node, or the cluster's masters */
+    struct cw_tls_client *tls; /* rediss://: shared by every node's connection */
     struct cw_rcmd cmd;
     struct cw_rcmd fcmd;      /* functions checks and loads (never clobber cmd) */
     struct slot_entry *slots; /* cache, cleared on every (re)connection and reload */
@@ -142,7 +145,7 @@ static void drop(cw_store *st)
 static bool connected(const cw_store *st)
 {
     for (size_t i = 0; i < st->rc.n_nodes; i++)
-        if (st->rc.nodes[i].ctx)
+        if (st->rc.nodes[i].conn)
             return true;
     return false;
 }
@@ -172,7 +175,8 @@ static void pause_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static int node_ctx(cw_store *st, size_t node, redisContext **ctx, char *err, size_t errsize);
+static int node_ctx(cw_store *st, size_t node, struct cw_redis_conn **conn, char *err,
+                    size_t errsize);
 
 /*
  * Send c to node (asking: after a one-shot ASKING) and read its reply (never NULL on
@@ -183,9 +187,10 @@ static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, const 
 {
     char what[STORE_KEY_MAX + 64];
     describe(c, what, sizeof what);
-    redisContext *ctx;
-    if (node_ctx(st, node, &ctx, err, errsize) < 0)
+    struct cw_redis_conn *conn;
+    if (node_ctx(st, node, &conn, err, errsize) < 0)
         return NULL;
+    redisContext *ctx = conn->ctx;
     const char *name = st->rc.nodes[node].name;
     if ((asking && redisAppendCommand(ctx, "ASKING") != REDIS_OK) || cw_rcmd_append(ctx, c) < 0) {
         snprintf(err, errsize, "redis %s: %s: out of memory", name, what);
@@ -198,7 +203,7 @@ static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, const 
         if (r)
             freeReplyObject(r); /* ASKING's +OK (an error shows in the command's reply) */
         r = NULL;
-        if (redisGetReply(ctx, &r) != REDIS_OK || !r) {
+        if (cw_redis_get_reply(conn, &r) != REDIS_OK || !r) {
             snprintf(err, errsize, "redis %s: %s: %s", name, what,
                      ctx->errstr[0] ? ctx->errstr : "no reply");
             if (r)
@@ -316,11 +321,12 @@ static int functions_check(cw_store *st, size_t node, char *err, size_t errsize)
 }
 
 /* Node's connection, connecting (and checking its functions) when it has none. */
-static int node_ctx(cw_store *st, size_t node, redisContext **ctx, char *err, size_t errsize)
+static int node_ctx(cw_store *st, size_t node, struct cw_redis_conn **conn, char *err,
+                    size_t errsize)
 {
     bool fresh;
-    *ctx = cw_rcluster_connect(&st->rc, node, &fresh, err, errsize);
-    if (!*ctx) {
+    *conn = cw_rcluster_connect(&st->rc, node, &fresh, err, errsize);
+    if (!*conn) {
         observe(st, 0, false);
         return -1;
     }
@@ -341,8 +347,8 @@ static int ensure(cw_store *st, char *err, size_t errsize)
     if (st->rc.stale && cw_rcluster_refresh(&st->rc, err, errsize) < 0)
         return -1;
     for (size_t i = 0; i < st->rc.n_nodes; i++) {
-        redisContext *ctx;
-        if (st->rc.nodes[i].master && node_ctx(st, i, &ctx, err, errsize) < 0)
+        struct cw_redis_conn *conn;
+        if (st->rc.nodes[i].master && node_ctx(st, i, &conn, err, errsize) < 0)
             return -1;
     }
     return 0;
@@ -446,16 +452,16 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
             if (b > 0)
                 continue;
             int slot, node = -1;
-            redisContext *ctx = NULL;
+            struct cw_redis_conn *conn = NULL;
             if (b == 0 && (node = cw_rcluster_route(&st->rc, &st->cmd, &slot, err, errsize)) < 0) {
                 drop(st); /* commands already appended are never read */
                 return -1;
             }
-            if (b == 0 && node_ctx(st, (size_t)node, &ctx, err, errsize) < 0) {
+            if (b == 0 && node_ctx(st, (size_t)node, &conn, err, errsize) < 0) {
                 drop(st);
                 return -1;
             }
-            if (b < 0 || cw_rcmd_append(ctx, &st->cmd) < 0) {
+            if (b < 0 || cw_rcmd_append(conn->ctx, &st->cmd) < 0) {
                 snprintf(err, errsize, "redis %s: building a command: out of memory", st->name);
                 drop(st);
                 return -1;
@@ -467,11 +473,11 @@ static int ops_phase(cw_store *st, const struct ops *o, const size_t *list, size
         uint64_t start = cw_mono_us();
         for (size_t k = 0; k < ns; k++) {
             void *r = NULL;
-            redisContext *ctx = st->rc.nodes[node_of[k]].ctx;
-            if (!ctx || redisGetReply(ctx, &r) != REDIS_OK || !r) {
+            struct cw_redis_conn *conn = st->rc.nodes[node_of[k]].conn;
+            if (!conn || cw_redis_get_reply(conn, &r) != REDIS_OK || !r) {
                 describe_op(st, o, sent[k], what, sizeof what);
                 snprintf(err, errsize, "redis %s: %s: %s", st->rc.nodes[node_of[k]].name, what,
-                         ctx && ctx->errstr[0] ? ctx->errstr : "no reply");
+                         conn && conn->ctx->errstr[0] ? conn->ctx->errstr : "no reply");
                 for (size_t j = 0; j < k; j++)
                     freeReplyObject(replies[j]);
                 if (r)
@@ -627,6 +633,29 @@ static int resolve_slots(cw_store *st, const struct cw_config *cfg, int *slots, 
 
 /* ---- open / close / ping ------------------------------------------------------------ */
 
+/* The TLS client of a rediss:// target (redis.tls; absent: verified with the system CAs). */
+static int open_tls(cw_store *st, const struct cw_redis_config *rc, char *err, size_t errsize)
+{
+    if (!st->target.tls) {
+        /* The config file cannot pair redis.tls with a plain URL (a schema error): this is
+         * a plain CHURNWATCH_REDIS_URL (or the demo's private server) chosen over it. */
+        if (rc->tls.configured)
+            cw_log_warn("redis tls settings ignored", "why=%s",
+                        "the Redis URL in use is not rediss:// or rediss-cluster://");
+        return 0;
+    }
+    const struct cw_redis_tls_config defaults = {.verify = true};
+    const struct cw_redis_tls_config *tc = rc->tls.configured ? &rc->tls : &defaults;
+    if (!(st->tls = cw_tls_client_new(tc, err, errsize)))
+        return -1;
+    st->target.tls_client = st->tls;
+    if (!tc->verify)
+        cw_log_warn("redis tls verification disabled", "why=%s",
+                    "redis.tls.verify is false: the server is not authenticated "
+                    "(insecure, for tests only)");
+    return 0;
+}
+
 cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errsize)
 {
     cw_store *st = calloc(1, sizeof *st);
@@ -637,6 +666,8 @@ cw_store *cw_store_open(const struct cw_redis_config *rc, char *err, size_t errs
     if (cw_redis_url_parse(rc->url, &st->target, err, errsize) < 0)
         goto fail;
     if (rc->password && cw_redis_target_set_password(&st->target, rc->password, err, errsize) < 0)
+        goto fail;
+    if (open_tls(st, rc, err, errsize) < 0)
         goto fail;
     cw_redis_target_name(&st->target, st->name, sizeof st->name);
     if (st->target.cluster) {
@@ -674,6 +705,7 @@ void cw_store_close(cw_store *st)
     if (!st)
         return;
     cw_rcluster_free(&st->rc);
+    cw_tls_client_free(st->tls);
     slots_clear(st);
     free(st->slots);
     cw_rcmd_free(&st->cmd);

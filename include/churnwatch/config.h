@@ -42,12 +42,24 @@ struct cw_kafka_config {
     size_t n_properties;
 };
 
+/* TLS of rediss:// and rediss-cluster:// URLs (strings NULL when unset). */
+struct cw_redis_tls_config {
+    char *ca_file;     /* PEM CA bundle; with ca_dir unset too: the system trust store */
+    char *ca_dir;      /* OpenSSL hashed CA directory (c_rehash) */
+    char *cert_file;   /* client certificate (PEM chain), with key_file */
+    char *key_file;    /* its unencrypted PEM key */
+    char *server_name; /* name verified (and sent as SNI) instead of each node's host */
+    bool verify;       /* default true; false skips server verification (insecure) */
+    bool configured;   /* the config has a redis.tls section */
+};
+
 struct cw_redis_config {
     char *url;           /* redis://[user:pass@]host:port/db, unix:///path, redis-cluster://... */
     char *password_file; /* as written in the file; NULL when unset */
     char *password;      /* the resolved secret (password_file or the environment), overriding
                             the URL's password; NULL when none. Never print it. */
     char *key_prefix;    /* default "cw:" */
+    struct cw_redis_tls_config tls;
 };
 
 enum cw_preset {

@@ -61,8 +61,11 @@ test_clock() {
 # now_ms: the test's "now" in epoch milliseconds (the fixed instant's clock after test_clock).
 now_ms() { echo $(($(date +%s%3N) + ${CW_DEBUG_CLOCK_OFFSET_MS:-0})); }
 
+# REDIS_URL, when set, is the URL the daemon and the CLI use (default: redis:// on
+# REDIS_PORT); the helpers here (rcli, rstate) keep the plain port.
 REDIS_PORT=""
 REDIS_PID=""
+REDIS_URL=""
 redis_start() {
   REDIS_PORT=${REDIS_PORT:-$(free_port)}
   mkdir -p "$WORK/redis"
@@ -120,7 +123,7 @@ daemon_start() { # daemon_start CONFIG [LOG [ENV=VALUE...]]
   local cfg=$1 log=${2:-$WORK/daemon.log}
   shift $(($# < 2 ? $# : 2))
   env "$@" CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" \
-    CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" CHURNWATCH_LOG_LEVEL=debug \
+    CHURNWATCH_REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}" CHURNWATCH_LOG_LEVEL=debug \
     "$DAEMON" -c "$cfg" >>"$log" 2>&1 &
   DAEMON_PID=$!
   PIDS+=("$DAEMON_PID")
@@ -176,8 +179,8 @@ daemon_kill9() {
 }
 
 cli() { # the CLI against our servers
-  CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
-    "$CLI" "$@"
+  CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" \
+    CHURNWATCH_REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}" "$CLI" "$@"
 }
 
 # rstate CMD PORTS ...: churnwatch state in Redis (one node or every master of a cluster):
@@ -217,20 +220,42 @@ wait_processed() {
   done
 }
 
+# tls_certs DIR: a private PKI for Redis TLS tests (files: tests/integration/lib/tls_certs.sh).
+tls_certs() { bash "$CW_SOURCE_DIR/tests/integration/lib/tls_certs.sh" "$1" || fail "tls_certs.sh $1"; }
+# redis_tls_args DIR PORT: redis-server arguments for TLS on PORT with DIR's server
+# certificate, trusting DIR's CA for client certificates (optional).
+redis_tls_args() {
+  echo --tls-port "$2" --tls-cert-file "$1/server.crt" --tls-key-file "$1/server.key" \
+    --tls-ca-cert-file "$1/ca.crt" --tls-auth-clients optional
+}
+
 # cluster_start N: a Redis Cluster of N masters (no replicas) on free loopback ports;
-# sets CLUSTER_PORTS (array), CLUSTER_URL (redis-cluster://seeds) and CLUSTER_PIDS.
+# sets CLUSTER_PORTS (array), CLUSTER_URL (redis-cluster://seeds) and CLUSTER_PIDS. With
+# CLUSTER_TLS_DIR (a tls_certs directory) the nodes also serve TLS and speak it on the
+# cluster bus (--tls-cluster yes): CLUSTER_TLS_PORTS and CLUSTER_TLS_URL
+# (rediss-cluster://seeds) too.
 CLUSTER_PORTS=()
+CLUSTER_TLS_PORTS=()
 CLUSTER_PIDS=()
 CLUSTER_URL=""
+CLUSTER_TLS_URL=""
 cluster_start() {
-  local n=${1:-3} i port bus addrs=()
+  local n=${1:-3} i port bus tls_port tls=() addrs=() tls_addrs=()
   for ((i = 0; i < n; i++)); do
     port=$(free_port)
     bus=$(free_port) # cluster bus (default port + 10000 may be taken or above 65535)
+    tls=()
+    if [ -n "${CLUSTER_TLS_DIR:-}" ]; then
+      tls_port=$(free_port)
+      read -ra tls <<<"$(redis_tls_args "$CLUSTER_TLS_DIR" "$tls_port") --tls-cluster yes"
+      CLUSTER_TLS_PORTS+=("$tls_port")
+      tls_addrs+=("127.0.0.1:$tls_port")
+    fi
     mkdir -p "$WORK/cluster-$port"
     redis-server --bind 127.0.0.1 --port "$port" --dir "$WORK/cluster-$port" --save "" \
       --appendonly no --cluster-enabled yes --cluster-config-file "$WORK/cluster-$port/nodes.conf" \
-      --cluster-port "$bus" --cluster-node-timeout 2000 --daemonize no >"$WORK/cluster-$port.log" 2>&1 &
+      --cluster-port "$bus" --cluster-node-timeout 2000 "${tls[@]}" --daemonize no \
+      >"$WORK/cluster-$port.log" 2>&1 &
     PIDS+=("$!")
     CLUSTER_PIDS+=("$!")
     CLUSTER_PORTS+=("$port")
@@ -239,12 +264,20 @@ cluster_start() {
   for port in "${CLUSTER_PORTS[@]}"; do
     wait_for 10 redis-cli -p "$port" ping || fail "cluster redis-server :$port did not start"
   done
-  redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes \
+  # Over TLS the nodes meet at their TLS ports (the ports they announce with --tls-cluster).
+  local create=("${addrs[@]}")
+  [ ${#tls_addrs[@]} -eq 0 ] ||
+    create=(--tls --cacert "$CLUSTER_TLS_DIR/ca.crt" "${tls_addrs[@]}")
+  timeout 120 redis-cli --cluster create "${create[@]}" --cluster-replicas 0 --cluster-yes \
     >"$WORK/cluster-create.log" 2>&1 || fail "redis-cli --cluster create (see $WORK/cluster-create.log)"
   wait_for 30 cluster_ok || fail "the cluster did not reach cluster_state:ok"
   CLUSTER_URL="redis-cluster://$(
     IFS=,
     echo "${addrs[*]}"
+  )"
+  [ ${#tls_addrs[@]} -eq 0 ] || CLUSTER_TLS_URL="rediss-cluster://$(
+    IFS=,
+    echo "${tls_addrs[*]}"
   )"
 }
 cluster_ok() {

@@ -60,15 +60,31 @@ static void config_init(const char *url)
     cfg.n_rules = 2;
 }
 
+/* CW_TEST_REDIS_TLS=1 (CTest's integration.test_store_tls): the store suite talks to the
+ * server over TLS (rediss://, verified with a CA made for the run); the helper's own
+ * commands keep the plain port. */
+static char tls_dir[64];
+static char tls_ca[128];
+
 static void setup(void)
 {
+    const char *tls = getenv("CW_TEST_REDIS_TLS");
+    if (tls && strcmp(tls, "1") == 0) {
+        cr_assert_eq(redis_server_tls_certs(tls_dir, sizeof tls_dir), 0, "openssl failed");
+        snprintf(tls_ca, sizeof tls_ca, "%s/ca.crt", tls_dir);
+        rs.tls_dir = tls_dir;
+    }
     cr_assert_eq(redis_server_start(&rs, NULL, 1), 0, "redis-server did not start");
-    config_init(rs.url);
+    config_init(rs.tls_dir ? rs.tls_url : rs.url);
+    if (rs.tls_dir)
+        cfg.redis.tls =
+            (struct cw_redis_tls_config){.ca_file = tls_ca, .verify = true, .configured = true};
 }
 
 static void teardown(void)
 {
     redis_server_stop(&rs);
+    redis_server_tls_certs_remove(tls_dir);
 }
 
 static cw_store *open_store(void)
@@ -869,6 +885,8 @@ Test(store, unix_socket_and_db)
     char url[200];
     snprintf(url, sizeof url, "unix://%s?db=3", rs.sock);
     cfg.redis.url = url;
+    struct cw_redis_tls_config tls = cfg.redis.tls; /* over TLS: the second store's */
+    cfg.redis.tls = (struct cw_redis_tls_config){0};
     cw_store *st = open_store();
     struct batch_buf b = {0};
     add_event(&b, "acme", "u1", T_LOGIN, DAY0, 0, "ev", 0, 1);
@@ -877,7 +895,11 @@ Test(store, unix_socket_and_db)
     cr_assert_eq(r->integer, 0, "db 0 must be untouched");
     freeReplyObject(r);
     cw_store_close(st);
-    snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", rs.port);
+    if (rs.tls_dir)
+        snprintf(url, sizeof url, "rediss://127.0.0.1:%d/3", rs.tls_port);
+    else
+        snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", rs.port);
+    cfg.redis.tls = tls;
     st = open_store();
     struct cw_account_data d;
     memset(&d, 0, sizeof d);
@@ -1453,6 +1475,19 @@ Test(store_pure, url_parse)
     cr_assert_str_eq(t.host, "a");
     cr_assert_str_eq(t.user, "u");
     cr_assert_str_eq(t.password, "s@cret");
+    cr_assert(!t.tls);
+    cr_assert_eq(cw_redis_url_parse("rediss://:pw@localhost:6380/2", &t, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert(t.tls);
+    cr_assert(!t.cluster);
+    cr_assert_str_eq(t.host, "localhost");
+    cr_assert_eq(t.port, 6380);
+    cr_assert_eq(t.db, 2);
+    cr_assert_eq(cw_redis_url_parse("rediss-cluster://a:7000,b:7001", &t, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert(t.tls);
+    cr_assert(t.cluster);
+    cr_assert_eq(t.n_seeds, 2);
 
     const char *bad[] = {"",
                          "http://h",
@@ -1465,7 +1500,10 @@ Test(store_pure, url_parse)
                          "redis://[::1",
                          "unix://relative/path",
                          "unix://",
-                         "rediss://h",
+                         "rediss://",
+                         "rediss-cluster://",
+                         "rediss-cluster://h:1/0",
+                         "redisss://h",
                          "redis-cluster://",
                          "redis-cluster://h:1,",
                          "redis-cluster://h:1,,h:2",

@@ -170,6 +170,29 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cw_config_free(cfg);
 }
 
+Test(config, redis_tls_section)
+{
+    struct cw_config *cfg = load("redis:\n  url: rediss://:pw@redis.example:6380/1\n  tls:\n"
+                                 "    ca_file: /etc/ssl/redis-ca.pem\n    ca_dir: /etc/ssl/certs\n"
+                                 "    cert_file: /etc/churnwatch/client.pem\n"
+                                 "    key_file: /etc/churnwatch/client.key\n"
+                                 "    server_name: redis.internal\n    verify: false\n" MIN);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect(cfg->redis.tls.configured);
+    cr_expect_str_eq(cfg->redis.tls.ca_file, "/etc/ssl/redis-ca.pem");
+    cr_expect_str_eq(cfg->redis.tls.ca_dir, "/etc/ssl/certs");
+    cr_expect_str_eq(cfg->redis.tls.cert_file, "/etc/churnwatch/client.pem");
+    cr_expect_str_eq(cfg->redis.tls.key_file, "/etc/churnwatch/client.key");
+    cr_expect_str_eq(cfg->redis.tls.server_name, "redis.internal");
+    cr_expect_not(cfg->redis.tls.verify);
+    cw_config_free(cfg);
+    cfg = load("redis:\n  url: rediss-cluster://a:7000,b:7000\n  tls: {}\n" MIN);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect(cfg->redis.tls.configured);
+    cr_expect(cfg->redis.tls.verify);
+    cw_config_free(cfg);
+}
+
 Test(config, free_null_is_a_no_op)
 {
     cw_config_free(NULL);
@@ -189,6 +212,9 @@ Test(config, minimal_config_gets_every_default)
     cr_expect_str_eq(cfg->kafka.dlq_topic, "usage-events-dlq");
     cr_expect_str_eq(cfg->redis.url, "redis://127.0.0.1:6379/0");
     cr_expect_str_eq(cfg->redis.key_prefix, "cw:");
+    cr_expect_not(cfg->redis.tls.configured);
+    cr_expect(cfg->redis.tls.verify);
+    cr_expect_null(cfg->redis.tls.ca_file);
     cr_expect_str_eq(cfg->timezone, "UTC");
     cr_expect_eq(cfg->lateness_ms, 2 * DAY);
     cr_expect_eq(cfg->max_clock_skew_ms, 900000);
@@ -518,6 +544,17 @@ static const struct err_case cases[] = {
                                                 "port must be a number from 1 to 65535"},
     {"redis: {key_prefix: 'cw{x}:'}\n" MIN, "t.yaml:1:9: redis.key_prefix: must not contain "
                                             "braces"},
+    {"redis:\n  url: rediss://h:6380/0\n  tls: {cafile: /x}\n" MIN,
+     "t.yaml:3:9: unknown key 'cafile' in redis.tls; valid keys: ca_file, ca_dir, cert_file, "
+     "key_file, server_name, verify"},
+    {"redis:\n  url: rediss://h:6380/0\n  tls:\n    verify: maybe\n" MIN,
+     "t.yaml:4:5: redis.tls.verify: expected true or false, got 'maybe'"},
+    {"redis:\n  url: rediss://h:6380/0\n  tls:\n    cert_file: /c.pem\n" MIN,
+     "t.yaml:4:5: redis.tls.cert_file: cert_file and key_file go together"},
+    {"redis:\n  url: redis://h:6379/0\n  tls:\n    ca_file: /ca.pem\n" MIN,
+     "t.yaml:3:3: redis.tls: applies to rediss:// and rediss-cluster:// URLs only"},
+    {"redis:\n  url: rediss-cluster://h:7000,\n" MIN,
+     "t.yaml:2:3: redis.url: trailing ',' in redis-cluster URL"},
     {"http: {listen: localhost}\n" MIN, "t.yaml:1:8: http.listen: missing :port"},
     {"kafka:\n  properties:\n    group.id: other\n" MIN,
      "t.yaml:3:5: kafka.properties.group.id: 'group.id' is managed by churnwatch"},

@@ -68,10 +68,11 @@ static redisContext *connect_admin(struct redis_server *rs)
 /* Fork and exec redis-server; wait for PING. */
 static int spawn(struct redis_server *rs)
 {
-    char port[16], log[128];
+    char port[16], log[128], tls_port[16], cert[300], key[300], ca[300];
     snprintf(port, sizeof port, "%d", rs->port);
+    snprintf(tls_port, sizeof tls_port, "%d", rs->tls_port);
     snprintf(log, sizeof log, "%s/redis.log", rs->dir);
-    const char *argv[16 + REDIS_SERVER_MAX_ARGS];
+    const char *argv[32 + REDIS_SERVER_MAX_ARGS];
     int n = 0;
     argv[n++] = "redis-server";
     argv[n++] = "--port";
@@ -88,6 +89,20 @@ static int spawn(struct redis_server *rs)
     argv[n++] = rs->dir;
     argv[n++] = "--logfile";
     argv[n++] = log;
+    if (rs->tls_dir) {
+        const char *base = rs->tls_cert ? rs->tls_cert : "server";
+        snprintf(cert, sizeof cert, "%s/%s.crt", rs->tls_dir, base);
+        snprintf(key, sizeof key, "%s/%s.key", rs->tls_dir, base);
+        snprintf(ca, sizeof ca, "%s/ca.crt", rs->tls_dir);
+        const char *tls[] = {
+            "--tls-port",         tls_port,
+            "--tls-cert-file",    cert,
+            "--tls-key-file",     key,
+            "--tls-ca-cert-file", ca,
+            "--tls-auth-clients", rs->tls_auth_clients ? rs->tls_auth_clients : "no"};
+        for (size_t i = 0; i < sizeof tls / sizeof tls[0]; i++)
+            argv[n++] = tls[i];
+    }
     for (int i = 0; i < rs->n_extra; i++)
         argv[n++] = rs->extra[i];
     argv[n] = NULL;
@@ -127,9 +142,14 @@ static int spawn(struct redis_server *rs)
 int redis_server_start(struct redis_server *rs, const char *const *extra, int unix_socket)
 {
     const char *admin_user = rs->admin_user, *admin_pass = rs->admin_pass;
+    const char *tls_dir = rs->tls_dir, *tls_cert = rs->tls_cert,
+               *tls_auth_clients = rs->tls_auth_clients;
     memset(rs, 0, sizeof *rs);
     rs->admin_user = admin_user;
     rs->admin_pass = admin_pass;
+    rs->tls_dir = tls_dir;
+    rs->tls_cert = tls_cert;
+    rs->tls_auth_clients = tls_auth_clients;
     snprintf(rs->dir, sizeof rs->dir, "/tmp/cw-redis-XXXXXX");
     if (!mkdtemp(rs->dir)) {
         fprintf(stderr, "redis_server: mkdtemp: %s\n", strerror(errno));
@@ -145,7 +165,13 @@ int redis_server_start(struct redis_server *rs, const char *const *extra, int un
     for (int attempt = 0; attempt < 5; attempt++) {
         rs->port = free_port();
         snprintf(rs->url, sizeof rs->url, "redis://127.0.0.1:%d/0", rs->port);
-        if (rs->port > 0 && spawn(rs) == 0)
+        if (rs->tls_dir) {
+            do
+                rs->tls_port = free_port();
+            while (rs->tls_port == rs->port);
+            snprintf(rs->tls_url, sizeof rs->tls_url, "rediss://127.0.0.1:%d/0", rs->tls_port);
+        }
+        if (rs->port > 0 && (!rs->tls_dir || rs->tls_port > 0) && spawn(rs) == 0)
             return 0;
     }
     fprintf(stderr, "redis_server: could not start redis-server (see %s/redis.log)\n", rs->dir);
@@ -167,6 +193,33 @@ static void terminate(struct redis_server *rs)
     kill(rs->pid, SIGKILL);
     waitpid(rs->pid, NULL, 0);
     rs->pid = 0;
+}
+
+int redis_server_tls_certs(char *dir, size_t size)
+{
+    snprintf(dir, size, "/tmp/cw-tls-XXXXXX");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "redis_server: mkdtemp: %s\n", strerror(errno));
+        return -1;
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "bash '%s/tests/integration/lib/tls_certs.sh' '%s'", CW_SOURCE_DIR,
+             dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "redis_server: %s failed\n", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+void redis_server_tls_certs_remove(const char *dir)
+{
+    if (!dir[0] || strncmp(dir, "/tmp/cw-tls-", 12) != 0)
+        return;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "redis_server: %s failed\n", cmd);
 }
 
 int redis_server_restart(struct redis_server *rs)

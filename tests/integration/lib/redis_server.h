@@ -13,6 +13,15 @@ struct redis_server {
     char dir[64];   /* private temporary directory (--dir, log, unix socket) */
     char url[128];  /* redis://127.0.0.1:<port>/0 (no credentials) */
     char sock[128]; /* <dir>/redis.sock when started with unix socket enabled */
+    /* TLS (set before redis_server_start, kept like the admin credentials): with
+       tls_dir, the server also listens with TLS on tls_port, using tls_dir/<tls_cert>.crt
+       and .key (default "server") and trusting tls_dir/ca.crt for client certificates,
+       which tls_auth_clients ("no" by default, "yes", "optional") asks for */
+    const char *tls_dir;
+    const char *tls_cert;
+    const char *tls_auth_clients;
+    int tls_port;
+    char tls_url[128]; /* rediss://127.0.0.1:<tls_port>/0 */
     /* credentials the helper's own commands use (NULL: none) */
     const char *admin_user;
     const char *admin_pass;
@@ -29,6 +38,15 @@ struct redis_server {
  * user is disabled). Returns 0, or -1 (with a message on stderr).
  */
 int redis_server_start(struct redis_server *rs, const char *const *extra, int unix_socket);
+
+/*
+ * Make a private PKI for TLS tests in a new temporary directory dir (size bytes):
+ * tests/integration/lib/tls_certs.sh lists its files (ca, server, server-dns-only, client,
+ * other-ca). Returns 0, or -1 (with a message on stderr). Remove it with
+ * redis_server_tls_certs_remove.
+ */
+int redis_server_tls_certs(char *dir, size_t size);
+void redis_server_tls_certs_remove(const char *dir);
 
 /* Stop the server (SIGTERM, no save) and start it again, empty, on the same port. */
 int redis_server_restart(struct redis_server *rs);
