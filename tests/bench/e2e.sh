@@ -2,9 +2,11 @@
 # e2e.sh - end-to-end throughput: the mock cluster filled with N events, a plain librdkafka
 # consumer's raw rate over them, then churnwatchd consuming, applying to a real
 # redis-server, scoring and committing them all, then the DIY consumer (diy_consumer.c: the
-# consumer a platform team writes in an afternoon) over the same topic against the same
-# redis-server, flushed; prints rates, Redis commands and CPU per event, the daemon's peak
-# RSS, Redis memory per account, and churnwatchd's ratios to the DIY consumer and to raw.
+# consumer a platform team writes in an afternoon; diy_consumer.py, the same in Python, when
+# Debian's python3-confluent-kafka and python3-redis are installed) over the same topic
+# against the same redis-server, flushed; prints rates, Redis commands and CPU per event,
+# the daemon's peak RSS, Redis memory per account, and churnwatchd's ratios to the DIY
+# consumer and to raw.
 #   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--days D]
 #                           [--batch N] [--backfill] [--smoke]
 # Event times: the 20 hours before a fixed instant (test_clock), in random order; --days D
@@ -113,13 +115,13 @@ if [ -n "${CW_BENCH_PERF:-}" ]; then
   PIDS+=("${PERF_PIDS[@]}")
 fi
 tfirst=""
-end=$((SECONDS + 600))
+end=$((SECONDS + 1800))
 while :; do
   got=$(processed_total)
   [ -n "$got" ] && [ -z "$tfirst" ] && tfirst=$(now)
   [ -n "$got" ] && [ "$got" -ge "$EVENTS" ] && break
   kill -0 "$DAEMON_PID" 2>/dev/null || fail "churnwatchd exited"
-  [ $SECONDS -lt $end ] || fail "churnwatchd processed ${got:-0} of $EVENTS in 600 s"
+  [ $SECONDS -lt $end ] || fail "churnwatchd processed ${got:-0} of $EVENTS in 1800 s"
   sleep 0.05
 done
 t1=$(now)
@@ -169,27 +171,43 @@ echo "churnwatchd peak RSS (VmHWM): $((hwm / 1024)) MB (goal <= 64 MB)"
 echo "redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes per account over $ACCOUNTS accounts" \
   "(goal <= 2048; delta $(((mem1 - mem0) / 1024)) KiB)"
 
-# The DIY consumer over the same topic (its own consumer group, from the beginning), against
-# the same redis-server, flushed.
-rcli flushall >/dev/null
-rcli config resetstat >/dev/null
-mem0=$(used_memory)
-cpu0=$(redis_cpu_us)
-"$CW_BUILD_DIR/tests/diy_consumer" --brokers "$BOOTSTRAP" --topic usage-events \
-  --redis "127.0.0.1:$REDIS_PORT" --group diy-bench --count "$EVENTS" --idle-timeout 120 \
-  >"$WORK/diy.out" 2>"$WORK/diy.log" || fail "diy_consumer failed: $(tail -n3 "$WORK/diy.log")"
-cpu1=$(redis_cpu_us)
-mem1=$(used_memory)
-diy_field() { sed -n "s/^messages=.* $1=\([0-9.]*\).*/\1/p" "$WORK/diy.out"; }
-[ "$(diy_field bad)" = 0 ] || fail "diy_consumer skipped $(diy_field bad) messages as bad"
-diy=$(diy_field rate)
-diy_first=$(diy_field rate_from_first)
-diy_cpu=$(ratio $((cpu1 - cpu0)) "$EVENTS")
-echo "DIY consumer: $EVENTS events in $(diy_field seconds) s from start: $diy events/s" \
-  "($diy_first from the first message), $(ratio "$(diy_field redis_commands)" "$EVENTS")" \
-  "redis commands per event in $(diy_field flushes) pipelines"
-echo "  redis CPU: $diy_cpu µs per event; redis used_memory: $(((mem1 - mem0) / ACCOUNTS))" \
-  "bytes per account"
+# run_diy NAME LABEL COMMAND...: a DIY consumer over the same topic (its own consumer group,
+# from the beginning) against the same redis-server, flushed; prints its figures and sets
+# RATE, FIRST (events/s from start, from the first message) and CPU (Redis µs per event).
+run_diy() {
+  local name=$1 label=$2 cpu0 cpu1 mem0 mem1
+  shift 2
+  rcli flushall >/dev/null
+  rcli config resetstat >/dev/null
+  mem0=$(used_memory)
+  cpu0=$(redis_cpu_us)
+  "$@" --brokers "$BOOTSTRAP" --topic usage-events --redis "127.0.0.1:$REDIS_PORT" \
+    --group "$name-bench" --count "$EVENTS" --idle-timeout 120 \
+    >"$WORK/$name.out" 2>"$WORK/$name.log" || fail "$name failed: $(tail -n3 "$WORK/$name.log")"
+  cpu1=$(redis_cpu_us)
+  mem1=$(used_memory)
+  field() { sed -n "s/^messages=.* $1=\([0-9.]*\).*/\1/p" "$WORK/$name.out"; }
+  [ "$(field bad)" = 0 ] || fail "$name skipped $(field bad) messages as bad"
+  RATE=$(field rate)
+  FIRST=$(field rate_from_first)
+  CPU=$(ratio $((cpu1 - cpu0)) "$EVENTS")
+  echo "$label: $EVENTS events in $(field seconds) s from start: $RATE events/s ($FIRST from" \
+    "the first message), $(ratio "$(field redis_commands)" "$EVENTS") redis commands per event" \
+    "in $(field flushes) pipelines"
+  echo "  redis CPU: $CPU µs per event; redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes" \
+    "per account"
+}
+run_diy diy_consumer "DIY consumer (C)" "$CW_BUILD_DIR/tests/diy_consumer"
+diy=$RATE diy_first=$FIRST diy_cpu=$CPU
+# The same in Python, where Debian's python3-confluent-kafka and python3-redis are installed.
+py=""
+if /usr/bin/python3 -c 'import confluent_kafka, redis' 2>/dev/null; then
+  run_diy diy_consumer_py "DIY consumer (Python)" /usr/bin/python3 \
+    "$CW_SOURCE_DIR/tests/bench/diy_consumer.py"
+  py=$RATE py_first=$FIRST py_cpu=$CPU
+else
+  echo "DIY consumer (Python): skipped (/usr/bin/python3 lacks python3-confluent-kafka or python3-redis)"
+fi
 
 verdict() { [ "$(echo "$1" | bc)" = 1 ] && echo met || echo MISSED; }
 echo "== against the DIY consumer: the same $EVENTS events on the same topic, each against" \
@@ -198,11 +216,14 @@ printf '%-14s %16s %20s %20s\n' contestant "events/s (start)" "events/s (1st msg
   "redis CPU µs/event"
 printf '%-14s %16s %20s %20s\n' "raw consume" "$raw_rate" "$raw_rate" "-"
 printf '%-14s %16s %20s %20s\n' churnwatchd "$e2e" "$cw_first" "$cw_cpu"
-printf '%-14s %16s %20s %20s\n' "DIY consumer" "$diy" "$diy_first" "$diy_cpu"
-echo "churnwatchd / DIY, launch to done: $(ratio "$e2e" "$diy") (goal >= 2:" \
+printf '%-14s %16s %20s %20s\n' "DIY (C)" "$diy" "$diy_first" "$diy_cpu"
+[ -z "$py" ] || printf '%-14s %16s %20s %20s\n' "DIY (Python)" "$py" "$py_first" "$py_cpu"
+echo "churnwatchd / DIY (C), launch to done: $(ratio "$e2e" "$diy") (goal >= 2:" \
   "$(verdict "$e2e >= 2 * $diy")); from the first message: $(ratio "$cw_first" "$diy_first")"
+[ -z "$py" ] || echo "churnwatchd / DIY (Python), launch to done: $(ratio "$e2e" "$py");" \
+  "from the first message: $(ratio "$cw_first" "$py_first")"
 echo "churnwatchd / raw, from the first message: $(ratio "$cw_first" "$raw_rate") (goal >= 0.5:" \
   "$(verdict "$cw_first >= 0.5 * $raw_rate"); 0.8 long-term)"
 echo "churnwatchd redis CPU per event: $cw_cpu µs (goal <= 1: $(verdict "$cw_cpu <= 1"));" \
-  "DIY consumer $diy_cpu µs"
+  "DIY consumer (C) $diy_cpu µs"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
