@@ -18,10 +18,10 @@
  *
  *   HINCRBY diy:{account}:counts:DAY TYPE 1      per-(account, day) counter per event type
  *   PFADD   diy:{account}:users:DAY USER         per-(account, day) distinct users (HLL)
- *   HSET    diy:{account} last_seen TS           the account's newest event, as seen
+ *   HSET    diy:{account} last_seen TS           the time of the account's last event read
  *
  * (PFADD is left out when an event has no user_id). Every --pipeline events (1,000), or
- * when the consumer has nothing more to give at once, it reads all the replies, then
+ * when a poll brings nothing within 100 ms, it reads all the replies, then
  * commits the consumed offsets asynchronously (rd_kafka_commit async; the final commit is
  * synchronous): an offset is committed only after its event's writes were acknowledged,
  * so a crash replays, never loses (at-least-once; counters then count twice). No scoring,
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
     double first = 0, last = now_s();
     while (r.messages < o.count) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r.rk, 100);
-        if (!m) { /* nothing at once: acknowledge what is pending rather than sit on it */
+        if (!m) { /* nothing for 100 ms: acknowledge what is pending, not sit on it */
             if (flush(&r, false) != 0) {
                 rc = 1;
                 break;

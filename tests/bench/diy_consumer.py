@@ -4,7 +4,7 @@
 The same work as diy_consumer.c (see its header): per event HINCRBY
 diy:{account}:counts:DAY TYPE 1, PFADD diy:{account}:users:DAY USER, HSET diy:{account}
 last_seen TS, in a redis-py pipeline (no MULTI) executed every --pipeline events (1,000) or
-when the consumer has nothing more at once; then the consumed offsets are committed
+when a consume() brings nothing within 100 ms; then the consumed offsets are committed
 asynchronously (the final commit synchronously): at-least-once. Stops after --count
 messages and prints the same "messages=N ... rate=R ... rate_from_first=RF" line.
 
@@ -107,7 +107,7 @@ def main():
         batch = consumer.consume(num_messages=min(a.pipeline - pending, a.count - messages),
                                  timeout=0.1)
         if not batch:
-            if pending:  # nothing at once: acknowledge what is pending
+            if pending:  # nothing for 100 ms: acknowledge what is pending
                 flush(False)
             if time.monotonic() - last > a.idle_timeout:
                 sys.exit(f"diy_consumer.py: no message for {a.idle_timeout} s "
