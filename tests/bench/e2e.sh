@@ -148,7 +148,8 @@ steady=$(echo "$EVENTS / ($t1 - $tfirst)" | bc)
 first_batch=$(grep -m1 'msg="batch processed"' "$WORK/daemon.log")
 first_ms=$(($(echo "$first_batch" | sed -n 's/.* gathered_ms=\([0-9]*\).*/\1/p') +
   $(echo "$first_batch" | sed -n 's/.* ms=\([0-9]*\).*/\1/p')))
-cw_first=$(echo "$EVENTS / ($t1 - $tfirst + $first_ms / 1000)" | bc)
+cw_first=$(awk -v n="$EVENTS" -v s="$(echo "$t1 - $tfirst" | bc)" -v ms="$first_ms" \
+  'BEGIN {printf "%.0f", n / (s + ms / 1000)}')
 cw_cpu=$(ratio $((cpu1 - cpu0)) "$EVENTS")
 echo "churnwatchd: $EVENTS events in $(printf '%.2f' "$(echo "$t1 - $t0" | bc)") s from start:" \
   "$e2e events/s ($cw_first from the first message, $steady from the first batch on;" \
