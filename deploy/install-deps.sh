@@ -10,6 +10,7 @@ packages=(
   librdkafka-dev libhiredis-dev libssl-dev libjansson-dev libyaml-dev libyajl-dev libmicrohttpd-dev libsystemd-dev tzdata
   # tests and demo
   libcriterion-dev redis-server redis-tools openssl kcat jq python3 curl prometheus
+  python3-confluent-kafka python3-redis
   clang libclang-rt-14-dev valgrind
   # deployment checks (systemd-analyze, yamllint, man pages, .deb)
   systemd yamllint groff-base dpkg-dev

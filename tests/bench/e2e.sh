@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # e2e.sh - end-to-end throughput: the mock cluster filled with N events, a plain librdkafka
 # consumer's raw rate over them, then churnwatchd consuming, applying to a real
-# redis-server, scoring and committing them all; prints rates, Redis commands per event,
-# the daemon's peak RSS and Redis memory per account.
-#   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--batch N] [--smoke]
+# redis-server, scoring and committing them all, then the DIY consumer (diy_consumer.c: the
+# consumer a platform team writes in an afternoon; diy_consumer.py, the same in Python, when
+# Debian's python3-confluent-kafka and python3-redis are installed) over the same topic
+# against the same redis-server, flushed; prints rates, Redis commands and CPU per event,
+# the daemon's peak RSS, Redis memory per account, and churnwatchd's ratios to the DIY
+# consumer and to raw.
+#   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--days D]
+#                           [--batch N] [--backfill] [--smoke]
+# Event times: the 20 hours before a fixed instant (test_clock), in random order; --days D
+# spreads them over the D days before it instead, in time order (a backfill of history).
+# --backfill: 2,000,000 events, 20,000 accounts, 128 partitions, --days 20.
 # --smoke: 2,000 events, 200 accounts, 8 partitions (CTest, label bench; no thresholds).
 # Needs CW_BUILD_DIR (default ./build) and CW_SOURCE_DIR (default .).
 CW_SOURCE_DIR=${CW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -12,43 +20,61 @@ export CW_SOURCE_DIR CW_BUILD_DIR
 # shellcheck source=../integration/harness.bash
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 
-EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 BATCH=""
+EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH=""
 while [ $# -gt 0 ]; do
   case $1 in
     --events) EVENTS=$2; shift 2 ;;
     --accounts) ACCOUNTS=$2; shift 2 ;;
     --partitions) PARTITIONS=$2; shift 2 ;;
+    --days) DAYS=$2; shift 2 ;;
     --batch) BATCH=$2; shift 2 ;;
+    --backfill) EVENTS=2000000 ACCOUNTS=20000 PARTITIONS=128 DAYS=20; shift ;;
     --smoke) EVENTS=2000 ACCOUNTS=200 PARTITIONS=8; shift ;;
-    *) echo "usage: $0 [--events N] [--accounts N] [--partitions N] [--batch N] [--smoke]" >&2
+    *) echo "usage: $0 [--events N] [--accounts N] [--partitions N] [--days D] [--batch N]" \
+         "[--backfill] [--smoke]" >&2
        exit 2 ;;
   esac
 done
+for v in "$EVENTS" "$ACCOUNTS" "$PARTITIONS" "$DAYS"; do
+  [[ $v =~ ^[0-9]+$ ]] || fail "not a whole number: $v"
+done
+[ "$DAYS" -le 25 ] || fail "--days $DAYS: at most 25 (the shipped config keeps 28 days)"
 echo "command: bash tests/bench/e2e.sh --events $EVENTS --accounts $ACCOUNTS" \
-  "--partitions $PARTITIONS${BATCH:+ --batch $BATCH}"
+  "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 now() { date +%s.%N; }
+# redis_cpu_us: redis-server's CPU time so far (INFO cpu used_cpu_sys + used_cpu_user), in µs.
+redis_cpu_us() {
+  rcli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.0f", s * 1e6}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; } # A / B, 2 decimals
+used_memory() { rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
 
 # N native events (~170 bytes), ACCOUNTS accounts with up to 50 users each, the eight
-# metric types, event times spread over the 20 hours before now (all within lateness).
-python3 - "$EVENTS" "$ACCOUNTS" >"$WORK/events.jsonl" <<'PY'
+# metric types, at a fixed instant (the same data and judgements at any time of day).
+test_clock
+python3 - "$EVENTS" "$ACCOUNTS" "$DAYS" "$(date -u -d "$TEST_NOW" +%s)" >"$WORK/events.jsonl" <<'PY'
 import random, sys, time
-n, accounts = int(sys.argv[1]), int(sys.argv[2])
+n, accounts, days, now = (int(a) for a in sys.argv[1:5])
 types = ["login", "user_registered", "app_created", "record_written", "seminar_attended",
          "email_clicked", "support_ticket", "help_viewed"]
 rnd = random.Random(42)
-end = int(time.time()) - 60
+end = now - 60
+span = days * 86400
 out = sys.stdout
 for i in range(n):
     a = rnd.randrange(accounts)
-    ts = end - rnd.randrange(72000)
+    # no --days: the 20 hours before the end, at random; --days: in time order over them
+    ts = end - span + (i * span) // n if span else end - rnd.randrange(72000)
     ms = rnd.randrange(1000)
     out.write('{"event_id":"%032x","account_id":"acct-%06d","user_id":"user-%06d-%02d",'
               '"type":"%s","ts":"%s.%03dZ"}\n' % (
                   rnd.getrandbits(128), a, a, rnd.randrange(50), rnd.choice(types),
                   time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)), ms))
 PY
-echo "events: $EVENTS, $(($(wc -c <"$WORK/events.jsonl") / EVENTS)) bytes each on average"
+echo "events: $EVENTS, $(($(wc -c <"$WORK/events.jsonl") / EVENTS)) bytes each on average," \
+  "$( [ "$DAYS" -gt 0 ] && echo "over the $DAYS days before $TEST_NOW, in time order" ||
+    echo "over the 20 hours before $TEST_NOW, in random order")"
 
 redis_start
 mock_start "$PARTITIONS"
@@ -70,8 +96,8 @@ raw_rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' "$WORK/raw.out")
 echo "raw consume: $raw_msgs messages read back, $raw_rate events/s"
 
 rcli config resetstat >/dev/null
-mem0=$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
-
+mem0=$(used_memory)
+cpu0=$(redis_cpu_us)
 t0=$(now)
 CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   CHURNWATCH_LOG_LEVEL=debug "$DAEMON" -c "$WORK/cw.yaml" ${BATCH:+--batch "$BATCH"} \
@@ -89,16 +115,17 @@ if [ -n "${CW_BENCH_PERF:-}" ]; then
   PIDS+=("${PERF_PIDS[@]}")
 fi
 tfirst=""
-end=$((SECONDS + 600))
+end=$((SECONDS + 1800))
 while :; do
   got=$(processed_total)
   [ -n "$got" ] && [ -z "$tfirst" ] && tfirst=$(now)
   [ -n "$got" ] && [ "$got" -ge "$EVENTS" ] && break
   kill -0 "$DAEMON_PID" 2>/dev/null || fail "churnwatchd exited"
-  [ $SECONDS -lt $end ] || fail "churnwatchd processed ${got:-0} of $EVENTS in 600 s"
+  [ $SECONDS -lt $end ] || fail "churnwatchd processed ${got:-0} of $EVENTS in 1800 s"
   sleep 0.05
 done
 t1=$(now)
+cpu1=$(redis_cpu_us)
 for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status")
 stats=$(rcli info commandstats)
@@ -111,13 +138,23 @@ lua_cmds=$(grep -oE "redis.p?call\('[A-Za-z]*'" "$CW_SOURCE_DIR/daemon/core/stor
 client_only=$(echo "$stats" | grep -Ev "^cmdstat_($lua_cmds|fcall|info|config\|resetstat):" |
   sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
 shared=$(echo "$stats" | grep -E "^cmdstat_($lua_cmds):" | sed 's/,usec=.*//' | paste -sd' ')
-mem1=$(rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+mem1=$(used_memory)
 daemon_stop
 
 e2e=$(echo "$EVENTS / ($t1 - $t0)" | bc)
 steady=$(echo "$EVENTS / ($t1 - $tfirst)" | bc)
+# The first message: the first batch was seen done at tfirst, after gathered_ms (from its
+# first message on) and ms (its processing); tfirst is late by at most one poll (50 ms).
+first_batch=$(grep -m1 'msg="batch processed"' "$WORK/daemon.log")
+first_ms=$(($(echo "$first_batch" | sed -n 's/.* gathered_ms=\([0-9]*\).*/\1/p') +
+  $(echo "$first_batch" | sed -n 's/.* ms=\([0-9]*\).*/\1/p')))
+cw_first=$(awk -v n="$EVENTS" -v s="$(echo "$t1 - $tfirst" | bc)" -v ms="$first_ms" \
+  'BEGIN {printf "%.0f", n / (s + ms / 1000)}')
+cw_cpu=$(ratio $((cpu1 - cpu0)) "$EVENTS")
 echo "churnwatchd: $EVENTS events in $(printf '%.2f' "$(echo "$t1 - $t0" | bc)") s from start:" \
-  "$e2e events/s ($steady from the first batch on; ratio to raw $(echo "scale=2; $e2e / $raw_rate" | bc))"
+  "$e2e events/s ($cw_first from the first message, $steady from the first batch on;" \
+  "ratio to raw $(echo "scale=2; $e2e / $raw_rate" | bc))"
+echo "  redis CPU: $cw_cpu µs per event (INFO cpu, used_cpu_sys + used_cpu_user)"
 echo "  goal: end-to-end >= 0.8 x raw: $( [ "$(echo "$e2e >= 0.8 * $raw_rate" | bc)" = 1 ] && echo met || echo MISSED)"
 echo "redis commands per event: $(echo "scale=3; $total_cmds / $EVENTS" | bc) executed in total" \
   "(FCALL $(echo "scale=3; ${fcalls:-0} / $EVENTS" | bc), client-issued at least" \
@@ -134,4 +171,60 @@ echo "batches: $nb, $((EVENTS / (nb > 0 ? nb : 1))) messages and" \
 echo "churnwatchd peak RSS (VmHWM): $((hwm / 1024)) MB (goal <= 64 MB)"
 echo "redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes per account over $ACCOUNTS accounts" \
   "(goal <= 2048; delta $(((mem1 - mem0) / 1024)) KiB)"
+
+# run_diy NAME LABEL COMMAND...: a DIY consumer over the same topic (its own consumer group,
+# from the beginning) against the same redis-server, flushed; prints its figures and sets
+# RATE, FIRST (events/s from start, from the first message) and CPU (Redis µs per event).
+run_diy() {
+  local name=$1 label=$2 cpu0 cpu1 mem0 mem1
+  shift 2
+  rcli flushall >/dev/null
+  rcli config resetstat >/dev/null
+  mem0=$(used_memory)
+  cpu0=$(redis_cpu_us)
+  "$@" --brokers "$BOOTSTRAP" --topic usage-events --redis "127.0.0.1:$REDIS_PORT" \
+    --group "$name-bench" --count "$EVENTS" --idle-timeout 120 \
+    >"$WORK/$name.out" 2>"$WORK/$name.log" || fail "$name failed: $(tail -n3 "$WORK/$name.log")"
+  cpu1=$(redis_cpu_us)
+  mem1=$(used_memory)
+  field() { sed -n "s/^messages=.* $1=\([0-9.]*\).*/\1/p" "$WORK/$name.out"; }
+  [ "$(field bad)" = 0 ] || fail "$name skipped $(field bad) messages as bad"
+  RATE=$(field rate)
+  FIRST=$(field rate_from_first)
+  CPU=$(ratio $((cpu1 - cpu0)) "$EVENTS")
+  echo "$label: $EVENTS events in $(field seconds) s from start: $RATE events/s ($FIRST from" \
+    "the first message), $(ratio "$(field redis_commands)" "$EVENTS") redis commands per event" \
+    "in $(field flushes) pipelines"
+  echo "  redis CPU: $CPU µs per event; redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes" \
+    "per account"
+}
+run_diy diy_consumer "DIY consumer (C)" "$CW_BUILD_DIR/tests/diy_consumer"
+diy=$RATE diy_first=$FIRST diy_cpu=$CPU
+# The same in Python, where Debian's python3-confluent-kafka and python3-redis are installed.
+py=""
+if /usr/bin/python3 -c 'import confluent_kafka, redis' 2>/dev/null; then
+  run_diy diy_consumer_py "DIY consumer (Python)" /usr/bin/python3 \
+    "$CW_SOURCE_DIR/tests/bench/diy_consumer.py"
+  py=$RATE py_first=$FIRST py_cpu=$CPU
+else
+  echo "DIY consumer (Python): skipped (/usr/bin/python3 lacks python3-confluent-kafka or python3-redis)"
+fi
+
+verdict() { [ "$(echo "$1" | bc)" = 1 ] && echo met || echo MISSED; }
+echo "== against the DIY consumer: the same $EVENTS events on the same topic, each against" \
+  "a flushed redis-server"
+printf '%-14s %16s %20s %20s\n' contestant "events/s (start)" "events/s (1st msg)" \
+  "redis CPU µs/event"
+printf '%-14s %16s %20s %20s\n' "raw consume" "$raw_rate" "$raw_rate" "-"
+printf '%-14s %16s %20s %20s\n' churnwatchd "$e2e" "$cw_first" "$cw_cpu"
+printf '%-14s %16s %20s %20s\n' "DIY (C)" "$diy" "$diy_first" "$diy_cpu"
+[ -z "$py" ] || printf '%-14s %16s %20s %20s\n' "DIY (Python)" "$py" "$py_first" "$py_cpu"
+echo "churnwatchd / DIY (C), launch to done: $(ratio "$e2e" "$diy") (goal >= 2:" \
+  "$(verdict "$e2e >= 2 * $diy")); from the first message: $(ratio "$cw_first" "$diy_first")"
+[ -z "$py" ] || echo "churnwatchd / DIY (Python), launch to done: $(ratio "$e2e" "$py");" \
+  "from the first message: $(ratio "$cw_first" "$py_first")"
+echo "churnwatchd / raw, from the first message: $(ratio "$cw_first" "$raw_rate") (goal >= 0.5:" \
+  "$(verdict "$cw_first >= 0.5 * $raw_rate"); 0.8 long-term)"
+echo "churnwatchd redis CPU per event: $cw_cpu µs (goal <= 1: $(verdict "$cw_cpu <= 1"));" \
+  "DIY consumer (C) $diy_cpu µs"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
