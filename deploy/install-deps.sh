@@ -11,7 +11,7 @@ packages=(
   # tests and demo
   libcriterion-dev redis-server redis-tools openssl kcat jq python3 curl prometheus
   python3-confluent-kafka python3-redis
-  clang libclang-rt-14-dev valgrind
+  clang libclang-rt-14-dev valgrind stress-ng
   # deployment checks (systemd-analyze, yamllint, man pages, .deb)
   systemd yamllint groff-base dpkg-dev
   # the .deb's checks: hardening-check and checkbashisms (devscripts), lintian
