@@ -1,4 +1,4 @@
-/* alert.c - encoding of the churnwatch.alert.v1 message (compact JSON, SPEC section 7) */
+/* alert.c - encoding of the churnwatch.alert.v1 message (compact JSON, docs/alerts.md) */
 #include "churnwatch/alert.h"
 
 #include <jansson.h>
@@ -192,7 +192,7 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
     comps = NULL; /* owned by obj now (or already released by a failed set) */
     put(obj, "observed_at", jtime(alert->observed_at_ms), &ok);
     put(obj, "emitted_at", jtime(alert->emitted_at_ms), &ok);
-    /* Extras after the SPEC keys. */
+    /* Extras after the keys docs/alerts.md lists first. */
     put(obj, "value", jreal(alert->has_value, alert->value), &ok);
     if (alert->segment && *alert->segment)
         put(obj, "segment", jstr(alert->segment), &ok);

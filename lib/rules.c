@@ -340,7 +340,7 @@ static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *r
     }
     /* Overdue and never seen. Only judge accounts observed since (about) the due day: an
      * account first seen after its deadline may have reached the milestone before churnwatch
-     * saw any of its events (a fresh install over an existing topic, SPEC section 8).
+     * saw any of its events (a fresh install over an existing topic, docs/guarantees.md).
      * This guards the entry only: the due day is approximated from whole days elapsed,
      * which steps at created_at's time of day while `today` steps at local midnight, so
      * for an account first seen about the due day the guard changes its answer twice a
@@ -377,7 +377,7 @@ static void eval_ratio_below(const struct cw_config *cfg, const struct cw_rule *
     bool distinct = rule->metric == CW_METRIC_ACTIVE_USERS;
     uint32_t observed = cw_window_observed_days(acct->first_day, acct->today, w->days);
 
-    /* Windows not yet lived through are not judged (SPEC section 8). A count is scaled to
+    /* Windows not yet lived through are not judged (docs/guarantees.md). A count is scaled to
      * the whole window from min_observed_days on, as the score does; distinct users cannot
      * be extrapolated that way and need the whole window. */
     uint32_t need = distinct ? w->days : cfg->score.min_observed_days;

@@ -94,7 +94,7 @@ int cw_daemon_run(struct cw_daemon *d);
 /* Commit, flush, leave the group and release everything. */
 void cw_daemon_shutdown(struct cw_daemon *d);
 
-/* The daemon's clock now (SPEC section 8), -1 while unknown. */
+/* The daemon's clock now (docs/design.md "The clock"), -1 while unknown. */
 int64_t cw_daemon_now(struct cw_daemon *d);
 
 /* Sleep ms milliseconds, polling the consumer so rebalances are served meanwhile. Returns

@@ -10,7 +10,7 @@
 
 #define CW_DEFAULT_CONFIG "/etc/churnwatch/churnwatch.yaml"
 
-/* Exit codes of SPEC section 10. */
+/* Exit codes (churnwatch(1), EXIT STATUS). */
 enum {
     CW_EXIT_OK = 0,
     CW_EXIT_USAGE = 1, /* a usage or config error */

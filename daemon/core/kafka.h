@@ -109,7 +109,7 @@ bool cw_consumer_assigned(cw_consumer *c);
 void cw_consumer_describe(cw_consumer *c, char *buf, size_t size);
 
 /* True when every assigned partition has reached its end (lag 0) since the last call
- * that returned messages: the daemon has caught up (SPEC section 8 clock). */
+ * that returned messages: the daemon has caught up (docs/design.md "The clock"). */
 bool cw_consumer_caught_up(cw_consumer *c);
 
 /* ---- producer ------------------------------------------------------------------- */

@@ -63,7 +63,7 @@ struct cw_store_batch {
  * Each event counts in its metric's bucket of its day, updates the account's user map,
  * last-seen times and traits; an event whose offset is at or below the account's
  * applied-offset watermark for its topic/partition is a replay and is skipped, and the
- * watermark advances in the same atomic step (exactly-once effect, SPEC section 8).
+ * watermark advances in the same atomic step (exactly-once effect, docs/guarantees.md).
  * Returns 0 when every account's update was acknowledged; -1 with err otherwise, in
  * which case the caller retries the whole call later (replays are then skipped).
  */

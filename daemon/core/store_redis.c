@@ -117,7 +117,8 @@ static uint32_t horizon_days(const struct cw_config *cfg)
     return h ? h : 1;
 }
 
-/* Days of :d and :u kept behind an account's newest day (SPEC section 3: late events). */
+/* Days of :d and :u kept behind an account's newest day (late events: `lateness`,
+ * docs/configuration.md). */
 static long long store_horizon(const struct cw_config *cfg)
 {
     int64_t late = (cfg->lateness_ms + CW_MS_PER_DAY - 1) / CW_MS_PER_DAY;

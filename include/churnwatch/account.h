@@ -18,7 +18,7 @@
  */
 struct cw_account_view {
     const char *account_id;
-    int64_t now_ms;    /* the daemon's clock (SPEC section 8) */
+    int64_t now_ms;    /* the daemon's clock (docs/design.md) */
     int32_t today;     /* local day number of now_ms */
     int32_t first_day; /* first local day with an event, CW_DAY_NONE if never */
     uint32_t horizon;

@@ -44,7 +44,7 @@ struct cw_alert {
 };
 
 /*
- * Encode as one line of compact JSON (keys in the order of SPEC section 7, then "value",
+ * Encode as one line of compact JSON (keys in the order of docs/alerts.md, then "value",
  * "segment" when set and "reminder": true for reminders; numbers rounded to 2 decimals,
  * scores and values always as reals ("52.0"), a whole threshold as an integer ("40");
  * NaN or infinite numbers, NULL strings and times outside years 0000..9999 as null;

@@ -1,5 +1,5 @@
-/* clock.h - the daemon's clock of SPEC section 8: event time while catching up, wall clock once
- * live */
+/* clock.h - the daemon's clock (docs/design.md "The clock"): event time while catching up, wall
+ * clock once live */
 #ifndef CHURNWATCH_CLOCK_H
 #define CHURNWATCH_CLOCK_H
 

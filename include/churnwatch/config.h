@@ -235,7 +235,7 @@ struct cw_config {
     enum cw_log_format log_format;
 };
 
-/* Environment lookup used for the overrides of SPEC section 5; tests pass their own. */
+/* Environment lookup used for the overrides of docs/configuration.md; tests pass their own. */
 typedef const char *(*cw_getenv_fn)(const char *name);
 
 /*

@@ -73,10 +73,9 @@ uint32_t cw_window_distinct(const int32_t *user_last_day, size_t n_users, int32_
                             uint32_t days);
 
 /*
- * The observed-span rule of SPEC section 8: how many days of a `days`-day window ending
- * today were actually observed for an account first seen on first_day.
- * Returns 0 when first_day is CW_DAY_NONE or after today, else
- * min(days, today - first_day + 1).
+ * The observed-span rule (docs/guarantees.md, no alert storms): how many days of a `days`-day
+ * window ending today were actually observed for an account first seen on first_day. Returns 0 when
+ * first_day is CW_DAY_NONE or after today, else min(days, today - first_day + 1).
  */
 uint32_t cw_window_observed_days(int32_t first_day, int32_t today, uint32_t days);
 
@@ -86,7 +85,7 @@ uint32_t cw_window_observed_days(int32_t first_day, int32_t today, uint32_t days
  */
 double cw_window_scale(uint64_t sum, uint32_t observed, uint32_t days);
 
-/* The time policy of SPEC section 3. */
+/* The time policy of events (`lateness`, `max_clock_skew`: docs/configuration.md). */
 struct cw_time_policy {
     int64_t longest_window_ms; /* longest configured window */
     int64_t lateness_ms;
@@ -95,7 +94,7 @@ struct cw_time_policy {
 
 /*
  * Judge an event time against the daemon's clock (event-time watermark or wall clock,
- * SPEC section 8) and the wall clock:
+ * docs/design.md "The clock") and the wall clock:
  *   event_ms < clock_ms - longest_window_ms - lateness_ms  -> CW_REJ_TOO_LATE
  *   event_ms > wall_ms + max_clock_skew_ms                 -> CW_REJ_FUTURE_TIMESTAMP
  * else CW_OK. reason (may be NULL) gets a human explanation on rejection.

@@ -2,7 +2,7 @@
 #   python3 episodes.py ALERTS.tsv EVAL.jsonl
 # ALERTS.tsv: account, rule, status, alert_id per published message, in topic order.
 # EVAL.jsonl: one `churnwatch account --json` summary per account (with .alerts).
-# Consumers de-duplicate by alert_id (SPEC §7/§8): the distinct (alert_id, status) of each
+# Consumers de-duplicate by alert_id (docs/alerts.md): the distinct (alert_id, status) of each
 # (account, rule), in topic order, must alternate firing, resolved with that firing's id,
 # firing, ...; the episode left open must be the open alert the account shows (same
 # alert_id). Prints one line per (account, rule): its sequence of statuses, e.g.

@@ -159,7 +159,7 @@ reference_run() {
 #   - the run's alerts topic consistent on its own (episodes.py: distinct (alert_id,
 #     status) alternate firing/resolved per account and rule, resolved carries its
 #     firing's id, the episodes left open are exactly the open alerts, same ids), with
-#     redeliveries of the same (alert_id, status) allowed (at-least-once, SPEC §8).
+#     redeliveries of the same (alert_id, status) allowed (at-least-once, docs/alerts.md).
 # Measured, not asserted: (account, rule) pairs whose episode history, or whose open alert
 # at the end, differ from the reference. Which intermediate states a backfill judges
 # depends on batch boundaries and on the event-time clock of each batch, and with

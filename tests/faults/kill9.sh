@@ -8,7 +8,7 @@
 #     (CW_DEBUG_CRASH_AT=after-redis-write:N, a test hook of the daemon);
 #   - 2 aborts between the broker's acknowledgement of alerts and the outbox clean-up and
 #     offset commit (CW_DEBUG_CRASH_AT=after-alert-delivery:N): the alerts are published
-#     again after the restart (same alert_id), which is the at-least-once of SPEC §8.
+#     again after the restart (same alert_id), which is the at-least-once of docs/alerts.md.
 # A control run (a second uninterrupted run) shows how much closed alert episodes vary
 # without any fault (see compare in faults.bash).
 source "$(dirname "$0")/faults.bash"

@@ -5,7 +5,7 @@
 #         is coalesced, nothing is lost or counted twice;
 #   term: SIGTERM under load at 3 seeded points, restarting each time: each stop exits 0
 #         (bounded: the test gives it 60 s), logs "stopped", and the restart replays
-#         nothing the stopped process had processed (SPEC §8 shutdown).
+#         nothing the stopped process had processed (the shutdown guarantee, docs/guarantees.md).
 source "$(dirname "$0")/faults.bash"
 
 stream_setup

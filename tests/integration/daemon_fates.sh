@@ -43,7 +43,7 @@ run_form() {
   daemon_start "$WORK/cw.yaml"
   n=$(wc -l <"$ROOT/events.$form")
   # Keyed by user, as RudderStack keys its Kafka destination: an account's events spread
-  # over all partitions (SPEC 3). Unkeyed, the sticky partitioner piles thousands of
+  # over all partitions (docs/design.md). Unkeyed, the sticky partitioner piles thousands of
   # messages onto one partition at a time, beyond what the mock keeps.
   cli -c "$WORK/cw.yaml" produce "$ROOT/events.$form" --key user 2>>"$WORK/produce.log" ||
     fail "$form: churnwatch produce"
@@ -122,7 +122,7 @@ for line in open(events_path):
     if e["type"] != "account_updated":
         activity[e["account_id"]].append(ts(e["ts"]))
 
-# ---- every alert is a well-formed churnwatch.alert.v1 message (SPEC 7)
+# ---- every alert is a well-formed churnwatch.alert.v1 message (docs/alerts.md)
 alerts = []
 num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
 for i, line in enumerate(open(os.path.join(run, "alerts.jsonl"))):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# daemon_lifecycle_reload.sh - SIGHUP reloads and silences on a running daemon (SPEC §4, §5,
-# §7, §10), on a 90-day history of 3 healthy and 5 borderline accounts (score ~47, above
+# daemon_lifecycle_reload.sh - SIGHUP reloads and silences on a running daemon
+# (docs/configuration.md, docs/alerts.md),
+# on a 90-day history of 3 healthy and 5 borderline accounts (score ~47, above
 # health_low's enter 40 unless segment L's override applies):
 #   1. a broken config on SIGHUP (a YAML syntax error; exit below enter) changes nothing:
 #      the daemon logs file:line:col, keeps running on the old config, and a rescore

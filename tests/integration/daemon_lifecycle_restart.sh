@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# daemon_lifecycle_restart.sh - SPEC §7/§8 across restarts, on a 90-day generated history:
+# daemon_lifecycle_restart.sh - the restart guarantees (docs/guarantees.md, docs/alerts.md), on a 90-day generated history:
 #   1. kill -9 at several points while consuming, restarting each time, leaves every
 #      aggregate (:d, :u and :m of every account, the metric slots, the account list and
 #      `churnwatch account --json` .metrics) identical to an uninterrupted reference run,
@@ -113,7 +113,7 @@ alerts_tsv() {
 }
 
 # check_alerts NAME PORT MODE: the run's alerts topic against its Redis rule states.
-# Consumers de-duplicate by alert_id (SPEC §7/§8), so the distinct (alert_id, status) in
+# Consumers de-duplicate by alert_id (docs/alerts.md), so the distinct (alert_id, status) in
 # topic order must, per (account, rule), alternate firing, resolved (with that firing's
 # id), firing...; the episodes left open in that view must be exactly the published
 # firing states in Redis (nothing lost, nothing left open). MODE strict (no crash

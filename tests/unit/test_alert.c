@@ -13,7 +13,7 @@ static const struct cw_alert_component spec_components[] = {
     {"penetration", true, 0.40},
 };
 
-/* The example of SPEC section 7. */
+/* The example message of docs/alerts.md. */
 static struct cw_alert spec_alert(void)
 {
     struct cw_alert a;

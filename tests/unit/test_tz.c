@@ -271,7 +271,7 @@ Test(tz, tokyo)
     cr_assert_eq(cw_tz_day(tz, midnight - 1), d - 1);
     cr_assert_eq(cw_tz_day(tz, midnight + CW_MS_PER_DAY - 1), d);
     cr_assert_eq(cw_tz_day(tz, midnight + CW_MS_PER_DAY), d + 1);
-    /* The SPEC's example instant 2026-11-22T09:00:00+09:00. */
+    /* The alert example's instant (docs/alerts.md) 2026-11-22T09:00:00+09:00. */
     cr_assert_eq(cw_tz_day(tz, utc(2026, 11, 22, 0, 0)), d);
     cw_tz_free(tz);
 }
