@@ -32,7 +32,12 @@ int cw_embedded_addr_publish(const char *bootstrap, char *err, size_t errsize)
         return -1;
     }
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* O_EXCL: never write through a file someone else left at this name (in /tmp); a
+     * leftover of ours (a pid reused after a crash) is removed once */
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, 0600);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, flags, 0600);
     if (fd < 0) {
         snprintf(err, errsize, "%s: %s", tmp, strerror(errno));
         return -1;
