@@ -361,6 +361,8 @@ static void align_partitions(struct cw_daemon *d, bool idle_poll)
         if (ahead == p->ahead)
             continue;
         p->ahead = ahead;
+        cw_log_debug(ahead ? "partition paused, ahead in event time" : "partition resumed",
+                     "topic=%s partition=%" PRId32, p->topic, p->partition);
         cw_consumer_pause_partition(d->consumer, p->topic, p->partition, ahead);
     }
 }
