@@ -539,6 +539,7 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     if (c->gained == 0) {
         cw_log_info("kafka consumer left to the process exit", "reason=%s",
                     "never assigned (librdkafka 2.0.2 cannot destroy it)");
+        cw_kafka_keep_until_exit(c->rk);
     } else {
         int64_t left = deadline - mono_ms();
         cw_kafka_destroy_within(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,

@@ -92,3 +92,15 @@ bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const ch
     job_release(j);
     return done;
 }
+
+static rd_kafka_t *kept[64];
+static size_t n_kept;
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void cw_kafka_keep_until_exit(rd_kafka_t *rk)
+{
+    pthread_mutex_lock(&kept_mu);
+    if (rk && n_kept < sizeof kept / sizeof kept[0])
+        kept[n_kept++] = rk;
+    pthread_mutex_unlock(&kept_mu);
+}

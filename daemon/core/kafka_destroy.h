@@ -15,4 +15,12 @@
  */
 bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const char *what);
 
+/*
+ * Keep rk, never destroyed, reachable until the process exits: a handle librdkafka cannot
+ * destroy safely (see cw_consumer_close) is left to the exit on purpose, and stays
+ * referenced so that LeakSanitizer does not report it as lost. At most 64 handles are
+ * kept; later ones are merely left.
+ */
+void cw_kafka_keep_until_exit(rd_kafka_t *rk);
+
 #endif /* CHURNWATCH_KAFKA_DESTROY_H */
