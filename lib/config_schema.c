@@ -1,7 +1,8 @@
-/* config_schema.c - stage 2 of config loading: declarative key tables fill the typed struct */
+/* config_schema.c - stage 2 of config loading: declarative key tables fill the typed struct.
+ * Calls config_errors.c, config_yaml.c, config_free.c, config_lookup.c and
+ * config_validate.c (dependency order: config_internal.h). */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,21 +75,6 @@ static const char *const kind_names[] = {"score_below", "score_drop",  "inactive
                                          "onboarding",  "ratio_below", NULL};
 
 /* ---- small helpers ---- */
-
-void cw_cfg_err(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, const char *path,
-                const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    unsigned line = node ? node->kline : 0, col = node ? node->kcol : 0;
-    if (path && *path)
-        cw_errs_at(ctx->errs, line, col, "%s: %s", path, msg);
-    else
-        cw_errs_at(ctx->errs, line, col, "%s", msg);
-}
 
 /* Paths longer than the buffers are truncated; the mark still locates the error. */
 static void join_path(char *out, size_t size, const char *path, const char *key)

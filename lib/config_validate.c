@@ -1,4 +1,6 @@
-/* config_validate.c - config checks beyond one key: names, URLs, zones, cross-references */
+/* config_validate.c - config checks beyond one key: names, URLs, zones, cross-references.
+ * Calls config_errors.c, config_yaml.c and config_lookup.c, never config_schema.c
+ * (dependency order: config_internal.h). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
