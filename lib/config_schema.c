@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "churnwatch/enum_names.h"
 #include "churnwatch/event.h"
 #include "config_internal.h"
 
@@ -28,7 +29,7 @@ enum ktype {
     K_SIZE,     /* size_t */
     K_DOUBLE,   /* double, finite */
     K_DURATION, /* int64_t milliseconds, cw_duration_parse */
-    K_ENUM,     /* an enum (int-sized): index of the value in names[] */
+    K_ENUM,     /* an enum (int-sized): its value by name in names (enum_names.h) */
     K_STRLIST,  /* struct cw_strlist: a sequence of non-empty strings, no duplicates */
     K_CUSTOM,   /* fn does it all; called with node NULL to apply the default */
 };
@@ -47,13 +48,13 @@ typedef void (*key_fn)(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void
 struct key_spec {
     const char *name;
     enum ktype type;
-    const char *def;          /* default, written as in YAML; NULL: none (left as is) */
-    unsigned flags;           /* KF_* */
-    double min, max;          /* numbers and durations (ms); max 0 = unbounded */
-    size_t offset;            /* of the field in the section's struct */
-    const char *const *names; /* K_ENUM: value names, NULL-terminated */
-    key_fn fn;                /* K_CUSTOM */
-    unsigned kinds;           /* rules: bit mask of the rule kinds it applies to; 0 = all */
+    const char *def;                   /* default, written as in YAML; NULL: none (left as is) */
+    unsigned flags;                    /* KF_* */
+    double min, max;                   /* numbers and durations (ms); max 0 = unbounded */
+    size_t offset;                     /* of the field in the section's struct */
+    const struct cw_enum_names *names; /* K_ENUM: the enum's name table */
+    key_fn fn;                         /* K_CUSTOM */
+    unsigned kinds; /* rules: bit mask of the rule kinds it applies to; 0 = all */
     const char *desc;
 };
 
@@ -65,14 +66,6 @@ enum mode {
 _Static_assert(sizeof(enum cw_preset) == sizeof(int), "enums are int-sized");
 _Static_assert(sizeof(enum cw_log_level) == sizeof(int), "enums are int-sized");
 _Static_assert(sizeof(enum cw_rule_kind) == sizeof(int), "enums are int-sized");
-
-static const char *const preset_names[] = {"native", "segment", "cloudevents", NULL};
-static const char *const unknown_names[] = {"ignore", "dlq", NULL};
-static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
-static const char *const format_names[] = {"logfmt", "json", NULL};
-static const char *const severity_names[] = {"info", "warning", "critical", NULL};
-static const char *const kind_names[] = {"score_below", "score_drop",  "inactive",
-                                         "onboarding",  "ratio_below", NULL};
 
 /* ---- small helpers ---- */
 
@@ -384,17 +377,14 @@ static void convert(struct cw_cfg_ctx *ctx, const struct key_spec *s, const stru
     case K_ENUM: {
         if (!(t = scalar(ctx, node, path, "a name")))
             return;
-        for (int i = 0; s->names[i]; i++) {
-            if (strcmp(s->names[i], t) == 0) {
-                memcpy(field, &i, sizeof i);
-                return;
-            }
+        int v = cw_enum_value(s->names, t);
+        if (v >= 0) {
+            memcpy(field, &v, sizeof v);
+            return;
         }
-        char list[256] = "";
-        for (size_t i = 0, len = 0; s->names[i] && len < sizeof list; i++)
-            len +=
-                (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", s->names[i]);
-        cw_cfg_err(ctx, node, path, "invalid value '%s'; valid values: %s", t, list);
+        char list[256];
+        cw_cfg_err(ctx, node, path, "invalid value '%s'; valid values: %s", t,
+                   cw_enum_list(s->names, list, sizeof list));
         return;
     }
     case K_STRLIST: {
@@ -505,7 +495,7 @@ static uint64_t apply_table(struct cw_cfg_ctx *ctx, const struct key_spec *specs
         else if (any < n)
             cw_cfg_err(ctx, map->keys[i], NULL,
                        "key '%s' does not apply to %s rules in %s; valid keys: %s", key,
-                       kind_names[kind_of_bit(kindbit)], path, list);
+                       cw_rule_kind_name((enum cw_rule_kind)kind_of_bit(kindbit)), path, list);
         else
             cw_cfg_err(ctx, map->keys[i], NULL, "unknown key '%s' in %s; valid keys: %s", key,
                        *path ? path : "the top level", list);
@@ -771,13 +761,13 @@ static const struct key_spec log_specs[] = {
     {.name = "level",
      .type = K_ENUM,
      .def = "info",
-     .names = level_names,
+     .names = &cw_log_level_names,
      .offset = offsetof(struct cw_config, log_level),
      .desc = "least severe level logged"},
     {.name = "format",
      .type = K_ENUM,
      .def = "logfmt",
-     .names = format_names,
+     .names = &cw_log_format_names,
      .offset = offsetof(struct cw_config, log_format),
      .desc = "line format"},
 };
@@ -968,7 +958,7 @@ static const struct key_spec input_specs[] = {
     {.name = "preset",
      .type = K_ENUM,
      .def = "native",
-     .names = preset_names,
+     .names = &cw_preset_names,
      .offset = offsetof(struct cw_input_config, preset),
      .desc = "producer format"},
     {.name = "fields",
@@ -978,7 +968,7 @@ static const struct key_spec input_specs[] = {
     {.name = "unknown_types",
      .type = K_ENUM,
      .def = "ignore",
-     .names = unknown_names,
+     .names = &cw_unknown_type_names,
      .offset = offsetof(struct cw_input_config, unknown_types),
      .desc = "ignore or dlq"},
     {.name = "max_message_bytes",
@@ -1478,13 +1468,13 @@ static const struct key_spec rule_specs[] = {
     {.name = "kind",
      .type = K_ENUM,
      .flags = KF_REQUIRED,
-     .names = kind_names,
+     .names = &cw_rule_kind_names,
      .offset = offsetof(struct cw_rule, kind),
      .desc = "score_below, score_drop, inactive, ..."},
     {.name = "severity",
      .type = K_ENUM,
      .flags = KF_OVERRIDE,
-     .names = severity_names,
+     .names = &cw_severity_names,
      .offset = RULE_P(severity),
      .desc = "info, warning or critical"},
     {.name = "touch",
@@ -1642,7 +1632,7 @@ static const struct key_spec defaults_specs[] = {
     {.name = "severity",
      .type = K_ENUM,
      .def = "warning",
-     .names = severity_names,
+     .names = &cw_severity_names,
      .offset = DEFAULT_P(severity),
      .desc = "severity"},
     {.name = "touch",

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "churnwatch/enum_names.h"
 #include "churnwatch/log_fields.h"
 #include "churnwatch/log_line.h"
 
@@ -24,8 +25,6 @@
 /* Read by every thread that logs (librdkafka's included); written at setup and reload. */
 static _Atomic int log_level = CW_LOG_INFO;
 static _Atomic int log_format = CW_LOG_LOGFMT;
-
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 /* Everything below is guarded by log_mu: the secrets, the rate limiter, the write. */
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -163,7 +162,7 @@ static void write_line(enum cw_log_level level, const char *msg, const struct cw
     static char value[CW_LOG_FIELDS_BUF + 64];
     cw_log_line_begin(&line,
                       (enum cw_log_format)atomic_load_explicit(&log_format, memory_order_relaxed),
-                      ts, level_names[level], msg);
+                      ts, cw_enum_name(&cw_log_level_names, (int)level), msg);
     for (size_t i = 0; i < f->n; i++) {
         const struct cw_log_field *fl = &f->f[i];
         memcpy(value, fl->value, fl->value_len + 1);
