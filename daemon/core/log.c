@@ -14,6 +14,7 @@
 #include "churnwatch/enum_names.h"
 #include "churnwatch/log_fields.h"
 #include "churnwatch/log_line.h"
+#include "wall_clock.h"
 
 #define SECRETS_MAX       32
 #define SECRET_LEN_MAX    512
@@ -140,13 +141,6 @@ static void redact(char *s, size_t size)
         cw_redact(s, size, secrets[i]);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Format and write one line (log_mu held): each field value redacted, then escaped. */
 static void write_line(enum cw_log_level level, const char *msg, const struct cw_log_fields *f)
 {
@@ -195,7 +189,7 @@ static void write_summary(struct limit *l)
  */
 static bool limit_pass(enum cw_log_level level, const char *msg)
 {
-    int64_t now = mono_ms();
+    int64_t now = cw_mono_ms();
     struct limit *mine = NULL, *free_slot = NULL, *oldest = NULL;
     for (size_t i = 0; i < LIMIT_SLOTS; i++) {
         struct limit *l = &limits[i];
