@@ -78,7 +78,8 @@ struct cw_cfg_ctx {
     struct cw_errs *errs;
     struct cw_config *cfg;
     struct cw_rule_params defaults; /* alerts.defaults (touch owned) */
-    char *touch_by_severity[3];     /* alerts.touch_by_severity (owned), by cw_severity */
+    /* alerts.touch_by_severity (owned), by cw_severity */
+    char *touch_by_severity[CW_SEV_CRITICAL + 1];
     struct cw_rule_src rule_src[CW_MAX_RULES];
     size_t n_measures;   /* across the components read so far */
     unsigned key_errors; /* unknown or misplaced keys found by the last key table */

@@ -1644,27 +1644,6 @@ static const struct key_spec defaults_specs[] = {
      .desc = "touch when no severity mapping applies"},
 };
 
-static const struct key_spec touch_by_severity_specs[] = {
-    {.name = "info",
-     .type = K_STR,
-     .flags = KF_TOUCH,
-     .max = 31,
-     .offset = CW_SEV_INFO * sizeof(char *),
-     .desc = "touch of info alerts"},
-    {.name = "warning",
-     .type = K_STR,
-     .flags = KF_TOUCH,
-     .max = 31,
-     .offset = CW_SEV_WARNING * sizeof(char *),
-     .desc = "touch of warning alerts"},
-    {.name = "critical",
-     .type = K_STR,
-     .flags = KF_TOUCH,
-     .max = 31,
-     .offset = CW_SEV_CRITICAL * sizeof(char *),
-     .desc = "touch of critical alerts"},
-};
-
 static void alerts_defaults(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
                             const char *path)
 {
@@ -1683,14 +1662,23 @@ static void alerts_touch_by_severity(struct cw_cfg_ctx *ctx, const struct cw_yno
         ctx->touch_by_severity[CW_SEV_INFO] = xstrdup(ctx, "tech");
         return;
     }
-    apply_table(ctx, touch_by_severity_specs, N(touch_by_severity_specs), node, node,
-                ctx->touch_by_severity, path, MODE_FILL, 0);
+    /* One key per severity, named by the severity table (enum_names.c). */
+    struct key_spec specs[N(ctx->touch_by_severity)];
+    size_t n = 0;
+    for (; n < cw_severity_names.n && n < N(specs); n++)
+        specs[n] = (struct key_spec){.name = cw_severity_names.names[n],
+                                     .type = K_STR,
+                                     .flags = KF_TOUCH,
+                                     .max = 31,
+                                     .offset = n * sizeof(char *),
+                                     .desc = "touch of alerts of this severity"};
+    apply_table(ctx, specs, n, node, node, ctx->touch_by_severity, path, MODE_FILL, 0);
 }
 
 /* The touch of a rule whose touch is not given: by severity, else alerts.defaults.touch. */
 static const char *severity_touch(const struct cw_cfg_ctx *ctx, enum cw_severity sev)
 {
-    const char *t = (unsigned)sev < 3 ? ctx->touch_by_severity[sev] : NULL;
+    const char *t = (unsigned)sev < N(ctx->touch_by_severity) ? ctx->touch_by_severity[sev] : NULL;
     return t ? t : ctx->defaults.touch ? ctx->defaults.touch : "tech";
 }
 
