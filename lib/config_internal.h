@@ -1,5 +1,18 @@
-/* config_internal.h - private to the config loader: YAML node tree, error collector, schema
- * context and the validators shared by lib/config_*.c */
+/* config_internal.h - private to the config loader: YAML node tree, schema context, the
+ * validators and helpers shared by lib/config_*.c (the error collector: config_errors.h).
+ *
+ * Who calls whom among lib/config_*.c, bottom first; each calls only modules above it:
+ *   config_errors.c          the error collector, cw_cfg_err
+ *   config_free.c            releasing a configuration
+ *   config_lookup.c          name lookups over a loaded configuration (public)
+ *   config_secrets.c         which values are secrets (public)
+ *   config_yaml.c            stage 1: YAML into a node tree          (errors)
+ *   config_validate.c        checks beyond one key, env overrides     (errors, yaml, lookup)
+ *   config_schema.c          stage 2: key tables fill the struct      (errors, yaml, free,
+ *                                                                      lookup, validate)
+ *   config_secret_sources.c  secrets from files and the environment   (errors, yaml, free,
+ *                                                                      secrets)
+ *   config_load.c            cw_config_load, runs the stages          (all of the above) */
 #ifndef CHURNWATCH_CONFIG_INTERNAL_H
 #define CHURNWATCH_CONFIG_INTERNAL_H
 
@@ -8,6 +21,7 @@
 #include <stdint.h>
 
 #include "churnwatch/config.h"
+#include "config_errors.h"
 
 /* ---- stage 1: the YAML tree (config_yaml.c) ---- */
 
@@ -31,34 +45,6 @@ struct cw_ynode {
     size_t n;
     size_t cap;
 };
-
-/* ---- errors (config_load.c) ---- */
-
-/* Collects "file:line:col: message" errors; cw_errs_finish renders them into the
- * caller's buffer, '\n'-separated, ordered by position (errors without a position last),
- * duplicates dropped, truncated to the buffer's size. */
-struct cw_err_item {
-    unsigned line, col;
-    char *text;
-};
-
-struct cw_errs {
-    const char *file;
-    char *buf;
-    size_t size;
-    unsigned count; /* errors reported so far */
-    struct cw_err_item *items;
-    size_t n, cap;
-};
-
-void cw_errs_init(struct cw_errs *e, const char *file, char *buf, size_t size);
-/* Add one located error; line 0 means "no location" (the file name alone). */
-void cw_errs_at(struct cw_errs *e, unsigned line, unsigned col, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-/* Add one error that has no place in the file (environment overrides). */
-void cw_errs_plain(struct cw_errs *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Render the errors into the buffer and release them. */
-void cw_errs_finish(struct cw_errs *e);
 
 /*
  * Parse len bytes of YAML into a tree. Returns 0 and sets *root (NULL for a document-less
@@ -92,7 +78,8 @@ struct cw_cfg_ctx {
     struct cw_errs *errs;
     struct cw_config *cfg;
     struct cw_rule_params defaults; /* alerts.defaults (touch owned) */
-    char *touch_by_severity[3];     /* alerts.touch_by_severity (owned), by cw_severity */
+    /* alerts.touch_by_severity (owned), by cw_severity */
+    char *touch_by_severity[CW_SEV_CRITICAL + 1];
     struct cw_rule_src rule_src[CW_MAX_RULES];
     size_t n_measures;   /* across the components read so far */
     unsigned key_errors; /* unknown or misplaced keys found by the last key table */
@@ -101,7 +88,8 @@ struct cw_cfg_ctx {
 /* Fill ctx->cfg from the tree root (a mapping). Errors go to ctx->errs. */
 void cw_cfg_build(struct cw_cfg_ctx *ctx, const struct cw_ynode *root);
 
-/* Report an error about node (at its key's mark when it is a mapping value). */
+/* Report an error about node (at its key's mark when it is a mapping value); in
+ * config_errors.c so that the validators do not call back into config_schema.c. */
 void cw_cfg_err(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, const char *path,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

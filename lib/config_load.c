@@ -1,6 +1,8 @@
-/* config_load.c - cw_config_load: read the file, run both stages, collect the errors */
+/* config_load.c - cw_config_load: read the file, run both stages, collect the errors.
+ * The top of the config modules: it calls config_yaml.c (stage 1), config_schema.c
+ * (stage 2), config_validate.c (environment overrides), config_secret_sources.c and
+ * config_free.c, and reports through config_errors.c; none of them calls back into it. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,96 +12,6 @@
 #include "config_internal.h"
 
 #define MAX_CONFIG_BYTES (4u * 1024u * 1024u)
-
-void cw_errs_init(struct cw_errs *e, const char *file, char *buf, size_t size)
-{
-    memset(e, 0, sizeof *e);
-    e->file = file;
-    e->buf = buf;
-    e->size = size;
-    if (buf && size)
-        buf[0] = '\0';
-}
-
-__attribute__((format(printf, 5, 0))) static void errs_add(struct cw_errs *e, unsigned line,
-                                                           unsigned col, const char *prefix,
-                                                           const char *fmt, va_list ap)
-{
-    char msg[2048];
-    e->count++;
-    int n = snprintf(msg, sizeof msg, "%s", prefix);
-    if (n >= 0 && (size_t)n < sizeof msg)
-        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-    for (size_t i = 0; i < e->n; i++)
-        if (strcmp(e->items[i].text, msg) == 0)
-            return;
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 16;
-        struct cw_err_item *items = realloc(e->items, cap * sizeof *items);
-        if (!items)
-            return; /* still counted: the load fails */
-        e->items = items;
-        e->cap = cap;
-    }
-    char *text = strdup(msg);
-    if (!text)
-        return;
-    e->items[e->n].line = line ? line : UINT32_MAX;
-    e->items[e->n].col = col;
-    e->items[e->n].text = text;
-    e->n++;
-}
-
-void cw_errs_at(struct cw_errs *e, unsigned line, unsigned col, const char *fmt, ...)
-{
-    char prefix[512];
-    va_list ap;
-    if (line)
-        snprintf(prefix, sizeof prefix, "%s:%u:%u: ", e->file, line, col);
-    else
-        snprintf(prefix, sizeof prefix, "%s: ", e->file);
-    va_start(ap, fmt);
-    errs_add(e, line, col, prefix, fmt, ap);
-    va_end(ap);
-}
-
-void cw_errs_plain(struct cw_errs *e, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    errs_add(e, 0, 0, "", fmt, ap);
-    va_end(ap);
-}
-
-static bool item_before(const struct cw_err_item *x, const struct cw_err_item *y)
-{
-    return x->line < y->line || (x->line == y->line && x->col < y->col);
-}
-
-void cw_errs_finish(struct cw_errs *e)
-{
-    size_t len = 0;
-    /* stable insertion sort by position: report order breaks ties */
-    for (size_t i = 1; i < e->n; i++) {
-        struct cw_err_item t = e->items[i];
-        size_t j = i;
-        for (; j > 0 && item_before(&t, &e->items[j - 1]); j--)
-            e->items[j] = e->items[j - 1];
-        e->items[j] = t;
-    }
-    for (size_t i = 0; i < e->n; i++) {
-        if (e->buf && e->size > len + 1) {
-            int n =
-                snprintf(e->buf + len, e->size - len, "%s%s", len ? "\n" : "", e->items[i].text);
-            if (n > 0)
-                len = (size_t)n >= e->size - len ? e->size - 1 : len + (size_t)n;
-        }
-        free(e->items[i].text);
-    }
-    free(e->items);
-    e->items = NULL;
-    e->n = e->cap = 0;
-}
 
 /* Refuse a file holding a secret when group or others may read it (st: the opened file's
  * fstat, NULL for a buffer). Checked before the environment overrides and the secret files

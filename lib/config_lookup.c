@@ -1,4 +1,4 @@
-/* config_lookup.c - name lookups and enum names over a loaded configuration */
+/* config_lookup.c - name lookups over a loaded configuration (enum names: enum_names.c) */
 #include <string.h>
 
 #include "churnwatch/config.h"
@@ -49,21 +49,4 @@ const struct cw_rule_params *cw_config_rule_params(const struct cw_config *cfg, 
             return &cfg->segments[s].rule_params[r];
     }
     return &cfg->rules[r].params;
-}
-
-const char *cw_rule_kind_name(enum cw_rule_kind kind)
-{
-    static const char *const names[] = {
-        [CW_RULE_SCORE_BELOW] = "score_below", [CW_RULE_SCORE_DROP] = "score_drop",
-        [CW_RULE_INACTIVE] = "inactive",       [CW_RULE_ONBOARDING] = "onboarding",
-        [CW_RULE_RATIO_BELOW] = "ratio_below",
-    };
-    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
-}
-
-const char *cw_severity_name(enum cw_severity sev)
-{
-    static const char *const names[] = {
-        [CW_SEV_INFO] = "info", [CW_SEV_WARNING] = "warning", [CW_SEV_CRITICAL] = "critical"};
-    return (unsigned)sev < sizeof names / sizeof names[0] ? names[sev] : "unknown";
 }

@@ -1,11 +1,13 @@
-/* config_schema.c - stage 2 of config loading: declarative key tables fill the typed struct */
+/* config_schema.c - stage 2 of config loading: declarative key tables fill the typed struct.
+ * Calls config_errors.c, config_yaml.c, config_free.c, config_lookup.c and
+ * config_validate.c (dependency order: config_internal.h). */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "churnwatch/enum_names.h"
 #include "churnwatch/event.h"
 #include "config_internal.h"
 
@@ -27,7 +29,7 @@ enum ktype {
     K_SIZE,     /* size_t */
     K_DOUBLE,   /* double, finite */
     K_DURATION, /* int64_t milliseconds, cw_duration_parse */
-    K_ENUM,     /* an enum (int-sized): index of the value in names[] */
+    K_ENUM,     /* an enum (int-sized): its value by name in names (enum_names.h) */
     K_STRLIST,  /* struct cw_strlist: a sequence of non-empty strings, no duplicates */
     K_CUSTOM,   /* fn does it all; called with node NULL to apply the default */
 };
@@ -46,13 +48,13 @@ typedef void (*key_fn)(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void
 struct key_spec {
     const char *name;
     enum ktype type;
-    const char *def;          /* default, written as in YAML; NULL: none (left as is) */
-    unsigned flags;           /* KF_* */
-    double min, max;          /* numbers and durations (ms); max 0 = unbounded */
-    size_t offset;            /* of the field in the section's struct */
-    const char *const *names; /* K_ENUM: value names, NULL-terminated */
-    key_fn fn;                /* K_CUSTOM */
-    unsigned kinds;           /* rules: bit mask of the rule kinds it applies to; 0 = all */
+    const char *def;                   /* default, written as in YAML; NULL: none (left as is) */
+    unsigned flags;                    /* KF_* */
+    double min, max;                   /* numbers and durations (ms); max 0 = unbounded */
+    size_t offset;                     /* of the field in the section's struct */
+    const struct cw_enum_names *names; /* K_ENUM: the enum's name table */
+    key_fn fn;                         /* K_CUSTOM */
+    unsigned kinds; /* rules: bit mask of the rule kinds it applies to; 0 = all */
     const char *desc;
 };
 
@@ -65,30 +67,7 @@ _Static_assert(sizeof(enum cw_preset) == sizeof(int), "enums are int-sized");
 _Static_assert(sizeof(enum cw_log_level) == sizeof(int), "enums are int-sized");
 _Static_assert(sizeof(enum cw_rule_kind) == sizeof(int), "enums are int-sized");
 
-static const char *const preset_names[] = {"native", "segment", "cloudevents", NULL};
-static const char *const unknown_names[] = {"ignore", "dlq", NULL};
-static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
-static const char *const format_names[] = {"logfmt", "json", NULL};
-static const char *const severity_names[] = {"info", "warning", "critical", NULL};
-static const char *const kind_names[] = {"score_below", "score_drop",  "inactive",
-                                         "onboarding",  "ratio_below", NULL};
-
 /* ---- small helpers ---- */
-
-void cw_cfg_err(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, const char *path,
-                const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    unsigned line = node ? node->kline : 0, col = node ? node->kcol : 0;
-    if (path && *path)
-        cw_errs_at(ctx->errs, line, col, "%s: %s", path, msg);
-    else
-        cw_errs_at(ctx->errs, line, col, "%s", msg);
-}
 
 /* Paths longer than the buffers are truncated; the mark still locates the error. */
 static void join_path(char *out, size_t size, const char *path, const char *key)
@@ -398,17 +377,14 @@ static void convert(struct cw_cfg_ctx *ctx, const struct key_spec *s, const stru
     case K_ENUM: {
         if (!(t = scalar(ctx, node, path, "a name")))
             return;
-        for (int i = 0; s->names[i]; i++) {
-            if (strcmp(s->names[i], t) == 0) {
-                memcpy(field, &i, sizeof i);
-                return;
-            }
+        int v = cw_enum_value(s->names, t);
+        if (v >= 0) {
+            memcpy(field, &v, sizeof v);
+            return;
         }
-        char list[256] = "";
-        for (size_t i = 0, len = 0; s->names[i] && len < sizeof list; i++)
-            len +=
-                (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", s->names[i]);
-        cw_cfg_err(ctx, node, path, "invalid value '%s'; valid values: %s", t, list);
+        char list[256];
+        cw_cfg_err(ctx, node, path, "invalid value '%s'; valid values: %s", t,
+                   cw_enum_list(s->names, list, sizeof list));
         return;
     }
     case K_STRLIST: {
@@ -519,7 +495,7 @@ static uint64_t apply_table(struct cw_cfg_ctx *ctx, const struct key_spec *specs
         else if (any < n)
             cw_cfg_err(ctx, map->keys[i], NULL,
                        "key '%s' does not apply to %s rules in %s; valid keys: %s", key,
-                       kind_names[kind_of_bit(kindbit)], path, list);
+                       cw_rule_kind_name((enum cw_rule_kind)kind_of_bit(kindbit)), path, list);
         else
             cw_cfg_err(ctx, map->keys[i], NULL, "unknown key '%s' in %s; valid keys: %s", key,
                        *path ? path : "the top level", list);
@@ -785,13 +761,13 @@ static const struct key_spec log_specs[] = {
     {.name = "level",
      .type = K_ENUM,
      .def = "info",
-     .names = level_names,
+     .names = &cw_log_level_names,
      .offset = offsetof(struct cw_config, log_level),
      .desc = "least severe level logged"},
     {.name = "format",
      .type = K_ENUM,
      .def = "logfmt",
-     .names = format_names,
+     .names = &cw_log_format_names,
      .offset = offsetof(struct cw_config, log_format),
      .desc = "line format"},
 };
@@ -982,7 +958,7 @@ static const struct key_spec input_specs[] = {
     {.name = "preset",
      .type = K_ENUM,
      .def = "native",
-     .names = preset_names,
+     .names = &cw_preset_names,
      .offset = offsetof(struct cw_input_config, preset),
      .desc = "producer format"},
     {.name = "fields",
@@ -992,7 +968,7 @@ static const struct key_spec input_specs[] = {
     {.name = "unknown_types",
      .type = K_ENUM,
      .def = "ignore",
-     .names = unknown_names,
+     .names = &cw_unknown_type_names,
      .offset = offsetof(struct cw_input_config, unknown_types),
      .desc = "ignore or dlq"},
     {.name = "max_message_bytes",
@@ -1492,13 +1468,13 @@ static const struct key_spec rule_specs[] = {
     {.name = "kind",
      .type = K_ENUM,
      .flags = KF_REQUIRED,
-     .names = kind_names,
+     .names = &cw_rule_kind_names,
      .offset = offsetof(struct cw_rule, kind),
      .desc = "score_below, score_drop, inactive, ..."},
     {.name = "severity",
      .type = K_ENUM,
      .flags = KF_OVERRIDE,
-     .names = severity_names,
+     .names = &cw_severity_names,
      .offset = RULE_P(severity),
      .desc = "info, warning or critical"},
     {.name = "touch",
@@ -1656,7 +1632,7 @@ static const struct key_spec defaults_specs[] = {
     {.name = "severity",
      .type = K_ENUM,
      .def = "warning",
-     .names = severity_names,
+     .names = &cw_severity_names,
      .offset = DEFAULT_P(severity),
      .desc = "severity"},
     {.name = "touch",
@@ -1666,27 +1642,6 @@ static const struct key_spec defaults_specs[] = {
      .max = 31,
      .offset = DEFAULT_P(touch),
      .desc = "touch when no severity mapping applies"},
-};
-
-static const struct key_spec touch_by_severity_specs[] = {
-    {.name = "info",
-     .type = K_STR,
-     .flags = KF_TOUCH,
-     .max = 31,
-     .offset = CW_SEV_INFO * sizeof(char *),
-     .desc = "touch of info alerts"},
-    {.name = "warning",
-     .type = K_STR,
-     .flags = KF_TOUCH,
-     .max = 31,
-     .offset = CW_SEV_WARNING * sizeof(char *),
-     .desc = "touch of warning alerts"},
-    {.name = "critical",
-     .type = K_STR,
-     .flags = KF_TOUCH,
-     .max = 31,
-     .offset = CW_SEV_CRITICAL * sizeof(char *),
-     .desc = "touch of critical alerts"},
 };
 
 static void alerts_defaults(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
@@ -1707,14 +1662,23 @@ static void alerts_touch_by_severity(struct cw_cfg_ctx *ctx, const struct cw_yno
         ctx->touch_by_severity[CW_SEV_INFO] = xstrdup(ctx, "tech");
         return;
     }
-    apply_table(ctx, touch_by_severity_specs, N(touch_by_severity_specs), node, node,
-                ctx->touch_by_severity, path, MODE_FILL, 0);
+    /* One key per severity, named by the severity table (enum_names.c). */
+    struct key_spec specs[N(ctx->touch_by_severity)];
+    size_t n = 0;
+    for (; n < cw_severity_names.n && n < N(specs); n++)
+        specs[n] = (struct key_spec){.name = cw_severity_names.names[n],
+                                     .type = K_STR,
+                                     .flags = KF_TOUCH,
+                                     .max = 31,
+                                     .offset = n * sizeof(char *),
+                                     .desc = "touch of alerts of this severity"};
+    apply_table(ctx, specs, n, node, node, ctx->touch_by_severity, path, MODE_FILL, 0);
 }
 
 /* The touch of a rule whose touch is not given: by severity, else alerts.defaults.touch. */
 static const char *severity_touch(const struct cw_cfg_ctx *ctx, enum cw_severity sev)
 {
-    const char *t = (unsigned)sev < 3 ? ctx->touch_by_severity[sev] : NULL;
+    const char *t = (unsigned)sev < N(ctx->touch_by_severity) ? ctx->touch_by_severity[sev] : NULL;
     return t ? t : ctx->defaults.touch ? ctx->defaults.touch : "tech";
 }
 

@@ -1,6 +1,8 @@
 /* config_secret_sources.c - secrets kept out of the config file: the *_file keys, the
  * CHURNWATCH_REDIS_PASSWORD / CHURNWATCH_KAFKA_<PROPERTY> variables and their _FILE forms,
- * systemd credentials ($CREDENTIALS_DIRECTORY); each file checked, read once, never echoed */
+ * systemd credentials ($CREDENTIALS_DIRECTORY); each file checked, read once, never echoed.
+ * Calls config_errors.c, config_yaml.c, config_free.c and config_secrets.c (dependency
+ * order: config_internal.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,9 +1,12 @@
-/* config_validate.c - config checks beyond one key: names, URLs, zones, cross-references */
+/* config_validate.c - config checks beyond one key: names, URLs, zones, cross-references.
+ * Calls config_errors.c, config_yaml.c and config_lookup.c, never config_schema.c
+ * (dependency order: config_internal.h). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "churnwatch/enum_names.h"
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 #include "config_internal.h"
@@ -442,7 +445,6 @@ void cw_cfgv_grades(struct cw_cfg_ctx *ctx, const struct cw_ynode *const *nodes,
 
 void cw_cfgv_env(struct cw_cfg_ctx *ctx, cw_getenv_fn getenv_fn)
 {
-    static const char *const levels[] = {"error", "warn", "info", "debug"};
     struct cw_config *cfg = ctx->cfg;
     const char *v;
     char why[200];
@@ -494,16 +496,14 @@ void cw_cfgv_env(struct cw_cfg_ctx *ctx, cw_getenv_fn getenv_fn)
         }
     }
     if ((v = getenv_fn("CHURNWATCH_LOG_LEVEL")) && *v) {
-        size_t i;
-        for (i = 0; i < sizeof levels / sizeof levels[0]; i++)
-            if (strcmp(levels[i], v) == 0)
-                break;
-        if (i == sizeof levels / sizeof levels[0])
+        int level = cw_enum_value(&cw_log_level_names, v);
+        char list[128];
+        if (level < 0)
             cw_errs_plain(ctx->errs,
                           "CHURNWATCH_LOG_LEVEL: invalid value '%.32s' (environment override); "
-                          "valid values: error, warn, info, debug",
-                          v);
+                          "valid values: %s",
+                          v, cw_enum_list(&cw_log_level_names, list, sizeof list));
         else
-            cfg->log_level = (enum cw_log_level)i;
+            cfg->log_level = (enum cw_log_level)level;
     }
 }

@@ -1,4 +1,5 @@
-/* config_yaml.c - stage 1 of config loading: libyaml events into a node tree with marks */
+/* config_yaml.c - stage 1 of config loading: libyaml events into a node tree with marks.
+ * Reports through config_errors.c only (dependency order: config_internal.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>

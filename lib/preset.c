@@ -32,27 +32,26 @@ static const char *const ce_ts[] = {"/time"};
 static const char *const ce_id[] = {"/id"};
 static const char *const ce_traits[] = {"/data/traits"};
 
+/* By enum cw_preset; the names are in enum_names.c. */
 struct preset_table {
-    const char *name;
     const char *const *ptrs[CW_FIELD__COUNT];
     size_t n[CW_FIELD__COUNT];
 };
 
-#define PRESET(nm, a, u, t, ts, id, tr)                                                            \
+#define PRESET(a, u, t, ts, id, tr)                                                                \
     {                                                                                              \
-        nm, {a, u, t, ts, id, tr},                                                                 \
+        {a, u, t, ts, id, tr},                                                                     \
         {                                                                                          \
             N(a), N(u), N(t), N(ts), N(id), N(tr)                                                  \
         }                                                                                          \
     }
 
 static const struct preset_table presets[] = {
-    [CW_PRESET_NATIVE] = PRESET("native", native_account, native_user, native_type, native_ts,
-                                native_id, native_traits),
-    [CW_PRESET_SEGMENT] = PRESET("segment", segment_account, segment_user, segment_type, segment_ts,
-                                 segment_id, segment_traits),
-    [CW_PRESET_CLOUDEVENTS] =
-        PRESET("cloudevents", ce_account, ce_user, ce_type, ce_ts, ce_id, ce_traits),
+    [CW_PRESET_NATIVE] =
+        PRESET(native_account, native_user, native_type, native_ts, native_id, native_traits),
+    [CW_PRESET_SEGMENT] =
+        PRESET(segment_account, segment_user, segment_type, segment_ts, segment_id, segment_traits),
+    [CW_PRESET_CLOUDEVENTS] = PRESET(ce_account, ce_user, ce_type, ce_ts, ce_id, ce_traits),
 };
 
 static const char *const field_names[CW_FIELD__COUNT] = {
@@ -72,17 +71,4 @@ size_t cw_preset_pointers(enum cw_preset preset, enum cw_field field, const char
     }
     *out = presets[preset].ptrs[field];
     return presets[preset].n[field];
-}
-
-const char *cw_preset_name(enum cw_preset preset)
-{
-    return (unsigned)preset < N(presets) ? presets[preset].name : "unknown";
-}
-
-int cw_preset_from_name(const char *name)
-{
-    for (size_t i = 0; i < N(presets); i++)
-        if (strcmp(presets[i].name, name) == 0)
-            return (int)i;
-    return -1;
 }

@@ -5,11 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "account_eval.h"
 #include "churnwatch/clock.h"
 #include "churnwatch/config.h"
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
-#include "evaluate.h"
 #include "http.h"
 #include "kafka.h"
 #include "metrics.h"

@@ -102,7 +102,7 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
                 continue;
             }
             size_t len = 0;
-            c->json[i][r] = cw_account_alert_json(cfg, a, e, r, wall_ms, &len);
+            c->json[i][r] = cw_evaluate_alert_json(cfg, e, r, wall_ms, &len);
             if (!c->json[i][r])
                 continue; /* out of memory: the state still changes; logged below */
             outbox_key(&e->trans[r], now_ms, c->keys[i][r]);

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account_eval.h"
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 #include "cli.h"
-#include "evaluate.h"
 
 #define TREND_WEEKS    4
 #define MOVED_DAYS_MAX 7

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account_eval.h"
 #include "churnwatch/window.h"
 #include "cli.h"
-#include "evaluate.h"
 
 #define SCAN_MIN 1000 /* lowest scores fetched before filtering */
 

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "stats.h"
+#include "wall_clock.h"
 
 /* The limits a scraper or probe can expect (docs/operations.md, "The operations endpoint
  * under load"). */
@@ -51,11 +52,6 @@ struct cw_http {
     struct http_conn *conns;
     bool stopping;
 };
-
-static int64_t now_ms(void)
-{
-    return (int64_t)(cw_mono_us() / 1000);
-}
 
 static const char prom_type[] = "text/plain; version=0.0.4; charset=utf-8";
 static const char text_type[] = "text/plain; charset=utf-8";
@@ -119,7 +115,7 @@ static void on_request_done(void *cls, struct MHD_Connection *conn, void **con_c
     if (!c)
         return;
     pthread_mutex_lock(&h->mu);
-    c->waiting_since_ms = now_ms();
+    c->waiting_since_ms = cw_mono_ms();
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -141,7 +137,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         }
         c->fd = ci->connect_fd;
         pthread_mutex_lock(&h->mu);
-        c->waiting_since_ms = now_ms();
+        c->waiting_since_ms = cw_mono_ms();
         c->next = h->conns;
         if (h->conns)
             h->conns->prev = c;
@@ -179,15 +175,11 @@ static void *watchdog(void *arg)
     int64_t logged_ms = 0;
     pthread_mutex_lock(&h->mu);
     while (!h->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += HTTP_WATCH_INTERVAL_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = cw_mono_deadline(HTTP_WATCH_INTERVAL_MS);
         int rc = 0;
         while (!h->stopping && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&h->wake, &h->mu, &until);
-        int64_t now = now_ms();
+        int64_t now = cw_mono_ms();
         for (struct http_conn *c = h->conns; c; c = c->next) {
             if (c->closing || c->waiting_since_ms < 0 ||
                 now - c->waiting_since_ms < HTTP_REQUEST_DEADLINE_MS)

@@ -9,6 +9,7 @@
 #include "kafka_conf.h"
 #include "kafka_destroy.h"
 #include "log.h"
+#include "wall_clock.h"
 
 /* Time granted to destroying the handle once the close is over or timed out. */
 #define DESTROY_MIN_MS 2000
@@ -471,18 +472,11 @@ fail:
     return NULL;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void cw_consumer_close(cw_consumer *c, int timeout_ms)
 {
     if (!c)
         return;
-    int64_t deadline = mono_ms() + timeout_ms;
+    int64_t deadline = cw_mono_ms() + timeout_ms;
     rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
 
     /* Commit what is stored, then leave the group, both within the deadline: a broker
@@ -491,7 +485,7 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     bool committed = e != RD_KAFKA_RESP_ERR_NO_ERROR;
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
         cw_log_warn("kafka commit failed", "when=close err=\"%s\"", rd_kafka_err2str(e));
-    while (!committed && mono_ms() < deadline) {
+    while (!committed && cw_mono_ms() < deadline) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
         if (!ev)
             continue;
@@ -509,7 +503,7 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
         cw_log_warn("kafka consumer close failed", "err=\"%s\"", rd_kafka_error_string(err));
         rd_kafka_error_destroy(err);
     }
-    while (!err && !rd_kafka_consumer_closed(c->rk) && mono_ms() < deadline) {
+    while (!err && !rd_kafka_consumer_closed(c->rk) && cw_mono_ms() < deadline) {
         /* The final revoke arrives here as an event: apply it like any rebalance. */
         rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
         if (!ev)
@@ -526,7 +520,7 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
      * restarts"). */
     if (closed)
         cw_log_info("kafka consumer left the group", "took_ms=%lld",
-                    (long long)(mono_ms() - (deadline - timeout_ms)));
+                    (long long)(cw_mono_ms() - (deadline - timeout_ms)));
     else
         cw_log_warn("kafka consumer did not leave the group in time", "timeout_ms=%d", timeout_ms);
     /* The group was left (or given up on: its session timeout releases the partitions);
@@ -541,7 +535,7 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
                     "never assigned (librdkafka 2.0.2 cannot destroy it)");
         cw_kafka_keep_until_exit(c->rk);
     } else {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - cw_mono_ms();
         cw_kafka_destroy_within(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
                                 left > DESTROY_MIN_MS ? (int)left : DESTROY_MIN_MS, "consumer");
     }
@@ -580,22 +574,14 @@ static void handle_event(cw_consumer *c, const rd_kafka_message_t *m, bool *fata
                 rd_kafka_message_errstr(m));
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, int timeout_ms,
                         bool *fatal)
 {
     size_t n = 0;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = cw_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     while (n < max) {
         /* Until the first message: what is left of timeout_ms; then only what is ready. */
-        int64_t left = n == 0 ? deadline - now_ms() : 0;
+        int64_t left = n == 0 ? deadline - cw_mono_ms() : 0;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, left > 0 ? (int)left : 0);
         if (!m)
             break;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "wall_clock.h"
 
 /* Shared by the caller and the destroying thread; the last one to let go frees it. */
 struct destroy_job {
@@ -73,14 +74,7 @@ bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const ch
         return true;
     }
 
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = cw_mono_deadline(timeout_ms);
     pthread_mutex_lock(&j->mu);
     while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &deadline) == 0)
         ;

@@ -10,6 +10,7 @@
 #include "kafka_conf.h"
 #include "kafka_destroy.h"
 #include "log.h"
+#include "wall_clock.h"
 
 /* How long cw_producer_send waits for room in a full local queue, in polls of 100 ms. */
 #define SEND_QUEUE_FULL_POLLS 50
@@ -156,14 +157,6 @@ int cw_producer_send(cw_producer *p, const char *topic, const void *key, size_t 
     }
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* End the current generation: later reports of its messages are ignored. */
 static void next_generation(cw_producer *p)
 {
@@ -174,7 +167,7 @@ static void next_generation(cw_producer *p)
 
 int cw_producer_wait(cw_producer *p, int timeout_ms, char *err, size_t errsize)
 {
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = cw_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         if (p->failed > 0) {
             snprintf(err, errsize, "%s (%" PRIu64 " of %" PRIu64 " messages failed)",
@@ -191,7 +184,7 @@ int cw_producer_wait(cw_producer *p, int timeout_ms, char *err, size_t errsize)
             next_generation(p);
             return 0;
         }
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - cw_mono_ms();
         if (left <= 0) {
             snprintf(err, errsize, "%" PRIu64 " of %" PRIu64 " messages not yet acknowledged",
                      p->sent - p->delivered, p->sent);

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "churnwatch/enum_names.h"
 #include "churnwatch/log_fields.h"
 #include "churnwatch/log_line.h"
+#include "wall_clock.h"
 
 #define SECRETS_MAX       32
 #define SECRET_LEN_MAX    512
@@ -24,8 +26,6 @@
 /* Read by every thread that logs (librdkafka's included); written at setup and reload. */
 static _Atomic int log_level = CW_LOG_INFO;
 static _Atomic int log_format = CW_LOG_LOGFMT;
-
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 /* Everything below is guarded by log_mu: the secrets, the rate limiter, the write. */
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -141,13 +141,6 @@ static void redact(char *s, size_t size)
         cw_redact(s, size, secrets[i]);
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Format and write one line (log_mu held): each field value redacted, then escaped. */
 static void write_line(enum cw_log_level level, const char *msg, const struct cw_log_fields *f)
 {
@@ -163,7 +156,7 @@ static void write_line(enum cw_log_level level, const char *msg, const struct cw
     static char value[CW_LOG_FIELDS_BUF + 64];
     cw_log_line_begin(&line,
                       (enum cw_log_format)atomic_load_explicit(&log_format, memory_order_relaxed),
-                      ts, level_names[level], msg);
+                      ts, cw_enum_name(&cw_log_level_names, (int)level), msg);
     for (size_t i = 0; i < f->n; i++) {
         const struct cw_log_field *fl = &f->f[i];
         memcpy(value, fl->value, fl->value_len + 1);
@@ -196,7 +189,7 @@ static void write_summary(struct limit *l)
  */
 static bool limit_pass(enum cw_log_level level, const char *msg)
 {
-    int64_t now = mono_ms();
+    int64_t now = cw_mono_ms();
     struct limit *mine = NULL, *free_slot = NULL, *oldest = NULL;
     for (size_t i = 0; i < LIMIT_SLOTS; i++) {
         struct limit *l = &limits[i];

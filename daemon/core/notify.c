@@ -3,7 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
+
+#include "wall_clock.h"
 
 #ifdef CW_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -20,11 +21,8 @@ void cw_notify_ready(const char *status)
 
 void cw_notify_reloading(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    unsigned long long usec =
-        (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL;
-    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the configuration", usec);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the configuration",
+               (unsigned long long)cw_mono_us());
 }
 
 void cw_notify_stopping(void)

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "wall_clock.h"
+
 struct cw_tls_client {
     SSL_CTX *ctx;
     bool verify;
@@ -138,18 +140,11 @@ void cw_tls_client_free(struct cw_tls_client *cl)
     free(cl);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait until fd is readable (or writable) or until deadline_ms. 1 ready, 0 timed out, -1. */
 static int wait_fd(int fd, bool for_write, int64_t deadline_ms)
 {
     for (;;) {
-        int64_t left = deadline_ms - now_ms();
+        int64_t left = deadline_ms - cw_mono_ms();
         if (left <= 0)
             return 0;
         struct pollfd p = {.fd = fd, .events = for_write ? POLLOUT : POLLIN};
@@ -269,7 +264,7 @@ struct cw_tls_session *cw_tls_handshake(const struct cw_tls_client *cl, redisCon
         snprintf(err, errsize, "TLS: bad server name %s for SNI", name);
         goto fail;
     }
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = cw_mono_ms() + timeout_ms;
     for (;;) {
         ERR_clear_error();
         struct pipe_hold h;
@@ -322,7 +317,7 @@ static int flush(struct cw_tls_session *s, redisContext *c)
     while (sdslen(c->obuf) > 0) {
         size_t len = sdslen(c->obuf);
         int chunk = len > (1u << 20) ? 1 << 20 : (int)len;
-        int64_t deadline = now_ms() + s->timeout_ms;
+        int64_t deadline = cw_mono_ms() + s->timeout_ms;
         for (;;) {
             ERR_clear_error();
             struct pipe_hold h;
@@ -351,7 +346,7 @@ static int flush(struct cw_tls_session *s, redisContext *c)
 static int fill(struct cw_tls_session *s, redisContext *c)
 {
     char buf[16384];
-    int64_t deadline = now_ms() + s->timeout_ms;
+    int64_t deadline = cw_mono_ms() + s->timeout_ms;
     for (;;) {
         ERR_clear_error();
         struct pipe_hold h;

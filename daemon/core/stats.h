@@ -9,6 +9,7 @@
 
 #include "churnwatch/config.h"
 #include "churnwatch/reject.h"
+#include "wall_clock.h" /* cw_mono_us, for the durations observed */
 
 /* Upper bounds (microseconds) of the fixed histogram buckets; a last bucket is +Inf. */
 #define CW_HIST_BUCKETS 18
@@ -90,14 +91,6 @@ static inline void cw_stat_add(_Atomic uint64_t *counter, uint64_t n)
 static inline uint64_t cw_stat_get(_Atomic uint64_t *counter)
 {
     return atomic_load_explicit(counter, memory_order_relaxed);
-}
-
-/* Monotonic clock in microseconds, for durations. */
-static inline uint64_t cw_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static inline void cw_hist_observe(struct cw_hist *h, uint64_t us)

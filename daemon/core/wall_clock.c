@@ -1,4 +1,5 @@
-/* wall_clock.c - the wall clock, shifted by CW_DEBUG_CLOCK_OFFSET_MS in tests (wall_clock.h) */
+/* wall_clock.c - the clocks (wall_clock.h): the wall clock, shifted by
+ * CW_DEBUG_CLOCK_OFFSET_MS in tests, and the monotonic clock for durations */
 #include "wall_clock.h"
 
 #include <errno.h>
@@ -30,4 +31,33 @@ int64_t cw_wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + offset_ms;
+}
+
+uint64_t cw_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int64_t cw_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timespec cw_mono_deadline(int64_t in_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (in_ms < 0)
+        in_ms = 0;
+    ts.tv_sec += (time_t)(in_ms / 1000);
+    ts.tv_nsec += (long)(in_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
 }

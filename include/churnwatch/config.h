@@ -305,6 +305,8 @@ int cw_config_segment_index(const struct cw_config *cfg, const char *name);
 const struct cw_rule_params *cw_config_rule_params(const struct cw_config *cfg, size_t r,
                                                    const char *segment);
 
+/* The config names of a rule kind and a severity ("unknown" out of range); the tables,
+ * and the lookups from a name, are in churnwatch/enum_names.h. */
 const char *cw_rule_kind_name(enum cw_rule_kind kind);
 const char *cw_severity_name(enum cw_severity sev);
 

@@ -59,7 +59,7 @@ const char *cw_field_name(enum cw_field field);
 size_t cw_preset_pointers(enum cw_preset preset, enum cw_field field, const char *const **out);
 
 /* The preset's name ("native", "segment", "cloudevents"); cw_preset_from_name returns
- * -1 for an unknown name. */
+ * -1 for an unknown name. Both read the table of churnwatch/enum_names.h. */
 const char *cw_preset_name(enum cw_preset preset);
 int cw_preset_from_name(const char *name);
 

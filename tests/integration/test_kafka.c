@@ -11,6 +11,7 @@
 
 #include "kafka.h"
 #include "kafka_conf.h"
+#include "wall_clock.h"
 
 /* Kafka protocol ApiKeys of Produce and SyncGroup requests. */
 #define APIKEY_PRODUCE    0
@@ -111,13 +112,6 @@ static cw_mock_kafka *mock_start(int brokers, const char *topic, int partitions)
     return m;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Produce messages seq first..first+n-1: key "acct-<seq % 7>", value "event-<seq>",
  * headers seq=<seq> and source=test; waits for all acknowledgements. */
 static void produce_range(cw_producer *p, const char *topic, int first, int n)
@@ -203,9 +197,10 @@ static size_t poll_record(cw_consumer *c, struct seen *s, bool store)
 /* Poll until caught up with at least want messages read in total; fails after WAIT_MS. */
 static void consume_until_caught_up(cw_consumer *c, struct seen *s, int want, bool store)
 {
-    long long deadline = now_ms() + WAIT_MS;
+    long long deadline = cw_mono_ms() + WAIT_MS;
     while (!(s->total >= want && cw_consumer_caught_up(c))) {
-        cr_assert_lt(now_ms(), deadline, "not caught up: read %d of %d messages", s->total, want);
+        cr_assert_lt(cw_mono_ms(), deadline, "not caught up: read %d of %d messages", s->total,
+                     want);
         poll_record(c, s, store);
     }
 }
@@ -268,9 +263,9 @@ Test(kafka, pause_stops_delivery_and_resume_continues)
     produce_range(p, "events", 0, 20);
     struct seen s;
     seen_init(&s);
-    long long deadline = now_ms() + WAIT_MS;
+    long long deadline = cw_mono_ms() + WAIT_MS;
     while (!cw_consumer_assigned(c)) {
-        cr_assert_lt(now_ms(), deadline, "no assignment");
+        cr_assert_lt(cw_mono_ms(), deadline, "no assignment");
         poll_record(c, &s, true);
     }
     for (int i = 0; i < 15; i++) /* 1.5 s with fetches every 50 ms */
@@ -314,9 +309,9 @@ Test(kafka, partition_paused_then_revoked_is_fetched_when_assigned_again)
     seen_init(&s1);
     seen_init(&s2);
     struct cw_partition_lag l1[8], l2[8];
-    long long deadline = now_ms() + WAIT_MS;
+    long long deadline = cw_mono_ms() + WAIT_MS;
     while (cw_consumer_lag(c1, l1, 8) != 2) {
-        cr_assert_lt(now_ms(), deadline, "first member: no assignment of both partitions");
+        cr_assert_lt(cw_mono_ms(), deadline, "first member: no assignment of both partitions");
         poll_record(c1, &s1, true);
     }
     cw_consumer_pause_partition(c1, "events", 0, true);
@@ -324,18 +319,18 @@ Test(kafka, partition_paused_then_revoked_is_fetched_when_assigned_again)
 
     cw_consumer *c2 = consumer_for(m, "g-repause", "events");
     int32_t moved = -1;
-    deadline = now_ms() + WAIT_MS;
+    deadline = cw_mono_ms() + WAIT_MS;
     while (moved < 0) {
-        cr_assert_lt(now_ms(), deadline, "no split between the two members");
+        cr_assert_lt(cw_mono_ms(), deadline, "no split between the two members");
         poll_record(c1, &s1, false);
         poll_record(c2, &s2, false);
         if (cw_consumer_lag(c1, l1, 8) == 1 && cw_consumer_lag(c2, l2, 8) == 1)
             moved = l2[0].partition;
     }
     cw_consumer_close(c2, 10000);
-    deadline = now_ms() + WAIT_MS;
+    deadline = cw_mono_ms() + WAIT_MS;
     while (cw_consumer_lag(c1, l1, 8) != 2) {
-        cr_assert_lt(now_ms(), deadline, "partition %d not assigned back", (int)moved);
+        cr_assert_lt(cw_mono_ms(), deadline, "partition %d not assigned back", (int)moved);
         poll_record(c1, &s1, false);
     }
 
@@ -343,9 +338,9 @@ Test(kafka, partition_paused_then_revoked_is_fetched_when_assigned_again)
      * that stayed paused. */
     int before[2] = {s1.last_seq[0], s1.last_seq[1]};
     produce_range(p, "events", 100, 60);
-    deadline = now_ms() + WAIT_MS;
+    deadline = cw_mono_ms() + WAIT_MS;
     while (s1.last_seq[moved] < 100) {
-        cr_assert_lt(now_ms(), deadline,
+        cr_assert_lt(cw_mono_ms(), deadline,
                      "partition %d, paused, revoked and assigned again, is not fetched",
                      (int)moved);
         poll_record(c1, &s1, false);
@@ -380,14 +375,14 @@ static void split_between_two_members(const char *strategy, int backlog)
     struct seen s1, s2;
     seen_init(&s1);
     seen_init(&s2);
-    long long deadline = now_ms() + WAIT_MS;
+    long long deadline = cw_mono_ms() + WAIT_MS;
     while (backlog > 0 ? s1.total < 20 : !cw_consumer_assigned(c1)) {
-        cr_assert_lt(now_ms(), deadline, "first member: read %d, assigned %d", s1.total,
+        cr_assert_lt(cw_mono_ms(), deadline, "first member: read %d, assigned %d", s1.total,
                      cw_consumer_assigned(c1));
         poll_record(c1, &s1, true);
     }
     cw_consumer *c2 = consumer_with(m, "g-split", "events", strategy);
-    deadline = now_ms() + JOIN_WAIT_MS;
+    deadline = cw_mono_ms() + JOIN_WAIT_MS;
     for (;;) {
         poll_record(c1, &s1, true);
         poll_record(c2, &s2, true);
@@ -395,7 +390,7 @@ static void split_between_two_members(const char *strategy, int backlog)
         size_t n1 = cw_consumer_lag(c1, l1, 8), n2 = cw_consumer_lag(c2, l2, 8);
         if (n1 == 2 && n2 == 2)
             break;
-        if (now_ms() >= deadline) {
+        if (cw_mono_ms() >= deadline) {
             /* the group state as each member sees it, then fail by name (a join the mock
              * never completes must not hold the test until Criterion's timeout) */
             char d1[512], d2[512];
@@ -409,10 +404,10 @@ static void split_between_two_members(const char *strategy, int backlog)
     }
     /* Both members read what is produced after the split. */
     produce_range(p, "events", backlog, 200 - backlog);
-    deadline = now_ms() + WAIT_MS;
+    deadline = cw_mono_ms() + WAIT_MS;
     while (
         !(s1.total + s2.total >= 200 && cw_consumer_caught_up(c1) && cw_consumer_caught_up(c2))) {
-        cr_assert_lt(now_ms(), deadline, "read %d+%d of 200", s1.total, s2.total);
+        cr_assert_lt(cw_mono_ms(), deadline, "read %d+%d of 200", s1.total, s2.total);
         poll_record(c1, &s1, true);
         poll_record(c2, &s2, true);
     }
@@ -458,7 +453,7 @@ Test(kafka, closed_after_joining_before_its_first_assignment)
                                             sizeof errs / sizeof errs[0], errs);
     cw_consumer *c = consumer_for(m, "g-unsynced", "events");
     char state[512] = "";
-    long long deadline = now_ms() + WAIT_MS;
+    long long deadline = cw_mono_ms() + WAIT_MS;
     for (;;) {
         struct seen s;
         seen_init(&s);
@@ -466,7 +461,7 @@ Test(kafka, closed_after_joining_before_its_first_assignment)
         cw_consumer_describe(c, state, sizeof state);
         if (!strstr(state, "member= ")) /* a member id: the JoinGroup was answered */
             break;
-        cr_assert_lt(now_ms(), deadline, "the member never joined: %s", state);
+        cr_assert_lt(cw_mono_ms(), deadline, "the member never joined: %s", state);
     }
     cr_assert_not(cw_consumer_assigned(c), "assigned despite failing SyncGroups: %s", state);
     cw_consumer_close(c, 10000);
@@ -631,10 +626,10 @@ static void record_reset(void *opaque, const char *topic, int32_t partition, uin
  * delivered. Fails after WAIT_MS. */
 static int64_t consume_through(cw_consumer *c, int64_t want)
 {
-    long long deadline = now_ms() + WAIT_MS;
+    long long deadline = cw_mono_ms() + WAIT_MS;
     int64_t first = -1, last = -1;
     while (last < want) {
-        cr_assert_lt(now_ms(), deadline, "offset %lld not reached (last %lld)", (long long)want,
+        cr_assert_lt(cw_mono_ms(), deadline, "offset %lld not reached (last %lld)", (long long)want,
                      (long long)last);
         rd_kafka_message_t *msgs[256];
         bool fatal = false;

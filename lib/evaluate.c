@@ -1,5 +1,6 @@
-/* evaluate.c - score one loaded account and run its rules; build the alerts of its transitions */
-#include "evaluate.h"
+/* evaluate.c - score one account and run its rules at one instant; build the alerts of its
+ * transitions (evaluate.h) */
+#include "churnwatch/evaluate.h"
 
 #include <string.h>
 
@@ -8,23 +9,27 @@
 /* Days of history handed to the rules; the store keeps less than this. */
 #define HISTORY_MAX (CW_MAX_WINDOW_DAYS + 64)
 
-void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_data *d,
-                         int64_t now_ms, struct cw_account_eval *out)
+void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
+                 struct cw_account_eval *out)
 {
+    int64_t now_ms = in->view.now_ms;
+    int32_t today = in->view.today;
     out->now_ms = now_ms;
-    cw_account_data_view(d, now_ms, &out->view);
+    out->view = in->view;
     cw_score_compute(cfg, &out->view, &out->score);
-    out->segment = d->traits.segment[0] ? d->traits.segment : NULL;
+    out->segment = in->view.traits && in->view.traits->segment[0] ? in->view.traits->segment : NULL;
+    out->has_last_score = in->has_last_score;
+    out->last_score = in->last_score;
 
     /* The stored history, with today's point replaced by the score just computed. */
     struct cw_score_point history[HISTORY_MAX];
     size_t n = 0;
-    size_t first = d->n_history > HISTORY_MAX - 1 ? d->n_history - (HISTORY_MAX - 1) : 0;
-    for (size_t i = first; i < d->n_history; i++)
-        if (d->history[i].day < d->today)
-            history[n++] = d->history[i];
+    size_t first = in->n_history > HISTORY_MAX - 1 ? in->n_history - (HISTORY_MAX - 1) : 0;
+    for (size_t i = first; i < in->n_history; i++)
+        if (in->history[i].day < today)
+            history[n++] = in->history[i];
     if (out->score.has_score)
-        history[n++] = (struct cw_score_point){.day = d->today, .score = out->score.score};
+        history[n++] = (struct cw_score_point){.day = today, .score = out->score.score};
     struct cw_rule_facts facts = {
         .account = &out->view, .score = &out->score, .history = history, .n_history = n};
 
@@ -32,19 +37,17 @@ void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_da
     for (size_t r = 0; r < cfg->n_rules; r++) {
         const struct cw_rule_params *p = cw_config_rule_params(cfg, r, out->segment);
         struct cw_rule_state prev = {0};
-        if (r < d->n_rules)
-            prev = d->rules[r];
+        if (r < in->n_rules)
+            prev = in->rules[r];
         out->params[r] = p;
         cw_rule_evaluate(cfg, r, p, &facts, prev.status == CW_RULE_FIRING, &out->evals[r]);
-        bool silenced = cw_account_data_silenced(d, cfg->rules[r].name, now_ms);
-        cw_rule_step(p, &prev, &out->evals[r], now_ms, d->account_id, cfg->rules[r].name, silenced,
-                     &out->next[r], &out->trans[r]);
+        cw_rule_step(p, &prev, &out->evals[r], now_ms, in->view.account_id, cfg->rules[r].name,
+                     in->silenced[r], &out->next[r], &out->trans[r]);
     }
 }
 
-char *cw_account_alert_json(const struct cw_config *cfg, const struct cw_account_data *d,
-                            const struct cw_account_eval *e, size_t r, int64_t emitted_ms,
-                            size_t *len)
+char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_account_eval *e, size_t r,
+                             int64_t emitted_ms, size_t *len)
 {
     const struct cw_rule *rule = &cfg->rules[r];
     const struct cw_rule_eval *ev = &e->evals[r];
@@ -59,7 +62,7 @@ char *cw_account_alert_json(const struct cw_config *cfg, const struct cw_account
 
     struct cw_alert a = {
         .alert_id = t->alert_id,
-        .account_id = d->account_id,
+        .account_id = e->view.account_id,
         .rule = rule->name,
         .kind = rule->kind,
         .resolved = t->emit == CW_EMIT_RESOLVED,
@@ -83,9 +86,9 @@ char *cw_account_alert_json(const struct cw_config *cfg, const struct cw_account
     if (ev->has_previous_score) {
         a.has_previous_score = true;
         a.previous_score = ev->previous_score;
-    } else if (d->has_last_score) {
+    } else if (e->has_last_score) {
         a.has_previous_score = true;
-        a.previous_score = d->last_score;
+        a.previous_score = e->last_score;
     }
     return cw_alert_encode(&a, len);
 }

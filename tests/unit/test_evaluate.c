@@ -1,0 +1,257 @@
+/* test_evaluate.c - one account evaluated at one instant (lib/evaluate.c): the score, the
+ * history handed to the rules, stored states, silences, segment params and the alert JSON */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "churnwatch/config.h"
+#include "churnwatch/evaluate.h"
+#include "churnwatch/window.h"
+
+#define DAY     CW_MS_PER_DAY
+#define DAY0    20414 /* 2025-11-22 */
+#define HORIZON 64
+
+/* Two rules on the score; segment "big" judges "low" by stricter thresholds. One component,
+ * active users over 7 days against 2: an account with its one user active today scores 50,
+ * between the thresholds of "low" and of its override; one whose user was last seen long
+ * ago scores 0. */
+static const char yaml[] =
+    "score:\n"
+    "  components:\n"
+    "    c: {measures: [{name: m, metric: active_users, window: short, target: 2}]}\n"
+    "alerts:\n"
+    "  defaults: {for: 0, severity: warning, touch: mail}\n"
+    "  rules:\n"
+    "    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
+    "    - {name: drop, kind: score_drop, points: 10, over: 7d}\n"
+    "segments:\n"
+    "  big:\n"
+    "    rules:\n"
+    "      low: {enter: 60, exit: 70}\n";
+
+enum { R_LOW, R_DROP };
+
+static struct cw_config *cfg;
+static char errs[4096];
+
+struct acct {
+    struct cw_traits traits;
+    uint32_t daily[CW_MAX_METRICS * HORIZON];
+    int32_t users[4];
+    int64_t type_last[CW_MAX_EVENT_TYPES];
+    struct cw_score_point history[8];
+    struct cw_rule_state rules[CW_MAX_RULES];
+    struct cw_eval_input in;
+    struct cw_account_eval out;
+};
+
+static struct acct A;
+
+static void setup(void)
+{
+    cfg = cw_config_load_buffer("t.yaml", yaml, strlen(yaml), NULL, errs, sizeof errs);
+    cr_assert_not_null(cfg, "%s", errs);
+}
+
+static void teardown(void)
+{
+    cw_config_free(cfg);
+}
+
+/* An account seen since 40 days before DAY0, its one user last active on user_day, judged
+ * at noon UTC of DAY0. */
+static void acct_init(int32_t user_day)
+{
+    memset(&A, 0, sizeof A);
+    struct cw_account_view *v = &A.in.view;
+    v->account_id = "acme";
+    v->today = DAY0;
+    v->now_ms = (int64_t)DAY0 * DAY + DAY / 2;
+    v->first_day = DAY0 - 40;
+    v->horizon = HORIZON;
+    v->n_metrics = cfg->n_metrics;
+    v->daily = A.daily;
+    A.users[0] = user_day;
+    v->user_last_day = A.users;
+    v->n_users = 1;
+    v->traits = &A.traits;
+    v->last_seen_ms = (int64_t)user_day * DAY;
+    for (size_t i = 0; i < CW_MAX_EVENT_TYPES; i++)
+        A.type_last[i] = -1;
+    v->type_last_ms = A.type_last;
+    A.in.history = A.history;
+    A.in.rules = A.rules;
+}
+
+static void add_history(int32_t day, double score)
+{
+    A.history[A.in.n_history++] = (struct cw_score_point){.day = day, .score = score};
+}
+
+static void evaluate(void)
+{
+    cw_evaluate(cfg, &A.in, &A.out);
+}
+
+TestSuite(evaluate, .init = setup, .fini = teardown);
+
+Test(evaluate, the_score_is_the_score_of_the_view_and_the_view_is_kept)
+{
+    acct_init(DAY0);
+    evaluate();
+    struct cw_score_result expect;
+    cw_score_compute(cfg, &A.in.view, &expect);
+    cr_assert(A.out.score.has_score);
+    cr_expect_eq(A.out.score.score, expect.score);
+    cr_expect_str_eq(A.out.score.grade, expect.grade);
+    cr_expect_eq(A.out.score.score, 50, "one active user of 2");
+    cr_expect_eq(A.out.now_ms, A.in.view.now_ms);
+    cr_expect_str_eq(A.out.view.account_id, "acme");
+    cr_expect_null(A.out.segment, "no segment trait");
+    cr_expect_eq(A.out.n_rules, cfg->n_rules);
+    cr_expect_eq(A.out.trans[R_LOW].emit, CW_EMIT_NONE);
+    cr_expect_eq(A.out.trans[R_DROP].emit, CW_EMIT_NONE);
+}
+
+Test(evaluate, a_low_score_fires_from_a_fresh_state)
+{
+    acct_init(DAY0 - 30);
+    evaluate();
+    cr_assert(A.out.score.has_score);
+    cr_assert_lt(A.out.score.score, 40);
+    cr_expect_eq(A.out.evals[R_LOW].holds, true);
+    cr_expect_eq(A.out.next[R_LOW].status, CW_RULE_FIRING);
+    cr_expect_eq(A.out.trans[R_LOW].emit, CW_EMIT_FIRING);
+    cr_expect(A.out.trans[R_LOW].publish);
+    cr_expect_eq(A.out.params[R_LOW], &cfg->rules[R_LOW].params);
+}
+
+Test(evaluate, the_stored_state_carries_over)
+{
+    acct_init(DAY0 - 30);
+    evaluate();
+    A.rules[R_LOW] = A.out.next[R_LOW];
+    A.in.n_rules = 1;
+    evaluate();
+    cr_expect_eq(A.out.next[R_LOW].status, CW_RULE_FIRING);
+    cr_expect_eq(A.out.trans[R_LOW].emit, CW_EMIT_NONE, "already firing: nothing new");
+}
+
+Test(evaluate, rules_past_the_stored_ones_start_ok)
+{
+    acct_init(DAY0 - 30);
+    /* garbage past n_rules is not read */
+    A.rules[R_DROP].status = CW_RULE_FIRING;
+    A.in.n_rules = 1;
+    add_history(DAY0 - 7, 100);
+    evaluate();
+    cr_expect_eq(A.out.trans[R_DROP].emit, CW_EMIT_FIRING, "fired from ok, not already firing");
+}
+
+Test(evaluate, a_silenced_rule_changes_state_without_publishing)
+{
+    acct_init(DAY0 - 30);
+    A.in.silenced[R_LOW] = true;
+    evaluate();
+    cr_expect_eq(A.out.next[R_LOW].status, CW_RULE_FIRING);
+    cr_expect_eq(A.out.trans[R_LOW].emit, CW_EMIT_FIRING);
+    cr_expect_not(A.out.trans[R_LOW].publish);
+}
+
+Test(evaluate, the_rules_compare_the_stored_history_with_todays_score)
+{
+    acct_init(DAY0 - 30);
+    add_history(DAY0 - 7, 100);
+    evaluate();
+    cr_assert_eq(A.out.score.score, 0);
+    cr_expect(A.out.evals[R_DROP].holds, "a drop from 100 to 0 over 7 days");
+    cr_expect_eq(A.out.evals[R_DROP].value, 100);
+    cr_expect_eq(A.out.trans[R_DROP].emit, CW_EMIT_FIRING);
+    cr_expect(A.out.evals[R_DROP].has_previous_score);
+    cr_expect_eq(A.out.evals[R_DROP].previous_score, 100);
+
+    acct_init(DAY0 - 30);
+    add_history(DAY0 - 7, 5);
+    evaluate();
+    cr_expect_not(A.out.evals[R_DROP].holds, "a drop of 5 points");
+    cr_expect_eq(A.out.evals[R_DROP].value, 5);
+    cr_expect_eq(A.out.trans[R_DROP].emit, CW_EMIT_NONE);
+}
+
+Test(evaluate, a_segment_account_is_judged_by_its_segment_params)
+{
+    acct_init(DAY0);
+    evaluate();
+    cr_assert_eq(A.out.score.score, 50);
+    cr_expect_eq(A.out.params[R_LOW], &cfg->rules[R_LOW].params);
+    cr_expect_eq(A.out.trans[R_LOW].emit, CW_EMIT_NONE, "50 is not below 40");
+
+    strcpy(A.traits.segment, "big");
+    evaluate();
+    cr_expect_str_eq(A.out.segment, "big");
+    int s = cw_config_segment_index(cfg, "big");
+    cr_assert_geq(s, 0);
+    cr_expect_eq(A.out.params[R_LOW], &cfg->segments[s].rule_params[R_LOW]);
+    cr_expect_eq(A.out.trans[R_LOW].emit, CW_EMIT_FIRING, "50 is below the segment's 60");
+
+    strcpy(A.traits.segment, "unknown-segment");
+    evaluate();
+    cr_expect_eq(A.out.params[R_LOW], &cfg->rules[R_LOW].params, "an unknown segment");
+    cr_expect_eq(A.out.trans[R_LOW].emit, CW_EMIT_NONE);
+}
+
+static json_t *alert(size_t r, int64_t emitted_ms)
+{
+    size_t len = 0;
+    char *s = cw_evaluate_alert_json(cfg, &A.out, r, emitted_ms, &len);
+    cr_assert_not_null(s);
+    cr_assert_eq(len, strlen(s));
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    cr_assert_not_null(j, "%s: %s", je.text, s);
+    free(s);
+    return j;
+}
+
+Test(evaluate, the_alert_carries_the_account_the_rule_and_both_instants)
+{
+    acct_init(DAY0 - 30);
+    strcpy(A.traits.segment, "big");
+    add_history(DAY0 - 7, 100);
+    evaluate();
+    cr_assert_eq(A.out.trans[R_DROP].emit, CW_EMIT_FIRING);
+    int64_t emitted = A.in.view.now_ms + 5000;
+    json_t *j = alert(R_DROP, emitted);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "account_id")), "acme");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "rule")), "drop");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "kind")), "score_drop");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "severity")), "warning");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "segment")), "big");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "alert_id")),
+                     A.out.trans[R_DROP].alert_id);
+    cr_expect_eq(json_number_value(json_object_get(j, "previous_score")), 100,
+                 "the rule's reference score");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "observed_at")), "2025-11-22T12:00:00Z");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "emitted_at")), "2025-11-22T12:00:05Z");
+    json_decref(j);
+}
+
+Test(evaluate, previous_score_falls_back_to_the_last_saved_score)
+{
+    acct_init(DAY0 - 30);
+    A.in.has_last_score = true;
+    A.in.last_score = 77.5;
+    evaluate();
+    cr_assert_eq(A.out.trans[R_LOW].emit, CW_EMIT_FIRING);
+    cr_assert_not(A.out.evals[R_LOW].has_previous_score);
+    json_t *j = alert(R_LOW, A.in.view.now_ms);
+    cr_expect_eq(json_number_value(json_object_get(j, "previous_score")), 77.5);
+    json_decref(j);
+
+    A.in.has_last_score = false;
+    evaluate();
+    j = alert(R_LOW, A.in.view.now_ms);
+    cr_expect(json_is_null(json_object_get(j, "previous_score")), "none known");
+    json_decref(j);
+}
