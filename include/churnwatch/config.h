@@ -294,6 +294,12 @@ void cw_config_free(struct cw_config *cfg);
  * one of s, m, h, d (or is "0"), or would overflow. */
 int cw_duration_parse(const char *text, int64_t *out_ms);
 
+/* A duration as a person reads it: its largest unit and the next non-zero one among
+ * d, h, m, s, ms ("8d 2h", "15m 1ms", "42s", "0ms"); smaller units are dropped
+ * (truncated). Negative values get a leading '-'. out needs CW_DURATION_TEXT_MAX bytes. */
+#define CW_DURATION_TEXT_MAX 48
+void cw_duration_format(int64_t ms, char out[CW_DURATION_TEXT_MAX]);
+
 /* Lookups by name; -1 when absent. */
 int cw_config_metric_index(const struct cw_config *cfg, const char *name);
 int cw_config_window_index(const struct cw_config *cfg, const char *name);
