@@ -217,6 +217,7 @@ struct cw_config {
     int64_t lateness_ms;       /* default 2d */
     int64_t max_clock_skew_ms; /* default 15m */
     int64_t sweep_interval_ms; /* default 5m: every account rescored once per interval */
+    int64_t max_silence_ms;    /* default 90d: the longest `churnwatch silence --for` */
     struct cw_window *windows;
     size_t n_windows;
     uint32_t longest_window_days;
