@@ -72,15 +72,33 @@ static int account_seen(const struct cw_config *cfg, cw_store *st, const char *i
     return rc;
 }
 
+/* One silence as a JSON object: rule null means every rule. */
+static json_t *silence_json(const struct cw_silence *s)
+{
+    char until[32], created[32];
+    cw_rfc3339_format(s->until_ms, until);
+    cw_rfc3339_format(s->created_ms, created);
+    json_t *o = json_object();
+    json_object_set_new(o, "account_id", json_string(s->account_id));
+    json_object_set_new(o, "rule", s->rule[0] ? json_string(s->rule) : json_null());
+    json_object_set_new(o, "created", json_string(created));
+    json_object_set_new(o, "until", json_string(until));
+    json_object_set_new(o, "reason", json_string(s->reason));
+    return o;
+}
+
 int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"rule", required_argument, NULL, 'r'},
         {"for", required_argument, NULL, 'f'},
         {"reason", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},
         {NULL, 0, NULL, 0},
     };
-    const char *usage = "usage: churnwatch silence ID [--rule R] --for DURATION --reason TEXT\n";
+    const char *usage =
+        "usage: churnwatch silence ID [--rule R] --for DURATION --reason TEXT [--json]\n";
+    bool json = false;
     struct cw_silence s;
     memset(&s, 0, sizeof s);
     int64_t for_ms = 0;
@@ -100,6 +118,9 @@ int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
             break;
         case 'm':
             reason = optarg;
+            break;
+        case 'j':
+            json = true;
             break;
         default:
             fputs(usage, stderr);
@@ -151,6 +172,19 @@ int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
         if (cw_store_silence_set(st, &s, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
             rc = CW_EXIT_UNAVAILABLE;
+        } else if (json) {
+            json_t *o = json_object(), *replaced = json_array();
+            json_object_set_new(o, "silence", silence_json(&s));
+            for (size_t i = 0; i < n_old; i++)
+                if (strcmp(old[i].account_id, s.account_id) == 0 &&
+                    strcmp(old[i].rule, s.rule) == 0)
+                    json_array_append_new(replaced, silence_json(&old[i]));
+            json_object_set_new(o, "replaced", replaced);
+            json_object_set_new(o, "account_seen", json_boolean(seen));
+            if (json_dumpf(o, stdout, CW_CLI_JSON_FLAGS) != 0)
+                rc = CW_EXIT_UNAVAILABLE;
+            putchar('\n');
+            json_decref(o);
         } else {
             char until[32];
             cw_rfc3339_format(s.until_ms, until);
@@ -169,21 +203,6 @@ int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
     cw_store_close(st);
     cw_config_free(cfg);
     return rc;
-}
-
-/* One silence as a JSON object: rule null means every rule. */
-static json_t *silence_json(const struct cw_silence *s)
-{
-    char until[32], created[32];
-    cw_rfc3339_format(s->until_ms, until);
-    cw_rfc3339_format(s->created_ms, created);
-    json_t *o = json_object();
-    json_object_set_new(o, "account_id", json_string(s->account_id));
-    json_object_set_new(o, "rule", s->rule[0] ? json_string(s->rule) : json_null());
-    json_object_set_new(o, "created", json_string(created));
-    json_object_set_new(o, "until", json_string(until));
-    json_object_set_new(o, "reason", json_string(s->reason));
-    return o;
 }
 
 int cw_cmd_silences(const struct cw_cli_opts *ctx, int argc, char **argv)
@@ -241,19 +260,24 @@ int cw_cmd_silences(const struct cw_cli_opts *ctx, int argc, char **argv)
 int cw_cmd_unsilence(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {{"rule", required_argument, NULL, 'r'},
+                                             {"json", no_argument, NULL, 'j'},
                                              {NULL, 0, NULL, 0}};
     const char *rule = "";
+    bool json = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c != 'r') {
-            fprintf(stderr, "usage: churnwatch unsilence ID [--rule R]\n");
+        if (c == 'r') {
+            rule = optarg;
+        } else if (c == 'j') {
+            json = true;
+        } else {
+            fprintf(stderr, "usage: churnwatch unsilence ID [--rule R] [--json]\n");
             return CW_EXIT_USAGE;
         }
-        rule = optarg;
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: churnwatch unsilence ID [--rule R]\n");
+        fprintf(stderr, "usage: churnwatch unsilence ID [--rule R] [--json]\n");
         return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
@@ -276,6 +300,15 @@ int cw_cmd_unsilence(const struct cw_cli_opts *ctx, int argc, char **argv)
         if (cw_store_silence_delete(st, argv[optind], rule, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
             rc = CW_EXIT_UNAVAILABLE;
+        } else if (json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "account_id", json_string(argv[optind]));
+            json_object_set_new(o, "rule", *rule ? json_string(rule) : json_null());
+            json_object_set_new(o, "lifted", json_integer((json_int_t)lifted));
+            if (json_dumpf(o, stdout, CW_CLI_JSON_FLAGS) != 0)
+                rc = CW_EXIT_UNAVAILABLE;
+            putchar('\n');
+            json_decref(o);
         } else {
             printf("unsilenced %s (%s): %zu silence%s lifted\n", cw_cli_text(argv[optind]),
                    *rule ? cw_cli_text(rule) : "all rules", lifted, lifted == 1 ? "" : "s");
@@ -288,9 +321,9 @@ int cw_cmd_unsilence(const struct cw_cli_opts *ctx, int argc, char **argv)
 
 int cw_cmd_rescore(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1) {
-        fprintf(stderr, "usage: churnwatch rescore\n");
+    bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+    if (argc != 1 && !json) {
+        fprintf(stderr, "usage: churnwatch rescore [--json]\n");
         return CW_EXIT_USAGE;
     }
     struct cw_config *cfg = NULL;
@@ -303,7 +336,19 @@ int cw_cmd_rescore(const struct cw_cli_opts *ctx, int argc, char **argv)
             rc = CW_EXIT_UNAVAILABLE;
         } else {
             int alive = cw_store_daemon_alive(st, err, sizeof err);
-            if (alive > 0)
+            if (json) {
+                json_t *o = json_object();
+                json_object_set_new(o, "requested", json_true());
+                /* null: whether a daemon is alive could not be read (err on stderr) */
+                json_object_set_new(o, "daemon_alive",
+                                    alive < 0 ? json_null() : json_boolean(alive > 0));
+                if (alive < 0)
+                    fprintf(stderr, "churnwatch: %s\n", err);
+                if (json_dumpf(o, stdout, CW_CLI_JSON_FLAGS) != 0)
+                    rc = CW_EXIT_UNAVAILABLE;
+                putchar('\n');
+                json_decref(o);
+            } else if (alive > 0)
                 printf("rescore requested: the running daemon rescores every account on its "
                        "next sweep tick\n");
             else

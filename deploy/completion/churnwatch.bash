@@ -65,9 +65,10 @@ _churnwatch() {
         opts="--brokers --topic --key --force"
         files=yes
         ;;
-    silence) opts="--rule --for --reason" ;;
+    silence) opts="--rule --for --reason --json" ;;
     silences) opts="--json" ;;
-    unsilence) opts="--rule" ;;
+    unsilence) opts="--rule --json" ;;
+    rescore) opts="--json" ;;
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
     demo) opts="--accounts --days --seed" ;;
     esac

@@ -49,6 +49,8 @@ pass "-c PATH, --config PATH and --config=PATH on both binaries"
 cli -c "$CFG" rescore >"$WORK/rescore.txt" || fail "churnwatch rescore without a daemon"
 grep -q "no daemon has polled the store.*waits an hour" "$WORK/rescore.txt" ||
   fail "rescore without a daemon: $(cat "$WORK/rescore.txt")"
+[ "$(cli -c "$CFG" rescore --json | jq -c .)" = '{"requested":true,"daemon_alive":false}' ] ||
+  fail "rescore --json without a daemon: $(cli -c "$CFG" rescore --json)"
 pass "rescore without a daemon says the request waits for one"
 
 # produce: not to the daemon's own topics, not a line that is not a JSON object
@@ -111,6 +113,8 @@ wait_for 30 alive || fail "no cw:alive heartbeat with a daemon running"
 cli -c "$CFG" rescore >"$WORK/rescore.txt" || fail "churnwatch rescore"
 grep -q "^rescore requested: the running daemon rescores" "$WORK/rescore.txt" ||
   fail "rescore with a daemon: $(cat "$WORK/rescore.txt")"
+[ "$(cli -c "$CFG" rescore --json | jq -c .)" = '{"requested":true,"daemon_alive":true}' ] ||
+  fail "rescore --json with a daemon: $(cli -c "$CFG" rescore --json)"
 pass "rescore with a live daemon (cw:alive) says it takes the request"
 
 # silences
@@ -124,6 +128,11 @@ cli -c "$CFG" silence "$ID" --for 1d --reason "first call" >"$WORK/s1.txt" 2>"$W
 ! grep -q replaced "$WORK/s1.txt" || fail "a first silence says it replaced one"
 cli -c "$CFG" silence "$ID" --for 2d --reason "second call" >"$WORK/s2.txt" || fail "re-silence"
 grep -q "^  replaced the silence until .*: first call$" "$WORK/s2.txt" || fail "re-silence: $(cat "$WORK/s2.txt")"
+cli -c "$CFG" silence "$ID" --for 3d --reason "third call" --json >"$WORK/s3.json" || fail "silence --json"
+jq -e --arg id "$ID" '.silence.account_id == $id and .silence.reason == "third call" and .silence.rule == null
+  and (.replaced | length) == 1 and .replaced[0].reason == "second call" and .account_seen == true' \
+  "$WORK/s3.json" >/dev/null || fail "silence --json: $(cat "$WORK/s3.json")"
+cli -c "$CFG" silence "$ID" --for 2d --reason "second call" >/dev/null || fail "re-silence"
 cli -c "$CFG" silences --json >"$WORK/silences.json" || fail "silences --json"
 jq -e --arg id "$ID" '[.[] | select(.account_id == $id)] | length == 1 and .[0].reason == "second call"
   and .[0].rule == null' "$WORK/silences.json" >/dev/null || fail "silences --json: $(cat "$WORK/silences.json")"
@@ -131,9 +140,12 @@ expect_fail 1 "unsilence of a rule not silenced" "has no active silence \(health
   cli -c "$CFG" unsilence "$ID" --rule health_low
 cli -c "$CFG" unsilence "$ID" >"$WORK/u.txt" || fail "unsilence"
 grep -q "1 silence lifted" "$WORK/u.txt" || fail "unsilence: $(cat "$WORK/u.txt")"
+cli -c "$CFG" unsilence nobody --json >"$WORK/u.json" || fail "unsilence --json"
+[ "$(jq -c . "$WORK/u.json")" = '{"account_id":"nobody","rule":null,"lifted":1}' ] ||
+  fail "unsilence --json: $(cat "$WORK/u.json")"
 expect_fail 1 "unsilence of nothing" "has no active silence \(any rule\): nothing to lift" \
   cli -c "$CFG" unsilence "$ID"
-pass "silence: max_silence, a warning for an unknown account, what a re-silence replaced; unsilence of nothing; silences --json"
+pass "silence: max_silence, a warning for an unknown account, what a re-silence replaced; unsilence of nothing; --json of silence, silences and unsilence"
 
 # the too_late event's DLQ reason reads as instants and days
 wait_for 60 sh -c "kcat -C -b '$BOOTSTRAP' -t usage-events-dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -q too_late" ||
