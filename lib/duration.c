@@ -1,5 +1,7 @@
-/* duration.c - parsing of config durations such as "90s", "15m", "36h", "14d" */
+/* duration.c - config durations such as "90s", "15m", "36h", "14d": parsing, and formatting for
+ * people ("8d 2h") */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "churnwatch/config.h"
@@ -44,4 +46,35 @@ int cw_duration_parse(const char *text, int64_t *out_ms)
         return -1;
     *out_ms = n * unit;
     return 0;
+}
+
+void cw_duration_format(int64_t ms, char out[CW_DURATION_TEXT_MAX])
+{
+    static const struct {
+        const char *name;
+        uint64_t ms;
+    } units[] = {{"d", CW_MS_PER_DAY}, {"h", 3600 * CW_MS_PER_SECOND},
+                 {"m", 60 * CW_MS_PER_SECOND}, {"s", CW_MS_PER_SECOND}, {"ms", 1}};
+    const size_t n_units = sizeof units / sizeof units[0];
+    /* the magnitude as unsigned, so that INT64_MIN has one too */
+    uint64_t rest = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+    size_t pos = 0, shown = 0;
+    if (ms < 0)
+        out[pos++] = '-';
+    for (size_t u = 0; u < n_units && shown < 2; u++) {
+        uint64_t q = rest / units[u].ms;
+        rest %= units[u].ms;
+        if (q == 0)
+            continue;
+        int w = snprintf(out + pos, CW_DURATION_TEXT_MAX - pos, "%s%llu%s", shown ? " " : "",
+                         (unsigned long long)q, units[u].name);
+        if (w < 0 || (size_t)w >= CW_DURATION_TEXT_MAX - pos)
+            break;
+        pos += (size_t)w;
+        shown++;
+    }
+    if (shown == 0)
+        snprintf(out, CW_DURATION_TEXT_MAX, "0ms");
+    else
+        out[pos] = '\0';
 }

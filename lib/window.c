@@ -1,6 +1,9 @@
 /* window.c - N-day window sums over daily buckets, distinct users, observed span, time checks */
 #include "churnwatch/window.h"
 
+#include "churnwatch/config.h"
+#include "churnwatch/event.h"
+
 #include <stdio.h>
 
 uint64_t cw_window_sum(const uint32_t *daily, uint32_t horizon, uint32_t days)
@@ -47,20 +50,35 @@ enum cw_reject cw_time_check(const struct cw_time_policy *policy, int64_t event_
                              int64_t clock_ms, int64_t wall_ms, char *reason, size_t reasonsize)
 {
     int64_t oldest = clock_ms - policy->longest_window_ms - policy->lateness_ms;
+    char ev[32], at[32], by[CW_DURATION_TEXT_MAX], win[CW_DURATION_TEXT_MAX],
+        late[CW_DURATION_TEXT_MAX];
     if (event_ms < oldest) {
-        if (reason)
+        if (reason) {
+            char first[32];
+            cw_rfc3339_format(event_ms, ev);
+            cw_rfc3339_format(oldest, first);
+            cw_rfc3339_format(clock_ms, at);
+            cw_duration_format(oldest - event_ms, by);
+            cw_duration_format(policy->longest_window_ms, win);
+            cw_duration_format(policy->lateness_ms, late);
             snprintf(reason, reasonsize,
-                     "event time is %lld ms before the oldest accepted instant "
-                     "(clock - longest window - lateness)",
-                     (long long)(oldest - event_ms));
+                     "ts %s is %s before the oldest accepted %s (clock %s less longest window %s "
+                     "and lateness %s)",
+                     ev, by, first, at, win, late);
+        }
         return CW_REJ_TOO_LATE;
     }
     int64_t newest = wall_ms + policy->max_clock_skew_ms;
     if (event_ms > newest) {
-        if (reason)
+        if (reason) {
+            cw_rfc3339_format(event_ms, ev);
+            cw_rfc3339_format(wall_ms, at);
+            cw_duration_format(event_ms - wall_ms, by);
+            cw_duration_format(policy->max_clock_skew_ms, late);
             snprintf(reason, reasonsize,
-                     "event time is %lld ms ahead of the wall clock, beyond max_clock_skew",
-                     (long long)(event_ms - wall_ms));
+                     "ts %s is %s ahead of the wall clock %s (max_clock_skew %s)", ev, by, at,
+                     late);
+        }
         return CW_REJ_FUTURE_TIMESTAMP;
     }
     return CW_OK;

@@ -59,4 +59,12 @@ int cw_cli_open_store(const struct cw_config *cfg, cw_store **out);
 #define CW_CLI_TEXT_MAX 1024
 const char *cw_cli_text(const char *s);
 
+/* json_dumpf flags of every --json output: indented, in insertion order, and reals with 15
+ * significant digits, as the alert schema prints them (docs/alerts.md): 0.17, never
+ * 0.17000000000000001. */
+#define CW_CLI_JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+
+/* x rounded to 2 decimals (as alert numbers are), -0 folded into 0. */
+double cw_cli_round2(double x);
+
 #endif /* CHURNWATCH_CLI_H */

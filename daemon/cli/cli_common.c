@@ -1,4 +1,6 @@
-/* cli_common.c - config and store access shared by the churnwatch subcommands */
+/* cli_common.c - config and store access, terminal text and JSON numbers shared by the churnwatch
+ * subcommands */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,4 +43,13 @@ const char *cw_cli_text(const char *s)
     size_t len = strnlen(s, CW_CLI_TEXT_MAX);
     cw_escape_display(buf, sizeof bufs[0], s, len);
     return buf;
+}
+
+double cw_cli_round2(double x)
+{
+    /* beyond 2^53 / 100 the cents are not representable: the value is shown as it is */
+    if (!(fabs(x) < 9007199254740992.0 / 100.0))
+        return x;
+    double r = round(x * 100.0) / 100.0;
+    return r == 0.0 ? 0.0 : r;
 }

@@ -199,7 +199,7 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
 
 static json_t *json_number_or_null(bool has, double v)
 {
-    return has && isfinite(v) ? json_real(round(v * 100) / 100) : json_null();
+    return has && isfinite(v) ? json_real(cw_cli_round2(v)) : json_null();
 }
 
 static int print_json(const struct cw_config *cfg, const struct cw_account_data *a,
@@ -288,8 +288,7 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_object_set_new(traits, "owner", t->owner[0] ? json_string(t->owner) : json_null());
     json_object_set_new(o, "traits", traits);
 
-    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? CW_EXIT_OK
-                                                                              : CW_EXIT_USAGE;
+    int rc = json_dumpf(o, stdout, CW_CLI_JSON_FLAGS) == 0 ? CW_EXIT_OK : CW_EXIT_USAGE;
     putchar('\n');
     json_decref(o);
     return rc;

@@ -1,5 +1,7 @@
 /* cmd_produce.c - `churnwatch produce FILE|-`: JSON Lines to the input topic */
 #include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,9 @@ enum key_mode { KEY_NONE, KEY_ACCOUNT, KEY_USER };
 static void usage(void)
 {
     fprintf(stderr, "usage: churnwatch produce FILE|- [--brokers LIST] [--topic T]\n"
-                    "                          [--key none|account|user]\n"
+                    "                          [--key none|account|user] [--force]\n"
+                    "Refuses the alert and DLQ topics and a line that is not a JSON object\n"
+                    "(lines before it are sent) unless --force.\n"
                     "Brokers: --brokers, else CHURNWATCH_KAFKA_BROKERS, else the embedded Kafka\n"
                     "of a `churnwatchd --embedded-kafka` of this user, else kafka.brokers.\n");
 }
@@ -48,8 +52,18 @@ static const char *line_key(cw_decoder *dec, enum key_mode mode, const char *lin
     return *k ? k : NULL;
 }
 
+/* Whether line is one JSON object (what the daemon's decoder accepts at all). */
+static bool json_object_line(const char *line, size_t len)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    bool ok = v && json_is_object(v);
+    json_decref(v);
+    return ok;
+}
+
 static int produce(const struct cw_config *cfg, FILE *in, const char *brokers, const char *topic,
-                   enum key_mode mode)
+                   enum key_mode mode, bool force)
 {
     char err[512];
     cw_producer *p = cw_producer_new(&cfg->kafka, brokers, err, sizeof err);
@@ -74,6 +88,14 @@ static int produce(const struct cw_config *cfg, FILE *in, const char *brokers, c
             line[--len] = '\0';
         if (len == 0)
             continue;
+        if (!force && !json_object_line(line, (size_t)len)) {
+            fprintf(stderr,
+                    "churnwatch: line %zu is not a JSON object; stopped (%zu sent before it; "
+                    "--force sends such lines)\n",
+                    lineno, sent);
+            rc = CW_EXIT_USAGE;
+            break;
+        }
         const char *key = line_key(dec, mode, line, (size_t)len, ev);
         if (cw_producer_send(p, topic, key, key ? strlen(key) : 0, line, (size_t)len, NULL, 0, err,
                              sizeof err) != 0) {
@@ -88,13 +110,14 @@ static int produce(const struct cw_config *cfg, FILE *in, const char *brokers, c
         }
     }
     int w = cw_producer_wait(p, WAIT_MS, err, sizeof err);
-    if (w != 0) {
+    if (w != 0 && rc == CW_EXIT_OK) {
         fprintf(stderr, "churnwatch: delivery failed: %s\n",
                 w > 0 ? "not acknowledged in time" : err);
         rc = CW_EXIT_UNAVAILABLE;
         goto out;
     }
-    fprintf(stderr, "churnwatch: produced %zu messages to %s\n", sent, topic);
+    if (rc == CW_EXIT_OK)
+        fprintf(stderr, "churnwatch: produced %zu messages to %s\n", sent, topic);
 out:
     free(line);
     free(ev);
@@ -109,10 +132,12 @@ int cw_cmd_produce(const struct cw_cli_opts *ctx, int argc, char **argv)
         {"brokers", required_argument, NULL, 'b'},
         {"topic", required_argument, NULL, 't'},
         {"key", required_argument, NULL, 'k'},
+        {"force", no_argument, NULL, 'f'},
         {NULL, 0, NULL, 0},
     };
     const char *brokers = NULL, *topic = NULL;
     enum key_mode mode = KEY_NONE;
+    bool force = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -122,6 +147,9 @@ int cw_cmd_produce(const struct cw_cli_opts *ctx, int argc, char **argv)
             break;
         case 't':
             topic = optarg;
+            break;
+        case 'f':
+            force = true;
             break;
         case 'k':
             if (strcmp(optarg, "none") == 0)
@@ -148,6 +176,19 @@ int cw_cmd_produce(const struct cw_cli_opts *ctx, int argc, char **argv)
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
         return rc;
+    if (!topic)
+        topic = cfg->kafka.topics.items[0];
+    const char *own = strcmp(topic, cfg->kafka.alerts_topic) == 0 ? "alert"
+                      : strcmp(topic, cfg->kafka.dlq_topic) == 0  ? "DLQ"
+                                                                  : NULL;
+    if (own && !force) {
+        fprintf(stderr,
+                "churnwatch: '%s' is the %s topic of %s; the daemon writes it (--force to "
+                "produce there anyway)\n",
+                cw_cli_text(topic), own, cfg->path);
+        cw_config_free(cfg);
+        return CW_EXIT_USAGE;
+    }
     const char *path = argv[optind];
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!in) {
@@ -157,7 +198,7 @@ int cw_cmd_produce(const struct cw_cli_opts *ctx, int argc, char **argv)
         char embedded[1024];
         if (!brokers)
             brokers = embedded_brokers(embedded, sizeof embedded);
-        rc = produce(cfg, in, brokers, topic ? topic : cfg->kafka.topics.items[0], mode);
+        rc = produce(cfg, in, brokers, topic, mode, force);
         if (in != stdin)
             fclose(in);
     }

@@ -10,12 +10,66 @@
 #include "churnwatch/window.h"
 #include "cli.h"
 
-#define SCAN_MIN 1000 /* lowest scores fetched before filtering */
+#define SCAN_MIN      1000 /* lowest scores fetched before filtering */
+#define SEGMENTS_SEEN 32   /* distinct segments remembered for an unknown --segment's error */
 
 static void usage(void)
 {
     fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--created-within D]\n"
-                    "                      [--limit N] [--json]\n");
+                    "                      [--limit N | --all] [--json]\n");
+}
+
+/* Whether grade names one of the configured grade bands; if not, says which do. */
+static bool grade_known(const struct cw_config *cfg, const char *grade)
+{
+    for (size_t g = 0; g < cfg->score.n_grades; g++)
+        if (strcmp(cfg->score.grades[g].name, grade) == 0)
+            return true;
+    fprintf(stderr, "churnwatch: unknown grade '%s'; grades:", cw_cli_text(grade));
+    for (size_t g = 0; g < cfg->score.n_grades; g++)
+        fprintf(stderr, " %s", cfg->score.grades[g].name);
+    fputc('\n', stderr);
+    return false;
+}
+
+/* Segments of the scanned accounts, for the error of a --segment that matched none. */
+struct seen_segments {
+    char names[SEGMENTS_SEEN][CW_ID_MAX + 1];
+    size_t n;
+};
+
+static void seen_add(struct seen_segments *seen, const char *segment)
+{
+    if (!*segment || seen->n == SEGMENTS_SEEN)
+        return;
+    for (size_t i = 0; i < seen->n; i++)
+        if (strcmp(seen->names[i], segment) == 0)
+            return;
+    snprintf(seen->names[seen->n++], sizeof seen->names[0], "%s", segment);
+}
+
+/* A --segment that matched no account and is not in the config is a typo: say which
+ * segments exist (configured ones, then those of the scanned accounts). */
+static bool segment_unknown(const struct cw_config *cfg, const char *segment,
+                            const struct seen_segments *seen)
+{
+    if (cw_config_segment_index(cfg, segment) >= 0)
+        return false;
+    for (size_t i = 0; i < seen->n; i++)
+        if (strcmp(seen->names[i], segment) == 0)
+            return false;
+    fprintf(stderr, "churnwatch: unknown segment '%s'; configured segments:", cw_cli_text(segment));
+    for (size_t i = 0; i < cfg->n_segments; i++)
+        fprintf(stderr, " %s", cw_cli_text(cfg->segments[i].name));
+    if (cfg->n_segments == 0)
+        fprintf(stderr, " (none)");
+    fprintf(stderr, "; segments of scored accounts:");
+    for (size_t i = 0; i < seen->n; i++)
+        fprintf(stderr, " %s", cw_cli_text(seen->names[i]));
+    if (seen->n == 0)
+        fprintf(stderr, " (none)");
+    fputc('\n', stderr);
+    return true;
 }
 
 struct top_filter {
@@ -23,6 +77,7 @@ struct top_filter {
     const char *segment;
     int64_t created_within_ms; /* 0: no filter */
     size_t limit;
+    bool all; /* --all: no limit */
 };
 
 static bool keep(const struct top_filter *f, const struct cw_account_data *a,
@@ -70,15 +125,23 @@ static const char *trend(const struct cw_account_data *a, const struct cw_accoun
 static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struct top_filter *f,
                bool json)
 {
+    char err[512];
+    long long n_accounts = 0, n_scored = 0;
+    if (cw_store_count_accounts(st, &n_accounts, &n_scored, err, sizeof err) != 0) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        return CW_EXIT_UNAVAILABLE;
+    }
     size_t max = f->limit * 20 > SCAN_MIN ? f->limit * 20 : SCAN_MIN;
+    if (f->all) /* every scored account, and some slack for those scored meanwhile */
+        max = (size_t)n_scored + SCAN_MIN;
     char(*ids)[CW_ID_MAX + 1] = calloc(max, sizeof *ids);
     double *scores = calloc(max, sizeof *scores);
     struct cw_account_data *a = calloc(1, sizeof *a);
     struct cw_account_eval *e = calloc(1, sizeof *e);
     json_t *arr = json ? json_array() : NULL;
-    char err[512];
+    struct seen_segments *seen = calloc(1, sizeof *seen);
     int rc = CW_EXIT_OK;
-    if (!ids || !scores || !a || !e) {
+    if (!ids || !scores || !a || !e || !seen) {
         rc = CW_EXIT_USAGE;
         goto out;
     }
@@ -90,11 +153,8 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
     }
     int64_t now = cw_wall_ms();
     int32_t today = cw_tz_day(tz, now);
-    if (!json)
-        printf("%-28s %6s %-5s %-8s %-5s %s\n", "ACCOUNT", "SCORE", "GRADE", "SEGMENT", "TREND",
-               "OPEN ALERTS");
     size_t shown = 0;
-    for (int i = 0; i < n && shown < f->limit; i++) {
+    for (int i = 0; i < n && (f->all || shown < f->limit); i++) {
         const char *id = ids[i];
         if (cw_store_load(st, cfg, &id, 1, today, a, err, sizeof err) != 0) {
             fprintf(stderr, "churnwatch: %s\n", err);
@@ -104,6 +164,7 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
         if (!a->exists)
             continue;
         cw_account_evaluate(cfg, a, now, e);
+        seen_add(seen, a->traits.segment);
         if (!keep(f, a, e, now))
             continue;
         char alerts[512];
@@ -112,7 +173,7 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
             json_t *o = json_object();
             json_object_set_new(o, "account_id", json_string(id));
             json_object_set_new(o, "score",
-                                e->score.has_score ? json_real(round(e->score.score * 100) / 100)
+                                e->score.has_score ? json_real(cw_cli_round2(e->score.score))
                                                    : json_null());
             json_object_set_new(o, "grade",
                                 e->score.has_score ? json_string(e->score.grade) : json_null());
@@ -126,6 +187,9 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
             json_object_set_new(o, "alerts", ja);
             json_array_append_new(arr, o);
         } else {
+            if (shown == 0)
+                printf("%-28s %6s %-5s %-8s %-5s %s\n", "ACCOUNT", "SCORE", "GRADE", "SEGMENT",
+                       "TREND", "OPEN ALERTS");
             char score[16];
             if (e->score.has_score)
                 snprintf(score, sizeof score, "%.1f", e->score.score);
@@ -138,12 +202,30 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
         }
         shown++;
     }
+    if (shown == 0 && f->segment && segment_unknown(cfg, f->segment, seen)) {
+        rc = CW_EXIT_USAGE;
+        goto out;
+    }
+    long long not_scored = n_accounts > n_scored ? n_accounts - n_scored : 0;
     if (json) {
-        json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_t *o = json_object();
+        json_object_set_new(o, "scored", json_integer(n_scored));
+        json_object_set_new(o, "shown", json_integer((json_int_t)shown));
+        json_object_set_new(o, "not_scored", json_integer(not_scored));
+        json_object_set_new(o, "accounts", arr);
+        arr = o;
+        json_dumpf(arr, stdout, CW_CLI_JSON_FLAGS);
         putchar('\n');
+    } else {
+        if (shown == 0)
+            printf("no account matches\n");
+        fprintf(stderr, "%lld scored, %zu shown, %lld not yet scored%s\n", n_scored, shown,
+                not_scored,
+                !f->all && shown == f->limit ? " (--limit reached; --all shows every one)" : "");
     }
 out:
     json_decref(arr);
+    free(seen);
     if (a)
         cw_account_data_free(a);
     free(a);
@@ -161,6 +243,7 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
         {"created-within", required_argument, NULL, 'w'},
         {"limit", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     struct top_filter f = {.limit = 20};
@@ -194,6 +277,9 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'a':
+            f.all = true;
+            break;
         default:
             usage();
             return CW_EXIT_USAGE;
@@ -210,6 +296,10 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
         return rc;
+    if (f.grade && !grade_known(cfg, f.grade)) {
+        cw_config_free(cfg);
+        return CW_EXIT_USAGE;
+    }
     tz = cw_tz_open(cfg->timezone, err, sizeof err);
     if (!tz) {
         fprintf(stderr, "churnwatch: %s\n", err);

@@ -198,6 +198,11 @@ int cw_store_scan_accounts(cw_store *st, uint64_t *cursor, char (*ids)[CW_ID_MAX
 int cw_store_lowest_scores(cw_store *st, size_t max, char (*ids)[CW_ID_MAX + 1], double *scores,
                            char *err, size_t errsize);
 
+/* The number of accounts the store knows (`Paccounts`) and of those with a score
+ * (`Pscores`), for `churnwatch top`'s summary. 0 or -1 with err. */
+int cw_store_count_accounts(cw_store *st, long long *accounts, long long *scored, char *err,
+                            size_t errsize);
+
 /* Silences: set (replaces the same account/rule; the stored silence expires by itself at
  * until_ms, wall clock), delete (rule NULL or "" deletes every silence of the account,
  * a rule name only that rule's), list all active at now_ms (*out is allocated, or NULL
@@ -215,6 +220,12 @@ int cw_store_silence_list(cw_store *st, int64_t now_ms, struct cw_silence **out,
  * none is new, -1 on error. */
 int cw_store_rescore_request(cw_store *st, int64_t now_ms, char *err, size_t errsize);
 int cw_store_rescore_take(cw_store *st, char *err, size_t errsize);
+
+/* Each cw_store_rescore_take also sets `Palive`, expiring after CW_STORE_ALIVE_TTL_MS: the
+ * heartbeat of a running daemon. cw_store_daemon_alive returns 1 when a daemon polled
+ * within that time, 0 when none did, -1 on error. */
+#define CW_STORE_ALIVE_TTL_MS 10000
+int cw_store_daemon_alive(cw_store *st, char *err, size_t errsize);
 
 /*
  * Event-time floors: per topic/partition, the newest event time the group has applied

@@ -1721,6 +1721,23 @@ static int command_int(cw_store *st, long long *out, char *err, size_t errsize)
     return 0;
 }
 
+int cw_store_count_accounts(cw_store *st, long long *accounts, long long *scored, char *err,
+                            size_t errsize)
+{
+    if (ensure(st, err, errsize) < 0)
+        return -1;
+    const char *keys[2] = {"accounts", "scores"};
+    long long *outs[2] = {accounts, scored};
+    for (int i = 0; i < 2; i++) {
+        cw_rcmd_reset(&st->cmd);
+        cw_rcmd_adds(&st->cmd, "ZCARD");
+        add_global_key(st, &st->cmd, keys[i]);
+        if (command_int(st, outs[i], err, errsize) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int cw_store_silence_set(cw_store *st, const struct cw_silence *s, char *err, size_t errsize)
 {
     if (!s->account_id[0] || strcmp(s->rule, "*") == 0) {
@@ -1958,7 +1975,36 @@ int cw_store_rescore_take(cw_store *st, char *err, size_t errsize)
         rc = -1;
     }
     freeReplyObject(r);
+    if (rc < 0)
+        return rc;
+    /* the poll is the daemon's heartbeat: `churnwatch rescore` looks for it */
+    cw_rcmd_reset(c);
+    cw_rcmd_adds(c, "SET");
+    add_global_key(st, c, "alive");
+    cw_rcmd_adds(c, "1");
+    cw_rcmd_adds(c, "PX");
+    cw_rcmd_addll(c, CW_STORE_ALIVE_TTL_MS);
+    if (!(r = command(st, err, errsize)))
+        return -1;
+    if (r->type != REDIS_REPLY_STATUS) {
+        snprintf(err, errsize, "redis %s: SET %salive: unexpected reply", st->name, st->prefix);
+        rc = -1;
+    }
+    freeReplyObject(r);
     return rc;
+}
+
+int cw_store_daemon_alive(cw_store *st, char *err, size_t errsize)
+{
+    if (ensure(st, err, errsize) < 0)
+        return -1;
+    cw_rcmd_reset(&st->cmd);
+    cw_rcmd_adds(&st->cmd, "EXISTS");
+    add_global_key(st, &st->cmd, "alive");
+    long long n = 0;
+    if (command_int(st, &n, err, errsize) != 0)
+        return -1;
+    return n > 0;
 }
 
 /* ---- event-time floors ---------------------------------------------------------------- */

@@ -3,6 +3,7 @@
 # argument is a file. Installed as share/bash-completion/completions/churnwatch (loaded on
 # demand by the bash-completion package, or source it). tests/integration/deploy_completion.sh
 # checks it against `churnwatch --help`, so a command or option added there must be added here.
+# Every command also takes --help (offered after the command's own options).
 
 _churnwatch() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -10,7 +11,7 @@ _churnwatch() {
     local cmd="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-        -c) ((i++)) ;;
+        -c | --config) ((i++)) ;;
         -*) ;;
         *)
             cmd=${COMP_WORDS[i]}
@@ -21,7 +22,7 @@ _churnwatch() {
 
     COMPREPLY=()
     case $prev in
-    -c | -o | --manifest)
+    -c | --config | -o | --output | --manifest)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
@@ -48,29 +49,31 @@ _churnwatch() {
     case $cmd in
     "")
         if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "-c --help --version" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "-c --config --help --version" -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
         fi
         return
         ;;
     account) opts="--json" ;;
-    top) opts="--grade --segment --created-within --limit --json" ;;
+    top) opts="--grade --segment --created-within --limit --all --json" ;;
     check-config)
         opts="--no-env"
         files=yes
         ;;
     produce)
-        opts="--brokers --topic --key"
+        opts="--brokers --topic --key --force"
         files=yes
         ;;
-    silence) opts="--rule --for --reason" ;;
-    unsilence) opts="--rule" ;;
+    silence) opts="--rule --for --reason --json" ;;
+    silences) opts="--json" ;;
+    unsilence) opts="--rule --json" ;;
+    rescore) opts="--json" ;;
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
     demo) opts="--accounts --days --seed" ;;
     esac
     if [[ $cur == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "$opts --help" -- "$cur")
     elif [ $files = yes ]; then
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")

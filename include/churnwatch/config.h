@@ -217,6 +217,7 @@ struct cw_config {
     int64_t lateness_ms;       /* default 2d */
     int64_t max_clock_skew_ms; /* default 15m */
     int64_t sweep_interval_ms; /* default 5m: every account rescored once per interval */
+    int64_t max_silence_ms;    /* default 90d: the longest `churnwatch silence --for` */
     struct cw_window *windows;
     size_t n_windows;
     uint32_t longest_window_days;
@@ -293,6 +294,12 @@ void cw_config_free(struct cw_config *cfg);
  * Returns 0 on success, -1 when the text is not a positive whole number followed by
  * one of s, m, h, d (or is "0"), or would overflow. */
 int cw_duration_parse(const char *text, int64_t *out_ms);
+
+/* A duration as a person reads it: its largest unit and the next non-zero one among
+ * d, h, m, s, ms ("8d 2h", "15m 1ms", "42s", "0ms"); smaller units are dropped
+ * (truncated). Negative values get a leading '-'. out needs CW_DURATION_TEXT_MAX bytes. */
+#define CW_DURATION_TEXT_MAX 48
+void cw_duration_format(int64_t ms, char out[CW_DURATION_TEXT_MAX]);
 
 /* Lookups by name; -1 when absent. */
 int cw_config_metric_index(const struct cw_config *cfg, const char *name);

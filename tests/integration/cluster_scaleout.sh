@@ -208,9 +208,9 @@ while read -r id; do
     fail "churnwatch account $id: score or metrics differ from the reference"
   jq -r '[.account_id, (.score // "" | tostring), (.traits.segment // "")] | @tsv' <<<"$b"
 done <"$WORK/accounts.txt" >"$WORK/final.tsv"
-clu "$REF_URL" -c "$WORK/ref.yaml" top --limit 1000 --json | jq -c '.[] | [.account_id, .score]' >"$WORK/ref.top" ||
+clu "$REF_URL" -c "$WORK/ref.yaml" top --limit 1000 --json | jq -c '.accounts[] | [.account_id, .score]' >"$WORK/ref.top" ||
   fail "top (reference)"
-clu "$CLUSTER_URL" -c "$WORK/cl.yaml" top --limit 1000 --json | jq -c '.[] | [.account_id, .score]' >"$WORK/cl.top" ||
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" top --limit 1000 --json | jq -c '.accounts[] | [.account_id, .score]' >"$WORK/cl.top" ||
   fail "top (cluster)"
 [ -s "$WORK/cl.top" ] && diff -q "$WORK/ref.top" "$WORK/cl.top" >/dev/null ||
   fail "churnwatch top differs from the reference"

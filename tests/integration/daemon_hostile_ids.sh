@@ -135,7 +135,7 @@ grep -qF -- 'ticket\u202e#1\n2' <<<"$sil" || fail "silences does not show the re
 if grep -q $'\u202e' <<<"$sil$acct"; then fail "a raw U+202E in account or silences output"; fi
 pass "top, account and silences show control and bidi characters escaped"
 
-cli -c "$CFG" top --limit 100 --json | jq -r '.[].account_id' >"$WORK/top.ids" || fail "top --json"
+cli -c "$CFG" top --limit 100 --json | jq -r '.accounts[].account_id' >"$WORK/top.ids" || fail "top --json"
 grep -qxF -- "$BIDI" "$WORK/top.ids" && grep -qxF -- "$EVIL" "$WORK/top.ids" ||
   fail "top --json does not carry the ids exactly: $(cat "$WORK/top.ids")"
 pass "top --json keeps the ids exact"

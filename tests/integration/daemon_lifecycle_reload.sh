@@ -77,17 +77,17 @@ rescore # the backfill's end, judged at the wall clock
 # ok and follows the rule as written (segment L overrides it with enter 50 / exit 60);
 # HIGH: healthy ones. The reload to enter 70 / exit 80 must fire LOW and only LOW.
 cli -c "$BASE" top --json >"$WORK/top.json" || fail "churnwatch top"
-jq -c '.[] | {account_id, score, segment, alerts}' "$WORK/top.json" >"$WORK/top.txt"
-mapfile -t LOW < <(jq -r '.[] | select(.score < 65 and .segment != "L" and
+jq -c '.accounts[] | {account_id, score, segment, alerts}' "$WORK/top.json" >"$WORK/top.txt"
+mapfile -t LOW < <(jq -r '.accounts[] | select(.score < 65 and .segment != "L" and
   (.alerts | index("health_low") | not)) | .account_id' "$WORK/top.json" | sort)
-mapfile -t HIGH < <(jq -r '.[] | select(.score > 75) | .account_id' "$WORK/top.json" | sort)
-mapfile -t ALL < <(jq -r '.[].account_id' "$WORK/top.json" | sort)
+mapfile -t HIGH < <(jq -r '.accounts[] | select(.score > 75) | .account_id' "$WORK/top.json" | sort)
+mapfile -t ALL < <(jq -r '.accounts[].account_id' "$WORK/top.json" | sort)
 [ "${#LOW[@]}" -ge 3 ] && [ "${#HIGH[@]}" -ge 2 ] && [ "${#ALL[@]}" -eq 8 ] || {
   cat "$WORK/top.txt" >&2
   fail "expected 8 accounts, 3+ scoring < 65 with health_low ok (not segment L), 2+ > 75 (see above)"
 }
 for a in "${ALL[@]}"; do
-  jq -e --arg a "$a" '.[] | select(.account_id == $a) | .score < 65 or .score > 75' "$WORK/top.json" >/dev/null ||
+  jq -e --arg a "$a" '.accounts[] | select(.account_id == $a) | .score < 65 or .score > 75' "$WORK/top.json" >/dev/null ||
     { cat "$WORK/top.txt" >&2; fail "$a scores between 65 and 75: too close to the new threshold"; }
 done
 for a in "${LOW[@]}"; do

@@ -38,15 +38,16 @@ same() { # WHAT WANT GOT
 commands=$(sed -n 's/^  \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p' "$WORK/help.txt" | sort)
 [ "$(echo "$commands" | wc -l)" -ge 5 ] || fail "cannot read the commands from churnwatch --help"
 same "the commands offered differ from churnwatch --help" "$commands" "$(offers churnwatch '')"
-same "top-level options" "$(printf '%s\n' --help --version -c | sort)" "$(offers churnwatch -)"
+same "top-level options" "$(printf '%s\n' --help --version -c --config | sort)" "$(offers churnwatch -)"
 same "a prefix narrows the commands" "$(printf '%s\n' silence silences)" "$(offers churnwatch sil)"
 pass "commands: $(echo $commands)"
 
 checked=0
 for cmd in $commands; do
   line=$(grep -E "^  $cmd( |$)" "$WORK/help.txt")
-  want=$(echo "${line#"  $cmd"}" | { grep -oE -- '(^|[[ ])-{1,2}[a-z][a-z-]*' || true; } |
-    tr -d '[ ' | sort -u)
+  # every command takes --help besides the options its line shows
+  want=$({ echo "${line#"  $cmd"}" | { grep -oE -- '(^|[[ ])-{1,2}[a-z][a-z-]*' || true; } |
+    tr -d '[ '; echo --help; } | sort -u)
   same "churnwatch $cmd: the options offered differ from --help" "$want" "$(offers churnwatch "$cmd" -)"
   # an option shown with a set of lower-case values (--key none|account|user, --end RFC3339|now)
   while read -r opt values; do
@@ -64,6 +65,8 @@ pass "each command's options, and the values of the $checked options shown as a 
 mkdir "$WORK/dir" && touch "$WORK/dir/conf.yaml" "$WORK/dir/events.jsonl"
 cd "$WORK/dir"
 same "-c completes file names" conf.yaml "$(offers churnwatch -c con)"
+same "--config completes file names" conf.yaml "$(offers churnwatch --config con)"
+same "produce FILE after --config PATH" events.jsonl "$(offers churnwatch --config conf.yaml produce e)"
 same "check-config FILE" conf.yaml "$(offers churnwatch check-config c)"
 same "produce FILE after -c PATH" events.jsonl "$(offers churnwatch -c conf.yaml produce e)"
 same "gen -o FILE" events.jsonl "$(offers churnwatch gen -o ev)"

@@ -58,7 +58,7 @@ plain top --json >"$WORK/top-plain.json" || fail "churnwatch top over redis://"
 [ -s "$WORK/top-tls.json" ] || fail "churnwatch top over rediss:// printed nothing"
 cmp -s "$WORK/top-tls.json" "$WORK/top-plain.json" ||
   fail "churnwatch top differs over TLS: $(diff "$WORK/top-tls.json" "$WORK/top-plain.json" | head -5)"
-id=$(jq -r '.[0].account_id // .accounts[0].account_id' "$WORK/top-tls.json")
+id=$(jq -r '.accounts[0].account_id' "$WORK/top-tls.json")
 [ -n "$id" ] && [ "$id" != null ] || fail "no account in churnwatch top --json"
 cli -c "$CFG" account "$id" --json >"$WORK/account-tls.json" || fail "churnwatch account over rediss://"
 plain account "$id" --json >"$WORK/account-plain.json" || fail "churnwatch account over redis://"

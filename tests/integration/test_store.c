@@ -796,6 +796,38 @@ Test(store, rescore_request_and_take)
     cw_store_close(st);
 }
 
+/* Polling for a rescore request is the daemon's heartbeat, which expires by itself. */
+Test(store, rescore_poll_is_the_heartbeat)
+{
+    cw_store *st = open_store();
+    redis_server_int(&rs, "DEL cw:alive");
+    cr_assert_eq(cw_store_daemon_alive(st, err, sizeof err), 0, "%s", err);
+    cr_assert_geq(cw_store_rescore_take(st, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_daemon_alive(st, err, sizeof err), 1, "%s", err);
+    long long ttl = redis_server_int(&rs, "PTTL cw:alive");
+    cr_assert(ttl > 0 && ttl <= CW_STORE_ALIVE_TTL_MS, "PTTL %lld", ttl);
+    cr_assert_eq(redis_server_int(&rs, "DEL cw:alive"), 1);
+    cr_assert_eq(cw_store_daemon_alive(st, err, sizeof err), 0, "%s", err);
+    cw_store_close(st);
+}
+
+/* `churnwatch top`'s summary: accounts known and accounts scored. */
+Test(store, count_accounts_and_scores)
+{
+    cw_store *st = open_store();
+    redis_server_int(&rs, "DEL cw:accounts cw:scores");
+    long long accounts = -1, scored = -1;
+    cr_assert_eq(cw_store_count_accounts(st, &accounts, &scored, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(accounts, 0);
+    cr_assert_eq(scored, 0);
+    cr_assert_eq(redis_server_int(&rs, "ZADD cw:accounts 1 a 1 b 1 c"), 3);
+    cr_assert_eq(redis_server_int(&rs, "ZADD cw:scores 50 a 20 b"), 2);
+    cr_assert_eq(cw_store_count_accounts(st, &accounts, &scored, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(accounts, 3);
+    cr_assert_eq(scored, 2);
+    cw_store_close(st);
+}
+
 Test(store, event_time_floors_only_rise)
 {
     cw_store *st = open_store();

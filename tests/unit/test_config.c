@@ -61,6 +61,7 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(cfg->lateness_ms, 2 * DAY);
     cr_expect_eq(cfg->max_clock_skew_ms, 15 * 60 * 1000);
     cr_expect_eq(cfg->sweep_interval_ms, 5 * 60 * 1000);
+    cr_expect_eq(cfg->max_silence_ms, 90 * DAY);
 
     cr_assert_eq(cfg->n_windows, 2);
     cr_expect_str_eq(cfg->windows[0].name, "short");
@@ -527,6 +528,9 @@ static const struct err_case cases[] = {
     {"lateness: 400d\n" MIN, "t.yaml:1:1: lateness: 400d is out of range: must be at least 0 "
                              "and at most 366d"},
     {"sweep_interval: 0\n" MIN, "t.yaml:1:1: sweep_interval: 0 is out of range: must be above"},
+    {"max_silence: 0\n" MIN, "t.yaml:1:1: max_silence: 0 is out of range: must be above"},
+    {"max_silence: 400d\n" MIN, "t.yaml:1:1: max_silence: 400d is out of range: must be above 0 "
+                                 "and at most 366d"},
     {"windows: {short: 36h}\n" MIN, "t.yaml:1:11: windows.short: a window is a whole number of "
                                     "days"},
     {"windows: {long: 400d}\n" MIN, "t.yaml:1:11: windows.long: 400d is longer than the limit "

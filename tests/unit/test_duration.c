@@ -70,3 +70,29 @@ Test(duration, null_arguments_fail)
     cr_expect_eq(cw_duration_parse(NULL, &ms), -1);
     cr_expect_eq(cw_duration_parse("5m", NULL), -1);
 }
+
+/* Formatting keeps the largest unit and the next non-zero one, truncating the rest. */
+Test(duration, formats_for_people)
+{
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } cases[] = {
+        {0, "0ms"},
+        {1, "1ms"},
+        {999, "999ms"},
+        {1000, "1s"},
+        {42 * 1000 + 7, "42s 7ms"},
+        {15 * 60000 + 1, "15m 1ms"},
+        {(8 * 24 + 2) * 3600000LL + 59 * 60000, "8d 2h"},
+        {7 * 86400000LL, "7d"},
+        {-(3 * 3600000LL + 5 * 60000), "-3h 5m"},
+        {INT64_MAX, "106751991167d 7h"},
+        {INT64_MIN, "-106751991167d 7h"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[CW_DURATION_TEXT_MAX];
+        cw_duration_format(cases[i].ms, out);
+        cr_assert_str_eq(out, cases[i].text, "%lld", (long long)cases[i].ms);
+    }
+}
