@@ -313,6 +313,12 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     fprintf(f, "churnwatch_config_reloads_total{result=\"error\"} %llu\n",
             (unsigned long long)cw_stat_get(&s->reloads_error));
 
+    family(f, "config_keys_pending_restart", "gauge",
+           "Keys read only at start (kafka, redis, http.listen) whose value in the file, as of "
+           "the last reload, differs from the running one; 0 after a restart.");
+    fprintf(f, "churnwatch_config_keys_pending_restart %d\n",
+            cw_gauge_get(&s->config_keys_pending_restart));
+
     char why[128];
     family(f, "ready", "gauge", "1 when /readyz answers 200 (Kafka assignment, Redis reachable).");
     fprintf(f, "churnwatch_ready %d\n", cw_metrics_ready(m, why, sizeof why) ? 1 : 0);
