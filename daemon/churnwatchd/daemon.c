@@ -324,8 +324,10 @@ int cw_daemon_init(struct cw_daemon *d)
     while (!(d->store = cw_store_open(&d->rt.cfg->redis, err, sizeof err))) {
         cw_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         cw_notify_status("Redis unavailable, retrying every %d ms", backoff);
-        if (!cw_daemon_backoff(d, backoff))
-            return -1;
+        if (!cw_daemon_backoff(d, backoff)) {
+            cw_log_msg(CW_LOG_INFO, "stop requested while waiting for Redis at start-up");
+            return 1;
+        }
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     cw_store_observe(d->store, &d->stats.redis_seconds, &d->stats.redis_ok);

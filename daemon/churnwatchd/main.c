@@ -127,9 +127,9 @@ int main(int argc, char **argv)
     if (d.opt.check_config)
         return cw_config_check(d.opt.config_path, true, stdout, stderr);
 
-    int rc = 1;
-    if (cw_daemon_init(&d) == 0 && cw_daemon_run(&d) == 0)
-        rc = 0;
+    /* A stop requested while start-up waits for Redis is a clean exit, as during the run. */
+    int init = cw_daemon_init(&d);
+    int rc = init > 0 || (init == 0 && cw_daemon_run(&d) == 0) ? 0 : 1;
     cw_daemon_shutdown(&d);
     return rc;
 }
