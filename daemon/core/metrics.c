@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "churnwatch/reject.h"
+#include "process_metrics.h"
 
 #define LAG_RETRIES 100
 
@@ -324,6 +325,8 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     fprintf(f, "churnwatch_ready %d\n", cw_metrics_ready(m, why, sizeof why) ? 1 : 0);
     family(f, "build_info", "gauge", "Always 1; the version in a label.");
     fprintf(f, "churnwatch_build_info{version=\"%s\"} 1\n", CW_VERSION);
+
+    cw_process_metrics_render(f);
 
     if (fclose(f) != 0) {
         free(buf);
