@@ -27,10 +27,9 @@ static void usage(FILE *out)
         "  --batch-wait MS     a batch is processed at most MS milliseconds after its first\n"
         "                      message came, sooner when nothing more is waiting (default 100)\n"
         "\n"
-        "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,\n"
-        "CHURNWATCH_LOG_LEVEL and CHURNWATCH_HTTP_LISTEN replace kafka.brokers,\n"
-        "redis.url, log.level and http.listen. Under\n"
-        "systemd (NOTIFY_SOCKET) it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
+        "Environment: CHURNWATCH_* variables replace keys of the file and carry secrets;\n"
+        "the complete list is docs/configuration.md \"Environment\" (churnwatchd(8)).\n"
+        "Under systemd it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
         "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.\n"
         "See churnwatchd(8).\n");
 }
