@@ -28,7 +28,8 @@ static void warn_unused_prefix(cw_store *st, const struct cw_config *cfg)
 {
     char ids[16][CW_ID_MAX + 1], err[256];
     uint64_t cursor = 0;
-    if (cw_store_scan_accounts(st, &cursor, ids, 16, err, sizeof err) != 0 || cursor != 0)
+    int n = cw_store_scan_accounts(st, &cursor, ids, 16, err, sizeof err);
+    if (n != 0 || cursor != 0) /* an account found, or an error (the command reports its own) */
         return;
     fprintf(stderr,
             "churnwatch: warning: no account is known under the Redis key prefix \"%s\" "
