@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "batch.h"
+#include "churnwatch/config_restart.h"
 #include "config_check.h"
 #include "embedded_addr.h"
 #include "log.h"
@@ -231,18 +232,18 @@ static void reload(struct cw_daemon *d)
             cw_notify_ready("consuming; the last reload failed, the running config is kept");
         return;
     }
-    const struct cw_kafka_config *a = &d->rt.cfg->kafka, *b = &next.cfg->kafka;
-    if (strcmp(a->group_id, b->group_id) != 0 || strcmp(a->brokers, b->brokers) != 0 ||
-        a->topics.n != b->topics.n)
-        cw_log_msg(CW_LOG_WARN, "kafka connection settings changed; they take effect at restart");
-    char old_listen[300];
-    snprintf(old_listen, sizeof old_listen, "%s", d->rt.cfg->http_listen);
+    /* The keys read only at start keep their running values (the old runtime takes the
+     * file's, freed with it); the difference is logged and published until a restart. */
+    char pending[512];
+    size_t n_pending = cw_config_keep_start_keys(next.cfg, d->rt.cfg, pending, sizeof pending);
     struct cw_runtime old = d->rt;
     d->rt = next;
     runtime_free(&old);
     cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
-    if (strcmp(old_listen, d->rt.cfg->http_listen) != 0)
-        cw_log_msg(CW_LOG_WARN, "http.listen changed; it takes effect at restart");
+    cw_gauge_set(&d->stats.config_keys_pending_restart, (int)n_pending);
+    if (n_pending > 0)
+        cw_log_warn("configuration keys changed that take effect at restart", "keys=%s count=%zu",
+                    pending, n_pending);
     if (cw_metrics_set_names(&d->metrics, d->rt.cfg) != 0)
         cw_log_msg(CW_LOG_ERROR, "out of memory: metric label names not updated");
     cw_stat_add(&d->stats.reloads_ok, 1);
@@ -323,8 +324,10 @@ int cw_daemon_init(struct cw_daemon *d)
     while (!(d->store = cw_store_open(&d->rt.cfg->redis, err, sizeof err))) {
         cw_log_warn("redis unavailable, retrying", "error=\"%s\" retry_ms=%d", err, backoff);
         cw_notify_status("Redis unavailable, retrying every %d ms", backoff);
-        if (!cw_daemon_backoff(d, backoff))
-            return -1;
+        if (!cw_daemon_backoff(d, backoff)) {
+            cw_log_msg(CW_LOG_INFO, "stop requested while waiting for Redis at start-up");
+            return 1;
+        }
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     cw_store_observe(d->store, &d->stats.redis_seconds, &d->stats.redis_ok);
@@ -341,8 +344,8 @@ int cw_daemon_init(struct cw_daemon *d)
     cw_consumer_on_reset(d->consumer, count_offset_reset, &d->metrics);
     cw_notify_status("waiting for a Kafka partition assignment (group %s)",
                      d->rt.cfg->kafka.group_id);
-    cw_log_info("churnwatchd started", "version=%s config=%s group=%s", CW_VERSION,
-                d->opt.config_path, d->rt.cfg->kafka.group_id);
+    cw_log_info("churnwatchd started", "version=%s config=%s group=%s key_prefix=%s", CW_VERSION,
+                d->opt.config_path, d->rt.cfg->kafka.group_id, d->rt.cfg->redis.key_prefix);
     return 0;
 }
 

@@ -85,7 +85,9 @@ struct cw_daemon {
 };
 
 /* Set up everything (config, embedded Kafka, Redis, consumer, producer). Redis being down
- * is waited out with backoff. 0, or -1 after logging why (the caller exits non-zero). */
+ * is waited out with backoff. 0; 1 when a stop (SIGTERM, SIGINT) was requested while
+ * waiting, which is not a failure (the caller exits 0); or -1 after logging why (the
+ * caller exits non-zero). */
 int cw_daemon_init(struct cw_daemon *d);
 
 /* Consume, process and sweep until a stop is requested or a fatal error. 0 or -1. */

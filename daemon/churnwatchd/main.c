@@ -27,10 +27,9 @@ static void usage(FILE *out)
         "  --batch-wait MS     a batch is processed at most MS milliseconds after its first\n"
         "                      message came, sooner when nothing more is waiting (default 100)\n"
         "\n"
-        "Environment: CHURNWATCH_KAFKA_BROKERS, CHURNWATCH_REDIS_URL,\n"
-        "CHURNWATCH_LOG_LEVEL and CHURNWATCH_HTTP_LISTEN replace kafka.brokers,\n"
-        "redis.url, log.level and http.listen. Under\n"
-        "systemd (NOTIFY_SOCKET) it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
+        "Environment: CHURNWATCH_* variables replace keys of the file and carry secrets;\n"
+        "the complete list is docs/configuration.md \"Environment\" (churnwatchd(8)).\n"
+        "Under systemd it sends READY=1 once consuming, WATCHDOG=1, STATUS=.\n"
         "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT stop gracefully.\n"
         "See churnwatchd(8).\n");
 }
@@ -127,9 +126,9 @@ int main(int argc, char **argv)
     if (d.opt.check_config)
         return cw_config_check(d.opt.config_path, true, stdout, stderr);
 
-    int rc = 1;
-    if (cw_daemon_init(&d) == 0 && cw_daemon_run(&d) == 0)
-        rc = 0;
+    /* A stop requested while start-up waits for Redis is a clean exit, as during the run. */
+    int init = cw_daemon_init(&d);
+    int rc = init > 0 || (init == 0 && cw_daemon_run(&d) == 0) ? 0 : 1;
     cw_daemon_shutdown(&d);
     return rc;
 }

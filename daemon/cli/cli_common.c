@@ -23,12 +23,31 @@ int cw_cli_load_config(const struct cw_cli_opts *ctx, struct cw_config **out)
     return CW_EXIT_USAGE;
 }
 
+/* The CLI finds the daemon's data only under the daemon's redis.key_prefix: when the store
+ * knows no account under the CLI's (a scan that ended without any), say so
+ * (docs/operations.md, "The key prefix") rather than silently show an empty store. */
+static void warn_unused_prefix(cw_store *st, const struct cw_config *cfg)
+{
+    char ids[16][CW_ID_MAX + 1], err[256];
+    uint64_t cursor = 0;
+    int n = cw_store_scan_accounts(st, &cursor, ids, 16, err, sizeof err);
+    if (n != 0 || cursor != 0) /* an account found, or an error (the command reports its own) */
+        return;
+    fprintf(stderr,
+            "churnwatch: warning: no account is known under the Redis key prefix \"%s\" "
+            "(redis.key_prefix): either no daemon has processed events yet, or it uses another "
+            "prefix (its log line \"churnwatchd started\" names it)\n",
+            cw_cli_text(cfg->redis.key_prefix ? cfg->redis.key_prefix : "cw:"));
+}
+
 int cw_cli_open_store(const struct cw_config *cfg, cw_store **out)
 {
     char err[512];
     *out = cw_store_open(&cfg->redis, err, sizeof err);
-    if (*out)
+    if (*out) {
+        warn_unused_prefix(*out, cfg);
         return CW_EXIT_OK;
+    }
     fprintf(stderr, "churnwatch: redis unavailable: %s\n", err);
     return CW_EXIT_UNAVAILABLE;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kafka_conf.h"
 #include "log.h"
 
 static const struct cw_cli_cmd commands[] = {
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
     struct cw_cli_opts opts = {.config_path = CW_DEFAULT_CONFIG};
     /* The client libraries log through cw_log; a CLI shows only what went wrong. */
     cw_log_setup(CW_LOG_WARN, CW_LOG_LOGFMT);
+    cw_kafka_set_program("churnwatch"); /* client.id and librdkafka's lines: not the daemon's */
     int i;
 
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {

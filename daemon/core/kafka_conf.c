@@ -1,4 +1,5 @@
-/* kafka_conf.c - librdkafka configurations from cw_kafka_config, secrets kept out of errors */
+/* kafka_conf.c - librdkafka configurations from cw_kafka_config (secrets kept out of errors)
+ * and the one place a librdkafka handle is created, with its log and error callbacks */
 #include "kafka_conf.h"
 
 #include <stdio.h>
@@ -17,13 +18,23 @@ void cw_kafka_redact(char *s, size_t size, const struct cw_kafka_config *kc)
     }
 }
 
-/* Route librdkafka's own log lines (syslog levels) to the one logging layer. */
+static const char *program = "churnwatchd";
+
+void cw_kafka_set_program(const char *name)
+{
+    program = name;
+}
+
+/* Route librdkafka's own log lines (syslog levels) to the one logging layer. A broker
+ * failure (facility FAIL) is also reported to the error callback, which logs it: its own
+ * line is kept for debugging only, so each error is logged once. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    enum cw_log_level lvl = level <= 3   ? CW_LOG_ERROR
-                            : level == 4 ? CW_LOG_WARN
-                            : level <= 6 ? CW_LOG_INFO
-                                         : CW_LOG_DEBUG;
+    enum cw_log_level lvl = strcmp(fac, "FAIL") == 0 ? CW_LOG_DEBUG
+                            : level <= 3             ? CW_LOG_ERROR
+                            : level == 4             ? CW_LOG_WARN
+                            : level <= 6             ? CW_LOG_INFO
+                                                     : CW_LOG_DEBUG;
     if (!cw_log_enabled(lvl))
         return;
     char line[1024];
@@ -73,6 +84,8 @@ rd_kafka_conf_t *cw_kafka_conf_new(const struct cw_kafka_config *kc, const char 
         return NULL;
     }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (set_prop(conf, kc, "client.id", program, err, errsize) != 0)
+        goto fail;
     for (size_t i = 0; i < n_defaults; i++)
         if (set_prop(conf, kc, defaults[i].name, defaults[i].value, err, errsize) != 0)
             goto fail;
@@ -98,10 +111,46 @@ rd_kafka_conf_t *cw_kafka_conf_new(const struct cw_kafka_config *kc, const char 
             goto fail;
     if (set_prop(conf, kc, "bootstrap.servers", brokers, err, errsize) != 0)
         goto fail;
-    rd_kafka_conf_set_log_cb(conf, log_cb);
     return conf;
 
 fail:
     rd_kafka_conf_destroy(conf);
     return NULL;
+}
+
+/* Client-level errors, logged here only; the client then counts them, remembers a fatal one. */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct cw_kafka_client *client = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[400];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        cw_log_error("kafka fatal error", "client=%s err=%s reason=\"%s\"", rd_kafka_name(rk),
+                     rd_kafka_err2name(orig), fatal);
+        if (client->on_error)
+            client->on_error(client, rk, RD_KAFKA_RESP_ERR__FATAL, fatal);
+        return;
+    }
+    cw_log_warn("kafka error", "client=%s err=%s reason=\"%s\"", rd_kafka_name(rk),
+                rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    if (client->on_error)
+        client->on_error(client, rk, (rd_kafka_resp_err_t)err, reason);
+}
+
+rd_kafka_t *cw_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                         const struct cw_kafka_config *kc, struct cw_kafka_client *client,
+                         char *err, size_t errsize)
+{
+    char rderr[512];
+    rd_kafka_conf_set_opaque(conf, client);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_t *rk = rd_kafka_new(type, conf, rderr, sizeof rderr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        cw_kafka_redact(rderr, sizeof rderr, kc);
+        snprintf(err, errsize, "kafka %s: %s", client->role, rderr);
+        return NULL;
+    }
+    return rk; /* conf is owned by rk now */
 }

@@ -30,6 +30,7 @@ struct cw_part {
 };
 
 struct cw_consumer {
+    struct cw_kafka_client client; /* first: the handle's opaque (cw_kafka_new) */
     rd_kafka_t *rk;
     bool paused;
     bool fatal;            /* a fatal error was raised (error_cb or poll) */
@@ -371,21 +372,17 @@ void cw_consumer_on_reset(cw_consumer *c, cw_consumer_reset_fn *fn, void *opaque
     c->reset_opaque = opaque;
 }
 
-/* Client-level errors: logged; a fatal error is remembered for cw_consumer_poll. */
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+/* After cw_kafka_new logged a client-level error: counted; a fatal one is remembered for
+ * cw_consumer_poll. */
+static void on_error(struct cw_kafka_client *client, rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                     const char *reason)
 {
-    cw_consumer *c = opaque;
+    (void)rk;
+    (void)reason;
+    cw_consumer *c = (cw_consumer *)client;
     c->errors++;
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char fatal[512];
-        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-        cw_log_error("kafka consumer fatal error", "err=%s reason=\"%s\"", rd_kafka_err2name(orig),
-                     fatal);
+    if (err == RD_KAFKA_RESP_ERR__FATAL)
         c->fatal = true;
-        return;
-    }
-    cw_log_warn("kafka consumer error", "err=%s reason=\"%s\"",
-                rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *brokers, char *err,
@@ -405,7 +402,6 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
         /* A fetch with nothing new waits at most this long at the broker (librdkafka: 500
          * ms): what a live stream's events wait before the daemon even sees them. */
         {"fetch.wait.max.ms", "50"},
-        {"client.id", "churnwatchd"},
     };
     const struct cw_kafka_prop forced[] = {
         {"group.id", kc->group_id && *kc->group_id ? kc->group_id : "churnwatch"},
@@ -439,17 +435,12 @@ cw_consumer *cw_consumer_new(const struct cw_kafka_config *kc, const char *broke
         snprintf(err, errsize, "kafka consumer: auto.offset.reset: %s", rderr);
         goto fail;
     }
-    rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-    rd_kafka_conf_set_error_cb(conf, error_cb);
-
-    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof rderr);
-    if (!c->rk) {
-        cw_kafka_redact(rderr, sizeof rderr, kc);
-        snprintf(err, errsize, "kafka consumer: %s", rderr);
+    c->client = (struct cw_kafka_client){"consumer", on_error};
+    c->rk = cw_kafka_new(RD_KAFKA_CONSUMER, conf, kc, &c->client, err, errsize);
+    conf = NULL; /* consumed by cw_kafka_new */
+    if (!c->rk)
         goto fail;
-    }
-    conf = NULL; /* owned by c->rk now */
     rd_kafka_poll_set_consumer(c->rk);
 
     subs = rd_kafka_topic_partition_list_new((int)kc->topics.n);

@@ -17,6 +17,7 @@
 #define DESTROY_MS            5000 /* bound on destroying the handle after the flush */
 
 struct cw_producer {
+    struct cw_kafka_client client; /* first: the handle's opaque (cw_kafka_new) */
     rd_kafka_t *rk;
     /* Each message carries the generation it was sent in (its opaque); a wait that ends
      * (delivered or failed) starts a new generation so late reports of an abandoned batch
@@ -50,22 +51,17 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                 rd_kafka_err2name(m->err));
 }
 
-/* Client-level errors: logged; a fatal error (idempotence broken) fails every wait. */
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+/* After cw_kafka_new logged a client-level error: a fatal one (idempotence broken) fails
+ * every wait. */
+static void on_error(struct cw_kafka_client *client, rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                     const char *reason)
 {
-    cw_producer *p = opaque;
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char fatal[400];
-        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-        snprintf(p->fatal_error, sizeof p->fatal_error, "producer fatal error: %s: %s",
-                 rd_kafka_err2name(orig), fatal);
-        p->fatal = true;
-        cw_log_error("kafka producer fatal error", "err=%s reason=\"%s\"", rd_kafka_err2name(orig),
-                     fatal);
+    (void)rk;
+    cw_producer *p = (cw_producer *)client;
+    if (err != RD_KAFKA_RESP_ERR__FATAL)
         return;
-    }
-    cw_log_warn("kafka producer error", "err=%s reason=\"%s\"",
-                rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    snprintf(p->fatal_error, sizeof p->fatal_error, "producer fatal error: %s", reason);
+    p->fatal = true;
 }
 
 cw_producer *cw_producer_new(const struct cw_kafka_config *kc, const char *brokers, char *err,
@@ -74,7 +70,6 @@ cw_producer *cw_producer_new(const struct cw_kafka_config *kc, const char *broke
     const struct cw_kafka_prop defaults[] = {
         {"linger.ms", "5"},
         {"compression.codec", "none"},
-        {"client.id", "churnwatchd"},
     };
     const struct cw_kafka_prop forced[] = {
         {"enable.idempotence", "true"},
@@ -89,24 +84,15 @@ cw_producer *cw_producer_new(const struct cw_kafka_config *kc, const char *broke
                              sizeof forced / sizeof forced[0], err, errsize);
     if (!conf)
         goto fail;
-    rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-    rd_kafka_conf_set_error_cb(conf, error_cb);
-
-    char rderr[512];
-    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rderr, sizeof rderr);
-    if (!p->rk) {
-        cw_kafka_redact(rderr, sizeof rderr, kc);
-        snprintf(err, errsize, "kafka producer: %s", rderr);
+    p->client = (struct cw_kafka_client){"producer", on_error};
+    p->rk = cw_kafka_new(RD_KAFKA_PRODUCER, conf, kc, &p->client, err, errsize);
+    if (!p->rk)
         goto fail;
-    }
-    conf = NULL; /* owned by p->rk now */
     p->generation = 1;
     return p;
 
 fail:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
     free(p);
     return NULL;
 }

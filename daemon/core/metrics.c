@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "churnwatch/reject.h"
+#include "process_metrics.h"
 
 #define LAG_RETRIES 100
 
@@ -313,11 +314,19 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     fprintf(f, "churnwatch_config_reloads_total{result=\"error\"} %llu\n",
             (unsigned long long)cw_stat_get(&s->reloads_error));
 
+    family(f, "config_keys_pending_restart", "gauge",
+           "Keys read only at start (kafka, redis, http.listen) whose value in the file, as of "
+           "the last reload, differs from the running one; 0 after a restart.");
+    fprintf(f, "churnwatch_config_keys_pending_restart %d\n",
+            cw_gauge_get(&s->config_keys_pending_restart));
+
     char why[128];
     family(f, "ready", "gauge", "1 when /readyz answers 200 (Kafka assignment, Redis reachable).");
     fprintf(f, "churnwatch_ready %d\n", cw_metrics_ready(m, why, sizeof why) ? 1 : 0);
     family(f, "build_info", "gauge", "Always 1; the version in a label.");
     fprintf(f, "churnwatch_build_info{version=\"%s\"} 1\n", CW_VERSION);
+
+    cw_process_metrics_render(f);
 
     if (fclose(f) != 0) {
         free(buf);

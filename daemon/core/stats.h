@@ -79,6 +79,7 @@ struct cw_stats {
     _Atomic int64_t loop_tick_ms; /* monotonic ms of the main loop's last turn, 0 before */
     _Atomic int kafka_assigned;   /* the consumer has partitions assigned */
     _Atomic int redis_ok;         /* the last Redis round trip (or connection) succeeded */
+    _Atomic int config_keys_pending_restart; /* start-only keys the file changed since start */
     struct cw_lag_table lag;
     struct cw_reset_table resets;
 };
