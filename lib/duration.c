@@ -53,8 +53,11 @@ void cw_duration_format(int64_t ms, char out[CW_DURATION_TEXT_MAX])
     static const struct {
         const char *name;
         uint64_t ms;
-    } units[] = {{"d", CW_MS_PER_DAY}, {"h", 3600 * CW_MS_PER_SECOND},
-                 {"m", 60 * CW_MS_PER_SECOND}, {"s", CW_MS_PER_SECOND}, {"ms", 1}};
+    } units[] = {{"d", CW_MS_PER_DAY},
+                 {"h", 3600 * CW_MS_PER_SECOND},
+                 {"m", 60 * CW_MS_PER_SECOND},
+                 {"s", CW_MS_PER_SECOND},
+                 {"ms", 1}};
     const size_t n_units = sizeof units / sizeof units[0];
     /* the magnitude as unsigned, so that INT64_MIN has one too */
     uint64_t rest = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
