@@ -530,7 +530,7 @@ static const struct err_case cases[] = {
     {"sweep_interval: 0\n" MIN, "t.yaml:1:1: sweep_interval: 0 is out of range: must be above"},
     {"max_silence: 0\n" MIN, "t.yaml:1:1: max_silence: 0 is out of range: must be above"},
     {"max_silence: 400d\n" MIN, "t.yaml:1:1: max_silence: 400d is out of range: must be above 0 "
-                                 "and at most 366d"},
+                                "and at most 366d"},
     {"windows: {short: 36h}\n" MIN, "t.yaml:1:11: windows.short: a window is a whole number of "
                                     "days"},
     {"windows: {long: 400d}\n" MIN, "t.yaml:1:11: windows.long: 400d is longer than the limit "
