@@ -79,7 +79,8 @@ run() {
     "s|^  dlq_topic: usage-events-dlq\$|  dlq_topic: dlq-$name|"
   grep -q "topics: \[$name\]" "$WORK/$name.yaml" && grep -q "dlq_topic: dlq-$name" "$WORK/$name.yaml" ||
     fail "could not adapt the config for $name"
-  REDIS_PORT=$port cli -c "$WORK/$name.yaml" produce "$WORK/$name.jsonl" --key user \
+  # --force: the mixed stream holds malformed lines on purpose (produce refuses them otherwise)
+  REDIS_PORT=$port cli -c "$WORK/$name.yaml" produce "$WORK/$name.jsonl" --key user --force \
     2>"$WORK/produce-$name.log" || fail "produce $name"
   total=$(wc -l <"$WORK/$name.jsonl")
   REDIS_PORT=$port

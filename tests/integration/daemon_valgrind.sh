@@ -30,7 +30,8 @@ chmod +x "$WORK/churnwatchd-vg"
 REAL_DAEMON=$DAEMON
 DAEMON="$WORK/churnwatchd-vg"
 
-# 6 accounts x 14 days of history ending now, plus malformed messages among them.
+# 6 accounts x 14 days of history ending now, plus malformed messages among them (sent
+# with --force: produce refuses lines that are not JSON objects).
 "$CLI" gen --seed 11 --accounts 6 --days 14 --end "$TEST_NOW" --rate-scale 0.2 -o "$WORK/events.jsonl" ||
   fail "churnwatch gen"
 printf '%s\n' '{"account_id":"acme","type":"login"' 'not json' '[1,2]' \
@@ -39,7 +40,7 @@ printf '%s\n' '{"account_id":"acme","type":"login"' 'not json' '[1,2]' \
 n=$(wc -l <"$WORK/events.jsonl")
 
 daemon_start "$WORK/cw.yaml"
-cli -c "$WORK/cw.yaml" produce "$WORK/events.jsonl" --key user 2>"$WORK/produce.log" ||
+cli -c "$WORK/cw.yaml" produce "$WORK/events.jsonl" --key user --force 2>"$WORK/produce.log" ||
   fail "churnwatch produce"
 wait_processed "$n" 300
 kill -HUP "$DAEMON_PID"
