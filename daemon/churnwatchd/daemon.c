@@ -23,9 +23,11 @@
 #define ALIGN_MS        (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
 #define LAG_EVERY_MS    1000                 /* consumer lag published to /metrics */
 #define POLL_CHUNK      256                  /* messages taken from the consumer at a time */
-#define IDLE_MS         5    /* a gathered batch waits this long for more before it is processed */
-#define BACKLOG_IDLE_MS 1000 /* the same while catching up (the next fetch is on its way) */
-#define BACKLOG_WAITS   10   /* a batch waits --batch-wait times this while catching up */
+#define IDLE_MS         5     /* a gathered batch waits this long for more before it is processed */
+#define BACKLOG_IDLE_MS 1000  /* the same while catching up (the next fetch is on its way) */
+#define BACKLOG_WAITS   10    /* a batch waits --batch-wait times this while catching up */
+#define FETCH_WATCH_MS  1000  /* while idle, the fetch watchdog checks one partition this often */
+#define FETCH_STALL_MS  10000 /* a partition whose log grew unfetched this long is restarted */
 
 /*
  * Give the clock the stored event-time floors of the partitions it has not had them for
@@ -128,6 +130,19 @@ static void hold(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         d->held[d->n_held++] = msgs[i];
+}
+
+/* The fetch watchdog (docs/operations.md "A partition not fetched"): while the daemon is
+ * idle (nothing polled, nothing gathered or held back), one partition a second is checked
+ * for a log that grows while nothing of it is fetched. */
+static void watch_fetch(struct cw_daemon *d)
+{
+    int64_t now = cw_mono_ms();
+    if (!d->consumer || now < d->next_fetch_watch)
+        return;
+    d->next_fetch_watch = now + FETCH_WATCH_MS;
+    if (cw_consumer_watch_fetch(d->consumer, now, FETCH_STALL_MS))
+        cw_stat_add(&d->stats.fetch_restarts, 1);
 }
 
 /* The main loop is alive: publish what /healthz, /readyz and the lag series read. */
@@ -477,6 +492,8 @@ int cw_daemon_run(struct cw_daemon *d)
         align_partitions(d, n == 0);
         if (cw_batch_pending(d) == 0)
             cw_sweep_tick(d);
+        if (n == 0 && cw_batch_pending(d) == 0 && d->n_held == 0)
+            watch_fetch(d);
         ops_tick(d);
         if (cw_wall_ms() >= next_status) {
             log_status(d);

@@ -79,9 +79,10 @@ struct cw_daemon {
     struct cw_batch *batch;         /* the batch being gathered */
     struct cw_score_buffers *score; /* reused by every score pass */
     /* systemd notifications (core/notify.h) */
-    bool notified_ready;   /* READY=1 sent: the first partition assignment came */
-    int64_t watchdog_ms;   /* the unit's WatchdogSec in ms; 0 when not asked for */
-    int64_t next_watchdog; /* monotonic ms of the next WATCHDOG=1 */
+    bool notified_ready;      /* READY=1 sent: the first partition assignment came */
+    int64_t watchdog_ms;      /* the unit's WatchdogSec in ms; 0 when not asked for */
+    int64_t next_watchdog;    /* monotonic ms of the next WATCHDOG=1 */
+    int64_t next_fetch_watch; /* monotonic ms of the next fetch watchdog check */
 };
 
 /* Set up everything (config, embedded Kafka, Redis, consumer, producer). Redis being down

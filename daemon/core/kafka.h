@@ -112,6 +112,21 @@ void cw_consumer_describe(cw_consumer *c, char *buf, size_t size);
  * that returned messages: the daemon has caught up (docs/design.md "The clock"). */
 bool cw_consumer_caught_up(cw_consumer *c);
 
+/*
+ * The fetch watchdog: checks one assigned partition per call (round robin, one watermark
+ * query to its leader, bounded by 0.5 s). A partition neither paused nor holding messages
+ * back, whose log end lies beyond the consumer's position, with that position unmoved
+ * for stall_ms (as seen by this function's calls, now_ms on the caller's clock), is
+ * restarted at its position and logged as a warning. Returns true when it restarted one.
+ */
+bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms);
+
+/* Partitions restarted by cw_consumer_watch_fetch so far. */
+uint64_t cw_consumer_fetch_restarts(const cw_consumer *c);
+
+/* The librdkafka handle beneath (tests use it to act behind the consumer's back). */
+rd_kafka_t *cw_consumer_handle(cw_consumer *c);
+
 /* ---- producer ------------------------------------------------------------------- */
 
 typedef struct cw_producer cw_producer;

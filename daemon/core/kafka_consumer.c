@@ -17,16 +17,23 @@
 #define WATERMARKS_MS 5000
 /* Bound on asking the group coordinator for newly assigned partitions' committed offsets. */
 #define COMMITTED_MS 10000
+/* The fetch watchdog's watermark query (cw_consumer_watch_fetch). */
+#define WATCH_QUERY_MS 500
 
 /* One assigned partition as the consumer tracks it. */
 struct cw_part {
     char topic[256];
     int32_t partition;
-    bool eof;       /* reached the end since the last message returned from it */
-    bool paused;    /* paused alone (cw_consumer_pause_partition) and not resumed since */
-    int64_t rewind; /* first offset that arrived (and was held back) while paused, or -1 */
-    int64_t start;  /* explicit start given at assignment or after a reset (maybe logical),
-                       RD_KAFKA_OFFSET_INVALID when it starts at its committed offset */
+    bool eof;           /* reached the end since the last message returned from it */
+    bool paused;        /* paused alone (cw_consumer_pause_partition) and not resumed since */
+    int64_t rewind;     /* first offset that arrived (and was held back) while paused, or -1 */
+    int64_t start;      /* explicit start given at assignment or after a reset (maybe logical),
+                           RD_KAFKA_OFFSET_INVALID when it starts at its committed offset */
+    int64_t next;       /* offset after the last message returned, or the end offset its last
+                           EOF reported; -1 before either */
+    int64_t behind_pos; /* fetch watchdog: the position at which the log was first seen
+                           longer than it (nothing delivered since), or -1 */
+    int64_t behind_ms;  /* when that was first seen (caller's clock) */
 };
 
 struct cw_consumer {
@@ -41,6 +48,8 @@ struct cw_consumer {
     bool reset_latest; /* auto.offset.reset: latest (else earliest) */
     cw_consumer_reset_fn *on_reset;
     void *reset_opaque;
+    size_t watch_next;       /* fetch watchdog: the partition it checks next */
+    uint64_t fetch_restarts; /* partitions restarted by the fetch watchdog */
 };
 
 /* Index of (topic, partition) in the assignment or -1. */
@@ -72,6 +81,9 @@ static int part_add(cw_consumer *c, const char *topic, int32_t partition)
     p->paused = false;
     p->rewind = -1;
     p->start = RD_KAFKA_OFFSET_INVALID;
+    p->next = -1;
+    p->behind_pos = -1;
+    p->behind_ms = 0;
     return 0;
 }
 
@@ -306,6 +318,8 @@ static void restart_partition(cw_consumer *c, const char *topic, int32_t partiti
         c->parts[k].eof = false;
         c->parts[k].rewind = -1; /* held-back messages are before the new start */
         c->parts[k].start = offset;
+        c->parts[k].next = offset >= 0 ? offset : -1;
+        c->parts[k].behind_pos = -1;
     }
 }
 
@@ -540,8 +554,10 @@ static void handle_event(cw_consumer *c, const rd_kafka_message_t *m, bool *fata
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (m->rkt) {
             long i = part_find(c, rd_kafka_topic_name(m->rkt), m->partition);
-            if (i >= 0 && c->parts[i].rewind < 0) /* held-back messages are not consumed */
+            if (i >= 0 && c->parts[i].rewind < 0) { /* held-back messages are not consumed */
                 c->parts[i].eof = true;
+                c->parts[i].next = m->offset;
+            }
         }
         return;
     }
@@ -594,8 +610,10 @@ size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, i
             rd_kafka_message_destroy(m);
             continue;
         }
-        if (i >= 0)
+        if (i >= 0) {
             c->parts[i].eof = false;
+            c->parts[i].next = m->offset + 1;
+        }
         msgs[n++] = m;
     }
     if (c->fatal)
@@ -687,6 +705,7 @@ static void rewind_held_back(cw_consumer *c)
             continue;
         rd_kafka_topic_partition_list_add(list, c->parts[i].topic, c->parts[i].partition)->offset =
             c->parts[i].rewind;
+        c->parts[i].next = c->parts[i].rewind;
         c->parts[i].rewind = -1;
     }
     if (list->cnt > 0) {
@@ -796,6 +815,67 @@ bool cw_consumer_caught_up(cw_consumer *c)
         if (!c->parts[i].eof)
             return false;
     return true;
+}
+
+/*
+ * The fetch watchdog (docs/operations.md "A partition not fetched"): one assigned partition
+ * per call, round robin. A partition that nobody paused, whose log end (asked of its
+ * leader) lies beyond the consumer's position (the offset after the last message it
+ * returned, or where its last EOF was), and whose position has not moved for
+ * stall_ms, is not being fetched: it is restarted at its position, as after a reset.
+ * librdkafka 2.0.2 has been seen to leave a partition unfetched after its first EOF, with
+ * no error (docs/testing.md). Asks the broker for one partition's watermarks (bounded by
+ * WATCH_QUERY_MS), so the caller calls it when idle, at most about once a second.
+ */
+bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms)
+{
+    if (c->n_parts == 0 || c->paused)
+        return false;
+    struct cw_part *p = &c->parts[c->watch_next++ % c->n_parts];
+    if (p->paused || p->rewind >= 0) {
+        p->behind_pos = -1;
+        return false;
+    }
+    int64_t pos = p->next;
+    int64_t lo = -1, hi = -1;
+    if (pos < 0 ||
+        rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi, WATCH_QUERY_MS) !=
+            0 ||
+        hi <= pos) {
+        p->behind_pos = -1; /* caught up, or not known: nothing to judge */
+        return false;
+    }
+    if (p->behind_pos != pos) {
+        p->behind_pos = pos; /* behind here: judged again on a later call */
+        p->behind_ms = now_ms;
+        return false;
+    }
+    if (now_ms - p->behind_ms < stall_ms)
+        return false;
+    cw_log_warn("kafka partition not fetched, restarting it",
+                "topic=%s partition=%" PRId32 " position=%" PRId64 " log_end=%" PRId64
+                " unmoved_ms=%" PRId64,
+                p->topic, p->partition, pos, hi, now_ms - p->behind_ms);
+    /* Nobody paused it: a pause librdkafka may keep would survive the reassignment. */
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, p->topic, p->partition);
+    pause_resume_parts(c->rk, one, false);
+    rd_kafka_topic_partition_list_destroy(one);
+    char topic[sizeof p->topic];
+    snprintf(topic, sizeof topic, "%s", p->topic);
+    restart_partition(c, topic, p->partition, pos);
+    c->fetch_restarts++;
+    return true;
+}
+
+uint64_t cw_consumer_fetch_restarts(const cw_consumer *c)
+{
+    return c->fetch_restarts;
+}
+
+rd_kafka_t *cw_consumer_handle(cw_consumer *c)
+{
+    return c->rk;
 }
 
 void cw_consumer_describe(cw_consumer *c, char *buf, size_t size)

@@ -307,6 +307,9 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     counter(f, "redis_errors_total", "Failed Redis operations (each retried).", &s->redis_errors);
     counter(f, "kafka_errors_total", "Failed DLQ or alert publications (each retried).",
             &s->kafka_errors);
+    counter(f, "fetch_restarts_total",
+            "Partitions restarted because their log grew but nothing was fetched.",
+            &s->fetch_restarts);
 
     family(f, "config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
     fprintf(f, "churnwatch_config_reloads_total{result=\"ok\"} %llu\n",

@@ -70,6 +70,7 @@ struct cw_stats {
     _Atomic uint64_t reloads_error;
     _Atomic uint64_t redis_errors;
     _Atomic uint64_t kafka_errors;
+    _Atomic uint64_t fetch_restarts; /* partitions restarted by the fetch watchdog */
 
     struct cw_hist batch_seconds; /* one gathered batch: DLQ, apply, rescore, offsets stored */
     struct cw_hist redis_seconds; /* one Redis round trip (a command or a pipeline) */

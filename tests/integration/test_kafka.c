@@ -294,6 +294,61 @@ Test(kafka, pause_stops_delivery_and_resume_continues)
 }
 
 /*
+ * The fetch watchdog (docs/operations.md "A partition not fetched"): a partition that
+ * librdkafka stops fetching with nobody having asked (simulated by pausing it in librdkafka
+ * itself, behind the consumer's back) is restarted at its position once its log has grown
+ * unfetched for the stall time, and what was produced meanwhile arrives, once each. A
+ * partition caught up, or paused by the daemon, is left alone however long. The watchdog's
+ * clock is the caller's: the test passes it.
+ */
+Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
+{
+    cw_mock_kafka *m = mock_start(1, "events", 1);
+    cw_producer *p = producer_for(m, NULL);
+    cw_consumer *c = consumer_for(m, "g-watch", "events");
+    struct seen s;
+    seen_init(&s);
+    produce_range(p, "events", 0, 10);
+    consume_until_caught_up(c, &s, 10, true);
+
+    int64_t now = 0;
+    for (int i = 0; i < 3; i++)
+        cr_assert_not(cw_consumer_watch_fetch(c, now += 60000, 1000), "caught up, restarted");
+
+    cw_consumer_pause_partition(c, "events", 0, true);
+    produce_range(p, "events", 10, 10);
+    for (int i = 0; i < 3; i++) {
+        poll_record(c, &s, true);
+        cr_assert_not(cw_consumer_watch_fetch(c, now += 60000, 1000), "paused, restarted");
+    }
+    cr_assert_eq(s.total, 10, "%d messages delivered while paused", s.total - 10);
+    cw_consumer_pause_partition(c, "events", 0, false);
+    consume_until_caught_up(c, &s, 20, true);
+
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, "events", 0);
+    cr_assert_eq(rd_kafka_pause_partitions(cw_consumer_handle(c), one), 0);
+    rd_kafka_topic_partition_list_destroy(one);
+    produce_range(p, "events", 20, 10);
+    for (int i = 0; i < 10; i++) /* 1 s with fetches every 50 ms */
+        poll_record(c, &s, true);
+    cr_assert_eq(s.total, 20, "the partition paused behind the consumer's back was fetched");
+    cr_assert_not(cw_consumer_watch_fetch(c, now, 5000), "restarted when first seen behind");
+    cr_assert_not(cw_consumer_watch_fetch(c, now + 4999, 5000), "restarted before 5 s");
+    cr_assert_eq(cw_consumer_fetch_restarts(c), 0);
+    cr_assert(cw_consumer_watch_fetch(c, now + 5000, 5000), "not restarted after 5 s");
+    cr_assert_eq(cw_consumer_fetch_restarts(c), 1);
+    consume_until_caught_up(c, &s, 30, true);
+    cr_assert_eq(s.total, 30, "read %d messages, want 30", s.total);
+    for (int i = 0; i < 30; i++)
+        cr_assert_eq(s.count[i], 1, "seq %d read %d times", i, s.count[i]);
+
+    cw_consumer_close(c, 10000);
+    cw_producer_close(p, 5000);
+    cw_mock_kafka_stop(m);
+}
+
+/*
  * A partition paused for event-time alignment, revoked (here: moved to a second member)
  * and assigned back must be fetched again: librdkafka keeps an application pause across
  * unassign/assign, while the daemon forgets a revoked partition's pause. (A kill of the
