@@ -25,17 +25,21 @@ for type in RelWithDebInfo Asan; do
   exclude=""
   [ "$type" = RelWithDebInfo ] || exclude="-LE faults"
   # Sanitizer reports go to files: a leak found when a test process exits does not always
-  # fail the test that leaked (Criterion's workers), so any report fails the run here.
+  # fail the test that leaked (Criterion's workers), so any report fails the run here. The
+  # file name carries the executable's name (log_exe_name), naming the process reported.
   reports="$dir/sanitizer-reports"
   rm -rf "$reports" && mkdir -p "$reports"
-  if ! (cd "$dir" && ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1" \
-        UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1" \
+  if ! (cd "$dir" && ASAN_OPTIONS="log_path=$reports/asan:log_exe_name=1:detect_leaks=1" \
+        UBSAN_OPTIONS="log_path=$reports/ubsan:log_exe_name=1:print_stacktrace=1" \
         ctest --output-on-failure -j "$jobs" $exclude); then
     status=1
   fi
   if compgen -G "$reports/*" >/dev/null; then
     echo "== sanitizer reports ($type):"
-    cat "$reports"/*
+    for f in "$reports"/*; do
+      echo "-- $(basename "$f")"
+      cat "$f"
+    done
     status=1
   fi
 done
