@@ -2,6 +2,7 @@
 #ifndef CHURNWATCH_CLI_H
 #define CHURNWATCH_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "churnwatch/config.h"
@@ -63,6 +64,11 @@ const char *cw_cli_text(const char *s);
  * significant digits, as the alert schema prints them (docs/alerts.md): 0.17, never
  * 0.17000000000000001. */
 #define CW_CLI_JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+
+/* Parse the options of a command whose only option is --json, which takes exactly
+ * n_operands operands (found at argv[optind] on return). Sets *json; on anything else
+ * prints "usage: USAGE" and returns CW_EXIT_USAGE, else 0. */
+int cw_cli_json_only(int argc, char **argv, int n_operands, const char *usage, bool *json);
 
 /* x rounded to 2 decimals (as alert numbers are), -0 folded into 0. */
 double cw_cli_round2(double x);

@@ -1,5 +1,6 @@
 /* cli_common.c - config and store access, terminal text and JSON numbers shared by the churnwatch
  * subcommands */
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,4 +72,24 @@ double cw_cli_round2(double x)
         return x;
     double r = round(x * 100.0) / 100.0;
     return r == 0.0 ? 0.0 : r;
+}
+
+int cw_cli_json_only(int argc, char **argv, int n_operands, const char *usage, bool *json)
+{
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    *json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c != 'j') {
+            fprintf(stderr, "usage: %s\n", usage);
+            return CW_EXIT_USAGE;
+        }
+        *json = true;
+    }
+    if (argc - optind != n_operands) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return CW_EXIT_USAGE;
+    }
+    return 0;
 }

@@ -296,21 +296,9 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
 
 int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c != 'j') {
-            fprintf(stderr, "usage: churnwatch account ID [--json]\n");
-            return CW_EXIT_USAGE;
-        }
-        json = true;
-    }
-    if (optind + 1 != argc) {
-        fprintf(stderr, "usage: churnwatch account ID [--json]\n");
+    bool json;
+    if (cw_cli_json_only(argc, argv, 1, "churnwatch account ID [--json]", &json) != 0)
         return CW_EXIT_USAGE;
-    }
     const char *id = argv[optind];
 
     struct cw_config *cfg = NULL;

@@ -207,21 +207,9 @@ int cw_cmd_silence(const struct cw_cli_opts *ctx, int argc, char **argv)
 
 int cw_cmd_silences(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c != 'j') {
-            fprintf(stderr, "usage: churnwatch silences [--json]\n");
-            return CW_EXIT_USAGE;
-        }
-        json = true;
-    }
-    if (optind != argc) {
-        fprintf(stderr, "usage: churnwatch silences [--json]\n");
+    bool json;
+    if (cw_cli_json_only(argc, argv, 0, "churnwatch silences [--json]", &json) != 0)
         return CW_EXIT_USAGE;
-    }
     struct cw_config *cfg = NULL;
     cw_store *st = NULL;
     struct cw_silence *list = NULL;
