@@ -115,9 +115,10 @@ bool cw_consumer_caught_up(cw_consumer *c);
 /*
  * The fetch watchdog: checks one assigned partition per call (round robin, one watermark
  * query to its leader, bounded by 0.5 s). A partition neither paused nor holding messages
- * back, whose log end lies beyond the consumer's position, with that position unmoved
- * for stall_ms (as seen by this function's calls, now_ms on the caller's clock), is
- * restarted at its position and logged as a warning. Returns true when it restarted one.
+ * back, whose log end lies beyond the consumer's position and beyond the end its last
+ * fetch response gave, with that position unmoved for stall_ms (as seen by this
+ * function's calls, now_ms on the caller's clock), is restarted at its position and
+ * logged as a warning. Returns true when it restarted one.
  */
 bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms);
 

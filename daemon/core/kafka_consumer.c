@@ -820,9 +820,10 @@ bool cw_consumer_caught_up(cw_consumer *c)
 /*
  * The fetch watchdog (docs/operations.md "A partition not fetched"): one assigned partition
  * per call, round robin. A partition that nobody paused, whose log end (asked of its
- * leader) lies beyond the consumer's position (the offset after the last message it
- * returned, or where its last EOF was), and whose position has not moved for
- * stall_ms, is not being fetched: it is restarted at its position, as after a reset.
+ * leader) lies beyond both the consumer's position (the offset after the last message it
+ * returned, or where its last EOF was) and the log end its last fetch response gave, and
+ * whose position has not moved for stall_ms, is not being fetched: it is restarted at its
+ * position, as after a reset.
  * librdkafka 2.0.2 has been seen to leave a partition unfetched after its first EOF, with
  * no error (docs/testing.md). Asks the broker for one partition's watermarks (bounded by
  * WATCH_QUERY_MS), so the caller calls it when idle, at most about once a second.
@@ -837,12 +838,20 @@ bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms)
         return false;
     }
     int64_t pos = p->next;
-    int64_t lo = -1, hi = -1;
+    int64_t lo = -1, hi = -1, fetched_lo = -1, fetched_hi = -1;
     if (pos < 0 ||
         rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi, WATCH_QUERY_MS) !=
             0 ||
         hi <= pos) {
         p->behind_pos = -1; /* caught up, or not known: nothing to judge */
+        return false;
+    }
+    /* The log end as the last fetch response gave it: a partition being fetched knows the
+     * end the leader just told (or more), even while nothing is delivered (the last
+     * stable offset of an open transaction holds a read_committed consumer back). */
+    rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &fetched_lo, &fetched_hi);
+    if (fetched_hi >= hi) {
+        p->behind_pos = -1;
         return false;
     }
     if (p->behind_pos != pos) {
@@ -854,8 +863,8 @@ bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms)
         return false;
     cw_log_warn("kafka partition not fetched, restarting it",
                 "topic=%s partition=%" PRId32 " position=%" PRId64 " log_end=%" PRId64
-                " unmoved_ms=%" PRId64,
-                p->topic, p->partition, pos, hi, now_ms - p->behind_ms);
+                " last_fetched_log_end=%" PRId64 " unmoved_ms=%" PRId64,
+                p->topic, p->partition, pos, hi, fetched_hi, now_ms - p->behind_ms);
     /* Nobody paused it: a pause librdkafka may keep would survive the reassignment. */
     rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(one, p->topic, p->partition);
