@@ -14,6 +14,15 @@ if [ ${#sources[@]} -gt 0 ]; then
   clang-format --dry-run -Werror "${sources[@]}"
 fi
 
+# Under `set -o pipefail` a reader that stops early (grep -q, head) can kill the
+# writer with SIGPIPE and fail the pipeline although it matched: a flake on a busy box.
+# Scripts pipe into `grep ... >/dev/null` (reads everything) or `sed -n 1p` instead.
+echo "== script check"
+if git grep -nE '\|[[:space:]]*grep -q' -- '*.sh' '*.bash' 2>/dev/null; then
+  echo "the lines above pipe into grep -q (SIGPIPE under pipefail): use grep ... >/dev/null"
+  exit 1
+fi
+
 status=0
 for type in RelWithDebInfo Asan; do
   dir="$root/build/ci-$type"

@@ -96,7 +96,7 @@ swept=$(echo "$line" | sed 's/.*accounts=\([0-9]*\).*/\1/')
 
 # 3. No sweep runs now (the next is an interval away): the same backlog again.
 consume_backlog "events/s with no sweep"
-if grep -c 'msg="sweep completed"' "$WORK/daemon.log" | grep -qv '^1$'; then
+if grep -c 'msg="sweep completed"' "$WORK/daemon.log" | grep -v '^1$' >/dev/null; then
   echo "note: another sweep ran during the second backlog (a short --interval)"
 fi
 echo "daemon peak RSS (VmHWM): $(($(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' \

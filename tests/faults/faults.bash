@@ -54,7 +54,7 @@ mock_start() {
   PIDS+=("$!")
   exec 7>"$MOCK_IN" # keep the fifo open: the tool serves until EOF
   wait_for 10 grep -q '^bootstrap=' "$WORK/mock.out" || fail "cw-kafka-mock did not start"
-  BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
+  BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | sed -n 1p)
 }
 
 # run_config NAME [EXTRA-PROPERTIES]: the shipped config with its own group and alerts

@@ -40,6 +40,6 @@ for pct in $((20 + RANDOM % 20)) $((50 + RANDOM % 30)); do
   echo "functions flushed at ${pct}%"
 done
 finish_run functions "$WORK/functions.yaml"
-redis-cli -p "$FN_PORT" FUNCTION LIST | grep -q churnwatch || fail "functions: the library was not loaded again"
+redis-cli -p "$FN_PORT" FUNCTION LIST | grep churnwatch >/dev/null || fail "functions: the library was not loaded again"
 compare functions "$FN_PORT" "$WORK/functions.yaml"
 summary

@@ -193,7 +193,7 @@ pass "reference run: $N events, $n_accounts accounts, $n_ref_alerts alert messag
 
 for p in "${CLUSTER_PORTS[@]}"; do
   [ "$(redis-cli -p "$p" dbsize)" -gt 0 ] || fail "master :$p holds no key: nothing was sharded"
-  redis-cli -p "$p" function list | grep -q churnwatch || fail "master :$p has no churnwatch library"
+  redis-cli -p "$p" function list | grep churnwatch >/dev/null || fail "master :$p has no churnwatch library"
 done
 state_dump "$PORTS" >"$WORK/cl.dump"
 if ! diff -u "$WORK/ref.dump" "$WORK/cl.dump" >"$WORK/cl.diff"; then
@@ -304,9 +304,9 @@ pass "alerts: once per transition, consistent with Redis, every reference (accou
 id=$(head -n1 "$WORK/accounts.txt")
 clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silence "$id" --for 1h --reason "cluster test" >/dev/null ||
   fail "churnwatch silence (cluster)"
-clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -q -- "$id" || fail "churnwatch silences (cluster) does not list $id"
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -- "$id" >/dev/null || fail "churnwatch silences (cluster) does not list $id"
 clu "$CLUSTER_URL" -c "$WORK/cl.yaml" unsilence "$id" >/dev/null || fail "churnwatch unsilence (cluster)"
-clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -q -- "$id" && fail "churnwatch unsilence left $id silenced"
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -- "$id" >/dev/null && fail "churnwatch unsilence left $id silenced"
 pass "CLI silence / silences / unsilence against the cluster"
 
 # ASK: one account's slot half-way through a migration (set by hand, as redis-cli does):
@@ -330,7 +330,7 @@ redis-cli -p "$owner" cluster setslot "$slot" migrating "$dst_id" >/dev/null
   fail "MIGRATE cw:{$id}:x"
 clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silence "$id" --rule health_low --for 1h --reason "during" >/dev/null ||
   fail "churnwatch silence during a migration (ASK)"
-clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -- "$id" | grep -q health_low ||
+clu "$CLUSTER_URL" -c "$WORK/cl.yaml" silences | grep -- "$id" | grep health_low >/dev/null ||
   fail "churnwatch silences during a migration does not list the new silence"
 [ "$(redis-cli -c -p "$target" hlen "cw:{$id}:x")" = 2 ] || fail "the silence did not land on the importing node"
 for p in "${CLUSTER_PORTS[@]}"; do redis-cli -p "$p" cluster setslot "$slot" node "$dst_id" >/dev/null; done

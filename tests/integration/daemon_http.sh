@@ -60,7 +60,7 @@ wait_metric() { # wait_metric SERIES VALUE SECONDS
 
 wait_status /healthz 200 30
 wait_status /readyz 200 60
-ss -ltn "sport = :$HTTP_PORT" | grep -q "127.0.0.1:$HTTP_PORT" ||
+ss -ltn "sport = :$HTTP_PORT" | grep "127.0.0.1:$HTTP_PORT" >/dev/null ||
   fail "not listening on 127.0.0.1:$HTTP_PORT ($(ss -ltn "sport = :$HTTP_PORT" | tail -n +2))"
 curl -s "$URL/metrics" >"$WORK/metrics-0.txt"
 promtool check metrics <"$WORK/metrics-0.txt" >"$WORK/promtool-0.txt" 2>&1 ||
@@ -120,7 +120,7 @@ pass "counters: login +5, invalid_json +2, missing_account_id +1, lag for 2 part
 
 redis_stop
 wait_status /readyz 503 30
-curl -s "$URL/readyz" | grep -q 'redis unreachable' || fail "/readyz 503 without the reason"
+curl -s "$URL/readyz" | grep 'redis unreachable' >/dev/null || fail "/readyz 503 without the reason"
 [ "$(status "$URL/healthz")" = 200 ] || fail "/healthz not 200 during the Redis outage"
 [ "$(metric 'churnwatch_ready')" = 0 ] || fail "churnwatch_ready not 0 during the outage"
 redis_start --requirepass "$REDIS_PW" # the same port

@@ -44,7 +44,7 @@ config_with() {
 # the daemon is still running.
 reload_failed_with() {
   wait_log_count 'msg="reload failed, keeping the running config"' "$1" 10
-  grep 'msg="config error"' "$DAEMON_LOG" | grep -qE -- "$2" ||
+  grep 'msg="config error"' "$DAEMON_LOG" | grep -E -- "$2" >/dev/null ||
     fail "no config error matching '$2' in the daemon log"
   kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon exited on a broken config"
 }
@@ -186,7 +186,7 @@ x_id=$(rule_state "$X" health_low)
 x_id=${x_id##*|}
 # X's silence expires by itself
 end=$((SECONDS + 90))
-while cli -c "$BASE" silences | grep -q "^$X "; do
+while cli -c "$BASE" silences | grep "^$X " >/dev/null; do
   [ $SECONDS -lt $end ] || fail "$X's 45s silence still listed after 90s"
   sleep 0.5
 done

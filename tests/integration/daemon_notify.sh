@@ -70,7 +70,7 @@ pass "consumed $n events after READY=1"
 kill -HUP "$DAEMON_PID"
 wait_note '^RELOADING=1|MONOTONIC_USEC=[0-9]' 1 20
 wait_note '^READY=1' 2 20
-r=$(grep -n '^RELOADING=1' "$NOTES" | head -n1 | cut -d: -f1)
+r=$(grep -n '^RELOADING=1' "$NOTES" | sed -n 1p | cut -d: -f1)
 y=$(grep -n '^READY=1' "$NOTES" | sed -n 2p | cut -d: -f1)
 [ "$r" -lt "$y" ] || fail "READY=1 did not follow RELOADING=1"
 grep -q '^READY=1|STATUS=consuming; configuration reloaded' "$NOTES" ||

@@ -36,7 +36,7 @@ WARN='msg="configuration keys changed that take effect at restart"'
 
 # ---- 1. start ----------------------------------------------------------------------------
 wait_log_count 'msg="churnwatchd started"' 1 60
-grep 'msg="churnwatchd started"' "$DAEMON_LOG" | grep -qF 'key_prefix=cw:' ||
+grep 'msg="churnwatchd started"' "$DAEMON_LOG" | grep -F 'key_prefix=cw:' >/dev/null ||
   fail "the start line does not name the key prefix: $(grep 'churnwatchd started' "$DAEMON_LOG")"
 wait_metric churnwatch_config_keys_pending_restart 0 30
 pass "start: key_prefix named, nothing pending"
@@ -52,7 +52,7 @@ kill -HUP "$DAEMON_PID"
 wait_metric churnwatch_config_reloads_total'{result="ok"}' 1 30
 wait_metric churnwatch_config_keys_pending_restart 3 10
 [ "$(log_count "$WARN")" = 1 ] || fail "$(log_count "$WARN") restart warnings, not 1"
-grep -F "$WARN" "$DAEMON_LOG" | grep -qF 'keys=kafka.group_id,redis.key_prefix,http.listen count=3' ||
+grep -F "$WARN" "$DAEMON_LOG" | grep -F 'keys=kafka.group_id,redis.key_prefix,http.listen count=3' >/dev/null ||
   fail "the warning does not name exactly the changed keys: $(grep -F "$WARN" "$DAEMON_LOG")"
 grep -q 'msg="kafka connection settings changed' "$DAEMON_LOG" &&
   fail "the old kafka-only warning is still logged"

@@ -74,7 +74,7 @@ pass "a config error: exit 1"
 # ---- 2. Kafka errors, once each ---------------------------------------------------------
 redis_start
 BOOTSTRAP=$DEAD_KAFKA run_daemon "$CFG" "$WORK/daemon-kafka.log"
-refused() { grep -F 'Connection refused' "$DAEMON_LOG" | grep -F 'msg="kafka error"' | grep -qF 'client=churnwatchd#consumer'; }
+refused() { grep -F 'Connection refused' "$DAEMON_LOG" | grep -F 'msg="kafka error"' | grep -F 'client=churnwatchd#consumer' >/dev/null; }
 wait_for 60 refused || fail "no 'kafka error' line for the refused connection"
 daemon_stop
 grep -F 'Connection refused' "$DAEMON_LOG" | grep -E 'level=(warn|error)' >"$WORK/refused.txt" || true
@@ -84,7 +84,7 @@ if grep -vF 'msg="kafka error"' "$WORK/refused.txt" >"$WORK/twice.txt"; then
 fi
 grep -qE 'level=debug msg="librdkafka" client=churnwatchd#[a-z]+-[0-9]+ facility=FAIL' "$DAEMON_LOG" ||
   fail "librdkafka's own FAIL line is not kept at debug"
-grep -F 'msg="kafka error"' "$WORK/refused.txt" | grep -qv 'level=warn' &&
+grep -F 'msg="kafka error"' "$WORK/refused.txt" | grep -v 'level=warn' >/dev/null &&
   fail "a broker failure logged at another level than warn"
 pass "a broker failure: one warn line (kafka error), librdkafka's at debug"
 

@@ -4,7 +4,7 @@
 # SIGTERM. Zero memcheck errors and zero definite/indirect leaks, or the test fails.
 # The ASan build cannot run under valgrind: there the test is skipped (exit 77).
 # (checked before the harness is sourced: its EXIT trap treats any non-zero exit as a failure)
-if ldd "${CW_BUILD_DIR:?}/daemon/churnwatchd" | grep -q libasan; then
+if ldd "${CW_BUILD_DIR:?}/daemon/churnwatchd" | grep libasan >/dev/null; then
   echo "skip: churnwatchd is built with AddressSanitizer (covered by the ASan build instead)"
   exit 77
 fi

@@ -42,7 +42,7 @@ grep -qx 'ExecStart=/opt/cw/bin/churnwatchd -c /etc/churnwatch/churnwatch.yaml' 
 # an edited config is kept; the new default lands beside it
 echo "# edited" >>"$D/etc/churnwatch/churnwatch.yaml"
 DESTDIR="$D" cmake --install "$CW_BUILD_DIR" --prefix /usr >/dev/null
-tail -n1 "$D/etc/churnwatch/churnwatch.yaml" | grep -qx '# edited' || fail "reinstall overwrote an edited config"
+tail -n1 "$D/etc/churnwatch/churnwatch.yaml" | grep -x '# edited' >/dev/null || fail "reinstall overwrote an edited config"
 cmp -s "$D/etc/churnwatch/churnwatch.yaml.dist" "$CW_SOURCE_DIR/conf/churnwatch.yaml" ||
   fail "reinstall did not put the new default in churnwatch.yaml.dist"
 pass "prefix /opt/cw: unit ExecStart follows; reinstall keeps an edited config (.dist beside it)"
@@ -62,7 +62,7 @@ diff -u "$WORK/help-d.txt" "$WORK/man-d.txt" || fail "churnwatchd --help and chu
 sed 's/\\-/-/g' "$D/usr/share/man/man1/churnwatch.1" | opts >"$WORK/man-c.txt"
 diff -u "$WORK/help-c.txt" "$WORK/man-c.txt" || fail "churnwatch --help and churnwatch.1 list different options"
 for c in $("$D/usr/bin/churnwatch" --help | sed -n 's/^  \([a-z][a-z-]*\)\( .*\)\{0,1\}$/\1/p'); do
-  sed 's/\\-/-/g' "$D/usr/share/man/man1/churnwatch.1" | grep -qE "^\.(B|BI) $c( |$)" ||
+  sed 's/\\-/-/g' "$D/usr/share/man/man1/churnwatch.1" | grep -E "^\.(B|BI) $c( |$)" >/dev/null ||
     fail "churnwatch.1 does not document the command '$c'"
 done
 pass "man pages render cleanly; they document exactly the options (and commands) --help lists"
@@ -96,8 +96,8 @@ zcat "$WORK/deb/usr/share/man/man8/churnwatchd.8.gz" | cmp -s - "$D/usr/share/ma
   fail "the packaged churnwatchd.8.gz is not the installed page"
 cmp -s "$WORK/deb/usr/share/doc/churnwatch/copyright" "$CW_SOURCE_DIR/deploy/debian/copyright" ||
   fail "the packaged copyright is not deploy/debian/copyright"
-zcat "$WORK/deb/usr/share/doc/churnwatch/changelog.gz" | head -n1 |
-  grep -qx "churnwatch ($(dpkg-deb -f "$deb" Version)) unstable; urgency=medium" ||
+zcat "$WORK/deb/usr/share/doc/churnwatch/changelog.gz" | sed -n 1p |
+  grep -x "churnwatch ($(dpkg-deb -f "$deb" Version)) unstable; urgency=medium" >/dev/null ||
   fail "changelog.gz does not start with the package version"
 dpkg-deb -I "$deb" >"$WORK/deb-info.txt"
 depends=$(sed -n 's/^ Depends: //p' "$WORK/deb-info.txt")
@@ -105,7 +105,7 @@ for lib in librdkafka1 libhiredis0.14 libjansson4 libyaml-0-2 libyajl2 libsystem
   grep -qE "(^|, )$lib( |,|$)" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 [ "$(dpkg-deb -f "$deb" Package)" = churnwatch ] || fail "package name"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/churnwatch/churnwatch.yaml ||
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -x /etc/churnwatch/churnwatch.yaml >/dev/null ||
   fail "/etc/churnwatch/churnwatch.yaml is not a conffile"
 for script in postinst prerm postrm; do
   dpkg-deb --ctrl-tarfile "$deb" | tar -xO "./$script" | cmp -s - "$CW_SOURCE_DIR/deploy/debian/$script" ||

@@ -145,7 +145,7 @@ grep -qx 'EXPOSE 9464' <<<"$runtime" && grep -qx 'STOPSIGNAL SIGTERM' <<<"$runti
 grep -qx 'ENV CHURNWATCH_HTTP_LISTEN=0.0.0.0:9464' <<<"$runtime" ||
   fail "the runtime stage does not set CHURNWATCH_HTTP_LISTEN=0.0.0.0:9464"
 grep -q 'CHURNWATCH_HTTP_LISTEN: 0.0.0.0:9464' "$COMPOSE" || fail "compose does not listen on 0.0.0.0:9464"
-grep -A1 'name: CHURNWATCH_HTTP_LISTEN' "$D" | grep -q 'value: 0.0.0.0:9464' ||
+grep -A1 'name: CHURNWATCH_HTTP_LISTEN' "$D" | grep 'value: 0.0.0.0:9464' >/dev/null ||
   fail "the Deployment does not set CHURNWATCH_HTTP_LISTEN=0.0.0.0:9464"
 # every shared library the programs link (besides libc and the sanitizers) comes from a
 # package the runtime stage installs
@@ -154,7 +154,7 @@ for bin in churnwatchd churnwatch; do
     case $so in libc.so.* | libm.so.* | libasan.so.* | libubsan.so.* | libgcc_s.so.* | ld-linux*) continue ;; esac
     path=$(ldd "$CW_BUILD_DIR/daemon/$bin" | awk -v so="$so" '$1 == so {print $3}')
     [ -n "$path" ] || fail "$bin: cannot resolve $so"
-    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n1 | cut -d: -f1)
+    pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | sed -n 1p | cut -d: -f1)
     [ -n "$pkg" ] || fail "$bin: no Debian package owns $path"
     grep -qE "(^| )$pkg( |$)" <<<"$runtime" || fail "$bin needs $so ($pkg), not installed by the runtime stage"
   done

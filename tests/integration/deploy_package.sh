@@ -9,7 +9,7 @@
 # (checked first: exit 77 is CTest's skip)
 set -euo pipefail
 : "${CW_BUILD_DIR:?}" "${CW_SOURCE_DIR:?}"
-if ldd "$CW_BUILD_DIR/daemon/churnwatchd" | grep -q libasan; then
+if ldd "$CW_BUILD_DIR/daemon/churnwatchd" | grep libasan >/dev/null; then
   echo "skip: churnwatchd is built with AddressSanitizer, not hardened for packaging"
   exit 77
 fi
@@ -36,7 +36,7 @@ programs=("$WORK/root/usr/bin/churnwatchd" "$WORK/root/usr/bin/churnwatch")
 hc_opts=()
 cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$CW_BUILD_DIR/CMakeCache.txt")
 scrt1=$("$cc" -print-file-name=Scrt1.o)
-if [ "$(uname -m)" != x86_64 ] || ! readelf -n "$scrt1" | grep -q 'x86 feature: IBT, SHSTK'; then
+if [ "$(uname -m)" != x86_64 ] || ! readelf -n "$scrt1" | grep 'x86 feature: IBT, SHSTK' >/dev/null; then
   hc_opts+=(--nocfprotection)
   echo "note: hardening-check --nocfprotection: $scrt1 has no IBT/SHSTK property"
 fi

@@ -66,8 +66,8 @@ for id in $creds; do
   [ -n "$var" ] || fail "no Environment=CHURNWATCH_..._FILE=$id"
   envs+=("$var=$id")
 done
-printf '%s\n' "${envs[@]}" | grep -qx 'CHURNWATCH_REDIS_PASSWORD_FILE=churnwatch.redis-password' &&
-  printf '%s\n' "${envs[@]}" | grep -qx 'CHURNWATCH_KAFKA_SASL_PASSWORD_FILE=churnwatch.kafka-sasl-password' ||
+printf '%s\n' "${envs[@]}" | grep -x 'CHURNWATCH_REDIS_PASSWORD_FILE=churnwatch.redis-password' >/dev/null &&
+  printf '%s\n' "${envs[@]}" | grep -x 'CHURNWATCH_KAFKA_SASL_PASSWORD_FILE=churnwatch.kafka-sasl-password' >/dev/null ||
   fail "the credentials are not the Redis and Kafka SASL passwords: ${envs[*]}"
 CONF="$WORK/churnwatch.yaml"
 cp "$CW_SOURCE_DIR/conf/churnwatch.yaml" "$CONF"

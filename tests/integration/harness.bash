@@ -89,7 +89,7 @@ mock_start() { # mock_start PARTITIONS
   PIDS+=("$!")
   exec 7>"$MOCK_IN" # keep the fifo open: the tool serves until EOF
   wait_for 10 grep -q '^bootstrap=' "$WORK/mock.out" || fail "cw-kafka-mock did not start"
-  BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | head -n1)
+  BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out" | sed -n 1p)
 }
 # mock_cmd LINE: one command to cw-kafka-mock (a topic, a fault: see its --help); fails
 # unless it answers "ok".
@@ -283,7 +283,7 @@ cluster_start() {
 cluster_ok() {
   local port
   for port in "${CLUSTER_PORTS[@]}"; do
-    redis-cli -p "$port" cluster info | grep -q '^cluster_state:ok' || return 1
+    redis-cli -p "$port" cluster info | grep '^cluster_state:ok' >/dev/null || return 1
   done
   # every node agrees on who owns every slot
   redis-cli --cluster check "127.0.0.1:${CLUSTER_PORTS[0]}" >/dev/null 2>&1
