@@ -1,4 +1,5 @@
-/* store_codec.c - stored encodings of rule states, silences and packed day counters */
+/* store_codec.c - stored encodings of rule states, silences and packed day counters; the
+ * day spans the store keeps and loads */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,4 +118,19 @@ uint32_t cw_counters_get(const char *v, size_t len, int slot)
         return 0;
     const unsigned char *b = (const unsigned char *)v + (size_t)slot * 4;
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+uint32_t cw_store_row_days(const struct cw_config *cfg)
+{
+    uint32_t h = cfg->longest_window_days;
+    for (size_t i = 0; i < cfg->n_windows; i++)
+        if (cfg->windows[i].days > h)
+            h = cfg->windows[i].days;
+    return h ? h : 1;
+}
+
+long long cw_store_days_kept(const struct cw_config *cfg)
+{
+    int64_t late = (cfg->lateness_ms + CW_MS_PER_DAY - 1) / CW_MS_PER_DAY;
+    return (long long)cw_store_row_days(cfg) + (late > 0 ? late : 0) + 2;
 }

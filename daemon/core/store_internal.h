@@ -26,6 +26,16 @@ uint32_t cw_counters_get(const char *v, size_t len, int slot);
 /* Parse a whole decimal int64 from v[0..len). 0 or -1. */
 int cw_parse_i64(const char *v, size_t len, int64_t *out);
 
+/* Events of one account per cw_apply call (keeps each script short). */
+#define CW_STORE_EVENTS_PER_CALL 1024
+
+/* Days per metric row of a load: the longest window (at least 1). */
+uint32_t cw_store_row_days(const struct cw_config *cfg);
+
+/* Days of :d and :u kept behind an account's newest day, the apply functions' horizon:
+ * the rows, the lateness in whole days (`lateness`, docs/configuration.md), and 2. */
+long long cw_store_days_kept(const struct cw_config *cfg);
+
 /* ---- apply arguments (store_delta.c) ---- */
 
 /* Whether the store can apply e (a known type, a source); the others are skipped. */

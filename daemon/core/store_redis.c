@@ -16,14 +16,13 @@
 #include "redis_tls.h"
 #include "store_internal.h"
 
-#define STORE_TIMEOUT_MS      2000       /* connect and command timeout */
-#define STORE_PIPELINE_MAX    1024       /* commands per round trip */
-#define STORE_PIPELINE_BYTES  (8u << 20) /* argument bytes per round trip */
-#define STORE_EVENTS_PER_CALL 1024       /* events per cw_apply call (keeps each script short) */
-#define STORE_LONG_TTL_DAYS   400        /* :m :r :h of an account silent this long expire */
-#define STORE_HISTORY_EXTRA   35         /* history kept: longest window + this many days */
-#define STORE_MAX_PREFIX      200
-#define STORE_KEY_MAX         (STORE_MAX_PREFIX + CW_ID_MAX + 8)
+#define STORE_TIMEOUT_MS     2000       /* connect and command timeout */
+#define STORE_PIPELINE_MAX   1024       /* commands per round trip */
+#define STORE_PIPELINE_BYTES (8u << 20) /* argument bytes per round trip */
+#define STORE_LONG_TTL_DAYS  400        /* :m :r :h of an account silent this long expire */
+#define STORE_HISTORY_EXTRA  35         /* history kept: longest window + this many days */
+#define STORE_MAX_PREFIX     200
+#define STORE_KEY_MAX        (STORE_MAX_PREFIX + CW_ID_MAX + 8)
 
 /* One metric name's stable slot (see the cw_slots function). */
 struct slot_entry {
@@ -106,23 +105,6 @@ static int parse_i32(const char *v, size_t len, int32_t *out)
         return -1;
     *out = (int32_t)x;
     return 0;
-}
-
-static uint32_t horizon_days(const struct cw_config *cfg)
-{
-    uint32_t h = cfg->longest_window_days;
-    for (size_t i = 0; i < cfg->n_windows; i++)
-        if (cfg->windows[i].days > h)
-            h = cfg->windows[i].days;
-    return h ? h : 1;
-}
-
-/* Days of :d and :u kept behind an account's newest day (late events: `lateness`,
- * docs/configuration.md). */
-static long long store_horizon(const struct cw_config *cfg)
-{
-    int64_t late = (cfg->lateness_ms + CW_MS_PER_DAY - 1) / CW_MS_PER_DAY;
-    return (long long)horizon_days(cfg) + (late > 0 ? late : 0) + 2;
 }
 
 /* ---- connection and functions ---------------------------------------------------- */
@@ -828,8 +810,8 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     if (op->zadd)
         return accounts_index_build(st, cfg, a->batches, a->n_batches, c);
     /* Sources and types of the events, numbered from 1 in order of appearance. */
-    size_t src_first[STORE_EVENTS_PER_CALL]; /* event index introducing each source */
-    size_t src_of[STORE_EVENTS_PER_CALL];
+    size_t src_first[CW_STORE_EVENTS_PER_CALL]; /* event index introducing each source */
+    size_t src_of[CW_STORE_EVENTS_PER_CALL];
     size_t nsrc = 0;
     int type_local[CW_MAX_EVENT_TYPES] = {0};
     int type_list[CW_MAX_EVENT_TYPES];
@@ -924,7 +906,7 @@ static void apply_ctx_init(struct apply_ctx *a, const struct cw_config *cfg,
     a->cfg = cfg;
     a->batches = batches;
     a->n_batches = n;
-    a->horizon = store_horizon(cfg);
+    a->horizon = cw_store_days_kept(cfg);
     a->ttl_short = (a->horizon + 1) * 86400;
     a->ttl_long = (long long)STORE_LONG_TTL_DAYS * 86400;
 }
@@ -948,7 +930,7 @@ int cw_store_apply(cw_store *st, const struct cw_config *cfg, struct cw_store_ba
     for (size_t b = 0; b < n; b++) {
         batches[b].applied = 0;
         batches[b].coalesced = false;
-        n_ops += (batches[b].n + STORE_EVENTS_PER_CALL - 1) / STORE_EVENTS_PER_CALL;
+        n_ops += (batches[b].n + CW_STORE_EVENTS_PER_CALL - 1) / CW_STORE_EVENTS_PER_CALL;
     }
     if (n_ops == 1)
         return 0;
@@ -961,8 +943,8 @@ int cw_store_apply(cw_store *st, const struct cw_config *cfg, struct cw_store_ba
     }
     size_t k = 0;
     for (size_t b = 0; b < n; b++) {
-        for (size_t e = 0; e < batches[b].n; e += STORE_EVENTS_PER_CALL) {
-            size_t end = e + STORE_EVENTS_PER_CALL;
+        for (size_t e = 0; e < batches[b].n; e += CW_STORE_EVENTS_PER_CALL) {
+            size_t end = e + CW_STORE_EVENTS_PER_CALL;
             a.ops[k++] = (struct apply_op){
                 .batch = b, .first = e, .end = end < batches[b].n ? end : batches[b].n};
         }
@@ -1250,7 +1232,7 @@ int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *
                   int32_t today, struct cw_account_data *out, char *err, size_t errsize)
 {
     struct load_ctx l = {.cfg = cfg, .ids = ids, .out = out, .today = today};
-    l.horizon = horizon_days(cfg);
+    l.horizon = cw_store_row_days(cfg);
     struct ops o = {.n = n * LOAD_KEYS,
                     .ctx = &l,
                     .prepare = load_prepare,
@@ -1374,7 +1356,8 @@ int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_sto
                                               .ttl_long = x.a.ttl_long,
                                               .want_state = out != NULL};
     history_range(cfg, today, &x.params.hist_from, &x.params.hist_to);
-    x.l = (struct load_ctx){.cfg = cfg, .out = out, .today = today, .horizon = horizon_days(cfg)};
+    x.l = (struct load_ctx){
+        .cfg = cfg, .out = out, .today = today, .horizon = cw_store_row_days(cfg)};
     x.delta = cw_store_delta_new();
     x.partial = calloc(n, sizeof *x.partial);
     size_t *slow = calloc(n, sizeof *slow);
@@ -1540,7 +1523,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
     }
     n_ops += 2; /* the score index: ZADD, ZREM */
     struct save_ctx s = {.cfg = cfg, .results = results, .n_results = n};
-    s.keep_days = (long long)horizon_days(cfg) + STORE_HISTORY_EXTRA;
+    s.keep_days = (long long)cw_store_row_days(cfg) + STORE_HISTORY_EXTRA;
     s.ttl_long = (long long)STORE_LONG_TTL_DAYS * 86400;
     s.ops = calloc(n_ops, sizeof *s.ops);
     if (!s.ops) {
