@@ -1,0 +1,58 @@
+/* account_mem.h - one account's applied state held in memory, batches applied to it as the
+ * store's apply functions apply them */
+#ifndef CHURNWATCH_ACCOUNT_MEM_H
+#define CHURNWATCH_ACCOUNT_MEM_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/*
+ * What the store's apply functions keep of an account (docs/state.md, "In-memory apply"):
+ * per source (topic, partition) the applied-offset watermark, per event type (by name)
+ * the newest event time, first_day, last_day, last_seen, the traits with the time of the
+ * traits event they come from, the day counters by metric slot and each user's last
+ * active day, including the days and users a store would still hold past the rows a
+ * load reads. Not kept: key lifetimes, the score history, rule states, silences, the
+ * outbox, the accounts index (other functions own them).
+ */
+struct cw_account_mem;
+
+/* An empty account (never applied): NULL when out of memory. */
+struct cw_account_mem *cw_account_mem_new(void);
+
+/* cw_account_mem_free(NULL) is a no-op. */
+void cw_account_mem_free(struct cw_account_mem *a);
+
+/*
+ * Apply b's events to a with the outcome cw_store_apply_load has on the stored account:
+ * events the store cannot use are skipped; when every source of the batch is past its
+ * watermark the batch is applied as cw_apply_delta applies it (b->coalesced); when every
+ * source was applied before nothing changes (b->coalesced, b->applied 0); otherwise the
+ * events are applied one by one as cw_apply does, a replay each at or below its source's
+ * watermark. b->applied counts the events applied. slots[m] is the stable slot of cfg's
+ * metric m (-1: none), as the store resolved them; b->clock_day bounds the pruning as in
+ * the store. 0, or -1 when out of memory: a is then unusable (every later call fails) and
+ * must be freed and loaded again.
+ */
+int cw_account_mem_apply(struct cw_account_mem *a, const struct cw_config *cfg, const int *slots,
+                         struct cw_store_batch *b);
+
+/*
+ * Fill d as cw_store_load (or the state cw_apply_delta returns) fills it for an account
+ * holding what a holds, with daily rows relative to today: account_id, exists,
+ * first_day, last_seen_ms, traits, today, horizon, n_metrics, daily, user_last_day (in
+ * no particular order, as the store's), type_last_ms. The history, last score, rules,
+ * silences and outbox are not part of a and are left as they are. d is zero-initialised
+ * before its first use and released with cw_account_data_free(). 0, or -1 when out of
+ * memory or a is unusable.
+ */
+int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *cfg,
+                        const int *slots, const char *account_id, int32_t today,
+                        struct cw_account_data *d);
+
+/* The applied-offset watermark of (topic, partition): -1 when none was applied. */
+int64_t cw_account_mem_watermark(const struct cw_account_mem *a, const char *topic,
+                                 int32_t partition);
+
+#endif /* CHURNWATCH_ACCOUNT_MEM_H */

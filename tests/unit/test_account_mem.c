@@ -1,0 +1,486 @@
+/* test_account_mem.c - batches applied to an account's state in memory (account_mem.c) */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account_mem.h"
+#include "churnwatch/window.h"
+
+#define D0 20400 /* a local day number */
+
+/* Rows of 28 days, 2 days of lateness: 32 days kept behind the newest day. */
+static struct cw_window windows[] = {{"short", 7}, {"long", 28}};
+static struct cw_metric metrics[] = {{"active_users", true}, {"logins", false}, {"apps", false}};
+enum { T_LOGIN, T_APP, T_TRAITS, T_PROFILE };
+static struct cw_event_type types[] = {
+    {"login", {NULL, 0}, 1, false},
+    {"app_created", {NULL, 0}, 2, false},
+    {"account_updated", {NULL, 0}, -1, true}, /* traits only: not activity */
+    {"profile", {NULL, 0}, 1, true},          /* counts as a login and carries traits */
+};
+/* Stable slots other than the metric indexes, as a store that saw other configs has. */
+static const int slots[] = {-1, 3, 0};
+static struct cw_config cfg;
+
+static void setup(void)
+{
+    memset(&cfg, 0, sizeof cfg);
+    cfg.lateness_ms = 2 * CW_MS_PER_DAY;
+    cfg.windows = windows;
+    cfg.n_windows = 2;
+    cfg.longest_window_days = 28;
+    cfg.metrics = metrics;
+    cfg.n_metrics = 3;
+    cfg.event_types = types;
+    cfg.n_event_types = 4;
+}
+
+TestSuite(account_mem, .init = setup);
+
+struct evs {
+    struct cw_store_event e[64];
+    struct cw_traits tr[64];
+    size_t n;
+};
+
+static int64_t ms(int32_t day, int64_t in_day)
+{
+    return (int64_t)day * CW_MS_PER_DAY + in_day;
+}
+
+static struct cw_store_event *add(struct evs *v, const char *user, int type, int32_t day,
+                                  int64_t in_day, int32_t partition, int64_t offset)
+{
+    cr_assert_lt(v->n, 64);
+    struct cw_store_event *e = &v->e[v->n++];
+    *e = (struct cw_store_event){.user_id = user,
+                                 .ts_ms = ms(day, in_day),
+                                 .day = day,
+                                 .type_index = type,
+                                 .metric = type < T_PROFILE + 1 ? types[type].metric : -1,
+                                 .topic = "ev",
+                                 .partition = partition,
+                                 .offset = offset};
+    return e;
+}
+
+static struct cw_traits *add_traits(struct evs *v, int type, int64_t ts_ms, int64_t offset)
+{
+    struct cw_store_event *e = add(v, "", type, D0, 0, 0, offset);
+    e->ts_ms = ts_ms;
+    struct cw_traits *t = &v->tr[v->n - 1];
+    memset(t, 0, sizeof *t);
+    e->traits = t;
+    return t;
+}
+
+/* Apply events [first, first + n) of v as one batch; returns the batch's outcome. */
+static struct cw_store_batch apply(struct cw_account_mem *a, struct evs *v, size_t first, size_t n,
+                                   int32_t clock_day)
+{
+    struct cw_store_batch b = {
+        .account_id = "acme", .events = v->e + first, .n = n, .clock_day = clock_day};
+    cr_assert_eq(cw_account_mem_apply(a, &cfg, slots, &b), 0);
+    return b;
+}
+
+static void fill(const struct cw_account_mem *a, int32_t today, struct cw_account_data *d)
+{
+    cr_assert_eq(cw_account_mem_fill(a, &cfg, slots, "acme", today, d), 0);
+}
+
+static uint32_t daily(const struct cw_account_data *d, int metric, int32_t day)
+{
+    cr_assert_leq(day, d->today);
+    cr_assert_lt(d->today - day, (int32_t)d->horizon);
+    return d->daily[(size_t)metric * d->horizon + (size_t)(d->today - day)];
+}
+
+static uint64_t daily_sum(const struct cw_account_data *d)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < d->n_metrics * d->horizon; i++)
+        s += d->daily[i];
+    return s;
+}
+
+static int cmp_i32(const void *x, const void *y)
+{
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The users' last days, sorted, as "d1 d2 ..." relative to D0. */
+static const char *users(struct cw_account_data *d)
+{
+    static char out[256];
+    qsort(d->user_last_day, d->n_users, sizeof *d->user_last_day, cmp_i32);
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < d->n_users; i++)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%d", i ? " " : "",
+                                d->user_last_day[i] - D0);
+    return out;
+}
+
+Test(account_mem, counters_by_day_and_slot_users_and_times)
+{
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    add(&v, "u1", T_LOGIN, D0, 1000, 0, 10);
+    add(&v, "u2", T_LOGIN, D0, 5000, 0, 11);
+    add(&v, "u1", T_LOGIN, D0, 3000, 0, 12);
+    add(&v, "u2", T_APP, D0, 4000, 0, 13);
+    add(&v, "u3", T_LOGIN, D0 - 2, 2000, 0, 14);
+    add(&v, "", T_LOGIN, D0 - 2, 9000, 0, 15); /* no user: counted, no user */
+    add(&v, "u9", T_TRAITS, D0, 99000, 0, 16); /* no traits carried: only its type's time */
+    struct cw_store_batch b = apply(a, &v, 0, v.n, D0);
+    cr_assert(b.coalesced);
+    cr_assert_eq(b.applied, 7);
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 0), 16);
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 1), -1);
+
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    fill(a, D0, &d);
+    cr_assert_str_eq(d.account_id, "acme");
+    cr_assert(d.exists);
+    cr_assert_eq(d.today, D0);
+    cr_assert_eq(d.horizon, 28);
+    cr_assert_eq(d.n_metrics, 3);
+    cr_assert_eq(daily(&d, 1, D0), 3);
+    cr_assert_eq(daily(&d, 2, D0), 1);
+    cr_assert_eq(daily(&d, 1, D0 - 2), 2);
+    cr_assert_eq(daily(&d, 0, D0), 0, "a built-in metric has no slot");
+    cr_assert_eq(daily_sum(&d), 6);
+    cr_assert_eq(d.first_day, D0 - 2);
+    cr_assert_eq(d.last_seen_ms, ms(D0, 5000));
+    cr_assert_str_eq(users(&d), "-2 0 0");
+    cr_assert_eq(d.n_event_types, 4);
+    cr_assert_eq(d.type_last_ms[T_LOGIN], ms(D0, 5000));
+    cr_assert_eq(d.type_last_ms[T_APP], ms(D0, 4000));
+    cr_assert_eq(d.type_last_ms[T_TRAITS], ms(D0, 99000));
+    cr_assert_eq(d.type_last_ms[T_PROFILE], -1);
+    cr_assert_not(d.traits.has_seats);
+
+    /* A later batch adds to the same day and slot; u3's newest day moves, u1's does not
+     * go back; rows are relative to the day asked for. */
+    add(&v, "u3", T_LOGIN, D0, 100, 0, 17);
+    add(&v, "u1", T_APP, D0 - 5, 100, 0, 18);
+    b = apply(a, &v, 7, 2, D0);
+    cr_assert(b.coalesced);
+    cr_assert_eq(b.applied, 2);
+    fill(a, D0 + 1, &d);
+    cr_assert_eq(d.today, D0 + 1);
+    cr_assert_eq(daily(&d, 1, D0), 4);
+    cr_assert_eq(daily(&d, 2, D0 - 5), 1);
+    cr_assert_eq(daily(&d, 1, D0 - 2), 2);
+    cr_assert_eq(daily_sum(&d), 8);
+    cr_assert_eq(d.first_day, D0 - 5);
+    cr_assert_eq(d.last_seen_ms, ms(D0, 5000), "an older event does not move last_seen");
+    cr_assert_str_eq(users(&d), "0 0 0");
+    cr_assert_eq(d.type_last_ms[T_APP], ms(D0, 4000));
+
+    /* Days after the one asked for are not in the rows. */
+    fill(a, D0 - 1, &d);
+    cr_assert_eq(daily_sum(&d), 3);
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
+Test(account_mem, replays_are_skipped_whole_partly_and_per_source)
+{
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    for (int i = 0; i < 10; i++)
+        add(&v, i % 2 ? "u1" : "u2", T_LOGIN, D0, i, 0, i);
+    for (int i = 0; i < 4; i++)
+        add(&v, "u3", T_APP, D0 - 1, i, 1, 100 + i);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+
+    struct cw_store_batch b = apply(a, &v, 0, 5, D0); /* offsets 0..4 of partition 0 */
+    cr_assert(b.coalesced);
+    cr_assert_eq(b.applied, 5);
+    b = apply(a, &v, 0, 5, D0); /* the same again: all applied before */
+    cr_assert(b.coalesced);
+    cr_assert_eq(b.applied, 0);
+    fill(a, D0, &d);
+    cr_assert_eq(daily(&d, 1, D0), 5);
+
+    b = apply(a, &v, 3, 7, D0); /* 3..9: overlaps, one by one, 5 new */
+    cr_assert_not(b.coalesced);
+    cr_assert_eq(b.applied, 5);
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 0), 9);
+    fill(a, D0, &d);
+    cr_assert_eq(daily(&d, 1, D0), 10);
+
+    /* partition 0 all replayed, partition 1 all new: one by one too */
+    b = apply(a, &v, 6, 8, D0);
+    cr_assert_not(b.coalesced);
+    cr_assert_eq(b.applied, 4);
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 1), 103);
+    fill(a, D0, &d);
+    cr_assert_eq(daily(&d, 1, D0), 10);
+    cr_assert_eq(daily(&d, 2, D0 - 1), 4);
+    cr_assert_eq(daily_sum(&d), 14);
+    cr_assert_str_eq(users(&d), "-1 0 0");
+
+    /* Offsets below the watermark inside a partial batch are skipped one by one, and a
+     * replayed event does not move the type's time. */
+    struct evs w = {0};
+    add(&w, "u4", T_APP, D0, 50000, 1, 102); /* replay (watermark 103) */
+    add(&w, "u5", T_LOGIN, D0, 10, 1, 104);
+    add(&w, "u6", T_APP, D0, 60000, 1, 101); /* replay */
+    b = apply(a, &w, 0, w.n, D0);
+    cr_assert_not(b.coalesced);
+    cr_assert_eq(b.applied, 1);
+    fill(a, D0, &d);
+    cr_assert_eq(daily(&d, 1, D0), 11);
+    cr_assert_eq(daily(&d, 2, D0), 0);
+    cr_assert_eq(d.type_last_ms[T_APP], ms(D0 - 1, 3));
+    cr_assert_str_eq(users(&d), "-1 0 0 0");
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 1), 104);
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
+Test(account_mem, traits_newest_time_wins_fields_not_carried_are_kept)
+{
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    struct cw_traits *t = add_traits(&v, T_TRAITS, 2000, 1);
+    t->has_seats = true;
+    t->seats = 10;
+    snprintf(t->plan, sizeof t->plan, "gold");
+    t = add_traits(&v, T_TRAITS, 1000, 2); /* older than the last winner: ignored */
+    snprintf(t->plan, sizeof t->plan, "silver");
+    t->has_created_at = true;
+    t->created_at_ms = 5;
+    t = add_traits(&v, T_TRAITS, 2000, 3); /* as new: wins, carries only the segment */
+    snprintf(t->segment, sizeof t->segment, "S");
+    struct cw_store_batch b = apply(a, &v, 0, 3, D0);
+    cr_assert(b.coalesced);
+    cr_assert_eq(b.applied, 3);
+
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    fill(a, D0, &d);
+    cr_assert(d.exists, "traits events alone make the account");
+    cr_assert_eq(d.first_day, CW_DAY_NONE, "a traits-only event is not activity");
+    cr_assert_eq(d.last_seen_ms, -1);
+    cr_assert_eq(d.n_users, 0);
+    cr_assert_eq(d.type_last_ms[T_TRAITS], 2000);
+    cr_assert(d.traits.has_seats);
+    cr_assert_eq(d.traits.seats, 10);
+    cr_assert_str_eq(d.traits.plan, "gold");
+    cr_assert_str_eq(d.traits.segment, "S");
+    cr_assert_not(d.traits.has_created_at);
+
+    /* A later batch: an older traits event loses, then a newer one with the owner, then
+     * one with negative seats (stored, but a load keeps seats >= 0 only). */
+    t = add_traits(&v, T_TRAITS, 1500, 4);
+    snprintf(t->owner, sizeof t->owner, "old");
+    t = add_traits(&v, T_PROFILE, 3000, 5); /* traits and a login */
+    v.e[4].user_id = "u1";
+    snprintf(t->owner, sizeof t->owner, "ann");
+    t->has_renewal_at = true;
+    t->renewal_at_ms = 77;
+    b = apply(a, &v, 3, 2, D0);
+    cr_assert_eq(b.applied, 2);
+    fill(a, D0, &d);
+    cr_assert_str_eq(d.traits.owner, "ann");
+    cr_assert_str_eq(d.traits.plan, "gold");
+    cr_assert(d.traits.has_renewal_at);
+    cr_assert_eq(d.traits.renewal_at_ms, 77);
+    cr_assert_eq(d.first_day, D0);
+    cr_assert_eq(daily(&d, 1, D0), 1);
+    cr_assert_eq(d.last_seen_ms, 3000);
+
+    t = add_traits(&v, T_TRAITS, 4000, 6);
+    t->has_seats = true;
+    t->seats = -3;
+    apply(a, &v, 5, 1, D0);
+    fill(a, D0, &d);
+    cr_assert_not(d.traits.has_seats);
+    cr_assert_eq(d.traits.seats, 0);
+    t = add_traits(&v, T_TRAITS, 4000, 7); /* the same time again: wins */
+    snprintf(t->plan, sizeof t->plan, "free");
+    apply(a, &v, 6, 1, D0);
+    fill(a, D0, &d);
+    cr_assert_str_eq(d.traits.plan, "free");
+    cr_assert_not(d.traits.has_seats, "the negative seats were kept, not the older 10");
+    cr_assert_str_eq(d.traits.owner, "ann");
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
+Test(account_mem, horizon_prunes_days_and_users_when_the_last_day_moves)
+{
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    add(&v, "u1", T_LOGIN, D0, 0, 0, 1);
+    add(&v, "u2", T_LOGIN, D0 + 31, 0, 0, 2);
+    add(&v, "u3", T_LOGIN, D0 + 32, 0, 0, 3);
+    add(&v, "u4", T_LOGIN, D0 + 1, 0, 0, 4);
+    add(&v, "u5", T_LOGIN, D0 - 5, 0, 0, 5);
+    add(&v, "u6", T_APP, D0, 0, 0, 6);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+
+    apply(a, &v, 0, 1, 0);
+    apply(a, &v, 1, 1, 0); /* last day D0+31: oldest kept D0+31-32 = D0-1, D0 stays */
+    fill(a, D0 + 27, &d);  /* rows D0..D0+27 */
+    cr_assert_eq(daily(&d, 1, D0), 1);
+    cr_assert_str_eq(users(&d), "0 31");
+
+    apply(a, &v, 2, 1, 0); /* last day D0+32: D0 and u1 leave */
+    fill(a, D0 + 27, &d);
+    cr_assert_eq(daily(&d, 1, D0), 0);
+    cr_assert_eq(daily_sum(&d), 0);
+    cr_assert_str_eq(users(&d), "31 32");
+    cr_assert_eq(d.first_day, D0, "first_day is never pruned");
+
+    /* D0+1 is inside (> D0+32-32); D0 (the oldest day dropped) and D0-5 are outside: not
+     * counted, no user, but the events are applied (watermark, first_day). */
+    struct cw_store_batch b = apply(a, &v, 3, 3, 0);
+    cr_assert_eq(b.applied, 3);
+    fill(a, D0 + 28, &d);
+    cr_assert_eq(daily(&d, 1, D0 + 1), 1);
+    cr_assert_eq(daily_sum(&d), 1);
+    cr_assert_str_eq(users(&d), "1 31 32");
+    cr_assert_eq(d.first_day, D0 - 5);
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 0), 6);
+    fill(a, D0 + 20, &d);
+    cr_assert_eq(daily(&d, 2, D0), 0);
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
+Test(account_mem, horizon_never_reaches_past_the_clock_day)
+{
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    add(&v, "u1", T_LOGIN, D0, 0, 0, 1);
+    add(&v, "u2", T_LOGIN, D0 + 40, 0, 0, 2);
+    add(&v, "u3", T_LOGIN, D0 + 41, 0, 0, 3);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    apply(a, &v, 0, 1, D0);
+    /* ahead of the clock (D0+10): the reference is the clock day, D0 stays */
+    apply(a, &v, 1, 1, D0 + 10);
+    fill(a, D0 + 10, &d);
+    cr_assert_eq(daily(&d, 1, D0), 1);
+    cr_assert_str_eq(users(&d), "0 40");
+    /* the clock reached D0+33: D0 leaves when the last day moves again */
+    apply(a, &v, 2, 1, D0 + 33);
+    fill(a, D0 + 10, &d);
+    cr_assert_eq(daily(&d, 1, D0), 0);
+    cr_assert_str_eq(users(&d), "40 41");
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
+Test(account_mem, days_left_behind_stay_until_the_last_day_moves)
+{
+    /* Pruning happens only when the last day advances: a day the reference (min(clock
+     * day, last day)) passed while the last day stood still is kept, though a new event
+     * of that age is no longer counted. */
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    add(&v, "u1", T_LOGIN, D0, 0, 0, 1);
+    add(&v, "u2", T_LOGIN, D0 + 40, 0, 0, 2);
+    add(&v, "u3", T_LOGIN, D0 + 39, 0, 0, 3);
+    add(&v, "u4", T_LOGIN, D0 + 5, 0, 0, 4);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    apply(a, &v, 0, 1, D0);
+    apply(a, &v, 1, 1, D0 + 10); /* reference D0+10: oldest kept D0-22 */
+    apply(a, &v, 2, 2, D0 + 40); /* reference D0+40: D0+8, the last day did not move */
+    fill(a, D0 + 20, &d);
+    cr_assert_eq(daily(&d, 1, D0), 1);
+    cr_assert_eq(daily(&d, 1, D0 + 5), 0);
+    cr_assert_eq(daily_sum(&d), 1);
+    cr_assert_str_eq(users(&d), "0 39 40");
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
+Test(account_mem, unusable_events_change_nothing)
+{
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    add(&v, "u1", T_LOGIN, D0, 0, 0, -1);      /* no offset */
+    add(&v, "u1", T_LOGIN, D0, 0, -1, 3);      /* no partition */
+    add(&v, "u1", 7, D0, 0, 0, 4)->metric = 1; /* unknown type */
+    add(&v, "u1", T_LOGIN, D0, 0, 0, 5)->topic = NULL;
+    add(&v, "u1", T_LOGIN, D0, 0, 0, 6)->user_id = NULL;
+    struct cw_store_batch b = apply(a, &v, 0, v.n, D0);
+    cr_assert_eq(b.applied, 0);
+    cr_assert_not(b.coalesced);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    fill(a, D0, &d);
+    cr_assert_not(d.exists);
+    cr_assert_eq(d.first_day, CW_DAY_NONE);
+    cr_assert_eq(d.last_seen_ms, -1);
+    cr_assert_eq(daily_sum(&d), 0);
+    cr_assert_eq(d.n_users, 0);
+    for (size_t t = 0; t < d.n_event_types; t++)
+        cr_assert_eq(d.type_last_ms[t], -1);
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 0), -1);
+
+    /* the usable one among them is applied */
+    add(&v, "u1", T_APP, D0, 7, 0, 8);
+    b = apply(a, &v, 0, v.n, D0);
+    cr_assert_eq(b.applied, 1);
+    cr_assert(b.coalesced);
+    fill(a, D0, &d);
+    cr_assert(d.exists);
+    cr_assert_eq(daily(&d, 2, D0), 1);
+    cr_assert_eq(daily_sum(&d), 1);
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
+Test(account_mem, a_large_partial_batch_crossing_the_horizon)
+{
+    /* One by one (a partial replay), the store sends 1024 events per call: here the
+     * first call counts D0 and the second moves the last day 40 days on, pruning D0 and
+     * the user seen only then. */
+    struct cw_account_mem *a = cw_account_mem_new();
+    static struct cw_store_event e[1100];
+    for (int i = 0; i < 1100; i++)
+        e[i] = (struct cw_store_event){.user_id = i == 6 ? "early" : "u",
+                                       .ts_ms = ms(i < 1024 ? D0 : D0 + 40, i),
+                                       .day = i < 1024 ? D0 : D0 + 40,
+                                       .type_index = T_LOGIN,
+                                       .metric = 1,
+                                       .topic = "ev",
+                                       .partition = 0,
+                                       .offset = 10 + i};
+    struct cw_store_batch b = {.account_id = "acme", .events = e + 5, .n = 1, .clock_day = D0};
+    cr_assert_eq(cw_account_mem_apply(a, &cfg, slots, &b), 0);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    fill(a, D0, &d);
+    cr_assert_eq(daily(&d, 1, D0), 1);
+
+    b = (struct cw_store_batch){.account_id = "acme", .events = e, .n = 1100, .clock_day = D0 + 40};
+    cr_assert_eq(cw_account_mem_apply(a, &cfg, slots, &b), 0);
+    cr_assert_not(b.coalesced);
+    cr_assert_eq(b.applied, 1100 - 6, "offsets 10..15 were applied before");
+    cr_assert_eq(cw_account_mem_watermark(a, "ev", 0), 1109);
+    fill(a, D0 + 27, &d);
+    cr_assert_eq(daily(&d, 1, D0), 0);
+    cr_assert_eq(daily_sum(&d), 0);
+    fill(a, D0 + 40, &d);
+    cr_assert_eq(daily(&d, 1, D0 + 40), 1100 - 1024);
+    cr_assert_eq(daily_sum(&d), 1100 - 1024);
+    cr_assert_str_eq(users(&d), "40");
+    cr_assert_eq(d.first_day, D0);
+    cr_assert_eq(d.last_seen_ms, ms(D0 + 40, 1099));
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
