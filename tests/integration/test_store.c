@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account_mem.h"
 #include "churnwatch/window.h"
 #include "redis_conn.h"
 #include "redis_server.h"
@@ -1402,6 +1403,275 @@ Test(store, apply_load_replay_partial_and_mixed_sources)
     load1(st, "acme", DAY0, &d);
     cr_assert_eq(daily(&d, 1, DAY0), 11);
     cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+/* ---- the in-memory apply (account_mem.c) against the store ------------------------ */
+
+/* A seeded stream for it: one busy account and a few others, four sources (two topics),
+ * a clock that moves 60 days on (every horizon crossed), days late, ahead of the clock and
+ * already outside the horizon, users that come and go, unknown types, traits of any age
+ * (negative seats too). */
+#define MS_EVENTS   9000
+#define MS_ACCOUNTS 6
+#define MS_SOURCES  4
+static struct cw_event ms_ev[MS_EVENTS];
+static struct cw_store_event ms_se[MS_EVENTS];
+static int32_t ms_clock[MS_EVENTS]; /* the clock day when the event was read */
+static char ms_acct[MS_ACCOUNTS][16];
+
+static void ms_generate(uint64_t seed)
+{
+    uint64_t x = seed;
+    int64_t offset[MS_SOURCES] = {0, 500, 7, 1000000};
+    int32_t clock = DAY0 - 70;
+    for (int a = 0; a < MS_ACCOUNTS; a++)
+        snprintf(ms_acct[a], sizeof ms_acct[a], "mem-%d", a);
+    for (int i = 0; i < MS_EVENTS; i++) {
+        if (ds_rand(&x) % 150 == 0)
+            clock += ds_rand(&x) % 10 == 0 ? 5 : 1;
+        ms_clock[i] = clock;
+        struct cw_event *ev = &ms_ev[i];
+        memset(ev, 0, sizeof *ev);
+        int a = ds_rand(&x) % 2 ? 0 : 1 + (int)(ds_rand(&x) % (MS_ACCOUNTS - 1));
+        snprintf(ev->account_id, sizeof ev->account_id, "%s", ms_acct[a]);
+        int t = (int)(ds_rand(&x) % 11);
+        if (t == 9)
+            t = T_LOGIN;
+        ev->type_index = t == 10 ? 40 : t; /* 40: not a type of the config, skipped */
+        ev->metric = t == 10 ? 1 : types[t].metric;
+        if (ds_rand(&x) % 6 != 0)
+            snprintf(ev->user_id, sizeof ev->user_id, "user-%d", /* users come and go */
+                     (int)((clock - DAY0 + 100) / 8 * 2 + (int32_t)(ds_rand(&x) % 5)));
+        int32_t day;
+        switch (ds_rand(&x) % 20) {
+        case 0: /* at and past the edge of the horizon */
+            day = clock - 30 - (int32_t)(ds_rand(&x) % 14);
+            break;
+        case 1: /* ahead of the clock (a backfill) */
+            day = clock + 1 + (int32_t)(ds_rand(&x) % 3);
+            break;
+        default:
+            day = clock - (int32_t)(ds_rand(&x) % 8);
+            break;
+        }
+        ev->ts_ms = (int64_t)day * CW_MS_PER_DAY + (int64_t)(ds_rand(&x) % CW_MS_PER_DAY);
+        if (t == T_TRAITS || ds_rand(&x) % 40 == 0) {
+            struct cw_traits *tr = &ev->traits;
+            ev->has_traits = true;
+            if (ds_rand(&x) % 2) /* on the hour: traits events of the same time */
+                ev->ts_ms = (int64_t)day * CW_MS_PER_DAY + (int64_t)(ds_rand(&x) % 3) * 3600000;
+            if (ds_rand(&x) % 2) {
+                tr->has_seats = true;
+                tr->seats = (int64_t)(ds_rand(&x) % 200) - 20;
+            }
+            if (ds_rand(&x) % 4 == 0) {
+                tr->has_created_at = true;
+                tr->created_at_ms = MS0 - (int64_t)(ds_rand(&x) % 1000) * CW_MS_PER_DAY;
+            }
+            if (ds_rand(&x) % 4 == 0) {
+                tr->has_renewal_at = true;
+                tr->renewal_at_ms = MS0 + (int64_t)(ds_rand(&x) % 1000) * CW_MS_PER_DAY;
+            }
+            if (ds_rand(&x) % 3 == 0)
+                snprintf(tr->plan, sizeof tr->plan, "plan-%d", (int)(ds_rand(&x) % 4));
+            if (ds_rand(&x) % 3 == 0)
+                snprintf(tr->segment, sizeof tr->segment, "%c", "SML"[ds_rand(&x) % 3]);
+            if (ds_rand(&x) % 5 == 0)
+                snprintf(tr->owner, sizeof tr->owner, "owner-%d", (int)(ds_rand(&x) % 3));
+        }
+        int s = (int)(ds_rand(&x) % MS_SOURCES);
+        ms_se[i] = (struct cw_store_event){.day = day,
+                                           .topic = s == 3 ? "audit" : "ev",
+                                           .partition = s == 3 ? 0 : s,
+                                           .offset = offset[s]++};
+        store_event_of(&ms_se[i], ev);
+    }
+}
+
+/* The events [first, end) grouped by account in order: sb[0..return), events in ev. */
+static size_t ms_group(size_t first, size_t end, int32_t clock_day, struct cw_store_event *ev,
+                       struct cw_store_batch *sb)
+{
+    size_t n = 0, at = 0;
+    for (int a = 0; a < MS_ACCOUNTS; a++) {
+        size_t start = at;
+        for (size_t i = first; i < end; i++)
+            if (strcmp(ms_ev[i].account_id, ms_acct[a]) == 0)
+                ev[at++] = ms_se[i];
+        if (at > start)
+            sb[n++] = (struct cw_store_batch){.account_id = ms_acct[a],
+                                              .events = ev + start,
+                                              .n = at - start,
+                                              .clock_day = clock_day};
+    }
+    return n;
+}
+
+static int cmp_day(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* got (the in-memory apply) against want (the store), field by field: "" when equal,
+ * else the first difference. Sorts both users' days (the order is the store's own). */
+static const char *mem_differs(struct cw_account_data *got, struct cw_account_data *want)
+{
+    static char why[512];
+#define DIFF(cond, ...)                                                                            \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            snprintf(why, sizeof why, __VA_ARGS__);                                                \
+            return why;                                                                            \
+        }                                                                                          \
+    } while (0)
+    DIFF(strcmp(got->account_id, want->account_id) != 0, "account_id");
+    DIFF(got->exists != want->exists, "exists %d, store %d", got->exists, want->exists);
+    DIFF(got->first_day != want->first_day, "first_day %d, store %d", got->first_day,
+         want->first_day);
+    DIFF(got->last_seen_ms != want->last_seen_ms, "last_seen %lld, store %lld",
+         (long long)got->last_seen_ms, (long long)want->last_seen_ms);
+    DIFF(got->today != want->today || got->horizon != want->horizon ||
+             got->n_metrics != want->n_metrics,
+         "rows");
+    for (size_t m = 0; m < got->n_metrics; m++)
+        for (size_t age = 0; age < got->horizon; age++) {
+            uint32_t g = got->daily[m * got->horizon + age],
+                     w = want->daily[m * want->horizon + age];
+            DIFF(g != w, "metric %zu day %d: %u, store %u", m, got->today - (int32_t)age, g, w);
+        }
+    DIFF(got->n_users != want->n_users, "%zu users, store %zu", got->n_users, want->n_users);
+    qsort(got->user_last_day, got->n_users, sizeof *got->user_last_day, cmp_day);
+    qsort(want->user_last_day, want->n_users, sizeof *want->user_last_day, cmp_day);
+    for (size_t u = 0; u < got->n_users; u++)
+        DIFF(got->user_last_day[u] != want->user_last_day[u], "user %zu: day %d, store %d", u,
+             got->user_last_day[u], want->user_last_day[u]);
+    DIFF(got->n_event_types != want->n_event_types, "types");
+    for (size_t t = 0; t < got->n_event_types; t++)
+        DIFF(got->type_last_ms[t] != want->type_last_ms[t], "type %s: %lld, store %lld",
+             types[t].name, (long long)got->type_last_ms[t], (long long)want->type_last_ms[t]);
+    const struct cw_traits *g = &got->traits, *w = &want->traits;
+    DIFF(g->has_seats != w->has_seats || g->seats != w->seats, "seats %d:%lld, store %d:%lld",
+         g->has_seats, (long long)g->seats, w->has_seats, (long long)w->seats);
+    DIFF(g->has_created_at != w->has_created_at || g->created_at_ms != w->created_at_ms,
+         "created_at");
+    DIFF(g->has_renewal_at != w->has_renewal_at || g->renewal_at_ms != w->renewal_at_ms,
+         "renewal_at");
+    DIFF(strcmp(g->plan, w->plan) != 0, "plan %s, store %s", g->plan, w->plan);
+    DIFF(strcmp(g->segment, w->segment) != 0, "segment %s, store %s", g->segment, w->segment);
+    DIFF(strcmp(g->owner, w->owner) != 0, "owner %s, store %s", g->owner, w->owner);
+#undef DIFF
+    return "";
+}
+
+Test(store, in_memory_apply_equals_apply_load)
+{
+    ms_generate(0x5deece66dULL);
+    cfg.redis.key_prefix = "mem:";
+    cw_store *st = open_store();
+    static struct cw_store_event ev[MS_EVENTS];
+    static struct cw_store_batch sb[MS_ACCOUNTS], mb[MS_ACCOUNTS];
+    static struct cw_account_data loaded[MS_ACCOUNTS], got, want;
+    memset(loaded, 0, sizeof loaded);
+    memset(&got, 0, sizeof got);
+    memset(&want, 0, sizeof want);
+    struct cw_account_mem *mem[MS_ACCOUNTS];
+    for (int a = 0; a < MS_ACCOUNTS; a++)
+        cr_assert_not_null(mem[a] = cw_account_mem_new());
+    int slots[sizeof metrics / sizeof metrics[0]];
+    bool have_slots = false;
+
+    /* Batches in stream order with replays as a crash or a rebalance makes them: the
+     * previous batch again (skipped whole), and ranges across earlier boundaries
+     * (partial: one by one), some with more than 1024 events of the busy account. */
+    uint64_t x = 7;
+    size_t pos = 0, prev_first = 0, prev_end = 0, n_batches = 0;
+    size_t coalesced = 0, one_by_one = 0, skipped = 0, big_partial = 0, users_pruned = 0;
+    size_t last_users[MS_ACCOUNTS] = {0};
+    while (pos < MS_EVENTS) {
+        size_t first = pos, end = pos + 1 + ds_rand(&x) % 300;
+        int kind = (int)(ds_rand(&x) % 12);
+        if (kind == 0 && pos > 0) {
+            first = prev_first;
+            end = prev_end;
+        } else if (kind <= 2 && pos > 0) {
+            first = pos - 1 - ds_rand(&x) % (pos < 400 ? pos : 400);
+            if (kind == 2)
+                end = first + 2600; /* the busy account's share exceeds one call */
+        } else {
+            pos = end < MS_EVENTS ? end : MS_EVENTS;
+        }
+        if (end > MS_EVENTS)
+            end = MS_EVENTS;
+        prev_first = first;
+        prev_end = end;
+        int32_t today = ms_clock[end - 1];
+        int32_t clock_day = ds_rand(&x) % 10 == 0 ? 0 : today; /* sometimes unknown */
+        size_t n = ms_group(first, end, clock_day, ev, sb);
+        memcpy(mb, sb, n * sizeof *sb);
+        cr_assert_eq(cw_store_apply_load(st, &cfg, sb, n, today, loaded, err, sizeof err), 0, "%s",
+                     err);
+        if (!have_slots) {
+            redisReply *r = redis_server_command(&rs, "HGETALL mem:metrics");
+            cr_assert(r && r->type == REDIS_REPLY_ARRAY);
+            for (size_t m = 0; m < cfg.n_metrics; m++) {
+                slots[m] = -1;
+                for (size_t k = 0; k + 1 < r->elements; k += 2)
+                    if (strcmp(r->element[k]->str, cfg.metrics[m].name) == 0)
+                        slots[m] = atoi(r->element[k + 1]->str);
+            }
+            freeReplyObject(r);
+            have_slots = true;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int a = mb[i].account_id[4] - '0';
+            cr_assert_eq(cw_account_mem_apply(mem[a], &cfg, slots, &mb[i]), 0);
+            cr_assert_eq(mb[i].applied, sb[i].applied, "batch %zu %s: applied %zu, store %zu",
+                         n_batches, sb[i].account_id, mb[i].applied, sb[i].applied);
+            cr_assert_eq(mb[i].coalesced, sb[i].coalesced, "batch %zu %s: coalesced", n_batches,
+                         sb[i].account_id);
+            coalesced += sb[i].coalesced && sb[i].applied > 0;
+            skipped += sb[i].coalesced && sb[i].applied == 0;
+            one_by_one += !sb[i].coalesced && sb[i].applied > 0;
+            big_partial += !sb[i].coalesced && sb[i].applied > 0 && sb[i].n > 1024;
+            cr_assert_eq(cw_account_mem_fill(mem[a], &cfg, slots, mb[i].account_id, today, &got),
+                         0);
+            const char *why = mem_differs(&got, &loaded[i]);
+            cr_assert_str_eq(why, "", "batch %zu (events %zu..%zu) %s: %s", n_batches, first, end,
+                             sb[i].account_id, why);
+        }
+        /* Every account, rows on other days too (days the store keeps past the rows). */
+        for (int a = 0; a < MS_ACCOUNTS; a++) {
+            const int32_t days[] = {today - 20, today + 3};
+            for (size_t k = 0; k < 2; k++) {
+                const char *id = ms_acct[a];
+                cr_assert_eq(cw_store_load(st, &cfg, &id, 1, days[k], &want, err, sizeof err), 0,
+                             "%s", err);
+                cr_assert_eq(cw_account_mem_fill(mem[a], &cfg, slots, id, days[k], &got), 0);
+                const char *why = mem_differs(&got, &want);
+                cr_assert_str_eq(why, "", "after batch %zu, %s on day %d: %s", n_batches, id,
+                                 days[k], why);
+            }
+            users_pruned += want.n_users < last_users[a];
+            last_users[a] = want.n_users;
+        }
+        n_batches++;
+    }
+    cr_log_info("%zu batches: per account %zu applied whole, %zu one by one (%zu over one "
+                "call), %zu skipped; %zu times users left the horizon",
+                n_batches, coalesced, one_by_one, big_partial, skipped, users_pruned);
+    cr_assert_gt(coalesced, 50, "coalesced %zu", coalesced);
+    cr_assert_gt(one_by_one, 5, "one by one %zu", one_by_one);
+    cr_assert_gt(skipped, 5, "skipped %zu", skipped);
+    cr_assert_gt(big_partial, 0, "no partial batch over one call's events");
+    cr_assert_gt(users_pruned, 0, "no user left the horizon");
+    for (int a = 0; a < MS_ACCOUNTS; a++)
+        cw_account_mem_free(mem[a]);
+    for (size_t i = 0; i < MS_ACCOUNTS; i++)
+        cw_account_data_free(&loaded[i]);
+    cw_account_data_free(&got);
+    cw_account_data_free(&want);
     cw_store_close(st);
 }
 
