@@ -237,3 +237,24 @@ bool cw_display_needs_escape(const char *s, size_t len)
     }
     return false;
 }
+
+size_t cw_escape_csv(char *out, size_t size, const char *s, size_t len, bool spreadsheet)
+{
+    struct sink k = {out, size, 0};
+    bool formula = spreadsheet && len > 0 && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+    bool quote = formula;
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (quote)
+        put(&k, "\"", 1);
+    if (formula)
+        put(&k, "'", 1);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            put(&k, "\"", 1); /* doubled */
+        put(&k, s + i, 1);
+    }
+    if (quote)
+        put(&k, "\"", 1);
+    return finish(&k);
+}

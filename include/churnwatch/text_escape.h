@@ -1,5 +1,5 @@
-/* text_escape.h - escaping of untrusted text for logfmt values, JSON strings and terminal
- * display: no control character, bidi override or invalid UTF-8 byte reaches the output */
+/* text_escape.h - escaping of untrusted text for logfmt values, JSON strings, CSV fields and
+ * terminal display */
 #ifndef CHURNWATCH_TEXT_ESCAPE_H
 #define CHURNWATCH_TEXT_ESCAPE_H
 
@@ -35,6 +35,15 @@ size_t cw_escape_json(char *out, size_t size, const char *s, size_t len);
 /* Text for a terminal (CLI tables): '\' doubled, \n \r \t as such, other controls and an
  * invalid UTF-8 byte as \xNN, the characters above as \uXXXX; everything else as is. */
 size_t cw_escape_display(char *out, size_t size, const char *s, size_t len);
+
+/*
+ * A CSV field (RFC 4180): the bytes as they are, in double quotes (inner '"' doubled) when
+ * they hold ',', '"', CR or LF. With spreadsheet, a field starting with '=', '+', '-', '@',
+ * TAB or CR gets a leading "'" inside quotes, so that a spreadsheet application shows it
+ * as text instead of running it as a formula (the field then no longer reads back as the
+ * exact value: for people, not for loaders).
+ */
+size_t cw_escape_csv(char *out, size_t size, const char *s, size_t len, bool spreadsheet);
 
 /* True when cw_escape_display would change s (it holds something to escape). */
 bool cw_display_needs_escape(const char *s, size_t len);

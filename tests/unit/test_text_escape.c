@@ -108,3 +108,39 @@ Test(text_escape, embedded_nul_is_escaped_not_a_terminator)
     cw_escape_json(out, sizeof out, "a\0b", 3);
     cr_expect_str_eq(out, "\"a\\u0000b\"");
 }
+
+static const char *csv(const char *s, bool spreadsheet)
+{
+    cw_escape_csv(out, sizeof out, s, strlen(s), spreadsheet);
+    return out;
+}
+
+Test(text_escape, csv_fields_are_quoted_only_when_needed)
+{
+    cr_expect_str_eq(csv("acct-42", false), "acct-42");
+    cr_expect_str_eq(csv("", false), "");
+    cr_expect_str_eq(csv("a,b", false), "\"a,b\"");
+    cr_expect_str_eq(csv("say \"hi\"", false), "\"say \"\"hi\"\"\"");
+    cr_expect_str_eq(csv("two\nlines", false), "\"two\nlines\"");
+    cr_expect_str_eq(csv("cr\r", false), "\"cr\r\"");
+    cr_expect_str_eq(csv("caf\xc3\xa9 \xe2\x80\xae", false),
+                     "caf\xc3\xa9 \xe2\x80\xae"); /* exact */
+    /* formulas run by spreadsheet applications: only with spreadsheet */
+    cr_expect_str_eq(csv("=HYPERLINK(\"x\")", false), "\"=HYPERLINK(\"\"x\"\")\"");
+    cr_expect_str_eq(csv("=HYPERLINK(\"x\")", true), "\"'=HYPERLINK(\"\"x\"\")\"");
+    cr_expect_str_eq(csv("+1", true), "\"'+1\"");
+    cr_expect_str_eq(csv("-2", true), "\"'-2\"");
+    cr_expect_str_eq(csv("@SUM(A1)", true), "\"'@SUM(A1)\"");
+    cr_expect_str_eq(csv("\tx", true), "\"'\tx\"");
+    cr_expect_str_eq(csv("a=b", true), "a=b");
+    cr_expect_str_eq(csv("", true), "");
+}
+
+Test(text_escape, csv_reports_the_whole_length_when_it_does_not_fit)
+{
+    char small[4];
+    cr_expect_eq(cw_escape_csv(small, sizeof small, "a,b", 3, false), 5);
+    cr_expect_str_eq(small, "");
+    cr_expect_eq(cw_escape_csv(small, sizeof small, "abc", 3, false), 3);
+    cr_expect_str_eq(small, "abc");
+}
