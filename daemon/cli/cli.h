@@ -41,6 +41,7 @@ int cw_cmd_rescore(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_produce(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_gen(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_export(const struct cw_cli_opts *opts, int argc, char **argv);
 
 /* Load the config (with the environment overrides); on error print every
  * file:line:col line and return CW_EXIT_USAGE. */
@@ -69,6 +70,9 @@ const char *cw_cli_text(const char *s);
  * n_operands operands (found at argv[optind] on return). Sets *json; on anything else
  * prints "usage: USAGE" and returns CW_EXIT_USAGE, else 0. */
 int cw_cli_json_only(int argc, char **argv, int n_operands, const char *usage, bool *json);
+
+/* Whether grade names one of cfg's grade bands; if not, says on stderr which do. */
+bool cw_cli_grade_known(const struct cw_config *cfg, const char *grade);
 
 /* x rounded to 2 decimals (as alert numbers are), -0 folded into 0. */
 double cw_cli_round2(double x);

@@ -93,3 +93,15 @@ int cw_cli_json_only(int argc, char **argv, int n_operands, const char *usage, b
     }
     return 0;
 }
+
+bool cw_cli_grade_known(const struct cw_config *cfg, const char *grade)
+{
+    for (size_t g = 0; g < cfg->score.n_grades; g++)
+        if (strcmp(cfg->score.grades[g].name, grade) == 0)
+            return true;
+    fprintf(stderr, "churnwatch: unknown grade '%s'; grades:", cw_cli_text(grade));
+    for (size_t g = 0; g < cfg->score.n_grades; g++)
+        fprintf(stderr, " %s", cfg->score.grades[g].name);
+    fputc('\n', stderr);
+    return false;
+}

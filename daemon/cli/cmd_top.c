@@ -19,19 +19,6 @@ static void usage(void)
                     "                      [--limit N | --all] [--json]\n");
 }
 
-/* Whether grade names one of the configured grade bands; if not, says which do. */
-static bool grade_known(const struct cw_config *cfg, const char *grade)
-{
-    for (size_t g = 0; g < cfg->score.n_grades; g++)
-        if (strcmp(cfg->score.grades[g].name, grade) == 0)
-            return true;
-    fprintf(stderr, "churnwatch: unknown grade '%s'; grades:", cw_cli_text(grade));
-    for (size_t g = 0; g < cfg->score.n_grades; g++)
-        fprintf(stderr, " %s", cfg->score.grades[g].name);
-    fputc('\n', stderr);
-    return false;
-}
-
 /* Segments of the scanned accounts, for the error of a --segment that matched none. */
 struct seen_segments {
     char names[SEGMENTS_SEEN][CW_ID_MAX + 1];
@@ -296,7 +283,7 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
         return rc;
-    if (f.grade && !grade_known(cfg, f.grade)) {
+    if (f.grade && !cw_cli_grade_known(cfg, f.grade)) {
         cw_config_free(cfg);
         return CW_EXIT_USAGE;
     }

@@ -20,6 +20,11 @@ static const struct cw_cli_cmd commands[] = {
     {"silences", "[--json]", "list active silences", cw_cmd_silences},
     {"unsilence", "ID [--rule R] [--json]", "lift a silence", cw_cmd_unsilence},
     {"rescore", "[--json]", "ask the running daemon to rescore every account", cw_cmd_rescore},
+    {"export",
+     "[--format jsonl|csv] [--history] [--spreadsheet] [--segment S] [--owner O] [--grade G] "
+     "[-o FILE]",
+     "every account's score, traits and score history for a warehouse or a spreadsheet",
+     cw_cmd_export},
     {"gen",
      "[--seed N] [--accounts N] [--fates F=N,...] [--days N] [--end RFC3339|now] "
      "[--form native|segment|cloudevents] [--manifest FILE] [-o FILE]",

@@ -7,7 +7,7 @@
 
 _churnwatch() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="account top check-config produce silence silences unsilence rescore gen demo"
+    local commands="account top check-config produce silence silences unsilence rescore export gen demo"
     local cmd="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
@@ -39,8 +39,12 @@ _churnwatch() {
         mapfile -t COMPREPLY < <(compgen -W "now" -- "$cur")
         return
         ;;
-    --grade | --segment | --created-within | --limit | --brokers | --topic | --rule | --for | \
-        --reason | --seed | --accounts | --fates | --days)
+    --format)
+        mapfile -t COMPREPLY < <(compgen -W "jsonl csv" -- "$cur")
+        return
+        ;;
+    --grade | --segment | --owner | --created-within | --limit | --brokers | --topic | --rule | \
+        --for | --reason | --seed | --accounts | --fates | --days)
         return # a value of the user's own
         ;;
     esac
@@ -69,6 +73,7 @@ _churnwatch() {
     silences) opts="--json" ;;
     unsilence) opts="--rule --json" ;;
     rescore) opts="--json" ;;
+    export) opts="--format --history --spreadsheet --segment --owner --grade -o" ;;
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
     demo) opts="--accounts --days --seed" ;;
     esac

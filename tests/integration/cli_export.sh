@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# cli_export.sh - `churnwatch export` against the state the real daemon wrote: JSON Lines
+# (every account once, scores as `churnwatch account --json` gives them, the stored score
+# history), CSV per account and per history point (the same figures, RFC 4180 quoting of
+# hostile ids, --spreadsheet making formulas inert), the filters, -o (complete or absent),
+# and clear errors.
+source "$(dirname "$0")/harness.bash"
+test_clock # a fixed "now": the generated history and its judgements never vary
+
+redis_start
+mock_start 4
+CFG="$WORK/cw.yaml"
+write_config "$CFG"
+
+"$CLI" gen --seed 31 --fates healthy=4,underused=3,declining=3,silent=2 --days 40 \
+  --end "$TEST_NOW" -o "$WORK/events.jsonl" || fail "churnwatch gen"
+# Two accounts whose ids a CSV reader or a spreadsheet could misread.
+for id in '=HYPERLINK("http://x","y")' 'comma,"quoted" id'; do
+  python3 -c 'import json,sys; print(json.dumps({"account_id": sys.argv[1], "type": "login",
+    "user_id": "u1", "ts": sys.argv[2]}))' "$id" "$TEST_NOW" >>"$WORK/events.jsonl"
+done
+n=$(wc -l <"$WORK/events.jsonl")
+daemon_start "$CFG"
+cli -c "$CFG" produce "$WORK/events.jsonl" --key user 2>"$WORK/produce.log" ||
+  fail "churnwatch produce: $(cat "$WORK/produce.log")"
+wait_processed "$n" 300
+rescore_and_wait "$CFG"
+daemon_stop
+accounts=$(rcli ZCARD cw:accounts)
+[ "$accounts" -eq 14 ] || fail "expected 14 accounts in the store, found $accounts"
+
+# JSON Lines: every account once, the figures of `churnwatch account --json`.
+cli -c "$CFG" export >"$WORK/all.jsonl" 2>"$WORK/all.err" || fail "export: $(cat "$WORK/all.err")"
+grep -x "churnwatch: exported $accounts accounts ($accounts lines)" "$WORK/all.err" >/dev/null ||
+  fail "export summary: $(cat "$WORK/all.err")"
+rcli ZRANGE cw:accounts 0 -1 >"$WORK/ids.txt"
+for id in $(python3 -c 'import json,sys
+for l in open(sys.argv[1]): print(json.loads(l)["account_id"])' "$WORK/all.jsonl" | grep -v '[=,]'); do
+  cli -c "$CFG" account "$id" --json >"$WORK/acct.json" || fail "account $id --json"
+  python3 - "$WORK/all.jsonl" "$WORK/acct.json" "$id" <<'PY' || fail "export and account disagree on $id"
+import json, sys
+rows = {json.loads(l)["account_id"]: json.loads(l) for l in open(sys.argv[1])}
+a, e = json.load(open(sys.argv[2])), rows[sys.argv[3]]
+for k in ("score", "grade", "components"):
+    assert e[k] == a[k], (k, e[k], a[k])
+for k in ("segment", "plan", "owner", "seats"):
+    assert e[k] == a["traits"][k], (k, e[k], a["traits"][k])
+assert sorted(e["firing"]) == sorted(x["rule"] for x in a["alerts"]), (e["firing"], a["alerts"])
+PY
+done
+python3 - "$WORK/all.jsonl" "$WORK/ids.txt" "$REDIS_PORT" <<'PY' || fail "JSON Lines"
+import json, subprocess, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ids = [l.rstrip("\n") for l in open(sys.argv[2])]
+got = [r["account_id"] for r in rows]
+assert sorted(got) == sorted(ids), ("accounts", sorted(set(ids) ^ set(got)))
+assert len(set(got)) == len(got), "an account twice"
+for r in rows:
+    h = subprocess.run(["redis-cli", "-p", sys.argv[3], "HLEN", "cw:{%s}:h" % r["account_id"]],
+                       capture_output=True, text=True, check=True).stdout.strip()
+    assert len(r["history"]) == int(h), (r["account_id"], len(r["history"]), h)
+    days = [p["day"] for p in r["history"]]
+    assert days == sorted(days), ("history order", r["account_id"])
+    assert r["as_of"].startswith("2026-11-23T15:"), r["as_of"]
+assert any(r["firing"] for r in rows), "no account with a firing rule: the data lost its point"
+assert sum(len(r["history"]) for r in rows) > 0, "no score history"
+PY
+pass "JSON Lines: $accounts accounts, each as churnwatch account --json scores it, with its stored history"
+
+# CSV: the same figures; hostile ids read back exactly; the history in long form.
+cli -c "$CFG" export --format csv >"$WORK/all.csv" 2>/dev/null || fail "export --format csv"
+cli -c "$CFG" export --format csv --history >"$WORK/hist.csv" 2>/dev/null ||
+  fail "export --format csv --history"
+cli -c "$CFG" export --format csv --spreadsheet >"$WORK/sheet.csv" 2>/dev/null ||
+  fail "export --format csv --spreadsheet"
+python3 - "$WORK/all.jsonl" "$WORK/all.csv" "$WORK/hist.csv" "$WORK/sheet.csv" <<'PY' || fail "CSV"
+import csv, json, sys
+rows = {json.loads(l)["account_id"]: json.loads(l) for l in open(sys.argv[1])}
+table = list(csv.DictReader(open(sys.argv[2], newline="")))
+assert len(table) == len(rows), (len(table), len(rows))
+comps = next(iter(rows.values()))["components"].keys()
+for t in table:
+    e = rows[t["account_id"]]  # a hostile id that did not read back exactly fails here
+    num = lambda v: None if v == "" else float(v)
+    assert num(t["score"]) == e["score"], (t["account_id"], t["score"], e["score"])
+    assert (t["grade"] or None) == e["grade"]
+    for c in comps:
+        assert num(t["component_" + c]) == e["components"][c], (c, t, e)
+    assert (t["segment"] or None) == e["segment"] and (t["owner"] or None) == e["owner"]
+    assert (t["last_seen"] or None) == e["last_seen"], (t["last_seen"], e["last_seen"])
+    assert sorted(filter(None, t["firing"].split(";"))) == sorted(e["firing"])
+assert '=HYPERLINK("http://x","y")' in rows and 'comma,"quoted" id' in rows
+hist = list(csv.DictReader(open(sys.argv[3], newline="")))
+want = sorted((i, p["day"], p["score"]) for i, r in rows.items() for p in r["history"])
+assert sorted((h["account_id"], h["day"], float(h["score"])) for h in hist) == want, "history rows"
+sheet = {t["account_id"] for t in csv.DictReader(open(sys.argv[4], newline=""))}
+assert "'=HYPERLINK(\"http://x\",\"y\")" in sheet, sorted(sheet)
+assert 'comma,"quoted" id' in sheet
+PY
+pass "CSV: per account and per history point, the JSON Lines' figures; --spreadsheet quotes the formula"
+
+# Filters, -o, errors.
+seg=$(python3 -c 'import json,sys
+print(sorted({json.loads(l)["segment"] for l in open(sys.argv[1]) if json.loads(l)["segment"]})[0])' "$WORK/all.jsonl")
+want=$(python3 -c 'import json,sys
+print(sum(json.loads(l)["segment"] == sys.argv[2] for l in open(sys.argv[1])))' "$WORK/all.jsonl" "$seg")
+cli -c "$CFG" export --segment "$seg" -o "$WORK/seg.jsonl" 2>"$WORK/seg.err" || fail "export --segment -o"
+[ "$(wc -l <"$WORK/seg.jsonl")" -eq "$want" ] || fail "--segment $seg: $(wc -l <"$WORK/seg.jsonl") lines, want $want"
+grep -x "churnwatch: exported $want accounts ($want lines), $((accounts - want)) not matching" \
+  "$WORK/seg.err" >/dev/null || fail "--segment summary: $(cat "$WORK/seg.err")"
+[ ! -e "$WORK/seg.jsonl.part" ] || fail "-o left its .part file"
+grade=$(python3 -c 'import json,sys
+print(next(json.loads(l)["grade"] for l in open(sys.argv[1]) if json.loads(l)["grade"]))' "$WORK/all.jsonl")
+cli -c "$CFG" export --grade "$grade" --format csv >"$WORK/grade.csv" 2>/dev/null || fail "--grade"
+python3 -c 'import csv,sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert rows and all(r["grade"] == sys.argv[2] for r in rows), rows' "$WORK/grade.csv" "$grade" ||
+  fail "--grade $grade kept another grade"
+if cli -c "$CFG" export --grade nosuch >/dev/null 2>"$WORK/bad.err"; then fail "--grade nosuch accepted"; fi
+grep -F "churnwatch: unknown grade 'nosuch'; grades:" "$WORK/bad.err" >/dev/null ||
+  fail "--grade nosuch: $(cat "$WORK/bad.err")"
+if cli -c "$CFG" export --history >/dev/null 2>&1; then fail "--history without --format csv accepted"; fi
+if cli -c "$CFG" export -o "$WORK/no/such/dir/x.jsonl" 2>"$WORK/dir.err"; then fail "-o into a missing directory"; fi
+grep -F "cannot write" "$WORK/dir.err" >/dev/null || fail "-o into a missing directory: $(cat "$WORK/dir.err")"
+redis_stop
+rc=0
+cli -c "$CFG" export -o "$WORK/down.jsonl" 2>"$WORK/down.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "export with Redis down exited $rc, want 2: $(cat "$WORK/down.err")"
+[ ! -e "$WORK/down.jsonl" ] && [ ! -e "$WORK/down.jsonl.part" ] || fail "a failed export left a file"
+pass "filters (--segment $seg: $want, --grade $grade), -o complete or absent, errors"
