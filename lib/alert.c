@@ -196,6 +196,14 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
     put(obj, "value", jreal(alert->has_value, alert->value), &ok);
     if (alert->segment && *alert->segment)
         put(obj, "segment", jstr(alert->segment), &ok);
+    if (alert->owner && *alert->owner)
+        put(obj, "owner", jstr(alert->owner), &ok);
+    if (alert->plan && *alert->plan)
+        put(obj, "plan", jstr(alert->plan), &ok);
+    if (alert->has_seats)
+        put(obj, "seats", json_integer(alert->seats), &ok);
+    if (alert->has_renewal_at)
+        put(obj, "renewal_at", jtime(alert->renewal_at_ms), &ok);
     if (alert->reminder)
         put(obj, "reminder", json_true(), &ok);
     if (!ok)

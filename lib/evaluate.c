@@ -83,6 +83,15 @@ char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_accoun
         .observed_at_ms = e->now_ms,
         .emitted_at_ms = emitted_ms,
     };
+    const struct cw_traits *tr = e->view.traits;
+    if (tr) { /* who the account is, so that no subscriber has to look it up */
+        a.owner = tr->owner;
+        a.plan = tr->plan;
+        a.has_seats = tr->has_seats;
+        a.seats = tr->seats;
+        a.has_renewal_at = tr->has_renewal_at;
+        a.renewal_at_ms = tr->renewal_at_ms;
+    }
     if (ev->has_previous_score) {
         a.has_previous_score = true;
         a.previous_score = ev->previous_score;

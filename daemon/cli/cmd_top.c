@@ -15,7 +15,8 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--created-within D]\n"
+    fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--owner O] "
+                    "[--created-within D]\n"
                     "                      [--limit N | --all] [--json]\n");
 }
 
@@ -62,6 +63,7 @@ static bool segment_unknown(const struct cw_config *cfg, const char *segment,
 struct top_filter {
     const char *grade;
     const char *segment;
+    const char *owner;
     int64_t created_within_ms; /* 0: no filter */
     size_t limit;
     bool all; /* --all: no limit */
@@ -73,6 +75,8 @@ static bool keep(const struct top_filter *f, const struct cw_account_data *a,
     if (f->grade && (!e->score.has_score || strcmp(e->score.grade, f->grade) != 0))
         return false;
     if (f->segment && strcmp(a->traits.segment, f->segment) != 0)
+        return false;
+    if (f->owner && strcmp(a->traits.owner, f->owner) != 0)
         return false;
     if (f->created_within_ms > 0 &&
         (!a->traits.has_created_at || now - a->traits.created_at_ms > f->created_within_ms))
@@ -225,13 +229,10 @@ out:
 int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"grade", required_argument, NULL, 'g'},
-        {"segment", required_argument, NULL, 's'},
-        {"created-within", required_argument, NULL, 'w'},
-        {"limit", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},
-        {"all", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
+        {"grade", required_argument, NULL, 'g'}, {"segment", required_argument, NULL, 's'},
+        {"owner", required_argument, NULL, 'o'}, {"created-within", required_argument, NULL, 'w'},
+        {"limit", required_argument, NULL, 'l'}, {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},         {NULL, 0, NULL, 0},
     };
     struct top_filter f = {.limit = 20};
     bool json = false;
@@ -245,6 +246,9 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
             break;
         case 's':
             f.segment = optarg;
+            break;
+        case 'o':
+            f.owner = optarg;
             break;
         case 'w':
             if (cw_duration_parse(optarg, &f.created_within_ms) != 0 || f.created_within_ms <= 0) {

@@ -60,7 +60,7 @@ _churnwatch() {
         return
         ;;
     account) opts="--json" ;;
-    top) opts="--grade --segment --created-within --limit --all --json" ;;
+    top) opts="--grade --segment --owner --created-within --limit --all --json" ;;
     check-config)
         opts="--no-env"
         files=yes

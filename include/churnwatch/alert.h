@@ -36,6 +36,12 @@ struct cw_alert {
     double value;
     const char *touch;
     const char *segment; /* NULL or "": omitted */
+    const char *owner;   /* NULL or "": omitted */
+    const char *plan;    /* NULL or "": omitted */
+    bool has_seats;      /* the licensed seats, else omitted */
+    int64_t seats;
+    bool has_renewal_at; /* the next renewal, else omitted */
+    int64_t renewal_at_ms;
     const char *reason;
     size_t n_components;
     const struct cw_alert_component *components;
@@ -45,7 +51,8 @@ struct cw_alert {
 
 /*
  * Encode as one line of compact JSON (keys in the order of docs/alerts.md, then "value",
- * "segment" when set and "reminder": true for reminders; numbers rounded to 2 decimals,
+ * the account's "segment", "owner", "plan", "seats" and "renewal_at" each when known, and
+ * "reminder": true for reminders; numbers rounded to 2 decimals,
  * scores and values always as reals ("52.0"), a whole threshold as an integer ("40");
  * NaN or infinite numbers, NULL strings and times outside years 0000..9999 as null;
  * bytes that are not UTF-8 as U+FFFD; timestamps RFC 3339 UTC, with ".mmm" only when

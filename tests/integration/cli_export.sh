@@ -2,8 +2,8 @@
 # cli_export.sh - `churnwatch export` against the state the real daemon wrote: JSON Lines
 # (every account once, scores as `churnwatch account --json` gives them, the stored score
 # history), CSV per account and per history point (the same figures, RFC 4180 quoting of
-# hostile ids, --spreadsheet making formulas inert), the filters, -o (complete or absent),
-# and clear errors.
+# hostile ids, --spreadsheet making formulas inert), the filters (and `top --owner`), -o
+# (complete or absent), and clear errors.
 source "$(dirname "$0")/harness.bash"
 test_clock # a fixed "now": the generated history and its judgements never vary
 
@@ -122,9 +122,20 @@ grep -F "churnwatch: unknown grade 'nosuch'; grades:" "$WORK/bad.err" >/dev/null
 if cli -c "$CFG" export --history >/dev/null 2>&1; then fail "--history without --format csv accepted"; fi
 if cli -c "$CFG" export -o "$WORK/no/such/dir/x.jsonl" 2>"$WORK/dir.err"; then fail "-o into a missing directory"; fi
 grep -F "cannot write" "$WORK/dir.err" >/dev/null || fail "-o into a missing directory: $(cat "$WORK/dir.err")"
+# top --owner: the owner's scored accounts, as the export lists them.
+owner=$(python3 -c 'import json,sys
+print(sorted({json.loads(l)["owner"] for l in open(sys.argv[1]) if json.loads(l)["owner"]})[0])' "$WORK/all.jsonl")
+cli -c "$CFG" top --all --owner "$owner" --json >"$WORK/owner.json" 2>/dev/null || fail "top --owner"
+python3 - "$WORK/all.jsonl" "$WORK/owner.json" "$owner" <<'PY' || fail "top --owner $owner"
+import json, sys
+want = sorted(r["account_id"] for r in map(json.loads, open(sys.argv[1]))
+              if r["owner"] == sys.argv[3] and r["score"] is not None)
+got = sorted(a["account_id"] for a in json.load(open(sys.argv[2]))["accounts"])
+assert want and got == want, (got, want)
+PY
 redis_stop
 rc=0
 cli -c "$CFG" export -o "$WORK/down.jsonl" 2>"$WORK/down.err" || rc=$?
 [ "$rc" -eq 2 ] || fail "export with Redis down exited $rc, want 2: $(cat "$WORK/down.err")"
 [ ! -e "$WORK/down.jsonl" ] && [ ! -e "$WORK/down.jsonl.part" ] || fail "a failed export left a file"
-pass "filters (--segment $seg: $want, --grade $grade), -o complete or absent, errors"
+pass "filters (--segment $seg: $want, --grade $grade, top --owner), -o complete or absent, errors"

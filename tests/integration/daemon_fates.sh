@@ -172,6 +172,15 @@ for i, line in enumerate(open(os.path.join(run, "alerts.jsonl"))):
     # Documented precedence (docs/configuration.md): the segment's touch beats the rule's.
     if a.get("touch") != SEGMENT[seg][0]:
         bad(f"{where}: touch {a.get('touch')}, segment {seg} says {SEGMENT[seg][0]}")
+    # Who the account is (docs/alerts.md): the traits its history gave it.
+    m = accounts[a["account_id"]]
+    if (a.get("segment") != seg or a.get("seats") != m["seats"] or
+            not isinstance(a.get("renewal_at"), str) or
+            ts(a["renewal_at"]) != ts(m["renewal_at"]) or
+            not isinstance(a.get("owner"), str) or not isinstance(a.get("plan"), str)):
+        bad(f"{where}: account context segment={a.get('segment')} seats={a.get('seats')} "
+            f"renewal_at={a.get('renewal_at')} owner={a.get('owner')} plan={a.get('plan')}; "
+            f"the manifest says segment={seg} seats={m['seats']} renewal_at={m['renewal_at']}")
     if num(a.get("threshold")) and abs(a["threshold"] - threshold(rule, seg)) > 1e-9:
         bad(f"{where}: threshold {a['threshold']}, the config says {threshold(rule, seg)}")
     if num(a.get("score")) and a.get("grade") in dict(GRADES):

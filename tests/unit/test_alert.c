@@ -126,13 +126,19 @@ Test(alert, parses_back_to_every_field)
 Test(alert, keys_come_in_spec_order_then_extras)
 {
     static const char *const order[] = {
-        "schema",     "alert_id", "account_id", "rule",           "kind",
-        "status",     "severity", "score",      "previous_score", "grade",
-        "threshold",  "touch",    "reason",     "components",     "observed_at",
-        "emitted_at", "value",    "segment",    "reminder",
+        "schema",   "alert_id",   "account_id",     "rule",       "kind",      "status",
+        "severity", "score",      "previous_score", "grade",      "threshold", "touch",
+        "reason",   "components", "observed_at",    "emitted_at", "value",     "segment",
+        "owner",    "plan",       "seats",          "renewal_at", "reminder",
     };
     struct cw_alert a = spec_alert();
     a.segment = "M";
+    a.owner = "ben.okafor@example.com";
+    a.plan = "standard";
+    a.has_seats = true;
+    a.seats = 31;
+    a.has_renewal_at = true;
+    a.renewal_at_ms = 1818153372447; /* 2027-08-13T10:36:12.447Z */
     a.reminder = true;
     json_t *root = roundtrip(&a, NULL);
     size_t i = 0;
@@ -142,6 +148,11 @@ Test(alert, keys_come_in_spec_order_then_extras)
     }
     cr_assert_eq(i, sizeof order / sizeof order[0]);
     cr_assert_str_eq(str_field(root, "segment"), "M");
+    cr_assert_str_eq(str_field(root, "owner"), "ben.okafor@example.com");
+    cr_assert_str_eq(str_field(root, "plan"), "standard");
+    cr_assert(json_is_integer(json_object_get(root, "seats")), "seats: an integer");
+    cr_assert_eq(json_integer_value(json_object_get(root, "seats")), 31);
+    cr_assert_str_eq(str_field(root, "renewal_at"), "2027-08-13T10:36:12.447Z");
     cr_assert(json_is_true(json_object_get(root, "reminder")));
     cr_assert_str_eq(str_field(root, "status"), "firing", "a reminder is still firing");
     json_decref(root);
@@ -164,6 +175,9 @@ Test(alert, missing_values_are_null_never_zero)
     a.has_value = false;
     a.touch = NULL;
     a.segment = "";
+    a.owner = "";
+    a.plan = NULL;
+    a.seats = 12; /* not known: not looked at */
     a.components = comps;
     a.n_components = 2;
     json_t *root = roundtrip(&a, NULL);
@@ -177,6 +191,9 @@ Test(alert, missing_values_are_null_never_zero)
     cr_assert(json_is_null(json_object_get(root, "touch")));
     cr_assert(json_is_null(json_object_get(root, "value")));
     cr_assert_null(json_object_get(root, "segment"), "empty segment: omitted");
+    for (const char *const *k = (const char *const[]){"owner", "plan", "seats", "renewal_at", NULL};
+         *k; k++)
+        cr_assert_null(json_object_get(root, *k), "%s unknown: omitted", *k);
     json_t *c = json_object_get(root, "components");
     cr_assert(json_is_number(json_object_get(c, "utilization")));
     cr_assert_eq(json_number_value(json_object_get(c, "utilization")), 0.0);

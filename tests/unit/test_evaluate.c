@@ -218,6 +218,12 @@ Test(evaluate, the_alert_carries_the_account_the_rule_and_both_instants)
 {
     acct_init(DAY0 - 30);
     strcpy(A.traits.segment, "big");
+    strcpy(A.traits.owner, "aiko.tanaka@example.com");
+    strcpy(A.traits.plan, "starter");
+    A.traits.has_seats = true;
+    A.traits.seats = 20;
+    A.traits.has_renewal_at = true;
+    A.traits.renewal_at_ms = 1818153372447; /* 2027-08-13T10:36:12.447Z */
     add_history(DAY0 - 7, 100);
     evaluate();
     cr_assert_eq(A.out.trans[R_DROP].emit, CW_EMIT_FIRING);
@@ -228,6 +234,11 @@ Test(evaluate, the_alert_carries_the_account_the_rule_and_both_instants)
     cr_expect_str_eq(json_string_value(json_object_get(j, "kind")), "score_drop");
     cr_expect_str_eq(json_string_value(json_object_get(j, "severity")), "warning");
     cr_expect_str_eq(json_string_value(json_object_get(j, "segment")), "big");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "owner")), "aiko.tanaka@example.com");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "plan")), "starter");
+    cr_expect_eq(json_integer_value(json_object_get(j, "seats")), 20);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "renewal_at")),
+                     "2027-08-13T10:36:12.447Z");
     cr_expect_str_eq(json_string_value(json_object_get(j, "alert_id")),
                      A.out.trans[R_DROP].alert_id);
     cr_expect_eq(json_number_value(json_object_get(j, "previous_score")), 100,
