@@ -2,10 +2,11 @@
 # run.sh - every benchmark with its real sizes, each printing its figures against the goals:
 # decode, score, end-to-end (with raw consume and the DIY consumer beside churnwatchd), the
 # backfill (e2e.sh --backfill: 2M events over 20 days, 128 partitions), event-to-alert
-# latency, the sweep of 1M accounts (about 20 minutes in all). Builds the release tree
+# latency, the sweep of 1M accounts, the export at 20k and 200k accounts (about 20 minutes
+# in all). Builds the release tree
 # first (build/, RelWithDebInfo).
 #   bash tests/bench/run.sh [e2e.sh options, e.g. --events 1000000 --batch 100000]
-# CW_BENCH_ONLY="decode score e2e backfill latency sweep" picks some of them.
+# CW_BENCH_ONLY="decode score e2e backfill latency sweep export" picks some of them.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${CW_BUILD_DIR:-$src/build}
@@ -13,7 +14,7 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j2 >/dev/null
 echo "== machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg) (shared box: compare ratios within a run)"
-only=" ${CW_BENCH_ONLY:-decode score e2e backfill latency sweep} "
+only=" ${CW_BENCH_ONLY:-decode score e2e backfill latency sweep export} "
 export CW_BUILD_DIR=$build CW_SOURCE_DIR=$src
 case $only in *" decode "*) echo "== decode"; "$build/tests/bench_decode" ;; esac
 case $only in *" score "*) echo "== score"; "$build/tests/bench_score" ;; esac
@@ -28,3 +29,4 @@ case $only in *" latency "*)
   bash "$src/tests/bench/latency.sh" --rate 50000 --accounts 20000 ;;
 esac
 case $only in *" sweep "*) echo "== sweep"; bash "$src/tests/bench/sweep.sh" ;; esac
+case $only in *" export "*) echo "== export"; bash "$src/tests/bench/export.sh" ;; esac
