@@ -74,6 +74,9 @@ int cw_cli_json_only(int argc, char **argv, int n_operands, const char *usage, b
 /* Whether grade names one of cfg's grade bands; if not, says on stderr which do. */
 bool cw_cli_grade_known(const struct cw_config *cfg, const char *grade);
 
+/* Whole days from now_ms to at_ms, rounded down (negative once at_ms has passed). */
+int64_t cw_cli_days_until(int64_t now_ms, int64_t at_ms);
+
 /* x rounded to 2 decimals (as alert numbers are), -0 folded into 0. */
 double cw_cli_round2(double x);
 

@@ -105,3 +105,10 @@ bool cw_cli_grade_known(const struct cw_config *cfg, const char *grade)
     fputc('\n', stderr);
     return false;
 }
+
+int64_t cw_cli_days_until(int64_t now_ms, int64_t at_ms)
+{
+    const int64_t day = 86400000;
+    int64_t d = at_ms - now_ms;
+    return d >= 0 ? d / day : -((-d + day - 1) / day);
+}

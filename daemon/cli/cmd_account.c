@@ -100,6 +100,15 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
         cw_rfc3339_format(t->created_at_ms, ts);
         printf("  created %s\n", ts);
     }
+    if (t->has_renewal_at) {
+        char ts[32];
+        int64_t days = cw_cli_days_until(now, t->renewal_at_ms);
+        cw_rfc3339_format(t->renewal_at_ms, ts);
+        if (days >= 0)
+            printf("  renews %s (in %lld day%s)\n", ts, (long long)days, days == 1 ? "" : "s");
+        else
+            printf("  renewal %s (%lld day%s ago)\n", ts, (long long)-days, days == -1 ? "" : "s");
+    }
 
     if (e->score.has_score)
         printf("\nscore %.1f  grade %s", e->score.score, e->score.grade);
@@ -202,6 +211,15 @@ static json_t *json_number_or_null(bool has, double v)
     return has && isfinite(v) ? json_real(cw_cli_round2(v)) : json_null();
 }
 
+static json_t *time_or_null(bool has, int64_t ms)
+{
+    char t[32];
+    if (!has)
+        return json_null();
+    cw_rfc3339_format(ms, t);
+    return json_string(t);
+}
+
 static int print_json(const struct cw_config *cfg, const struct cw_account_data *a,
                       const struct cw_account_eval *e, int64_t now)
 {
@@ -286,6 +304,11 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_object_set_new(traits, "plan", t->plan[0] ? json_string(t->plan) : json_null());
     json_object_set_new(traits, "segment", t->segment[0] ? json_string(t->segment) : json_null());
     json_object_set_new(traits, "owner", t->owner[0] ? json_string(t->owner) : json_null());
+    json_object_set_new(traits, "created_at", time_or_null(t->has_created_at, t->created_at_ms));
+    json_object_set_new(traits, "renewal_at", time_or_null(t->has_renewal_at, t->renewal_at_ms));
+    json_object_set_new(traits, "days_to_renewal",
+                        t->has_renewal_at ? json_integer(cw_cli_days_until(now, t->renewal_at_ms))
+                                          : json_null());
     json_object_set_new(o, "traits", traits);
 
     int rc = json_dumpf(o, stdout, CW_CLI_JSON_FLAGS) == 0 ? CW_EXIT_OK : CW_EXIT_USAGE;

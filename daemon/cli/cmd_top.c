@@ -17,7 +17,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--owner O] "
                     "[--created-within D]\n"
-                    "                      [--limit N | --all] [--json]\n");
+                    "                      [--renewal-within D] [--limit N | --all] [--json]\n");
 }
 
 /* Segments of the scanned accounts, for the error of a --segment that matched none. */
@@ -65,6 +65,7 @@ struct top_filter {
     const char *segment;
     const char *owner;
     int64_t created_within_ms; /* 0: no filter */
+    int64_t renewal_within_ms; /* 0: no filter */
     size_t limit;
     bool all; /* --all: no limit */
 };
@@ -80,6 +81,9 @@ static bool keep(const struct top_filter *f, const struct cw_account_data *a,
         return false;
     if (f->created_within_ms > 0 &&
         (!a->traits.has_created_at || now - a->traits.created_at_ms > f->created_within_ms))
+        return false;
+    if (f->renewal_within_ms > 0 && (!a->traits.has_renewal_at || a->traits.renewal_at_ms < now ||
+                                     a->traits.renewal_at_ms - now > f->renewal_within_ms))
         return false;
     return true;
 }
@@ -171,6 +175,11 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
             json_object_set_new(
                 o, "segment", a->traits.segment[0] ? json_string(a->traits.segment) : json_null());
             json_object_set_new(o, "trend", json_string(trend(a, e)));
+            char renewal[32];
+            if (a->traits.has_renewal_at)
+                cw_rfc3339_format(a->traits.renewal_at_ms, renewal);
+            json_object_set_new(o, "renewal_at",
+                                a->traits.has_renewal_at ? json_string(renewal) : json_null());
             json_t *ja = json_array();
             for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++)
                 if (a->rules[r].status == CW_RULE_FIRING)
@@ -229,10 +238,15 @@ out:
 int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"grade", required_argument, NULL, 'g'}, {"segment", required_argument, NULL, 's'},
-        {"owner", required_argument, NULL, 'o'}, {"created-within", required_argument, NULL, 'w'},
-        {"limit", required_argument, NULL, 'l'}, {"json", no_argument, NULL, 'j'},
-        {"all", no_argument, NULL, 'a'},         {NULL, 0, NULL, 0},
+        {"grade", required_argument, NULL, 'g'},
+        {"segment", required_argument, NULL, 's'},
+        {"owner", required_argument, NULL, 'o'},
+        {"created-within", required_argument, NULL, 'w'},
+        {"renewal-within", required_argument, NULL, 'r'},
+        {"limit", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
     };
     struct top_filter f = {.limit = 20};
     bool json = false;
@@ -253,6 +267,12 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
         case 'w':
             if (cw_duration_parse(optarg, &f.created_within_ms) != 0 || f.created_within_ms <= 0) {
                 fprintf(stderr, "churnwatch: --created-within wants a duration like 30d\n");
+                return CW_EXIT_USAGE;
+            }
+            break;
+        case 'r':
+            if (cw_duration_parse(optarg, &f.renewal_within_ms) != 0 || f.renewal_within_ms <= 0) {
+                fprintf(stderr, "churnwatch: --renewal-within wants a duration like 90d\n");
                 return CW_EXIT_USAGE;
             }
             break;

@@ -43,8 +43,8 @@ _churnwatch() {
         mapfile -t COMPREPLY < <(compgen -W "jsonl csv" -- "$cur")
         return
         ;;
-    --grade | --segment | --owner | --created-within | --limit | --brokers | --topic | --rule | \
-        --for | --reason | --seed | --accounts | --fates | --days)
+    --grade | --segment | --owner | --created-within | --renewal-within | --limit | --brokers | \
+        --topic | --rule | --for | --reason | --seed | --accounts | --fates | --days)
         return # a value of the user's own
         ;;
     esac
@@ -60,7 +60,7 @@ _churnwatch() {
         return
         ;;
     account) opts="--json" ;;
-    top) opts="--grade --segment --owner --created-within --limit --all --json" ;;
+    top) opts="--grade --segment --owner --created-within --renewal-within --limit --all --json" ;;
     check-config)
         opts="--no-env"
         files=yes

@@ -2,8 +2,8 @@
 # cli_export.sh - `churnwatch export` against the state the real daemon wrote: JSON Lines
 # (every account once, scores as `churnwatch account --json` gives them, the stored score
 # history), CSV per account and per history point (the same figures, RFC 4180 quoting of
-# hostile ids, --spreadsheet making formulas inert), the filters (and `top --owner`), -o
-# (complete or absent), and clear errors.
+# hostile ids, --spreadsheet making formulas inert), the filters (and `top --owner`,
+# `top --renewal-within`, the renewal in `account`), -o (complete or absent), clear errors.
 source "$(dirname "$0")/harness.bash"
 test_clock # a fixed "now": the generated history and its judgements never vary
 
@@ -133,9 +133,38 @@ want = sorted(r["account_id"] for r in map(json.loads, open(sys.argv[1]))
 got = sorted(a["account_id"] for a in json.load(open(sys.argv[2]))["accounts"])
 assert want and got == want, (got, want)
 PY
+# top --renewal-within: the renewal call list; account shows the days left.
+days=$(python3 -c 'import json,sys,datetime
+now = datetime.datetime.fromisoformat(sys.argv[2].replace("Z", "+00:00"))
+left = sorted((datetime.datetime.fromisoformat(r["renewal_at"].replace("Z", "+00:00")) - now).days
+              for r in map(json.loads, open(sys.argv[1])) if r["renewal_at"])
+print(left[len(left) // 2] + 1)' "$WORK/all.jsonl" "$TEST_NOW")
+cli -c "$CFG" top --all --renewal-within "${days}d" --json >"$WORK/renew.json" 2>/dev/null ||
+  fail "top --renewal-within ${days}d"
+python3 - "$WORK/all.jsonl" "$WORK/renew.json" "$days" <<'PY' || fail "top --renewal-within ${days}d"
+import datetime, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+now = datetime.datetime.fromisoformat(rows[0]["as_of"].replace("Z", "+00:00"))
+end = now + datetime.timedelta(days=int(sys.argv[3]))
+at = lambda r: datetime.datetime.fromisoformat(r["renewal_at"].replace("Z", "+00:00"))
+want = sorted(r["account_id"] for r in rows
+              if r["renewal_at"] and r["score"] is not None and now <= at(r) <= end)
+got = json.load(open(sys.argv[2]))["accounts"]
+assert want and len(want) < sum(r["score"] is not None for r in rows), ("no split", want)
+assert sorted(a["account_id"] for a in got) == want, (sorted(a["account_id"] for a in got), want)
+assert all(a["renewal_at"] for a in got)
+PY
+id=$(head -n1 "$WORK/ids.txt")
+cli -c "$CFG" account "$id" >"$WORK/acct.txt" || fail "account $id"
+grep -E '^  renews [0-9T:.-]+Z \(in [0-9]+ days?\)$' "$WORK/acct.txt" >/dev/null ||
+  fail "account $id does not show its renewal: $(cat "$WORK/acct.txt")"
+cli -c "$CFG" account "$id" --json | python3 -c 'import json,sys
+t = json.load(sys.stdin)["traits"]
+assert t["renewal_at"] and isinstance(t["days_to_renewal"], int) and t["days_to_renewal"] >= 0, t' ||
+  fail "account $id --json: no renewal"
 redis_stop
 rc=0
 cli -c "$CFG" export -o "$WORK/down.jsonl" 2>"$WORK/down.err" || rc=$?
 [ "$rc" -eq 2 ] || fail "export with Redis down exited $rc, want 2: $(cat "$WORK/down.err")"
 [ ! -e "$WORK/down.jsonl" ] && [ ! -e "$WORK/down.jsonl.part" ] || fail "a failed export left a file"
-pass "filters (--segment $seg: $want, --grade $grade, top --owner), -o complete or absent, errors"
+pass "filters (--segment $seg: $want, --grade $grade, top --owner, top --renewal-within ${days}d), -o complete or absent, errors"
