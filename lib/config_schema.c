@@ -1457,6 +1457,7 @@ static void rule_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, voi
 #define IN KB(CW_RULE_INACTIVE)
 #define ON KB(CW_RULE_ONBOARDING)
 #define RB KB(CW_RULE_RATIO_BELOW)
+#define RN KB(CW_RULE_RENEWAL)
 
 static const struct key_spec rule_specs[] = {
     {.name = "name",
@@ -1489,7 +1490,7 @@ static const struct key_spec rule_specs[] = {
      .min = 0,
      .max = 100,
      .offset = RULE_P(enter),
-     .kinds = SB,
+     .kinds = SB | RN,
      .desc = "fire when the score is below this"},
     {.name = "exit",
      .type = K_DOUBLE,
@@ -1497,7 +1498,7 @@ static const struct key_spec rule_specs[] = {
      .min = 0,
      .max = 100,
      .offset = RULE_P(exit),
-     .kinds = SB,
+     .kinds = SB | RN,
      .desc = "resolve when the score is at least this"},
     {.name = "enter",
      .type = K_DOUBLE,
@@ -1566,6 +1567,14 @@ static const struct key_spec rule_specs[] = {
      .offset = RULE_P(within_ms),
      .kinds = ON,
      .desc = "milestone due this long after created_at"},
+    {.name = "within",
+     .type = K_DURATION,
+     .flags = KF_REQUIRED | KF_OVERRIDE | KF_GT_MIN,
+     .min = 0,
+     .max = MAX_DUR,
+     .offset = RULE_P(within_ms),
+     .kinds = RN,
+     .desc = "judged while the renewal is at most this far ahead"},
     {.name = "metric",
      .type = K_CUSTOM,
      .flags = KF_REQUIRED,

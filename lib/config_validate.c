@@ -386,6 +386,7 @@ void cw_cfgv_rule_params(struct cw_cfg_ctx *ctx, const struct cw_rule *rule,
     switch (rule->kind) {
     case CW_RULE_SCORE_BELOW:
     case CW_RULE_RATIO_BELOW:
+    case CW_RULE_RENEWAL:
         if (!(p->exit > p->enter)) {
             at = where(maps, paths, n, "exit", "enter", &which, path, sizeof path);
             if (strcmp(which, "exit") == 0)

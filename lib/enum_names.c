@@ -41,7 +41,7 @@ static const char *const severity[] = {
 static const char *const rule_kind[] = {
     [CW_RULE_SCORE_BELOW] = "score_below", [CW_RULE_SCORE_DROP] = "score_drop",
     [CW_RULE_INACTIVE] = "inactive",       [CW_RULE_ONBOARDING] = "onboarding",
-    [CW_RULE_RATIO_BELOW] = "ratio_below",
+    [CW_RULE_RATIO_BELOW] = "ratio_below", [CW_RULE_RENEWAL] = "renewal",
 };
 
 const struct cw_enum_names cw_preset_names = TABLE(preset);

@@ -1,4 +1,4 @@
-/* rules.c - churn-risk rule conditions (five kinds) and the per-(account, rule) state machine */
+/* rules.c - churn-risk rule conditions (six kinds) and the per-(account, rule) state machine */
 #include "churnwatch/rules.h"
 
 #include <math.h>
@@ -438,6 +438,49 @@ static void eval_ratio_below(const struct cw_config *cfg, const struct cw_rule *
                    firing ? " (exit)" : "");
 }
 
+/*
+ * renewal: the account renews within `within` from now and its score is below enter
+ * (below exit while firing: hysteresis on the score). The value is the score; the days
+ * left are in the reason (and the alert carries renewal_at). A renewal date in the past
+ * (renewed, or lost) clears it.
+ */
+static void eval_renewal(const struct cw_rule_params *p, const struct cw_rule_facts *f, bool firing,
+                         struct cw_rule_eval *out)
+{
+    char a[32], b[32], w[32], span[48];
+    const struct cw_account_view *acct = f->account;
+    const struct cw_score_result *s = f->score;
+    out->threshold = p->enter;
+    if (!acct->traits || !acct->traits->has_renewal_at) {
+        set_reason(out, "renewal date unknown");
+        return;
+    }
+    if (!s || !s->has_score || !isfinite(s->score)) {
+        set_reason(out, "no health score (no measure can be computed)");
+        return;
+    }
+    double limit = firing ? p->exit : p->enter;
+    out->evaluable = true;
+    out->has_value = true;
+    out->value = s->score;
+    fmt_num(a, s->score);
+    fmt_num(b, limit);
+    fmt_dur(w, p->within_ms);
+    int64_t left = acct->traits->renewal_at_ms - acct->now_ms; /* both within years 0..9999 */
+    if (left < 0) {
+        set_reason(out, "renewal date passed %s ago", fmt_span(span, -left));
+        return;
+    }
+    fmt_span(span, left);
+    if (left > p->within_ms) {
+        set_reason(out, "renewal in %s, beyond %s", span, w);
+        return;
+    }
+    out->holds = s->score < limit;
+    set_reason(out, "renewal in %s (within %s) with health score %s %s %s%s", span, w, a,
+               out->holds ? "below" : "at least", b, firing ? " (exit)" : "");
+}
+
 void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rule_params *p,
                       const struct cw_rule_facts *facts, bool firing, struct cw_rule_eval *out)
 {
@@ -462,6 +505,9 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
         break;
     case CW_RULE_RATIO_BELOW:
         eval_ratio_below(cfg, rule, p, facts, firing, out);
+        break;
+    case CW_RULE_RENEWAL:
+        eval_renewal(p, facts, firing, out);
         break;
     default:
         set_reason(out, "unknown rule kind %d", (int)rule->kind);

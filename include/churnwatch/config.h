@@ -152,6 +152,7 @@ enum cw_rule_kind {
     CW_RULE_INACTIVE,
     CW_RULE_ONBOARDING,
     CW_RULE_RATIO_BELOW,
+    CW_RULE_RENEWAL,
 };
 
 enum cw_severity {
@@ -163,13 +164,14 @@ enum cw_severity {
 /* The thresholds of a rule; segments may override any of them. Which fields apply
  * depends on the kind (see conf/churnwatch.yaml). */
 struct cw_rule_params {
-    double enter;           /* score_below, ratio_below: fire when value < enter */
-    double exit;            /* score_below, ratio_below: resolve when value >= exit */
+    double enter;           /* score_below, ratio_below, renewal: fire when value < enter */
+    double exit;            /* score_below, ratio_below, renewal: resolve when value >= exit */
     double points;          /* score_drop: fire when drop >= points */
     double exit_points;     /* score_drop: resolve when drop < exit_points */
     int64_t over_ms;        /* score_drop: compare with the score this long ago */
     int64_t after_ms;       /* inactive: silent for this long */
-    int64_t within_ms;      /* onboarding: milestone due this long after created_at */
+    int64_t within_ms;      /* onboarding: milestone due this long after created_at;
+                               renewal: judged while the renewal is at most this far ahead */
     int64_t for_ms;         /* pending time before firing; 0 = fire at once */
     int64_t keep_firing_ms; /* stay firing this long after the condition clears */
     int64_t repeat_ms;      /* reminder interval while firing; 0 = never */

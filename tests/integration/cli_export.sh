@@ -10,7 +10,9 @@ test_clock # a fixed "now": the generated history and its judgements never vary
 redis_start
 mock_start 4
 CFG="$WORK/cw.yaml"
-write_config "$CFG"
+# with a renewal rule (not in the shipped config): judged in the export below
+write_config "$CFG" '/^      exit: 0.4$/a\    - {name: renewal_risk, kind: renewal, within: 300d, enter: 50, exit: 60}'
+grep -F 'kind: renewal, within: 300d' "$CFG" >/dev/null || fail "could not add the renewal rule"
 
 "$CLI" gen --seed 31 --fates healthy=4,underused=3,declining=3,silent=2 --days 40 \
   --end "$TEST_NOW" -o "$WORK/events.jsonl" || fail "churnwatch gen"
@@ -63,9 +65,26 @@ for r in rows:
     assert days == sorted(days), ("history order", r["account_id"])
     assert r["as_of"].startswith("2026-11-23T15:"), r["as_of"]
 assert any(r["firing"] for r in rows), "no account with a firing rule: the data lost its point"
+# renewal_risk: renewal within 300 days and a score below 50 (below 60 once firing)
+import datetime
+def left(r):
+    at = datetime.datetime.fromisoformat(r["renewal_at"].replace("Z", "+00:00"))
+    return at - datetime.datetime.fromisoformat(r["as_of"].replace("Z", "+00:00"))
+fired = 0
+for r in rows:
+    inside = r["renewal_at"] is not None and datetime.timedelta(0) <= left(r) <= datetime.timedelta(days=300)
+    if "renewal_risk" in r["firing"]:
+        fired += 1
+        assert inside and r["score"] < 60, ("renewal_risk firing", r["account_id"], r["renewal_at"], r["score"])
+    else:
+        assert not (inside and r["score"] is not None and r["score"] < 50), ("renewal_risk not firing", r)
+assert fired > 0, "no account with renewal_risk firing: the data lost its point"
 assert sum(len(r["history"]) for r in rows) > 0, "no score history"
 PY
-pass "JSON Lines: $accounts accounts, each as churnwatch account --json scores it, with its stored history"
+renewal_alerts=$(topic_dump churnwatch-alerts | python3 -c 'import json,sys
+print(sum(1 for l in sys.stdin if json.loads(l)["kind"] == "renewal" and json.loads(l).get("renewal_at")))')
+[ "$renewal_alerts" -gt 0 ] || fail "no renewal alert (with renewal_at) on the alerts topic"
+pass "JSON Lines: $accounts accounts, each as churnwatch account --json scores it, with its stored history; $renewal_alerts renewal alerts"
 
 # CSV: the same figures; hostile ids read back exactly; the history in long form.
 cli -c "$CFG" export --format csv >"$WORK/all.csv" 2>/dev/null || fail "export --format csv"

@@ -636,7 +636,7 @@ static const struct err_case cases[] = {
      "t.yaml:6:7: alerts.rules[0]: missing required key 'exit'"},
     {MIN "alerts:\n  rules:\n    - {name: low, kind: score_under}\n",
      "t.yaml:6:19: alerts.rules[0].kind: invalid value 'score_under'; valid values: "
-     "score_below, score_drop, inactive, onboarding, ratio_below"},
+     "score_below, score_drop, inactive, onboarding, ratio_below, renewal"},
     {MIN "alerts:\n  rules:\n    - {name: low}\n", "t.yaml:6:7: alerts.rules[0]: missing "
                                                    "required key 'kind'"},
     {MIN "alerts:\n  rules:\n    - {name: a, kind: inactive, after: 1d}\n"
@@ -652,6 +652,16 @@ static const struct err_case cases[] = {
      "longest window, 28d)"},
     {MIN "alerts:\n  rules:\n    - {name: d, kind: score_drop, points: 20, over: 36h}\n",
      "t.yaml:6:47: alerts.rules[0].over: must be a whole number of days"},
+    {MIN "alerts:\n  rules:\n    - {name: r, kind: renewal, enter: 50, exit: 60}\n",
+     "t.yaml:6:7: alerts.rules[0]: missing required key 'within'"},
+    {MIN "alerts:\n  rules:\n    - {name: r, kind: renewal, within: 90d, enter: 60, exit: 50}\n",
+     "t.yaml:6:56: alerts.rules[0].exit: must be above enter (60) for renewal"},
+    {MIN "alerts:\n  rules:\n    - {name: r, kind: renewal, within: 0, enter: 50, exit: 60}\n",
+     "t.yaml:6:32: alerts.rules[0].within: 0 is out of range: must be above 0"},
+    {MIN "alerts:\n  rules:\n    - {name: r, kind: renewal, within: 90d, enter: 50, exit: 60, "
+         "after: 3d}\n",
+     "t.yaml:6:66: key 'after' does not apply to renewal rules in alerts.rules[0]; valid keys: "
+     "name, kind, severity, touch, enter, exit, within, for, keep_firing_for, repeat_interval"},
     {MIN "alerts:\n  rules:\n    - {name: s, kind: score_below, enter: 40, exit: 140}\n",
      "t.yaml:6:47: alerts.rules[0].exit: 140 is out of range: must be at least 0 and at most "
      "100"},

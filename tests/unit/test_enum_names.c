@@ -20,7 +20,7 @@ static const struct expected tables[] = {
     {&cw_log_level_names, "error, warn, info, debug"},
     {&cw_log_format_names, "logfmt, json"},
     {&cw_severity_names, "info, warning, critical"},
-    {&cw_rule_kind_names, "score_below, score_drop, inactive, onboarding, ratio_below"},
+    {&cw_rule_kind_names, "score_below, score_drop, inactive, onboarding, ratio_below, renewal"},
 };
 
 Test(enum_names, each_table_holds_the_documented_names_in_value_order)
@@ -69,6 +69,7 @@ Test(enum_names, typed_lookups_read_the_same_tables)
     cr_expect_str_eq(cw_severity_name((enum cw_severity)7), "unknown");
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_SCORE_DROP), "score_drop");
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RATIO_BELOW), "ratio_below");
+    cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RENEWAL), "renewal");
     cr_expect_str_eq(cw_preset_name(CW_PRESET_CLOUDEVENTS), "cloudevents");
     cr_expect_eq(cw_preset_from_name("segment"), CW_PRESET_SEGMENT);
     cr_expect_eq(cw_preset_from_name("kafka"), -1);

@@ -17,7 +17,17 @@
 enum { T_LOGIN, T_APP, T_RECORD, T_TRAITS, N_TYPES };
 enum { M_USERS, M_LOGINS, M_APPS, M_RECORDS, N_METRICS };
 enum { W_SHORT, W_LONG, N_WINDOWS };
-enum { R_HEALTH, R_DROP, R_SILENT, R_SILENT_LOGIN, R_ONBOARD, R_SEATS, R_RECORDS, N_RULES };
+enum {
+    R_HEALTH,
+    R_DROP,
+    R_SILENT,
+    R_SILENT_LOGIN,
+    R_ONBOARD,
+    R_SEATS,
+    R_RECORDS,
+    R_RENEWAL,
+    N_RULES
+};
 
 static struct cw_window windows[N_WINDOWS] = {{"short", 7}, {"long", 28}};
 static struct cw_metric metrics[N_METRICS] = {
@@ -90,6 +100,12 @@ static void setup_config(void)
     rules[R_RECORDS].metric = M_RECORDS;
     rules[R_RECORDS].window = W_SHORT;
     rules[R_RECORDS].per_seat = false;
+
+    rules[R_RENEWAL].name = "renewal_risk";
+    rules[R_RENEWAL].kind = CW_RULE_RENEWAL;
+    rules[R_RENEWAL].params.enter = 50;
+    rules[R_RENEWAL].params.exit = 60;
+    rules[R_RENEWAL].params.within_ms = 90 * DAY;
 
     memset(&cfg, 0, sizeof cfg);
     cfg.windows = windows;
@@ -657,6 +673,73 @@ Test(rules, ratio_below_per_seat_needs_seats)
     eval_rule(R_SEATS, false, &e);
     cr_assert_not(e.evaluable, "zero seats is not a ratio");
     cr_assert_not(e.holds);
+}
+
+/* ---- renewal ------------------------------------------------------------------------- */
+
+Test(rules, renewal_fires_inside_the_window_with_a_low_score_and_resolves_with_hysteresis)
+{
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 400, DAY0);
+    A.traits.has_renewal_at = true;
+    A.traits.renewal_at_ms = (int64_t)(DAY0 + 120) * DAY + 9 * HOUR; /* 120 days ahead */
+    set_score(40);
+    cr_assert_eq(step_rule(R_RENEWAL, &st, false, &t, &e), CW_EMIT_NONE);
+    cr_assert(e.evaluable && !e.holds, "120 days ahead is beyond 90d");
+    cr_assert_str_eq(e.reason, "renewal in 120 days, beyond 90d");
+
+    acct_at((int64_t)(DAY0 + 30) * DAY + 9 * HOUR); /* 90 days left: inside */
+    cr_assert_eq(step_rule(R_RENEWAL, &st, false, &t, &e), CW_EMIT_FIRING);
+    cr_assert_str_eq(e.reason, "renewal in 90 days (within 90d) with health score 40 below 50");
+    cr_assert_float_eq(e.value, 40, 1e-12);
+    cr_assert_float_eq(e.threshold, 50, 1e-12);
+
+    acct_at((int64_t)(DAY0 + 40) * DAY + 9 * HOUR);
+    set_score(55); /* above enter, below exit: still firing */
+    cr_assert_eq(step_rule(R_RENEWAL, &st, false, &t, &e), CW_EMIT_NONE);
+    cr_assert(e.holds);
+    cr_assert_str_eq(e.reason,
+                     "renewal in 80 days (within 90d) with health score 55 below 60 (exit)");
+    set_score(61);
+    cr_assert_eq(step_rule(R_RENEWAL, &st, false, &t, &e), CW_EMIT_RESOLVED);
+    cr_assert_str_eq(e.reason,
+                     "renewal in 80 days (within 90d) with health score 61 at least 60 (exit)");
+    cr_assert_eq(t.firing, 1);
+    cr_assert_eq(t.resolved, 1);
+}
+
+Test(rules, renewal_clears_once_the_date_has_passed)
+{
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 400, DAY0);
+    A.traits.has_renewal_at = true;
+    A.traits.renewal_at_ms = (int64_t)(DAY0 + 10) * DAY + 9 * HOUR;
+    set_score(20);
+    cr_assert_eq(step_rule(R_RENEWAL, &st, false, &t, &e), CW_EMIT_FIRING);
+    acct_at((int64_t)(DAY0 + 12) * DAY + 9 * HOUR); /* renewed (or lost) two days ago */
+    cr_assert_eq(step_rule(R_RENEWAL, &st, false, &t, &e), CW_EMIT_RESOLVED);
+    cr_assert(e.evaluable && !e.holds);
+    cr_assert_str_eq(e.reason, "renewal date passed 2 days ago");
+}
+
+Test(rules, renewal_needs_a_date_and_a_score)
+{
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 400, DAY0);
+    set_score(10);
+    eval_rule(R_RENEWAL, false, &e);
+    cr_assert_not(e.evaluable);
+    cr_assert_str_eq(e.reason, "renewal date unknown");
+    A.traits.has_renewal_at = true;
+    A.traits.renewal_at_ms = (int64_t)(DAY0 + 10) * DAY;
+    A.score.has_score = false;
+    eval_rule(R_RENEWAL, false, &e);
+    cr_assert_not(e.evaluable);
+    cr_assert_str_eq(e.reason, "no health score (no measure can be computed)");
 }
 
 Test(rules, ratio_below_distinct_users_need_the_whole_window)
