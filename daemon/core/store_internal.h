@@ -136,6 +136,14 @@ struct cw_store_load_ctx {
 int cw_store_load_hash(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id,
                        size_t which, bool values, const redisReply *r, char *err, size_t errsize);
 
+/* ---- the alert outbox (store_outbox.c) ---- */
+
+/* Append the outbox entry key[0..klen) -> json[0..jlen) to d, its key parsed (either
+ * format, churnwatch/outbox.h) for its rule and status. A key longer than any this daemon
+ * writes is skipped. 0, or -1 when out of memory. */
+int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, const char *key,
+                        size_t klen, const char *json, size_t jlen);
+
 /* ---- apply arguments (store_delta.c) ---- */
 
 /* Whether the store can apply e (a known type, a source); the others are skipped. */

@@ -200,25 +200,8 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
         }
         break;
     case 6: /* alert key -> alert JSON waiting for the broker's acknowledgement */
-        if (f->len < sizeof d->outbox[0].key && !memchr(f->str, '\0', f->len)) {
-            if (d->n_outbox == d->cap_outbox) {
-                size_t cap = d->cap_outbox ? d->cap_outbox * 2 : 4;
-                struct cw_outbox_entry *o = realloc(d->outbox, cap * sizeof *o);
-                if (!o)
-                    return -1;
-                d->outbox = o;
-                d->cap_outbox = cap;
-            }
-            struct cw_outbox_entry *e = &d->outbox[d->n_outbox];
-            e->json = malloc(v->len + 1);
-            if (!e->json)
-                return -1;
-            memcpy(e->json, v->str, v->len);
-            e->json[v->len] = '\0';
-            e->len = v->len;
-            memcpy(e->key, f->str, f->len + 1);
-            d->n_outbox++;
-        }
+        if (cw_store_outbox_add(cfg, d, f->str, f->len, v->str, v->len) < 0)
+            return -1;
         break;
     default: /* rule ("*" = all) -> silence */
         if (d->n_silences < sizeof d->silences / sizeof d->silences[0] &&

@@ -144,18 +144,3 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
     free(s.ops);
     return rc;
 }
-
-/* ---- outbox ------------------------------------------------------------------------- */
-
-int cw_store_outbox_ack(cw_store *st, const char *account_id, const char *key, char *err,
-                        size_t errsize)
-{
-    if (cw_store_ensure(st, err, errsize) < 0)
-        return -1;
-    struct cw_rcmd *c = &st->cmd;
-    cw_rcmd_reset(c);
-    cw_rcmd_adds(c, "HDEL");
-    cw_store_add_account_key(st, c, account_id, "o");
-    cw_rcmd_adds(c, key);
-    return cw_store_command_int(st, NULL, err, errsize);
-}
