@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "churnwatch/outbox.h"
 #include "crash_point.h"
 #include "log.h"
 
@@ -16,8 +17,10 @@ struct cw_score_buffers {
     struct cw_account_data data[CHUNK];
     struct cw_account_eval eval[CHUNK];
     struct cw_store_result results[CHUNK];
-    char keys[CHUNK][CW_MAX_RULES][64];
+    char keys[CHUNK][CW_MAX_RULES][CW_OUTBOX_KEY_MAX];
     char *json[CHUNK][CW_MAX_RULES];
+    struct cw_outbox_ack *acks; /* the chunk's published entries, acknowledged at once */
+    size_t cap_acks;
 };
 
 void cw_score_pass_cleanup(struct cw_daemon *d)
@@ -26,46 +29,42 @@ void cw_score_pass_cleanup(struct cw_daemon *d)
         return;
     for (size_t i = 0; i < CHUNK; i++)
         cw_account_data_free(&d->score->data[i]);
+    free(d->score->acks);
     free(d->score);
     d->score = NULL;
 }
 
-static void outbox_key(const struct cw_transition *t, int64_t now_ms, char out[64])
+/* The outbox key of rule's transition t decided at now_ms. 0, or -1 when it cannot be
+ * encoded (never with a valid config: ids are hex, rule names identifiers). */
+static int outbox_key(const struct cw_transition *t, const char *rule, int64_t now_ms,
+                      char out[CW_OUTBOX_KEY_MAX])
 {
-    switch (t->emit) {
-    case CW_EMIT_FIRING:
-        snprintf(out, 64, "%s:F", t->alert_id);
-        break;
-    case CW_EMIT_RESOLVED:
-        snprintf(out, 64, "%s:R", t->alert_id);
-        break;
-    default:
-        snprintf(out, 64, "%s:M%lld", t->alert_id, (long long)now_ms);
-        break;
-    }
+    struct cw_outbox_key k = {.emit = t->emit, .reminder_ms = now_ms};
+    snprintf(k.alert_id, sizeof k.alert_id, "%s", t->alert_id);
+    snprintf(k.rule, sizeof k.rule, "%s", rule);
+    return cw_outbox_key_encode(&k, out, CW_OUTBOX_KEY_MAX) < 0 ? -1 : 0;
 }
 
-static int status_index(const char *key)
+/* The counter of rule r for an alert of emit (not counted: rule -1 or emit NONE). */
+static void count_alert(struct cw_daemon *d, int r, enum cw_emit emit)
 {
-    const char *colon = strrchr(key, ':');
-    if (!colon)
+    if (r < 0 || r >= CW_MAX_RULES || emit == CW_EMIT_NONE)
+        return;
+    int k = emit == CW_EMIT_RESOLVED ? 1 : emit == CW_EMIT_REMINDER ? 2 : 0;
+    cw_stat_add(&d->stats.alerts[r][k], 1);
+}
+
+/* Room for n acknowledgements in c->acks. 0 or -1. */
+static int acks_reserve(struct cw_score_buffers *c, size_t n)
+{
+    if (n <= c->cap_acks)
         return 0;
-    return colon[1] == 'R' ? 1 : colon[1] == 'M' ? 2 : 0;
-}
-
-static int rule_index_of(const struct cw_config *cfg, const char *json)
-{
-    /* The outbox keeps only the JSON; find the rule for the counters by name. */
-    const char *p = strstr(json, "\"rule\":\"");
-    if (!p)
+    struct cw_outbox_ack *a = realloc(c->acks, n * sizeof *a);
+    if (!a)
         return -1;
-    p += 8;
-    for (size_t r = 0; r < cfg->n_rules; r++) {
-        size_t len = strlen(cfg->rules[r].name);
-        if (strncmp(p, cfg->rules[r].name, len) == 0 && p[len] == '"')
-            return (int)r;
-    }
-    return -1;
+    c->acks = a;
+    c->cap_acks = n;
+    return 0;
 }
 
 /* Evaluate the loaded accounts of a chunk and prepare their store results. */
@@ -101,11 +100,15 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
                 cw_stat_add(&d->stats.alerts_silenced, 1);
                 continue;
             }
+            if (outbox_key(&e->trans[r], cfg->rules[r].name, now_ms, c->keys[i][r]) < 0) {
+                cw_log_error("alert key not encodable, alert dropped", "account=%s rule=%s",
+                             a->account_id, cfg->rules[r].name);
+                continue;
+            }
             size_t len = 0;
             c->json[i][r] = cw_evaluate_alert_json(cfg, e, r, wall_ms, &len);
             if (!c->json[i][r])
                 continue; /* out of memory: the state still changes; logged below */
-            outbox_key(&e->trans[r], now_ms, c->keys[i][r]);
             res->rule_alert_key[r] = c->keys[i][r];
             res->rule_alert_json[r] = c->json[i][r];
         }
@@ -147,29 +150,33 @@ static int publish_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t
     }
     cw_crash_point("after-alert-delivery");
 
-    /* Acknowledged: count them and clear them from the outboxes. */
+    /* Acknowledged by the broker: count them, then clear them from the outboxes in one
+     * pipelined call. */
+    if (acks_reserve(c, sent) < 0) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail_store;
+    }
+    size_t n_acks = 0;
     for (size_t i = 0; i < n; i++) {
         const char *acct = c->data[i].account_id;
         for (size_t k = 0; k < c->data[i].n_outbox; k++) {
             const struct cw_outbox_entry *o = &c->data[i].outbox[k];
-            int r = rule_index_of(cfg, o->json);
-            if (r >= 0)
-                cw_stat_add(&d->stats.alerts[r][status_index(o->key)], 1);
-            if (cw_store_outbox_ack(d->store, acct, o->key, err, sizeof err) != 0)
-                goto fail_store;
+            count_alert(d, o->rule, o->emit);
+            c->acks[n_acks++] = (struct cw_outbox_ack){.account_id = acct, .key = o->key};
         }
         for (size_t r = 0; r < cfg->n_rules; r++) {
             if (!c->results[i].rule_won[r] || !c->json[i][r])
                 continue;
-            cw_stat_add(&d->stats.alerts[r][status_index(c->keys[i][r])], 1);
-            cw_log_info("alert published", "account=%s rule=%s status=%s alert_id=%.32s", acct,
-                        cfg->rules[r].name,
-                        c->eval[i].trans[r].emit == CW_EMIT_RESOLVED ? "resolved" : "firing",
-                        c->keys[i][r]);
-            if (cw_store_outbox_ack(d->store, acct, c->keys[i][r], err, sizeof err) != 0)
-                goto fail_store;
+            const struct cw_transition *t = &c->eval[i].trans[r];
+            count_alert(d, (int)r, t->emit);
+            cw_log_info("alert published", "account=%s rule=%s status=%s alert_id=%s", acct,
+                        cfg->rules[r].name, t->emit == CW_EMIT_RESOLVED ? "resolved" : "firing",
+                        t->alert_id);
+            c->acks[n_acks++] = (struct cw_outbox_ack){.account_id = acct, .key = c->keys[i][r]};
         }
     }
+    if (cw_store_outbox_ack(d->store, c->acks, n_acks, err, sizeof err) != 0)
+        goto fail_store;
     return 0;
 
 fail:

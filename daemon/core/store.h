@@ -9,6 +9,7 @@
 #include "churnwatch/account.h"
 #include "churnwatch/config.h"
 #include "churnwatch/event.h"
+#include "churnwatch/outbox.h"
 #include "churnwatch/rules.h"
 #include "churnwatch/window.h"
 #include "stats.h"
@@ -81,10 +82,13 @@ struct cw_silence {
 
 /* An alert waiting in an account's outbox: saved atomically with the rule state that
  * produced it, deleted once the broker acknowledged it (at-least-once delivery even
- * across a crash between the state change and the publication). */
+ * across a crash between the state change and the publication). Its key is parsed at
+ * load (churnwatch/outbox.h; either format). */
 struct cw_outbox_entry {
-    char key[64]; /* "<alert_id>:<F|R|M<ms>>" */
-    char *json;   /* owned */
+    char key[CW_OUTBOX_KEY_MAX]; /* as stored: what an acknowledgement deletes */
+    int rule;                    /* index in the config's rules, -1: unknown */
+    enum cw_emit emit;           /* CW_EMIT_NONE: a key of neither format */
+    char *json;                  /* owned: the alert as published */
     size_t len;
 };
 
@@ -163,7 +167,7 @@ struct cw_store_result {
     bool rule_changed[CW_MAX_RULES];
     struct cw_rule_state rule_new[CW_MAX_RULES];
     const char *rule_expected_raw[CW_MAX_RULES]; /* from the load: compare-and-set */
-    const char *rule_alert_key[CW_MAX_RULES];    /* NULL: the change publishes nothing */
+    const char *rule_alert_key[CW_MAX_RULES];    /* cw_outbox_key_encode; NULL: no alert */
     const char *rule_alert_json[CW_MAX_RULES];   /* queued in the outbox with the state */
     bool rule_won[CW_MAX_RULES];                 /* out: the compare-and-set succeeded */
 };
@@ -179,8 +183,16 @@ struct cw_store_result {
 int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_result *results,
                   size_t n, char *err, size_t errsize);
 
-/* Delete an acknowledged alert from the account's outbox. 0 or -1 with err. */
-int cw_store_outbox_ack(cw_store *st, const char *account_id, const char *key, char *err,
+/* An outbox entry the broker acknowledged: the account and the entry's key as loaded (or
+ * as given to cw_store_save). */
+struct cw_outbox_ack {
+    const char *account_id;
+    const char *key;
+};
+
+/* Delete the acknowledged entries from their accounts' outboxes, pipelined (one round trip
+ * per node). 0, or -1 with err (then some may be deleted: deleting again is harmless). */
+int cw_store_outbox_ack(cw_store *st, const struct cw_outbox_ack *acks, size_t n, char *err,
                         size_t errsize);
 
 /*

@@ -2,10 +2,14 @@
 #ifndef CHURNWATCH_STORE_INTERNAL_H
 #define CHURNWATCH_STORE_INTERNAL_H
 
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redis_cluster.h"
 #include "redis_cmd.h"
+#include "redis_conn.h"
 #include "store.h"
 
 /* The `churnwatch` Functions library (store_functions.lua, embedded at build time) and its
@@ -35,6 +39,117 @@ uint32_t cw_store_row_days(const struct cw_config *cfg);
 /* Days of :d and :u kept behind an account's newest day, the apply functions' horizon:
  * the rows, the lateness in whole days (`lateness`, docs/configuration.md), and 2. */
 long long cw_store_days_kept(const struct cw_config *cfg);
+
+/* ---- the store and its transport (store_redis.c) ---- */
+
+#define CW_STORE_MAX_PREFIX    200 /* bytes of redis.key_prefix */
+#define CW_STORE_KEY_MAX       (CW_STORE_MAX_PREFIX + CW_ID_MAX + 8)
+#define CW_STORE_LONG_TTL_DAYS 400 /* :m :r :h of an account silent this long expire */
+
+/* One metric name's stable slot (see the cw_slots function). */
+struct cw_store_slot {
+    char *name;
+    int slot;
+};
+
+struct cw_store {
+    struct cw_redis_target target; /* holds the password: never printed */
+    char name[300];                /* target for messages */
+    char *prefix;
+    struct cw_rcluster rc;     /* the node, or the cluster's masters */
+    struct cw_tls_client *tls; /* rediss://: shared by every node's connection */
+    struct cw_rcmd cmd;
+    struct cw_rcmd fcmd;         /* functions checks and loads (never clobber cmd) */
+    struct cw_store_slot *slots; /* cache, cleared on every (re)connection and reload */
+    size_t n_slots, cap_slots;
+    unsigned slot_epoch;
+    /* cw_store_scan_accounts: ZSCAN pages are buffered, the caller's cursor is a token */
+    char (*scan_ids)[CW_ID_MAX + 1];
+    size_t scan_n, scan_pos, scan_cap;
+    unsigned long long scan_redis_cursor;
+    bool scan_redis_done;
+    uint64_t scan_token, scan_seq;
+    char rescore_seen[64];   /* the last rescore request taken */
+    struct cw_hist *latency; /* cw_store_observe, may be NULL */
+    _Atomic int *reachable;
+};
+
+/* Append the key "<prefix>{account}:suffix" to c. */
+int cw_store_add_account_key(cw_store *st, struct cw_rcmd *c, const char *account,
+                             const char *suffix);
+
+/* Append the global key `name` to c. In a cluster every global key has the hash tag
+ * {cw}: one slot, so one node holds the indexes whole (docs/state.md). A single node
+ * keeps the historical names. */
+int cw_store_add_global_key(cw_store *st, struct cw_rcmd *c, const char *name);
+
+/* Read the slot map when stale, then connect every master that is not (checking its
+ * functions). 0, or -1 with err. */
+int cw_store_ensure(cw_store *st, char *err, size_t errsize);
+
+/*
+ * Run one command built in st->cmd; an error reply "Function not found" reloads the
+ * library and retries once. Returns the reply (not an error reply), or NULL with err.
+ */
+redisReply *cw_store_command(cw_store *st, char *err, size_t errsize);
+
+/* Run st->cmd expecting an integer reply (into *out when out is not NULL). 0 or -1. */
+int cw_store_command_int(cw_store *st, long long *out, char *err, size_t errsize);
+
+/*
+ * A list of operations sent pipelined, at most a pipeline's worth per round trip.
+ * build() puts op i into cmd (returns 0, 1 to skip it, -1 on error); reply() consumes its
+ * reply (never an error reply; returns -1 with err holding the detail). Operations whose
+ * reply is "Function not found" are retried once after reloading the library, calling
+ * prepare() first (e.g. to re-resolve metric slots).
+ */
+struct cw_store_ops {
+    size_t n;
+    void *ctx;
+    int (*prepare)(cw_store *st, void *ctx, char *err, size_t errsize);
+    int (*build)(cw_store *st, void *ctx, size_t i, struct cw_rcmd *cmd);
+    int (*reply)(cw_store *st, void *ctx, size_t i, const redisReply *r, char *err, size_t errsize);
+};
+
+/* Run the operations of o, pipelined on each node they route to (connecting first).
+ * 0, or -1 with err. */
+int cw_store_ops_run(cw_store *st, const struct cw_store_ops *o, char *err, size_t errsize);
+
+/* slots[m] = the stable slot of cfg's metric m (-1 for built-ins), allocating new ones.
+ * 0, or -1 with err. */
+int cw_store_resolve_slots(cw_store *st, const struct cw_config *cfg, int *slots, char *err,
+                           size_t errsize);
+
+/* ---- load (store_load.c), shared with the coalesced apply ---- */
+
+/* The hashes of an account a load reads, in this order: metadata, days, users, rules,
+ * history, silences, outbox. */
+#define CW_STORE_LOAD_KEYS 7
+extern const char *const cw_store_load_suffix[CW_STORE_LOAD_KEYS];
+
+/* What a load of several accounts shares. */
+struct cw_store_load_ctx {
+    const struct cw_config *cfg;
+    const char *const *ids;
+    struct cw_account_data *out;
+    int32_t today;
+    uint32_t horizon;
+    int slots[CW_MAX_METRICS];
+};
+
+/* Consume r, the HGETALL of hash `which` (index into cw_store_load_suffix) of account id,
+ * into d (values: r is an HVALS, which the users' hash needs: only the days are kept);
+ * `which` 0 starts the account afresh. 0, or -1 with err. */
+int cw_store_load_hash(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id,
+                       size_t which, bool values, const redisReply *r, char *err, size_t errsize);
+
+/* ---- the alert outbox (store_outbox.c) ---- */
+
+/* Append the outbox entry key[0..klen) -> json[0..jlen) to d, its key parsed (either
+ * format, churnwatch/outbox.h) for its rule and status. A key longer than any this daemon
+ * writes is skipped. 0, or -1 when out of memory. */
+int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, const char *key,
+                        size_t klen, const char *json, size_t jlen);
 
 /* ---- apply arguments (store_delta.c) ---- */
 

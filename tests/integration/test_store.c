@@ -483,7 +483,7 @@ Test(store, outbox_enqueued_only_by_the_winner_and_acknowledged)
     ra.rule_changed[0] = true;
     ra.rule_new[0] = firing;
     ra.rule_expected_raw[0] = da.rule_raw[0];
-    ra.rule_alert_key[0] = "00112233445566778899aabbccddeeff:F";
+    ra.rule_alert_key[0] = "00112233445566778899aabbccddeeff:health_low:F";
     ra.rule_alert_json[0] = "{\"status\":\"firing\",\"from\":\"a\"}";
     struct cw_store_result rb = ra;
     rb.rule_expected_raw[0] = db.rule_raw[0];
@@ -496,14 +496,17 @@ Test(store, outbox_enqueued_only_by_the_winner_and_acknowledged)
     /* only the winner's alert waits in the outbox, atomically with its state */
     load1(b, "acme", DAY0, &db);
     cr_assert_eq(db.n_outbox, 1);
-    cr_assert_str_eq(db.outbox[0].key, "00112233445566778899aabbccddeeff:F");
+    cr_assert_str_eq(db.outbox[0].key, "00112233445566778899aabbccddeeff:health_low:F");
     cr_assert_str_eq(db.outbox[0].json, ra.rule_alert_json[0]);
     cr_assert_eq(db.outbox[0].len, strlen(ra.rule_alert_json[0]));
+    cr_assert_eq(db.outbox[0].rule, 0, "the rule comes from the key (the JSON names none)");
+    cr_assert_eq(db.outbox[0].emit, CW_EMIT_FIRING);
 
     /* a reload keeps it until acknowledged; then it is gone */
     load1(b, "acme", DAY0, &db);
     cr_assert_eq(db.n_outbox, 1);
-    cr_assert_eq(cw_store_outbox_ack(b, "acme", db.outbox[0].key, err, sizeof err), 0, "%s", err);
+    struct cw_outbox_ack ack = {.account_id = "acme", .key = db.outbox[0].key};
+    cr_assert_eq(cw_store_outbox_ack(b, &ack, 1, err, sizeof err), 0, "%s", err);
     load1(b, "acme", DAY0, &db);
     cr_assert_eq(db.n_outbox, 0);
     cr_assert_eq(redis_server_int(&rs, "EXISTS cw:{acme}:o"), 0);
@@ -511,6 +514,66 @@ Test(store, outbox_enqueued_only_by_the_winner_and_acknowledged)
     cw_account_data_free(&db);
     cw_store_close(a);
     cw_store_close(b);
+}
+
+/* Entries written before the rule was in the key ("<alert_id>:<status>", the rule only in
+ * the JSON) are still loaded with their rule and status, and acknowledged by their key;
+ * one call acknowledges entries of several accounts, both formats. */
+Test(store, outbox_reads_the_previous_format_and_acknowledges_in_one_call)
+{
+    cw_store *st = open_store();
+    redisReply *r = redis_server_command(
+        &rs, "HSET cw:{acme}:o %s %s %s %s", "00112233445566778899aabbccddeeff:M1764806400123",
+        "{\"alert_id\":\"00112233445566778899aabbccddeeff\",\"rule\":\"silent\"}",
+        "ffeeddccbbaa99887766554433221100:health_low:R", "{\"status\":\"resolved\"}");
+    cr_assert_not_null(r);
+    freeReplyObject(r);
+    r = redis_server_command(&rs, "HSET cw:{globex}:o %s %s %s %s",
+                             "0123456789abcdef0123456789abcdef:R", "{\"rule\":\"health_low\"}",
+                             "not-a-key", "{\"rule\":\"silent\"}");
+    cr_assert_not_null(r);
+    freeReplyObject(r);
+
+    struct cw_account_data d[2];
+    memset(d, 0, sizeof d);
+    const char *ids[2] = {"acme", "globex"};
+    cr_assert_eq(cw_store_load(st, &cfg, ids, 2, DAY0, d, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(d[0].n_outbox, 2);
+    cr_assert_eq(d[1].n_outbox, 2);
+    struct cw_outbox_ack acks[4];
+    size_t n = 0;
+    for (size_t a = 0; a < 2; a++)
+        for (size_t k = 0; k < d[a].n_outbox; k++) {
+            const struct cw_outbox_entry *o = &d[a].outbox[k];
+            if (strcmp(o->key, "00112233445566778899aabbccddeeff:M1764806400123") == 0) {
+                cr_expect_eq(o->rule, 1, "an old entry's rule comes from its JSON");
+                cr_expect_eq(o->emit, CW_EMIT_REMINDER);
+            } else if (strcmp(o->key, "ffeeddccbbaa99887766554433221100:health_low:R") == 0) {
+                cr_expect_eq(o->rule, 0);
+                cr_expect_eq(o->emit, CW_EMIT_RESOLVED);
+            } else if (strcmp(o->key, "0123456789abcdef0123456789abcdef:R") == 0) {
+                cr_expect_eq(o->rule, 0);
+                cr_expect_eq(o->emit, CW_EMIT_RESOLVED);
+            } else {
+                cr_expect_str_eq(o->key, "not-a-key");
+                cr_expect_eq(o->rule, -1, "a key of neither format is published, not counted");
+                cr_expect_eq(o->emit, CW_EMIT_NONE);
+                cr_expect_str_eq(o->json, "{\"rule\":\"silent\"}");
+            }
+            acks[n++] = (struct cw_outbox_ack){.account_id = ids[a], .key = o->key};
+        }
+    /* acknowledging all but one leaves that one */
+    cr_assert_eq(cw_store_outbox_ack(st, acks, 3, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:o"), 0);
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{globex}:o"), 1);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{globex}:o %s", acks[3].key), 1);
+    /* again, with the last: deleting what is gone is harmless */
+    cr_assert_eq(cw_store_outbox_ack(st, acks, 4, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(redis_server_int(&rs, "EXISTS cw:{globex}:o"), 0);
+    cr_assert_eq(cw_store_outbox_ack(st, acks, 0, err, sizeof err), 0, "%s", err);
+    cw_account_data_free(&d[0]);
+    cw_account_data_free(&d[1]);
+    cw_store_close(st);
 }
 
 Test(store, rule_cas_stale_expected_loses)

@@ -1,0 +1,74 @@
+/* store_outbox.c - the alert outbox in the store: entries loaded, acknowledgements pipelined */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, const char *key,
+                        size_t klen, const char *json, size_t jlen)
+{
+    if (klen >= sizeof d->outbox[0].key || memchr(key, '\0', klen))
+        return 0; /* not a key this daemon could have written */
+    if (d->n_outbox == d->cap_outbox) {
+        size_t cap = d->cap_outbox ? d->cap_outbox * 2 : 4;
+        struct cw_outbox_entry *o = realloc(d->outbox, cap * sizeof *o);
+        if (!o)
+            return -1;
+        d->outbox = o;
+        d->cap_outbox = cap;
+    }
+    struct cw_outbox_entry *e = &d->outbox[d->n_outbox];
+    e->json = malloc(jlen + 1);
+    if (!e->json)
+        return -1;
+    memcpy(e->json, json, jlen);
+    e->json[jlen] = '\0';
+    e->len = jlen;
+    memcpy(e->key, key, klen);
+    e->key[klen] = '\0';
+    struct cw_outbox_key k;
+    if (cw_outbox_key_parse(key, klen, &k) == 0) {
+        e->emit = k.emit;
+        e->rule = cw_outbox_rule_index(cfg, &k, json, jlen);
+    } else {
+        e->emit = CW_EMIT_NONE; /* still published and acknowledged, not counted */
+        e->rule = -1;
+    }
+    d->n_outbox++;
+    return 0;
+}
+
+struct ack_ctx {
+    const struct cw_outbox_ack *acks;
+};
+
+static int ack_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    const struct ack_ctx *a = vctx;
+    cw_rcmd_adds(c, "HDEL");
+    cw_store_add_account_key(st, c, a->acks[i].account_id, "o");
+    cw_rcmd_adds(c, a->acks[i].key);
+    return c->oom ? -1 : 0;
+}
+
+static int ack_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                     size_t errsize)
+{
+    (void)st;
+    (void)vctx;
+    (void)i;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        snprintf(err, errsize, "unexpected reply type %d", r->type);
+        return -1;
+    }
+    return 0;
+}
+
+int cw_store_outbox_ack(cw_store *st, const struct cw_outbox_ack *acks, size_t n, char *err,
+                        size_t errsize)
+{
+    struct ack_ctx a = {.acks = acks};
+    struct cw_store_ops o = {.n = n, .ctx = &a, .build = ack_build, .reply = ack_reply};
+    return cw_store_ops_run(st, &o, err, errsize);
+}

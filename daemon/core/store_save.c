@@ -1,0 +1,146 @@
+/* store_save.c - saving scores and rule states (compare-and-set) with their outbox entries */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define STORE_HISTORY_EXTRA 35 /* history kept: longest window + this many days */
+
+/* SAVE_INDEX_ADD / _REM: one ZADD of every score and one ZREM of every unscored account
+ * of the call, to the score index (`top`). */
+enum save_kind { SAVE_SCORE, SAVE_INDEX_ADD, SAVE_INDEX_REM, SAVE_RULE };
+
+struct save_op {
+    enum save_kind kind;
+    size_t result, rule;
+};
+
+struct save_ctx {
+    const struct cw_config *cfg;
+    struct cw_store_result *results;
+    size_t n_results;
+    struct save_op *ops;
+    long long keep_days, ttl_long;
+};
+
+static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    struct save_ctx *s = vctx;
+    const struct save_op *op = &s->ops[i];
+    const struct cw_store_result *res = &s->results[op->result];
+    switch (op->kind) {
+    case SAVE_SCORE:
+        cw_rcmd_adds(c, "FCALL");
+        cw_rcmd_adds(c, "cw_save");
+        cw_rcmd_adds(c, "2");
+        cw_store_add_account_key(st, c, res->account_id, "m");
+        cw_store_add_account_key(st, c, res->account_id, "h");
+        cw_rcmd_addll(c, res->today);
+        cw_rcmd_addf(c, "%.10g", res->score); /* a trend point: 10 digits are plenty */
+        cw_rcmd_addll(c, s->keep_days);
+        cw_rcmd_addll(c, s->ttl_long);
+        break;
+    case SAVE_INDEX_ADD:
+    case SAVE_INDEX_REM:
+        cw_rcmd_adds(c, op->kind == SAVE_INDEX_ADD ? "ZADD" : "ZREM");
+        cw_store_add_global_key(st, c, "scores");
+        for (size_t k = 0; k < s->n_results; k++) {
+            if (s->results[k].has_score != (op->kind == SAVE_INDEX_ADD))
+                continue;
+            if (op->kind == SAVE_INDEX_ADD)
+                cw_rcmd_addf(c, "%.17g", s->results[k].score);
+            cw_rcmd_adds(c, s->results[k].account_id);
+        }
+        break;
+    case SAVE_RULE: {
+        char enc[160], zero[160];
+        struct cw_rule_state z;
+        memset(&z, 0, sizeof z);
+        cw_rule_state_encode(&res->rule_new[op->rule], enc, sizeof enc);
+        cw_rule_state_encode(&z, zero, sizeof zero);
+        const char *expected = res->rule_expected_raw[op->rule];
+        const char *akey = res->rule_alert_key[op->rule];
+        const char *ajson = res->rule_alert_json[op->rule];
+        cw_rcmd_adds(c, "FCALL");
+        cw_rcmd_adds(c, "cw_rule_cas");
+        cw_rcmd_adds(c, "3");
+        cw_store_add_account_key(st, c, res->account_id, "m");
+        cw_store_add_account_key(st, c, res->account_id, "r");
+        cw_store_add_account_key(st, c, res->account_id, "o");
+        cw_rcmd_adds(c, s->cfg->rules[op->rule].name);
+        cw_rcmd_adds(c, expected ? expected : "");
+        cw_rcmd_adds(c, strcmp(enc, zero) == 0 ? "" : enc); /* ok and clean: absent */
+        cw_rcmd_addll(c, s->ttl_long);
+        cw_rcmd_adds(c, akey && ajson ? akey : "");
+        cw_rcmd_adds(c, akey && ajson ? ajson : "");
+        break;
+    }
+    }
+    return c->oom ? -1 : 0;
+}
+
+static int save_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                      size_t errsize)
+{
+    (void)st;
+    struct save_ctx *s = vctx;
+    const struct save_op *op = &s->ops[i];
+    if (r->type != REDIS_REPLY_INTEGER) {
+        snprintf(err, errsize, "unexpected reply type %d", r->type);
+        return -1;
+    }
+    if (op->kind == SAVE_RULE)
+        s->results[op->result].rule_won[op->rule] = r->integer == 1;
+    return 0;
+}
+
+int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_result *results,
+                  size_t n, char *err, size_t errsize)
+{
+    size_t n_ops = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct cw_store_result *r = &results[i];
+        if (r->n_rules > cfg->n_rules || r->n_rules > CW_MAX_RULES) {
+            snprintf(err, errsize, "store: result of %s has more rules than the config",
+                     r->account_id);
+            return -1;
+        }
+        if (r->has_score && !isfinite(r->score)) {
+            snprintf(err, errsize, "store: score of %s is not a finite number", r->account_id);
+            return -1;
+        }
+        n_ops += 1;
+        for (size_t k = 0; k < r->n_rules; k++) {
+            r->rule_won[k] = false;
+            n_ops += r->rule_changed[k];
+        }
+    }
+    n_ops += 2; /* the score index: ZADD, ZREM */
+    struct save_ctx s = {.cfg = cfg, .results = results, .n_results = n};
+    s.keep_days = (long long)cw_store_row_days(cfg) + STORE_HISTORY_EXTRA;
+    s.ttl_long = (long long)CW_STORE_LONG_TTL_DAYS * 86400;
+    s.ops = calloc(n_ops, sizeof *s.ops);
+    if (!s.ops) {
+        snprintf(err, errsize, "redis %s: out of memory", st->name);
+        return -1;
+    }
+    size_t k = 0, scored = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (results[i].has_score)
+            s.ops[k++] = (struct save_op){.kind = SAVE_SCORE, .result = i};
+        scored += results[i].has_score;
+        for (size_t r = 0; r < results[i].n_rules; r++)
+            if (results[i].rule_changed[r])
+                s.ops[k++] = (struct save_op){.kind = SAVE_RULE, .result = i, .rule = r};
+    }
+    if (scored > 0)
+        s.ops[k++] = (struct save_op){.kind = SAVE_INDEX_ADD};
+    if (scored < n)
+        s.ops[k++] = (struct save_op){.kind = SAVE_INDEX_REM};
+    struct cw_store_ops o = {.n = k, .ctx = &s, .build = save_build, .reply = save_reply};
+    int rc = cw_store_ops_run(st, &o, err, errsize);
+    free(s.ops);
+    return rc;
+}
