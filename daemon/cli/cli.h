@@ -2,10 +2,12 @@
 #ifndef CHURNWATCH_CLI_H
 #define CHURNWATCH_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "churnwatch/config.h"
+#include "churnwatch/window.h"
 #include "store.h"
 #include "wall_clock.h"
 
@@ -47,6 +49,9 @@ int cw_cmd_export(const struct cw_cli_opts *opts, int argc, char **argv);
  * file:line:col line and return CW_EXIT_USAGE. */
 int cw_cli_load_config(const struct cw_cli_opts *opts, struct cw_config **out);
 
+/* Open cfg's time zone; on error print it and return CW_EXIT_USAGE. */
+int cw_cli_open_tz(const struct cw_config *cfg, cw_tz **out);
+
 /* Open the state store of cfg; on error print it and return CW_EXIT_UNAVAILABLE. */
 int cw_cli_open_store(const struct cw_config *cfg, cw_store **out);
 
@@ -76,6 +81,11 @@ bool cw_cli_grade_known(const struct cw_config *cfg, const char *grade);
 
 /* Whole days from now_ms to at_ms, rounded down (negative once at_ms has passed). */
 int64_t cw_cli_days_until(int64_t now_ms, int64_t at_ms);
+
+/* JSON values of the CLI's --json and JSON Lines output: a number rounded as cw_cli_round2,
+ * an RFC 3339 UTC time, or null when has is false (or the number is not finite). */
+json_t *cw_cli_json_number(bool has, double v);
+json_t *cw_cli_json_time(bool has, int64_t ms);
 
 /* x rounded to 2 decimals (as alert numbers are), -0 folded into 0. */
 double cw_cli_round2(double x);

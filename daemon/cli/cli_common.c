@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "churnwatch/event.h"
 #include "churnwatch/text_escape.h"
 #include "cli.h"
 #include "config_check.h"
@@ -111,4 +112,28 @@ int64_t cw_cli_days_until(int64_t now_ms, int64_t at_ms)
     const int64_t day = 86400000;
     int64_t d = at_ms - now_ms;
     return d >= 0 ? d / day : -((-d + day - 1) / day);
+}
+
+json_t *cw_cli_json_number(bool has, double v)
+{
+    return has && isfinite(v) ? json_real(cw_cli_round2(v)) : json_null();
+}
+
+json_t *cw_cli_json_time(bool has, int64_t ms)
+{
+    char t[32];
+    if (!has)
+        return json_null();
+    cw_rfc3339_format(ms, t);
+    return json_string(t);
+}
+
+int cw_cli_open_tz(const struct cw_config *cfg, cw_tz **out)
+{
+    char err[256];
+    *out = cw_tz_open(cfg->timezone, err, sizeof err);
+    if (*out)
+        return CW_EXIT_OK;
+    fprintf(stderr, "churnwatch: %s\n", err);
+    return CW_EXIT_USAGE;
 }

@@ -206,26 +206,12 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     (void)active;
 }
 
-static json_t *json_number_or_null(bool has, double v)
-{
-    return has && isfinite(v) ? json_real(cw_cli_round2(v)) : json_null();
-}
-
-static json_t *time_or_null(bool has, int64_t ms)
-{
-    char t[32];
-    if (!has)
-        return json_null();
-    cw_rfc3339_format(ms, t);
-    return json_string(t);
-}
-
 static int print_json(const struct cw_config *cfg, const struct cw_account_data *a,
                       const struct cw_account_eval *e, int64_t now)
 {
     json_t *o = json_object();
     json_object_set_new(o, "account_id", json_string(a->account_id));
-    json_object_set_new(o, "score", json_number_or_null(e->score.has_score, e->score.score));
+    json_object_set_new(o, "score", cw_cli_json_number(e->score.has_score, e->score.score));
     json_object_set_new(o, "grade", e->score.has_score ? json_string(e->score.grade) : json_null());
 
     json_t *comps = json_object(), *measures = json_object();
@@ -233,15 +219,15 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
         const struct cw_component *comp = &cfg->score.components[c];
         json_object_set_new(
             comps, comp->name,
-            json_number_or_null(e->score.components[c].has, e->score.components[c].value));
+            cw_cli_json_number(e->score.components[c].has, e->score.components[c].value));
         for (size_t m = 0; m < comp->n_measures; m++) {
             const struct cw_measure_result *mr =
                 &e->score.measures[cw_score_measure_index(cfg, c, m)];
             json_t *jm = json_object();
             json_object_set_new(jm, "component", json_string(comp->name));
-            json_object_set_new(jm, "raw", json_number_or_null(mr->has, mr->raw));
+            json_object_set_new(jm, "raw", cw_cli_json_number(mr->has, mr->raw));
             json_object_set_new(jm, "target", json_real(comp->measures[m].target));
-            json_object_set_new(jm, "contribution", json_number_or_null(mr->has, mr->contribution));
+            json_object_set_new(jm, "contribution", cw_cli_json_number(mr->has, mr->contribution));
             json_object_set_new(jm, "na", mr->has ? json_null() : json_string(na_text(mr->na)));
             json_object_set_new(measures, comp->measures[m].name, jm);
         }
@@ -278,9 +264,9 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_t *trend = json_array();
     for (int w = TREND_WEEKS; w >= 1; w--) {
         double s = history_at(a, a->today - 7 * w);
-        json_array_append_new(trend, json_number_or_null(!isnan(s), s));
+        json_array_append_new(trend, cw_cli_json_number(!isnan(s), s));
     }
-    json_array_append_new(trend, json_number_or_null(e->score.has_score, e->score.score));
+    json_array_append_new(trend, cw_cli_json_number(e->score.has_score, e->score.score));
     json_object_set_new(o, "trend", trend);
 
     json_t *silences = json_array();
@@ -304,8 +290,10 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_object_set_new(traits, "plan", t->plan[0] ? json_string(t->plan) : json_null());
     json_object_set_new(traits, "segment", t->segment[0] ? json_string(t->segment) : json_null());
     json_object_set_new(traits, "owner", t->owner[0] ? json_string(t->owner) : json_null());
-    json_object_set_new(traits, "created_at", time_or_null(t->has_created_at, t->created_at_ms));
-    json_object_set_new(traits, "renewal_at", time_or_null(t->has_renewal_at, t->renewal_at_ms));
+    json_object_set_new(traits, "created_at",
+                        cw_cli_json_time(t->has_created_at, t->created_at_ms));
+    json_object_set_new(traits, "renewal_at",
+                        cw_cli_json_time(t->has_renewal_at, t->renewal_at_ms));
     json_object_set_new(traits, "days_to_renewal",
                         t->has_renewal_at ? json_integer(cw_cli_days_until(now, t->renewal_at_ms))
                                           : json_null());
@@ -337,14 +325,8 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
         rc = CW_EXIT_USAGE;
         goto out;
     }
-    tz = cw_tz_open(cfg->timezone, err, sizeof err);
-    if (!tz) {
-        fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CW_EXIT_USAGE;
-        goto out;
-    }
-    rc = cw_cli_open_store(cfg, &st);
-    if (rc != CW_EXIT_OK)
+    if ((rc = cw_cli_open_tz(cfg, &tz)) != CW_EXIT_OK ||
+        (rc = cw_cli_open_store(cfg, &st)) != CW_EXIT_OK)
         goto out;
     int64_t now = cw_wall_ms();
     const char *ids[1] = {id};

@@ -61,23 +61,9 @@ static bool keep(const struct export_opts *o, const struct cw_account_data *a,
 
 /* ---- JSON Lines ---- */
 
-static json_t *number_or_null(bool has, double v)
-{
-    return has && isfinite(v) ? json_real(cw_cli_round2(v)) : json_null();
-}
-
 static json_t *text_or_null(const char *s)
 {
     return s[0] ? json_string(s) : json_null();
-}
-
-static json_t *time_or_null(bool has, int64_t ms)
-{
-    char t[32];
-    if (!has)
-        return json_null();
-    cw_rfc3339_format(ms, t);
-    return json_string(t);
 }
 
 static json_t *day_or_null(int32_t day)
@@ -96,22 +82,22 @@ static int write_jsonl(struct export_state *x, const struct cw_account_data *a,
     const struct cw_traits *t = &a->traits;
     json_t *o = json_object();
     json_object_set_new(o, "account_id", json_string(a->account_id));
-    json_object_set_new(o, "score", number_or_null(e->score.has_score, e->score.score));
+    json_object_set_new(o, "score", cw_cli_json_number(e->score.has_score, e->score.score));
     json_object_set_new(o, "grade", e->score.has_score ? json_string(e->score.grade) : json_null());
     json_t *comps = json_object();
     for (size_t c = 0; c < cfg->score.n_components; c++)
         json_object_set_new(
             comps, cfg->score.components[c].name,
-            number_or_null(e->score.components[c].has, e->score.components[c].value));
+            cw_cli_json_number(e->score.components[c].has, e->score.components[c].value));
     json_object_set_new(o, "components", comps);
     json_object_set_new(o, "segment", text_or_null(t->segment));
     json_object_set_new(o, "plan", text_or_null(t->plan));
     json_object_set_new(o, "owner", text_or_null(t->owner));
     json_object_set_new(o, "seats", t->has_seats ? json_integer(t->seats) : json_null());
-    json_object_set_new(o, "created_at", time_or_null(t->has_created_at, t->created_at_ms));
-    json_object_set_new(o, "renewal_at", time_or_null(t->has_renewal_at, t->renewal_at_ms));
+    json_object_set_new(o, "created_at", cw_cli_json_time(t->has_created_at, t->created_at_ms));
+    json_object_set_new(o, "renewal_at", cw_cli_json_time(t->has_renewal_at, t->renewal_at_ms));
     json_object_set_new(o, "first_seen", day_or_null(a->first_day));
-    json_object_set_new(o, "last_seen", time_or_null(a->last_seen_ms >= 0, a->last_seen_ms));
+    json_object_set_new(o, "last_seen", cw_cli_json_time(a->last_seen_ms >= 0, a->last_seen_ms));
     json_t *firing = json_array();
     for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++)
         if (a->rules[r].status == CW_RULE_FIRING)
@@ -121,7 +107,7 @@ static int write_jsonl(struct export_state *x, const struct cw_account_data *a,
     for (size_t i = 0; i < a->n_history; i++) {
         json_t *p = json_object();
         json_object_set_new(p, "day", day_or_null(a->history[i].day));
-        json_object_set_new(p, "score", number_or_null(true, a->history[i].score));
+        json_object_set_new(p, "score", cw_cli_json_number(true, a->history[i].score));
         json_array_append_new(history, p);
     }
     json_object_set_new(o, "history", history);
@@ -366,7 +352,6 @@ int cw_cmd_export(const struct cw_cli_opts *ctx, int argc, char **argv)
     cw_tz *tz = NULL;
     FILE *f = stdout;
     char part[4096] = "";
-    char err[512];
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
         goto out;
@@ -374,14 +359,8 @@ int cw_cmd_export(const struct cw_cli_opts *ctx, int argc, char **argv)
         rc = CW_EXIT_USAGE;
         goto out;
     }
-    tz = cw_tz_open(cfg->timezone, err, sizeof err);
-    if (!tz) {
-        fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CW_EXIT_USAGE;
-        goto out;
-    }
-    rc = cw_cli_open_store(cfg, &st);
-    if (rc != CW_EXIT_OK)
+    if ((rc = cw_cli_open_tz(cfg, &tz)) != CW_EXIT_OK ||
+        (rc = cw_cli_open_store(cfg, &st)) != CW_EXIT_OK)
         goto out;
     if (o.out_path) { /* written beside, renamed when complete: never a partial file */
         if ((size_t)snprintf(part, sizeof part, "%s.part", o.out_path) >= sizeof part ||

@@ -303,7 +303,6 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
     struct cw_config *cfg = NULL;
     cw_store *st = NULL;
     cw_tz *tz = NULL;
-    char err[256];
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
         return rc;
@@ -311,11 +310,8 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
         cw_config_free(cfg);
         return CW_EXIT_USAGE;
     }
-    tz = cw_tz_open(cfg->timezone, err, sizeof err);
-    if (!tz) {
-        fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CW_EXIT_USAGE;
-    } else if ((rc = cw_cli_open_store(cfg, &st)) == CW_EXIT_OK) {
+    if ((rc = cw_cli_open_tz(cfg, &tz)) == CW_EXIT_OK &&
+        (rc = cw_cli_open_store(cfg, &st)) == CW_EXIT_OK) {
         rc = run(cfg, st, tz, &f, json);
     }
     cw_store_close(st);
