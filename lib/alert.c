@@ -1,6 +1,8 @@
 /* alert.c - encoding of the churnwatch.alert.v1 message (compact JSON, docs/alerts.md) */
 #include "churnwatch/alert.h"
 
+#include "churnwatch/enum_names.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -194,6 +196,8 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
     put(obj, "emitted_at", jtime(alert->emitted_at_ms), &ok);
     /* Extras after the keys docs/alerts.md lists first. */
     put(obj, "value", jreal(alert->has_value, alert->value), &ok);
+    put(obj, "direction", json_string(cw_enum_name(&cw_direction_names, (int)alert->direction)),
+        &ok);
     if (alert->segment && *alert->segment)
         put(obj, "segment", jstr(alert->segment), &ok);
     if (alert->owner && *alert->owner)

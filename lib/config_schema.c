@@ -1425,6 +1425,28 @@ static void rule_types(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void
     }
 }
 
+/* direction: risk or opportunity; by default opportunity for the *_above kinds (the kind
+ * is read before this key), risk for the others. */
+static void rule_direction(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                           const char *path)
+{
+    struct cw_rule *r = base;
+    r->direction = r->kind == CW_RULE_SCORE_ABOVE || r->kind == CW_RULE_RATIO_ABOVE
+                       ? CW_DIR_OPPORTUNITY
+                       : CW_DIR_RISK;
+    const char *t;
+    if (!node || !(t = scalar(ctx, node, path, "a name")))
+        return;
+    int v = cw_enum_value(&cw_direction_names, t);
+    if (v < 0) {
+        char list[64];
+        cw_cfg_err(ctx, node, path, "invalid value '%s'; valid values: %s", t,
+                   cw_enum_list(&cw_direction_names, list, sizeof list));
+        return;
+    }
+    r->direction = (enum cw_direction)v;
+}
+
 static void rule_milestone(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
                            const char *path)
 {
@@ -1458,6 +1480,8 @@ static void rule_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, voi
 #define ON KB(CW_RULE_ONBOARDING)
 #define RB KB(CW_RULE_RATIO_BELOW)
 #define RN KB(CW_RULE_RENEWAL)
+#define SA KB(CW_RULE_SCORE_ABOVE)
+#define RA KB(CW_RULE_RATIO_ABOVE)
 
 static const struct key_spec rule_specs[] = {
     {.name = "name",
@@ -1472,6 +1496,10 @@ static const struct key_spec rule_specs[] = {
      .names = &cw_rule_kind_names,
      .offset = offsetof(struct cw_rule, kind),
      .desc = "score_below, score_drop, inactive, ..."},
+    {.name = "direction",
+     .type = K_CUSTOM,
+     .fn = rule_direction,
+     .desc = "risk or opportunity (default: by kind)"},
     {.name = "severity",
      .type = K_ENUM,
      .flags = KF_OVERRIDE,
@@ -1516,6 +1544,38 @@ static const struct key_spec rule_specs[] = {
      .offset = RULE_P(exit),
      .kinds = RB,
      .desc = "resolve when the ratio is at least this"},
+    {.name = "enter",
+     .type = K_DOUBLE,
+     .flags = KF_REQUIRED | KF_OVERRIDE,
+     .min = 0,
+     .max = 100,
+     .offset = RULE_P(enter),
+     .kinds = SA,
+     .desc = "fire when the score is above this"},
+    {.name = "exit",
+     .type = K_DOUBLE,
+     .flags = KF_REQUIRED | KF_OVERRIDE,
+     .min = 0,
+     .max = 100,
+     .offset = RULE_P(exit),
+     .kinds = SA,
+     .desc = "resolve when the score is at most this"},
+    {.name = "enter",
+     .type = K_DOUBLE,
+     .flags = KF_REQUIRED | KF_OVERRIDE,
+     .min = 0,
+     .max = 1e9,
+     .offset = RULE_P(enter),
+     .kinds = RA,
+     .desc = "fire when the ratio is above this"},
+    {.name = "exit",
+     .type = K_DOUBLE,
+     .flags = KF_REQUIRED | KF_OVERRIDE,
+     .min = 0,
+     .max = 1e9,
+     .offset = RULE_P(exit),
+     .kinds = RA,
+     .desc = "resolve when the ratio is at most this"},
     {.name = "points",
      .type = K_DOUBLE,
      .flags = KF_REQUIRED | KF_OVERRIDE | KF_GT_MIN,
@@ -1579,19 +1639,19 @@ static const struct key_spec rule_specs[] = {
      .type = K_CUSTOM,
      .flags = KF_REQUIRED,
      .fn = rule_metric,
-     .kinds = RB,
+     .kinds = RB | RA,
      .desc = "metric of the ratio"},
     {.name = "window",
      .type = K_CUSTOM,
      .flags = KF_REQUIRED,
      .fn = rule_window,
-     .kinds = RB,
+     .kinds = RB | RA,
      .desc = "window of the ratio"},
     {.name = "per_seat",
      .type = K_BOOL,
      .def = "true",
      .offset = offsetof(struct cw_rule, per_seat),
-     .kinds = RB,
+     .kinds = RB | RA,
      .desc = "divide by the seats trait"},
     {.name = "for",
      .type = K_DURATION,

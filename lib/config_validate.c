@@ -397,6 +397,18 @@ void cw_cfgv_rule_params(struct cw_cfg_ctx *ctx, const struct cw_rule *rule,
                            cw_rule_kind_name(rule->kind));
         }
         break;
+    case CW_RULE_SCORE_ABOVE:
+    case CW_RULE_RATIO_ABOVE:
+        if (!(p->exit < p->enter)) {
+            at = where(maps, paths, n, "exit", "enter", &which, path, sizeof path);
+            if (strcmp(which, "exit") == 0)
+                cw_cfg_err(ctx, at, path, "must be below enter (%g) for %s", p->enter,
+                           cw_rule_kind_name(rule->kind));
+            else
+                cw_cfg_err(ctx, at, path, "must be above exit (%g) for %s", p->exit,
+                           cw_rule_kind_name(rule->kind));
+        }
+        break;
     case CW_RULE_SCORE_DROP:
         if (!(p->exit_points < p->points)) {
             at = where(maps, paths, n, "exit_points", "points", &which, path, sizeof path);

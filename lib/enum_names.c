@@ -42,6 +42,11 @@ static const char *const rule_kind[] = {
     [CW_RULE_SCORE_BELOW] = "score_below", [CW_RULE_SCORE_DROP] = "score_drop",
     [CW_RULE_INACTIVE] = "inactive",       [CW_RULE_ONBOARDING] = "onboarding",
     [CW_RULE_RATIO_BELOW] = "ratio_below", [CW_RULE_RENEWAL] = "renewal",
+    [CW_RULE_SCORE_ABOVE] = "score_above", [CW_RULE_RATIO_ABOVE] = "ratio_above",
+};
+static const char *const direction[] = {
+    [CW_DIR_RISK] = "risk",
+    [CW_DIR_OPPORTUNITY] = "opportunity",
 };
 
 const struct cw_enum_names cw_preset_names = TABLE(preset);
@@ -50,6 +55,7 @@ const struct cw_enum_names cw_log_level_names = TABLE(log_level);
 const struct cw_enum_names cw_log_format_names = TABLE(log_format);
 const struct cw_enum_names cw_severity_names = TABLE(severity);
 const struct cw_enum_names cw_rule_kind_names = TABLE(rule_kind);
+const struct cw_enum_names cw_direction_names = TABLE(direction);
 
 const char *cw_enum_name(const struct cw_enum_names *t, int value)
 {

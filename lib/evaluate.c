@@ -65,6 +65,7 @@ char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_accoun
         .account_id = e->view.account_id,
         .rule = rule->name,
         .kind = rule->kind,
+        .direction = rule->direction,
         .resolved = t->emit == CW_EMIT_RESOLVED,
         .reminder = t->emit == CW_EMIT_REMINDER,
         .severity = e->params[r]->severity,

@@ -1,4 +1,5 @@
-/* rules.c - churn-risk rule conditions (six kinds) and the per-(account, rule) state machine */
+/* rules.c - rule conditions (risk and opportunity kinds) and the per-(account, rule) state
+ * machine */
 #include "churnwatch/rules.h"
 
 #include <math.h>
@@ -359,10 +360,13 @@ static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *r
                fmt_span(span, age), rule_dur);
 }
 
-static void eval_ratio_below(const struct cw_config *cfg, const struct cw_rule *rule,
-                             const struct cw_rule_params *p, const struct cw_rule_facts *f,
-                             bool firing, struct cw_rule_eval *out)
+/* ratio_below (fire when the ratio < enter, resolve at >= exit) and ratio_above (fire when
+ * > enter, resolve at <= exit): a metric over a window, per seat or not. */
+static void eval_ratio(const struct cw_config *cfg, const struct cw_rule *rule,
+                       const struct cw_rule_params *p, const struct cw_rule_facts *f, bool firing,
+                       struct cw_rule_eval *out)
 {
+    bool above = rule->kind == CW_RULE_RATIO_ABOVE;
     const struct cw_account_view *acct = f->account;
     char a[32], c[32], d[32];
     out->threshold = p->enter;
@@ -421,8 +425,8 @@ static void eval_ratio_below(const struct cw_config *cfg, const struct cw_rule *
     out->evaluable = true;
     out->has_value = true;
     out->value = ratio;
-    out->holds = ratio < limit;
-    const char *cmp = out->holds ? "<" : ">=";
+    out->holds = above ? ratio > limit : ratio < limit;
+    const char *cmp = above ? (out->holds ? ">" : "<=") : (out->holds ? "<" : ">=");
     fmt_num(c, ratio);
     fmt_num(d, limit);
     if (distinct && rule->per_seat)
@@ -436,6 +440,38 @@ static void eval_ratio_below(const struct cw_config *cfg, const struct cw_rule *
         set_reason(out, "%s over %s (%ud%s) = %s %s %s%s", distinct ? "active users" : mname, wname,
                    w->days, observed < w->days ? ", scaled" : "", c, cmp, d,
                    firing ? " (exit)" : "");
+}
+
+/* score_above (an opportunity: a champion, an advocate): fire when the score > enter,
+ * resolve at <= exit. */
+static void eval_score_above(const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                             bool firing, struct cw_rule_eval *out)
+{
+    char a[32], b[32], c[32];
+    const struct cw_score_result *s = f->score;
+    out->threshold = p->enter;
+    if (!s || !s->has_score || !isfinite(s->score)) {
+        set_reason(out, "no health score (no measure can be computed)");
+        return;
+    }
+    out->evaluable = true;
+    out->has_value = true;
+    out->value = s->score;
+    fmt_num(a, s->score);
+    fmt_num(b, p->enter);
+    fmt_num(c, p->exit);
+    if (!firing) {
+        out->holds = s->score > p->enter;
+        set_reason(out,
+                   out->holds ? "health score %s rose above %s" : "health score %s is not above %s",
+                   a, b);
+    } else {
+        out->holds = s->score > p->exit;
+        if (out->holds)
+            set_reason(out, "health score %s is still above %s (fired above %s)", a, c, b);
+        else
+            set_reason(out, "health score %s fell back to at most %s", a, c);
+    }
 }
 
 /*
@@ -504,7 +540,11 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
         eval_onboarding(cfg, rule, p, facts, firing, out);
         break;
     case CW_RULE_RATIO_BELOW:
-        eval_ratio_below(cfg, rule, p, facts, firing, out);
+    case CW_RULE_RATIO_ABOVE:
+        eval_ratio(cfg, rule, p, facts, firing, out);
+        break;
+    case CW_RULE_SCORE_ABOVE:
+        eval_score_above(p, facts, firing, out);
         break;
     case CW_RULE_RENEWAL:
         eval_renewal(p, facts, firing, out);

@@ -22,8 +22,9 @@ struct cw_alert {
     const char *account_id;
     const char *rule;
     enum cw_rule_kind kind;
-    bool resolved; /* status "resolved" instead of "firing" */
-    bool reminder; /* a repeat of a firing alert (adds "reminder": true) */
+    enum cw_direction direction; /* risk or opportunity */
+    bool resolved;               /* status "resolved" instead of "firing" */
+    bool reminder;               /* a repeat of a firing alert (adds "reminder": true) */
     enum cw_severity severity;
     bool has_score;
     double score;
@@ -51,12 +52,11 @@ struct cw_alert {
 
 /*
  * Encode as one line of compact JSON (keys in the order of docs/alerts.md, then "value",
- * the account's "segment", "owner", "plan", "seats" and "renewal_at" each when known, and
- * "reminder": true for reminders; numbers rounded to 2 decimals,
- * scores and values always as reals ("52.0"), a whole threshold as an integer ("40");
- * NaN or infinite numbers, NULL strings and times outside years 0000..9999 as null;
- * bytes that are not UTF-8 as U+FFFD; timestamps RFC 3339 UTC, with ".mmm" only when
- * the milliseconds are non-zero). Returns a malloc'd NUL-terminated
+ * "direction", the account's "segment", "owner", "plan", "seats" and "renewal_at" each when known,
+ * and "reminder": true for reminders; numbers rounded to 2 decimals, scores and values always as
+ * reals ("52.0"), a whole threshold as an integer ("40"); NaN or infinite numbers, NULL strings and
+ * times outside years 0000..9999 as null; bytes that are not UTF-8 as U+FFFD; timestamps RFC 3339
+ * UTC, with ".mmm" only when the milliseconds are non-zero). Returns a malloc'd NUL-terminated
  * string (length in *len when len is non-NULL) that the caller frees with free(),
  * or NULL on allocation failure.
  */

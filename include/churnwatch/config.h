@@ -153,6 +153,15 @@ enum cw_rule_kind {
     CW_RULE_ONBOARDING,
     CW_RULE_RATIO_BELOW,
     CW_RULE_RENEWAL,
+    CW_RULE_SCORE_ABOVE, /* opportunities: the score or a ratio high */
+    CW_RULE_RATIO_ABOVE,
+};
+
+/* What a rule's alert is about: a churn risk (the default of every kind but the *_above
+ * ones) or an opportunity (expansion, advocacy), carried in the alert. */
+enum cw_direction {
+    CW_DIR_RISK = 0,
+    CW_DIR_OPPORTUNITY,
 };
 
 enum cw_severity {
@@ -164,8 +173,10 @@ enum cw_severity {
 /* The thresholds of a rule; segments may override any of them. Which fields apply
  * depends on the kind (see conf/churnwatch.yaml). */
 struct cw_rule_params {
-    double enter;           /* score_below, ratio_below, renewal: fire when value < enter */
-    double exit;            /* score_below, ratio_below, renewal: resolve when value >= exit */
+    double enter;           /* score_below, ratio_below, renewal: fire when value < enter;
+                               score_above, ratio_above: fire when value > enter */
+    double exit;            /* score_below, ratio_below, renewal: resolve when value >= exit;
+                               score_above, ratio_above: resolve when value <= exit */
     double points;          /* score_drop: fire when drop >= points */
     double exit_points;     /* score_drop: resolve when drop < exit_points */
     int64_t over_ms;        /* score_drop: compare with the score this long ago */
@@ -186,9 +197,10 @@ struct cw_rule {
     int *types; /* inactive: event-type indices that count as activity; NULL = any */
     size_t n_types;
     int milestone; /* onboarding: event-type index of the milestone */
-    int metric;    /* ratio_below: metric index */
-    int window;    /* ratio_below: window index */
-    bool per_seat; /* ratio_below: divide by seats (default true) */
+    int metric;    /* ratio_below, ratio_above: metric index */
+    int window;    /* ratio_below, ratio_above: window index */
+    bool per_seat; /* ratio_below, ratio_above: divide by seats (default true) */
+    enum cw_direction direction;
 };
 
 /* Per-segment overrides: one cw_rule_params per rule (same order as cw_config.rules),

@@ -10,9 +10,12 @@ test_clock # a fixed "now": the generated history and its judgements never vary
 redis_start
 mock_start 4
 CFG="$WORK/cw.yaml"
-# with a renewal rule (not in the shipped config): judged in the export below
-write_config "$CFG" '/^      exit: 0.4$/a\    - {name: renewal_risk, kind: renewal, within: 300d, enter: 50, exit: 60}'
-grep -F 'kind: renewal, within: 300d' "$CFG" >/dev/null || fail "could not add the renewal rule"
+# with a renewal rule and an opportunity rule (not in the shipped config): judged in the
+# export below
+write_config "$CFG" '/^      exit: 0.4$/a\    - {name: renewal_risk, kind: renewal, within: 300d, enter: 50, exit: 60}' \
+  '/^      exit: 0.4$/a\    - {name: champion, kind: score_above, enter: 70, exit: 60}'
+grep -F 'kind: renewal, within: 300d' "$CFG" >/dev/null && grep -F 'kind: score_above' "$CFG" >/dev/null ||
+  fail "could not add the renewal and score_above rules"
 
 "$CLI" gen --seed 31 --fates healthy=4,underused=3,declining=3,silent=2 --days 40 \
   --end "$TEST_NOW" -o "$WORK/events.jsonl" || fail "churnwatch gen"
@@ -79,10 +82,24 @@ for r in rows:
     else:
         assert not (inside and r["score"] is not None and r["score"] < 50), ("renewal_risk not firing", r)
 assert fired > 0, "no account with renewal_risk firing: the data lost its point"
+# champion (score_above, an opportunity): above 70 fires, at most 60 resolves
+champions = [r for r in rows if "champion" in r["firing"]]
+assert champions, "no champion: the data lost its point"
+for r in rows:
+    if "champion" in r["firing"]:
+        assert r["score"] > 60, ("champion firing", r["account_id"], r["score"])
+    else:
+        assert r["score"] is None or r["score"] <= 70, ("champion not firing", r["account_id"], r["score"])
 assert sum(len(r["history"]) for r in rows) > 0, "no score history"
 PY
 renewal_alerts=$(topic_dump churnwatch-alerts | python3 -c 'import json,sys
-print(sum(1 for l in sys.stdin if json.loads(l)["kind"] == "renewal" and json.loads(l).get("renewal_at")))')
+alerts = [json.loads(l) for l in sys.stdin]
+want = {"renewal": "risk", "score_above": "opportunity"}
+for a in alerts:
+    assert a["direction"] == want.get(a["kind"], "risk"), (a["kind"], a["direction"])
+assert any(a["kind"] == "score_above" for a in alerts), "no score_above alert"
+print(sum(1 for a in alerts if a["kind"] == "renewal" and a.get("renewal_at")))') ||
+  fail "alert directions"
 [ "$renewal_alerts" -gt 0 ] || fail "no renewal alert (with renewal_at) on the alerts topic"
 pass "JSON Lines: $accounts accounts, each as churnwatch account --json scores it, with its stored history; $renewal_alerts renewal alerts"
 

@@ -88,7 +88,7 @@ Test(alert, spec_example_encodes_byte_for_byte)
         "\"reason\":\"health score 37.5 fell below 40\","
         "\"components\":{\"utilization\":0.31,\"engagement\":0.52,\"penetration\":0.4},"
         "\"observed_at\":\"2026-11-22T09:00:00Z\",\"emitted_at\":\"2026-11-22T09:00:01Z\","
-        "\"value\":37.5}");
+        "\"value\":37.5,\"direction\":\"risk\"}");
     free(text);
 }
 
@@ -126,13 +126,14 @@ Test(alert, parses_back_to_every_field)
 Test(alert, keys_come_in_spec_order_then_extras)
 {
     static const char *const order[] = {
-        "schema",   "alert_id",   "account_id",     "rule",       "kind",      "status",
-        "severity", "score",      "previous_score", "grade",      "threshold", "touch",
-        "reason",   "components", "observed_at",    "emitted_at", "value",     "segment",
-        "owner",    "plan",       "seats",          "renewal_at", "reminder",
+        "schema",   "alert_id",   "account_id",     "rule",       "kind",       "status",
+        "severity", "score",      "previous_score", "grade",      "threshold",  "touch",
+        "reason",   "components", "observed_at",    "emitted_at", "value",      "direction",
+        "segment",  "owner",      "plan",           "seats",      "renewal_at", "reminder",
     };
     struct cw_alert a = spec_alert();
     a.segment = "M";
+    a.direction = CW_DIR_OPPORTUNITY;
     a.owner = "ben.okafor@example.com";
     a.plan = "standard";
     a.has_seats = true;
@@ -148,6 +149,7 @@ Test(alert, keys_come_in_spec_order_then_extras)
     }
     cr_assert_eq(i, sizeof order / sizeof order[0]);
     cr_assert_str_eq(str_field(root, "segment"), "M");
+    cr_assert_str_eq(str_field(root, "direction"), "opportunity");
     cr_assert_str_eq(str_field(root, "owner"), "ben.okafor@example.com");
     cr_assert_str_eq(str_field(root, "plan"), "standard");
     cr_assert(json_is_integer(json_object_get(root, "seats")), "seats: an integer");

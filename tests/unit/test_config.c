@@ -631,12 +631,14 @@ static const struct err_case cases[] = {
     {MIN "alerts:\n  rules:\n    - name: low\n      kind: score_below\n      enter: 40\n"
          "      exit: 50\n      after: 3d\n",
      "t.yaml:10:7: key 'after' does not apply to score_below rules in alerts.rules[0]; valid "
-     "keys: name, kind, severity, touch, enter, exit, for, keep_firing_for, repeat_interval"},
+     "keys: name, kind, direction, severity, touch, enter, exit, for, keep_firing_for, "
+     "repeat_interval"},
     {MIN "alerts:\n  rules:\n    - name: low\n      kind: score_below\n      enter: 40\n",
      "t.yaml:6:7: alerts.rules[0]: missing required key 'exit'"},
     {MIN "alerts:\n  rules:\n    - {name: low, kind: score_under}\n",
      "t.yaml:6:19: alerts.rules[0].kind: invalid value 'score_under'; valid values: "
-     "score_below, score_drop, inactive, onboarding, ratio_below, renewal"},
+     "score_below, score_drop, inactive, onboarding, ratio_below, renewal, score_above, "
+     "ratio_above"},
     {MIN "alerts:\n  rules:\n    - {name: low}\n", "t.yaml:6:7: alerts.rules[0]: missing "
                                                    "required key 'kind'"},
     {MIN "alerts:\n  rules:\n    - {name: a, kind: inactive, after: 1d}\n"
@@ -652,6 +654,15 @@ static const struct err_case cases[] = {
      "longest window, 28d)"},
     {MIN "alerts:\n  rules:\n    - {name: d, kind: score_drop, points: 20, over: 36h}\n",
      "t.yaml:6:47: alerts.rules[0].over: must be a whole number of days"},
+    {MIN "alerts:\n  rules:\n    - {name: c, kind: score_above, enter: 80, exit: 85}\n",
+     "t.yaml:6:47: alerts.rules[0].exit: must be below enter (80) for score_above"},
+    {MIN "alerts:\n  rules:\n    - {name: c, kind: score_below, enter: 40, exit: 50, "
+         "direction: upside}\n",
+     "t.yaml:6:57: alerts.rules[0].direction: invalid value 'upside'; valid values: risk, "
+     "opportunity"},
+    {MIN "alerts:\n  rules:\n    - {name: x, kind: ratio_above, metric: active_users, window: "
+         "long, enter: 0.9}\n",
+     "t.yaml:6:7: alerts.rules[0]: missing required key 'exit'"},
     {MIN "alerts:\n  rules:\n    - {name: r, kind: renewal, enter: 50, exit: 60}\n",
      "t.yaml:6:7: alerts.rules[0]: missing required key 'within'"},
     {MIN "alerts:\n  rules:\n    - {name: r, kind: renewal, within: 90d, enter: 60, exit: 50}\n",
@@ -661,7 +672,8 @@ static const struct err_case cases[] = {
     {MIN "alerts:\n  rules:\n    - {name: r, kind: renewal, within: 90d, enter: 50, exit: 60, "
          "after: 3d}\n",
      "t.yaml:6:66: key 'after' does not apply to renewal rules in alerts.rules[0]; valid keys: "
-     "name, kind, severity, touch, enter, exit, within, for, keep_firing_for, repeat_interval"},
+     "name, kind, direction, severity, touch, enter, exit, within, for, keep_firing_for, "
+     "repeat_interval"},
     {MIN "alerts:\n  rules:\n    - {name: s, kind: score_below, enter: 40, exit: 140}\n",
      "t.yaml:6:47: alerts.rules[0].exit: 140 is out of range: must be at least 0 and at most "
      "100"},

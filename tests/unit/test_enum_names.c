@@ -20,7 +20,8 @@ static const struct expected tables[] = {
     {&cw_log_level_names, "error, warn, info, debug"},
     {&cw_log_format_names, "logfmt, json"},
     {&cw_severity_names, "info, warning, critical"},
-    {&cw_rule_kind_names, "score_below, score_drop, inactive, onboarding, ratio_below, renewal"},
+    {&cw_rule_kind_names, "score_below, score_drop, inactive, onboarding, ratio_below, renewal, "
+                          "score_above, ratio_above"},
 };
 
 Test(enum_names, each_table_holds_the_documented_names_in_value_order)
@@ -70,6 +71,8 @@ Test(enum_names, typed_lookups_read_the_same_tables)
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_SCORE_DROP), "score_drop");
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RATIO_BELOW), "ratio_below");
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RENEWAL), "renewal");
+    cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RATIO_ABOVE), "ratio_above");
+    cr_expect_str_eq(cw_enum_name(&cw_direction_names, CW_DIR_OPPORTUNITY), "opportunity");
     cr_expect_str_eq(cw_preset_name(CW_PRESET_CLOUDEVENTS), "cloudevents");
     cr_expect_eq(cw_preset_from_name("segment"), CW_PRESET_SEGMENT);
     cr_expect_eq(cw_preset_from_name("kafka"), -1);
@@ -150,8 +153,8 @@ Test(enum_names, an_invalid_name_is_refused_with_the_table_listed)
     cr_expect_null(load(MIN "log: {level: verbose}\n"));
     cr_expect(strstr(errs, "invalid value 'verbose'; valid values: error, warn, info, debug"), "%s",
               errs);
-    cr_expect_null(load(MIN "alerts:\n  rules:\n    - {name: r, kind: score_above}\n"));
+    cr_expect_null(load(MIN "alerts:\n  rules:\n    - {name: r, kind: score_under}\n"));
     cr_expect(strstr(errs, "valid values: score_below, score_drop, inactive, onboarding, "
-                           "ratio_below"),
+                           "ratio_below, renewal, score_above, ratio_above"),
               "%s", errs);
 }

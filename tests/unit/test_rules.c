@@ -26,6 +26,8 @@ enum {
     R_SEATS,
     R_RECORDS,
     R_RENEWAL,
+    R_CHAMPION,
+    R_EXPAND,
     N_RULES
 };
 
@@ -106,6 +108,19 @@ static void setup_config(void)
     rules[R_RENEWAL].params.enter = 50;
     rules[R_RENEWAL].params.exit = 60;
     rules[R_RENEWAL].params.within_ms = 90 * DAY;
+
+    rules[R_CHAMPION].name = "champion";
+    rules[R_CHAMPION].kind = CW_RULE_SCORE_ABOVE;
+    rules[R_CHAMPION].params.enter = 80;
+    rules[R_CHAMPION].params.exit = 70;
+
+    rules[R_EXPAND].name = "expand";
+    rules[R_EXPAND].kind = CW_RULE_RATIO_ABOVE;
+    rules[R_EXPAND].params.enter = 0.9;
+    rules[R_EXPAND].params.exit = 0.8;
+    rules[R_EXPAND].metric = M_USERS;
+    rules[R_EXPAND].window = W_LONG;
+    rules[R_EXPAND].per_seat = true;
 
     memset(&cfg, 0, sizeof cfg);
     cfg.windows = windows;
@@ -673,6 +688,70 @@ Test(rules, ratio_below_per_seat_needs_seats)
     eval_rule(R_SEATS, false, &e);
     cr_assert_not(e.evaluable, "zero seats is not a ratio");
     cr_assert_not(e.holds);
+}
+
+/* ---- opportunities ------------------------------------------------------------------- */
+
+Test(rules, score_above_fires_once_and_resolves_once_with_hysteresis)
+{
+    static const double scores[] = {75, 81, 79, 72, 70, 85};
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    acct_init(DAY0 - 100, DAY0);
+    for (size_t i = 0; i < sizeof scores / sizeof scores[0]; i++) {
+        acct_at((int64_t)(DAY0 + (int32_t)i) * DAY + 9 * HOUR);
+        set_score(scores[i]);
+        struct cw_rule_eval e;
+        enum cw_emit em = step_rule(R_CHAMPION, &st, false, &t, &e);
+        cr_assert(e.evaluable);
+        if (i == 0)
+            cr_assert_str_eq(e.reason, "health score 75 is not above 80");
+        if (i == 1) {
+            cr_assert_eq(em, CW_EMIT_FIRING);
+            cr_assert_str_eq(e.reason, "health score 81 rose above 80");
+            cr_assert_float_eq(e.threshold, 80, 1e-12);
+        }
+        if (i == 2 || i == 3) {
+            cr_assert_eq(em, CW_EMIT_NONE, "between exit and enter: still firing");
+            cr_assert(e.holds);
+        }
+        if (i == 3)
+            cr_assert_str_eq(e.reason, "health score 72 is still above 70 (fired above 80)");
+        if (i == 4) {
+            cr_assert_eq(em, CW_EMIT_RESOLVED);
+            cr_assert_str_eq(e.reason, "health score 70 fell back to at most 70");
+        }
+    }
+    cr_assert_eq(t.firing, 2, "fired at 81, again at 85");
+    cr_assert_eq(t.resolved, 1);
+}
+
+Test(rules, ratio_above_seats_nearly_all_used_fires_and_resolves)
+{
+    static const int active[] = {40, 46, 44, 41, 39};
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    acct_init(DAY0 - 100, DAY0);
+    A.traits.has_seats = true;
+    A.traits.seats = 50;
+    for (size_t i = 0; i < sizeof active / sizeof active[0]; i++) {
+        acct_at((int64_t)(DAY0 + (int32_t)i) * DAY + 9 * HOUR);
+        set_users(active[i], A.v.today);
+        struct cw_rule_eval e;
+        enum cw_emit em = step_rule(R_EXPAND, &st, false, &t, &e);
+        cr_assert(e.evaluable);
+        if (i == 1) {
+            cr_assert_eq(em, CW_EMIT_FIRING);
+            cr_assert_str_eq(e.reason, "46 of 50 seats active over long (28d) = 0.92 > 0.9");
+        }
+        if (i == 4) {
+            cr_assert_eq(em, CW_EMIT_RESOLVED, "0.78 <= exit 0.8");
+            cr_assert_str_eq(e.reason,
+                             "39 of 50 seats active over long (28d) = 0.78 <= 0.8 (exit)");
+        }
+    }
+    cr_assert_eq(t.firing, 1, "0.88 and 0.82 lie between exit and enter");
+    cr_assert_eq(t.resolved, 1);
 }
 
 /* ---- renewal ------------------------------------------------------------------------- */
