@@ -153,7 +153,7 @@ Test(account_cache, a_tag_removes_its_entries_pinned_or_not)
     struct frees f = {0};
     cw_cache *c = cw_cache_new(room_for(100), free_int, &f);
     for (int i = 0; i < 60; i++) {
-        char id[8];
+        char id[24];
         snprintf(id, sizeof id, "acct%d", i);
         cr_assert_eq(cw_cache_put(c, id, val(&f, i), 100, (uint64_t)(i % 3)), 0);
         if (i % 2 == 0)
@@ -161,7 +161,7 @@ Test(account_cache, a_tag_removes_its_entries_pinned_or_not)
     }
     cr_assert_eq(cw_cache_remove_tag(c, 1), 20);
     for (int i = 0; i < 60; i++) {
-        char id[8];
+        char id[24];
         snprintf(id, sizeof id, "acct%d", i);
         cr_assert_eq(has(c, id), i % 3 != 1, "%s", id);
     }
@@ -222,7 +222,7 @@ Test(account_cache, agrees_with_a_model_over_random_operations)
     struct frees f = {0};
     struct model m = {.budget = room_for(12)};
     cw_cache *c = cw_cache_new(m.budget, free_int, &f);
-    char ids[IDS][8];
+    char ids[IDS][24];
     for (int i = 0; i < IDS; i++)
         snprintf(ids[i], sizeof ids[i], "id-%d", i);
     uint32_t seed = 20261204;
