@@ -130,13 +130,25 @@ static double ms_to_days(int64_t ms)
     return (double)ms / (double)CW_MS_PER_DAY;
 }
 
-/* ---- the five kinds ------------------------------------------------------------------ */
+/* ---- the kinds ------------------------------------------------------------------------ */
 
-static void eval_score_below(const struct cw_rule_params *p, const struct cw_rule_facts *f,
-                             bool firing, struct cw_rule_eval *out)
+/* The words of a score threshold's reasons, below (risk) and above (opportunity). */
+struct threshold_words {
+    const char *crossed, *not_crossed, *still, *side, *back;
+};
+static const struct threshold_words score_words[2] = {
+    {"fell below", "is not below", "is still below", "below", "recovered to at least"},
+    {"rose above", "is not above", "is still above", "above", "fell back to at most"},
+};
+
+/* score_below (fire when the score < enter, resolve at >= exit) and score_above (an
+ * opportunity, a champion or advocate: fire when > enter, resolve at <= exit). */
+static void eval_score_threshold(const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                                 bool above, bool firing, struct cw_rule_eval *out)
 {
     char a[32], b[32], c[32];
     const struct cw_score_result *s = f->score;
+    const struct threshold_words *w = &score_words[above];
     out->threshold = p->enter;
     if (!s || !s->has_score || !isfinite(s->score)) {
         set_reason(out, "no health score (no measure can be computed)");
@@ -148,19 +160,14 @@ static void eval_score_below(const struct cw_rule_params *p, const struct cw_rul
     fmt_num(a, s->score);
     fmt_num(b, p->enter);
     fmt_num(c, p->exit);
-    if (!firing) {
-        out->holds = s->score < p->enter;
-        if (out->holds)
-            set_reason(out, "health score %s fell below %s", a, b);
-        else
-            set_reason(out, "health score %s is not below %s", a, b);
-    } else {
-        out->holds = s->score < p->exit;
-        if (out->holds)
-            set_reason(out, "health score %s is still below %s (fired below %s)", a, c, b);
-        else
-            set_reason(out, "health score %s recovered to at least %s", a, c);
-    }
+    double limit = firing ? p->exit : p->enter;
+    out->holds = above ? s->score > limit : s->score < limit;
+    if (!firing)
+        set_reason(out, "health score %s %s %s", a, out->holds ? w->crossed : w->not_crossed, b);
+    else if (out->holds)
+        set_reason(out, "health score %s %s %s (fired %s %s)", a, w->still, c, w->side, b);
+    else
+        set_reason(out, "health score %s %s %s", a, w->back, c);
 }
 
 /*
@@ -442,38 +449,6 @@ static void eval_ratio(const struct cw_config *cfg, const struct cw_rule *rule,
                    firing ? " (exit)" : "");
 }
 
-/* score_above (an opportunity: a champion, an advocate): fire when the score > enter,
- * resolve at <= exit. */
-static void eval_score_above(const struct cw_rule_params *p, const struct cw_rule_facts *f,
-                             bool firing, struct cw_rule_eval *out)
-{
-    char a[32], b[32], c[32];
-    const struct cw_score_result *s = f->score;
-    out->threshold = p->enter;
-    if (!s || !s->has_score || !isfinite(s->score)) {
-        set_reason(out, "no health score (no measure can be computed)");
-        return;
-    }
-    out->evaluable = true;
-    out->has_value = true;
-    out->value = s->score;
-    fmt_num(a, s->score);
-    fmt_num(b, p->enter);
-    fmt_num(c, p->exit);
-    if (!firing) {
-        out->holds = s->score > p->enter;
-        set_reason(out,
-                   out->holds ? "health score %s rose above %s" : "health score %s is not above %s",
-                   a, b);
-    } else {
-        out->holds = s->score > p->exit;
-        if (out->holds)
-            set_reason(out, "health score %s is still above %s (fired above %s)", a, c, b);
-        else
-            set_reason(out, "health score %s fell back to at most %s", a, c);
-    }
-}
-
 /*
  * renewal: the account renews within `within` from now and its score is below enter
  * (below exit while firing: hysteresis on the score). The value is the score; the days
@@ -528,7 +503,7 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
     }
     switch (rule->kind) {
     case CW_RULE_SCORE_BELOW:
-        eval_score_below(p, facts, firing, out);
+        eval_score_threshold(p, facts, false, firing, out);
         break;
     case CW_RULE_SCORE_DROP:
         eval_score_drop(p, facts, firing, out);
@@ -544,7 +519,7 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
         eval_ratio(cfg, rule, p, facts, firing, out);
         break;
     case CW_RULE_SCORE_ABOVE:
-        eval_score_above(p, facts, firing, out);
+        eval_score_threshold(p, facts, true, firing, out);
         break;
     case CW_RULE_RENEWAL:
         eval_renewal(p, facts, firing, out);
