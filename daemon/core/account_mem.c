@@ -21,19 +21,24 @@
 #include "array.h"
 #include "store_internal.h"
 
+/* Every stored field carries `dirty`: changed since the account was loaded or last written
+ * back (cw_account_mem_put_args, cw_account_mem_written). */
 struct mem_src {
     char *topic;
     int32_t partition;
     int64_t wm;
+    bool dirty;
 };
 
 struct mem_type {
     char *name;
     int64_t ms;
+    bool dirty;
 };
 
 struct mem_day {
     int32_t day;
+    bool dirty;
     size_t width;    /* counters in cells (slots 0..width-1) */
     uint32_t *cells; /* by metric slot */
 };
@@ -41,6 +46,7 @@ struct mem_day {
 struct mem_user {
     char *id;
     int32_t day;
+    bool dirty;
 };
 
 /* What a batch (or one cw_apply call's events) comes to before it is merged. */
@@ -100,6 +106,14 @@ struct cw_account_mem {
     size_t n_users, cap_users;
     uint32_t *umap; /* open addressing: index + 1 into users, 0 empty; cap_umap >= 2 n_users */
     size_t cap_umap;
+    /* what the store does not hold yet (docs/state.md "Accounts owned in memory") */
+    uint64_t version;                          /* `v` of :m as loaded or last written */
+    bool dirty_days, dirty_seen, dirty_traits; /* first/last day, last_seen, traits */
+    unsigned expire;                           /* CW_MEM_EXPIRE_* */
+    int32_t *gone_days;                        /* pruned since: :d fields to delete */
+    size_t n_gone_days, cap_gone_days;
+    char **gone_users; /* pruned since (owned): :u fields to delete */
+    size_t n_gone_users, cap_gone_users;
     struct pending p; /* scratch, reused from one batch to the next */
 };
 
@@ -120,6 +134,10 @@ void cw_account_mem_free(struct cw_account_mem *a)
         free(a->days[i].cells);
     for (size_t i = 0; i < a->n_users; i++)
         free(a->users[i].id);
+    for (size_t i = 0; i < a->n_gone_users; i++)
+        free(a->gone_users[i]);
+    free(a->gone_users);
+    free(a->gone_days);
     free(a->src);
     free(a->types);
     free(a->days);
@@ -157,6 +175,7 @@ static int src_set(struct cw_account_mem *a, const char *topic, int32_t partitio
     struct mem_src *s = src_find(a, topic, partition);
     if (s) {
         s->wm = wm;
+        s->dirty = true;
         return 0;
     }
     char *t = strdup(topic);
@@ -164,7 +183,8 @@ static int src_set(struct cw_account_mem *a, const char *topic, int32_t partitio
         free(t);
         return -1;
     }
-    a->src[a->n_src++] = (struct mem_src){.topic = t, .partition = partition, .wm = wm};
+    a->src[a->n_src++] =
+        (struct mem_src){.topic = t, .partition = partition, .wm = wm, .dirty = true};
     return 0;
 }
 
@@ -173,8 +193,10 @@ static int type_merge(struct cw_account_mem *a, const char *name, int64_t ms)
 {
     for (size_t i = 0; i < a->n_types; i++)
         if (strcmp(a->types[i].name, name) == 0) {
-            if (ms > a->types[i].ms)
+            if (ms > a->types[i].ms) {
                 a->types[i].ms = ms;
+                a->types[i].dirty = true;
+            }
             return 0;
         }
     char *n = strdup(name);
@@ -182,7 +204,7 @@ static int type_merge(struct cw_account_mem *a, const char *name, int64_t ms)
         free(n);
         return -1;
     }
-    a->types[a->n_types++] = (struct mem_type){.name = n, .ms = ms};
+    a->types[a->n_types++] = (struct mem_type){.name = n, .ms = ms, .dirty = true};
     return 0;
 }
 
@@ -256,6 +278,7 @@ static int user_set(struct cw_account_mem *a, const char *id, int32_t day)
     struct mem_user *u = user_find(a, id, &slot);
     if (u) {
         u->day = day;
+        u->dirty = true;
         return 0;
     }
     char *c = strdup(id);
@@ -263,7 +286,7 @@ static int user_set(struct cw_account_mem *a, const char *id, int32_t day)
         free(c);
         return -1;
     }
-    a->users[a->n_users] = (struct mem_user){.id = c, .day = day};
+    a->users[a->n_users] = (struct mem_user){.id = c, .day = day, .dirty = true};
     a->umap[slot] = (uint32_t)++a->n_users;
     return 0;
 }
@@ -273,18 +296,27 @@ static int prune(struct cw_account_mem *a, int64_t oldest)
 {
     size_t k = 0;
     for (size_t i = 0; i < a->n_days; i++) {
-        if (a->days[i].day <= oldest)
+        if (a->days[i].day <= oldest) {
+            if (cw_array_reserve(&a->gone_days, &a->cap_gone_days, a->n_gone_days + 1,
+                                 sizeof *a->gone_days) < 0)
+                return -1;
+            a->gone_days[a->n_gone_days++] = a->days[i].day;
             free(a->days[i].cells);
-        else
+        } else {
             a->days[k++] = a->days[i];
+        }
     }
     a->n_days = k;
     k = 0;
     for (size_t i = 0; i < a->n_users; i++) {
-        if (a->users[i].day <= oldest)
-            free(a->users[i].id);
-        else
+        if (a->users[i].day <= oldest) {
+            if (cw_array_reserve(&a->gone_users, &a->cap_gone_users, a->n_gone_users + 1,
+                                 sizeof *a->gone_users) < 0)
+                return -1;
+            a->gone_users[a->n_gone_users++] = a->users[i].id; /* deleted when written back */
+        } else {
             a->users[k++] = a->users[i];
+        }
     }
     if (k == a->n_users)
         return 0;
@@ -413,15 +445,18 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
         if (!a->has_last_day || p->last_day > a->last_day)
             a->last_day = p->last_day;
         a->has_first_day = a->has_last_day = true;
+        a->dirty_days = true;
     }
     if (p->has_seen && (!a->has_last_seen || p->seen > a->last_seen_ms)) {
         a->has_last_seen = true;
         a->last_seen_ms = p->seen;
+        a->dirty_seen = true;
     }
     if (p->traits_won) {
         a->has_traits_ts = true;
         a->traits_ts_ms = p->traits_ts;
         a->traits = p->traits;
+        a->dirty_traits = true;
     }
     for (size_t t = 0; t < cfg->n_event_types && t < CW_MAX_EVENT_TYPES; t++)
         if (p->has_type[t] && type_merge(a, cfg->event_types[t].name, p->type_ms[t]) < 0)
@@ -433,6 +468,7 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
     if (has_oldest && clock_day > 0 && clock_day < ref)
         ref = clock_day;
     int64_t oldest = ref - horizon;
+    bool wrote_days = false, wrote_users = false;
     for (size_t i = 0; i < p->n_days; i++) {
         const struct pend_day *pd = &p->days[i];
         if (has_oldest && pd->day <= oldest)
@@ -449,6 +485,7 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
             uint64_t v = (uint64_t)d->cells[s] + c[s];
             d->cells[s] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
         }
+        d->dirty = wrote_days = true;
     }
     for (size_t i = 0; i < p->n_users; i++) {
         const struct pend_user *u = &p->users[i];
@@ -458,11 +495,23 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
         size_t slot;
         if (a->cap_umap)
             had = user_find(a, u->id, &slot);
-        if ((!had || had->day < u->day) && user_set(a, u->id, u->day) < 0)
-            return -1;
+        if (!had || had->day < u->day) {
+            if (user_set(a, u->id, u->day) < 0)
+                return -1;
+            wrote_users = true;
+        }
     }
+    /* The lifetimes as write_account refreshes them: all five when the newest day moves,
+     * for a traits event and for a new account; else :d and :u only when they have none. */
+    bool advanced = had_last && a->last_day > prev_last;
+    if (!had_last || advanced || p->traits_won)
+        a->expire |= CW_MEM_EXPIRE_ALL;
+    if (wrote_days)
+        a->expire |= CW_MEM_EXPIRE_DAYS_NX;
+    if (wrote_users)
+        a->expire |= CW_MEM_EXPIRE_USERS_NX;
     /* a new last day: drop the days and users that left the horizon */
-    if (had_last && a->last_day > prev_last)
+    if (advanced)
         return prune(a, oldest);
     return 0;
 }
@@ -694,4 +743,328 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
                 tl[t] = a->types[k].ms;
     }
     return 0;
+}
+
+/* ---- loaded from the store, written back ---------------------------------------------------- */
+
+static int parse_i32(const char *v, size_t len, int32_t *out)
+{
+    int64_t x;
+    if (cw_parse_i64(v, len, &x) < 0 || x < INT32_MIN || x > INT32_MAX)
+        return -1;
+    *out = (int32_t)x;
+    return 0;
+}
+
+static void copy_str(char *dst, size_t size, const char *v, size_t len)
+{
+    if (len >= size)
+        len = size - 1;
+    memcpy(dst, v, len);
+    dst[len] = '\0';
+}
+
+/* A field of :m. 0 or -1 (out of memory). */
+static int load_m(struct cw_account_mem *a, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    int64_t x;
+    int32_t day;
+    struct cw_traits *t = &a->traits;
+    bool num = cw_parse_i64(v, vlen, &x) == 0;
+    if (strcmp(f, "v") == 0 && num && x >= 0) {
+        a->version = (uint64_t)x;
+    } else if (strcmp(f, "first_day") == 0 && parse_i32(v, vlen, &day) == 0) {
+        a->has_first_day = true;
+        a->first_day = day;
+    } else if (strcmp(f, "last_day") == 0 && parse_i32(v, vlen, &day) == 0) {
+        a->has_last_day = true;
+        a->last_day = day;
+    } else if (strcmp(f, "last_seen") == 0 && num) {
+        a->has_last_seen = true;
+        a->last_seen_ms = x;
+    } else if (strcmp(f, "tr:ts") == 0 && num) {
+        a->has_traits_ts = true;
+        a->traits_ts_ms = x;
+    } else if (strcmp(f, "tr:seats") == 0 && num) {
+        t->has_seats = true;
+        t->seats = x;
+    } else if (strcmp(f, "tr:created_at") == 0 && num) {
+        t->has_created_at = true;
+        t->created_at_ms = x;
+    } else if (strcmp(f, "tr:renewal_at") == 0 && num) {
+        t->has_renewal_at = true;
+        t->renewal_at_ms = x;
+    } else if (strcmp(f, "tr:plan") == 0) {
+        copy_str(t->plan, sizeof t->plan, v, vlen);
+    } else if (strcmp(f, "tr:segment") == 0) {
+        copy_str(t->segment, sizeof t->segment, v, vlen);
+    } else if (strcmp(f, "tr:owner") == 0) {
+        copy_str(t->owner, sizeof t->owner, v, vlen);
+    } else if (strncmp(f, "t:", 2) == 0 && num) {
+        if (type_merge(a, f + 2, x) < 0)
+            return -1;
+    } else if (strncmp(f, "o:", 2) == 0 && num) {
+        const char *colon = NULL;
+        for (const char *q = f + 2; q < f + flen; q++)
+            if (*q == ':')
+                colon = q;
+        int32_t part;
+        if (colon && colon > f + 2 &&
+            parse_i32(colon + 1, flen - (size_t)(colon + 1 - f), &part) == 0) {
+            char topic[256];
+            if ((size_t)(colon - f - 2) < sizeof topic) {
+                copy_str(topic, sizeof topic, f + 2, (size_t)(colon - f - 2));
+                if (src_set(a, topic, part, x) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f, size_t flen,
+                              const char *v, size_t vlen)
+{
+    if (a->broken)
+        return -1;
+    int32_t day;
+    int rc = 0;
+    switch (hash) {
+    case 'm':
+        rc = load_m(a, f, flen, v, vlen);
+        break;
+    case 'd':
+        if (parse_i32(f, flen, &day) == 0 && vlen >= 4) {
+            struct mem_day *d = day_get(a, day, vlen / 4);
+            if (!d) {
+                rc = -1;
+                break;
+            }
+            const unsigned char *b = (const unsigned char *)v;
+            for (size_t s = 0; s < vlen / 4; s++)
+                d->cells[s] = (uint32_t)b[4 * s] | (uint32_t)b[4 * s + 1] << 8 |
+                              (uint32_t)b[4 * s + 2] << 16 | (uint32_t)b[4 * s + 3] << 24;
+        }
+        break;
+    case 'u':
+        if (parse_i32(v, vlen, &day) == 0) {
+            char id[CW_ID_MAX + 1];
+            if (flen <= CW_ID_MAX && !memchr(f, '\0', flen)) {
+                copy_str(id, sizeof id, f, flen);
+                rc = user_set(a, id, day);
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    if (rc < 0) {
+        a->broken = true;
+        return -1;
+    }
+    return 0;
+}
+
+void cw_account_mem_loaded(struct cw_account_mem *a)
+{
+    cw_account_mem_written(a, a->version);
+}
+
+uint64_t cw_account_mem_version(const struct cw_account_mem *a)
+{
+    return a->version;
+}
+
+unsigned cw_account_mem_expire(const struct cw_account_mem *a)
+{
+    return a->expire;
+}
+
+/* The day's counters packed as :d holds them. 0 or -1 (out of memory). */
+static int add_day_value(struct cw_rcmd *c, const struct mem_day *d)
+{
+    unsigned char stack[256] = {0};
+    size_t w = d->width;
+    unsigned char *buf = 4 * w <= sizeof stack ? stack : calloc(w, 4);
+    if (!buf)
+        return -1;
+    for (size_t s = 0; s < w; s++) {
+        uint32_t x = d->cells[s];
+        buf[4 * s] = (unsigned char)x;
+        buf[4 * s + 1] = (unsigned char)(x >> 8);
+        buf[4 * s + 2] = (unsigned char)(x >> 16);
+        buf[4 * s + 3] = (unsigned char)(x >> 24);
+    }
+    int rc = cw_rcmd_add(c, buf, 4 * w);
+    if (buf != stack)
+        free(buf);
+    return rc;
+}
+
+/* The trait fields of :m the account holds (those a traits event never carried are
+ * absent), as cw_store_add_traits formats them. */
+static size_t trait_fields(const struct cw_account_mem *a, struct cw_rcmd *c)
+{
+    const struct cw_traits *t = &a->traits;
+    size_t n = 1; /* tr:ts */
+    if (c) {
+        cw_rcmd_adds(c, "tr:ts");
+        cw_rcmd_addll(c, (long long)a->traits_ts_ms);
+    }
+#define TRAIT_INT(has, name, v)                                                                    \
+    if (has) {                                                                                     \
+        n++;                                                                                       \
+        if (c) {                                                                                   \
+            cw_rcmd_adds(c, name);                                                                 \
+            cw_rcmd_addll(c, (long long)(v));                                                      \
+        }                                                                                          \
+    }
+#define TRAIT_STR(s, name)                                                                         \
+    if ((s)[0]) {                                                                                  \
+        n++;                                                                                       \
+        if (c) {                                                                                   \
+            cw_rcmd_adds(c, name);                                                                 \
+            cw_rcmd_adds(c, s);                                                                    \
+        }                                                                                          \
+    }
+    TRAIT_INT(t->has_seats, "tr:seats", t->seats)
+    TRAIT_INT(t->has_created_at, "tr:created_at", t->created_at_ms)
+    TRAIT_INT(t->has_renewal_at, "tr:renewal_at", t->renewal_at_ms)
+    TRAIT_STR(t->plan, "tr:plan")
+    TRAIT_STR(t->segment, "tr:segment")
+    TRAIT_STR(t->owner, "tr:owner")
+#undef TRAIT_INT
+#undef TRAIT_STR
+    return n;
+}
+
+/* The dirty fields of :m as field/value pairs appended to c (c NULL: only counted). */
+static size_t m_fields(const struct cw_account_mem *a, struct cw_rcmd *c)
+{
+    size_t n = 0;
+    if (a->dirty_days) {
+        n += 2;
+        if (c) {
+            cw_rcmd_adds(c, "first_day");
+            cw_rcmd_addf(c, "%d", (int)a->first_day);
+            cw_rcmd_adds(c, "last_day");
+            cw_rcmd_addf(c, "%d", (int)a->last_day);
+        }
+    }
+    if (a->dirty_seen) {
+        n++;
+        if (c) {
+            cw_rcmd_adds(c, "last_seen");
+            cw_rcmd_addll(c, (long long)a->last_seen_ms);
+        }
+    }
+    if (a->dirty_traits)
+        n += trait_fields(a, c);
+    for (size_t i = 0; i < a->n_types; i++)
+        if (a->types[i].dirty) {
+            n++;
+            if (c) {
+                cw_rcmd_addf(c, "t:%s", a->types[i].name);
+                cw_rcmd_addll(c, (long long)a->types[i].ms);
+            }
+        }
+    for (size_t i = 0; i < a->n_src; i++)
+        if (a->src[i].dirty) {
+            n++;
+            if (c) {
+                cw_rcmd_addf(c, "o:%s:%d", a->src[i].topic, (int)a->src[i].partition);
+                cw_rcmd_addll(c, (long long)a->src[i].wm);
+            }
+        }
+    return n;
+}
+
+static bool day_held(const struct cw_account_mem *a, int32_t day)
+{
+    for (size_t i = 0; i < a->n_days; i++)
+        if (a->days[i].day == day)
+            return true;
+    return false;
+}
+
+bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
+{
+    size_t nm = m_fields(a, NULL), nd = 0, nu = 0, ngd = 0, ngu = 0;
+    for (size_t i = 0; i < a->n_days; i++)
+        nd += a->days[i].dirty;
+    for (size_t i = 0; i < a->n_users; i++)
+        nu += a->users[i].dirty;
+    /* a day or user pruned and held again since is written, not deleted */
+    for (size_t i = 0; i < a->n_gone_days; i++)
+        ngd += !day_held(a, a->gone_days[i]);
+    for (size_t i = 0; i < a->n_gone_users; i++) {
+        size_t slot;
+        ngu += !a->cap_umap || !user_find(a, a->gone_users[i], &slot);
+    }
+    cw_rcmd_addll(c, (long long)nm);
+    m_fields(a, c);
+    cw_rcmd_addll(c, (long long)nd);
+    for (size_t i = 0; i < a->n_days; i++)
+        if (a->days[i].dirty) {
+            cw_rcmd_addf(c, "%d", (int)a->days[i].day);
+            if (add_day_value(c, &a->days[i]) < 0)
+                c->oom = 1;
+        }
+    cw_rcmd_addll(c, (long long)nu);
+    for (size_t i = 0; i < a->n_users; i++)
+        if (a->users[i].dirty) {
+            cw_rcmd_adds(c, a->users[i].id);
+            cw_rcmd_addf(c, "%d", (int)a->users[i].day);
+        }
+    cw_rcmd_addll(c, (long long)ngd);
+    for (size_t i = 0; i < a->n_gone_days; i++)
+        if (!day_held(a, a->gone_days[i]))
+            cw_rcmd_addf(c, "%d", (int)a->gone_days[i]);
+    cw_rcmd_addll(c, (long long)ngu);
+    for (size_t i = 0; i < a->n_gone_users; i++) {
+        size_t slot;
+        if (!a->cap_umap || !user_find(a, a->gone_users[i], &slot))
+            cw_rcmd_adds(c, a->gone_users[i]);
+    }
+    return nm + nd + nu + ngd + ngu > 0;
+}
+
+void cw_account_mem_written(struct cw_account_mem *a, uint64_t version)
+{
+    a->version = version;
+    a->dirty_days = a->dirty_seen = a->dirty_traits = false;
+    a->expire = 0;
+    for (size_t i = 0; i < a->n_src; i++)
+        a->src[i].dirty = false;
+    for (size_t i = 0; i < a->n_types; i++)
+        a->types[i].dirty = false;
+    for (size_t i = 0; i < a->n_days; i++)
+        a->days[i].dirty = false;
+    for (size_t i = 0; i < a->n_users; i++)
+        a->users[i].dirty = false;
+    for (size_t i = 0; i < a->n_gone_users; i++)
+        free(a->gone_users[i]);
+    a->n_gone_users = a->n_gone_days = 0;
+}
+
+size_t cw_account_mem_bytes(const struct cw_account_mem *a)
+{
+    /* the allocations, each with malloc's ~16 bytes of overhead */
+    size_t n = sizeof *a + 16;
+    n += a->cap_src * sizeof *a->src + a->cap_types * sizeof *a->types;
+    n += a->cap_days * sizeof *a->days + a->cap_users * sizeof *a->users;
+    n += a->cap_umap * sizeof *a->umap + 64;
+    for (size_t i = 0; i < a->n_src; i++)
+        n += strlen(a->src[i].topic) + 1 + 16;
+    for (size_t i = 0; i < a->n_types; i++)
+        n += strlen(a->types[i].name) + 1 + 16;
+    for (size_t i = 0; i < a->n_days; i++)
+        n += a->days[i].width * sizeof(uint32_t) + 16;
+    for (size_t i = 0; i < a->n_users; i++)
+        n += strlen(a->users[i].id) + 1 + 16;
+    const struct pending *p = &a->p;
+    n += p->cap_days * sizeof *p->days + p->cap_cells * sizeof *p->cells;
+    n += p->cap_users * sizeof *p->users + p->cap_umap * sizeof *p->umap +
+         p->cap_src * sizeof *p->src;
+    return n;
 }

@@ -3,8 +3,11 @@
 #ifndef CHURNWATCH_ACCOUNT_MEM_H
 #define CHURNWATCH_ACCOUNT_MEM_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "redis_cmd.h"
 #include "store.h"
 
 /*
@@ -54,5 +57,46 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
 /* The applied-offset watermark of (topic, partition): -1 when none was applied. */
 int64_t cw_account_mem_watermark(const struct cw_account_mem *a, const char *topic,
                                  int32_t partition);
+
+/*
+ * ---- Owned in memory, written back (docs/state.md "Accounts owned in memory") ----
+ *
+ * An account loaded from the store (cw_account_mem_load_field for every field of its
+ * :m, :d and :u hashes, then cw_account_mem_loaded) holds what the store holds. Each
+ * apply then records what it changed; cw_account_mem_put_args writes those changes as
+ * the arguments of the store's cw_put function, and cw_account_mem_written, once the store
+ * acknowledged them, forgets them and keeps the version the store now has.
+ */
+
+/* One field of hash 'm', 'd' or 'u' as stored (fields that are not the applied state, and
+ * unparsable values, are ignored). 0, or -1 when out of memory (a is then unusable). */
+int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f, size_t flen,
+                              const char *v, size_t vlen);
+
+/* Every field loaded: nothing to write back; the version is the `v` field loaded (0 none). */
+void cw_account_mem_loaded(struct cw_account_mem *a);
+
+/* The store's version of the account as loaded or last written. */
+uint64_t cw_account_mem_version(const struct cw_account_mem *a);
+
+/* Which lifetimes the changes refresh, as write_account in store_functions.lua would. */
+#define CW_MEM_EXPIRE_ALL      1u /* all of :m :d :u :r :h */
+#define CW_MEM_EXPIRE_DAYS_NX  2u /* :d, when it has none */
+#define CW_MEM_EXPIRE_USERS_NX 4u /* :u, when it has none */
+unsigned cw_account_mem_expire(const struct cw_account_mem *a);
+
+/*
+ * Append the changes since loaded or written to c as cw_put takes them: nm (field value)*
+ * of :m, nd (day packed)* of :d, nu (user day)* of :u, then the days and the users to
+ * delete from :d and :u (pruned), each list preceded by its length. True when there is
+ * anything to write. c->oom is set when out of memory.
+ */
+bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c);
+
+/* The changes are stored, and the store's version is now version. */
+void cw_account_mem_written(struct cw_account_mem *a, uint64_t version);
+
+/* The bytes a takes (its allocations, with an estimate of the allocator's overhead). */
+size_t cw_account_mem_bytes(const struct cw_account_mem *a);
 
 #endif /* CHURNWATCH_ACCOUNT_MEM_H */

@@ -484,3 +484,139 @@ Test(account_mem, a_large_partial_batch_crossing_the_horizon)
     cw_account_data_free(&d);
     cw_account_mem_free(a);
 }
+
+/* ---- written back and loaded again ------------------------------------------------------- */
+
+/* A hash as Redis holds it: fields and binary values. */
+struct model_hash {
+    char f[128][64];
+    char v[128][64];
+    size_t vlen[128];
+    size_t n;
+};
+
+static void model_set(struct model_hash *h, const char *f, const char *v, size_t vlen)
+{
+    size_t i = 0;
+    while (i < h->n && strcmp(h->f[i], f) != 0)
+        i++;
+    if (i == h->n) {
+        cr_assert_lt(h->n, 128);
+        snprintf(h->f[h->n++], sizeof h->f[0], "%s", f);
+    }
+    cr_assert_lt(vlen, sizeof h->v[0]);
+    memcpy(h->v[i], v, vlen);
+    h->vlen[i] = vlen;
+}
+
+static void model_del(struct model_hash *h, const char *f)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->f[i], f) == 0) {
+            h->n--;
+            memcpy(h->f[i], h->f[h->n], sizeof h->f[0]);
+            memcpy(h->v[i], h->v[h->n], sizeof h->v[0]);
+            h->vlen[i] = h->vlen[h->n];
+            return;
+        }
+}
+
+/* What cw_put does with the arguments (its version check aside). */
+static void model_put(struct model_hash h[3], const struct cw_rcmd *c)
+{
+    size_t k = 0;
+    for (int which = 0; which < 3; which++) { /* :m :d :u as field/value pairs */
+        long n = atol(cw_rcmd_arg(c, k++));
+        for (long i = 0; i < n; i++, k += 2)
+            model_set(&h[which], cw_rcmd_arg(c, k), cw_rcmd_arg(c, k + 1), c->lens[k + 1]);
+    }
+    for (int which = 1; which < 3; which++) { /* the pruned days and users */
+        long n = atol(cw_rcmd_arg(c, k++));
+        for (long i = 0; i < n; i++)
+            model_del(&h[which], cw_rcmd_arg(c, k++));
+    }
+    cr_assert_eq(k, c->n, "every argument consumed");
+}
+
+static struct cw_account_mem *model_load(const struct model_hash h[3])
+{
+    struct cw_account_mem *b = cw_account_mem_new();
+    static const char names[] = {'m', 'd', 'u'};
+    for (int which = 0; which < 3; which++)
+        for (size_t i = 0; i < h[which].n; i++)
+            cr_assert_eq(cw_account_mem_load_field(b, names[which], h[which].f[i],
+                                                   strlen(h[which].f[i]), h[which].v[i],
+                                                   h[which].vlen[i]),
+                         0);
+    cw_account_mem_loaded(b);
+    return b;
+}
+
+Test(account_mem, written_back_and_loaded_again_is_the_same_account)
+{
+    static struct model_hash h[3];
+    memset(h, 0, sizeof h);
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct cw_account_data da = {0}, db = {0};
+    struct cw_rcmd c = {0};
+    struct evs v = {0};
+    int32_t days[] = {D0, D0 + 1, D0 + 3, D0 + 40, D0 + 41};
+    int64_t off = 100;
+    for (size_t step = 0; step < 5; step++) {
+        v.n = 0;
+        int32_t day = days[step];
+        add(&v, "u1", T_LOGIN, day, 1000, 0, off++);
+        add(&v, step % 2 ? "u2" : "u3", T_APP, day - 1, 2000, 1, off++);
+        struct cw_store_event *profile = add(&v, "u4", T_PROFILE, day, 3000, 0, off++);
+        profile->traits = &v.tr[v.n - 1];
+        memset(&v.tr[v.n - 1], 0, sizeof v.tr[0]);
+        v.tr[v.n - 1].has_seats = true;
+        v.tr[v.n - 1].seats = 10 + (int64_t)step;
+        if (step == 2)
+            snprintf(v.tr[v.n - 1].plan, sizeof v.tr[0].plan, "pro");
+        struct cw_traits *t = add_traits(&v, T_TRAITS, ms(day, 5000), off++);
+        t->has_renewal_at = true;
+        t->renewal_at_ms = ms(D0 + 365, 0);
+        apply(a, &v, 0, v.n, day);
+        unsigned expire = cw_account_mem_expire(a);
+        cr_assert(expire & CW_MEM_EXPIRE_ALL, "a traits event refreshes every lifetime");
+        cw_rcmd_reset(&c);
+        cr_assert(cw_account_mem_put_args(a, &c));
+        model_put(h, &c);
+        cw_account_mem_written(a, 1000 + step);
+        cr_assert_eq(cw_account_mem_version(a), 1000 + step);
+        cw_rcmd_reset(&c);
+        cr_assert_not(cw_account_mem_put_args(a, &c), "nothing left to write");
+        cr_assert_eq(cw_account_mem_expire(a), 0);
+
+        char version[32];
+        snprintf(version, sizeof version, "%zu", 1000 + step);
+        model_set(&h[0], "v", version, strlen(version));
+        model_set(&h[0], "h_last", "20400", 5); /* not the applied state: ignored */
+        struct cw_account_mem *b = model_load(h);
+        cr_assert_eq(cw_account_mem_version(b), 1000 + step);
+        cr_assert_eq(cw_account_mem_watermark(b, "ev", 0), cw_account_mem_watermark(a, "ev", 0));
+        cr_assert_eq(cw_account_mem_watermark(b, "ev", 1), cw_account_mem_watermark(a, "ev", 1));
+        fill(a, day, &da);
+        fill(b, day, &db);
+        cr_assert_eq(da.first_day, db.first_day);
+        cr_assert_eq(da.last_seen_ms, db.last_seen_ms);
+        cr_assert_eq(daily_sum(&da), daily_sum(&db));
+        cr_assert_eq(memcmp(da.daily, db.daily, da.n_metrics * da.horizon * sizeof *da.daily), 0);
+        cr_assert_str_eq(users(&da), users(&db));
+        cr_assert_eq(memcmp(da.type_last_ms, db.type_last_ms, cfg.n_event_types * sizeof(int64_t)),
+                     0);
+        cr_assert_eq(da.traits.seats, db.traits.seats);
+        cr_assert_eq(da.traits.renewal_at_ms, db.traits.renewal_at_ms);
+        cr_assert_str_eq(da.traits.plan, db.traits.plan);
+        cr_assert_str_eq(db.traits.plan, step >= 2 ? "pro" : "");
+        cw_account_mem_free(b);
+    }
+    /* The last day moved 37 days on: the first steps' days were pruned (u1..u4 came back). */
+    cr_assert_eq(h[1].n, 3, "days kept: %zu", h[1].n); /* D0+39..41 */
+    cr_assert_eq(h[2].n, 4, "users kept: %zu", h[2].n);
+    cw_rcmd_free(&c);
+    cw_account_data_free(&da);
+    cw_account_data_free(&db);
+    cw_account_mem_free(a);
+}
