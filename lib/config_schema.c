@@ -707,6 +707,12 @@ static const struct key_spec redis_specs[] = {
      .max = 64,
      .offset = offsetof(struct cw_redis_config, key_prefix),
      .desc = "prefix of every key"},
+    {.name = "cache_mb",
+     .type = K_SIZE,
+     .def = "256",
+     .max = 1048576,
+     .offset = offsetof(struct cw_redis_config, cache_mb),
+     .desc = "MiB of accounts the daemon holds in memory (0: none)"},
     {.name = "tls", .type = K_CUSTOM, .fn = redis_tls, .desc = "TLS of rediss:// URLs"},
 };
 

@@ -488,6 +488,7 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
     cw_stat_add(&d->stats.batches, 1);
     cw_stat_add(&d->stats.messages, b->n_messages);
     cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - start_us);
+    cw_daemon_publish_cache(d);
     cw_log_debug("batch processed",
                  "messages=%zu accounts=%zu rejected=%zu why=%s gathered_ms=%llu ms=%llu "
                  "messages_total=%llu clock=%lld",

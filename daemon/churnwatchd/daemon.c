@@ -234,6 +234,20 @@ fail:
     return -1;
 }
 
+void cw_daemon_publish_cache(struct cw_daemon *d)
+{
+    struct cw_store_cache_stats c;
+    cw_store_cache_stats(d->store, &c);
+    struct cw_stats *s = &d->stats;
+    atomic_store_explicit(&s->cache_hits, c.hits, memory_order_relaxed);
+    atomic_store_explicit(&s->cache_misses, c.misses, memory_order_relaxed);
+    atomic_store_explicit(&s->cache_evictions, c.evictions, memory_order_relaxed);
+    atomic_store_explicit(&s->cache_conflicts, c.conflicts, memory_order_relaxed);
+    atomic_store_explicit(&s->cache_bytes, c.bytes, memory_order_relaxed);
+    atomic_store_explicit(&s->cache_accounts, c.entries, memory_order_relaxed);
+    atomic_store_explicit(&s->cache_budget, c.budget, memory_order_relaxed);
+}
+
 /* SIGHUP: build a whole new runtime and swap it in between batches, or keep the old. */
 static void reload(struct cw_daemon *d)
 {
@@ -261,6 +275,10 @@ static void reload(struct cw_daemon *d)
                     pending, n_pending);
     if (cw_metrics_set_names(&d->metrics, d->rt.cfg) != 0)
         cw_log_msg(CW_LOG_ERROR, "out of memory: metric label names not updated");
+    char err[256];
+    if (cw_store_set_cache(d->store, d->rt.cfg->redis.cache_mb << 20, err, sizeof err) != 0)
+        cw_log_error("redis.cache_mb not applied", "error=\"%s\"", err);
+    cw_daemon_publish_cache(d);
     cw_stat_add(&d->stats.reloads_ok, 1);
     cw_log_info("config reloaded", "file=%s rules=%zu", d->opt.config_path, d->rt.cfg->n_rules);
     if (d->notified_ready)
@@ -346,6 +364,11 @@ int cw_daemon_init(struct cw_daemon *d)
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     cw_store_observe(d->store, &d->stats.redis_seconds, &d->stats.redis_ok);
+    if (cw_store_set_cache(d->store, d->rt.cfg->redis.cache_mb << 20, err, sizeof err) != 0) {
+        cw_log_error("accounts not held in memory", "error=\"%s\"", err);
+        return -1;
+    }
+    cw_daemon_publish_cache(d);
     d->producer = cw_producer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err);
     if (!d->producer) {
         cw_log_error("kafka producer failed", "error=\"%s\"", err);

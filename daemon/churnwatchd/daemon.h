@@ -104,4 +104,7 @@ int64_t cw_daemon_now(struct cw_daemon *d);
  * false when a stop was requested. */
 bool cw_daemon_backoff(struct cw_daemon *d, int ms);
 
+/* Copy the store's figures of the accounts held in memory into the stats (/metrics). */
+void cw_daemon_publish_cache(struct cw_daemon *d);
+
 #endif /* CHURNWATCHD_DAEMON_H */

@@ -311,6 +311,25 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
             "Partitions restarted because their log grew but nothing was fetched.",
             &s->fetch_restarts);
 
+    counter(f, "state_cache_hits_total",
+            "Accounts of a batch found in the daemon's memory (redis.cache_mb).", &s->cache_hits);
+    counter(f, "state_cache_misses_total", "Accounts of a batch loaded from Redis into memory.",
+            &s->cache_misses);
+    counter(f, "state_cache_evictions_total",
+            "Accounts dropped from memory to stay within redis.cache_mb.", &s->cache_evictions);
+    counter(f, "state_cache_conflicts_total",
+            "Accounts found written by another writer since loaded: applied through Redis.",
+            &s->cache_conflicts);
+    family(f, "state_cache_bytes", "gauge", "Memory the accounts held take (estimated).");
+    fprintf(f, "churnwatch_state_cache_bytes %llu\n",
+            (unsigned long long)cw_stat_get(&s->cache_bytes));
+    family(f, "state_cache_accounts", "gauge", "Accounts held in memory.");
+    fprintf(f, "churnwatch_state_cache_accounts %llu\n",
+            (unsigned long long)cw_stat_get(&s->cache_accounts));
+    family(f, "state_cache_budget_bytes", "gauge", "redis.cache_mb in bytes (0: none held).");
+    fprintf(f, "churnwatch_state_cache_budget_bytes %llu\n",
+            (unsigned long long)cw_stat_get(&s->cache_budget));
+
     family(f, "config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
     fprintf(f, "churnwatch_config_reloads_total{result=\"ok\"} %llu\n",
             (unsigned long long)cw_stat_get(&s->reloads_ok));

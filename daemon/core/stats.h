@@ -71,6 +71,9 @@ struct cw_stats {
     _Atomic uint64_t redis_errors;
     _Atomic uint64_t kafka_errors;
     _Atomic uint64_t fetch_restarts; /* partitions restarted by the fetch watchdog */
+    /* accounts owned in memory (cw_store_cache_stats), published after every batch */
+    _Atomic uint64_t cache_hits, cache_misses, cache_evictions, cache_conflicts;
+    _Atomic uint64_t cache_bytes, cache_accounts, cache_budget;
 
     struct cw_hist batch_seconds; /* one gathered batch: DLQ, apply, rescore, offsets stored */
     struct cw_hist redis_seconds; /* one Redis round trip (a command or a pipeline) */

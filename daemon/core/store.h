@@ -156,6 +156,24 @@ int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_sto
                         size_t n, int32_t today, struct cw_account_data *out, char *err,
                         size_t errsize);
 
+/*
+ * Own the accounts this store applies events to (docs/state.md "Accounts owned in
+ * memory"): hold their applied state in memory, within budget bytes (least recently used
+ * out, loaded again when next needed), apply batches there and write back only what
+ * changed, guarded by the account's version so that nothing another writer stored is
+ * overwritten (an account found written by another is applied through Redis and loaded
+ * again). budget 0 (the default): every cw_store_apply_load applies through Redis alone.
+ * A new budget keeps what fits. 0, or -1 with err (out of memory).
+ */
+int cw_store_set_cache(cw_store *st, size_t budget, char *err, size_t errsize);
+
+struct cw_store_cache_stats {
+    size_t entries, bytes, budget;
+    uint64_t hits, misses, evictions; /* accounts found in memory, loaded, evicted */
+    uint64_t conflicts;               /* found written by another since loaded */
+};
+void cw_store_cache_stats(const cw_store *st, struct cw_store_cache_stats *out);
+
 /* The outcome of scoring one account, to be saved. */
 struct cw_store_result {
     const char *account_id;

@@ -50,9 +50,8 @@ static int32_t batch_max_day(const struct cw_config *cfg, const struct cw_store_
     return max;
 }
 
-/* One ZADD GT of the accounts index for every batch with an event day (1 when none). */
-static int accounts_index_build(cw_store *st, const struct cw_config *cfg,
-                                const struct cw_store_batch *batches, size_t n, struct cw_rcmd *c)
+int cw_store_accounts_index_build(cw_store *st, const struct cw_config *cfg,
+                                  const struct cw_store_batch *batches, size_t n, struct cw_rcmd *c)
 {
     cw_rcmd_adds(c, "ZADD");
     cw_store_add_global_key(st, c, "accounts");
@@ -71,9 +70,7 @@ static int accounts_index_build(cw_store *st, const struct cw_config *cfg,
     return c->oom ? -1 : 0;
 }
 
-/* Accounts silent past the long TTL leave the sweep's index (max_day: the newest day of
- * the events just applied). */
-static int accounts_index_trim(cw_store *st, int32_t max_day, char *err, size_t errsize)
+int cw_store_accounts_index_trim(cw_store *st, int32_t max_day, char *err, size_t errsize)
 {
     if (max_day == CW_DAY_NONE)
         return 0;
@@ -96,7 +93,7 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     const struct cw_store_batch *b = &a->batches[op->batch];
     const struct cw_config *cfg = a->cfg;
     if (op->zadd)
-        return accounts_index_build(st, cfg, a->batches, a->n_batches, c);
+        return cw_store_accounts_index_build(st, cfg, a->batches, a->n_batches, c);
     /* Sources and types of the events, numbered from 1 in order of appearance. */
     size_t src_first[CW_STORE_EVENTS_PER_CALL]; /* event index introducing each source */
     size_t src_of[CW_STORE_EVENTS_PER_CALL];
@@ -199,8 +196,8 @@ static void apply_ctx_init(struct apply_ctx *a, const struct cw_config *cfg,
     a->ttl_long = (long long)CW_STORE_LONG_TTL_DAYS * 86400;
 }
 
-static int32_t batches_max_day(const struct cw_config *cfg, const struct cw_store_batch *batches,
-                               size_t n)
+int32_t cw_store_batches_max_day(const struct cw_config *cfg, const struct cw_store_batch *batches,
+                                 size_t n)
 {
     int32_t max_day = CW_DAY_NONE;
     for (size_t b = 0; b < n; b++) {
@@ -244,15 +241,13 @@ int cw_store_apply(cw_store *st, const struct cw_config *cfg, struct cw_store_ba
     free(a.ops);
     if (rc < 0)
         return rc;
-    return accounts_index_trim(st, batches_max_day(cfg, batches, n), err, errsize);
+    return cw_store_accounts_index_trim(st, cw_store_batches_max_day(cfg, batches, n), err,
+                                        errsize);
 }
 
 /* ---- apply and load, coalesced ----------------------------------------------------- */
 
-/* The history days score_drop may compare with at today (drop_reference in lib/rules.c:
- * [today - 2 over, today - over] for each rule's `over`, segments included); an empty
- * range (from > to) when no rule compares. */
-static void history_range(const struct cw_config *cfg, int32_t today, int32_t *from, int32_t *to)
+void cw_store_history_range(const struct cw_config *cfg, int32_t today, int32_t *from, int32_t *to)
 {
     int64_t lo = 0, hi = 0;
     for (size_t r = 0; r < cfg->n_rules; r++) {
@@ -301,7 +296,7 @@ static int apply_load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *
     struct apply_load_ctx *x = vctx;
     const struct cw_store_batch *b = &x->a.batches[i < x->a.n_batches ? i : 0];
     if (i == x->a.n_batches)
-        return accounts_index_build(st, x->a.cfg, x->a.batches, x->a.n_batches, c);
+        return cw_store_accounts_index_build(st, x->a.cfg, x->a.batches, x->a.n_batches, c);
     cw_rcmd_adds(c, "FCALL");
     cw_rcmd_adds(c, "cw_apply_delta");
     cw_rcmd_adds(c, "7");
@@ -352,6 +347,15 @@ int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_sto
                         size_t n, int32_t today, struct cw_account_data *out, char *err,
                         size_t errsize)
 {
+    if (st->cache && n > 0)
+        return cw_store_apply_owned(st, cfg, batches, n, today, out, err, errsize);
+    return cw_store_apply_load_redis(st, cfg, batches, n, today, out, err, errsize);
+}
+
+int cw_store_apply_load_redis(cw_store *st, const struct cw_config *cfg,
+                              struct cw_store_batch *batches, size_t n, int32_t today,
+                              struct cw_account_data *out, char *err, size_t errsize)
+{
     if (n == 0)
         return 0;
     struct apply_load_ctx x;
@@ -361,7 +365,7 @@ int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_sto
                                               .ttl_short = x.a.ttl_short,
                                               .ttl_long = x.a.ttl_long,
                                               .want_state = out != NULL};
-    history_range(cfg, today, &x.params.hist_from, &x.params.hist_to);
+    cw_store_history_range(cfg, today, &x.params.hist_from, &x.params.hist_to);
     x.l = (struct cw_store_load_ctx){
         .cfg = cfg, .out = out, .today = today, .horizon = cw_store_row_days(cfg)};
     x.delta = cw_store_delta_new();
@@ -406,7 +410,7 @@ int cw_store_apply_load(cw_store *st, const struct cw_config *cfg, struct cw_sto
             }
         }
     }
-    rc = accounts_index_trim(st, batches_max_day(cfg, batches, n), err, errsize);
+    rc = cw_store_accounts_index_trim(st, cw_store_batches_max_day(cfg, batches, n), err, errsize);
 done:
     cw_store_delta_free(x.delta);
     free(x.partial);

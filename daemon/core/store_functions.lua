@@ -112,6 +112,8 @@ local function write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
     for k = 1, 6 do if a.traits[TRAITS[k]] then put(TRAITS[k], a.traits[TRAITS[k]]) end end
   end
   hset(km, m)
+  -- a new version: a daemon holding the account in memory must load it again (cw_put)
+  redis.call('HINCRBY', km, 'v', 1)
 
   -- :d: day counters, except days already outside the horizon. The horizon never reaches
   -- past the daemon's clock day (nil: unknown), so events applied ahead of the clock
@@ -247,24 +249,26 @@ end
 -- but only the values (each user's last day) of :u and, when :m knows the newest history
 -- day (h_last) and hist_from is given, only that point and the days hist_from..hist_to
 -- of :h (what score_drop compares with); all of :h otherwise.
+local function history_points(km, kh, hist_from, hist_to)
+  local last = redis.call('HGET', km, 'h_last')
+  if last and hist_from then
+    local days, lastn = {last}, tonumber(last)
+    for d = hist_from, math.min(hist_to, lastn - 1) do days[#days + 1] = d end
+    local v = redis.call('HMGET', kh, unpack(days))
+    local h = {}
+    for k = 1, #days do
+      if v[k] then h[#h + 1] = tostring(days[k]); h[#h + 1] = v[k] end
+    end
+    return h
+  end
+  return redis.call('HGETALL', kh)
+end
 local function account_state(keys, out, hist_from, hist_to)
   out[#out + 1] = redis.call('HGETALL', keys[1])
   out[#out + 1] = redis.call('HGETALL', keys[2])
   out[#out + 1] = redis.call('HVALS', keys[3])
   out[#out + 1] = redis.call('HGETALL', keys[4])
-  local last = redis.call('HGET', keys[1], 'h_last')
-  if last and hist_from then
-    local days, lastn = {last}, tonumber(last)
-    for d = hist_from, math.min(hist_to, lastn - 1) do days[#days + 1] = d end
-    local v = redis.call('HMGET', keys[5], unpack(days))
-    local h = {}
-    for k = 1, #days do
-      if v[k] then h[#h + 1] = tostring(days[k]); h[#h + 1] = v[k] end
-    end
-    out[#out + 1] = h
-  else
-    out[#out + 1] = redis.call('HGETALL', keys[5])
-  end
+  out[#out + 1] = history_points(keys[1], keys[5], hist_from, hist_to)
   out[#out + 1] = redis.call('HGETALL', keys[6])
   out[#out + 1] = redis.call('HGETALL', keys[7])
   return out
@@ -370,6 +374,69 @@ local function cw_apply_delta(keys, args)
   return out
 end
 
+-- args[from .. from + 2n - 1] as n field/value pairs into HSET, args[from .. from + n - 1]
+-- as n fields into HDEL, in chunks (unpack's stack limit).
+local function hset_args(key, args, from, n)
+  local last = from + 2 * n - 1
+  for first = from, last, 2 * CHUNK do
+    redis.call('HSET', key, unpack(args, first, math.min(first + 2 * CHUNK - 1, last)))
+  end
+end
+local function hdel_args(key, args, from, n)
+  local last = from + n - 1
+  for first = from, last, CHUNK do
+    redis.call('HDEL', key, unpack(args, first, math.min(first + CHUNK - 1, last)))
+  end
+end
+
+-- cw_put: write back what a daemon holding the account in memory changed, when nobody
+-- else wrote its applied state since it loaded it or last wrote it: the version `v` of
+-- :m must still be the one it holds ('0' when absent). The daemon computed the values
+-- (the same as cw_apply_delta would have written), so nothing is read or summed here.
+-- KEYS: :m :d :u :r :h :x :o
+-- ARGV: version new_version ttl_short ttl_long expire want_state hist_from hist_to
+--       nm (field value)*nm  nd (day packed)*nd  nu (user day)*nu  ngd day*ngd  ngu user*ngu
+--   expire: 1 = all five lifetimes refreshed; else 2 = :d's and 4 = :u's when it has none
+-- Returns {0} when the version differs (nothing written); else {1} followed, when
+-- want_state is 1, by the rest of the state the score pass reads: HGETALL of :r, the
+-- history points (as account_state), HGETALL of :x and of :o.
+local function cw_put(keys, args)
+  if (redis.call('HGET', keys[1], 'v') or '0') ~= args[1] then return {0} end
+  local i = 9
+  local nm = tonumber(args[i]) or -1; local mi = i + 1; i = mi + 2 * math.max(nm, 0)
+  local nd = tonumber(args[i]) or -1; local di = i + 1; i = di + 2 * math.max(nd, 0)
+  local nu = tonumber(args[i]) or -1; local ui = i + 1; i = ui + 2 * math.max(nu, 0)
+  local ngd = tonumber(args[i]) or -1; local gdi = i + 1; i = gdi + math.max(ngd, 0)
+  local ngu = tonumber(args[i]) or -1; local gui = i + 1; i = gui + math.max(ngu, 0)
+  if math.min(nm, nd, nu, ngd, ngu) < 0 or i - 1 ~= #args then
+    return redis.error_reply('ERR churnwatch: bad cw_put arguments')
+  end
+  if nm + nd + nu + ngd + ngu > 0 then
+    local km, kd, ku = keys[1], keys[2], keys[3]
+    redis.call('HSET', km, 'v', args[2])
+    hset_args(km, args, mi, nm)
+    hdel_args(kd, args, gdi, ngd)
+    hdel_args(ku, args, gui, ngu)
+    hset_args(kd, args, di, nd)
+    hset_args(ku, args, ui, nu)
+    local expire, ttl_short, ttl_long = tonumber(args[5]) or 0, args[3], args[4]
+    if expire % 2 == 1 then
+      redis.call('EXPIRE', kd, ttl_short)
+      redis.call('EXPIRE', ku, ttl_short)
+      redis.call('EXPIRE', km, ttl_long)
+      redis.call('EXPIRE', keys[4], ttl_long)
+      redis.call('EXPIRE', keys[5], ttl_long)
+    else
+      if math.floor(expire / 2) % 2 == 1 then redis.call('EXPIRE', kd, ttl_short, 'NX') end
+      if math.floor(expire / 4) % 2 == 1 then redis.call('EXPIRE', ku, ttl_short, 'NX') end
+    end
+  end
+  if args[6] ~= '1' then return {1} end
+  return {1, redis.call('HGETALL', keys[4]),
+          history_points(keys[1], keys[5], tonumber(args[7]), tonumber(args[8])),
+          redis.call('HGETALL', keys[6]), redis.call('HGETALL', keys[7])}
+end
+
 -- cw_slots: the stable slot of each metric name, allocated append-only.
 -- KEYS: <prefix>metrics   ARGV: names. The field '' holds the number of slots.
 local function cw_slots(keys, args)
@@ -444,3 +511,4 @@ redis.register_function('cw_slots', cw_slots)
 redis.register_function('cw_save', cw_save)
 redis.register_function('cw_rule_cas', cw_rule_cas)
 redis.register_function('cw_silence_set', cw_silence_set)
+redis.register_function('cw_put', cw_put)

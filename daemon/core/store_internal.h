@@ -69,8 +69,12 @@ struct cw_store {
     unsigned long long scan_redis_cursor;
     bool scan_redis_done;
     uint64_t scan_token, scan_seq;
-    char rescore_seen[64];   /* the last rescore request taken */
-    struct cw_hist *latency; /* cw_store_observe, may be NULL */
+    char rescore_seen[64]; /* the last rescore request taken */
+    /* accounts owned in memory (store_owned.c); NULL: every apply is cw_apply_delta's */
+    struct cw_cache *cache;
+    uint64_t put_seed, put_seq; /* versions written by cw_put */
+    uint64_t conflicts;         /* cw_put found another writer's version */
+    struct cw_hist *latency;    /* cw_store_observe, may be NULL */
     _Atomic int *reachable;
 };
 
@@ -142,6 +146,40 @@ struct cw_store_load_ctx {
  * `which` 0 starts the account afresh. 0, or -1 with err. */
 int cw_store_load_hash(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id,
                        size_t which, bool values, const redisReply *r, char *err, size_t errsize);
+
+/* Reset d for a load of account id (rows relative to l->today): nothing stored. 0 or -1. */
+int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id);
+
+/* ---- applying (store_apply.c), shared with the owned accounts (store_owned.c) ---- */
+
+/* One ZADD GT of the accounts index for every batch with an event day (1 when none). */
+int cw_store_accounts_index_build(cw_store *st, const struct cw_config *cfg,
+                                  const struct cw_store_batch *batches, size_t n,
+                                  struct cw_rcmd *c);
+
+/* Accounts silent past the long TTL leave the sweep's index (max_day: the newest day of
+ * the events just applied). 0 or -1 with err. */
+int cw_store_accounts_index_trim(cw_store *st, int32_t max_day, char *err, size_t errsize);
+
+/* The newest day of the usable events of the batches, CW_DAY_NONE when none. */
+int32_t cw_store_batches_max_day(const struct cw_config *cfg, const struct cw_store_batch *batches,
+                                 size_t n);
+
+/* The history days score_drop may compare with at today (drop_reference in lib/rules.c:
+ * [today - 2 over, today - over] for each rule's `over`, segments included); an empty
+ * range (from > to) when no rule compares. */
+void cw_store_history_range(const struct cw_config *cfg, int32_t today, int32_t *from, int32_t *to);
+
+/* cw_store_apply_load through Redis alone (cw_apply_delta, cw_apply): what it does
+ * without accounts owned in memory, and for those found written by another. */
+int cw_store_apply_load_redis(cw_store *st, const struct cw_config *cfg,
+                              struct cw_store_batch *batches, size_t n, int32_t today,
+                              struct cw_account_data *out, char *err, size_t errsize);
+
+/* cw_store_apply_load with st->cache: docs/state.md "Accounts owned in memory". */
+int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_store_batch *batches,
+                         size_t n, int32_t today, struct cw_account_data *out, char *err,
+                         size_t errsize);
 
 /* ---- the alert outbox (store_outbox.c) ---- */
 

@@ -36,8 +36,7 @@ static int load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     return c->oom ? -1 : 0;
 }
 
-/* Reset d for a new load of account id. */
-static int load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id)
+int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id)
 {
     const struct cw_config *cfg = l->cfg;
     snprintf(d->account_id, sizeof d->account_id, "%s", id);
@@ -213,7 +212,7 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
 int cw_store_load_hash(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id,
                        size_t which, bool values, const redisReply *r, char *err, size_t errsize)
 {
-    if (which == 0 && load_reset(l, d, id) < 0) {
+    if (which == 0 && cw_store_load_reset(l, d, id) < 0) {
         snprintf(err, errsize, "out of memory");
         return -1;
     }

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "churnwatch/account_cache.h"
 #include "log.h"
 #include "redis_cluster.h"
 #include "redis_cmd.h"
@@ -648,6 +649,7 @@ void cw_store_close(cw_store *st)
     cw_rcmd_free(&st->fcmd);
     free(st->scan_ids);
     free(st->prefix);
+    cw_cache_free(st->cache);
     cw_redis_target_wipe(&st->target);
     free(st);
 }

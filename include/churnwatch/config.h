@@ -59,6 +59,7 @@ struct cw_redis_config {
     char *password;      /* the resolved secret (password_file or the environment), overriding
                             the URL's password; NULL when none. Never print it. */
     char *key_prefix;    /* default "cw:" */
+    size_t cache_mb;     /* accounts held in memory by the daemon, MiB (0: none); default 256 */
     struct cw_redis_tls_config tls;
 };
 

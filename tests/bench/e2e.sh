@@ -8,7 +8,9 @@
 # the daemon's peak RSS, Redis memory per account, and churnwatchd's ratios to the DIY
 # consumer and to raw.
 #   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--days D]
-#                           [--batch N] [--backfill] [--smoke]
+#                           [--batch N] [--cache-mb M] [--backfill] [--smoke]
+# --cache-mb M: churnwatchd's redis.cache_mb (accounts held in memory; 0: none, every batch
+# applied by Redis functions as before); default: the shipped config's.
 # Event times: the 20 hours before a fixed instant (test_clock), in random order; --days D
 # spreads them over the D days before it instead, in time order (a backfill of history).
 # --backfill: 2,000,000 events, 20,000 accounts, 128 partitions, --days 20.
@@ -20,7 +22,7 @@ export CW_SOURCE_DIR CW_BUILD_DIR
 # shellcheck source=../integration/harness.bash
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 
-EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH=""
+EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB=""
 while [ $# -gt 0 ]; do
   case $1 in
     --events) EVENTS=$2; shift 2 ;;
@@ -28,19 +30,20 @@ while [ $# -gt 0 ]; do
     --partitions) PARTITIONS=$2; shift 2 ;;
     --days) DAYS=$2; shift 2 ;;
     --batch) BATCH=$2; shift 2 ;;
+    --cache-mb) CACHE_MB=$2; shift 2 ;;
     --backfill) EVENTS=2000000 ACCOUNTS=20000 PARTITIONS=128 DAYS=20; shift ;;
     --smoke) EVENTS=2000 ACCOUNTS=200 PARTITIONS=8; shift ;;
     *) echo "usage: $0 [--events N] [--accounts N] [--partitions N] [--days D] [--batch N]" \
-         "[--backfill] [--smoke]" >&2
+         "[--cache-mb M] [--backfill] [--smoke]" >&2
        exit 2 ;;
   esac
 done
-for v in "$EVENTS" "$ACCOUNTS" "$PARTITIONS" "$DAYS"; do
+for v in "$EVENTS" "$ACCOUNTS" "$PARTITIONS" "$DAYS" ${CACHE_MB:+"$CACHE_MB"}; do
   [[ $v =~ ^[0-9]+$ ]] || fail "not a whole number: $v"
 done
 [ "$DAYS" -le 25 ] || fail "--days $DAYS: at most 25 (the shipped config keeps 28 days)"
 echo "command: bash tests/bench/e2e.sh --events $EVENTS --accounts $ACCOUNTS" \
-  "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}"
+  "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}${CACHE_MB:+ --cache-mb $CACHE_MB}"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 now() { date +%s.%N; }
 # redis_cpu_us: redis-server's CPU time so far (INFO cpu used_cpu_sys + used_cpu_user), in µs.
@@ -78,8 +81,11 @@ echo "events: $EVENTS, $(($(wc -c <"$WORK/events.jsonl") / EVENTS)) bytes each o
 
 redis_start
 mock_start "$PARTITIONS"
-write_config "$WORK/cw.yaml" "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:$(free_port)/"
+write_config "$WORK/cw.yaml" "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:$(free_port)/" \
+  ${CACHE_MB:+"s/^  cache_mb: [0-9]*\$/  cache_mb: $CACHE_MB/"}
 ! grep -q "^  listen: 127.0.0.1:9464\$" "$WORK/cw.yaml" || fail "could not set http.listen"
+[ -z "$CACHE_MB" ] || grep "^  cache_mb: $CACHE_MB\$" "$WORK/cw.yaml" >/dev/null ||
+  fail "could not set redis.cache_mb"
 t0=$(now)
 cli -c "$WORK/cw.yaml" produce "$WORK/events.jsonl" --brokers "$BOOTSTRAP" --topic usage-events --key account \
   >"$WORK/produce.log" 2>&1 || fail "produce failed: $(tail -n3 "$WORK/produce.log")"
@@ -128,6 +134,22 @@ t1=$(now)
 cpu1=$(redis_cpu_us)
 for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status")
+# The accounts held in memory (redis.cache_mb), from the daemon's /metrics.
+cache_line=$(python3 - "$(sed -n 's/^  listen: 127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/cw.yaml")" <<'PY'
+import sys, urllib.request
+url = "http://127.0.0.1:%s/metrics" % sys.argv[1]
+m = {}
+for line in urllib.request.urlopen(url, timeout=10).read().decode().splitlines():
+    if line.startswith("churnwatch_state_cache_"):
+        k, v = line.split(" ", 1)
+        m[k[len("churnwatch_state_cache_"):]] = float(v)
+hits, misses = m.get("hits_total", 0), m.get("misses_total", 0)
+print("%d accounts held in %.0f MB (budget %.0f MB); hit rate %.3f (%d hits, %d loads);"
+      " %d evicted, %d conflicts" % (m.get("accounts", 0), m.get("bytes", 0) / 2**20,
+      m.get("budget_bytes", 0) / 2**20, hits / (hits + misses) if hits + misses else 0,
+      hits, misses, m.get("evictions_total", 0), m.get("conflicts_total", 0)))
+PY
+) || cache_line="(metrics not read)"
 stats=$(rcli info commandstats)
 [ -n "${CW_BENCH_STATS:-}" ] && echo "$stats" >"$CW_BENCH_STATS"
 total_cmds=$(echo "$stats" | sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
@@ -168,7 +190,8 @@ echo "batches: $nb, $((EVENTS / (nb > 0 ? nb : 1))) messages and" \
   "$(sed -n 's/.*msg="batch processed".* accounts=\([0-9]*\).*/\1/p' "$WORK/daemon.log" |
     awk '{s += $1} END {printf "%d", NR ? s / NR : 0}') accounts each on average"
 [ -z "${CW_BENCH_LOG:-}" ] || cp "$WORK/daemon.log" "$CW_BENCH_LOG"
-echo "churnwatchd peak RSS (VmHWM): $((hwm / 1024)) MB (goal <= 64 MB)"
+echo "churnwatchd peak RSS (VmHWM): $((hwm / 1024)) MB (goal <= cache budget + 64 MB)"
+echo "churnwatchd accounts in memory: $cache_line"
 echo "redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes per account over $ACCOUNTS accounts" \
   "(goal <= 2048; delta $(((mem1 - mem0) / 1024)) KiB)"
 

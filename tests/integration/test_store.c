@@ -1293,6 +1293,9 @@ static char *dump_prefix(const char *prefix)
         redisReply *v = hash ? redis_server_command(&rs, "HGETALL %s", key)
                              : redis_server_command(&rs, "ZRANGE %s 0 -1 WITHSCORES", key);
         for (size_t f = 0; f + 1 < v->elements; f += 2) {
+            size_t kl = strlen(key);
+            if (kl > 2 && strcmp(key + kl - 2, ":m") == 0 && strcmp(v->element[f]->str, "v") == 0)
+                continue; /* the version: how many writes, not what they wrote */
             if (n == capl) {
                 capl = capl ? 2 * capl : 1024;
                 lines = realloc(lines, capl * sizeof *lines);
@@ -1347,10 +1350,14 @@ Test(store, apply_load_equals_apply_one_by_one)
     cw_store *one = open_store();
     cfg.redis.key_prefix = "co:";
     cw_store *co = open_store();
-    static struct cw_store_event ev_one[DS_EVENTS], ev_co[DS_EVENTS];
-    static struct cw_store_batch sb_one[DS_ACCOUNTS], sb_co[DS_ACCOUNTS];
-    static struct cw_account_data loaded[DS_ACCOUNTS], want;
+    cfg.redis.key_prefix = "own:"; /* accounts owned in memory (store_owned.c) */
+    cw_store *own = open_store();
+    cr_assert_eq(cw_store_set_cache(own, 1 << 20, err, sizeof err), 0);
+    static struct cw_store_event ev_one[DS_EVENTS], ev_co[DS_EVENTS], ev_own[DS_EVENTS];
+    static struct cw_store_batch sb_one[DS_ACCOUNTS], sb_co[DS_ACCOUNTS], sb_own[DS_ACCOUNTS];
+    static struct cw_account_data loaded[DS_ACCOUNTS], loaded_own[DS_ACCOUNTS], want;
     memset(loaded, 0, sizeof loaded);
+    memset(loaded_own, 0, sizeof loaded_own);
     memset(&want, 0, sizeof want);
 
     /* Batches of varying size in stream order, with replays as a crash or a rebalance
@@ -1370,13 +1377,21 @@ Test(store, apply_load_equals_apply_one_by_one)
         }
         size_t n1 = ds_group(first, end, ev_one, sb_one);
         size_t n2 = ds_group(first, end, ev_co, sb_co);
+        size_t n3 = ds_group(first, end, ev_own, sb_own);
         cr_assert_eq(n1, n2);
+        cr_assert_eq(n1, n3);
         cr_assert_eq(cw_store_apply(one, &cfg, sb_one, n1, err, sizeof err), 0, "%s", err);
         cr_assert_eq(cw_store_apply_load(co, &cfg, sb_co, n2, DAY0, loaded, err, sizeof err), 0,
                      "%s", err);
+        cr_assert_eq(cw_store_apply_load(own, &cfg, sb_own, n3, DAY0, loaded_own, err, sizeof err),
+                     0, "%s", err);
         for (size_t a = 0; a < n1; a++) {
             cr_assert_eq(sb_co[a].applied, sb_one[a].applied, "%s: applied %zu, one by one %zu",
                          sb_co[a].account_id, sb_co[a].applied, sb_one[a].applied);
+            cr_assert_eq(sb_own[a].applied, sb_one[a].applied, "%s: owned applied %zu, %zu",
+                         sb_own[a].account_id, sb_own[a].applied, sb_one[a].applied);
+            cr_assert_eq(sb_own[a].coalesced, sb_co[a].coalesced, "%s: coalesced",
+                         sb_own[a].account_id);
             coalesced += sb_co[a].coalesced;
             fallback += !sb_co[a].coalesced;
             replays += sb_co[a].applied < sb_co[a].n;
@@ -1388,8 +1403,16 @@ Test(store, apply_load_equals_apply_one_by_one)
             describe_loaded(&loaded[a], got_s, sizeof got_s);
             describe_loaded(&want, want_s, sizeof want_s);
             cr_assert_str_eq(got_s, want_s);
+            describe_loaded(&loaded_own[a], got_s, sizeof got_s);
+            cr_assert_str_eq(got_s, want_s, "owned in memory");
         }
     }
+    struct cw_store_cache_stats cs;
+    cw_store_cache_stats(own, &cs);
+    cr_assert_eq(cs.misses, DS_ACCOUNTS, "every account loaded once: %llu",
+                 (unsigned long long)cs.misses);
+    cr_assert_gt(cs.hits, 100);
+    cr_assert_eq(cs.conflicts, 0);
     cr_assert_gt(coalesced, 100, "coalesced %zu", coalesced);
     cr_assert_gt(fallback, 0, "no partial replay was exercised");
     cr_assert_gt(replays, 0, "no replay was exercised");
@@ -1406,13 +1429,90 @@ Test(store, apply_load_equals_apply_one_by_one)
     }
     cr_assert(strcmp(a, b) == 0, "the stored state differs from the one-by-one apply "
                                  "(apply_load.one.txt, apply_load.co.txt)");
+    char *c = dump_prefix("own:");
+    if (strcmp(a, c) != 0) {
+        FILE *f = fopen("apply_load.own.txt", "w");
+        fputs(c, f);
+        fclose(f);
+    }
+    cr_assert(strcmp(a, c) == 0, "the state written back from memory differs from the "
+                                 "one-by-one apply (apply_load.one.txt, apply_load.own.txt)");
     free(a);
     free(b);
-    for (size_t i = 0; i < DS_ACCOUNTS; i++)
+    free(c);
+    for (size_t i = 0; i < DS_ACCOUNTS; i++) {
         cw_account_data_free(&loaded[i]);
+        cw_account_data_free(&loaded_own[i]);
+    }
     cw_account_data_free(&want);
     cw_store_close(one);
     cw_store_close(co);
+    cw_store_close(own);
+}
+
+/* Two daemons owning the same accounts in memory (a topic keyed by user read by two
+ * instances, or an owner that lost its partitions and has not noticed yet): each finds
+ * the other's writes by the version and applies through Redis, so the state stays what one
+ * writer alone makes of the same batches. */
+Test(store, owned_accounts_yield_to_another_writer)
+{
+    ds_generate(0x2545f4914f6cdd1dULL);
+    cfg.redis.key_prefix = "ref:";
+    cw_store *ref = open_store();
+    cfg.redis.key_prefix = "two:";
+    cw_store *owner[2] = {open_store(), open_store()};
+    for (int k = 0; k < 2; k++)
+        cr_assert_eq(cw_store_set_cache(owner[k], 1 << 20, err, sizeof err), 0);
+    static struct cw_store_event ev_ref[DS_EVENTS], ev_two[DS_EVENTS];
+    static struct cw_store_batch sb_ref[DS_ACCOUNTS], sb_two[DS_ACCOUNTS];
+    static struct cw_account_data l_ref[DS_ACCOUNTS], l_two[DS_ACCOUNTS];
+    memset(l_ref, 0, sizeof l_ref);
+    memset(l_two, 0, sizeof l_two);
+    uint64_t x = 99;
+    size_t pos = 0;
+    while (pos < DS_EVENTS) {
+        size_t first = pos, end = pos + 1 + ds_rand(&x) % 300;
+        if (ds_rand(&x) % 5 == 0 && pos > 0)
+            first = pos - 1 - ds_rand(&x) % (pos < 200 ? pos : 200); /* a replay */
+        else
+            pos = end < DS_EVENTS ? end : DS_EVENTS;
+        if (end > DS_EVENTS)
+            end = DS_EVENTS;
+        size_t n = ds_group(first, end, ev_ref, sb_ref);
+        cr_assert_eq(ds_group(first, end, ev_two, sb_two), n);
+        cw_store *w = owner[ds_rand(&x) % 2];
+        cr_assert_eq(cw_store_apply_load(ref, &cfg, sb_ref, n, DAY0, l_ref, err, sizeof err), 0,
+                     "%s", err);
+        cr_assert_eq(cw_store_apply_load(w, &cfg, sb_two, n, DAY0, l_two, err, sizeof err), 0, "%s",
+                     err);
+        for (size_t a = 0; a < n; a++) {
+            cr_assert_eq(sb_two[a].applied, sb_ref[a].applied, "%s: applied %zu, alone %zu",
+                         sb_two[a].account_id, sb_two[a].applied, sb_ref[a].applied);
+            char got_s[512], want_s[512];
+            describe_loaded(&l_two[a], got_s, sizeof got_s);
+            describe_loaded(&l_ref[a], want_s, sizeof want_s);
+            cr_assert_str_eq(got_s, want_s);
+        }
+    }
+    struct cw_store_cache_stats s0, s1;
+    cw_store_cache_stats(owner[0], &s0);
+    cw_store_cache_stats(owner[1], &s1);
+    cr_log_info("two owners: conflicts %llu + %llu, hits %llu + %llu",
+                (unsigned long long)s0.conflicts, (unsigned long long)s1.conflicts,
+                (unsigned long long)s0.hits, (unsigned long long)s1.hits);
+    cr_assert_gt(s0.conflicts + s1.conflicts, 50);
+    char *a = dump_prefix("ref:"), *b = dump_prefix("two:");
+    cr_assert_gt(strlen(a), 1000);
+    cr_assert(strcmp(a, b) == 0, "two owners: the stored state differs from one writer's");
+    free(a);
+    free(b);
+    for (size_t i = 0; i < DS_ACCOUNTS; i++) {
+        cw_account_data_free(&l_ref[i]);
+        cw_account_data_free(&l_two[i]);
+    }
+    cw_store_close(ref);
+    cw_store_close(owner[0]);
+    cw_store_close(owner[1]);
 }
 
 Test(store, apply_load_replay_partial_and_mixed_sources)
@@ -1633,9 +1733,19 @@ Test(store, in_memory_apply_equals_apply_load)
     ms_generate(0x5deece66dULL);
     cfg.redis.key_prefix = "mem:";
     cw_store *st = open_store();
+    /* The same batches through stores owning the accounts in memory: one that holds them
+     * all, one whose budget holds about one (evicted and loaded again all along). */
+    cfg.redis.key_prefix = "own:";
+    cw_store *own = open_store();
+    cr_assert_eq(cw_store_set_cache(own, 1 << 20, err, sizeof err), 0);
+    cfg.redis.key_prefix = "tiny:";
+    cw_store *tiny = open_store();
+    cr_assert_eq(cw_store_set_cache(tiny, 16000, err, sizeof err), 0);
+    cfg.redis.key_prefix = "mem:";
     static struct cw_store_event ev[MS_EVENTS];
-    static struct cw_store_batch sb[MS_ACCOUNTS], mb[MS_ACCOUNTS];
-    static struct cw_account_data loaded[MS_ACCOUNTS], got, want;
+    static struct cw_store_batch sb[MS_ACCOUNTS], mb[MS_ACCOUNTS], ob[MS_ACCOUNTS];
+    static struct cw_account_data loaded[MS_ACCOUNTS], loaded_own[MS_ACCOUNTS], got, want;
+    memset(loaded_own, 0, sizeof loaded_own);
     memset(loaded, 0, sizeof loaded);
     memset(&got, 0, sizeof got);
     memset(&want, 0, sizeof want);
@@ -1673,7 +1783,19 @@ Test(store, in_memory_apply_equals_apply_load)
         int32_t clock_day = ds_rand(&x) % 10 == 0 ? 0 : today; /* sometimes unknown */
         size_t n = ms_group(first, end, clock_day, ev, sb);
         memcpy(mb, sb, n * sizeof *sb);
+        memcpy(ob, sb, n * sizeof *sb);
         cr_assert_eq(cw_store_apply_load(st, &cfg, sb, n, today, loaded, err, sizeof err), 0, "%s",
+                     err);
+        cr_assert_eq(cw_store_apply_load(own, &cfg, ob, n, today, loaded_own, err, sizeof err), 0,
+                     "%s", err);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(ob[i].applied, sb[i].applied, "batch %zu %s: owned applied %zu, %zu",
+                         n_batches, sb[i].account_id, ob[i].applied, sb[i].applied);
+            const char *why = mem_differs(&loaded_own[i], &loaded[i]);
+            cr_assert_str_eq(why, "", "batch %zu %s, owned: %s", n_batches, sb[i].account_id, why);
+        }
+        memcpy(ob, mb, n * sizeof *sb);
+        cr_assert_eq(cw_store_apply_load(tiny, &cfg, ob, n, today, NULL, err, sizeof err), 0, "%s",
                      err);
         if (!have_slots) {
             redisReply *r = redis_server_command(&rs, "HGETALL mem:metrics");
@@ -1729,6 +1851,30 @@ Test(store, in_memory_apply_equals_apply_load)
     cr_assert_gt(skipped, 5, "skipped %zu", skipped);
     cr_assert_gt(big_partial, 0, "no partial batch over one call's events");
     cr_assert_gt(users_pruned, 0, "no user left the horizon");
+
+    /* What the owning stores wrote back is what cw_apply_delta and cw_apply wrote. */
+    char *want_dump = dump_prefix("mem:"), *own_dump = dump_prefix("own:"),
+         *tiny_dump = dump_prefix("tiny:");
+    cr_assert_gt(strlen(want_dump), 1000);
+    cr_assert(strcmp(want_dump, own_dump) == 0, "owned in memory: the stored state differs");
+    cr_assert(strcmp(want_dump, tiny_dump) == 0, "owned, tiny budget: the stored state differs");
+    free(want_dump);
+    free(own_dump);
+    free(tiny_dump);
+    struct cw_store_cache_stats cs;
+    cw_store_cache_stats(own, &cs);
+    cr_assert_eq(cs.misses, MS_ACCOUNTS);
+    cr_assert_eq(cs.evictions, 0);
+    cw_store_cache_stats(tiny, &cs);
+    cr_log_info("tiny budget: %llu hits, %llu misses, %llu evictions, %zu entries",
+                (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+                (unsigned long long)cs.evictions, cs.entries);
+    cr_assert_gt(cs.evictions, 50);
+    cr_assert_leq(cs.bytes, cs.budget + 40000); /* the pinned busy account may exceed it */
+    cw_store_close(own);
+    cw_store_close(tiny);
+    for (size_t i = 0; i < MS_ACCOUNTS; i++)
+        cw_account_data_free(&loaded_own[i]);
     for (int a = 0; a < MS_ACCOUNTS; a++)
         cw_account_mem_free(mem[a]);
     for (size_t i = 0; i < MS_ACCOUNTS; i++)

@@ -8,8 +8,10 @@ usage-events).
   dump PORTS [HORIZON]  every account's :d (counters decoded), :u, :m, :o field, the metric
                         slots, the accounts index and the scores index, one sorted line
                         each, global keys named without the cluster's {cw} tag; with
-                        HORIZON, without rows already outside the store horizon. Callers
-                        drop with grep what they do not compare (e.g. ':m h_last=').
+                        HORIZON, without rows already outside the store horizon. The
+                        version of :m (v) is left out: it counts writes, two runs that
+                        store the same state write it differently (docs/state.md).
+                        Callers drop with grep what they do not compare (e.g. ':m h_last=').
   rules PORTS           account, rule, stored state (tab-separated)
   applied PORTS         events applied: the sum over partitions of the highest applied
                         offset (+1) of any account
@@ -63,6 +65,7 @@ def dump(horizon):
             kv = c.cmd("HGETALL", k)
             for i in range(0, len(kv), 2):
                 field, val = kv[i].decode("utf-8", "backslashreplace"), kv[i + 1]
+                if field == "v" and ks.endswith(":m"): continue
                 if horizon is not None and ks.endswith((":d", ":u")):
                     day = int(field if ks.endswith(":d") else val)
                     if day <= last_day.get(ks[:-2], day) - horizon: continue
