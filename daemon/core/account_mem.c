@@ -114,8 +114,22 @@ struct cw_account_mem {
     size_t n_gone_days, cap_gone_days;
     char **gone_users; /* pruned since (owned): :u fields to delete */
     size_t n_gone_users, cap_gone_users;
-    struct pending p; /* scratch, reused from one batch to the next */
+    int64_t refreshed_ms; /* the holder's bookkeeping: lifetimes last refreshed, 0 never */
 };
+
+/* The pending update, reused from one apply to the next by every account a thread applies
+ * to (one per account would cost each held account ~2 KB more). */
+static _Thread_local struct pending scratch;
+
+void cw_account_mem_release_scratch(void)
+{
+    free(scratch.days);
+    free(scratch.cells);
+    free(scratch.users);
+    free(scratch.umap);
+    free(scratch.src);
+    memset(&scratch, 0, sizeof scratch);
+}
 
 struct cw_account_mem *cw_account_mem_new(void)
 {
@@ -143,11 +157,6 @@ void cw_account_mem_free(struct cw_account_mem *a)
     free(a->days);
     free(a->users);
     free(a->umap);
-    free(a->p.days);
-    free(a->p.cells);
-    free(a->p.users);
-    free(a->p.umap);
-    free(a->p.src);
     free(a);
 }
 
@@ -553,7 +562,7 @@ static long sources(struct pending *p, const struct cw_config *cfg, const struct
 static int apply_delta(struct cw_account_mem *a, const struct cw_config *cfg, const int *slots,
                        size_t width, struct cw_store_batch *b, long nev)
 {
-    struct pending *p = &a->p;
+    struct pending *p = &scratch;
     if (pend_reset(p, a, width, b->n) < 0)
         return -1;
     int64_t type_max[CW_MAX_EVENT_TYPES];
@@ -597,7 +606,7 @@ static int apply_delta(struct cw_account_mem *a, const struct cw_config *cfg, co
 static int apply_events(struct cw_account_mem *a, const struct cw_config *cfg, const int *slots,
                         size_t width, struct cw_store_batch *b, size_t first, size_t end)
 {
-    struct pending *p = &a->p;
+    struct pending *p = &scratch;
     if (pend_reset(p, a, width, end - first) < 0)
         return -1;
     size_t applied = 0;
@@ -644,22 +653,22 @@ static int apply(struct cw_account_mem *a, const struct cw_config *cfg, const in
             width = (size_t)slots[m] + 1;
     if (width == 0)
         width = 1;
-    long nev = sources(&a->p, cfg, b);
+    long nev = sources(&scratch, cfg, b);
     if (nev <= 0)
         return nev < 0 ? -1 : 0; /* nothing usable: nothing changes */
     size_t n_new = 0, n_old = 0;
-    for (size_t s = 0; s < a->p.n_src; s++) {
-        int64_t w = cw_account_mem_watermark(a, a->p.src[s].topic, a->p.src[s].partition);
-        if (w < a->p.src[s].min)
+    for (size_t s = 0; s < scratch.n_src; s++) {
+        int64_t w = cw_account_mem_watermark(a, scratch.src[s].topic, scratch.src[s].partition);
+        if (w < scratch.src[s].min)
             n_new++;
-        else if (w >= a->p.src[s].max)
+        else if (w >= scratch.src[s].max)
             n_old++;
     }
-    if (n_old == a->p.n_src) {
+    if (n_old == scratch.n_src) {
         b->coalesced = true; /* all applied before */
         return 0;
     }
-    if (n_new == a->p.n_src)
+    if (n_new == scratch.n_src)
         return apply_delta(a, cfg, slots, width, b, nev);
     /* A partial replay: one by one, in the store's calls of CW_STORE_EVENTS_PER_CALL. */
     for (size_t first = 0; first < b->n; first += CW_STORE_EVENTS_PER_CALL) {
@@ -1047,6 +1056,16 @@ void cw_account_mem_written(struct cw_account_mem *a, uint64_t version)
     a->n_gone_users = a->n_gone_days = 0;
 }
 
+int64_t cw_account_mem_refreshed_ms(const struct cw_account_mem *a)
+{
+    return a->refreshed_ms;
+}
+
+void cw_account_mem_set_refreshed_ms(struct cw_account_mem *a, int64_t ms)
+{
+    a->refreshed_ms = ms;
+}
+
 size_t cw_account_mem_bytes(const struct cw_account_mem *a)
 {
     /* the allocations, each with malloc's ~16 bytes of overhead */
@@ -1062,9 +1081,5 @@ size_t cw_account_mem_bytes(const struct cw_account_mem *a)
         n += a->days[i].width * sizeof(uint32_t) + 16;
     for (size_t i = 0; i < a->n_users; i++)
         n += strlen(a->users[i].id) + 1 + 16;
-    const struct pending *p = &a->p;
-    n += p->cap_days * sizeof *p->days + p->cap_cells * sizeof *p->cells;
-    n += p->cap_users * sizeof *p->users + p->cap_umap * sizeof *p->umap +
-         p->cap_src * sizeof *p->src;
     return n;
 }

@@ -54,6 +54,10 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
                         const int *slots, const char *account_id, int32_t today,
                         struct cw_account_data *d);
 
+/* Applies use a scratch area per thread, kept from one apply to the next: this frees the
+ * calling thread's (e.g. when it closes its store; the next apply allocates it again). */
+void cw_account_mem_release_scratch(void);
+
 /* The applied-offset watermark of (topic, partition): -1 when none was applied. */
 int64_t cw_account_mem_watermark(const struct cw_account_mem *a, const char *topic,
                                  int32_t partition);
@@ -95,6 +99,12 @@ bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c);
 
 /* The changes are stored, and the store's version is now version. */
 void cw_account_mem_written(struct cw_account_mem *a, uint64_t version);
+
+/* When the holder last refreshed every lifetime of the stored account (its clock's ms;
+ * 0: never, e.g. just loaded): kept with the account for the store (store_owned.c), not
+ * part of the state. */
+int64_t cw_account_mem_refreshed_ms(const struct cw_account_mem *a);
+void cw_account_mem_set_refreshed_ms(struct cw_account_mem *a, int64_t ms);
 
 /* The bytes a takes (its allocations, with an estimate of the allocator's overhead). */
 size_t cw_account_mem_bytes(const struct cw_account_mem *a);

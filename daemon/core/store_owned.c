@@ -23,6 +23,7 @@
 #include "account_mem.h"
 #include "churnwatch/account_cache.h"
 #include "store_internal.h"
+#include "wall_clock.h"
 
 static void mem_free(void *value, void *opaque)
 {
@@ -88,6 +89,7 @@ struct owned {
     bool loading;               /* loaded by this call (not in the cache yet) */
     uint64_t expected, next;    /* the version held, and the one cw_put writes */
     bool writes;                /* its cw_put carries changes (set when built) */
+    bool refresh;               /* and refreshes every lifetime */
 };
 
 struct owned_ctx {
@@ -102,7 +104,15 @@ struct owned_ctx {
     long long ttl_short, ttl_long;
     int32_t hist_from, hist_to;
     bool want_state;
+    int64_t now_ms; /* wall clock: when lifetimes were refreshed */
 };
+
+/* Every lifetime of an account is refreshed at most this often (wall clock) while it is
+ * held: during a backfill its newest day moves with every batch, and write_account's
+ * five EXPIREs each time would be most of the call's work. Keys new since then get theirs
+ * (EXPIRE NX for :d and :u; :r and :h inherit :m's), so a lifetime is at most this much
+ * shorter than write_account would make it (docs/state.md "Accounts owned in memory"). */
+#define REFRESH_EVERY_MS 3600000
 
 static const char mem_hashes[] = {'m', 'd', 'u'};
 
@@ -173,7 +183,13 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     cw_rcmd_addf(c, "%llu", (unsigned long long)o->next);
     cw_rcmd_addll(c, x->ttl_short);
     cw_rcmd_addll(c, x->ttl_long);
-    cw_rcmd_addll(c, (long long)cw_account_mem_expire(o->mem));
+    unsigned expire = cw_account_mem_expire(o->mem);
+    int64_t refreshed = cw_account_mem_refreshed_ms(o->mem);
+    if ((expire & CW_MEM_EXPIRE_ALL) && refreshed > 0 && x->now_ms - refreshed < REFRESH_EVERY_MS &&
+        x->now_ms >= refreshed)
+        expire &= ~CW_MEM_EXPIRE_ALL;
+    o->refresh = (expire & CW_MEM_EXPIRE_ALL) != 0;
+    cw_rcmd_addll(c, (long long)expire);
     cw_rcmd_adds(c, x->want_state ? "1" : "0");
     cw_rcmd_addll(c, x->hist_from);
     cw_rcmd_addll(c, x->hist_to);
@@ -202,6 +218,8 @@ static int put_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, ch
         return 0;
     }
     cw_account_mem_written(o->mem, o->writes ? o->next : o->expected);
+    if (o->writes && o->refresh)
+        cw_account_mem_set_refreshed_ms(o->mem, x->now_ms);
     cw_cache_resize(st->cache, id, cw_account_mem_bytes(o->mem));
     if (!x->want_state)
         return 0;
@@ -324,7 +342,8 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
                          size_t n, int32_t today, struct cw_account_data *out, char *err,
                          size_t errsize)
 {
-    struct owned_ctx x = {.cfg = cfg, .batches = batches, .n = n, .want_state = out != NULL};
+    struct owned_ctx x = {
+        .cfg = cfg, .batches = batches, .n = n, .want_state = out != NULL, .now_ms = cw_wall_ms()};
     long long horizon = cw_store_days_kept(cfg);
     x.ttl_short = (horizon + 1) * 86400;
     x.ttl_long = (long long)CW_STORE_LONG_TTL_DAYS * 86400;

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "account_mem.h"
 #include "churnwatch/account_cache.h"
 #include "log.h"
 #include "redis_cluster.h"
@@ -650,6 +651,7 @@ void cw_store_close(cw_store *st)
     free(st->scan_ids);
     free(st->prefix);
     cw_cache_free(st->cache);
+    cw_account_mem_release_scratch();
     cw_redis_target_wipe(&st->target);
     free(st);
 }
