@@ -186,6 +186,13 @@ static void counter(FILE *f, const char *name, const char *help, _Atomic uint64_
     fprintf(f, "churnwatch_%s %llu\n", name, (unsigned long long)cw_stat_get(c));
 }
 
+/* A gauge the main loop publishes as a whole number (struct cw_stats). */
+static void gauge_u64(FILE *f, const char *name, const char *help, _Atomic uint64_t *g)
+{
+    family(f, name, "gauge", help);
+    fprintf(f, "churnwatch_%s %llu\n", name, (unsigned long long)cw_stat_get(g));
+}
+
 static void histogram(FILE *f, const char *name, const char *help, struct cw_hist *h)
 {
     family(f, name, "histogram", help);
@@ -320,15 +327,11 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     counter(f, "state_cache_conflicts_total",
             "Accounts found written by another writer since loaded: applied through Redis.",
             &s->cache_conflicts);
-    family(f, "state_cache_bytes", "gauge", "Memory the accounts held take (estimated).");
-    fprintf(f, "churnwatch_state_cache_bytes %llu\n",
-            (unsigned long long)cw_stat_get(&s->cache_bytes));
-    family(f, "state_cache_accounts", "gauge", "Accounts held in memory.");
-    fprintf(f, "churnwatch_state_cache_accounts %llu\n",
-            (unsigned long long)cw_stat_get(&s->cache_accounts));
-    family(f, "state_cache_budget_bytes", "gauge", "redis.cache_mb in bytes (0: none held).");
-    fprintf(f, "churnwatch_state_cache_budget_bytes %llu\n",
-            (unsigned long long)cw_stat_get(&s->cache_budget));
+    gauge_u64(f, "state_cache_bytes", "Memory the accounts held take (estimated).",
+              &s->cache_bytes);
+    gauge_u64(f, "state_cache_accounts", "Accounts held in memory.", &s->cache_accounts);
+    gauge_u64(f, "state_cache_budget_bytes", "redis.cache_mb in bytes (0: none held).",
+              &s->cache_budget);
 
     family(f, "config_reloads_total", "counter", "Configuration reloads (SIGHUP), by result.");
     fprintf(f, "churnwatch_config_reloads_total{result=\"ok\"} %llu\n",

@@ -93,6 +93,21 @@ local function new_account(cur)
   return {cur = cur, m = {}, counts = {}, users = {}, ulist = {}, traits = {}}
 end
 
+-- The lifetimes of :m :d :u :r :h (keys 1-5): all refreshed, or else :d's when days were
+-- written and :u's when users were, each only when it has none (NX).
+local function refresh_lifetimes(keys, all, days, users, ttl_short, ttl_long)
+  if all then
+    redis.call('EXPIRE', keys[2], ttl_short)
+    redis.call('EXPIRE', keys[3], ttl_short)
+    redis.call('EXPIRE', keys[1], ttl_long)
+    redis.call('EXPIRE', keys[4], ttl_long)
+    redis.call('EXPIRE', keys[5], ttl_long)
+  else
+    if days then redis.call('EXPIRE', keys[2], ttl_short, 'NX') end
+    if users then redis.call('EXPIRE', keys[3], ttl_short, 'NX') end
+  end
+end
+
 local function write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
   local km, kd, ku = keys[1], keys[2], keys[3]
   local m = a.m
@@ -155,16 +170,8 @@ local function write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
   end
   -- Lifetimes run from the newest activity day: refreshed when it moves, for a traits
   -- event and for a new account; otherwise only a key without one gets it (NX).
-  if not prev_last_day or advanced or a.traits_ts_s then
-    redis.call('EXPIRE', kd, ttl_short)
-    redis.call('EXPIRE', ku, ttl_short)
-    redis.call('EXPIRE', km, ttl_long)
-    redis.call('EXPIRE', keys[4], ttl_long)
-    redis.call('EXPIRE', keys[5], ttl_long)
-  else
-    if wrote_days then redis.call('EXPIRE', kd, ttl_short, 'NX') end
-    if wrote_users then redis.call('EXPIRE', ku, ttl_short, 'NX') end
-  end
+  refresh_lifetimes(keys, not prev_last_day or advanced or a.traits_ts_s, wrote_days,
+                    wrote_users, ttl_short, ttl_long)
 end
 
 -- cw_apply: apply one account's events exactly once, one by one.
@@ -419,17 +426,9 @@ local function cw_put(keys, args)
     hdel_args(ku, args, gui, ngu)
     hset_args(kd, args, di, nd)
     hset_args(ku, args, ui, nu)
-    local expire, ttl_short, ttl_long = tonumber(args[5]) or 0, args[3], args[4]
-    if expire % 2 == 1 then
-      redis.call('EXPIRE', kd, ttl_short)
-      redis.call('EXPIRE', ku, ttl_short)
-      redis.call('EXPIRE', km, ttl_long)
-      redis.call('EXPIRE', keys[4], ttl_long)
-      redis.call('EXPIRE', keys[5], ttl_long)
-    else
-      if math.floor(expire / 2) % 2 == 1 then redis.call('EXPIRE', kd, ttl_short, 'NX') end
-      if math.floor(expire / 4) % 2 == 1 then redis.call('EXPIRE', ku, ttl_short, 'NX') end
-    end
+    local expire = tonumber(args[5]) or 0
+    refresh_lifetimes(keys, expire % 2 == 1, math.floor(expire / 2) % 2 == 1,
+                      math.floor(expire / 4) % 2 == 1, args[3], args[4])
   end
   if args[6] ~= '1' then return {1} end
   return {1, redis.call('HGETALL', keys[4]),
