@@ -25,9 +25,11 @@ for id in '=HYPERLINK("http://x","y")' 'comma,"quoted" id'; do
     "user_id": "u1", "ts": sys.argv[2]}))' "$id" "$TEST_NOW" >>"$WORK/events.jsonl"
 done
 n=$(wc -l <"$WORK/events.jsonl")
-daemon_start "$CFG"
+# The whole history before the daemon starts (see daemon_fates.sh: a starved producer
+# would let the clock go live halfway).
 cli -c "$CFG" produce "$WORK/events.jsonl" --key user 2>"$WORK/produce.log" ||
   fail "churnwatch produce: $(cat "$WORK/produce.log")"
+daemon_start "$CFG"
 wait_processed "$n" 300
 rescore_and_wait "$CFG"
 daemon_stop
