@@ -756,15 +756,6 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
 
 /* ---- loaded from the store, written back ---------------------------------------------------- */
 
-static int parse_i32(const char *v, size_t len, int32_t *out)
-{
-    int64_t x;
-    if (cw_parse_i64(v, len, &x) < 0 || x < INT32_MIN || x > INT32_MAX)
-        return -1;
-    *out = (int32_t)x;
-    return 0;
-}
-
 static void copy_str(char *dst, size_t size, const char *v, size_t len)
 {
     if (len >= size)
@@ -782,10 +773,10 @@ static int load_m(struct cw_account_mem *a, const char *f, size_t flen, const ch
     bool num = cw_parse_i64(v, vlen, &x) == 0;
     if (strcmp(f, "v") == 0 && num && x >= 0) {
         a->version = (uint64_t)x;
-    } else if (strcmp(f, "first_day") == 0 && parse_i32(v, vlen, &day) == 0) {
+    } else if (strcmp(f, "first_day") == 0 && cw_parse_i32(v, vlen, &day) == 0) {
         a->has_first_day = true;
         a->first_day = day;
-    } else if (strcmp(f, "last_day") == 0 && parse_i32(v, vlen, &day) == 0) {
+    } else if (strcmp(f, "last_day") == 0 && cw_parse_i32(v, vlen, &day) == 0) {
         a->has_last_day = true;
         a->last_day = day;
     } else if (strcmp(f, "last_seen") == 0 && num) {
@@ -819,7 +810,7 @@ static int load_m(struct cw_account_mem *a, const char *f, size_t flen, const ch
                 colon = q;
         int32_t part;
         if (colon && colon > f + 2 &&
-            parse_i32(colon + 1, flen - (size_t)(colon + 1 - f), &part) == 0) {
+            cw_parse_i32(colon + 1, flen - (size_t)(colon + 1 - f), &part) == 0) {
             char topic[256];
             if ((size_t)(colon - f - 2) < sizeof topic) {
                 copy_str(topic, sizeof topic, f + 2, (size_t)(colon - f - 2));
@@ -843,20 +834,18 @@ int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f
         rc = load_m(a, f, flen, v, vlen);
         break;
     case 'd':
-        if (parse_i32(f, flen, &day) == 0 && vlen >= 4) {
+        if (cw_parse_i32(f, flen, &day) == 0 && vlen >= 4) {
             struct mem_day *d = day_get(a, day, vlen / 4);
             if (!d) {
                 rc = -1;
                 break;
             }
-            const unsigned char *b = (const unsigned char *)v;
             for (size_t s = 0; s < vlen / 4; s++)
-                d->cells[s] = (uint32_t)b[4 * s] | (uint32_t)b[4 * s + 1] << 8 |
-                              (uint32_t)b[4 * s + 2] << 16 | (uint32_t)b[4 * s + 3] << 24;
+                d->cells[s] = cw_counters_get(v, vlen, (int)s);
         }
         break;
     case 'u':
-        if (parse_i32(v, vlen, &day) == 0) {
+        if (cw_parse_i32(v, vlen, &day) == 0) {
             char id[CW_ID_MAX + 1];
             if (flen <= CW_ID_MAX && !memchr(f, '\0', flen)) {
                 copy_str(id, sizeof id, f, flen);

@@ -28,6 +28,15 @@ int cw_parse_i64(const char *v, size_t len, int64_t *out)
     return 0;
 }
 
+int cw_parse_i32(const char *v, size_t len, int32_t *out)
+{
+    int64_t x;
+    if (cw_parse_i64(v, len, &x) < 0 || x < INT32_MIN || x > INT32_MAX)
+        return -1;
+    *out = (int32_t)x;
+    return 0;
+}
+
 /* Parse an int64 field of `in` ending at '|'; advances *p past the '|'. */
 static int field_i64(const char **p, int64_t *out)
 {

@@ -30,6 +30,9 @@ uint32_t cw_counters_get(const char *v, size_t len, int slot);
 /* Parse a whole decimal int64 from v[0..len). 0 or -1. */
 int cw_parse_i64(const char *v, size_t len, int64_t *out);
 
+/* The same for an int32 (out of range: -1). */
+int cw_parse_i32(const char *v, size_t len, int32_t *out);
+
 /* Events of one account per cw_apply call (keeps each script short). */
 #define CW_STORE_EVENTS_PER_CALL 1024
 
@@ -146,6 +149,9 @@ struct cw_store_load_ctx {
  * `which` 0 starts the account afresh. 0, or -1 with err. */
 int cw_store_load_hash(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id,
                        size_t which, bool values, const redisReply *r, char *err, size_t errsize);
+
+/* Check the config's limits and resolve l->slots (a load's prepare step). 0, or -1 with err. */
+int cw_store_load_prepare(cw_store *st, struct cw_store_load_ctx *l, char *err, size_t errsize);
 
 /* Reset d for a load of account id (rows relative to l->today): nothing stored. 0 or -1. */
 int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, const char *id);

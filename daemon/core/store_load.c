@@ -5,26 +5,21 @@
 
 #include "store_internal.h"
 
-static int parse_i32(const char *v, size_t len, int32_t *out)
-{
-    int64_t x;
-    if (cw_parse_i64(v, len, &x) < 0 || x < INT32_MIN || x > INT32_MAX)
-        return -1;
-    *out = (int32_t)x;
-    return 0;
-}
-
 const char *const cw_store_load_suffix[CW_STORE_LOAD_KEYS] = {"m", "d", "u", "r", "h", "x", "o"};
 
-static int load_prepare(cw_store *st, void *vctx, char *err, size_t errsize)
+int cw_store_load_prepare(cw_store *st, struct cw_store_load_ctx *l, char *err, size_t errsize)
 {
-    struct cw_store_load_ctx *l = vctx;
     if (l->cfg->n_metrics > CW_MAX_METRICS || l->cfg->n_rules > CW_MAX_RULES) {
         snprintf(err, errsize, "store: more than %d metrics or %d rules", CW_MAX_METRICS,
                  CW_MAX_RULES);
         return -1;
     }
     return cw_store_resolve_slots(st, l->cfg, l->slots, err, errsize);
+}
+
+static int load_prepare(cw_store *st, void *vctx, char *err, size_t errsize)
+{
+    return cw_store_load_prepare(st, vctx, err, errsize);
 }
 
 static int load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
@@ -88,7 +83,7 @@ static void load_field_m(const struct cw_config *cfg, struct cw_account_data *d,
     int64_t x;
     if (strcmp(k, "first_day") == 0) {
         int32_t day;
-        if (parse_i32(v->str, v->len, &day) == 0)
+        if (cw_parse_i32(v->str, v->len, &day) == 0)
             d->first_day = day;
     } else if (strcmp(k, "last_seen") == 0) {
         if (cw_parse_i64(v->str, v->len, &x) == 0)
@@ -139,7 +134,7 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
         load_field_m(cfg, d, f, v);
         break;
     case 1: /* day -> packed counters */
-        if (parse_i32(f->str, f->len, &day) == 0 && day <= l->today &&
+        if (cw_parse_i32(f->str, f->len, &day) == 0 && day <= l->today &&
             (int64_t)l->today - day < (int64_t)l->horizon) {
             size_t age = (size_t)(l->today - day);
             for (size_t m = 0; m < cfg->n_metrics; m++)
@@ -148,7 +143,7 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
         }
         break;
     case 2: /* user -> last day */
-        if (parse_i32(v->str, v->len, &day) == 0) {
+        if (cw_parse_i32(v->str, v->len, &day) == 0) {
             if (d->n_users == d->cap_users) {
                 size_t cap = d->cap_users ? d->cap_users * 2 : 64;
                 int32_t *u = realloc(d->user_last_day, cap * sizeof *u);
@@ -171,7 +166,7 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
         }
         break;
     case 4: /* day -> score */
-        if (parse_i32(f->str, f->len, &day) == 0) {
+        if (cw_parse_i32(f->str, f->len, &day) == 0) {
             char *end;
             double s = strtod(v->str, &end);
             if (end == v->str || *end)

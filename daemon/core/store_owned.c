@@ -99,8 +99,7 @@ struct owned_ctx {
     struct owned *acct;
     size_t *load; /* the accounts to load, by index into batches */
     size_t n_load;
-    struct cw_store_load_ctx l; /* for the rules, history, silences and outbox */
-    int slots[CW_MAX_METRICS];
+    struct cw_store_load_ctx l; /* the metric slots; the rules, history, silences, outbox */
     long long ttl_short, ttl_long;
     int32_t hist_from, hist_to;
     bool want_state;
@@ -119,15 +118,7 @@ static const char mem_hashes[] = {'m', 'd', 'u'};
 static int prepare(cw_store *st, void *vctx, char *err, size_t errsize)
 {
     struct owned_ctx *x = vctx;
-    if (x->cfg->n_metrics > CW_MAX_METRICS || x->cfg->n_rules > CW_MAX_RULES) {
-        snprintf(err, errsize, "store: more than %d metrics or %d rules", CW_MAX_METRICS,
-                 CW_MAX_RULES);
-        return -1;
-    }
-    if (cw_store_resolve_slots(st, x->cfg, x->slots, err, errsize) < 0)
-        return -1;
-    memcpy(x->l.slots, x->slots, sizeof x->l.slots);
-    return 0;
+    return cw_store_load_prepare(st, &x->l, err, errsize);
 }
 
 static int load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
@@ -229,7 +220,7 @@ static int put_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, ch
     }
     struct cw_account_data *d = &x->l.out[i];
     if (cw_store_load_reset(&x->l, d, id) < 0 ||
-        cw_account_mem_fill(o->mem, x->cfg, x->slots, id, x->l.today, d) < 0) {
+        cw_account_mem_fill(o->mem, x->cfg, x->l.slots, id, x->l.today, d) < 0) {
         snprintf(err, errsize, "out of memory");
         return -1;
     }
@@ -367,7 +358,7 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
     /* Apply in memory; an account the memory cannot hold goes through Redis. */
     for (size_t i = 0; i < n; i++) {
         struct owned *o = &x.acct[i];
-        if (cw_account_mem_apply(o->mem, cfg, x.slots, &batches[i]) < 0) {
+        if (cw_account_mem_apply(o->mem, cfg, x.l.slots, &batches[i]) < 0) {
             cw_cache_remove(st->cache, batches[i].account_id);
             o->mem = NULL;
             continue;
