@@ -208,6 +208,10 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
         put(obj, "seats", json_integer(alert->seats), &ok);
     if (alert->has_renewal_at)
         put(obj, "renewal_at", jtime(alert->renewal_at_ms), &ok);
+    if (alert->profile && *alert->profile)
+        put(obj, "profile", jstr(alert->profile), &ok);
+    if (alert->stage && *alert->stage)
+        put(obj, "stage", jstr(alert->stage), &ok);
     if (alert->reminder)
         put(obj, "reminder", json_true(), &ok);
     if (!ok)

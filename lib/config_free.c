@@ -87,6 +87,15 @@ void cw_config_free(struct cw_config *cfg)
     }
     free(cfg->score.components);
     free(cfg->score.grades);
+    for (size_t i = 0; i < cfg->score.n_stages; i++)
+        free(cfg->score.stages[i].name);
+    free(cfg->score.stages);
+    for (size_t i = 0; i < cfg->score.n_profiles; i++) {
+        free(cfg->score.profiles[i].name);
+        cw_strlist_free(&cfg->score.profiles[i].segments);
+        free(cfg->score.profiles[i].stages);
+    }
+    free(cfg->score.profiles);
 
     for (size_t s = 0; s < cfg->n_segments; s++) {
         struct cw_segment *seg = &cfg->segments[s];

@@ -1348,6 +1348,286 @@ static void score_grades(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, vo
         cw_cfgv_grades(ctx, nodes, path);
 }
 
+/* ---- score: stages and profiles ---- */
+
+#define MAX_STAGE_SPAN (3660.0 * DAY_MS) /* created_within, renewal_within: ten years */
+
+static const struct key_spec stage_specs[] = {
+    {.name = "name",
+     .type = K_STR,
+     .flags = KF_REQUIRED | KF_IDENT,
+     .offset = offsetof(struct cw_stage, name),
+     .desc = "unique stage name"},
+    {.name = "created_within",
+     .type = K_DURATION,
+     .flags = KF_GT_MIN,
+     .min = 0,
+     .max = MAX_STAGE_SPAN,
+     .offset = offsetof(struct cw_stage, created_within_ms),
+     .desc = "created_at at most this long ago"},
+    {.name = "renewal_within",
+     .type = K_DURATION,
+     .flags = KF_GT_MIN,
+     .min = 0,
+     .max = MAX_STAGE_SPAN,
+     .offset = offsetof(struct cw_stage, renewal_within_ms),
+     .desc = "renewal_at at most this far ahead"},
+};
+
+static void score_stages(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                         const char *path)
+{
+    struct cw_score_config *sc = base;
+    char ipath[512];
+    if (!node)
+        return;
+    if (node->kind != CW_YSEQ || node->n > CW_MAX_STAGES) {
+        cw_cfg_err(ctx, node, path, "expected a sequence of at most %d stages, got %s",
+                   CW_MAX_STAGES, node->kind == CW_YSEQ ? "more" : kind_desc(node));
+        return;
+    }
+    if (node->n == 0 || !(sc->stages = xcalloc(ctx, node->n, sizeof *sc->stages)))
+        return;
+    const struct cw_ynode *catch_all = NULL;
+    for (size_t i = 0; i < node->n; i++) {
+        const struct cw_ynode *item = node->items[i];
+        struct cw_stage *st = &sc->stages[sc->n_stages++];
+        index_path(ipath, sizeof ipath, path, i);
+        apply_table(ctx, stage_specs, N(stage_specs), item, item, st, ipath, MODE_FILL, 0);
+        if (catch_all) {
+            cw_cfg_err(ctx, item, ipath,
+                       "stage never reached: an earlier stage has no condition and holds for "
+                       "every account");
+            catch_all = NULL; /* reported once */
+            continue;
+        }
+        if (!cw_ymap_get(item, "created_within") && !cw_ymap_get(item, "renewal_within"))
+            catch_all = item;
+        for (size_t k = 0; st->name && k + 1 < sc->n_stages; k++)
+            if (sc->stages[k].name && strcmp(sc->stages[k].name, st->name) == 0)
+                cw_cfg_err(ctx, cw_ymap_get(item, "name"), ipath, "duplicate stage name '%s'",
+                           st->name);
+    }
+}
+
+/* The weight (components, measures) and target (measures) a profile overrides. */
+struct profile_override {
+    double weight, target;
+};
+
+static const struct key_spec profile_component_specs[] = {
+    {.name = "weight",
+     .type = K_DOUBLE,
+     .min = 0,
+     .max = 1e6,
+     .offset = offsetof(struct profile_override, weight),
+     .desc = "weight in the score; 0 leaves the component out"},
+};
+
+static const struct key_spec profile_measure_specs[] = {
+    {.name = "weight",
+     .type = K_DOUBLE,
+     .min = 0,
+     .max = 1e6,
+     .offset = offsetof(struct profile_override, weight),
+     .desc = "weight within the component; 0 leaves the measure out"},
+    {.name = "target",
+     .type = K_DOUBLE,
+     .flags = KF_GT_MIN,
+     .min = 0,
+     .max = 1e12,
+     .offset = offsetof(struct profile_override, target),
+     .desc = "raw value that scores 1.0"},
+};
+
+/* The index of the component (measures: the global measure index) called name, or -1. */
+static int score_part_index(const struct cw_score_config *sc, const char *name, bool measure)
+{
+    size_t g = 0;
+    for (size_t c = 0; c < sc->n_components; c++) {
+        const struct cw_component *comp = &sc->components[c];
+        if (!measure && comp->name && strcmp(comp->name, name) == 0)
+            return (int)c;
+        for (size_t m = 0; m < comp->n_measures; m++, g++)
+            if (measure && comp->measures[m].name && strcmp(comp->measures[m].name, name) == 0)
+                return (int)g;
+    }
+    return -1;
+}
+
+/* components: or measures: of a profile, a map of name -> overrides, merged into prof. */
+static void profile_overrides(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
+                              struct cw_profile *prof, const char *path, bool measures)
+{
+    const struct cw_score_config *sc = &ctx->cfg->score;
+    char kpath[512];
+    if (!node || !check_map(ctx, node, path))
+        return;
+    for (size_t i = 0; i < node->n; i++) {
+        const char *name = node->keys[i]->text;
+        if (is_dup(node, i))
+            continue;
+        join_path(kpath, sizeof kpath, path, name);
+        int at = score_part_index(sc, name, measures);
+        if (at < 0 || at >= (measures ? CW_MAX_MEASURES : CW_MAX_COMPONENTS)) {
+            cw_cfg_err(ctx, node->keys[i], kpath, "unknown %s '%s' (not under score.components)",
+                       measures ? "measure" : "component", name);
+            continue;
+        }
+        struct profile_override ov = {.weight = measures ? prof->measure_weight[at]
+                                                         : prof->component_weight[at],
+                                      .target = measures ? prof->measure_target[at] : 0};
+        if (measures)
+            apply_table(ctx, profile_measure_specs, N(profile_measure_specs), node->items[i],
+                        node->items[i], &ov, kpath, MODE_FILL, 0);
+        else
+            apply_table(ctx, profile_component_specs, N(profile_component_specs), node->items[i],
+                        node->items[i], &ov, kpath, MODE_FILL, 0);
+        if (measures) {
+            prof->measure_weight[at] = ov.weight;
+            prof->measure_target[at] = ov.target;
+        } else {
+            prof->component_weight[at] = ov.weight;
+        }
+    }
+}
+
+static void profile_components(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                               const char *path)
+{
+    profile_overrides(ctx, node, base, path, false);
+}
+
+static void profile_measures(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                             const char *path)
+{
+    profile_overrides(ctx, node, base, path, true);
+}
+
+static void profile_stages(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                           const char *path)
+{
+    struct cw_profile *prof = base;
+    const struct cw_score_config *sc = &ctx->cfg->score;
+    char ipath[512];
+    if (!node)
+        return;
+    if (node->kind != CW_YSEQ || node->n == 0) {
+        cw_cfg_err(ctx, node, path, "expected a non-empty sequence of stage names, got %s",
+                   node->kind == CW_YSEQ ? "an empty one" : kind_desc(node));
+        return;
+    }
+    if (!(prof->stages = xcalloc(ctx, node->n, sizeof *prof->stages)))
+        return;
+    for (size_t i = 0; i < node->n; i++) {
+        const char *name;
+        size_t st;
+        index_path(ipath, sizeof ipath, path, i);
+        if (!(name = scalar(ctx, node->items[i], ipath, "a stage name")))
+            continue;
+        for (st = 0; st < sc->n_stages; st++)
+            if (sc->stages[st].name && strcmp(sc->stages[st].name, name) == 0)
+                break;
+        if (st == sc->n_stages) {
+            cw_cfg_err(ctx, node->items[i], ipath, "unknown stage '%s' (not under score.stages)",
+                       name);
+            continue;
+        }
+        prof->stages[prof->n_stages++] = (int)st;
+    }
+}
+
+static const struct key_spec profile_specs[] = {
+    {.name = "name",
+     .type = K_STR,
+     .flags = KF_REQUIRED | KF_IDENT,
+     .offset = offsetof(struct cw_profile, name),
+     .desc = "unique profile name"},
+    {.name = "segments",
+     .type = K_STRLIST,
+     .flags = KF_NONEMPTY,
+     .max = MAX_SEGMENTS,
+     .offset = offsetof(struct cw_profile, segments),
+     .desc = "segment traits it applies to (default: any)"},
+    {.name = "stages",
+     .type = K_CUSTOM,
+     .fn = profile_stages,
+     .desc = "stages it applies to (default: any)"},
+    {.name = "components",
+     .type = K_CUSTOM,
+     .fn = profile_components,
+     .desc = "map of component name to {weight}"},
+    {.name = "measures",
+     .type = K_CUSTOM,
+     .fn = profile_measures,
+     .desc = "map of measure name to {weight, target}"},
+};
+
+/* A profile must leave something to score: a component of weight > 0 with a measure of
+ * weight > 0. */
+static bool profile_scores_something(const struct cw_score_config *sc, const struct cw_profile *p)
+{
+    size_t g = 0;
+    for (size_t c = 0; c < sc->n_components && c < CW_MAX_COMPONENTS; c++) {
+        bool any = false;
+        for (size_t m = 0; m < sc->components[c].n_measures && g < CW_MAX_MEASURES; m++, g++)
+            any = any || p->measure_weight[g] > 0;
+        if (any && p->component_weight[c] > 0)
+            return true;
+    }
+    return false;
+}
+
+static void score_profiles(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                           const char *path)
+{
+    struct cw_score_config *sc = base;
+    char ipath[512];
+    if (!node || sc->n_components == 0)
+        return;
+    if (node->kind != CW_YSEQ || node->n > CW_MAX_PROFILES) {
+        cw_cfg_err(ctx, node, path, "expected a sequence of at most %d profiles, got %s",
+                   CW_MAX_PROFILES, node->kind == CW_YSEQ ? "more" : kind_desc(node));
+        return;
+    }
+    if (node->n == 0 || !(sc->profiles = xcalloc(ctx, node->n, sizeof *sc->profiles)))
+        return;
+    for (size_t i = 0; i < node->n; i++) {
+        const struct cw_ynode *item = node->items[i];
+        struct cw_profile *prof = &sc->profiles[sc->n_profiles++];
+        size_t g = 0;
+        for (size_t c = 0; c < sc->n_components && c < CW_MAX_COMPONENTS; c++) {
+            const struct cw_component *comp = &sc->components[c];
+            prof->component_weight[c] = comp->weight;
+            for (size_t m = 0; m < comp->n_measures && g < CW_MAX_MEASURES; m++, g++) {
+                prof->measure_weight[g] = comp->measures[m].weight;
+                prof->measure_target[g] = comp->measures[m].target;
+            }
+        }
+        index_path(ipath, sizeof ipath, path, i);
+        unsigned before = ctx->errs->count;
+        apply_table(ctx, profile_specs, N(profile_specs), item, item, prof, ipath, MODE_FILL, 0);
+        for (size_t k = 0; k < prof->segments.n; k++)
+            if (strlen(prof->segments.items[k]) > CW_TRAIT_MAX)
+                cw_cfg_err(ctx, cw_ymap_get(item, "segments"), ipath,
+                           "a segment name has 1 to %d bytes", CW_TRAIT_MAX);
+        if (!prof->name)
+            continue;
+        if (strcmp(prof->name, "default") == 0)
+            cw_cfg_err(ctx, cw_ymap_get(item, "name"), ipath,
+                       "'default' names the base scorecard (score.components); pick another name");
+        for (size_t k = 0; k + 1 < sc->n_profiles; k++)
+            if (sc->profiles[k].name && strcmp(sc->profiles[k].name, prof->name) == 0)
+                cw_cfg_err(ctx, cw_ymap_get(item, "name"), ipath, "duplicate profile name '%s'",
+                           prof->name);
+        if (ctx->errs->count == before && !profile_scores_something(sc, prof))
+            cw_cfg_err(ctx, item, ipath,
+                       "profile '%s' leaves nothing to score: every component or every measure "
+                       "of each has weight 0",
+                       prof->name);
+    }
+}
+
 static const struct key_spec score_specs[] = {
     {.name = "components",
      .type = K_CUSTOM,
@@ -1365,6 +1645,14 @@ static const struct key_spec score_specs[] = {
      .max = CW_MAX_WINDOW_DAYS,
      .offset = offsetof(struct cw_score_config, min_observed_days),
      .desc = "days a window must have seen before its measures count"},
+    {.name = "stages",
+     .type = K_CUSTOM,
+     .fn = score_stages,
+     .desc = "lifecycle stages, first match wins"},
+    {.name = "profiles",
+     .type = K_CUSTOM,
+     .fn = score_profiles,
+     .desc = "scorecards per segment and stage, first match wins"},
 };
 
 static void section_score(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,

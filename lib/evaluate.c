@@ -78,6 +78,8 @@ char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_accoun
         .value = ev->value,
         .touch = e->params[r]->touch,
         .segment = e->segment,
+        .profile = e->score.profile,
+        .stage = e->score.stage,
         .reason = ev->reason,
         .n_components = cfg->score.n_components,
         .components = comps,

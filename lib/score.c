@@ -34,10 +34,10 @@ const char *cw_score_grade(const struct cw_config *cfg, double score)
  * hold counts as all-zero days, as absent counters do in the state store.
  */
 static void measure_raw(const struct cw_config *cfg, const struct cw_account_view *acct,
-                        const struct cw_measure *ms, struct cw_measure_result *r)
+                        const struct cw_measure *ms, double target, struct cw_measure_result *r)
 {
     uint32_t days = cfg->windows[ms->window].days;
-    r->target = ms->target;
+    r->target = target;
     r->observed_days = cw_window_observed_days(acct->first_day, acct->today, days);
 
     if (ms->per_seat && (!acct->traits->has_seats || acct->traits->seats <= 0)) {
@@ -69,7 +69,7 @@ static void measure_raw(const struct cw_config *cfg, const struct cw_account_vie
 
     r->has = true;
     r->raw = raw;
-    r->normalized = ms->target > 0 && raw < ms->target ? raw / ms->target : 1.0;
+    r->normalized = target > 0 && raw < target ? raw / target : 1.0;
 }
 
 /*
@@ -87,32 +87,55 @@ void cw_score_compute(const struct cw_config *cfg, const struct cw_account_view 
     out->grade = "";
     out->n_components = sc->n_components < CW_MAX_COMPONENTS ? sc->n_components : CW_MAX_COMPONENTS;
 
-    /* Measures, and each component's weighted mean over its available measures. */
-    double measure_weight_sum[CW_MAX_COMPONENTS] = {0};
+    /* The scorecard: the base weights and targets, or the selected profile's. */
+    int stage = cw_score_stage(cfg, acct);
+    int pi = cw_score_profile(cfg, acct, stage);
+    const struct cw_profile *prof = pi >= 0 ? &sc->profiles[pi] : NULL;
+    out->stage = stage >= 0 ? sc->stages[stage].name : "";
+    out->profile = prof ? prof->name : "default";
+    double component_weight[CW_MAX_COMPONENTS], measure_weight[CW_MAX_MEASURES];
     size_t g = 0;
+    for (size_t c = 0; c < out->n_components; c++) {
+        const struct cw_component *comp = &sc->components[c];
+        component_weight[c] = prof ? prof->component_weight[c] : comp->weight;
+        for (size_t m = 0; m < comp->n_measures && g < CW_MAX_MEASURES; m++, g++) {
+            struct cw_measure_result *r = &out->measures[g];
+            measure_weight[g] = prof ? prof->measure_weight[g] : comp->measures[m].weight;
+            if (measure_weight[g] > 0 && component_weight[c] > 0)
+                measure_raw(cfg, acct, &comp->measures[m],
+                            prof ? prof->measure_target[g] : comp->measures[m].target, r);
+            else
+                *r = (struct cw_measure_result){.na = CW_NA_NOT_IN_PROFILE,
+                                                .target = prof ? prof->measure_target[g]
+                                                               : comp->measures[m].target};
+        }
+    }
+    out->n_measures = g;
+
+    /* Each component's weighted mean over its available measures. */
+    double measure_weight_sum[CW_MAX_COMPONENTS] = {0};
+    g = 0;
     for (size_t c = 0; c < out->n_components; c++) {
         const struct cw_component *comp = &sc->components[c];
         struct cw_component_result *cr = &out->components[c];
         double weighted = 0.0;
         for (size_t m = 0; m < comp->n_measures && g < CW_MAX_MEASURES; m++, g++) {
             struct cw_measure_result *r = &out->measures[g];
-            measure_raw(cfg, acct, &comp->measures[m], r);
             if (!r->has)
                 continue;
-            weighted += comp->measures[m].weight * r->normalized;
-            measure_weight_sum[c] += comp->measures[m].weight;
+            weighted += measure_weight[g] * r->normalized;
+            measure_weight_sum[c] += measure_weight[g];
         }
         if (measure_weight_sum[c] > 0) {
             cr->has = true;
             cr->value = weighted / measure_weight_sum[c];
         }
     }
-    out->n_measures = g;
 
     double component_weight_sum = 0.0;
     for (size_t c = 0; c < out->n_components; c++)
         if (out->components[c].has)
-            component_weight_sum += sc->components[c].weight;
+            component_weight_sum += component_weight[c];
     if (!(component_weight_sum > 0))
         return;
 
@@ -122,13 +145,13 @@ void cw_score_compute(const struct cw_config *cfg, const struct cw_account_view 
         const struct cw_component *comp = &sc->components[c];
         struct cw_component_result *cr = &out->components[c];
         if (cr->has)
-            cr->share = comp->weight / component_weight_sum;
+            cr->share = component_weight[c] / component_weight_sum;
         for (size_t m = 0; m < comp->n_measures && g < CW_MAX_MEASURES; m++, g++) {
             struct cw_measure_result *r = &out->measures[g];
             if (!r->has)
                 continue;
-            r->contribution = 100.0 * cr->share *
-                              (comp->measures[m].weight / measure_weight_sum[c]) * r->normalized;
+            r->contribution =
+                100.0 * cr->share * (measure_weight[g] / measure_weight_sum[c]) * r->normalized;
             score += r->contribution;
         }
     }

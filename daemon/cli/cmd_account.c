@@ -22,6 +22,8 @@ static const char *na_text(enum cw_na_reason na)
         return "n/a (seats unknown)";
     case CW_NA_NOT_OBSERVED:
         return "n/a (window not yet observed)";
+    case CW_NA_NOT_IN_PROFILE:
+        return "n/a (not in this profile)";
     default:
         return "n/a";
     }
@@ -128,6 +130,8 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     if (e->score.has_score)
         printf("%.0f", e->score.score);
     printf(" (%s)\n", trend_word(prev, e->score.has_score ? e->score.score : NAN));
+    printf("profile %s  stage %s\n", cw_cli_text(e->score.profile),
+           e->score.stage[0] ? cw_cli_text(e->score.stage) : "-");
 
     printf("\ncomponents and measures (raw / target -> contribution in points)\n");
     for (size_t c = 0; c < cfg->score.n_components; c++) {
@@ -213,6 +217,8 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_object_set_new(o, "account_id", json_string(a->account_id));
     json_object_set_new(o, "score", cw_cli_json_number(e->score.has_score, e->score.score));
     json_object_set_new(o, "grade", e->score.has_score ? json_string(e->score.grade) : json_null());
+    json_object_set_new(o, "profile", json_string(e->score.profile));
+    json_object_set_new(o, "stage", e->score.stage[0] ? json_string(e->score.stage) : json_null());
 
     json_t *comps = json_object(), *measures = json_object();
     for (size_t c = 0; c < cfg->score.n_components; c++) {
@@ -226,7 +232,7 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
             json_t *jm = json_object();
             json_object_set_new(jm, "component", json_string(comp->name));
             json_object_set_new(jm, "raw", cw_cli_json_number(mr->has, mr->raw));
-            json_object_set_new(jm, "target", json_real(comp->measures[m].target));
+            json_object_set_new(jm, "target", json_real(mr->target));
             json_object_set_new(jm, "contribution", cw_cli_json_number(mr->has, mr->contribution));
             json_object_set_new(jm, "na", mr->has ? json_null() : json_string(na_text(mr->na)));
             json_object_set_new(measures, comp->measures[m].name, jm);

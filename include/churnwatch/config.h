@@ -19,6 +19,8 @@
 #define CW_MAX_MEASURES    32 /* across all components */
 #define CW_MAX_RULES       32
 #define CW_MAX_GRADES      8
+#define CW_MAX_STAGES      8
+#define CW_MAX_PROFILES    16
 
 /* A key/value pair of strings (librdkafka properties). */
 struct cw_kv {
@@ -139,12 +141,38 @@ struct cw_grade {
     double min_score;
 };
 
+/* A lifecycle stage of an account, judged at the instant scored from its created_at and
+ * renewal_at traits: it holds when each condition it sets holds (none set: always). The
+ * account's stage is the first stage that holds (docs/configuration.md "Stages"). */
+struct cw_stage {
+    char *name;
+    int64_t created_within_ms; /* created_at at most this long ago; 0: no condition */
+    int64_t renewal_within_ms; /* renewal_at now or at most this far ahead; 0: no condition */
+};
+
+/* A scorecard for some segments and stages: the components' and measures' weights and the
+ * measures' targets, the base scorecard's with the profile's overrides merged at load. A
+ * weight 0 leaves the measure or component out of the profile. */
+struct cw_profile {
+    char *name;
+    struct cw_strlist segments; /* segment traits it applies to; none listed: any */
+    int *stages;                /* indices into cw_score_config.stages; none: any */
+    size_t n_stages;
+    double component_weight[CW_MAX_COMPONENTS];
+    double measure_weight[CW_MAX_MEASURES]; /* by global measure index (component order) */
+    double measure_target[CW_MAX_MEASURES];
+};
+
 struct cw_score_config {
     struct cw_component *components;
     size_t n_components;
     struct cw_grade *grades;
     size_t n_grades;
     uint32_t min_observed_days; /* a measure whose window saw fewer days is n/a; default 3 */
+    struct cw_stage *stages;    /* in order of precedence; none: no stage */
+    size_t n_stages;
+    struct cw_profile *profiles; /* the first that matches scores the account; none: the */
+    size_t n_profiles;           /* base scorecard ("default") */
 };
 
 enum cw_rule_kind {

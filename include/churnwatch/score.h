@@ -11,8 +11,9 @@
 /* Why a measure could not be computed. */
 enum cw_na_reason {
     CW_NA_NONE = 0,
-    CW_NA_NO_SEATS,     /* per_seat measure and no seats trait (or seats == 0) */
-    CW_NA_NOT_OBSERVED, /* window observed for fewer than min_observed_days */
+    CW_NA_NO_SEATS,       /* per_seat measure and no seats trait (or seats == 0) */
+    CW_NA_NOT_OBSERVED,   /* window observed for fewer than min_observed_days */
+    CW_NA_NOT_IN_PROFILE, /* the account's profile gives the measure weight 0 */
 };
 
 struct cw_measure_result {
@@ -26,7 +27,7 @@ struct cw_measure_result {
 };
 
 struct cw_component_result {
-    bool has;     /* false when all its measures are n/a */
+    bool has;     /* false when all its measures are n/a, or its profile weight is 0 */
     double value; /* 0..1, weighted mean of its available measures */
     double share; /* effective (renormalised) weight in the score, 0..1 */
 };
@@ -34,18 +35,29 @@ struct cw_component_result {
 /* A score with its explanation. Arrays follow the config's order; measures are
  * numbered across components in order (component 0's measures first). */
 struct cw_score_result {
-    bool has_score;    /* false when no component can be computed */
-    double score;      /* 0..100 */
-    const char *grade; /* points into the config's grade bands; "" without a score */
+    bool has_score;      /* false when no component can be computed */
+    double score;        /* 0..100 */
+    const char *grade;   /* points into the config's grade bands; "" without a score */
+    const char *profile; /* the scorecard used: a profile's name or "default" (config's) */
+    const char *stage;   /* the account's lifecycle stage, "" when none holds (config's) */
     size_t n_components;
     struct cw_component_result components[CW_MAX_COMPONENTS];
     size_t n_measures;
     struct cw_measure_result measures[CW_MAX_MEASURES];
 };
 
-/* Score one account under cfg. Pure: reads only its arguments. */
+/* Score one account under cfg, with the profile its segment and stage select (weights and
+ * targets; out->profile, out->stage name them). Pure: reads only its arguments. */
 void cw_score_compute(const struct cw_config *cfg, const struct cw_account_view *acct,
                       struct cw_score_result *out);
+
+/* The lifecycle stage of the account at acct->now_ms: the index of the first of
+ * cfg->score.stages that holds, or -1 (lib/score_profile.c). */
+int cw_score_stage(const struct cw_config *cfg, const struct cw_account_view *acct);
+
+/* The profile scoring the account (its segment trait and stage): the index of the first of
+ * cfg->score.profiles that matches, or -1 for the base scorecard. */
+int cw_score_profile(const struct cw_config *cfg, const struct cw_account_view *acct, int stage);
 
 /* The grade band of a score under cfg. */
 const char *cw_score_grade(const struct cw_config *cfg, double score);

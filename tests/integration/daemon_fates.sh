@@ -184,6 +184,18 @@ for i, line in enumerate(open(os.path.join(run, "alerts.jsonl"))):
         bad(f"{where}: account context segment={a.get('segment')} seats={a.get('seats')} "
             f"renewal_at={a.get('renewal_at')} owner={a.get('owner')} plan={a.get('plan')}; "
             f"the manifest says segment={seg} seats={m['seats']} renewal_at={m['renewal_at']}")
+    # The lifecycle stage at the instant judged and the scorecard it selects (the shipped
+    # score.stages and score.profiles): onboarding for 90 days from created_at, then the
+    # 90 days before renewal_at, else adopted; only onboarding has a profile of its own.
+    created, obs = ts(m["created_at"]), a["_obs"]
+    stage = ("onboarding" if created >= obs or obs - created < 90 * DAY else
+             "renewal" if ts(m["renewal_at"]) >= obs and ts(m["renewal_at"]) - obs <= 90 * DAY
+             else "adopted")
+    profile = "onboarding" if stage == "onboarding" else "default"
+    if a.get("stage") != stage or a.get("profile") != profile:
+        bad(f"{where}: stage {a.get('stage')} profile {a.get('profile')} at {a['observed_at']}; "
+            f"created_at {m['created_at']} and renewal_at {m['renewal_at']} make it stage "
+            f"{stage} profile {profile}")
     if num(a.get("threshold")) and abs(a["threshold"] - threshold(rule, seg)) > 1e-9:
         bad(f"{where}: threshold {a['threshold']}, the config says {threshold(rule, seg)}")
     if num(a.get("score")) and a.get("grade") in dict(GRADES):

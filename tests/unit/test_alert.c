@@ -129,7 +129,8 @@ Test(alert, keys_come_in_spec_order_then_extras)
         "schema",   "alert_id",   "account_id",     "rule",       "kind",       "status",
         "severity", "score",      "previous_score", "grade",      "threshold",  "touch",
         "reason",   "components", "observed_at",    "emitted_at", "value",      "direction",
-        "segment",  "owner",      "plan",           "seats",      "renewal_at", "reminder",
+        "segment",  "owner",      "plan",           "seats",      "renewal_at", "profile",
+        "stage",    "reminder",
     };
     struct cw_alert a = spec_alert();
     a.segment = "M";
@@ -140,6 +141,8 @@ Test(alert, keys_come_in_spec_order_then_extras)
     a.seats = 31;
     a.has_renewal_at = true;
     a.renewal_at_ms = 1818153372447; /* 2027-08-13T10:36:12.447Z */
+    a.profile = "enterprise";
+    a.stage = "renewal";
     a.reminder = true;
     json_t *root = roundtrip(&a, NULL);
     size_t i = 0;
@@ -155,6 +158,8 @@ Test(alert, keys_come_in_spec_order_then_extras)
     cr_assert(json_is_integer(json_object_get(root, "seats")), "seats: an integer");
     cr_assert_eq(json_integer_value(json_object_get(root, "seats")), 31);
     cr_assert_str_eq(str_field(root, "renewal_at"), "2027-08-13T10:36:12.447Z");
+    cr_assert_str_eq(str_field(root, "profile"), "enterprise");
+    cr_assert_str_eq(str_field(root, "stage"), "renewal");
     cr_assert(json_is_true(json_object_get(root, "reminder")));
     cr_assert_str_eq(str_field(root, "status"), "firing", "a reminder is still firing");
     json_decref(root);
@@ -179,6 +184,8 @@ Test(alert, missing_values_are_null_never_zero)
     a.segment = "";
     a.owner = "";
     a.plan = NULL;
+    a.profile = NULL;
+    a.stage = "";
     a.seats = 12; /* not known: not looked at */
     a.components = comps;
     a.n_components = 2;
@@ -193,7 +200,8 @@ Test(alert, missing_values_are_null_never_zero)
     cr_assert(json_is_null(json_object_get(root, "touch")));
     cr_assert(json_is_null(json_object_get(root, "value")));
     cr_assert_null(json_object_get(root, "segment"), "empty segment: omitted");
-    for (const char *const *k = (const char *const[]){"owner", "plan", "seats", "renewal_at", NULL};
+    for (const char *const *k = (const char *const[]){"owner", "plan", "seats", "renewal_at",
+                                                      "profile", "stage", NULL};
          *k; k++)
         cr_assert_null(json_object_get(root, *k), "%s unknown: omitted", *k);
     json_t *c = json_object_get(root, "components");

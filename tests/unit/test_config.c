@@ -165,6 +165,19 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(cw_config_rule_params(cfg, 0, "XL"), &r[0].params);
     cr_expect_eq(cw_config_rule_params(cfg, 4, "L")->severity, CW_SEV_WARNING);
 
+    const struct cw_score_config *sc = &cfg->score;
+    cr_assert_eq(sc->n_stages, 3);
+    cr_expect_str_eq(sc->stages[0].name, "onboarding");
+    cr_expect_eq(sc->stages[0].created_within_ms, 90 * DAY);
+    cr_expect_str_eq(sc->stages[1].name, "renewal");
+    cr_expect_eq(sc->stages[1].renewal_within_ms, 90 * DAY);
+    cr_expect_str_eq(sc->stages[2].name, "adopted");
+    cr_assert_eq(sc->n_profiles, 1);
+    cr_expect_str_eq(sc->profiles[0].name, "onboarding");
+    cr_assert_eq(sc->profiles[0].n_stages, 1);
+    cr_expect_eq(sc->profiles[0].stages[0], 0);
+    cr_expect_eq(sc->profiles[0].segments.n, 0);
+
     cr_expect_str_eq(cfg->http_listen, "127.0.0.1:9464");
     cr_expect_eq(cfg->log_level, CW_LOG_INFO);
     cr_expect_eq(cfg->log_format, CW_LOG_LOGFMT);
@@ -352,6 +365,15 @@ Test(config, rule_defaults_touch_resolution_and_exit_points)
     cw_config_free(cfg);
 }
 
+/* Two components and a stage (lines 1-6), for the stage and profile cases. */
+#define STAGED                                                                                     \
+    "score:\n"                                                                                     \
+    "  components:\n"                                                                              \
+    "    c: {measures: [{name: m, metric: active_users, window: short, target: 1}]}\n"             \
+    "    d: {weight: 2, measures: [{name: n, metric: active_users, window: long, target: 2}]}\n"   \
+    "  stages:\n"                                                                                  \
+    "    - {name: onboarding, created_within: 90d}\n"
+
 Test(config, segment_overrides_are_merged_over_the_rule)
 {
     struct cw_config *cfg = load(MIN "alerts:\n"
@@ -387,6 +409,47 @@ Test(config, segment_overrides_are_merged_over_the_rule)
     cr_expect_str_eq(p->touch, "robot");
     cr_expect_eq(cfg->rules[1].params.severity, CW_SEV_CRITICAL, "the rule is unchanged");
     cr_expect_str_eq(cfg->rules[1].params.touch, "high");
+    cw_config_free(cfg);
+}
+
+Test(config, stages_and_profiles_merge_over_the_base_scorecard)
+{
+    struct cw_config *cfg = load(STAGED "    - {name: renewal, renewal_within: 60d}\n"
+                                        "    - {name: adopted}\n"
+                                        "  profiles:\n"
+                                        "    - name: new_large\n"
+                                        "      segments: [L, XL]\n"
+                                        "      stages: [onboarding, renewal]\n"
+                                        "      components: {d: {weight: 0.5}}\n"
+                                        "      measures: {m: {target: 3}, n: {weight: 0}}\n"
+                                        "    - {name: any_stage, measures: {n: {target: 5}}}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    const struct cw_score_config *sc = &cfg->score;
+    cr_assert_eq(sc->n_stages, 3);
+    cr_expect_str_eq(sc->stages[0].name, "onboarding");
+    cr_expect_eq(sc->stages[0].created_within_ms, 90 * DAY);
+    cr_expect_eq(sc->stages[0].renewal_within_ms, 0);
+    cr_expect_eq(sc->stages[1].renewal_within_ms, 60 * DAY);
+    cr_expect_eq(sc->stages[2].created_within_ms + sc->stages[2].renewal_within_ms, 0);
+    cr_assert_eq(sc->n_profiles, 2);
+    const struct cw_profile *p = &sc->profiles[0];
+    cr_expect_str_eq(p->name, "new_large");
+    cr_assert_eq(p->segments.n, 2);
+    cr_expect_str_eq(p->segments.items[1], "XL");
+    cr_assert_eq(p->n_stages, 2);
+    cr_expect_eq(p->stages[0], 0);
+    cr_expect_eq(p->stages[1], 1);
+    cr_expect_eq(p->component_weight[0], 1, "the base weight (defaulted)");
+    cr_expect_eq(p->component_weight[1], 0.5);
+    cr_expect_eq(p->measure_target[0], 3);
+    cr_expect_eq(p->measure_weight[0], 1, "not overridden: the base weight");
+    cr_expect_eq(p->measure_target[1], 2, "not overridden: the base target");
+    cr_expect_eq(p->measure_weight[1], 0);
+    p = &sc->profiles[1];
+    cr_expect_eq(p->segments.n + p->n_stages, 0, "no filter: any account");
+    cr_expect_eq(p->component_weight[1], 2);
+    cr_expect_eq(p->measure_target[1], 5);
+    cr_expect_eq(sc->components[0].measures[0].target, 1, "the base scorecard is unchanged");
     cw_config_free(cfg);
 }
 
@@ -713,6 +776,40 @@ static const struct err_case cases[] = {
      "t.yaml:10:13: key 'points' does not apply to score_below rules in segments.L.rules.low"},
     {MIN "segments:\n  L:\n    colour: red\n", "t.yaml:6:5: unknown key 'colour' in segments.L; "
                                                "valid keys: touch, rules"},
+    /* stages and profiles */
+    {STAGED "    - {name: adopted}\n    - {name: late, renewal_within: 30d}\n",
+     "t.yaml:8:7: score.stages[2]: stage never reached: an earlier stage has no condition"},
+    {STAGED "    - {name: onboarding, renewal_within: 9d}\n",
+     "t.yaml:7:8: score.stages[1]: duplicate stage name 'onboarding'"},
+    {STAGED "    - {name: adopted, created_within: 0}\n",
+     "t.yaml:7:23: score.stages[1].created_within: 0 is out of range: must be above 0 and at "
+     "most 3660d"},
+    {STAGED "  profiles:\n    - {name: p, stages: [renewal]}\n",
+     "t.yaml:8:26: score.profiles[0].stages[0]: unknown stage 'renewal' (not under "
+     "score.stages)"},
+    {STAGED "  profiles:\n    - {name: p, measures: {x: {target: 2}}}\n",
+     "t.yaml:8:28: score.profiles[0].measures.x: unknown measure 'x' (not under "
+     "score.components)"},
+    {STAGED "  profiles:\n    - {name: p, components: {m: {weight: 1}}}\n",
+     "t.yaml:8:30: score.profiles[0].components.m: unknown component 'm'"},
+    {STAGED "  profiles:\n    - {name: p, components: {c: {weight: -1}}}\n",
+     "t.yaml:8:34: score.profiles[0].components.c.weight: -1 is out of range: must be at least "
+     "0"},
+    {STAGED "  profiles:\n    - {name: p, measures: {m: {target: 0}}}\n",
+     "t.yaml:8:32: score.profiles[0].measures.m.target: 0 is out of range: must be above 0"},
+    {STAGED "  profiles:\n    - {name: default}\n",
+     "t.yaml:8:8: score.profiles[0]: 'default' names the base scorecard"},
+    {STAGED "  profiles:\n    - {name: p, components: {c: {weight: 0}, d: {weight: 0}}}\n",
+     "t.yaml:8:7: score.profiles[0]: profile 'p' leaves nothing to score"},
+    {STAGED "  profiles:\n    - {name: p, measures: {m: {weight: 0}, n: {weight: 0}}}\n",
+     "t.yaml:8:7: score.profiles[0]: profile 'p' leaves nothing to score"},
+    {STAGED "  profiles:\n    - {name: p}\n    - {name: p}\n",
+     "t.yaml:9:8: score.profiles[1]: duplicate profile name 'p'"},
+    {STAGED "  profiles:\n    - {name: p, segments: []}\n",
+     "t.yaml:8:17: score.profiles[0].segments: must not be empty"},
+    {STAGED "  profiles:\n    - {name: p, colour: red}\n",
+     "t.yaml:8:17: unknown key 'colour' in score.profiles[0]; valid keys: name, segments, "
+     "stages, components, measures"},
 };
 
 Test(config, each_error_is_reported_at_its_position_with_its_key_path)

@@ -239,6 +239,9 @@ Test(evaluate, the_alert_carries_the_account_the_rule_and_both_instants)
     cr_expect_eq(json_integer_value(json_object_get(j, "seats")), 20);
     cr_expect_str_eq(json_string_value(json_object_get(j, "renewal_at")),
                      "2027-08-13T10:36:12.447Z");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "profile")), "default",
+                     "no profiles configured: the base scorecard");
+    cr_expect_null(json_object_get(j, "stage"), "no stages configured: no stage");
     cr_expect_str_eq(json_string_value(json_object_get(j, "alert_id")),
                      A.out.trans[R_DROP].alert_id);
     cr_expect_eq(json_number_value(json_object_get(j, "previous_score")), 100,

@@ -540,3 +540,182 @@ Test(score, property_random_inputs)
         }
     }
 }
+
+/* ---- stages and profiles ---- */
+
+#define NOW_MS ((int64_t)TODAY * CW_MS_PER_DAY + 12 * 3600 * CW_MS_PER_SECOND)
+
+/* Stages onboarding (created within 90d), renewal (renews within 90d), adopted (any). */
+static void with_stages(struct fixture *f, struct cw_stage st[3])
+{
+    st[0] = (struct cw_stage){.name = "onboarding", .created_within_ms = 90 * CW_MS_PER_DAY};
+    st[1] = (struct cw_stage){.name = "renewal", .renewal_within_ms = 90 * CW_MS_PER_DAY};
+    st[2] = (struct cw_stage){.name = "adopted"};
+    f->cfg.score.stages = st;
+    f->cfg.score.n_stages = 3;
+    f->view.now_ms = NOW_MS;
+}
+
+/* A profile that starts as the base scorecard. */
+static void profile_init(const struct fixture *f, struct cw_profile *p, const char *name)
+{
+    memset(p, 0, sizeof *p);
+    p->name = (char *)name;
+    size_t g = 0;
+    for (size_t c = 0; c < f->cfg.score.n_components; c++) {
+        p->component_weight[c] = f->components[c].weight;
+        for (size_t m = 0; m < f->components[c].n_measures; m++, g++) {
+            p->measure_weight[g] = f->components[c].measures[m].weight;
+            p->measure_target[g] = f->components[c].measures[m].target;
+        }
+    }
+}
+
+Test(score, stage_is_the_first_that_holds)
+{
+    struct fixture f;
+    struct cw_stage st[3];
+    fixture_init(&f);
+    with_stages(&f, st);
+    struct {
+        bool has_created;
+        int64_t created_days_ago; /* negative: in the future */
+        bool has_renewal;
+        int64_t renewal_in_days; /* negative: passed */
+        const char *stage;
+    } cases[] = {
+        {true, 30, true, 30, "onboarding"}, /* both hold: the first listed wins */
+        {true, 89, false, 0, "onboarding"},
+        {true, 90, false, 0, "adopted"},    /* exactly 90 days old: no longer onboarding */
+        {true, -1, false, 0, "onboarding"}, /* created_at ahead of the clock: just created */
+        {true, 400, true, 90, "renewal"},   /* renews exactly 90 days ahead */
+        {true, 400, true, 91, "adopted"},
+        {true, 400, true, 0, "renewal"},  /* renews today, later than now */
+        {true, 400, true, -1, "adopted"}, /* renewal date passed */
+        {false, 0, true, 10, "renewal"},  /* created_at unknown: not onboarding */
+        {false, 0, false, 0, "adopted"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f.traits.has_created_at = cases[i].has_created;
+        f.traits.created_at_ms = NOW_MS - cases[i].created_days_ago * CW_MS_PER_DAY;
+        f.traits.has_renewal_at = cases[i].has_renewal;
+        f.traits.renewal_at_ms =
+            NOW_MS + cases[i].renewal_in_days * CW_MS_PER_DAY + (cases[i].renewal_in_days == 0);
+        int s = cw_score_stage(&f.cfg, &f.view);
+        cr_assert_geq(s, 0, "case %zu", i);
+        cr_assert_str_eq(st[s].name, cases[i].stage, "case %zu", i);
+        struct cw_score_result r;
+        cw_score_compute(&f.cfg, &f.view, &r);
+        cr_assert_str_eq(r.stage, cases[i].stage, "case %zu", i);
+        cr_assert_str_eq(r.profile, "default", "case %zu", i);
+    }
+    /* No stage holds: none. */
+    f.cfg.score.n_stages = 2;
+    f.traits.has_created_at = f.traits.has_renewal_at = false;
+    cr_assert_eq(cw_score_stage(&f.cfg, &f.view), -1);
+    struct cw_score_result r;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert_str_eq(r.stage, "");
+}
+
+Test(score, profile_is_the_first_matching_segment_and_stage)
+{
+    struct fixture f;
+    struct cw_stage st[3];
+    struct cw_profile prof[3];
+    char *large[] = {"L"}, *small_medium[] = {"S", "M"};
+    int renewal[] = {1}, onboarding[] = {0};
+    fixture_init(&f);
+    with_stages(&f, st);
+    profile_init(&f, &prof[0], "large_renewal");
+    prof[0].segments = (struct cw_strlist){large, 1};
+    prof[0].stages = renewal;
+    prof[0].n_stages = 1;
+    profile_init(&f, &prof[1], "new_small");
+    prof[1].segments = (struct cw_strlist){small_medium, 2};
+    prof[1].stages = onboarding;
+    prof[1].n_stages = 1;
+    profile_init(&f, &prof[2], "large");
+    prof[2].segments = (struct cw_strlist){large, 1};
+    f.cfg.score.profiles = prof;
+    f.cfg.score.n_profiles = 3;
+    struct {
+        const char *segment;
+        int64_t created_days_ago, renewal_in_days;
+        const char *profile;
+    } cases[] = {
+        {"L", 400, 30, "large_renewal"}, {"L", 400, 200, "large"},   {"L", 10, 200, "large"},
+        {"S", 10, 200, "new_small"},     {"M", 10, 30, "new_small"}, {"S", 400, 30, "default"},
+        {"", 10, 200, "default"},        {"XL", 10, 200, "default"},
+    };
+    f.traits.has_created_at = f.traits.has_renewal_at = true;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        strcpy(f.traits.segment, cases[i].segment);
+        f.traits.created_at_ms = NOW_MS - cases[i].created_days_ago * CW_MS_PER_DAY;
+        f.traits.renewal_at_ms = NOW_MS + cases[i].renewal_in_days * CW_MS_PER_DAY;
+        struct cw_score_result r;
+        cw_score_compute(&f.cfg, &f.view, &r);
+        cr_assert_str_eq(r.profile, cases[i].profile, "case %zu", i);
+    }
+}
+
+Test(score, profile_weights_and_targets_replace_the_base_ones)
+{
+    struct fixture f;
+    struct cw_profile prof;
+    fixture_init(&f);
+    healthy(&f);
+    profile_init(&f, &prof, "tuned");
+    f.cfg.score.profiles = &prof;
+    f.cfg.score.n_profiles = 1;
+
+    /* As the base scorecard: the same 95 points. */
+    struct cw_score_result r;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert_str_eq(r.profile, "tuned");
+    cr_assert_float_eq(r.score, 95.0, EPS);
+
+    /* app_ops target 12: 12 ops score 1.0, utilization 1.0, score 100. */
+    prof.measure_target[1] = 12;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert_float_eq(r.measures[1].target, 12.0, EPS);
+    cr_assert_float_eq(r.measures[1].normalized, 1.0, EPS);
+    cr_assert_float_eq(r.score, 100.0, EPS);
+
+    /* app_ops back to 20 (0.6) and weighted 6 of 9 within utilization: (2 + 3.6 + 1) / 9. */
+    prof.measure_target[1] = 20;
+    prof.measure_weight[1] = 6;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert_float_eq(r.components[0].value, 6.6 / 9, EPS);
+    cr_assert_float_eq(r.score, 100 * (0.5 * 6.6 / 9 + 0.3 + 0.2), EPS);
+    cr_assert_float_eq(contribution_sum(&r), r.score, EPS);
+
+    /* Weight 0 leaves app_ops out: n/a "not in this profile", utilization (2 + 1) / 3. */
+    prof.measure_weight[1] = 0;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert_not(r.measures[1].has);
+    cr_assert_eq(r.measures[1].na, CW_NA_NOT_IN_PROFILE);
+    cr_assert_float_eq(r.measures[1].contribution, 0, EPS);
+    cr_assert_float_eq(r.components[0].value, 1.0, EPS);
+    cr_assert_float_eq(r.score, 100.0, EPS);
+
+    /* The engagement component weighted 0 and penetration 0.7: shares 0.5/1.2, 0.7/1.2. */
+    prof.measure_weight[1] = 1;
+    prof.component_weight[1] = 0;
+    prof.component_weight[2] = 0.7;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert_not(r.components[1].has);
+    cr_assert_eq(r.measures[3].na, CW_NA_NOT_IN_PROFILE);
+    cr_assert_eq(r.measures[4].na, CW_NA_NOT_IN_PROFILE);
+    cr_assert_float_eq(r.components[0].share, 0.5 / 1.2, EPS);
+    cr_assert_float_eq(r.components[2].share, 0.7 / 1.2, EPS);
+    cr_assert_float_eq(r.score, 100 * (0.5 * 0.9 + 0.7) / 1.2, EPS);
+    cr_assert_float_eq(contribution_sum(&r), r.score, EPS);
+
+    /* The base scorecard is untouched by a profile that does not match. */
+    char *other[] = {"L"};
+    prof.segments = (struct cw_strlist){other, 1};
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_assert_str_eq(r.profile, "default");
+    cr_assert_float_eq(r.score, 95.0, EPS);
+}
