@@ -110,6 +110,15 @@ COMPONENTS = {"utilization", "engagement", "penetration"}
 GRADES = [("A", 80), ("B", 60), ("C", 40), ("D", 0)]
 ONBOARDING_WITHIN = 30 * DAY
 
+def stage_profile(m, at):
+    """The lifecycle stage of manifest account m at instant at and the scorecard it selects
+    (the shipped score.stages and score.profiles): onboarding for 90 days from created_at,
+    then the 90 days before renewal_at, else adopted; only onboarding has its own profile."""
+    created, renewal = ts(m["created_at"]), ts(m["renewal_at"])
+    stage = ("onboarding" if created >= at or at - created < 90 * DAY else
+             "renewal" if renewal >= at and renewal - at <= 90 * DAY else "adopted")
+    return stage, "onboarding" if stage == "onboarding" else "default"
+
 def threshold(rule, seg):
     return SEGMENT[seg][1].get(rule, THRESHOLD[rule])
 
@@ -184,14 +193,7 @@ for i, line in enumerate(open(os.path.join(run, "alerts.jsonl"))):
         bad(f"{where}: account context segment={a.get('segment')} seats={a.get('seats')} "
             f"renewal_at={a.get('renewal_at')} owner={a.get('owner')} plan={a.get('plan')}; "
             f"the manifest says segment={seg} seats={m['seats']} renewal_at={m['renewal_at']}")
-    # The lifecycle stage at the instant judged and the scorecard it selects (the shipped
-    # score.stages and score.profiles): onboarding for 90 days from created_at, then the
-    # 90 days before renewal_at, else adopted; only onboarding has a profile of its own.
-    created, obs = ts(m["created_at"]), a["_obs"]
-    stage = ("onboarding" if created >= obs or obs - created < 90 * DAY else
-             "renewal" if ts(m["renewal_at"]) >= obs and ts(m["renewal_at"]) - obs <= 90 * DAY
-             else "adopted")
-    profile = "onboarding" if stage == "onboarding" else "default"
+    stage, profile = stage_profile(m, a["_obs"])
     if a.get("stage") != stage or a.get("profile") != profile:
         bad(f"{where}: stage {a.get('stage')} profile {a.get('profile')} at {a['observed_at']}; "
             f"created_at {m['created_at']} and renewal_at {m['renewal_at']} make it stage "
@@ -254,6 +256,13 @@ for acct in accounts:
     if open_at_end[acct] != topic_open:
         bad(f"{acct}: open alerts {open_at_end[acct]} in the account view, {topic_open} "
             f"by the alerts topic")
+    if (view.get("stage"), view.get("profile")) != stage_profile(accounts[acct], END):
+        bad(f"{acct}: the account view says stage {view.get('stage')} profile "
+            f"{view.get('profile')}, the manifest makes it {stage_profile(accounts[acct], END)}")
+
+stages_seen = {stage_profile(m, END)[0] for m in accounts.values()}
+if not {"onboarding", "renewal", "adopted"} <= stages_seen:
+    bad(f"the history exercises only the stages {sorted(stages_seen)}")
 
 # ---- each account against its fate
 fired = {acct: {rule for (a, rule) in episodes if a == acct} for acct in accounts}
