@@ -112,6 +112,9 @@ void cw_config_free(struct cw_config *cfg)
         free(cfg->rules[r].name);
         cw_rule_params_free(&cfg->rules[r].params);
         free(cfg->rules[r].types);
+        for (size_t k = 0; k < cfg->rules[r].n_when; k++)
+            cw_strlist_free(&cfg->rules[r].when[k].names);
+        free(cfg->rules[r].when);
     }
     free(cfg->rules);
 

@@ -1768,6 +1768,173 @@ static void rule_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, voi
         ((struct cw_rule *)base)->window = cw_cfgv_resolve_window(ctx, node, path);
 }
 
+/* ---- a rule's further conditions (when) ---- */
+
+/* One item of `when` as read, before its subject is known. */
+struct condition_src {
+    int metric, window;
+    bool per_seat;
+    double above, below, score_above, score_below;
+    struct cw_strlist grade, stage;
+};
+
+static void condition_metric(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                             const char *path)
+{
+    if (node)
+        ((struct condition_src *)base)->metric = cw_cfgv_resolve_metric(ctx, node, path);
+}
+
+static void condition_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                             const char *path)
+{
+    if (node)
+        ((struct condition_src *)base)->window = cw_cfgv_resolve_window(ctx, node, path);
+}
+
+static const struct key_spec condition_specs[] = {
+    {.name = "metric", .type = K_CUSTOM, .fn = condition_metric, .desc = "metric compared"},
+    {.name = "window", .type = K_CUSTOM, .fn = condition_window, .desc = "its window"},
+    {.name = "per_seat",
+     .type = K_BOOL,
+     .offset = offsetof(struct condition_src, per_seat),
+     .desc = "divide by the seats trait"},
+    {.name = "above",
+     .type = K_DOUBLE,
+     .min = 0,
+     .max = 1e12,
+     .offset = offsetof(struct condition_src, above),
+     .desc = "metric holds when above"},
+    {.name = "below",
+     .type = K_DOUBLE,
+     .min = 0,
+     .max = 1e12,
+     .offset = offsetof(struct condition_src, below),
+     .desc = "metric holds when below"},
+    {.name = "score_above",
+     .type = K_DOUBLE,
+     .min = 0,
+     .max = 100,
+     .offset = offsetof(struct condition_src, score_above),
+     .desc = "health score above"},
+    {.name = "score_below",
+     .type = K_DOUBLE,
+     .min = 0,
+     .max = 100,
+     .offset = offsetof(struct condition_src, score_below),
+     .desc = "health score below"},
+    {.name = "grade",
+     .type = K_STRLIST,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct condition_src, grade),
+     .desc = "grade in this list"},
+    {.name = "stage",
+     .type = K_STRLIST,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct condition_src, stage),
+     .desc = "lifecycle stage in this list"},
+};
+
+#define CBIT(name) spec_bit(condition_specs, N(condition_specs), name, 0)
+
+/* Each of names must be a configured grade (grades) or stage (else), reported at its item. */
+static void condition_names(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, const char *path,
+                            const struct cw_strlist *names, const char *what, bool grades)
+{
+    const struct cw_score_config *sc = &ctx->cfg->score;
+    char ipath[512];
+    for (size_t i = 0; i < names->n; i++) {
+        bool known = false;
+        for (size_t k = 0; grades && k < sc->n_grades && !known; k++)
+            known = strcmp(sc->grades[k].name, names->items[i]) == 0;
+        for (size_t k = 0; !grades && k < sc->n_stages && !known; k++)
+            known = sc->stages[k].name && strcmp(sc->stages[k].name, names->items[i]) == 0;
+        if (!known) {
+            index_path(ipath, sizeof ipath, path, i);
+            cw_cfg_err(ctx, node && node->kind == CW_YSEQ && i < node->n ? node->items[i] : node,
+                       ipath, "unknown %s '%s' (not under score.%ss)", what, names->items[i], what);
+        }
+    }
+}
+
+static void condition_read(struct cw_cfg_ctx *ctx, const struct cw_ynode *item,
+                           struct cw_condition *c, const char *path)
+{
+    struct condition_src src = {.metric = -1, .window = -1};
+    char kpath[512];
+    unsigned before = ctx->errs->count;
+    uint64_t mask =
+        apply_table(ctx, condition_specs, N(condition_specs), item, item, &src, path, MODE_FILL, 0);
+    if (ctx->errs->count != before)
+        goto out;
+    const uint64_t subjects =
+        CBIT("metric") | CBIT("score_above") | CBIT("score_below") | CBIT("grade") | CBIT("stage");
+    const uint64_t metric_keys = CBIT("window") | CBIT("per_seat") | CBIT("above") | CBIT("below");
+    uint64_t subject = mask & subjects;
+    if (subject == 0 || (subject & (subject - 1)) != 0) {
+        cw_cfg_err(ctx, item, path,
+                   "a condition has exactly one of metric, score_above, score_below, grade, "
+                   "stage");
+        goto out;
+    }
+    if (subject != CBIT("metric") && (mask & metric_keys)) {
+        cw_cfg_err(ctx, item, path, "window, per_seat, above and below go with metric only");
+        goto out;
+    }
+    if (subject == CBIT("metric")) {
+        uint64_t side = mask & (CBIT("above") | CBIT("below"));
+        if (!(mask & CBIT("window")) || side == 0 || side == (CBIT("above") | CBIT("below"))) {
+            cw_cfg_err(ctx, item, path, "a metric condition needs window and one of above, below");
+            goto out;
+        }
+        c->subject = CW_COND_METRIC;
+        c->metric = src.metric;
+        c->window = src.window;
+        c->per_seat = src.per_seat;
+        c->above = side == CBIT("above");
+        c->value = c->above ? src.above : src.below;
+    } else if (subject == CBIT("score_above") || subject == CBIT("score_below")) {
+        c->subject = CW_COND_SCORE;
+        c->above = subject == CBIT("score_above");
+        c->value = c->above ? src.score_above : src.score_below;
+    } else {
+        bool grade = subject == CBIT("grade");
+        c->subject = grade ? CW_COND_GRADE : CW_COND_STAGE;
+        join_path(kpath, sizeof kpath, path, grade ? "grade" : "stage");
+        condition_names(ctx, cw_ymap_get(item, grade ? "grade" : "stage"), kpath,
+                        grade ? &src.grade : &src.stage, grade ? "grade" : "stage", grade);
+        c->names = grade ? src.grade : src.stage;
+        (grade ? &src.grade : &src.stage)->items = NULL;
+        (grade ? &src.grade : &src.stage)->n = 0;
+    }
+out:
+    cw_strlist_free(&src.grade);
+    cw_strlist_free(&src.stage);
+}
+
+static void rule_when(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                      const char *path)
+{
+    struct cw_rule *r = base;
+    char ipath[512];
+    if (!node)
+        return;
+    if (node->kind != CW_YSEQ || node->n == 0 || node->n > CW_MAX_CONDITIONS) {
+        cw_cfg_err(ctx, node, path, "expected a sequence of 1 to %d conditions, got %s",
+                   CW_MAX_CONDITIONS,
+                   node->kind != CW_YSEQ ? kind_desc(node)
+                   : node->n             ? "more"
+                                         : "an empty one");
+        return;
+    }
+    if (!(r->when = xcalloc(ctx, node->n, sizeof *r->when)))
+        return;
+    for (size_t i = 0; i < node->n; i++) {
+        index_path(ipath, sizeof ipath, path, i);
+        condition_read(ctx, node->items[i], &r->when[r->n_when++], ipath);
+    }
+}
+
 #define SB KB(CW_RULE_SCORE_BELOW)
 #define SD KB(CW_RULE_SCORE_DROP)
 #define IN KB(CW_RULE_INACTIVE)
@@ -1968,6 +2135,10 @@ static const struct key_spec rule_specs[] = {
      .max = MAX_DUR,
      .offset = RULE_P(repeat_ms),
      .desc = "reminder interval, 0 = never"},
+    {.name = "when",
+     .type = K_CUSTOM,
+     .fn = rule_when,
+     .desc = "further conditions, all of which must hold"},
 };
 
 static const struct key_spec defaults_specs[] = {

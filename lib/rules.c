@@ -492,6 +492,121 @@ static void eval_renewal(const struct cw_rule_params *p, const struct cw_rule_fa
                out->holds ? "below" : "at least", b, firing ? " (exit)" : "");
 }
 
+/* ---- further conditions (when) ----------------------------------------------------------- */
+
+static bool name_listed(const struct cw_strlist *names, const char *name)
+{
+    for (size_t i = 0; name && i < names->n; i++)
+        if (strcmp(names->items[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* "C, D" (truncated to the buffer). */
+static const char *list_text(const struct cw_strlist *names, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < names->n && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names->items[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+/* Whether condition c holds on f; text describes it either way. A condition whose data is
+ * missing (no score, seats unknown) does not hold. */
+static bool condition_holds(const struct cw_config *cfg, const struct cw_condition *c,
+                            const struct cw_rule_facts *f, char *text, size_t size)
+{
+    const struct cw_account_view *acct = f->account;
+    const struct cw_score_result *s = f->score;
+    char a[32], b[32], list[96];
+    bool holds;
+    switch (c->subject) {
+    case CW_COND_METRIC: {
+        if (c->window < 0 || (size_t)c->window >= cfg->n_windows || c->metric < 0 ||
+            (size_t)c->metric >= cfg->n_metrics) {
+            snprintf(text, size, "metric or window is not configured");
+            return false;
+        }
+        const struct cw_window *w = &cfg->windows[c->window];
+        const char *mname = name_or(cfg->metrics[c->metric].name, "?");
+        double v;
+        if (c->metric == CW_METRIC_ACTIVE_USERS)
+            v = (double)cw_window_distinct(acct->user_last_day, acct->n_users, acct->today,
+                                           w->days);
+        else if (acct->daily && (size_t)c->metric < acct->n_metrics)
+            v = (double)cw_window_sum(acct->daily + (size_t)c->metric * acct->horizon,
+                                      acct->horizon, w->days);
+        else
+            v = 0;
+        if (c->per_seat) {
+            if (!acct->traits || !acct->traits->has_seats || acct->traits->seats <= 0) {
+                snprintf(text, size, "%s per seat: seats unknown", mname);
+                return false;
+            }
+            v /= (double)acct->traits->seats;
+        }
+        holds = c->above ? v > c->value : v < c->value;
+        snprintf(text, size, "%s over %s (%ud)%s = %s%s %s %s", mname, name_or(w->name, "?"),
+                 w->days, c->per_seat ? " per seat" : "", fmt_num(a, v), holds ? "" : ", not",
+                 c->above ? ">" : "<", fmt_num(b, c->value));
+        return holds;
+    }
+    case CW_COND_SCORE:
+        if (!s || !s->has_score || !isfinite(s->score)) {
+            snprintf(text, size, "no health score");
+            return false;
+        }
+        holds = c->above ? s->score > c->value : s->score < c->value;
+        snprintf(text, size, "health score %s%s %s %s", fmt_num(a, s->score), holds ? "" : ", not",
+                 c->above ? ">" : "<", fmt_num(b, c->value));
+        return holds;
+    case CW_COND_GRADE:
+        if (!s || !s->has_score) {
+            snprintf(text, size, "no grade");
+            return false;
+        }
+        holds = name_listed(&c->names, s->grade);
+        snprintf(text, size, "grade %s %sin %s", s->grade, holds ? "" : "not ",
+                 list_text(&c->names, list, sizeof list));
+        return holds;
+    case CW_COND_STAGE: {
+        const char *stage = s && s->stage && *s->stage ? s->stage : NULL;
+        holds = name_listed(&c->names, stage);
+        snprintf(text, size, "stage %s %sin %s", stage ? stage : "(none)", holds ? "" : "not ",
+                 list_text(&c->names, list, sizeof list));
+        return holds;
+    }
+    }
+    snprintf(text, size, "unknown condition");
+    return false;
+}
+
+bool cw_rule_conditions_hold(const struct cw_config *cfg, size_t r, const struct cw_rule_facts *f,
+                             char *text, size_t size)
+{
+    const struct cw_rule *rule = &cfg->rules[r];
+    size_t used = 0;
+    char one[160];
+    text[0] = '\0';
+    for (size_t i = 0; i < rule->n_when; i++) {
+        bool holds = condition_holds(cfg, &rule->when[i], f, one, sizeof one);
+        if (!holds) {
+            snprintf(text, size, "%s", one);
+            return false;
+        }
+        if (used < size) {
+            int n = snprintf(text + used, size - used, "%s%s", i ? "; " : "", one);
+            used += n > 0 ? (size_t)n : 0;
+        }
+    }
+    return true;
+}
+
 void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rule_params *p,
                       const struct cw_rule_facts *facts, bool firing, struct cw_rule_eval *out)
 {
@@ -536,6 +651,16 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
     }
     if (!out->evaluable)
         out->holds = false;
+    /* Further conditions: the rule holds only while each holds too. They have no exit side
+     * of their own: the kind's hysteresis stays, `for` and `keep_firing_for` apply to the
+     * whole. The reason says which held, or which one did not. */
+    if (out->holds && rule->n_when > 0) {
+        char more[sizeof out->reason];
+        char kind_reason[sizeof out->reason];
+        memcpy(kind_reason, out->reason, sizeof kind_reason);
+        out->holds = cw_rule_conditions_hold(cfg, r, facts, more, sizeof more);
+        set_reason(out, "%s; %s %s", kind_reason, out->holds ? "and" : "but", more);
+    }
 }
 
 /* ---- the state machine --------------------------------------------------------------- */

@@ -219,6 +219,27 @@ struct cw_rule_params {
     char *touch; /* "high", "low", "tech", ...; never NULL after loading */
 };
 
+/* A further condition of a rule (`when`): the rule's condition holds only while each of
+ * these holds too (docs/configuration.md "Further conditions"). */
+enum cw_condition_subject {
+    CW_COND_METRIC = 0, /* metric over window (per seat) above or below value */
+    CW_COND_SCORE,      /* the health score above or below value */
+    CW_COND_GRADE,      /* the grade is one of names */
+    CW_COND_STAGE,      /* the lifecycle stage is one of names (indices into score.stages) */
+};
+
+#define CW_MAX_CONDITIONS 4 /* per rule */
+
+struct cw_condition {
+    enum cw_condition_subject subject;
+    bool above;              /* metric, score: holds when > value; else when < value */
+    double value;            /* metric, score */
+    int metric;              /* metric: metric index */
+    int window;              /* metric: window index */
+    bool per_seat;           /* metric: divided by the seats trait */
+    struct cw_strlist names; /* grade: grade names; stage: stage names */
+};
+
 struct cw_rule {
     char *name;
     enum cw_rule_kind kind;
@@ -230,6 +251,8 @@ struct cw_rule {
     int window;    /* ratio_below, ratio_above: window index */
     bool per_seat; /* ratio_below, ratio_above: divide by seats (default true) */
     enum cw_direction direction;
+    struct cw_condition *when; /* further conditions, all of which must hold; NULL: none */
+    size_t n_when;
 };
 
 /* Per-segment overrides: one cw_rule_params per rule (same order as cw_config.rules),

@@ -37,7 +37,7 @@ struct cw_rule_eval {
                          days) also while firing; the exit side shows only in reason */
     bool has_previous_score;
     double previous_score; /* score_drop: the score `over` ago; others: unset */
-    char reason[192];      /* human text, e.g. "health score 37.5 fell below 40" */
+    char reason[320];      /* human text, e.g. "health score 37.5 fell below 40" */
 };
 
 /*
@@ -47,6 +47,17 @@ struct cw_rule_eval {
  */
 void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rule_params *p,
                       const struct cw_rule_facts *facts, bool firing, struct cw_rule_eval *out);
+
+/*
+ * Whether every further condition of rule r (cfg->rules[r].when) holds on facts (true when
+ * it has none). text gets, when they all hold, each one described and '; '-separated
+ * ("seminars over short (7d) = 2 > 0; stage onboarding in onboarding"), else the first that
+ * does not ("health score 62, not < 50"). A condition whose data is missing (no score,
+ * seats unknown) does not hold. cw_rule_evaluate applies them after the rule's own
+ * condition and appends the text to its reason.
+ */
+bool cw_rule_conditions_hold(const struct cw_config *cfg, size_t r, const struct cw_rule_facts *f,
+                             char *text, size_t size);
 
 enum cw_rule_status {
     CW_RULE_OK = 0,

@@ -365,6 +365,11 @@ Test(config, rule_defaults_touch_resolution_and_exit_points)
     cw_config_free(cfg);
 }
 
+/* A score_below rule whose `when:` is on line 10 (the value follows). */
+#define WHEN                                                                                       \
+    MIN "alerts:\n  rules:\n    - name: r\n      kind: score_below\n      enter: 40\n"             \
+        "      exit: 50\n      when: "
+
 /* Two components and a stage (lines 1-6), for the stage and profile cases. */
 #define STAGED                                                                                     \
     "score:\n"                                                                                     \
@@ -450,6 +455,44 @@ Test(config, stages_and_profiles_merge_over_the_base_scorecard)
     cr_expect_eq(p->component_weight[1], 2);
     cr_expect_eq(p->measure_target[1], 5);
     cr_expect_eq(sc->components[0].measures[0].target, 1, "the base scorecard is unchanged");
+    cw_config_free(cfg);
+}
+
+Test(config, further_conditions_of_a_rule)
+{
+    struct cw_config *cfg = load(STAGED "alerts:\n"
+                                        "  rules:\n"
+                                        "    - name: engaged_low\n"
+                                        "      kind: score_below\n"
+                                        "      enter: 40\n"
+                                        "      exit: 50\n"
+                                        "      when:\n"
+                                        "        - {metric: active_users, window: long, "
+                                        "per_seat: true, below: 0.5}\n"
+                                        "        - {score_above: 10}\n"
+                                        "        - {grade: [C, D]}\n"
+                                        "        - {stage: [onboarding]}\n"
+                                        "    - {name: plain, kind: score_below, enter: 30, "
+                                        "exit: 35}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    const struct cw_rule *r = &cfg->rules[0];
+    cr_assert_eq(r->n_when, 4);
+    cr_expect_eq(r->when[0].subject, CW_COND_METRIC);
+    cr_expect_eq(r->when[0].metric, CW_METRIC_ACTIVE_USERS);
+    cr_expect_eq(r->when[0].window, cw_config_window_index(cfg, "long"));
+    cr_expect(r->when[0].per_seat);
+    cr_expect_not(r->when[0].above);
+    cr_expect_eq(r->when[0].value, 0.5);
+    cr_expect_eq(r->when[1].subject, CW_COND_SCORE);
+    cr_expect(r->when[1].above);
+    cr_expect_eq(r->when[1].value, 10);
+    cr_expect_eq(r->when[2].subject, CW_COND_GRADE);
+    cr_assert_eq(r->when[2].names.n, 2);
+    cr_expect_str_eq(r->when[2].names.items[1], "D");
+    cr_expect_eq(r->when[3].subject, CW_COND_STAGE);
+    cr_expect_str_eq(r->when[3].names.items[0], "onboarding");
+    cr_expect_eq(cfg->rules[1].n_when, 0);
+    cr_expect_null(cfg->rules[1].when);
     cw_config_free(cfg);
 }
 
@@ -695,7 +738,7 @@ static const struct err_case cases[] = {
          "      exit: 50\n      after: 3d\n",
      "t.yaml:10:7: key 'after' does not apply to score_below rules in alerts.rules[0]; valid "
      "keys: name, kind, direction, severity, touch, enter, exit, for, keep_firing_for, "
-     "repeat_interval"},
+     "repeat_interval, when"},
     {MIN "alerts:\n  rules:\n    - name: low\n      kind: score_below\n      enter: 40\n",
      "t.yaml:6:7: alerts.rules[0]: missing required key 'exit'"},
     {MIN "alerts:\n  rules:\n    - {name: low, kind: score_under}\n",
@@ -736,7 +779,7 @@ static const struct err_case cases[] = {
          "after: 3d}\n",
      "t.yaml:6:66: key 'after' does not apply to renewal rules in alerts.rules[0]; valid keys: "
      "name, kind, direction, severity, touch, enter, exit, within, for, keep_firing_for, "
-     "repeat_interval"},
+     "repeat_interval, when"},
     {MIN "alerts:\n  rules:\n    - {name: s, kind: score_below, enter: 40, exit: 140}\n",
      "t.yaml:6:47: alerts.rules[0].exit: 140 is out of range: must be at least 0 and at most "
      "100"},
@@ -776,6 +819,35 @@ static const struct err_case cases[] = {
      "t.yaml:10:13: key 'points' does not apply to score_below rules in segments.L.rules.low"},
     {MIN "segments:\n  L:\n    colour: red\n", "t.yaml:6:5: unknown key 'colour' in segments.L; "
                                                "valid keys: touch, rules"},
+    /* further conditions of a rule */
+    {WHEN "[{score_below: 50, grade: [C]}]\n",
+     "t.yaml:10:14: alerts.rules[0].when[0]: a condition has exactly one of metric, "
+     "score_above, score_below, grade, stage"},
+    {WHEN "[{}]\n", "t.yaml:10:14: alerts.rules[0].when[0]: a condition has exactly one of"},
+    {WHEN "[{metric: active_users, above: 1}]\n",
+     "t.yaml:10:14: alerts.rules[0].when[0]: a metric condition needs window and one of above, "
+     "below"},
+    {WHEN "[{metric: active_users, window: short, above: 1, below: 3}]\n",
+     "t.yaml:10:14: alerts.rules[0].when[0]: a metric condition needs window and one of"},
+    {WHEN "[{score_below: 50, window: short}]\n",
+     "t.yaml:10:14: alerts.rules[0].when[0]: window, per_seat, above and below go with metric "
+     "only"},
+    {WHEN "[{grade: [Z]}]\n",
+     "t.yaml:10:23: alerts.rules[0].when[0].grade[0]: unknown grade 'Z' (not under "
+     "score.grades)"},
+    {WHEN "[{stage: [x]}]\n",
+     "t.yaml:10:23: alerts.rules[0].when[0].stage[0]: unknown stage 'x' (not under "
+     "score.stages)"},
+    {WHEN "[]\n",
+     "t.yaml:10:7: alerts.rules[0].when: expected a sequence of 1 to 4 conditions, got an empty "
+     "one"},
+    {WHEN "[{metric: nope, window: short, above: 1}]\n",
+     "t.yaml:10:15: alerts.rules[0].when[0].metric: unknown metric 'nope'"},
+    {WHEN "[{score_above: 150}]\n",
+     "t.yaml:10:15: alerts.rules[0].when[0].score_above: 150 is out of range"},
+    {MIN "alerts:\n  rules:\n    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
+         "segments:\n  L:\n    rules:\n      low: {when: [{score_below: 30}]}\n",
+     "t.yaml:10:13: key 'when' cannot be overridden per segment in segments.L.rules.low"},
     /* stages and profiles */
     {STAGED "    - {name: adopted}\n    - {name: late, renewal_within: 30d}\n",
      "t.yaml:8:7: score.stages[2]: stage never reached: an earlier stage has no condition"},

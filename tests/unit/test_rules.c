@@ -930,6 +930,148 @@ static enum cw_emit mstep(struct machine *m, bool holds, int64_t now, bool silen
 
 #define T0 ((int64_t)DAY0 * DAY)
 
+/* ---- further conditions (when) --------------------------------------------------------- */
+
+/* health_low with "attended: records over short > 0" (what the kintone team calls an
+ * engaged account going wrong: it still works with the product, yet its score is low). */
+Test(rules, a_further_condition_must_hold_too_and_is_explained)
+{
+    struct cw_condition when[] = {
+        {.subject = CW_COND_METRIC,
+         .above = true,
+         .value = 0,
+         .metric = M_RECORDS,
+         .window = W_SHORT},
+    };
+    rules[R_HEALTH].when = when;
+    rules[R_HEALTH].n_when = 1;
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 100, DAY0);
+    set_score(30);
+    eval_rule(R_HEALTH, false, &e);
+    cr_assert(e.evaluable);
+    cr_assert_not(e.holds, "no record this week");
+    cr_assert_str_eq(e.reason,
+                     "health score 30 fell below 40; but records over short (7d) = 0, not > 0");
+    A.daily[M_RECORDS * HORIZON + 6] = 3; /* six days ago: inside the week */
+    eval_rule(R_HEALTH, false, &e);
+    cr_assert(e.holds);
+    cr_assert_str_eq(e.reason,
+                     "health score 30 fell below 40; and records over short (7d) = 3 > 0");
+    cr_assert_float_eq(e.value, 30.0, 1e-9, "the value is the kind's own");
+    /* The kind's condition decides first: no further text when it does not hold. */
+    set_score(60);
+    eval_rule(R_HEALTH, false, &e);
+    cr_assert_not(e.holds);
+    cr_assert_str_eq(e.reason, "health score 60 is not below 40");
+}
+
+Test(rules, every_further_condition_kind)
+{
+    static const char *stages_onb[] = {"onboarding"}, *grades_cd[] = {"C", "D"};
+    struct {
+        struct cw_condition c;
+        bool holds;
+        const char *text;
+    } cases[] = {
+        {{.subject = CW_COND_SCORE, .above = false, .value = 50}, true, "health score 30 < 50"},
+        {{.subject = CW_COND_SCORE, .above = true, .value = 50},
+         false,
+         "health score 30, not > 50"},
+        {{.subject = CW_COND_GRADE, .names = {(char **)grades_cd, 2}}, true, "grade D in C, D"},
+        {{.subject = CW_COND_STAGE, .names = {(char **)stages_onb, 1}},
+         true,
+         "stage onboarding in onboarding"},
+        {{.subject = CW_COND_METRIC,
+          .above = false,
+          .value = 0.5,
+          .metric = M_USERS,
+          .window = W_LONG,
+          .per_seat = true},
+         true,
+         "active_users over long (28d) per seat = 0.4 < 0.5"},
+        {{.subject = CW_COND_METRIC,
+          .above = true,
+          .value = 1,
+          .metric = M_LOGINS,
+          .window = W_LONG},
+         true,
+         "logins over long (28d) = 12 > 1"},
+    };
+    acct_init(DAY0 - 100, DAY0);
+    set_score(30);
+    A.score.stage = "onboarding";
+    A.traits.has_seats = true;
+    A.traits.seats = 10;
+    for (int i = 0; i < 4; i++)
+        A.users[A.v.n_users++] = DAY0 - 3;
+    A.daily[M_LOGINS * HORIZON + 20] = 12;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rules[R_HEALTH].when = &cases[i].c;
+        rules[R_HEALTH].n_when = 1;
+        char text[256];
+        bool holds = cw_rule_conditions_hold(
+            &cfg, R_HEALTH, &(struct cw_rule_facts){&A.v, &A.score, NULL, 0}, text, sizeof text);
+        cr_expect_eq(holds, cases[i].holds, "case %zu: %s", i, text);
+        cr_expect_str_eq(text, cases[i].text, "case %zu", i);
+    }
+    /* Missing data never holds: no stage, no seats, no score. */
+    A.score.stage = "";
+    rules[R_HEALTH].when = &cases[3].c;
+    char text[256];
+    struct cw_rule_facts f = {&A.v, &A.score, NULL, 0};
+    cr_expect_not(cw_rule_conditions_hold(&cfg, R_HEALTH, &f, text, sizeof text));
+    cr_expect_str_eq(text, "stage (none) not in onboarding");
+    A.traits.has_seats = false;
+    rules[R_HEALTH].when = &cases[4].c;
+    cr_expect_not(cw_rule_conditions_hold(&cfg, R_HEALTH, &f, text, sizeof text));
+    A.score.has_score = false;
+    rules[R_HEALTH].when = &cases[2].c;
+    cr_expect_not(cw_rule_conditions_hold(&cfg, R_HEALTH, &f, text, sizeof text));
+    /* All of several must hold; the text names the first that does not. */
+    set_score(30);
+    struct cw_condition two[] = {cases[0].c, cases[1].c};
+    rules[R_HEALTH].when = two;
+    rules[R_HEALTH].n_when = 2;
+    cr_expect_not(cw_rule_conditions_hold(&cfg, R_HEALTH, &f, text, sizeof text));
+    cr_expect_str_eq(text, "health score 30, not > 50");
+    two[1] = cases[5].c;
+    cr_expect(cw_rule_conditions_hold(&cfg, R_HEALTH, &f, text, sizeof text));
+    cr_expect_str_eq(text, "health score 30 < 50; logins over long (28d) = 12 > 1");
+}
+
+/* A further condition that stops holding clears a firing rule like its own condition would:
+ * keep_firing_for, then one resolved alert; it fires again as one new episode. */
+Test(rules, a_further_condition_clearing_resolves_the_episode)
+{
+    struct cw_condition when[] = {
+        {.subject = CW_COND_METRIC,
+         .above = true,
+         .value = 0,
+         .metric = M_RECORDS,
+         .window = W_SHORT},
+    };
+    rules[R_HEALTH].when = when;
+    rules[R_HEALTH].n_when = 1;
+    rules[R_HEALTH].params.keep_firing_ms = DAY;
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    acct_init(DAY0 - 100, DAY0);
+    set_score(30);
+    A.daily[M_RECORDS * HORIZON + 0] = 1; /* today */
+    cr_assert_eq(step_rule(R_HEALTH, &st, false, &t, NULL), CW_EMIT_FIRING);
+    /* Eight days on the record has left the week: cleared, kept firing one more day. */
+    memmove(A.daily + M_RECORDS * HORIZON + 8, A.daily + M_RECORDS * HORIZON, sizeof A.daily[0]);
+    A.daily[M_RECORDS * HORIZON] = 0;
+    acct_at(A.v.now_ms + 8 * DAY);
+    cr_assert_eq(step_rule(R_HEALTH, &st, false, &t, NULL), CW_EMIT_NONE);
+    cr_assert_eq(st.status, CW_RULE_FIRING);
+    acct_at(A.v.now_ms + DAY);
+    cr_assert_eq(step_rule(R_HEALTH, &st, false, &t, NULL), CW_EMIT_RESOLVED);
+    cr_assert_eq(t.firing, 1);
+    cr_assert_eq(t.resolved, 1);
+}
+
 Test(state, pending_that_clears_before_for_emits_nothing)
 {
     struct machine m = {.p = params()};
