@@ -1,16 +1,32 @@
-/* crash_point.c - the CW_DEBUG_CRASH_AT test hook (see crash_point.h) */
+/* crash_point.c - the CW_DEBUG_CRASH_AT and CW_DEBUG_STALL_AT test hooks (see crash_point.h) */
 #include "crash_point.h"
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Whether the variable var is "POINT:N" and this is the Nth pass of point (counted in
+ * *hits). */
+static bool nth_pass(const char *var, const char *point, unsigned long *hits)
+{
+    const char *spec = getenv(var);
+    size_t len = strlen(point);
+    if (!spec || strncmp(spec, point, len) != 0 || spec[len] != ':')
+        return false;
+    return ++*hits == strtoul(spec + len + 1, NULL, 10);
+}
 
 void cw_crash_point(const char *point)
 {
     static unsigned long hits;
-    const char *spec = getenv("CW_DEBUG_CRASH_AT");
-    size_t len = strlen(point);
-    if (!spec || strncmp(spec, point, len) != 0 || spec[len] != ':')
-        return;
-    if (++hits == strtoul(spec + len + 1, NULL, 10))
+    if (nth_pass("CW_DEBUG_CRASH_AT", point, &hits))
         abort();
+}
+
+void cw_stall_point(const char *point)
+{
+    static unsigned long hits;
+    if (nth_pass("CW_DEBUG_STALL_AT", point, &hits))
+        raise(SIGSTOP);
 }

@@ -1,4 +1,4 @@
-/* crash_point.h - a test hook: abort() at a named point of the Nth batch (fault tests) */
+/* crash_point.h - test hooks: abort() or stop at a named point of the Nth batch (fault tests) */
 #ifndef CHURNWATCHD_CRASH_POINT_H
 #define CHURNWATCHD_CRASH_POINT_H
 
@@ -9,5 +9,12 @@
  * (alerts acknowledged by the broker, their outbox entries and the batch's offsets not yet
  * done). Without the variable this does nothing. Not for production use. */
 void cw_crash_point(const char *point);
+
+/* Test hook for tests/faults/zombie.sh: when CW_DEBUG_STALL_AT is "POINT:N" and this is the
+ * Nth time POINT is passed, the process stops itself (SIGSTOP), as a long pause (a stalled
+ * host, a network split) would freeze it there, and goes on from there when sent SIGCONT.
+ * Point: "before-redis-write" (a chunk of a batch's accounts about to be applied). Without
+ * the variable this does nothing. Not for production use. */
+void cw_stall_point(const char *point);
 
 #endif /* CHURNWATCHD_CRASH_POINT_H */

@@ -419,10 +419,13 @@ static void log_status(struct cw_daemon *d)
     for (size_t r = 0; r < CW_MAX_RULES; r++)
         for (size_t k = 0; k < 3; k++)
             alerts += cw_stat_get(&s->alerts[r][k]);
-    cw_log_info("status", "events=%llu rejected=%llu alerts=%llu batches=%llu scored=%llu",
+    cw_log_info("status",
+                "events=%llu rejected=%llu alerts=%llu batches=%llu scored=%llu "
+                "cache_conflicts=%llu",
                 (unsigned long long)consumed, (unsigned long long)rejected,
                 (unsigned long long)alerts, (unsigned long long)cw_stat_get(&s->batches),
-                (unsigned long long)cw_stat_get(&s->accounts_scored));
+                (unsigned long long)cw_stat_get(&s->accounts_scored),
+                (unsigned long long)cw_stat_get(&s->cache_conflicts));
     if (d->notified_ready)
         cw_notify_status("consuming: events=%llu rejected=%llu alerts=%llu",
                          (unsigned long long)consumed, (unsigned long long)rejected,

@@ -262,6 +262,7 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
             chunk[i].clock_day = today;
         /* While the clock is unknown (a backlog not seen yet) the accounts are applied
          * only: they are scored when next touched, or by the sweep. */
+        cw_stall_point("before-redis-write");
         if (cw_store_apply_load(d->store, d->rt.cfg, chunk, m, today, now_ms >= 0 ? c->data : NULL,
                                 err, sizeof err) != 0) {
             cw_stat_add(&d->stats.redis_errors, 1);
