@@ -31,6 +31,8 @@ enum ktype {
     K_DURATION, /* int64_t milliseconds, cw_duration_parse */
     K_ENUM,     /* an enum (int-sized): its value by name in names (enum_names.h) */
     K_STRLIST,  /* struct cw_strlist: a sequence of non-empty strings, no duplicates */
+    K_METRIC,   /* int: the index of a metric, by name */
+    K_WINDOW,   /* int: the index of a window, by name */
     K_CUSTOM,   /* fn does it all; called with node NULL to apply the default */
 };
 
@@ -317,6 +319,12 @@ static void convert(struct cw_cfg_ctx *ctx, const struct key_spec *s, const stru
     int64_t ms;
 
     switch (s->type) {
+    case K_METRIC:
+        *(int *)field = cw_cfgv_resolve_metric(ctx, node, path);
+        return;
+    case K_WINDOW:
+        *(int *)field = cw_cfgv_resolve_window(ctx, node, path);
+        return;
     case K_STR:
         if (!(t = scalar(ctx, node, path, "a string")))
             return;
@@ -1151,20 +1159,6 @@ static void section_event_types(struct cw_cfg_ctx *ctx, const struct cw_ynode *n
 
 /* ---- score ---- */
 
-static void measure_metric(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
-                           const char *path)
-{
-    if (node)
-        ((struct cw_measure *)base)->metric = cw_cfgv_resolve_metric(ctx, node, path);
-}
-
-static void measure_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
-                           const char *path)
-{
-    if (node)
-        ((struct cw_measure *)base)->window = cw_cfgv_resolve_window(ctx, node, path);
-}
-
 static const struct key_spec measure_specs[] = {
     {.name = "name",
      .type = K_STR,
@@ -1172,14 +1166,14 @@ static const struct key_spec measure_specs[] = {
      .offset = offsetof(struct cw_measure, name),
      .desc = "unique measure name"},
     {.name = "metric",
-     .type = K_CUSTOM,
+     .type = K_METRIC,
      .flags = KF_REQUIRED,
-     .fn = measure_metric,
+     .offset = offsetof(struct cw_measure, metric),
      .desc = "metric read, e.g. active_users"},
     {.name = "window",
-     .type = K_CUSTOM,
+     .type = K_WINDOW,
      .flags = KF_REQUIRED,
-     .fn = measure_window,
+     .offset = offsetof(struct cw_measure, window),
      .desc = "window name, e.g. short"},
     {.name = "per_seat",
      .type = K_BOOL,
@@ -1754,20 +1748,6 @@ static void rule_milestone(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, 
         r->milestone = t;
 }
 
-static void rule_metric(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
-                        const char *path)
-{
-    if (node)
-        ((struct cw_rule *)base)->metric = cw_cfgv_resolve_metric(ctx, node, path);
-}
-
-static void rule_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
-                        const char *path)
-{
-    if (node)
-        ((struct cw_rule *)base)->window = cw_cfgv_resolve_window(ctx, node, path);
-}
-
 /* ---- a rule's further conditions (when) ---- */
 
 /* One item of `when` as read, before its subject is known. */
@@ -1778,23 +1758,15 @@ struct condition_src {
     struct cw_strlist grade, stage;
 };
 
-static void condition_metric(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
-                             const char *path)
-{
-    if (node)
-        ((struct condition_src *)base)->metric = cw_cfgv_resolve_metric(ctx, node, path);
-}
-
-static void condition_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
-                             const char *path)
-{
-    if (node)
-        ((struct condition_src *)base)->window = cw_cfgv_resolve_window(ctx, node, path);
-}
-
 static const struct key_spec condition_specs[] = {
-    {.name = "metric", .type = K_CUSTOM, .fn = condition_metric, .desc = "metric compared"},
-    {.name = "window", .type = K_CUSTOM, .fn = condition_window, .desc = "its window"},
+    {.name = "metric",
+     .type = K_METRIC,
+     .offset = offsetof(struct condition_src, metric),
+     .desc = "metric compared"},
+    {.name = "window",
+     .type = K_WINDOW,
+     .offset = offsetof(struct condition_src, window),
+     .desc = "its window"},
     {.name = "per_seat",
      .type = K_BOOL,
      .offset = offsetof(struct condition_src, per_seat),
@@ -2097,15 +2069,15 @@ static const struct key_spec rule_specs[] = {
      .kinds = RN,
      .desc = "judged while the renewal is at most this far ahead"},
     {.name = "metric",
-     .type = K_CUSTOM,
+     .type = K_METRIC,
      .flags = KF_REQUIRED,
-     .fn = rule_metric,
+     .offset = offsetof(struct cw_rule, metric),
      .kinds = RB | RA,
      .desc = "metric of the ratio"},
     {.name = "window",
-     .type = K_CUSTOM,
+     .type = K_WINDOW,
      .flags = KF_REQUIRED,
-     .fn = rule_window,
+     .offset = offsetof(struct cw_rule, window),
      .kinds = RB | RA,
      .desc = "window of the ratio"},
     {.name = "per_seat",
