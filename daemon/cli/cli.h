@@ -78,6 +78,9 @@ int cw_cli_json_only(int argc, char **argv, int n_operands, const char *usage, b
 
 /* Whether grade names one of cfg's grade bands; if not, says on stderr which do. */
 bool cw_cli_grade_known(const struct cw_config *cfg, const char *grade);
+/* Likewise for a stage (score.stages) and a profile (score.profiles, or "default"). */
+bool cw_cli_stage_known(const struct cw_config *cfg, const char *stage);
+bool cw_cli_profile_known(const struct cw_config *cfg, const char *profile);
 
 /* Whole days from now_ms to at_ms, rounded down (negative once at_ms has passed). */
 int64_t cw_cli_days_until(int64_t now_ms, int64_t at_ms);

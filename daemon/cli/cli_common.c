@@ -107,6 +107,32 @@ bool cw_cli_grade_known(const struct cw_config *cfg, const char *grade)
     return false;
 }
 
+bool cw_cli_stage_known(const struct cw_config *cfg, const char *stage)
+{
+    for (size_t i = 0; i < cfg->score.n_stages; i++)
+        if (strcmp(cfg->score.stages[i].name, stage) == 0)
+            return true;
+    fprintf(stderr, "churnwatch: unknown stage '%s'; stages:", cw_cli_text(stage));
+    for (size_t i = 0; i < cfg->score.n_stages; i++)
+        fprintf(stderr, " %s", cfg->score.stages[i].name);
+    fprintf(stderr, "%s\n", cfg->score.n_stages ? "" : " (none configured)");
+    return false;
+}
+
+bool cw_cli_profile_known(const struct cw_config *cfg, const char *profile)
+{
+    if (strcmp(profile, "default") == 0)
+        return true;
+    for (size_t i = 0; i < cfg->score.n_profiles; i++)
+        if (strcmp(cfg->score.profiles[i].name, profile) == 0)
+            return true;
+    fprintf(stderr, "churnwatch: unknown profile '%s'; profiles: default", cw_cli_text(profile));
+    for (size_t i = 0; i < cfg->score.n_profiles; i++)
+        fprintf(stderr, " %s", cfg->score.profiles[i].name);
+    fputc('\n', stderr);
+    return false;
+}
+
 int64_t cw_cli_days_until(int64_t now_ms, int64_t at_ms)
 {
     const int64_t day = 86400000;

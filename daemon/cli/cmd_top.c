@@ -17,7 +17,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--owner O] "
                     "[--created-within D]\n"
-                    "                      [--renewal-within D] [--limit N | --all] [--json]\n");
+                    "                      [--renewal-within D] [--stage S] [--profile P]\n"
+                    "                      [--limit N | --all] [--json]\n");
 }
 
 /* Segments of the scanned accounts, for the error of a --segment that matched none. */
@@ -64,6 +65,8 @@ struct top_filter {
     const char *grade;
     const char *segment;
     const char *owner;
+    const char *stage;         /* the account's lifecycle stage at now */
+    const char *profile;       /* the scorecard that scores it at now */
     int64_t created_within_ms; /* 0: no filter */
     int64_t renewal_within_ms; /* 0: no filter */
     size_t limit;
@@ -78,6 +81,10 @@ static bool keep(const struct top_filter *f, const struct cw_account_data *a,
     if (f->segment && strcmp(a->traits.segment, f->segment) != 0)
         return false;
     if (f->owner && strcmp(a->traits.owner, f->owner) != 0)
+        return false;
+    if (f->stage && strcmp(e->score.stage, f->stage) != 0)
+        return false;
+    if (f->profile && strcmp(e->score.profile, f->profile) != 0)
         return false;
     if (f->created_within_ms > 0 &&
         (!a->traits.has_created_at || now - a->traits.created_at_ms > f->created_within_ms))
@@ -175,6 +182,9 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
             json_object_set_new(
                 o, "segment", a->traits.segment[0] ? json_string(a->traits.segment) : json_null());
             json_object_set_new(o, "trend", json_string(trend(a, e)));
+            json_object_set_new(o, "stage",
+                                e->score.stage[0] ? json_string(e->score.stage) : json_null());
+            json_object_set_new(o, "profile", json_string(e->score.profile));
             char renewal[32];
             if (a->traits.has_renewal_at)
                 cw_rfc3339_format(a->traits.renewal_at_ms, renewal);
@@ -243,6 +253,8 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
         {"owner", required_argument, NULL, 'o'},
         {"created-within", required_argument, NULL, 'w'},
         {"renewal-within", required_argument, NULL, 'r'},
+        {"stage", required_argument, NULL, 't'},
+        {"profile", required_argument, NULL, 'p'},
         {"limit", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
         {"all", no_argument, NULL, 'a'},
@@ -263,6 +275,12 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
             break;
         case 'o':
             f.owner = optarg;
+            break;
+        case 't':
+            f.stage = optarg;
+            break;
+        case 'p':
+            f.profile = optarg;
             break;
         case 'w':
             if (cw_duration_parse(optarg, &f.created_within_ms) != 0 || f.created_within_ms <= 0) {
@@ -306,7 +324,9 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
         return rc;
-    if (f.grade && !cw_cli_grade_known(cfg, f.grade)) {
+    if ((f.grade && !cw_cli_grade_known(cfg, f.grade)) ||
+        (f.stage && !cw_cli_stage_known(cfg, f.stage)) ||
+        (f.profile && !cw_cli_profile_known(cfg, f.profile))) {
         cw_config_free(cfg);
         return CW_EXIT_USAGE;
     }

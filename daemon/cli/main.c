@@ -12,7 +12,7 @@ static const struct cw_cli_cmd commands[] = {
      cw_cmd_account},
     {"top",
      "[--grade G] [--segment S] [--owner O] [--created-within D] [--renewal-within D] "
-     "[--limit N | --all] [--json]",
+     "[--stage S] [--profile P] [--limit N | --all] [--json]",
      "accounts by score, lowest first", cw_cmd_top},
     {"check-config", "[--no-env] [FILE]", "validate a config file", cw_cmd_check_config},
     {"produce", "FILE|- [--brokers LIST] [--topic T] [--key none|account|user] [--force]",

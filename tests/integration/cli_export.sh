@@ -192,6 +192,31 @@ assert want and len(want) < sum(r["score"] is not None for r in rows), ("no spli
 assert sorted(a["account_id"] for a in got) == want, (sorted(a["account_id"] for a in got), want)
 assert all(a["renewal_at"] for a in got)
 PY
+# top --stage / --profile: the accounts whose stage (profile) `top --all --json` names.
+cli -c "$CFG" top --all --json >"$WORK/top-all.json" 2>/dev/null || fail "top --all --json"
+for filter in "--stage onboarding" "--stage adopted" "--stage renewal" "--profile onboarding" \
+  "--profile default"; do
+  # shellcheck disable=SC2086 # two words: the option and its value
+  cli -c "$CFG" top --all --json $filter >"$WORK/top-filter.json" 2>/dev/null || fail "top $filter"
+  python3 - "$WORK/top-all.json" "$WORK/top-filter.json" $filter <<'PY' || fail "top $filter"
+import json, sys
+every = json.load(open(sys.argv[1]))["accounts"]
+got = sorted(a["account_id"] for a in json.load(open(sys.argv[2]))["accounts"])
+key, value = sys.argv[3].lstrip("-"), sys.argv[4]
+want = sorted(a["account_id"] for a in every if a[key] == value)
+assert got == want, (got, want)
+PY
+done
+python3 -c 'import json,sys
+accounts = json.load(open(sys.argv[1]))["accounts"]
+stages = {a["stage"] for a in accounts}
+assert len(stages - {None}) >= 2, stages
+assert all(a["profile"] == ("onboarding" if a["stage"] == "onboarding" else "default")
+           for a in accounts), accounts' "$WORK/top-all.json" || fail "top --json: stages and profiles"
+rc=0
+cli -c "$CFG" top --stage onbording 2>"$WORK/stage.err" >/dev/null || rc=$?
+[ "$rc" -eq 1 ] && grep -F "unknown stage 'onbording'; stages: onboarding renewal adopted" \
+  "$WORK/stage.err" >/dev/null || fail "top --stage onbording: exit $rc, $(cat "$WORK/stage.err")"
 id=$(head -n1 "$WORK/ids.txt")
 cli -c "$CFG" account "$id" >"$WORK/acct.txt" || fail "account $id"
 grep -E '^  renews [0-9T:.-]+Z \(in [0-9]+ days?\)$' "$WORK/acct.txt" >/dev/null ||
@@ -205,4 +230,4 @@ rc=0
 cli -c "$CFG" export -o "$WORK/down.jsonl" 2>"$WORK/down.err" || rc=$?
 [ "$rc" -eq 2 ] || fail "export with Redis down exited $rc, want 2: $(cat "$WORK/down.err")"
 [ ! -e "$WORK/down.jsonl" ] && [ ! -e "$WORK/down.jsonl.part" ] || fail "a failed export left a file"
-pass "filters (--segment $seg: $want, --grade $grade, top --owner, top --renewal-within ${days}d), -o complete or absent, errors"
+pass "filters (--segment $seg: $want, --grade $grade, top --owner, top --renewal-within ${days}d, top --stage, top --profile), -o complete or absent, errors"
