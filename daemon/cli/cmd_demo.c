@@ -36,7 +36,8 @@ struct demo {
     char bootstrap[256];
     cw_consumer *alerts;
     cw_producer *producer;
-    size_t n_alerts[2]; /* firing, resolved */
+    size_t n_alerts[2];     /* firing, resolved */
+    size_t n_opportunities; /* firings of opportunity rules (direction, docs/alerts.md) */
 };
 
 static void sleep_ms(int ms)
@@ -148,7 +149,8 @@ static int start_daemon(struct demo *d, const char *config_path)
     return rc;
 }
 
-/* Print the alerts that arrived since the last call. */
+/* Print the alerts that arrived since the last call: a risk firing in red, an opportunity
+ * firing in cyan with its direction, a resolution in green. */
 static void print_alerts(struct demo *d, int timeout_ms)
 {
     rd_kafka_message_t *msgs[256];
@@ -160,12 +162,20 @@ static void print_alerts(struct demo *d, int timeout_ms)
         if (a) {
             const char *status = json_string_value(json_object_get(a, "status"));
             const char *obs = json_string_value(json_object_get(a, "observed_at"));
+            const char *dir = json_string_value(json_object_get(a, "direction"));
             bool resolved = status && strcmp(status, "resolved") == 0;
+            bool opportunity = dir && strcmp(dir, "opportunity") == 0;
             d->n_alerts[resolved]++;
-            printf("  %.10s  %s%-8s\033[0m %-18s %-22s %s\n", obs ? obs : "?",
-                   resolved ? "\033[32m" : "\033[31m", resolved ? "RESOLVED" : "FIRING",
+            if (opportunity && !resolved)
+                d->n_opportunities++;
+            printf("  %.10s  %s%-8s\033[0m %-18s %-22s %s%s\n", obs ? obs : "?",
+                   resolved      ? "\033[32m"
+                   : opportunity ? "\033[36m"
+                                 : "\033[31m",
+                   resolved ? "RESOLVED" : "FIRING",
                    cw_cli_text(json_string_value(json_object_get(a, "rule"))),
                    cw_cli_text(json_string_value(json_object_get(a, "account_id"))),
+                   opportunity ? "opportunity: " : "",
                    cw_cli_text(json_string_value(json_object_get(a, "reason"))));
             json_decref(a);
         }
@@ -331,9 +341,9 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
             quiet_since = cw_wall_ms();
         }
     }
-    printf("\n%zu events streamed; %zu alerts fired, %zu resolved.\n\naccounts, lowest score "
-           "first:\n",
-           count, d->n_alerts[0], d->n_alerts[1]);
+    printf("\n%zu events streamed; %zu alerts fired (%zu of them opportunities), %zu "
+           "resolved.\n\naccounts, lowest score first:\n",
+           count, d->n_alerts[0], d->n_opportunities, d->n_alerts[1]);
     fflush(stdout);
     cw_store_close(st);
     return CW_EXIT_OK;
