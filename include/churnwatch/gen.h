@@ -24,7 +24,8 @@
  *   stalled     created 35-60 days before the end, a few logins and help views, never
  *               app_created (onboarding_stalled)
  *   underused   50 seats, 3-5 active users (seat_underuse)
- *   borderline  steady at about half the healthy level (score ~47: never below 40)
+ *   borderline  steady at about half the healthy level (score ~47, above health_low's 40
+ *               once the windows have filled; in a replay's first weeks it may dip below)
  *   recovering  dips 2 months before the end, then back to healthy (health_low fires,
  *               then resolves)
  *   renewing    declines like declining, and renews 20-60 days after the last day
