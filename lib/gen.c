@@ -16,13 +16,21 @@
 #define MIN_MS  (INT64_C(60000))
 #define N(a)    (sizeof(a) / sizeof((a)[0]))
 
-#define MAX_ACCOUNTS  1000000u
-#define MAX_DAYS      3660u
-#define MAX_RATE      1000.0
-#define MAX_OFFSET    (23 * 60 + 59)
-#define END_MAX_MS    INT64_C(221845392000000) /* 9000-01-01T00:00:00Z */
-#define OLD_MIN_DAYS  30u   /* established accounts were created at least this long */
+#define MAX_ACCOUNTS 1000000u
+#define MAX_DAYS     3660u
+#define MAX_RATE     1000.0
+#define MAX_OFFSET   (23 * 60 + 59)
+#define END_MAX_MS   INT64_C(221845392000000) /* 9000-01-01T00:00:00Z */
+#define OLD_MIN_DAYS                                                                               \
+    45u                     /* established accounts were created at least this long: their         \
+                             * onboarding (30 days) was due well before the history */
 #define OLD_SPAN_DAYS 1200u /* ... plus up to this much before the history starts */
+/* Renewals: a renewing account renews this many days after the last day of the history;
+ * every other account later than RENEWAL_CLEAR_DAYS after the end, beyond the shipped
+ * renewal_risk's `within: 90d` with room for the daemon's clock to run on after the end. */
+#define RENEWING_MIN_DAYS  20
+#define RENEWING_MAX_DAYS  60
+#define RENEWAL_CLEAR_DAYS 100
 
 /* Healthy calibration: the rates of a level-1.0 account. The usage level of a day scales
  * the size of the active pool only, so every count and distinct-user measure is
@@ -37,6 +45,13 @@
 #define EMAIL_CLICKS    0.05 /* mean email_clicked per pool user and weekday */
 #define SEMINARS        0.1  /* mean seminar_attended per pool user on Wednesdays */
 #define SUPPORT_TICKETS 0.01 /* mean support_ticket per pool user and weekday */
+/* Users still joining: registrations per seat and 28 days at level 1 (scaled by the day's
+ * level), dealt out by an accumulator like the sparse events. They are the last of the
+ * account's planned users, so an account ends the history with as many users as before
+ * and starts it with that many fewer; at most a quarter of them, counted back from the
+ * end (a long history registers them in its last part). */
+#define REG_GROWTH     0.05
+#define REG_GROWTH_MAX 4 /* at most n_users / REG_GROWTH_MAX join during the history */
 
 /* ---- random numbers: splitmix64 seeds xoshiro256** (both public domain, Vigna) ---- */
 
@@ -127,13 +142,15 @@ static const char *const fate_names[CW_GEN_FATE__COUNT] = {
     [CW_GEN_DECLINING] = "declining",   [CW_GEN_SILENT] = "silent",
     [CW_GEN_STALLED] = "stalled",       [CW_GEN_UNDERUSED] = "underused",
     [CW_GEN_BORDERLINE] = "borderline", [CW_GEN_RECOVERING] = "recovering",
+    [CW_GEN_RENEWING] = "renewing",     [CW_GEN_EXPANDING] = "expanding",
 };
 
 /* Default mix, in thousandths; sums to 1000. */
 static const unsigned fate_mix[CW_GEN_FATE__COUNT] = {
-    [CW_GEN_HEALTHY] = 300,   [CW_GEN_ONBOARDED] = 100, [CW_GEN_DECLINING] = 150,
-    [CW_GEN_SILENT] = 100,    [CW_GEN_STALLED] = 100,   [CW_GEN_UNDERUSED] = 100,
-    [CW_GEN_BORDERLINE] = 75, [CW_GEN_RECOVERING] = 75,
+    [CW_GEN_HEALTHY] = 250,   [CW_GEN_ONBOARDED] = 100, [CW_GEN_DECLINING] = 125,
+    [CW_GEN_SILENT] = 100,    [CW_GEN_STALLED] = 75,    [CW_GEN_UNDERUSED] = 75,
+    [CW_GEN_BORDERLINE] = 75, [CW_GEN_RECOVERING] = 75, [CW_GEN_RENEWING] = 75,
+    [CW_GEN_EXPANDING] = 50,
 };
 
 /* Expected alerts per fate: fires, firing at the end, may fire. */
@@ -147,6 +164,9 @@ static const char *const fate_alerts[CW_GEN_FATE__COUNT][3] = {
     [CW_GEN_UNDERUSED] = {"seat_underuse", "seat_underuse", "health_low"},
     [CW_GEN_BORDERLINE] = {"", "", "health_low"},
     [CW_GEN_RECOVERING] = {"health_low", "", "health_drop,seat_underuse"},
+    [CW_GEN_RENEWING] = {"renewal_risk,health_low,health_drop", "renewal_risk,health_low",
+                         "seat_underuse"},
+    [CW_GEN_EXPANDING] = {"expansion", "expansion", ""},
 };
 
 static const char *const type_names[CW_GEN_TYPE__COUNT] = {
@@ -635,10 +655,14 @@ static int parse_fates(const char *value, uint32_t counts[CW_GEN_FATE__COUNT], c
         int f = cw_gen_fate_from_name(name);
         uint64_t v;
         if (f < 0) {
-            set_err(err, errsize,
-                    "fates: unknown fate \"%s\" (valid: healthy, onboarded, declining, silent, "
-                    "stalled, underused, borderline, recovering)",
-                    name);
+            char valid[256];
+            size_t used = 0;
+            for (int i = 0; i < CW_GEN_FATE__COUNT && used < sizeof(valid); i++) {
+                int w = snprintf(valid + used, sizeof(valid) - used, "%s%s", i ? ", " : "",
+                                 fate_names[i]);
+                used += w > 0 ? (size_t)w : 0;
+            }
+            set_err(err, errsize, "fates: unknown fate \"%s\" (valid: %s)", name, valid);
             return -1;
         }
         if (!parse_u64(num, MAX_ACCOUNTS, &v)) {
@@ -851,14 +875,45 @@ static void pick_size(struct acct *a)
     }
 }
 
-/* Registration days of n users: all before the history, or from created_day on. */
-static int plan_users(struct acct *a, uint32_t n, bool new_account, uint32_t spread_days)
+static double level(const cw_gen *g, const struct acct *a, size_t idx, int32_t day);
+
+/*
+ * Users joining during the history (REG_GROWTH): the last of a's users register on the
+ * days an accumulator of REG_GROWTH per seat and 28 days, times the day's level, fills
+ * up, counted back from the day before the last (an event of the last day may fall after
+ * the end) to `from`. Returns how many, at most n_users / REG_GROWTH_MAX.
+ */
+static uint32_t plan_growth(const cw_gen *g, struct acct *a, size_t idx, int32_t from)
 {
+    uint32_t n = a->n_users, max = n / REG_GROWTH_MAX, k = 0;
+    double acc = rng_unit(&a->rng);
+    for (int32_t day = g->last_day - 1; day >= from && k < max; day--) {
+        acc += REG_GROWTH * a->pub.seats * level(g, a, idx, day) / 28.0;
+        while (acc >= 1 && k < max) {
+            acc -= 1;
+            a->users[n - 1 - k++].reg_day = day;
+        }
+    }
+    return k;
+}
+
+/* Registration days of a's n_users users: the growth (when `grows`) from the history or
+ * the end of onboarding on, the others all before the history (established) or from
+ * created_day on (new). Registration order is index order. */
+static int plan_users(const cw_gen *g, struct acct *a, size_t idx, bool new_account,
+                      uint32_t spread_days, bool grows)
+{
+    uint32_t n = a->n_users;
     a->users = calloc(n, sizeof(*a->users));
     if (a->users == NULL)
         return -1;
+    uint32_t growth = 0;
+    if (grows) {
+        int32_t from = new_account ? a->created_day + (int32_t)spread_days + 1 : g->first_day;
+        growth = plan_growth(g, a, idx, from > g->first_day ? from : g->first_day);
+    }
     int32_t prev = a->created_day;
-    for (uint32_t k = 0; k < n; k++) {
+    for (uint32_t k = 0; k < n - growth; k++) {
         if (!new_account) {
             a->users[k].reg_day = INT32_MIN;
             continue;
@@ -887,10 +942,17 @@ static int plan_account(cw_gen *g, struct acct *a, size_t i)
     uint32_t seats = a->pub.seats;
     uint32_t n_users = (uint32_t)lround(seats * (0.85 + 0.1 * rng_unit(r)));
     uint32_t spread = 10;
+    int32_t years = 0; /* renewing: the anniversary that falls after the end */
     if (new_account) {
         int32_t x_created =
             fate == CW_GEN_STALLED ? (int32_t)rng_range(r, 35, 60) : (int32_t)rng_range(r, 40, 80);
         a->created_day = last - x_created;
+    } else if (fate == CW_GEN_RENEWING) {
+        /* Created whole years before a renewal RENEWING_MIN..MAX_DAYS after the last day. */
+        int32_t due = last + (int32_t)rng_range(r, RENEWING_MIN_DAYS, RENEWING_MAX_DAYS);
+        int32_t latest = g->first_day - (int32_t)OLD_MIN_DAYS;
+        years = (due - latest + 364) / 365 + (int32_t)rng_range(r, 0, 2);
+        a->created_day = due - 365 * years;
     } else {
         a->created_day =
             g->first_day - (int32_t)rng_range(r, OLD_MIN_DAYS, OLD_MIN_DAYS + OLD_SPAN_DAYS);
@@ -899,8 +961,13 @@ static int plan_account(cw_gen *g, struct acct *a, size_t i)
         day_start(g, a->created_day) + 9 * HOUR_MS + (int64_t)(rng_unit(r) * 3 * (double)HOUR_MS);
     a->pub.created_at_ms = created;
     int64_t renewal = created + 365 * DAY_MS;
-    while (renewal <= g->opt.end_ms)
-        renewal += 365 * DAY_MS;
+    if (fate == CW_GEN_RENEWING) {
+        renewal = created + years * 365 * DAY_MS;
+    } else {
+        int64_t clear = g->opt.end_ms + RENEWAL_CLEAR_DAYS * DAY_MS;
+        while (renewal <= clear)
+            renewal += 365 * DAY_MS;
+    }
     a->pub.renewal_at_ms = renewal;
     int64_t start = day_start(g, g->first_day);
     a->traits_ts = created >= start ? created : start + (int64_t)i;
@@ -911,8 +978,13 @@ static int plan_account(cw_gen *g, struct acct *a, size_t i)
     case CW_GEN_ONBOARDED:
         break;
     case CW_GEN_DECLINING:
+    case CW_GEN_RENEWING:
         a->x1 = (int32_t)rng_range(r, 40, 46); /* decline starts */
         a->x2 = a->x1 - 26;                    /* and bottoms out */
+        break;
+    case CW_GEN_EXPANDING:
+        a->base = 1.05 + 0.1 * rng_unit(r); /* with its pool of every seat: all in use */
+        n_users = seats;
         break;
     case CW_GEN_SILENT:
         a->base = 0.75 + 0.15 * rng_unit(r);
@@ -946,7 +1018,8 @@ static int plan_account(cw_gen *g, struct acct *a, size_t i)
         a->first_app_day = a->created_day + (int32_t)rng_range(r, 1, 4);
     a->last_active_day = a->created_day;
     a->n_users = n_users;
-    if (plan_users(a, n_users, new_account, spread) != 0)
+    bool grows = fate != CW_GEN_STALLED && fate != CW_GEN_UNDERUSED && fate != CW_GEN_EXPANDING;
+    if (plan_users(g, a, i, new_account, spread, grows) != 0)
         return -1;
     uint32_t registered = 0;
     for (uint32_t k = 0; k < n_users; k++)
@@ -965,6 +1038,7 @@ static double level(const cw_gen *g, const struct acct *a, size_t idx, int32_t d
     double b = a->base;
     switch (a->pub.fate) {
     case CW_GEN_DECLINING:
+    case CW_GEN_RENEWING:
         if (x >= a->x1)
             return b * w;
         if (x <= a->x2)
@@ -1125,8 +1199,9 @@ static void account_day(cw_gen *g, size_t idx, int32_t day)
         p_active = weekend ? 0.1 : 0.85;
     } else {
         double l = level(g, a, idx, day);
-        pool = (uint32_t)floor(l * POOL_FRACTION * a->pub.seats + 0.5);
-        if (fate == CW_GEN_DECLINING && pool == 0)
+        double fraction = fate == CW_GEN_EXPANDING ? 1.0 : POOL_FRACTION;
+        pool = (uint32_t)floor(l * fraction * a->pub.seats + 0.5);
+        if ((fate == CW_GEN_DECLINING || fate == CW_GEN_RENEWING) && pool == 0)
             pool = 1; /* a trickle, never silence */
     }
     if (pool > registered)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +25,8 @@
 #define DEMO_PARTITIONS   16 /* the mock keeps ~5 MB per partition: spread the history */
 #define START_TIMEOUT_S   20
 #define CATCHUP_TIMEOUT_S 120
-#define QUIET_MS          2500 /* no new alert for this long after the rescore: done */
+#define SWEEP_TIMEOUT_S   120  /* for the sweep the final rescore starts */
+#define QUIET_MS          2500 /* no new alert for this long after that sweep: done */
 
 struct demo {
     const struct cw_config *cfg;
@@ -36,7 +38,8 @@ struct demo {
     char bootstrap[256];
     cw_consumer *alerts;
     cw_producer *producer;
-    size_t n_alerts[2]; /* firing, resolved */
+    size_t n_alerts[2];     /* firing, resolved */
+    size_t n_opportunities; /* firings of opportunity rules (direction, docs/alerts.md) */
 };
 
 static void sleep_ms(int ms)
@@ -121,6 +124,8 @@ static int start_daemon(struct demo *d, const char *config_path)
     char listen[32];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", d->http_port);
     setenv("CHURNWATCH_HTTP_LISTEN", listen, 1);
+    /* The demo follows the sweep in the log (log_find): its lines are info. */
+    setenv("CHURNWATCH_LOG_LEVEL", "info", 1);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     char *argv[] = {d->daemon_path, "-c", (char *)config_path, "--embedded-kafka", "--partitions",
                     parts,          NULL};
@@ -148,7 +153,8 @@ static int start_daemon(struct demo *d, const char *config_path)
     return rc;
 }
 
-/* Print the alerts that arrived since the last call. */
+/* Print the alerts that arrived since the last call: a risk firing in red, an opportunity
+ * firing in cyan with its direction, a resolution in green. */
 static void print_alerts(struct demo *d, int timeout_ms)
 {
     rd_kafka_message_t *msgs[256];
@@ -160,12 +166,20 @@ static void print_alerts(struct demo *d, int timeout_ms)
         if (a) {
             const char *status = json_string_value(json_object_get(a, "status"));
             const char *obs = json_string_value(json_object_get(a, "observed_at"));
+            const char *dir = json_string_value(json_object_get(a, "direction"));
             bool resolved = status && strcmp(status, "resolved") == 0;
+            bool opportunity = dir && strcmp(dir, "opportunity") == 0;
             d->n_alerts[resolved]++;
-            printf("  %.10s  %s%-8s\033[0m %-18s %-22s %s\n", obs ? obs : "?",
-                   resolved ? "\033[32m" : "\033[31m", resolved ? "RESOLVED" : "FIRING",
+            if (opportunity && !resolved)
+                d->n_opportunities++;
+            printf("  %.10s  %s%-8s\033[0m %-18s %-22s %s%s\n", obs ? obs : "?",
+                   resolved      ? "\033[32m"
+                   : opportunity ? "\033[36m"
+                                 : "\033[31m",
+                   resolved ? "RESOLVED" : "FIRING",
                    cw_cli_text(json_string_value(json_object_get(a, "rule"))),
                    cw_cli_text(json_string_value(json_object_get(a, "account_id"))),
+                   opportunity ? "opportunity: " : "",
                    cw_cli_text(json_string_value(json_object_get(a, "reason"))));
             json_decref(a);
         }
@@ -275,6 +289,33 @@ static void find_daemon(struct demo *d)
     snprintf(d->daemon_path, sizeof d->daemon_path, "churnwatchd");
 }
 
+/* The offset just past the first line of the daemon's log at or after offset from that
+ * contains text, or -1 (none yet, or no log). */
+static long log_find(const struct demo *d, long from, const char *text)
+{
+    char path[PATH_MAX + 16], line[1024];
+    snprintf(path, sizeof path, "%s/churnwatchd.log", d->dir);
+    FILE *f = fopen(path, "r");
+    long found = -1;
+    if (!f)
+        return -1;
+    if (fseek(f, from, SEEK_SET) == 0)
+        while (found < 0 && fgets(line, sizeof line, f))
+            if (strstr(line, text))
+                found = ftell(f);
+    fclose(f);
+    return found;
+}
+
+/* The size of the daemon's log so far. */
+static long log_size(const struct demo *d)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/churnwatchd.log", d->dir);
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : 0;
+}
+
 static int run_demo(struct demo *d, const char *config_path, struct cw_gen_options *go)
 {
     char err[256];
@@ -316,11 +357,28 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", d->redis_port);
     rc.url = url;
     rc.tls = (struct cw_redis_tls_config){0}; /* the demo's own redis-server: plain */
+    long mark = log_size(d);
     cw_store *st = cw_store_open(&rc, err, sizeof err);
     if (!st || cw_store_rescore_request(st, cw_wall_ms(), err, sizeof err) != 0) {
         fprintf(stderr, "churnwatch demo: redis: %s\n", err);
         cw_store_close(st);
         return CW_EXIT_UNAVAILABLE;
+    }
+    /* The table must show every account as that sweep left it: wait for the daemon to
+     * take the request and complete the sweep it starts (a busy machine may need long). */
+    int64_t sweep_deadline = cw_wall_ms() + SWEEP_TIMEOUT_S * 1000;
+    for (;;) {
+        long taken = log_find(d, mark, "rescore requested");
+        if (taken >= 0 && log_find(d, taken, "sweep completed") >= 0)
+            break;
+        if (cw_wall_ms() > sweep_deadline) {
+            fprintf(stderr,
+                    "churnwatch demo: the daemon's final sweep did not complete within %d s; "
+                    "the table may miss accounts (see %s)\n",
+                    SWEEP_TIMEOUT_S, d->dir);
+            break;
+        }
+        print_alerts(d, 200);
     }
     size_t before = d->n_alerts[0] + d->n_alerts[1];
     int64_t quiet_since = cw_wall_ms();
@@ -331,9 +389,9 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
             quiet_since = cw_wall_ms();
         }
     }
-    printf("\n%zu events streamed; %zu alerts fired, %zu resolved.\n\naccounts, lowest score "
-           "first:\n",
-           count, d->n_alerts[0], d->n_alerts[1]);
+    printf("\n%zu events streamed; %zu alerts fired (%zu of them opportunities), %zu "
+           "resolved.\n\naccounts, lowest score first:\n",
+           count, d->n_alerts[0], d->n_opportunities, d->n_alerts[1]);
     fflush(stdout);
     cw_store_close(st);
     return CW_EXIT_OK;

@@ -19,7 +19,7 @@ static void gen_usage(FILE *out)
             "  --accounts N             accounts in the default fate mix (default 40)\n"
             "  --fates LIST             accounts per fate instead, e.g. healthy=10,declining=5\n"
             "                           (healthy onboarded declining silent stalled underused\n"
-            "                           borderline recovering)\n"
+            "                           borderline recovering renewing expanding)\n"
             "  --days N                 days of history (default 90)\n"
             "  --end TIME|now           end of the history, RFC 3339 (default "
             "2026-11-22T00:00:00Z)\n"

@@ -24,9 +24,19 @@
  *   stalled     created 35-60 days before the end, a few logins and help views, never
  *               app_created (onboarding_stalled)
  *   underused   50 seats, 3-5 active users (seat_underuse)
- *   borderline  steady at about half the healthy level (score ~47: never below 40)
+ *   borderline  steady at about half the healthy level (score ~47, above health_low's 40
+ *               once the windows have filled; in a replay's first weeks it may dip below)
  *   recovering  dips 2 months before the end, then back to healthy (health_low fires,
  *               then resolves)
+ *   renewing    declines like declining, and renews 20-60 days after the last day
+ *               (renewal_risk, health_low and health_drop)
+ *   expanding   every seat registered and nearly every one active each week, created long
+ *               before the history (expansion, from the first whole long window on)
+ * Every other account renews more than 100 days after the end, beyond renewal_risk's
+ * 90 days. Accounts in normal use keep registering new users during the history (about
+ * 5 per 100 seats and 28 days at the healthy level, fewer as usage falls; none for
+ * stalled, underused and expanding): the `registrations` the score's penetration reads.
+ * No account but an expanding one registers more than 95% of its seats.
  * The histories are calibrated for days >= 75 (default 90); shorter histories cut the
  * early part of each story.
  */
@@ -40,6 +50,8 @@ enum cw_gen_fate {
     CW_GEN_UNDERUSED,
     CW_GEN_BORDERLINE,
     CW_GEN_RECOVERING,
+    CW_GEN_RENEWING,
+    CW_GEN_EXPANDING,
     CW_GEN_FATE__COUNT
 };
 
@@ -72,9 +84,10 @@ enum cw_gen_expect {
 
 struct cw_gen_options {
     uint64_t seed;
-    /* Account count when every fate_counts entry is 0: the default mix (healthy 30%,
-     * onboarded 10%, declining 15%, silent 10%, stalled 10%, underused 10%, borderline
-     * 7.5%, recovering 7.5%, largest remainder). 1..1000000. */
+    /* Account count when every fate_counts entry is 0: the default mix (healthy 25%,
+     * onboarded 10%, declining 12.5%, silent 10%, stalled 7.5%, underused 7.5%,
+     * borderline 7.5%, recovering 7.5%, renewing 7.5%, expanding 5%, largest remainder;
+     * 40 accounts: 10, 4, 5, 4, 3, 3, 3, 3, 3, 2). 1..1000000. */
     size_t accounts;
     /* Accounts per fate; when any is non-zero they give the mix and the count. */
     uint32_t fate_counts[CW_GEN_FATE__COUNT];

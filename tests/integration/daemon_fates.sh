@@ -95,17 +95,23 @@ DAY = datetime.timedelta(days=1)
 
 # The shipped config (conf/churnwatch.yaml), as far as the checks need it.
 KIND = {"health_low": "score_below", "health_drop": "score_drop", "silent": "inactive",
-        "onboarding_stalled": "onboarding", "seat_underuse": "ratio_below"}
+        "onboarding_stalled": "onboarding", "seat_underuse": "ratio_below",
+        "renewal_risk": "renewal", "expansion": "ratio_above"}
 SEVERITY = {"health_low": "critical", "health_drop": "warning", "silent": "warning",
-            "onboarding_stalled": "warning", "seat_underuse": "info"}
+            "onboarding_stalled": "warning", "seat_underuse": "info",
+            "renewal_risk": "critical", "expansion": "info"}
 THRESHOLD = {"health_low": 40, "health_drop": 20, "silent": 14, "onboarding_stalled": 30,
-             "seat_underuse": 0.3}
-SEGMENT = {  # segment -> (touch, rule -> overridden threshold / severity)
-    "S": ("tech", {"silent": 21}, {}),
-    "M": ("low", {}, {}),
+             "seat_underuse": 0.3, "renewal_risk": 50, "expansion": 0.97}
+DIRECTION = {rule: "opportunity" if rule == "expansion" else "risk" for rule in KIND}
+SEGMENT = {  # segment -> (touch, rule -> overridden threshold / severity / touch)
+    "S": ("tech", {"silent": 21}, {}, {"expansion": "sales"}),
+    "M": ("low", {}, {}, {"renewal_risk": "high", "expansion": "sales"}),
     "L": ("high", {"health_low": 50, "silent": 7, "seat_underuse": 0.4},
-          {"seat_underuse": "warning"}),
+          {"seat_underuse": "warning"}, {"expansion": "sales"}),
 }
+RENEWAL_WITHIN = 90 * datetime.timedelta(days=1)
+ALL_FATES = {"healthy", "onboarded", "declining", "silent", "stalled", "underused",
+             "borderline", "recovering", "renewing", "expanding"}
 COMPONENTS = {"utilization", "engagement", "penetration"}
 GRADES = [("A", 80), ("B", 60), ("C", 40), ("D", 0)]
 ONBOARDING_WITHIN = 30 * DAY
@@ -126,6 +132,10 @@ accounts = {}
 for line in open(manifest_path):
     m = json.loads(line)
     accounts[m["account_id"]] = m
+# The default mix has every fate, so every rule's story is told through the daemon.
+missing = ALL_FATES - {m["fate"] for m in accounts.values()}
+if missing:
+    bad(f"the manifest has no account of the fates {sorted(missing)}")
 
 # Last activity of every account (every native event but the traits event), for `silent`.
 activity = defaultdict(list)
@@ -157,7 +167,8 @@ for i, line in enumerate(open(os.path.join(run, "alerts.jsonl"))):
         ("previous_score", lambda v: v is None or (num(v) and 0 <= v <= 100)),
         ("grade", lambda v: isinstance(v, str) and v in dict(GRADES)),
         ("threshold", num),
-        ("touch", lambda v: v in ("high", "low", "tech")),
+        ("touch", lambda v: v in ("high", "low", "tech", "sales")),
+        ("direction", lambda v: v == DIRECTION.get(a.get("rule"))),
         ("reason", lambda v: isinstance(v, str) and v != ""),
         ("components", lambda v: isinstance(v, dict) and set(v) == COMPONENTS and
             all(x is None or (num(x) and 0 <= x <= 1) for x in v.values())),
@@ -181,9 +192,11 @@ for i, line in enumerate(open(os.path.join(run, "alerts.jsonl"))):
     want_sev = SEGMENT[seg][2].get(rule, SEVERITY[rule])
     if a.get("severity") != want_sev:
         bad(f"{where}: severity {a.get('severity')}, the config says {want_sev}")
-    # Documented precedence (docs/configuration.md): the segment's touch beats the rule's.
-    if a.get("touch") != SEGMENT[seg][0]:
-        bad(f"{where}: touch {a.get('touch')}, segment {seg} says {SEGMENT[seg][0]}")
+    # Documented precedence (docs/configuration.md): the segment's override of the rule,
+    # then the segment's touch, before the rule's own.
+    want_touch = SEGMENT[seg][3].get(rule, SEGMENT[seg][0])
+    if a.get("touch") != want_touch:
+        bad(f"{where}: touch {a.get('touch')}, segment {seg} says {want_touch}")
     # Who the account is (docs/alerts.md): the traits its history gave it.
     m = accounts[a["account_id"]]
     if (a.get("segment") != seg or a.get("seats") != m["seats"] or
@@ -330,6 +343,18 @@ for acct, m in accounts.items():
         if last is not None and e[0]["_obs"] - last < threshold("silent", seg) * DAY:
             bad(f"{acct}: silent fired {e[0]['observed_at']}, "
                 f"{e[0]['_obs'] - last} after the last activity")
+    # renewal_risk fires only while renewal_at lies ahead within 90 days, below enter (the
+    # alert's numbers are rounded to 2 decimals: 49.997 is sent as 50.0)
+    renewal = ts(m["renewal_at"])
+    for e in episodes.get((acct, "renewal_risk"), []):
+        if not renewal - RENEWAL_WITHIN <= e[0]["_obs"] < renewal or e[0]["score"] > 50:
+            bad(f"{acct}: renewal_risk fired {e[0]['observed_at']} (score {e[0]['score']}), "
+                f"renewal_at {m['renewal_at']}")
+    # expansion fires only above 0.97 of the seats active over the long window (33 of 34
+    # seats, 0.9706, is sent as 0.97)
+    for e in episodes.get((acct, "expansion"), []):
+        if not (num(e[0].get("value")) and e[0]["value"] >= 0.97):
+            bad(f"{acct}: expansion fired at {e[0].get('value')!r} of the seats active")
     # onboarding_stalled fires only once `within` of created_at has passed
     for e in episodes.get((acct, "onboarding_stalled"), []):
         if e[0]["_obs"] < ts(m["created_at"]) + ONBOARDING_WITHIN:

@@ -113,16 +113,25 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(login_rate->metric, CW_METRIC_ACTIVE_USERS);
     cr_expect_eq(login_rate->window, cw_config_window_index(cfg, "short"));
     cr_expect(login_rate->per_seat);
+    cr_expect_eq(cfg->score.components[0].n_measures, 2);
+    cr_assert_eq(cfg->score.components[2].n_measures, 3);
     const struct cw_measure *cover = &cfg->score.components[2].measures[0];
     cr_expect_eq(cover->metric, CW_METRIC_ACTIVE_USERS);
     cr_expect_eq(cover->window, cw_config_window_index(cfg, "long"));
     cr_expect(cover->per_seat);
+    cr_expect_str_eq(cfg->score.components[2].measures[1].name, "apps_created");
+    const struct cw_measure *joined = &cfg->score.components[2].measures[2];
+    cr_expect_str_eq(joined->name, "new_users");
+    cr_expect_str_eq(cfg->metrics[joined->metric].name, "registrations");
+    cr_expect_eq(joined->window, cw_config_window_index(cfg, "long"));
+    cr_expect(joined->per_seat);
+    cr_expect_eq(joined->weight, 1);
     cr_assert_eq(cfg->score.n_grades, 4);
     cr_expect_str_eq(cfg->score.grades[0].name, "A");
     cr_expect_eq(cfg->score.grades[0].min_score, 80);
     cr_expect_eq(cfg->score.grades[3].min_score, 0);
 
-    cr_assert_eq(cfg->n_rules, 5);
+    cr_assert_eq(cfg->n_rules, 7);
     const struct cw_rule *r = cfg->rules;
     cr_expect_str_eq(r[0].name, "health_low");
     cr_expect_eq(r[0].kind, CW_RULE_SCORE_BELOW);
@@ -149,6 +158,24 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(r[4].params.enter, 0.3);
     cr_expect_eq(r[4].params.exit, 0.4);
     cr_expect_str_eq(r[4].params.touch, "tech");
+    cr_expect_str_eq(r[5].name, "renewal_risk");
+    cr_expect_eq(r[5].kind, CW_RULE_RENEWAL);
+    cr_expect_eq(r[5].params.within_ms, 90 * DAY);
+    cr_expect_eq(r[5].params.enter, 50);
+    cr_expect_eq(r[5].params.exit, 60);
+    cr_expect_eq(r[5].params.severity, CW_SEV_CRITICAL);
+    cr_expect_str_eq(r[5].params.touch, "high");
+    cr_expect_eq(r[5].direction, CW_DIR_RISK);
+    cr_expect_str_eq(r[6].name, "expansion");
+    cr_expect_eq(r[6].kind, CW_RULE_RATIO_ABOVE);
+    cr_expect_eq(r[6].metric, CW_METRIC_ACTIVE_USERS);
+    cr_expect_eq(r[6].window, cw_config_window_index(cfg, "long"));
+    cr_expect(r[6].per_seat);
+    cr_expect_eq(r[6].params.enter, 0.97);
+    cr_expect_eq(r[6].params.exit, 0.9);
+    cr_expect_eq(r[6].params.severity, CW_SEV_INFO);
+    cr_expect_str_eq(r[6].params.touch, "sales");
+    cr_expect_eq(r[6].direction, CW_DIR_OPPORTUNITY);
     for (size_t i = 0; i < cfg->n_rules; i++)
         cr_expect_not_null(r[i].params.touch);
 
@@ -164,6 +191,13 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(cw_config_rule_params(cfg, 0, "M")->enter, 40);
     cr_expect_eq(cw_config_rule_params(cfg, 0, "XL"), &r[0].params);
     cr_expect_eq(cw_config_rule_params(cfg, 4, "L")->severity, CW_SEV_WARNING);
+    /* renewal risks are calls for M (the segment's touch is low), expansions go to sales */
+    cr_expect_str_eq(cw_config_rule_params(cfg, 5, "S")->touch, "tech");
+    cr_expect_str_eq(cw_config_rule_params(cfg, 5, "M")->touch, "high");
+    cr_expect_str_eq(cw_config_rule_params(cfg, 5, "L")->touch, "high");
+    static const char *const segs[] = {"S", "M", "L"};
+    for (size_t i = 0; i < 3; i++)
+        cr_expect_str_eq(cw_config_rule_params(cfg, 6, segs[i])->touch, "sales", "%s", segs[i]);
 
     const struct cw_score_config *sc = &cfg->score;
     cr_assert_eq(sc->n_stages, 3);

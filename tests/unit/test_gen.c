@@ -98,7 +98,9 @@ Test(gen, default_demo_volume_and_mix)
     size_t per_fate[CW_GEN_FATE__COUNT] = {0};
     for (size_t i = 0; i < 40; i++)
         per_fate[cw_gen_account(g, i)->fate]++;
-    size_t want[CW_GEN_FATE__COUNT] = {12, 4, 6, 4, 4, 4, 3, 3};
+    /* healthy 25%, onboarded 10%, declining 12.5%, silent 10%, stalled 7.5%, underused
+     * 7.5%, borderline 7.5%, recovering 7.5%, renewing 7.5%, expanding 5% (gen.h) */
+    size_t want[CW_GEN_FATE__COUNT] = {10, 4, 5, 4, 3, 3, 3, 3, 3, 2};
     for (int f = 0; f < CW_GEN_FATE__COUNT; f++)
         cr_assert_eq(per_fate[f], want[f], "%s: %zu", cw_gen_fate_name(f), per_fate[f]);
     cr_assert_null(cw_gen_account(g, 40));
@@ -232,9 +234,9 @@ struct acct_stats {
     int64_t last_ts;
     size_t apps;
     int64_t first_app_ts;
-    size_t weekly[64];     /* events per 7-day period from start */
-    size_t daily[120];     /* events per day from start */
-    char users28[64][160]; /* distinct users of the last 28 days */
+    size_t weekly[64];      /* events per 7-day period from start */
+    size_t daily[120];      /* events per day from start */
+    char users28[128][160]; /* distinct users of the last 28 days (seats <= 120) */
     size_t n_users28;
 };
 
@@ -267,7 +269,7 @@ static struct acct_stats *collect(const struct cw_gen_options *o, cw_gen **out)
             size_t k = 0;
             while (k < s->n_users28 && strcmp(s->users28[k], u) != 0)
                 k++;
-            if (k == s->n_users28 && k < 64)
+            if (k == s->n_users28 && k < 128)
                 snprintf(s->users28[s->n_users28++], sizeof(s->users28[0]), "%s", u);
             json_decref(j);
         }
@@ -312,8 +314,19 @@ Test(gen, fates_tell_their_stories)
                 cr_assert_lt(s->first_app_ts - a->created_at_ms, 5 * DAY, "%s", id);
                 break;
             case CW_GEN_DECLINING:
+            case CW_GEN_RENEWING:
                 cr_assert_lt(last2 * 5, first2, "%s: %zu vs %zu", id, last2, first2);
                 cr_assert_gt(last2, 0, "%s: a declining account is not silent", id);
+                cr_assert_gt(age, 90 * DAY);
+                break;
+            case CW_GEN_EXPANDING:
+                /* every seat registered before the history, every one active each month */
+                cr_assert_eq(a->users, a->seats, "%s: %u users, %u seats", id, a->users, a->seats);
+                cr_assert_eq(s->n_users28, (size_t)a->seats, "%s: %zu of %u seats active", id,
+                             s->n_users28, a->seats);
+                for (int w = 0; w < 12; w++)
+                    cr_assert_gt(s->weekly[w], 0, "%s: quiet week %d", id, w);
+                cr_assert_gt(age, 90 * DAY);
                 break;
             case CW_GEN_SILENT:
                 cr_assert_lt(s->last_ts, o.end_ms - 14 * DAY, "%s: active in the last 14d", id);
@@ -512,6 +525,12 @@ Test(gen, manifest_names_expected_alerts)
         case CW_GEN_RECOVERING:
             want = "health_low";
             break;
+        case CW_GEN_RENEWING:
+            want = "renewal_risk";
+            break;
+        case CW_GEN_EXPANDING:
+            want = "expansion";
+            break;
         default:
             cr_assert_eq(json_array_size(fires), 0, "%s fires", buf);
         }
@@ -523,6 +542,9 @@ Test(gen, manifest_names_expected_alerts)
     }
     cr_assert_str_eq(cw_gen_fate_alerts(CW_GEN_DECLINING, CW_GEN_EXPECT_FIRES),
                      "health_low,health_drop");
+    cr_assert_str_eq(cw_gen_fate_alerts(CW_GEN_RENEWING, CW_GEN_EXPECT_AT_END),
+                     "renewal_risk,health_low");
+    cr_assert_str_eq(cw_gen_fate_alerts(CW_GEN_EXPANDING, CW_GEN_EXPECT_AT_END), "expansion");
     cr_assert_str_eq(cw_gen_fate_alerts(CW_GEN_HEALTHY, CW_GEN_EXPECT_MAY_FIRE), "");
     cr_assert_str_eq(cw_gen_fate_alerts(CW_GEN_FATE__COUNT, CW_GEN_EXPECT_FIRES), "");
     cw_gen_free(g);
@@ -577,6 +599,7 @@ Test(gen, options_from_text)
         {"form", "avro", false},
         {"fates", "healthy=10,declining=5", true},
         {"fates", "recovering=1", true},
+        {"fates", "renewing=2,expanding=1", true},
         {"fates", "healthy=0", false},
         {"fates", "healthy=1,", false},
         {"fates", "doomed=1", false},
@@ -680,5 +703,113 @@ Test(gen, silent_accounts_stop_at_least_15_days_before_the_end)
     }
     /* the silence lasts 16 to 35 days, not one fixed length */
     cr_assert_gt(latest - earliest, 10 * DAY);
+    cw_gen_free(g);
+}
+
+/* Renewing accounts renew 20-60 days after the last day, inside the shipped renewal_risk's
+ * 90 days; every other account more than 100 days after the end, outside them, whatever
+ * the length of the history or where in a day it ends. */
+Test(gen, renewal_dates_keep_to_the_renewal_window)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        struct cw_gen_options o = opts(seed);
+        for (int f = 0; f < CW_GEN_FATE__COUNT; f++)
+            o.fate_counts[f] = 6;
+        if (seed == 2)
+            o.days = 800;
+        if (seed == 3) {
+            o.end_ms += 15 * 3600000; /* 15:00 of the last day */
+            o.tz_offset_min = -330;
+        }
+        cw_gen *g = make(&o);
+        size_t renewing = 0;
+        for (size_t i = 0; i < cw_gen_account_count(g); i++) {
+            const struct cw_gen_account *a = cw_gen_account(g, i);
+            int64_t ahead = a->renewal_at_ms - o.end_ms;
+            if (a->fate == CW_GEN_RENEWING) {
+                renewing++;
+                cr_assert(ahead > 19 * DAY && ahead < 61 * DAY, "%s renews %lld h after the end",
+                          a->id, (long long)(ahead / 3600000));
+                cr_assert_eq((a->renewal_at_ms - a->created_at_ms) % (365 * DAY), 0,
+                             "%s: renewal not an anniversary", a->id);
+                cr_assert_leq(a->created_at_ms, o.end_ms - (int64_t)(o.days + 29) * DAY,
+                              "%s: created inside the history", a->id);
+            } else {
+                cr_assert(ahead > 100 * DAY && ahead <= 466 * DAY, "%s (%s) renews %lld d after",
+                          a->id, cw_gen_fate_name(a->fate), (long long)(ahead / DAY));
+            }
+        }
+        cr_assert_eq(renewing, 6);
+        cw_gen_free(g);
+    }
+}
+
+/* The shipped expansion rule fires above 0.97 of the seats active over 28 days: an
+ * expanding account registers every seat, no other more than 25 of 26 (96.2%). */
+Test(gen, only_expanding_accounts_fill_their_seats)
+{
+    size_t expanding = 0;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        struct cw_gen_options o = opts(seed);
+        for (int f = 0; f < CW_GEN_FATE__COUNT; f++)
+            o.fate_counts[f] = 10;
+        cw_gen *g = make(&o);
+        for (size_t i = 0; i < cw_gen_account_count(g); i++) {
+            const struct cw_gen_account *a = cw_gen_account(g, i);
+            if (a->fate == CW_GEN_EXPANDING) {
+                expanding++;
+                cr_assert_eq(a->users, a->seats, "%s", a->id);
+            } else {
+                cr_assert_lt((uint64_t)a->users * 100, (uint64_t)a->seats * 97,
+                             "%s (%s): %u users of %u seats", a->id, cw_gen_fate_name(a->fate),
+                             a->users, a->seats);
+            }
+        }
+        cw_gen_free(g);
+    }
+    cr_assert_eq(expanding, 200);
+}
+
+/* Accounts in normal use keep registering users during the history (the score's
+ * new_users: about 0.05 per seat and 28 days at the healthy level, fewer with less use);
+ * underused and expanding accounts register no one after the history started. */
+Test(gen, users_keep_joining_during_the_history)
+{
+    struct cw_gen_options o = opts(13);
+    o.fate_counts[CW_GEN_HEALTHY] = 20;
+    o.fate_counts[CW_GEN_BORDERLINE] = 10;
+    o.fate_counts[CW_GEN_UNDERUSED] = 4;
+    o.fate_counts[CW_GEN_EXPANDING] = 4;
+    cw_gen *g = make(&o);
+    size_t n = cw_gen_account_count(g);
+    size_t *all = calloc(n, sizeof(*all)), *last28 = calloc(n, sizeof(*last28));
+    cr_assert(all != NULL && last28 != NULL);
+    char buf[LINE_SZ];
+    size_t len;
+    struct cw_gen_event ev;
+    while (cw_gen_next(g, buf, sizeof(buf), &len, &ev) == 1) {
+        if (ev.type != CW_GEN_USER_REGISTERED)
+            continue;
+        all[ev.account]++;
+        last28[ev.account] += ev.ts_ms >= o.end_ms - 28 * DAY;
+    }
+    double per_seat[CW_GEN_FATE__COUNT] = {0};
+    uint64_t seats[CW_GEN_FATE__COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const struct cw_gen_account *a = cw_gen_account(g, i);
+        cr_assert_leq(all[i], a->users, "%s: %zu registrations, %u users", a->id, all[i], a->users);
+        if (a->fate == CW_GEN_UNDERUSED || a->fate == CW_GEN_EXPANDING)
+            cr_assert_eq(all[i], 0, "%s (%s) registered %zu users", a->id,
+                         cw_gen_fate_name(a->fate), all[i]);
+        per_seat[a->fate] += (double)last28[i];
+        seats[a->fate] += a->seats;
+    }
+    double healthy = per_seat[CW_GEN_HEALTHY] / (double)seats[CW_GEN_HEALTHY];
+    double border = per_seat[CW_GEN_BORDERLINE] / (double)seats[CW_GEN_BORDERLINE];
+    cr_assert(healthy > 0.035 && healthy < 0.075, "healthy: %.3f new users/seat/28d", healthy);
+    cr_assert(border / healthy > 0.3 && border / healthy < 0.65, "borderline/healthy %.2f",
+              border / healthy);
+    free(all);
+    free(last28);
     cw_gen_free(g);
 }
