@@ -258,7 +258,10 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
         }
         /* Lateness is judged against the clock's own events (its floors left out, see
          * clock.h); while that is still unknown (a backlog not seen yet), against the
-         * slice's newest event. */
+         * slice's newest event. Never against more than the event's own partition has
+         * reached (its stream time, as in Kafka Streams): a partition taken over with a
+         * backlog nobody consumed yet is history arriving now, not late events, however far
+         * the other partitions (and so the clock) have gone (docs/design.md "The clock"). */
         int64_t now = cw_daemon_now(d);
         if (now >= 0) {
             int32_t day = cw_tz_day(rt->tz, now);
@@ -268,6 +271,9 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
                 b->day_crossed = true;
         }
         now = d->clock.lateness_ref_ms >= 0 ? d->clock.lateness_ref_ms : newest;
+        const char *ref_topic = NULL; /* the partition ref_ms belongs to */
+        int32_t ref_partition = -1;
+        int64_t ref_ms = now;
         for (size_t i = 0; i < len; i++) {
             const rd_kafka_message_t *m = msgs[start + i];
             const struct cw_event *ev = &b->slice[i];
@@ -276,10 +282,19 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
             if (!topic || part_seen(b, topic, m->partition, m->offset) < 0)
                 goto oom;
             b->n_messages++;
+            if (topic != ref_topic || m->partition != ref_partition) {
+                const struct cw_clock_part *p =
+                    cw_clock_part_find(&d->clock, rd_kafka_topic_name(m->rkt), m->partition);
+                ref_topic = topic;
+                ref_partition = m->partition;
+                ref_ms = p && p->watermark_ms >= 0 && (now < 0 || p->watermark_ms < now)
+                             ? p->watermark_ms
+                             : now;
+            }
             enum cw_reject code = b->slice_code[i];
             if (code == CW_OK)
-                code = cw_time_check(&rt->time_policy, ev->ts_ms, now >= 0 ? now : ev->ts_ms, wall,
-                                     reason, sizeof b->slice_reason[i]);
+                code = cw_time_check(&rt->time_policy, ev->ts_ms, ref_ms >= 0 ? ref_ms : ev->ts_ms,
+                                     wall, reason, sizeof b->slice_reason[i]);
             if (code != CW_OK) {
                 cw_stat_add(&d->stats.rejected[code], 1);
                 cw_log_debug("event rejected",
