@@ -19,13 +19,15 @@ static bool str_differs(const char *a, const char *b)
     return strcmp(a ? a : "", b ? b : "") != 0;
 }
 
-unsigned cw_feed_decide(const struct cw_feed_last *last, double step, double score,
+unsigned cw_feed_decide(const struct cw_feed_last *last, int64_t now_ms, double step, double score,
                         const char *grade, const char *profile)
 {
     if (!isfinite(score))
         return 0;
     if (!last->has)
         return CW_FEED_FIRST;
+    if (now_ms < last->observed_ms)
+        return 0;
     unsigned why = 0;
     if (fabs(cw_json_round2(score) - last->score) + STEP_SLACK >= step)
         why |= CW_FEED_STEP;

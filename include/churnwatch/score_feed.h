@@ -45,12 +45,15 @@ struct cw_feed_last {
 };
 
 /*
- * Whether a score is published, given the last one published: CW_FEED_FIRST when nothing
- * was; CW_FEED_STEP when the score rounded to 2 decimals (as published) differs from the
- * last one by at least step points; CW_FEED_GRADE when grade differs; CW_FEED_PROFILE when
- * profile (NULL as "") differs. 0: nothing to publish. Pure.
+ * Whether a score judged at now_ms is published, given the last one published: never when
+ * now_ms is before the last one's instant (a replay, a restart judging at its event-time
+ * floor, or another instance behind: older than what the feed already said); else
+ * CW_FEED_FIRST when nothing was published; CW_FEED_STEP when the score rounded to 2
+ * decimals (as published) differs from the last one by at least step points; CW_FEED_GRADE
+ * when grade differs; CW_FEED_PROFILE when profile (NULL as "") differs. 0: nothing to
+ * publish. Pure.
  */
-unsigned cw_feed_decide(const struct cw_feed_last *last, double step, double score,
+unsigned cw_feed_decide(const struct cw_feed_last *last, int64_t now_ms, double step, double score,
                         const char *grade, const char *profile);
 
 /*

@@ -1666,7 +1666,7 @@ Test(store, score_feed_equal_with_accounts_owned_in_memory)
             feed_result(&res_r[i], id, &msg[i], NULL);
             res_r[i].score = score;
             res_r[i].feed_state = NULL;
-            if (cw_feed_decide(&want.feed, 5, score, grade, "") != 0) {
+            if (cw_feed_decide(&want.feed, MS0 + (int64_t)round, 5, score, grade, "") != 0) {
                 feed_msg(&msg[i], id, score, MS0 + (int64_t)round, "x");
                 feed_result(&res_r[i], id, &msg[i], l_r[i].feed_raw ? l_r[i].feed_raw : "");
                 published++;

@@ -103,49 +103,62 @@ Test(feed_decide, the_first_score_is_published)
 {
     struct cw_feed_last none;
     memset(&none, 0, sizeof none);
-    cr_expect_eq(cw_feed_decide(&none, 5, 42.0, "C", ""), CW_FEED_FIRST);
-    cr_expect_eq(cw_feed_decide(&none, 5, 0.0, "D", NULL), CW_FEED_FIRST);
-    cr_expect_eq(cw_feed_decide(&none, 5, NAN, "D", NULL), 0u, "never a non-finite score");
+    cr_expect_eq(cw_feed_decide(&none, NOON, 5, 42.0, "C", ""), CW_FEED_FIRST);
+    cr_expect_eq(cw_feed_decide(&none, NOON, 5, 0.0, "D", NULL), CW_FEED_FIRST);
+    cr_expect_eq(cw_feed_decide(&none, NOON, 5, NAN, "D", NULL), 0u, "never a non-finite score");
 }
 
 Test(feed_decide, a_move_below_the_step_is_not_published)
 {
     struct cw_feed_last l = last_at(50.0, "C");
-    cr_expect_eq(cw_feed_decide(&l, 5, 50.0, "C", ""), 0u, "nothing moved");
-    cr_expect_eq(cw_feed_decide(&l, 5, 54.99, "C", ""), 0u);
-    cr_expect_eq(cw_feed_decide(&l, 5, 45.01, "C", ""), 0u);
-    cr_expect_eq(cw_feed_decide(&l, 5, 54.994, "C", ""), 0u, "54.99 as published");
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 50.0, "C", ""), 0u, "nothing moved");
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 54.99, "C", ""), 0u);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 45.01, "C", ""), 0u);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 54.994, "C", ""), 0u, "54.99 as published");
 }
 
 Test(feed_decide, a_move_of_the_step_either_way_is_published)
 {
     struct cw_feed_last l = last_at(50.0, "C");
-    cr_expect_eq(cw_feed_decide(&l, 5, 55.0, "C", ""), CW_FEED_STEP);
-    cr_expect_eq(cw_feed_decide(&l, 5, 45.0, "C", ""), CW_FEED_STEP);
-    cr_expect_eq(cw_feed_decide(&l, 5, 54.996, "C", ""), CW_FEED_STEP, "55.00 as published");
-    cr_expect_eq(cw_feed_decide(&l, 5, 90.0, "C", ""), CW_FEED_STEP);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 55.0, "C", ""), CW_FEED_STEP);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 45.0, "C", ""), CW_FEED_STEP);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 54.996, "C", ""), CW_FEED_STEP, "55.00 as published");
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 90.0, "C", ""), CW_FEED_STEP);
     /* Differences of 2-decimal scores that binary floating point does not hold exactly. */
     struct cw_feed_last k = last_at(47.35, "C");
-    cr_expect_eq(cw_feed_decide(&k, 5, 52.35, "C", ""), CW_FEED_STEP);
-    cr_expect_eq(cw_feed_decide(&k, 0.1, 47.45, "C", ""), CW_FEED_STEP);
-    cr_expect_eq(cw_feed_decide(&k, 0.1, 47.44, "C", ""), 0u);
+    cr_expect_eq(cw_feed_decide(&k, NOON, 5, 52.35, "C", ""), CW_FEED_STEP);
+    cr_expect_eq(cw_feed_decide(&k, NOON, 0.1, 47.45, "C", ""), CW_FEED_STEP);
+    cr_expect_eq(cw_feed_decide(&k, NOON, 0.1, 47.44, "C", ""), 0u);
     struct cw_feed_last z = last_at(0.02, "D");
-    cr_expect_eq(cw_feed_decide(&z, 0.1, 0.12, "D", ""), CW_FEED_STEP, "0.12 - 0.02 < 0.1");
-    cr_expect_eq(cw_feed_decide(&z, 0.01, 0.03, "D", ""), CW_FEED_STEP, "0.03 - 0.02 < 0.01");
+    cr_expect_eq(cw_feed_decide(&z, NOON, 0.1, 0.12, "D", ""), CW_FEED_STEP, "0.12 - 0.02 < 0.1");
+    cr_expect_eq(cw_feed_decide(&z, NOON, 0.01, 0.03, "D", ""), CW_FEED_STEP, "0.03 - 0.02 < 0.01");
     struct cw_feed_last y = last_at(3.04, "D");
-    cr_expect_eq(cw_feed_decide(&y, 5, 8.04, "D", ""), CW_FEED_STEP, "8.04 - 3.04 < 5");
+    cr_expect_eq(cw_feed_decide(&y, NOON, 5, 8.04, "D", ""), CW_FEED_STEP, "8.04 - 3.04 < 5");
+}
+
+Test(feed_decide, never_from_an_instant_before_the_last_one_published)
+{
+    /* A replay, a restart judging at its event-time floor, another instance behind: what
+     * they see is older than what the feed already said. */
+    struct cw_feed_last l = last_at(50.0, "C");
+    l.observed_ms = NOON;
+    cr_expect_eq(cw_feed_decide(&l, NOON - 1, 5, 20.0, "D", ""), 0u);
+    cr_expect_eq(cw_feed_decide(&l, NOON - 1, 5, 50.0, "C", "p"), 0u);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 20.0, "D", ""), CW_FEED_STEP | CW_FEED_GRADE,
+                 "the same instant is not older");
+    cr_expect_eq(cw_feed_decide(&l, NOON + 1, 5, 20.0, "D", ""), CW_FEED_STEP | CW_FEED_GRADE);
 }
 
 Test(feed_decide, a_grade_or_profile_change_is_published_whatever_the_move)
 {
     struct cw_feed_last l = last_at(40.01, "C");
-    cr_expect_eq(cw_feed_decide(&l, 5, 39.99, "D", ""), CW_FEED_GRADE);
-    cr_expect_eq(cw_feed_decide(&l, 5, 30.0, "D", ""), CW_FEED_GRADE | CW_FEED_STEP);
-    cr_expect_eq(cw_feed_decide(&l, 5, 40.01, "C", "enterprise"), CW_FEED_PROFILE);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 39.99, "D", ""), CW_FEED_GRADE);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 30.0, "D", ""), CW_FEED_GRADE | CW_FEED_STEP);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 40.01, "C", "enterprise"), CW_FEED_PROFILE);
     snprintf(l.profile, sizeof l.profile, "enterprise");
-    cr_expect_eq(cw_feed_decide(&l, 5, 40.01, "C", "enterprise"), 0u);
-    cr_expect_eq(cw_feed_decide(&l, 5, 40.01, "C", NULL), CW_FEED_PROFILE);
-    cr_expect_eq(cw_feed_decide(&l, 100, 99.0, "A", "smb"), CW_FEED_GRADE | CW_FEED_PROFILE);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 40.01, "C", "enterprise"), 0u);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 5, 40.01, "C", NULL), CW_FEED_PROFILE);
+    cr_expect_eq(cw_feed_decide(&l, NOON, 100, 99.0, "A", "smb"), CW_FEED_GRADE | CW_FEED_PROFILE);
 }
 
 /* ---- the id ---- */
