@@ -313,7 +313,7 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     counter(f, "replays_skipped_total", "Redelivered events already applied, skipped.",
             &s->replays_skipped);
     counter(f, "redis_errors_total", "Failed Redis operations (each retried).", &s->redis_errors);
-    counter(f, "kafka_errors_total", "Failed DLQ or alert publications (each retried).",
+    counter(f, "kafka_errors_total", "Failed DLQ, alert or score feed publications (each retried).",
             &s->kafka_errors);
     counter(f, "fetch_restarts_total",
             "Partitions restarted because their log grew but nothing was fetched.",
