@@ -261,6 +261,7 @@ wait_processed $((N / 2)) 300
 daemon_kill9
 run_daemon "$WORK/cw.yaml" "$WORK/d2.log"
 wait_applied "$REDIS_PORT" "$N" 300
+wait_log_count 'msg="clock live"' 1 120 # caught up: the sweep judges at the wall clock
 rescore_and_wait "$WORK/cw.yaml"
 accounts "$WORK/acc1"
 feed_dump "$WORK/feed1.tsv"
@@ -336,3 +337,6 @@ for id in "${IDS[@]}"; do
 done
 pass "the feed's outbox is empty and its state is each account's last message"
 daemon_stop
+# Nothing from the sanitizers (an ASan build logs there), in any of the four processes.
+! grep -E "ERROR: [A-Za-z]+Sanitizer|runtime error:" "$WORK"/d[1-4].log >/dev/null ||
+  fail "sanitizer report in a daemon log: $(grep -lE "Sanitizer|runtime error:" "$WORK"/d[1-4].log)"
