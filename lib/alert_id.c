@@ -1,9 +1,14 @@
-/* alert_id.c - stable 128-bit episode ids: hash of (account, rule, episode start) */
+/* alert_id.c - stable 128-bit ids: alert episodes (account, rule, episode start) and score
+ * feed messages (account, instant, score) */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "churnwatch/rules.h"
+#include "churnwatch/score_feed.h"
+
+_Static_assert(CW_ALERT_ID_LEN == 32 && CW_SCORE_ID_LEN == 32, "ids are 128 bits in hex");
 
 #define FNV64_PRIME UINT64_C(0x00000100000001b3)
 #define FNV64_BASIS UINT64_C(0xcbf29ce484222325) /* the standard FNV-1a 64 offset basis */
@@ -61,6 +66,14 @@ static void put_hex64(char *out, uint64_t v)
     }
 }
 
+/* The 32 hex digits of h, finalised. */
+static void hash2_hex(const struct hash2 *h, char out[33])
+{
+    put_hex64(out, fmix64(h->a));
+    put_hex64(out + 16, fmix64(h->b ^ (h->a >> 32 | h->a << 32)));
+    out[32] = '\0';
+}
+
 void cw_alert_id(const char *account_id, const char *rule_name, int64_t episode_start_ms,
                  char out[CW_ALERT_ID_LEN + 1])
 {
@@ -70,7 +83,18 @@ void cw_alert_id(const char *account_id, const char *rule_name, int64_t episode_
     hash2_str(&h, account_id);
     hash2_str(&h, rule_name);
     hash2_u64(&h, (uint64_t)episode_start_ms);
-    put_hex64(out, fmix64(h.a));
-    put_hex64(out + 16, fmix64(h.b ^ (h.a >> 32 | h.a << 32)));
-    out[CW_ALERT_ID_LEN] = '\0';
+    hash2_hex(&h, out);
+}
+
+void cw_score_id(const char *account_id, int64_t observed_ms, double score,
+                 char out[CW_SCORE_ID_LEN + 1])
+{
+    struct hash2 h = {FNV64_BASIS, ALT_BASIS};
+    hash2_str(&h, CW_SCORE_SCHEMA);
+    hash2_str(&h, account_id);
+    hash2_u64(&h, (uint64_t)observed_ms);
+    /* The score as published, in hundredths: an integer, the same on every host. */
+    double hundredths = isfinite(score) ? round(score * 100.0) : 0.0;
+    hash2_u64(&h, (uint64_t)(int64_t)hundredths);
+    hash2_hex(&h, out);
 }

@@ -118,6 +118,7 @@ void cw_config_free(struct cw_config *cfg)
     }
     free(cfg->rules);
 
+    free(cfg->scores.topic);
     free(cfg->http_listen);
     free(cfg);
 }

@@ -119,5 +119,11 @@ size_t cw_config_keep_start_keys(struct cw_config *next, struct cw_config *runni
     if (!str_eq(next->http_listen, running->http_listen))
         note(&nm, "http.listen");
     swap_str(&next->http_listen, &running->http_listen);
+
+    /* The feed's topic is one of the outputs the topics were checked against as a set, and
+     * turning the feed on or off is a change of what the daemon publishes: at restart. */
+    if (!str_eq(next->scores.topic, running->scores.topic))
+        note(&nm, "scores.topic");
+    swap_str(&next->scores.topic, &running->scores.topic);
     return nm.n;
 }

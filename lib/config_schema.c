@@ -771,6 +771,50 @@ static void section_http(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, vo
     }
 }
 
+static const struct key_spec scores_specs[] = {
+    {.name = "topic",
+     .type = K_STR,
+     .flags = KF_NONEMPTY,
+     .offset = offsetof(struct cw_scores_config, topic),
+     .desc = "score feed topic; absent: no feed"},
+    {.name = "step",
+     .type = K_DOUBLE,
+     .def = "5",
+     .flags = KF_GT_MIN,
+     .min = 0,
+     .max = 100,
+     .offset = offsetof(struct cw_scores_config, step),
+     .desc = "points a score moves before it is published again"},
+};
+
+/* scores: the score feed's topic is an output, like kafka.alerts_topic: a legal name, and
+ * neither an input topic nor another output. */
+static void section_scores(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                           const char *path)
+{
+    struct cw_config *cfg = base;
+    struct cw_scores_config *sc = &cfg->scores;
+    char why[160], kpath[512];
+    unsigned before = ctx->errs->count;
+    apply_table(ctx, scores_specs, N(scores_specs), node, node, sc, path, MODE_FILL, 0);
+    if (ctx->errs->count != before || !sc->topic)
+        return;
+    const struct cw_ynode *tn = cw_ymap_get(node, "topic");
+    join_path(kpath, sizeof kpath, path, "topic");
+    if (cw_cfgv_topic(sc->topic, why, sizeof why) < 0) {
+        cw_cfg_err(ctx, tn, kpath, "%s", why);
+        return;
+    }
+    const struct cw_kafka_config *k = &cfg->kafka;
+    for (size_t i = 0; i < k->topics.n; i++)
+        if (k->topics.items[i] && strcmp(sc->topic, k->topics.items[i]) == 0)
+            cw_cfg_err(ctx, tn, kpath, "'%s' is also an input topic", sc->topic);
+    if (k->alerts_topic && strcmp(sc->topic, k->alerts_topic) == 0)
+        cw_cfg_err(ctx, tn, kpath, "must differ from kafka.alerts_topic");
+    if (k->dlq_topic && strcmp(sc->topic, k->dlq_topic) == 0)
+        cw_cfg_err(ctx, tn, kpath, "must differ from kafka.dlq_topic");
+}
+
 static const struct key_spec log_specs[] = {
     {.name = "level",
      .type = K_ENUM,
@@ -2442,6 +2486,7 @@ static const struct key_spec top_specs[] = {
      .desc = "health score components and grades"},
     {.name = "alerts", .type = K_CUSTOM, .fn = section_alerts, .desc = "rules"},
     {.name = "segments", .type = K_CUSTOM, .fn = section_segments, .desc = "per-segment overrides"},
+    {.name = "scores", .type = K_CUSTOM, .fn = section_scores, .desc = "score feed"},
     {.name = "http", .type = K_CUSTOM, .fn = section_http, .desc = "metrics endpoint"},
     {.name = "log", .type = K_CUSTOM, .fn = section_log, .desc = "logging"},
 };

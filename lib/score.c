@@ -8,6 +8,20 @@
 /* Moves smaller than this (in score points) are noise, not "what moved it". */
 #define MOVE_MIN_POINTS 0.05
 
+const char *cw_score_na_text(enum cw_na_reason na)
+{
+    switch (na) {
+    case CW_NA_NO_SEATS:
+        return "n/a (seats unknown)";
+    case CW_NA_NOT_OBSERVED:
+        return "n/a (window not yet observed)";
+    case CW_NA_NOT_IN_PROFILE:
+        return "n/a (not in this profile)";
+    default:
+        return "n/a";
+    }
+}
+
 size_t cw_score_measure_index(const struct cw_config *cfg, size_t c, size_t m)
 {
     size_t index = 0;

@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Whether the variable var is "POINT:N" and this is the Nth pass of point (counted in
- * *hits). */
-static bool nth_pass(const char *var, const char *point, unsigned long *hits)
+/* Whether spec (a variable's value, NULL when unset) is "POINT:N" and this is the Nth pass
+ * of point (counted in *hits). */
+static bool nth_pass(const char *spec, const char *point, unsigned long *hits)
 {
-    const char *spec = getenv(var);
     size_t len = strlen(point);
     if (!spec || strncmp(spec, point, len) != 0 || spec[len] != ':')
         return false;
@@ -20,13 +19,13 @@ static bool nth_pass(const char *var, const char *point, unsigned long *hits)
 void cw_crash_point(const char *point)
 {
     static unsigned long hits;
-    if (nth_pass("CW_DEBUG_CRASH_AT", point, &hits))
+    if (nth_pass(getenv("CW_DEBUG_CRASH_AT"), point, &hits))
         abort();
 }
 
 void cw_stall_point(const char *point)
 {
     static unsigned long hits;
-    if (nth_pass("CW_DEBUG_STALL_AT", point, &hits))
+    if (nth_pass(getenv("CW_DEBUG_STALL_AT"), point, &hits))
         raise(SIGSTOP);
 }

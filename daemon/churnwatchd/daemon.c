@@ -296,10 +296,12 @@ static int start_embedded_kafka(struct cw_daemon *d)
     const struct cw_kafka_config *kc = &d->rt.cfg->kafka;
     const char *topics[64];
     size_t n = 0;
-    for (size_t i = 0; i < kc->topics.n && n < 62; i++)
+    for (size_t i = 0; i < kc->topics.n && n < 61; i++)
         topics[n++] = kc->topics.items[i];
     topics[n++] = kc->alerts_topic;
     topics[n++] = kc->dlq_topic;
+    if (d->rt.cfg->scores.topic)
+        topics[n++] = d->rt.cfg->scores.topic;
     char err[256];
     d->mock = cw_mock_kafka_start(1, topics, n, d->opt.embedded_partitions, err, sizeof err);
     if (!d->mock) {

@@ -1,4 +1,5 @@
-/* score_pass.c - rescore a set of accounts: load, evaluate, save, publish their alerts */
+/* score_pass.c - rescore a set of accounts: load, evaluate, save, publish their alerts and
+ * their score feed messages */
 #include "score_pass.h"
 
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "churnwatch/outbox.h"
+#include "churnwatch/score_feed.h"
 #include "crash_point.h"
 #include "log.h"
 
@@ -19,7 +21,13 @@ struct cw_score_buffers {
     struct cw_store_result results[CHUNK];
     char keys[CHUNK][CW_MAX_RULES][CW_OUTBOX_KEY_MAX];
     char *json[CHUNK][CW_MAX_RULES];
-    struct cw_outbox_ack *acks; /* the chunk's published entries, acknowledged at once */
+    /* the score feed: each account's message decided now (NULL: none) and the feed's state
+     * saved with it */
+    char feed_key[CHUNK][CW_FEED_ENTRY_MAX];
+    char *feed_json[CHUNK];
+    char *feed_state[CHUNK];
+    struct cw_feed_last feed_next; /* scratch */
+    struct cw_outbox_ack *acks;    /* the chunk's published entries, acknowledged at once */
     size_t cap_acks;
 };
 
@@ -67,6 +75,44 @@ static int acks_reserve(struct cw_score_buffers *c, size_t n)
     return 0;
 }
 
+/* Whether account i's score is published on the score feed (docs/scores.md); if so, its
+ * message and the feed's next state go into its store result, to be saved with the score.
+ * Out of memory: not published now, decided again at the account's next scoring. */
+static void feed_prepare(struct cw_daemon *d, struct cw_score_buffers *c, size_t i, int64_t wall_ms)
+{
+    const struct cw_config *cfg = d->rt.cfg;
+    const struct cw_account_data *a = &c->data[i];
+    const struct cw_account_eval *e = &c->eval[i];
+    struct cw_store_result *res = &c->results[i];
+    c->feed_json[i] = c->feed_state[i] = NULL;
+    if (!cfg->scores.topic || !e->score.has_score)
+        return;
+    /* the scorecard the account was scored by: a change of it is published (CW_FEED_PROFILE) */
+    const char *profile = e->score.profile ? e->score.profile : "";
+    unsigned why = cw_feed_decide(&a->feed, e->now_ms, cfg->scores.step, e->score.score,
+                                  e->score.grade, profile);
+    if (why == 0)
+        return;
+    char id[CW_SCORE_ID_LEN + 1];
+    cw_score_id(a->account_id, e->now_ms, e->score.score, id);
+    if (cw_feed_entry_field(e->now_ms, id, c->feed_key[i], sizeof c->feed_key[i]) < 0)
+        return; /* never: the id is hex and the field's room is the longest */
+    cw_feed_last_of(cfg, e, profile, id, &c->feed_next);
+    c->feed_json[i] = cw_feed_message(cfg, e, &a->feed, why, id, profile, wall_ms, NULL);
+    c->feed_state[i] = cw_feed_last_encode(&c->feed_next, NULL);
+    if (!c->feed_json[i] || !c->feed_state[i]) {
+        cw_log_error("out of memory", "what=%s account=%s", "score feed message", a->account_id);
+        free(c->feed_json[i]);
+        free(c->feed_state[i]);
+        c->feed_json[i] = c->feed_state[i] = NULL;
+        return;
+    }
+    res->feed_expected_raw = a->feed_raw ? a->feed_raw : "";
+    res->feed_state = c->feed_state[i];
+    res->feed_key = c->feed_key[i];
+    res->feed_json = c->feed_json[i];
+}
+
 /* Evaluate the loaded accounts of a chunk and prepare their store results. */
 static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n,
                            int64_t now_ms, int64_t wall_ms)
@@ -112,15 +158,18 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
             res->rule_alert_key[r] = c->keys[i][r];
             res->rule_alert_json[r] = c->json[i][r];
         }
+        feed_prepare(d, c, i, wall_ms);
     }
 }
 
-/* Publish every outbox entry of the chunk's accounts (loaded ones and new winners). */
+/* Publish every outbox entry of the chunk's accounts (loaded ones and new winners): alerts
+ * to the alerts topic, then the score feed's messages, oldest first, to the feed's topic. */
 static int publish_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
 {
     const struct cw_config *cfg = d->rt.cfg;
+    const char *feed_topic = cfg->scores.topic;
     char err[256];
-    size_t sent = 0;
+    size_t sent = 0, feed_sent = 0;
     for (size_t i = 0; i < n; i++) {
         const char *acct = c->data[i].account_id;
         size_t klen = strlen(acct);
@@ -139,7 +188,21 @@ static int publish_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t
                 goto fail;
             sent++;
         }
+        for (size_t k = 0; feed_topic && k < c->data[i].n_feed_outbox; k++) {
+            const struct cw_outbox_entry *o = &c->data[i].feed_outbox[k];
+            if (cw_producer_send(d->producer, feed_topic, acct, klen, o->json, o->len, NULL, 0, err,
+                                 sizeof err) != 0)
+                goto fail;
+            feed_sent++;
+        }
+        if (feed_topic && c->results[i].feed_won && c->feed_json[i]) {
+            if (cw_producer_send(d->producer, feed_topic, acct, klen, c->feed_json[i],
+                                 strlen(c->feed_json[i]), NULL, 0, err, sizeof err) != 0)
+                goto fail;
+            feed_sent++;
+        }
     }
+    sent += feed_sent;
     if (sent == 0)
         return 0;
     int rc = cw_producer_wait(d->producer, ALERT_WAIT_MS, err, sizeof err);
@@ -174,15 +237,26 @@ static int publish_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t
                         t->alert_id);
             c->acks[n_acks++] = (struct cw_outbox_ack){.account_id = acct, .key = c->keys[i][r]};
         }
+        for (size_t k = 0; feed_topic && k < c->data[i].n_feed_outbox; k++)
+            c->acks[n_acks++] = (struct cw_outbox_ack){
+                .account_id = acct, .key = c->data[i].feed_outbox[k].key, .score_feed = true};
+        if (feed_topic && c->results[i].feed_won && c->feed_json[i]) {
+            cw_log_debug("score published", "account=%s score=%.2f grade=%s key=%s", acct,
+                         c->eval[i].score.score, c->eval[i].score.grade, c->feed_key[i]);
+            c->acks[n_acks++] = (struct cw_outbox_ack){
+                .account_id = acct, .key = c->feed_key[i], .score_feed = true};
+        }
     }
+    cw_stat_add(&d->stats.scores_published, feed_sent);
     if (cw_store_outbox_ack(d->store, c->acks, n_acks, err, sizeof err) != 0)
         goto fail_store;
     return 0;
 
 fail:
     cw_stat_add(&d->stats.kafka_errors, 1);
-    cw_log_warn("alert publication failed, will retry", "topic=%s error=\"%s\"",
-                cfg->kafka.alerts_topic, err);
+    cw_log_warn("alert publication failed, will retry", "topic=%s%s%s error=\"%s\"",
+                cfg->kafka.alerts_topic, feed_sent > 0 ? "," : "", feed_sent > 0 ? feed_topic : "",
+                err);
     return -1;
 fail_store:
     cw_stat_add(&d->stats.redis_errors, 1);
@@ -192,11 +266,15 @@ fail_store:
 
 static void free_json(struct cw_score_buffers *c, size_t n, size_t n_rules)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         for (size_t r = 0; r < n_rules; r++) {
             free(c->json[i][r]);
             c->json[i][r] = NULL;
         }
+        free(c->feed_json[i]);
+        free(c->feed_state[i]);
+        c->feed_json[i] = c->feed_state[i] = NULL;
+    }
 }
 
 static struct cw_score_buffers *buffers(struct cw_daemon *d)

@@ -15,20 +15,6 @@
 #define MOVED_DAYS_MAX 7
 #define MOVES_MAX      5
 
-static const char *na_text(enum cw_na_reason na)
-{
-    switch (na) {
-    case CW_NA_NO_SEATS:
-        return "n/a (seats unknown)";
-    case CW_NA_NOT_OBSERVED:
-        return "n/a (window not yet observed)";
-    case CW_NA_NOT_IN_PROFILE:
-        return "n/a (not in this profile)";
-    default:
-        return "n/a";
-    }
-}
-
 /* The stored score of `day` or the nearest earlier day within a week; NAN if none. */
 static double history_at(const struct cw_account_data *a, int32_t day)
 {
@@ -147,7 +133,7 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
                 &e->score.measures[cw_score_measure_index(cfg, c, m)];
             printf("    %-16s ", ms->name);
             if (!mr->has) {
-                printf("%s\n", na_text(mr->na));
+                printf("%s\n", cw_score_na_text(mr->na));
                 continue;
             }
             printf("%10.2f / %-8.2g -> %5.1f  (%s over %s%s)\n", mr->raw, mr->target,
@@ -234,7 +220,8 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
             json_object_set_new(jm, "raw", cw_cli_json_number(mr->has, mr->raw));
             json_object_set_new(jm, "target", json_real(mr->target));
             json_object_set_new(jm, "contribution", cw_cli_json_number(mr->has, mr->contribution));
-            json_object_set_new(jm, "na", mr->has ? json_null() : json_string(na_text(mr->na)));
+            json_object_set_new(jm, "na",
+                                mr->has ? json_null() : json_string(cw_score_na_text(mr->na)));
             json_object_set_new(measures, comp->measures[m].name, jm);
         }
     }

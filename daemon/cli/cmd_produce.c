@@ -178,9 +178,10 @@ int cw_cmd_produce(const struct cw_cli_opts *ctx, int argc, char **argv)
         return rc;
     if (!topic)
         topic = cfg->kafka.topics.items[0];
-    const char *own = strcmp(topic, cfg->kafka.alerts_topic) == 0 ? "alert"
-                      : strcmp(topic, cfg->kafka.dlq_topic) == 0  ? "DLQ"
-                                                                  : NULL;
+    const char *own = strcmp(topic, cfg->kafka.alerts_topic) == 0                  ? "alert"
+                      : strcmp(topic, cfg->kafka.dlq_topic) == 0                   ? "DLQ"
+                      : cfg->scores.topic && strcmp(topic, cfg->scores.topic) == 0 ? "score feed"
+                                                                                   : NULL;
     if (own && !force) {
         fprintf(stderr,
                 "churnwatch: '%s' is the %s topic of %s; the daemon writes it (--force to "

@@ -309,10 +309,11 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     histogram(f, "sweep_duration_seconds", "Time of one complete sweep over every account.",
               &s->sweep_seconds);
     counter(f, "alerts_silenced_total", "Alerts held back by a silence.", &s->alerts_silenced);
+    counter(f, "scores_published_total", "Score feed messages published.", &s->scores_published);
     counter(f, "replays_skipped_total", "Redelivered events already applied, skipped.",
             &s->replays_skipped);
     counter(f, "redis_errors_total", "Failed Redis operations (each retried).", &s->redis_errors);
-    counter(f, "kafka_errors_total", "Failed DLQ or alert publications (each retried).",
+    counter(f, "kafka_errors_total", "Failed DLQ, alert or score feed publications (each retried).",
             &s->kafka_errors);
     counter(f, "fetch_restarts_total",
             "Partitions restarted because their log grew but nothing was fetched.",

@@ -62,6 +62,7 @@ struct cw_stats {
     /* alerts published, by rule index and status (0 firing, 1 resolved, 2 reminder) */
     _Atomic uint64_t alerts[CW_MAX_RULES][3];
     _Atomic uint64_t alerts_silenced;
+    _Atomic uint64_t scores_published; /* score feed messages acknowledged by the broker */
     _Atomic uint64_t batches;
     _Atomic uint64_t messages; /* messages of completed batches */
     _Atomic uint64_t accounts_scored;

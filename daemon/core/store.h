@@ -11,6 +11,7 @@
 #include "churnwatch/event.h"
 #include "churnwatch/outbox.h"
 #include "churnwatch/rules.h"
+#include "churnwatch/score_feed.h"
 #include "churnwatch/window.h"
 #include "stats.h"
 
@@ -120,12 +121,20 @@ struct cw_account_data {
     struct cw_silence silences[CW_MAX_RULES + 1];
     size_t n_outbox, cap_outbox;
     struct cw_outbox_entry *outbox; /* alerts saved but not yet acknowledged by Kafka */
+    /* The score feed (docs/state.md "Score feed"), loaded only while the config has one: */
+    struct cw_feed_last feed; /* the last score published (feed.has false: none) */
+    char *feed_raw;           /* its stored form as loaded ("" none), for compare-and-set */
+    size_t cap_feed_raw;
+    size_t n_feed_outbox, cap_feed_outbox;
+    struct cw_outbox_entry *feed_outbox; /* messages saved but not yet acknowledged, in the
+                                            order they were decided (rule -1, emit NONE) */
 };
 
 /* Release the buffers of d (not d itself). */
 void cw_account_data_free(struct cw_account_data *d);
 
-/* Free the outbox entries of d (keeping the array for reuse). */
+/* Free the outbox entries of d, the alerts' and the score feed's (keeping the arrays for
+ * reuse). */
 void cw_account_data_outbox_clear(struct cw_account_data *d);
 
 /* Fill a view of d for the score and the rules at now_ms (d must have been loaded with
@@ -188,6 +197,14 @@ struct cw_store_result {
     const char *rule_alert_key[CW_MAX_RULES];    /* cw_outbox_key_encode; NULL: no alert */
     const char *rule_alert_json[CW_MAX_RULES];   /* queued in the outbox with the state */
     bool rule_won[CW_MAX_RULES];                 /* out: the compare-and-set succeeded */
+    /* The score feed: with feed_json (and has_score), the message enters the feed's outbox
+     * (field feed_key) and the feed's state becomes feed_state, in the same atomic step as
+     * the score, when the stored state still is feed_expected_raw (NULL or "": none). */
+    const char *feed_expected_raw;
+    const char *feed_state;
+    const char *feed_key;
+    const char *feed_json;
+    bool feed_won; /* out: the message was saved (else another writer's state was found) */
 };
 
 /*
@@ -195,8 +212,9 @@ struct cw_store_result {
  * state changes. Each changed rule state is written with compare-and-set against the
  * encoding it was loaded with, so of two instances that saw the same transition only one
  * wins (rule_won) and emits it; the winner's alert (rule_alert_key/json) enters the
- * account's outbox in the same atomic step. 0 or -1 with err (then nothing is known to
- * be saved).
+ * account's outbox in the same atomic step. A score feed message is saved with its score,
+ * compare-and-set likewise (feed_won). 0 or -1 with err (then nothing is known to be
+ * saved).
  */
 int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_result *results,
                   size_t n, char *err, size_t errsize);
@@ -206,6 +224,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
 struct cw_outbox_ack {
     const char *account_id;
     const char *key;
+    bool score_feed; /* an entry of the score feed's outbox (feed_outbox), not an alert */
 };
 
 /* Delete the acknowledged entries from their accounts' outboxes, pipelined (one round trip

@@ -9,6 +9,9 @@ void cw_account_data_outbox_clear(struct cw_account_data *d)
     for (size_t i = 0; i < d->n_outbox; i++)
         free(d->outbox[i].json);
     d->n_outbox = 0;
+    for (size_t i = 0; i < d->n_feed_outbox; i++)
+        free(d->feed_outbox[i].json);
+    d->n_feed_outbox = 0;
 }
 
 void cw_account_data_free(struct cw_account_data *d)
@@ -19,6 +22,12 @@ void cw_account_data_free(struct cw_account_data *d)
     free(d->outbox);
     d->outbox = NULL;
     d->cap_outbox = 0;
+    free(d->feed_outbox);
+    d->feed_outbox = NULL;
+    d->cap_feed_outbox = 0;
+    free(d->feed_raw);
+    d->feed_raw = NULL;
+    d->cap_feed_raw = 0;
     free(d->daily);
     free(d->user_last_day);
     free(d->type_last_ms);

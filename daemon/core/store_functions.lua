@@ -464,6 +464,20 @@ local function cw_save(keys, args)
   return 1
 end
 
+-- cw_save_feed: cw_save, and in the same atomic step the score feed's message: when the
+-- feed's state (field ':feed' of :r) still is the one the daemon loaded ('' = none), it
+-- becomes new_state and the message waits in the feed's outbox (field key of :r, deleted by
+-- the daemon once the broker acknowledged it). The score is saved either way.
+-- KEYS: :m :h :r   ARGV: today score keep_days ttl_long expected new_state key json
+-- Returns 1 when the message was saved, 0 when another writer's state was found.
+local function cw_save_feed(keys, args)
+  cw_save({keys[1], keys[2]}, args)
+  if (redis.call('HGET', keys[3], ':feed') or '') ~= args[5] then return 0 end
+  redis.call('HSET', keys[3], ':feed', args[6], args[7], args[8])
+  inherit_ttl(keys[1], keys[3], tonumber(args[4]))
+  return 1
+end
+
 -- cw_rule_cas: compare-and-set one rule state. '' expected = absent, '' new = delete.
 -- When it wins and an alert is given, the alert enters the account's outbox in the
 -- same step (deleted by the daemon once the broker acknowledged it).
@@ -511,3 +525,4 @@ redis.register_function('cw_save', cw_save)
 redis.register_function('cw_rule_cas', cw_rule_cas)
 redis.register_function('cw_silence_set', cw_silence_set)
 redis.register_function('cw_put', cw_put)
+redis.register_function('cw_save_feed', cw_save_feed)

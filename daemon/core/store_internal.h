@@ -187,13 +187,21 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
                          size_t n, int32_t today, struct cw_account_data *out, char *err,
                          size_t errsize);
 
-/* ---- the alert outbox (store_outbox.c) ---- */
+/* ---- the outboxes (store_outbox.c) ---- */
 
 /* Append the outbox entry key[0..klen) -> json[0..jlen) to d, its key parsed (either
  * format, churnwatch/outbox.h) for its rule and status. A key longer than any this daemon
  * writes is skipped. 0, or -1 when out of memory. */
 int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, const char *key,
                         size_t klen, const char *json, size_t jlen);
+
+/* Append the score feed's entry field[0..flen) -> json[0..jlen) (score_feed.h) to d; a field
+ * that is not an entry is skipped. 0, or -1 when out of memory. */
+int cw_store_feed_entry_add(struct cw_account_data *d, const char *field, size_t flen,
+                            const char *json, size_t jlen);
+
+/* Put d's feed entries in the order they were decided (their instant, then their field). */
+void cw_store_feed_entries_sort(struct cw_account_data *d);
 
 /* ---- apply arguments (store_delta.c) ---- */
 

@@ -65,6 +65,30 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
     memset(d->rule_raw, 0, sizeof d->rule_raw);
     d->n_silences = 0;
     cw_account_data_outbox_clear(d);
+    memset(&d->feed, 0, sizeof d->feed);
+    if (d->feed_raw)
+        d->feed_raw[0] = '\0';
+    return 0;
+}
+
+/* The score feed's fields of the rule-state hash (score_feed.h): its state, kept raw for
+ * the compare-and-set and parsed, and its entries. 0, or -1 when out of memory. */
+static int load_feed_field(struct cw_account_data *d, const redisReply *f, const redisReply *v)
+{
+    if (strcmp(f->str, CW_FEED_STATE_FIELD) != 0)
+        return cw_store_feed_entry_add(d, f->str, f->len, v->str, v->len);
+    if (v->len + 1 > d->cap_feed_raw) {
+        char *raw = realloc(d->feed_raw, v->len + 1);
+        if (!raw)
+            return -1;
+        d->feed_raw = raw;
+        d->cap_feed_raw = v->len + 1;
+    }
+    memcpy(d->feed_raw, v->str, v->len);
+    d->feed_raw[v->len] = '\0';
+    /* A state this daemon cannot read is "nothing published": the next score is published
+     * as a first one, and the compare-and-set still protects whoever wrote it. */
+    cw_feed_last_decode(v->str, v->len, &d->feed);
     return 0;
 }
 
@@ -155,7 +179,13 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
             d->user_last_day[d->n_users++] = day;
         }
         break;
-    case 3: /* rule -> state */
+    case 3: /* rule -> state; the score feed's fields, which no rule name can be */
+        if (f->str[0] == ':') {
+            if (cfg->scores.topic &&
+                strncmp(f->str, CW_FEED_STATE_FIELD, sizeof CW_FEED_STATE_FIELD - 1) == 0)
+                return load_feed_field(d, f, v);
+            break;
+        }
         for (size_t r = 0; r < cfg->n_rules; r++) {
             if (strcmp(cfg->rules[r].name, f->str) != 0)
                 continue;
@@ -229,6 +259,8 @@ int cw_store_load_hash(struct cw_store_load_ctx *l, struct cw_account_data *d, c
     }
     if (which == 0)
         d->exists = r->elements > 0;
+    if (which == 3)
+        cw_store_feed_entries_sort(d);
     if (which == 4 && d->n_history > 0) {
         qsort(d->history, d->n_history, sizeof *d->history, cmp_point);
         d->has_last_score = true;

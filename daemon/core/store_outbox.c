@@ -1,4 +1,5 @@
-/* store_outbox.c - the alert outbox in the store: entries loaded, acknowledgements pipelined */
+/* store_outbox.c - the outboxes in the store, the alerts' and the score feed's: entries
+ * loaded, acknowledgements pipelined */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,54 @@ int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, 
     return 0;
 }
 
+/* Order of the feed's entries: by the instant they were decided (from the field), then by
+ * field. */
+static int cmp_feed_entry(const void *pa, const void *pb)
+{
+    const struct cw_outbox_entry *a = pa, *b = pb;
+    int64_t ta = 0, tb = 0;
+    cw_feed_entry_parse(a->key, strlen(a->key), &ta);
+    cw_feed_entry_parse(b->key, strlen(b->key), &tb);
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return strcmp(a->key, b->key);
+}
+
+int cw_store_feed_entry_add(struct cw_account_data *d, const char *field, size_t flen,
+                            const char *json, size_t jlen)
+{
+    int64_t ms;
+    if (flen >= sizeof d->feed_outbox[0].key || cw_feed_entry_parse(field, flen, &ms) < 0)
+        return 0; /* not an entry this daemon could have written */
+    if (d->n_feed_outbox == d->cap_feed_outbox) {
+        size_t cap = d->cap_feed_outbox ? d->cap_feed_outbox * 2 : 2;
+        struct cw_outbox_entry *o = realloc(d->feed_outbox, cap * sizeof *o);
+        if (!o)
+            return -1;
+        d->feed_outbox = o;
+        d->cap_feed_outbox = cap;
+    }
+    struct cw_outbox_entry *e = &d->feed_outbox[d->n_feed_outbox];
+    e->json = malloc(jlen + 1);
+    if (!e->json)
+        return -1;
+    memcpy(e->json, json, jlen);
+    e->json[jlen] = '\0';
+    e->len = jlen;
+    memcpy(e->key, field, flen);
+    e->key[flen] = '\0';
+    e->rule = -1;
+    e->emit = CW_EMIT_NONE;
+    d->n_feed_outbox++;
+    return 0;
+}
+
+void cw_store_feed_entries_sort(struct cw_account_data *d)
+{
+    if (d->n_feed_outbox > 1)
+        qsort(d->feed_outbox, d->n_feed_outbox, sizeof *d->feed_outbox, cmp_feed_entry);
+}
+
 struct ack_ctx {
     const struct cw_outbox_ack *acks;
 };
@@ -47,7 +96,7 @@ static int ack_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
 {
     const struct ack_ctx *a = vctx;
     cw_rcmd_adds(c, "HDEL");
-    cw_store_add_account_key(st, c, a->acks[i].account_id, "o");
+    cw_store_add_account_key(st, c, a->acks[i].account_id, a->acks[i].score_feed ? "r" : "o");
     cw_rcmd_adds(c, a->acks[i].key);
     return c->oom ? -1 : 0;
 }

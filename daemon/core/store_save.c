@@ -8,9 +8,10 @@
 
 #define STORE_HISTORY_EXTRA 35 /* history kept: longest window + this many days */
 
-/* SAVE_INDEX_ADD / _REM: one ZADD of every score and one ZREM of every unscored account
- * of the call, to the score index (`top`). */
-enum save_kind { SAVE_SCORE, SAVE_INDEX_ADD, SAVE_INDEX_REM, SAVE_RULE };
+/* SAVE_SCORE_FEED: a score with its score feed message (cw_save_feed). SAVE_INDEX_ADD / _REM:
+ * one ZADD of every score and one ZREM of every unscored account of the call, to the score
+ * index (`top`). */
+enum save_kind { SAVE_SCORE, SAVE_SCORE_FEED, SAVE_INDEX_ADD, SAVE_INDEX_REM, SAVE_RULE };
 
 struct save_op {
     enum save_kind kind;
@@ -32,15 +33,24 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     const struct cw_store_result *res = &s->results[op->result];
     switch (op->kind) {
     case SAVE_SCORE:
+    case SAVE_SCORE_FEED:
         cw_rcmd_adds(c, "FCALL");
-        cw_rcmd_adds(c, "cw_save");
-        cw_rcmd_adds(c, "2");
+        cw_rcmd_adds(c, op->kind == SAVE_SCORE ? "cw_save" : "cw_save_feed");
+        cw_rcmd_adds(c, op->kind == SAVE_SCORE ? "2" : "3");
         cw_store_add_account_key(st, c, res->account_id, "m");
         cw_store_add_account_key(st, c, res->account_id, "h");
+        if (op->kind == SAVE_SCORE_FEED)
+            cw_store_add_account_key(st, c, res->account_id, "r");
         cw_rcmd_addll(c, res->today);
         cw_rcmd_addf(c, "%.10g", res->score); /* a trend point: 10 digits are plenty */
         cw_rcmd_addll(c, s->keep_days);
         cw_rcmd_addll(c, s->ttl_long);
+        if (op->kind == SAVE_SCORE_FEED) {
+            cw_rcmd_adds(c, res->feed_expected_raw ? res->feed_expected_raw : "");
+            cw_rcmd_adds(c, res->feed_state);
+            cw_rcmd_adds(c, res->feed_key);
+            cw_rcmd_adds(c, res->feed_json);
+        }
         break;
     case SAVE_INDEX_ADD:
     case SAVE_INDEX_REM:
@@ -93,6 +103,8 @@ static int save_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
     }
     if (op->kind == SAVE_RULE)
         s->results[op->result].rule_won[op->rule] = r->integer == 1;
+    else if (op->kind == SAVE_SCORE_FEED)
+        s->results[op->result].feed_won = r->integer == 1;
     return 0;
 }
 
@@ -112,6 +124,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
             return -1;
         }
         n_ops += 1;
+        r->feed_won = false;
         for (size_t k = 0; k < r->n_rules; k++) {
             r->rule_won[k] = false;
             n_ops += r->rule_changed[k];
@@ -128,8 +141,10 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
     }
     size_t k = 0, scored = 0;
     for (size_t i = 0; i < n; i++) {
-        if (results[i].has_score)
-            s.ops[k++] = (struct save_op){.kind = SAVE_SCORE, .result = i};
+        const struct cw_store_result *res = &results[i];
+        bool feed = res->feed_json && res->feed_state && res->feed_key;
+        if (res->has_score)
+            s.ops[k++] = (struct save_op){.kind = feed ? SAVE_SCORE_FEED : SAVE_SCORE, .result = i};
         scored += results[i].has_score;
         for (size_t r = 0; r < results[i].n_rules; r++)
             if (results[i].rule_changed[r])

@@ -263,6 +263,12 @@ struct cw_segment {
     char *touch;                        /* segment default touch, or NULL */
 };
 
+/* The score feed (docs/scores.md): off while topic is NULL. */
+struct cw_scores_config {
+    char *topic; /* churnwatch.score.v1 output, NULL: no feed; read at start only */
+    double step; /* points a score must move from the last one published; default 5 */
+};
+
 enum cw_log_format {
     CW_LOG_LOGFMT = 0,
     CW_LOG_JSON,
@@ -297,6 +303,7 @@ struct cw_config {
     size_t n_rules;
     struct cw_segment *segments;
     size_t n_segments;
+    struct cw_scores_config scores;
     char *http_listen; /* default "127.0.0.1:9464" */
     enum cw_log_level log_level;
     enum cw_log_format log_format;

@@ -16,6 +16,10 @@ enum cw_na_reason {
     CW_NA_NOT_IN_PROFILE, /* the account's profile gives the measure weight 0 */
 };
 
+/* How an n/a measure is shown to people and in JSON: "n/a (seats unknown)",
+ * "n/a (window not yet observed)" (CW_NA_NONE: "n/a"). */
+const char *cw_score_na_text(enum cw_na_reason na);
+
 struct cw_measure_result {
     bool has; /* false: n/a, left out and weights renormalised */
     enum cw_na_reason na;

@@ -80,6 +80,22 @@ run "tab" 1 "$daemon" --check-config -c "$f"
 grep -q "^$f:4:1: invalid YAML: found a tab character" "$tmp/err" ||
   fail "tab: no libyaml error at 4:1"
 
+# The score feed's keys: each error at its file:line:col, with the CLI and the daemon.
+printf 'score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, target: 1}]}\nscores:\n  topic: churnwatch-alerts\n  step: 0\n  stepp: 1\n' >"$tmp/scores.yaml"
+for cmd in "$cli check-config $tmp/scores.yaml" "$daemon -c $tmp/scores.yaml --check-config"; do
+  run "$cmd" 1 $cmd
+  expect_line "$cmd" err "$tmp/scores.yaml:6:3: scores.step: 0 is out of range: must be above 0 and at most 100"
+  expect_line "$cmd" err "$tmp/scores.yaml:7:3: unknown key 'stepp' in scores; valid keys: topic, step"
+  expect_lines "$cmd" err 2
+  expect_lines "$cmd" out 0
+done
+sed -i -e '/^  stepp: 1$/d' -e 's/^  step: 0$/  step: 2.5/' "$tmp/scores.yaml"
+run "scores topic" 1 "$cli" check-config "$tmp/scores.yaml"
+expect_line "scores topic" err "$tmp/scores.yaml:5:3: scores.topic: must differ from kafka.alerts_topic"
+expect_lines "scores topic" err 1
+sed -i 's/^  topic: churnwatch-alerts$/  topic: churnwatch-scores/' "$tmp/scores.yaml"
+run "scores ok" 0 "$cli" check-config "$tmp/scores.yaml"
+
 # Environment overrides are validated and named.
 run "env" 1 env CHURNWATCH_LOG_LEVEL=loud "$cli" check-config "$conf"
 expect_line "env" err "CHURNWATCH_LOG_LEVEL: invalid value 'loud' (environment override); valid values: error, warn, info, debug"

@@ -59,6 +59,10 @@ expect_fail 1 "produce to the alerts topic" "is the alert topic.*--force" \
   cli -c "$CFG" produce "$WORK/one.jsonl" --topic churnwatch-alerts
 expect_fail 1 "produce to the DLQ topic" "is the DLQ topic.*--force" \
   cli -c "$CFG" produce "$WORK/one.jsonl" --topic usage-events-dlq
+cp "$CFG" "$WORK/feed.yaml"
+printf '\nscores:\n  topic: churnwatch-scores\n' >>"$WORK/feed.yaml"
+expect_fail 1 "produce to the score feed's topic" "is the score feed topic.*--force" \
+  cli -c "$WORK/feed.yaml" produce "$WORK/one.jsonl" --topic churnwatch-scores
 printf '%s\n' '{"n":1}' 'not json' '{"n":3}' >"$WORK/mixed.jsonl"
 expect_fail 1 "produce of a line that is not JSON" "line 2 is not a JSON object.*1 sent before it" \
   cli -c "$CFG" produce "$WORK/mixed.jsonl" --topic scratch
@@ -69,7 +73,7 @@ expect_fail 1 "produce of a JSON array" "line 1 is not a JSON object" \
 cli -c "$CFG" produce "$WORK/mixed.jsonl" --topic scratch --force 2>/dev/null ||
   fail "produce --force of a line that is not JSON"
 [ "$(topic_dump scratch | wc -l)" = 4 ] || fail "produce --force: scratch holds $(topic_dump scratch | wc -l) messages, not 4"
-pass "produce refuses the alert and DLQ topics and non-object lines unless --force"
+pass "produce refuses the alert, DLQ and score feed topics and non-object lines unless --force"
 
 # Three scored accounts, one without seats (not scored), one event far too late (DLQ).
 "$CLI" gen --end "$TEST_NOW" --fates healthy=3 --days 35 --prefix cc- -o "$WORK/events.jsonl" ||

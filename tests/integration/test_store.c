@@ -593,6 +593,152 @@ Test(store, rule_cas_stale_expected_loses)
     cw_store_close(st);
 }
 
+/* ---- the score feed (docs/state.md "Score feed") ----------------------------------- */
+
+/* The feed's state and message of a score published at ms, into st (its stored form) and
+ * key (its entry field); the message is `from` and the id. */
+struct feed_msg {
+    struct cw_feed_last last;
+    char *state;
+    char key[CW_FEED_ENTRY_MAX];
+    char json[128];
+};
+
+static void feed_msg(struct feed_msg *m, const char *acct, double score, int64_t ms,
+                     const char *from)
+{
+    memset(m, 0, sizeof *m);
+    m->last.has = true;
+    m->last.score = score;
+    snprintf(m->last.grade, sizeof m->last.grade, "%s", score >= 60 ? "B" : "C");
+    m->last.observed_ms = ms;
+    cw_score_id(acct, ms, score, m->last.score_id);
+    m->last.n_contrib = 1;
+    m->last.contrib[0] = (struct cw_feed_contrib){"logins", score};
+    m->state = cw_feed_last_encode(&m->last, NULL);
+    cr_assert_not_null(m->state);
+    cr_assert_gt(cw_feed_entry_field(ms, m->last.score_id, m->key, sizeof m->key), 0);
+    snprintf(m->json, sizeof m->json, "{\"score_id\":\"%s\",\"from\":\"%s\"}", m->last.score_id,
+             from);
+}
+
+static void feed_result(struct cw_store_result *r, const char *acct, const struct feed_msg *m,
+                        const char *expected)
+{
+    memset(r, 0, sizeof *r);
+    r->account_id = acct;
+    r->has_score = true;
+    r->score = m->last.score;
+    r->grade = m->last.grade;
+    r->today = DAY0;
+    r->n_rules = 2;
+    r->feed_expected_raw = expected;
+    r->feed_state = m->state;
+    r->feed_key = m->key;
+    r->feed_json = m->json;
+}
+
+/* The feed's message enters the outbox and its state moves with the score, in one step,
+ * for the instance whose loaded state is still the stored one; entries come back in the
+ * order they were decided, beside the rule states, and go when acknowledged. */
+Test(store, score_feed_saved_with_the_score_compare_and_set)
+{
+    cfg.scores.topic = "churnwatch-scores";
+    cfg.scores.step = 5;
+    cw_store *a = open_store();
+    cw_store *b = open_store();
+    struct cw_account_data da, db;
+    memset(&da, 0, sizeof da);
+    memset(&db, 0, sizeof db);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:r health_low F|1|0|1|1|%s",
+                                  "00112233445566778899aabbccddeeff"),
+                 1);
+    load1(a, "acme", DAY0, &da);
+    load1(b, "acme", DAY0, &db);
+    cr_assert_not(da.feed.has);
+    cr_assert_str_eq(da.feed_raw ? da.feed_raw : "", "");
+    cr_assert_eq(da.n_feed_outbox, 0);
+
+    /* both saw the first score: exactly one message is saved, both scores are */
+    struct feed_msg ma, mb;
+    feed_msg(&ma, "acme", 52.5, MS0 + 1000, "a");
+    feed_msg(&mb, "acme", 53.5, MS0 + 2000, "b");
+    struct cw_store_result ra, rb;
+    feed_result(&ra, "acme", &ma, da.feed_raw ? da.feed_raw : "");
+    feed_result(&rb, "acme", &mb, db.feed_raw ? db.feed_raw : "");
+    cr_assert_eq(cw_store_save(a, &cfg, &ra, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_save(b, &cfg, &rb, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(ra.feed_won);
+    cr_assert_not(rb.feed_won, "a stale feed state must lose");
+    redisReply *h = redis_server_command(&rs, "HGET cw:{acme}:h %d", DAY0);
+    cr_assert(h && h->type == REDIS_REPLY_STRING);
+    cr_expect_str_eq(h->str, "53.5", "the loser's score is saved all the same");
+    freeReplyObject(h);
+    cr_expect_gt(redis_server_int(&rs, "PTTL cw:{acme}:r"), 0, ":r has a lifetime");
+
+    load1(b, "acme", DAY0, &db);
+    cr_assert(db.feed.has);
+    cr_expect_eq(db.feed.score, 52.5);
+    cr_expect_str_eq(db.feed.score_id, ma.last.score_id);
+    cr_expect_str_eq(db.feed_raw, ma.state);
+    cr_assert_eq(db.n_feed_outbox, 1);
+    cr_expect_str_eq(db.feed_outbox[0].key, ma.key);
+    cr_expect_str_eq(db.feed_outbox[0].json, ma.json);
+    cr_expect_eq(db.n_outbox, 0, "not an alert");
+    cr_expect_eq(db.rules[0].status, CW_RULE_FIRING, "the rule state beside it is read as before");
+
+    /* the next one, from the fresh load, wins; both wait until acknowledged, oldest first */
+    struct feed_msg mc;
+    feed_msg(&mc, "acme", 40.0, MS0 + 3000, "b");
+    struct cw_store_result rc;
+    feed_result(&rc, "acme", &mc, db.feed_raw);
+    cr_assert_eq(cw_store_save(b, &cfg, &rc, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(rc.feed_won);
+    load1(a, "acme", DAY0, &da);
+    cr_expect_str_eq(da.feed_raw, mc.state);
+    cr_assert_eq(da.n_feed_outbox, 2);
+    cr_expect_str_eq(da.feed_outbox[0].key, ma.key);
+    cr_expect_str_eq(da.feed_outbox[1].key, mc.key);
+
+    /* entries written in another order come back in the order of their instants */
+    struct feed_msg m0;
+    feed_msg(&m0, "acme", 10.0, MS0 + 500, "early");
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:r %s %s", m0.key, m0.json), 1);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:r :feed:12:notanid x"), 1);
+    load1(a, "acme", DAY0, &da);
+    cr_assert_eq(da.n_feed_outbox, 3, "a field that is no entry is left alone");
+    cr_expect_str_eq(da.feed_outbox[0].key, m0.key);
+    cr_expect_str_eq(da.feed_outbox[1].key, ma.key);
+    cr_expect_str_eq(da.feed_outbox[2].key, mc.key);
+
+    /* the feed off: its fields are not read */
+    cfg.scores.topic = NULL;
+    load1(b, "acme", DAY0, &db);
+    cr_expect_not(db.feed.has);
+    cr_expect_eq(db.n_feed_outbox, 0);
+    cfg.scores.topic = "churnwatch-scores";
+
+    /* acknowledged: the entries go, the state and the rule state stay */
+    struct cw_outbox_ack acks[3];
+    for (size_t i = 0; i < 3; i++)
+        acks[i] = (struct cw_outbox_ack){
+            .account_id = "acme", .key = da.feed_outbox[i].key, .score_feed = true};
+    cr_assert_eq(cw_store_outbox_ack(a, acks, 3, err, sizeof err), 0, "%s", err);
+    load1(a, "acme", DAY0, &da);
+    cr_expect_eq(da.n_feed_outbox, 0);
+    cr_expect_str_eq(da.feed_raw, mc.state);
+    cr_expect_eq(redis_server_int(&rs, "HLEN cw:{acme}:r"), 3, "health_low, :feed, the non-entry");
+    cr_expect_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r health_low"), 1);
+    free(ma.state);
+    free(mb.state);
+    free(mc.state);
+    free(m0.state);
+    cw_account_data_free(&da);
+    cw_account_data_free(&db);
+    cw_store_close(a);
+    cw_store_close(b);
+}
+
 Test(store, scores_history_and_lowest)
 {
     cw_store *st = open_store();
@@ -1448,6 +1594,123 @@ Test(store, apply_load_equals_apply_one_by_one)
     cw_store_close(one);
     cw_store_close(co);
     cw_store_close(own);
+}
+
+/* The feed through both store paths (accounts owned in memory, and Redis alone): the same
+ * batches, scores and acknowledgements leave the same stored state, and every load returns
+ * the feed's state and entries as a plain load reads them. */
+Test(store, score_feed_equal_with_accounts_owned_in_memory)
+{
+    ds_generate(0x853c49e6748fea9bULL);
+    cfg.scores.topic = "churnwatch-scores";
+    cfg.redis.key_prefix = "rf:";
+    cw_store *rf = open_store();
+    cfg.redis.key_prefix = "of:";
+    cw_store *of = open_store();
+    cr_assert_eq(cw_store_set_cache(of, 1 << 20, err, sizeof err), 0);
+    static struct cw_store_event ev_r[DS_EVENTS], ev_o[DS_EVENTS];
+    static struct cw_store_batch sb_r[DS_ACCOUNTS], sb_o[DS_ACCOUNTS];
+    static struct cw_account_data l_r[DS_ACCOUNTS], l_o[DS_ACCOUNTS], want;
+    static struct feed_msg msg[DS_ACCOUNTS];
+    static struct cw_store_result res_r[DS_ACCOUNTS], res_o[DS_ACCOUNTS];
+    memset(l_r, 0, sizeof l_r);
+    memset(l_o, 0, sizeof l_o);
+    memset(&want, 0, sizeof want);
+    uint64_t x = 5;
+    size_t pos = 0, round = 0, published = 0, quiet = 0, acked = 0, pending_seen = 0;
+    while (pos < DS_EVENTS) {
+        size_t first = pos, end = pos + 1 + ds_rand(&x) % 250;
+        if (ds_rand(&x) % 6 == 0 && pos > 0)
+            first = pos - 1 - ds_rand(&x) % (pos < 200 ? pos : 200); /* a replay */
+        else
+            pos = end < DS_EVENTS ? end : DS_EVENTS;
+        if (end > DS_EVENTS)
+            end = DS_EVENTS;
+        size_t n = ds_group(first, end, ev_r, sb_r);
+        cr_assert_eq(ds_group(first, end, ev_o, sb_o), n);
+        cr_assert_eq(cw_store_apply_load(rf, &cfg, sb_r, n, DAY0, l_r, err, sizeof err), 0, "%s",
+                     err);
+        cr_assert_eq(cw_store_apply_load(of, &cfg, sb_o, n, DAY0, l_o, err, sizeof err), 0, "%s",
+                     err);
+        struct cw_outbox_ack acks_r[DS_ACCOUNTS * 8], acks_o[DS_ACCOUNTS * 8];
+        size_t n_acks = 0;
+        bool ack_now = round % 3 == 2;
+        for (size_t i = 0; i < n; i++) {
+            const char *id = sb_r[i].account_id;
+            cr_assert_eq(cw_store_load(rf, &cfg, &id, 1, DAY0, &want, err, sizeof err), 0, "%s",
+                         err);
+            const char *raw = want.feed_raw ? want.feed_raw : "";
+            cr_assert_str_eq(l_r[i].feed_raw ? l_r[i].feed_raw : "", raw, "%s", id);
+            cr_assert_str_eq(l_o[i].feed_raw ? l_o[i].feed_raw : "", raw, "%s, owned", id);
+            cr_assert_eq(l_r[i].n_feed_outbox, want.n_feed_outbox, "%s", id);
+            cr_assert_eq(l_o[i].n_feed_outbox, want.n_feed_outbox, "%s, owned", id);
+            for (size_t k = 0; k < want.n_feed_outbox; k++) {
+                cr_assert_str_eq(l_r[i].feed_outbox[k].key, want.feed_outbox[k].key);
+                cr_assert_str_eq(l_o[i].feed_outbox[k].key, want.feed_outbox[k].key);
+                cr_assert_str_eq(l_o[i].feed_outbox[k].json, want.feed_outbox[k].json);
+                if (ack_now) {
+                    acks_r[n_acks] = (struct cw_outbox_ack){
+                        .account_id = id, .key = l_r[i].feed_outbox[k].key, .score_feed = true};
+                    acks_o[n_acks++] = (struct cw_outbox_ack){
+                        .account_id = id, .key = l_o[i].feed_outbox[k].key, .score_feed = true};
+                }
+            }
+            pending_seen += want.n_feed_outbox;
+            /* A score that wanders 1.5 points a round and falls back every tenth: published
+             * when it moved by 5 since the last one published. */
+            int acct = atoi(id + 3);
+            double score = 30.0 + (double)(acct * 3 % 40) + 1.5 * (double)(round % 10);
+            const char *grade = score >= 60 ? "B" : "C";
+            free(msg[i].state);
+            msg[i].state = NULL;
+            feed_result(&res_r[i], id, &msg[i], NULL);
+            res_r[i].score = score;
+            res_r[i].feed_state = NULL;
+            if (cw_feed_decide(&want.feed, MS0 + (int64_t)round, 5, score, grade, "") != 0) {
+                feed_msg(&msg[i], id, score, MS0 + (int64_t)round, "x");
+                feed_result(&res_r[i], id, &msg[i], l_r[i].feed_raw ? l_r[i].feed_raw : "");
+                published++;
+            } else {
+                quiet++;
+            }
+            res_o[i] = res_r[i];
+            res_o[i].feed_expected_raw = l_o[i].feed_raw ? l_o[i].feed_raw : "";
+        }
+        cr_assert_eq(cw_store_save(rf, &cfg, res_r, n, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(cw_store_save(of, &cfg, res_o, n, err, sizeof err), 0, "%s", err);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(res_r[i].feed_won, res_r[i].feed_state != NULL, "%s", res_r[i].account_id);
+            cr_assert_eq(res_o[i].feed_won, res_o[i].feed_state != NULL, "%s, owned",
+                         res_o[i].account_id);
+        }
+        cr_assert_eq(cw_store_outbox_ack(rf, acks_r, n_acks, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(cw_store_outbox_ack(of, acks_o, n_acks, err, sizeof err), 0, "%s", err);
+        acked += n_acks;
+        round++;
+    }
+    cr_log_info("score feed: %zu rounds, %zu published, %zu quiet, %zu acknowledged", round,
+                published, quiet, acked);
+    cr_assert_gt(published, 50);
+    cr_assert_gt(quiet, 10);
+    cr_assert_gt(acked, 10);
+    cr_assert_gt(pending_seen, acked, "entries waited across rounds");
+    struct cw_store_cache_stats cs;
+    cw_store_cache_stats(of, &cs);
+    cr_assert_gt(cs.hits, 100, "the owned path was taken");
+    cr_assert_eq(cs.conflicts, 0);
+    char *a = dump_prefix("rf:"), *b = dump_prefix("of:");
+    cr_assert_not_null(strstr(a, ":feed"), "the feed is in the dump");
+    cr_assert(strcmp(a, b) == 0, "the stored state differs between the two paths");
+    free(a);
+    free(b);
+    for (size_t i = 0; i < DS_ACCOUNTS; i++) {
+        free(msg[i].state);
+        cw_account_data_free(&l_r[i]);
+        cw_account_data_free(&l_o[i]);
+    }
+    cw_account_data_free(&want);
+    cw_store_close(rf);
+    cw_store_close(of);
 }
 
 /* Two daemons owning the same accounts in memory (a topic keyed by user read by two

@@ -301,6 +301,26 @@ Test(config, minimal_config_gets_every_default)
     cr_expect_str_eq(cfg->http_listen, "127.0.0.1:9464");
     cr_expect_eq(cfg->log_level, CW_LOG_INFO);
     cr_expect_eq(cfg->log_format, CW_LOG_LOGFMT);
+    cr_expect_null(cfg->scores.topic, "no score feed unless asked for");
+    cr_expect_eq(cfg->scores.step, 5);
+    cw_config_free(cfg);
+}
+
+Test(config, score_feed_section)
+{
+    struct cw_config *cfg = load(MIN "scores:\n  topic: churnwatch-scores\n  step: 2.5\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->scores.topic, "churnwatch-scores");
+    cr_expect_eq(cfg->scores.step, 2.5);
+    cw_config_free(cfg);
+    cfg = load(MIN "scores: {topic: s}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_str_eq(cfg->scores.topic, "s");
+    cr_expect_eq(cfg->scores.step, 5, "the default step");
+    cw_config_free(cfg);
+    cfg = load(MIN "scores: {step: 1}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_null(cfg->scores.topic, "a step alone turns nothing on");
     cw_config_free(cfg);
 }
 
@@ -916,6 +936,23 @@ static const struct err_case cases[] = {
     {STAGED "  profiles:\n    - {name: p, colour: red}\n",
      "t.yaml:8:17: unknown key 'colour' in score.profiles[0]; valid keys: name, segments, "
      "stages, components, measures"},
+    /* the score feed */
+    {MIN "scores:\n  topik: x\n",
+     "t.yaml:5:3: unknown key 'topik' in scores; valid keys: topic, step"},
+    {MIN "scores: 5\n", "t.yaml:4:1: scores: expected a mapping, got a scalar"},
+    {MIN "scores:\n  topic: usage-events\n",
+     "t.yaml:5:3: scores.topic: 'usage-events' is also an input topic"},
+    {MIN "scores:\n  topic: churnwatch-alerts\n",
+     "t.yaml:5:3: scores.topic: must differ from kafka.alerts_topic"},
+    {MIN "kafka: {dlq_topic: dead}\nscores:\n  topic: dead\n",
+     "t.yaml:6:3: scores.topic: must differ from kafka.dlq_topic"},
+    {MIN "scores:\n  topic: bad topic\n",
+     "t.yaml:5:3: scores.topic: invalid Kafka topic name 'bad topic'"},
+    {MIN "scores:\n  topic: \"\"\n", "t.yaml:5:3: scores.topic: must not be empty"},
+    {MIN "scores:\n  topic: x\n  step: 0\n",
+     "t.yaml:6:3: scores.step: 0 is out of range: must be above 0 and at most 100"},
+    {MIN "scores:\n  step: 100.5\n", "t.yaml:5:3: scores.step: 100.5 is out of range"},
+    {MIN "scores:\n  step: \"5\"\n", "t.yaml:5:3: scores.step: expected a number, got '5'"},
 };
 
 Test(config, each_error_is_reported_at_its_position_with_its_key_path)

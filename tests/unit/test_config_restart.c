@@ -93,3 +93,35 @@ Test(config_restart, names_are_truncated_but_all_counted)
     cw_config_free(running);
     cw_config_free(next);
 }
+
+/* The score feed's topic waits for a restart (turned on, off or moved); its step applies. */
+Test(config_restart, the_score_feed_topic_waits_and_its_step_applies)
+{
+    struct cw_config *running = load(MIN "scores: {topic: s1, step: 5}\n");
+    struct cw_config *next = load(MIN "scores: {topic: s2, step: 2}\n");
+    char names[256];
+    cr_expect_eq(cw_config_keep_start_keys(next, running, names, sizeof names), 1);
+    cr_expect_str_eq(names, "scores.topic");
+    cr_expect_str_eq(next->scores.topic, "s1");
+    cr_expect_eq(next->scores.step, 2);
+    cr_expect_str_eq(running->scores.topic, "s2");
+    cw_config_free(running);
+    cw_config_free(next);
+
+    running = load(MIN);
+    next = load(MIN "scores: {topic: s}\n");
+    cr_expect_eq(cw_config_keep_start_keys(next, running, names, sizeof names), 1,
+                 "turning the feed on waits");
+    cr_expect_null(next->scores.topic);
+    cw_config_free(running);
+    cw_config_free(next);
+
+    running = load(MIN "scores: {topic: s}\n");
+    next = load(MIN);
+    cr_expect_eq(cw_config_keep_start_keys(next, running, names, sizeof names), 1,
+                 "turning it off too");
+    cr_expect_str_eq(next->scores.topic, "s");
+    cr_expect_null(running->scores.topic);
+    cw_config_free(running);
+    cw_config_free(next);
+}
