@@ -6,28 +6,42 @@
 
 #include "store_internal.h"
 
-int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, const char *key,
-                        size_t klen, const char *json, size_t jlen)
+/* Append a copy of (key, json) to the array *arr of *n entries (room for *cap): the new
+ * entry, its emit and rule left to the caller, or NULL when out of memory. */
+static struct cw_outbox_entry *entry_append(struct cw_outbox_entry **arr, size_t *n, size_t *cap,
+                                            const char *key, size_t klen, const char *json,
+                                            size_t jlen)
 {
-    if (klen >= sizeof d->outbox[0].key || memchr(key, '\0', klen))
-        return 0; /* not a key this daemon could have written */
-    if (d->n_outbox == d->cap_outbox) {
-        size_t cap = d->cap_outbox ? d->cap_outbox * 2 : 4;
-        struct cw_outbox_entry *o = realloc(d->outbox, cap * sizeof *o);
+    if (*n == *cap) {
+        size_t grown = *cap ? *cap * 2 : 4;
+        struct cw_outbox_entry *o = realloc(*arr, grown * sizeof *o);
         if (!o)
-            return -1;
-        d->outbox = o;
-        d->cap_outbox = cap;
+            return NULL;
+        *arr = o;
+        *cap = grown;
     }
-    struct cw_outbox_entry *e = &d->outbox[d->n_outbox];
+    struct cw_outbox_entry *e = &(*arr)[*n];
     e->json = malloc(jlen + 1);
     if (!e->json)
-        return -1;
+        return NULL;
     memcpy(e->json, json, jlen);
     e->json[jlen] = '\0';
     e->len = jlen;
     memcpy(e->key, key, klen);
     e->key[klen] = '\0';
+    (*n)++;
+    return e;
+}
+
+int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, const char *key,
+                        size_t klen, const char *json, size_t jlen)
+{
+    if (klen >= sizeof d->outbox[0].key || memchr(key, '\0', klen))
+        return 0; /* not a key this daemon could have written */
+    struct cw_outbox_entry *e =
+        entry_append(&d->outbox, &d->n_outbox, &d->cap_outbox, key, klen, json, jlen);
+    if (!e)
+        return -1;
     struct cw_outbox_key k;
     if (cw_outbox_key_parse(key, klen, &k) == 0) {
         e->emit = k.emit;
@@ -36,7 +50,6 @@ int cw_store_outbox_add(const struct cw_config *cfg, struct cw_account_data *d, 
         e->emit = CW_EMIT_NONE; /* still published and acknowledged, not counted */
         e->rule = -1;
     }
-    d->n_outbox++;
     return 0;
 }
 
@@ -59,26 +72,12 @@ int cw_store_feed_entry_add(struct cw_account_data *d, const char *field, size_t
     int64_t ms;
     if (flen >= sizeof d->feed_outbox[0].key || cw_feed_entry_parse(field, flen, &ms) < 0)
         return 0; /* not an entry this daemon could have written */
-    if (d->n_feed_outbox == d->cap_feed_outbox) {
-        size_t cap = d->cap_feed_outbox ? d->cap_feed_outbox * 2 : 2;
-        struct cw_outbox_entry *o = realloc(d->feed_outbox, cap * sizeof *o);
-        if (!o)
-            return -1;
-        d->feed_outbox = o;
-        d->cap_feed_outbox = cap;
-    }
-    struct cw_outbox_entry *e = &d->feed_outbox[d->n_feed_outbox];
-    e->json = malloc(jlen + 1);
-    if (!e->json)
+    struct cw_outbox_entry *e = entry_append(&d->feed_outbox, &d->n_feed_outbox,
+                                             &d->cap_feed_outbox, field, flen, json, jlen);
+    if (!e)
         return -1;
-    memcpy(e->json, json, jlen);
-    e->json[jlen] = '\0';
-    e->len = jlen;
-    memcpy(e->key, field, flen);
-    e->key[flen] = '\0';
     e->rule = -1;
     e->emit = CW_EMIT_NONE;
-    d->n_feed_outbox++;
     return 0;
 }
 
