@@ -258,7 +258,7 @@ for i in $(seq 2 $((kills + 1))); do
   stored=$(sed -n 's/.* stored=\([0-9]*\).*/\1/p' <<<"$floors")
   lowest=$(sed -n 's/.* lowest=\(-\?[0-9]*\).*/\1/p' <<<"$floors")
   [ "${stored:-0}" -gt 0 ] || fail "kill run $i: no floor stored by the killed run: $floors"
-  clock=$(grep 'msg="batch processed"' "$log" | sed -n 's/.* clock=\([0-9][0-9]*\).*/\1/p' | sed -n 1p)
+  clock=$(sed -n '/msg="batch processed"/s/.* clock=\([0-9][0-9]*\).*/\1/p' "$log" | sed -n 1p)
   [ -n "$clock" ] || fail "kill run $i: no batch judged at a known clock ($log)"
   [ "$clock" -ge "$lowest" ] ||
     fail "kill run $i: the clock went back to $clock, below the saved floor $lowest ($log)"

@@ -13,6 +13,7 @@ PIDS=()
 
 cleanup() {
   local rc=$?
+  trap - ERR
   # newest first: the daemon stops while its broker and Redis are still up
   local i
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
@@ -30,6 +31,21 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
+
+# A command that fails where errexit stops the script (a grep that matched nothing, a
+# pipeline under pipefail, a helper that returned 1) says which command, where and in
+# which functions, instead of ending the test with no reason given. Inherited by
+# functions and subshells (-E); silent where errexit is off (command substitutions, set +e).
+err_report() {
+  local rc=$1 line=$2 cmd=$3 i stack=""
+  [[ $- == *e* ]] || return 0
+  for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+    stack+=" in ${FUNCNAME[$i]} (${BASH_SOURCE[$i]##*/}:${BASH_LINENO[$((i - 1))]})"
+  done
+  echo "FAIL: exit $rc at line $line: $cmd$stack" >&2
+}
+set -E
+trap 'err_report $? $LINENO "$BASH_COMMAND"' ERR
 
 # A free TCP port on 127.0.0.1.
 free_port() {
@@ -195,12 +211,25 @@ wait_applied() {
 }
 
 # topic_dump TOPIC: every message of TOPIC as one line (kcat, from the beginning).
-topic_dump() {
-  kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%s\n' 2>/dev/null
-}
+topic_dump() { topic_read "$1" '%s\n'; }
 # topic_dump_headers TOPIC: key, headers and value, tab-separated.
-topic_dump_headers() {
-  kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f '%h\t%s\n' 2>/dev/null
+topic_dump_headers() { topic_read "$1" '%h\t%s\n'; }
+# topic_read TOPIC FORMAT: kcat from the beginning to the end. A read that fails (the mock
+# broker answering "leader not available" while a partition moves, say) is retried from
+# the beginning, its partial output dropped; the third failure fails the test with kcat's
+# own error.
+topic_read() {
+  local try out err
+  out=$(mktemp "$WORK/kcat-read.XXXXXX") err=$(mktemp "$WORK/kcat-read.XXXXXX")
+  for try in 1 2 3; do
+    if kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q -f "$2" >"$out" 2>"$err"; then
+      cat "$out" || true # a reader that wants only the first bytes closes the pipe early
+      rm -f "$out" "$err"
+      return 0
+    fi
+    sleep 1
+  done
+  fail "kcat could not read topic $1: $(tail -n 3 "$err")"
 }
 
 # wait_processed N [SECONDS]: until the daemon has completed batches holding N messages in
