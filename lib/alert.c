@@ -50,16 +50,15 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
     cw_json_put(obj, "value", cw_json_real(alert->has_value, alert->value), &ok);
     cw_json_put(obj, "direction",
                 json_string(cw_enum_name(&cw_direction_names, (int)alert->direction)), &ok);
-    if (alert->segment && *alert->segment)
-        cw_json_put(obj, "segment", cw_json_str(alert->segment), &ok);
-    if (alert->owner && *alert->owner)
-        cw_json_put(obj, "owner", cw_json_str(alert->owner), &ok);
-    if (alert->plan && *alert->plan)
-        cw_json_put(obj, "plan", cw_json_str(alert->plan), &ok);
-    if (alert->has_seats)
-        cw_json_put(obj, "seats", json_integer(alert->seats), &ok);
-    if (alert->has_renewal_at)
-        cw_json_put(obj, "renewal_at", cw_json_time(alert->renewal_at_ms), &ok);
+    cw_json_put_account(obj,
+                        &(struct cw_json_account){.segment = alert->segment,
+                                                  .owner = alert->owner,
+                                                  .plan = alert->plan,
+                                                  .has_seats = alert->has_seats,
+                                                  .seats = alert->seats,
+                                                  .has_renewal_at = alert->has_renewal_at,
+                                                  .renewal_at_ms = alert->renewal_at_ms},
+                        &ok);
     if (alert->profile && *alert->profile)
         cw_json_put(obj, "profile", cw_json_str(alert->profile), &ok);
     if (alert->stage && *alert->stage)

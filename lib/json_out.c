@@ -152,3 +152,17 @@ char *cw_json_line(const json_t *obj, size_t *len)
         *len = strlen(text);
     return text;
 }
+
+void cw_json_put_account(json_t *obj, const struct cw_json_account *a, bool *ok)
+{
+    if (a->segment && *a->segment)
+        cw_json_put(obj, "segment", cw_json_str(a->segment), ok);
+    if (a->owner && *a->owner)
+        cw_json_put(obj, "owner", cw_json_str(a->owner), ok);
+    if (a->plan && *a->plan)
+        cw_json_put(obj, "plan", cw_json_str(a->plan), ok);
+    if (a->has_seats)
+        cw_json_put(obj, "seats", json_integer(a->seats), ok);
+    if (a->has_renewal_at)
+        cw_json_put(obj, "renewal_at", cw_json_time(a->renewal_at_ms), ok);
+}

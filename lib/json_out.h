@@ -31,6 +31,20 @@ json_t *cw_json_time(int64_t ms);
  * set marks *ok false. */
 void cw_json_put(json_t *obj, const char *key, json_t *value, bool *ok);
 
+/* Who an account is, as alerts and the score feed both carry it (docs/alerts.md). */
+struct cw_json_account {
+    const char *segment; /* NULL or "": omitted */
+    const char *owner;   /* NULL or "": omitted */
+    const char *plan;    /* NULL or "": omitted */
+    bool has_seats;
+    int64_t seats;
+    bool has_renewal_at;
+    int64_t renewal_at_ms;
+};
+
+/* Add "segment", "owner", "plan", "seats" and "renewal_at" to obj, each only when known. */
+void cw_json_put_account(json_t *obj, const struct cw_json_account *a, bool *ok);
+
 /* obj as one line of compact JSON, keys in insertion order, reals with 15 significant
  * digits (0.17, never 0.17000000000000001). malloc'd (length in *len when len is not NULL),
  * or NULL. obj is not released. */

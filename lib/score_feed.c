@@ -273,17 +273,17 @@ char *cw_feed_message(const struct cw_config *cfg, const struct cw_account_eval 
     /* Who the account is, as alerts carry it (docs/alerts.md), each only when known. */
     if (profile && *profile)
         cw_json_put(obj, "profile", cw_json_str(profile), &ok);
-    if (e->segment && *e->segment)
-        cw_json_put(obj, "segment", cw_json_str(e->segment), &ok);
     const struct cw_traits *tr = e->view.traits;
-    if (tr && tr->owner[0])
-        cw_json_put(obj, "owner", cw_json_str(tr->owner), &ok);
-    if (tr && tr->plan[0])
-        cw_json_put(obj, "plan", cw_json_str(tr->plan), &ok);
-    if (tr && tr->has_seats)
-        cw_json_put(obj, "seats", json_integer(tr->seats), &ok);
-    if (tr && tr->has_renewal_at)
-        cw_json_put(obj, "renewal_at", cw_json_time(tr->renewal_at_ms), &ok);
+    struct cw_json_account who = {.segment = e->segment};
+    if (tr)
+        who = (struct cw_json_account){.segment = e->segment,
+                                       .owner = tr->owner,
+                                       .plan = tr->plan,
+                                       .has_seats = tr->has_seats,
+                                       .seats = tr->seats,
+                                       .has_renewal_at = tr->has_renewal_at,
+                                       .renewal_at_ms = tr->renewal_at_ms};
+    cw_json_put_account(obj, &who, &ok);
     if (!ok)
         goto fail;
     char *text = cw_json_line(obj, len);
