@@ -237,8 +237,13 @@ run_config kill
 kills=0
 # kill points in events applied to Redis (monotonic across runs, unlike this process's
 # message count, which includes the replays of what was applied but not committed)
+# Each run completes a batch before it is killed: the previous run may have applied past
+# this kill point already (an account's applied state reaches Redis when it is written back,
+# and a run killed 0-90 ms after its point keeps writing), and a run killed right after
+# its assignment would have judged nothing (the floor check below needs a batch per run).
 for pct in 15 35 55 75; do
   run_daemon "$WORK/kill.yaml" "$WORK/kill-$((kills + 1)).log"
+  wait_total_at_least 1 90
   wait_applied "$KILL_PORT" $((N * pct / 100)) 90
   sleep "0.0$((RANDOM % 10))" # somewhere inside a batch, not just after one
   daemon_kill9
