@@ -25,18 +25,22 @@ static char err[512];
 
 static struct cw_window windows[] = {{"short", 7}, {"long", 28}};
 static struct cw_metric metrics[] = {
-    {"active_users", true}, {"logins", false},   {"apps", false},
-    {"records", false},     {"seminars", false}, {"clicks", false},
-    {"tickets", false},     {"help", false},     {"registrations", false},
+    {"active_users", true, false}, {"logins", false, false},   {"apps", false, false},
+    {"records", false, false},     {"seminars", false, false}, {"clicks", false, false},
+    {"tickets", false, false},     {"help", false, false},     {"registrations", false, false},
 };
 enum { T_LOGIN, T_APP, T_RECORD, T_SEMINAR, T_CLICK, T_TICKET, T_HELP, T_REGISTER, T_TRAITS };
 static char *login_alias[] = {"Signed In"};
 static struct cw_event_type types[] = {
-    {"login", {login_alias, 1}, 1, false},    {"app_created", {NULL, 0}, 2, false},
-    {"record_written", {NULL, 0}, 3, false},  {"seminar_attended", {NULL, 0}, 4, false},
-    {"email_clicked", {NULL, 0}, 5, false},   {"support_ticket", {NULL, 0}, 6, false},
-    {"help_viewed", {NULL, 0}, 7, false},     {"user_registered", {NULL, 0}, 8, false},
-    {"account_updated", {NULL, 0}, -1, true},
+    {"login", {login_alias, 1}, 1, false, {NULL, 0}},
+    {"app_created", {NULL, 0}, 2, false, {NULL, 0}},
+    {"record_written", {NULL, 0}, 3, false, {NULL, 0}},
+    {"seminar_attended", {NULL, 0}, 4, false, {NULL, 0}},
+    {"email_clicked", {NULL, 0}, 5, false, {NULL, 0}},
+    {"support_ticket", {NULL, 0}, 6, false, {NULL, 0}},
+    {"help_viewed", {NULL, 0}, 7, false, {NULL, 0}},
+    {"user_registered", {NULL, 0}, 8, false, {NULL, 0}},
+    {"account_updated", {NULL, 0}, -1, true, {NULL, 0}},
 };
 static struct cw_rule rules[] = {
     {.name = "health_low", .kind = CW_RULE_SCORE_BELOW},
@@ -1173,11 +1177,13 @@ Test(store, metric_slots_survive_config_changes)
     cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
     cw_store_close(st);
     /* a new config with the metrics in another order and one more metric */
-    struct cw_metric m2[] = {
-        {"active_users", true}, {"help", false}, {"new_one", false}, {"logins", false}};
-    struct cw_event_type t2[] = {{"help_viewed", {NULL, 0}, 1, false},
-                                 {"x", {NULL, 0}, 2, false},
-                                 {"login", {NULL, 0}, 3, false}};
+    struct cw_metric m2[] = {{"active_users", true, false},
+                             {"help", false, false},
+                             {"new_one", false, false},
+                             {"logins", false, false}};
+    struct cw_event_type t2[] = {{"help_viewed", {NULL, 0}, 1, false, {NULL, 0}},
+                                 {"x", {NULL, 0}, 2, false, {NULL, 0}},
+                                 {"login", {NULL, 0}, 3, false, {NULL, 0}}};
     cfg.metrics = m2;
     cfg.n_metrics = 4;
     cfg.event_types = t2;

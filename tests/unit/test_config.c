@@ -611,6 +611,47 @@ Test(config, bad_environment_overrides_are_errors_naming_the_variable)
     cr_expect_null(strstr(errs, "s3cret"), "a secret leaked: %s", errs);
 }
 
+Test(config, event_values_and_aggregates)
+{
+    struct cw_config *cfg =
+        load("event_types:\n"
+             "  nps_submitted: {metric: nps, value: [/properties/score, /score]}\n"
+             "  webinar: {metric: minutes, value: /minutes, aliases: [w]}\n"
+             "  login: {metric: logins}\n"
+             "score:\n"
+             "  components:\n"
+             "    c:\n"
+             "      measures:\n"
+             "        - {name: a, metric: nps, window: long, target: 50, "
+             "aggregate: nps}\n"
+             "        - {name: b, metric: minutes, window: short, target: 60, "
+             "aggregate: sum}\n"
+             "        - {name: c, metric: nps, window: short, target: 5}\n"
+             "        - {name: d, metric: logins, window: short, target: 5}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    int nps = cw_config_metric_index(cfg, "nps"), minutes = cw_config_metric_index(cfg, "minutes"),
+        logins = cw_config_metric_index(cfg, "logins");
+    cr_assert(nps >= 0 && minutes >= 0 && logins >= 0);
+    cr_expect(cfg->metrics[nps].valued);
+    cr_expect(cfg->metrics[minutes].valued);
+    cr_expect_not(cfg->metrics[logins].valued);
+    const struct cw_event_type *et =
+        &cfg->event_types[cw_config_event_type_index(cfg, "nps_submitted")];
+    cr_assert_eq(et->value.n, 2);
+    cr_expect_str_eq(et->value.items[0], "/properties/score");
+    cr_expect_str_eq(et->value.items[1], "/score");
+    et = &cfg->event_types[cw_config_event_type_index(cfg, "webinar")];
+    cr_assert_eq(et->value.n, 1, "a single pointer is a list of one");
+    cr_expect_str_eq(et->value.items[0], "/minutes");
+    cr_expect_eq(cfg->event_types[cw_config_event_type_index(cfg, "login")].value.n, 0);
+    const struct cw_component *c = &cfg->score.components[0];
+    cr_expect_eq(c->measures[0].aggregate, CW_AGG_NPS);
+    cr_expect_eq(c->measures[1].aggregate, CW_AGG_SUM);
+    cr_expect_eq(c->measures[2].aggregate, CW_AGG_COUNT, "count is the default, also of values");
+    cr_expect_eq(c->measures[3].aggregate, CW_AGG_COUNT);
+    cw_config_free(cfg);
+}
+
 /* ---- errors: each class, its position and its key path ---- */
 
 /* The source line of the first error in errs, with a caret under its column. */
@@ -953,6 +994,32 @@ static const struct err_case cases[] = {
      "t.yaml:6:3: scores.step: 0 is out of range: must be above 0 and at most 100"},
     {MIN "scores:\n  step: 100.5\n", "t.yaml:5:3: scores.step: 100.5 is out of range"},
     {MIN "scores:\n  step: \"5\"\n", "t.yaml:5:3: scores.step: expected a number, got '5'"},
+    /* event values and aggregates */
+    {MIN "event_types:\n  nps: {metric: nps, value: score}\n",
+     "t.yaml:5:22: event_types.nps.value: JSON pointer 'score' must be empty or start with '/'"},
+    {MIN "event_types:\n  nps: {metric: nps, value: []}\n",
+     "t.yaml:5:22: event_types.nps.value: expected 1 to 4 JSON pointers, got 0"},
+    {MIN "event_types:\n  nps: {metric: nps, value: [/a, /b, /c, /d, /e]}\n",
+     "t.yaml:5:22: event_types.nps.value: expected 1 to 4 JSON pointers, got 5"},
+    {MIN "event_types:\n  nps: {metric: nps, value: {a: 1}}\n",
+     "t.yaml:5:22: event_types.nps.value: expected a JSON pointer or a sequence of them, "
+     "got a mapping"},
+    {MIN "event_types:\n  nps: {metric: nps, value: [/a, \"/b~2\"]}\n",
+     "t.yaml:5:34: event_types.nps.value[1]: JSON pointer '/b~2': '~' must be followed by 0 "
+     "or 1"},
+    {MIN "event_types:\n  acct: {traits: true, value: /v}\n",
+     "t.yaml:5:24: event_types.acct: a value is kept per metric: a traits event type has none"},
+    {MIN "event_types:\n  nps: {metric: nps, value: /score}\n  survey: {metric: nps}\n",
+     "t.yaml:6:3: event_types.survey: metric 'nps' has values (event type 'nps'): every event "
+     "type feeding it needs a value"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, "
+     "target: 1, aggregate: sum}]}\n",
+     "t.yaml:3:78: score.components.c.measures[0].aggregate: aggregate sum needs a metric "
+     "with values (an event type's value: feeds it); 'active_users' only counts events"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, "
+     "target: 1, aggregate: median}]}\n",
+     "t.yaml:3:78: score.components.c.measures[0].aggregate: invalid value 'median'; valid "
+     "values: count, sum, avg, min, max, last, nps"},
 };
 
 Test(config, each_error_is_reported_at_its_position_with_its_key_path)

@@ -54,12 +54,16 @@ static void fixture_init(struct fixture *f)
     for (int m = 0; m < N_METRICS; m++)
         f->metrics[m] = (struct cw_metric){.name = (char *)names[m], .builtin = m == M_ACTIVE};
 
-    f->utilization[0] = (struct cw_measure){"active_rate", M_ACTIVE, W_LONG, true, 0.5, 2};
-    f->utilization[1] = (struct cw_measure){"app_ops", M_APP, W_LONG, false, 20, 1};
-    f->utilization[2] = (struct cw_measure){"records", M_RECORD, W_SHORT, true, 10, 1};
-    f->engagement[0] = (struct cw_measure){"seminars", M_SEMINAR, W_LONG, false, 1, 1};
-    f->engagement[1] = (struct cw_measure){"clicks", M_CLICK, W_LONG, false, 10, 1};
-    f->penetration[0] = (struct cw_measure){"registered", M_REGISTER, W_LONG, true, 0.8, 1};
+    f->utilization[0] =
+        (struct cw_measure){"active_rate", M_ACTIVE, W_LONG, true, 0.5, 2, CW_AGG_COUNT};
+    f->utilization[1] = (struct cw_measure){"app_ops", M_APP, W_LONG, false, 20, 1, CW_AGG_COUNT};
+    f->utilization[2] =
+        (struct cw_measure){"records", M_RECORD, W_SHORT, true, 10, 1, CW_AGG_COUNT};
+    f->engagement[0] =
+        (struct cw_measure){"seminars", M_SEMINAR, W_LONG, false, 1, 1, CW_AGG_COUNT};
+    f->engagement[1] = (struct cw_measure){"clicks", M_CLICK, W_LONG, false, 10, 1, CW_AGG_COUNT};
+    f->penetration[0] =
+        (struct cw_measure){"registered", M_REGISTER, W_LONG, true, 0.8, 1, CW_AGG_COUNT};
     f->components[0] = (struct cw_component){"utilization", 0.5, f->utilization, 3};
     f->components[1] = (struct cw_component){"engagement", 0.3, f->engagement, 2};
     f->components[2] = (struct cw_component){"penetration", 0.2, f->penetration, 1};
