@@ -384,6 +384,9 @@ void cw_duration_format(int64_t ms, char out[CW_DURATION_TEXT_MAX]);
 
 /* Lookups by name; -1 when absent. */
 int cw_config_metric_index(const struct cw_config *cfg, const char *name);
+
+/* True when a metric of cfg has values (an event type with `value` feeds it). */
+bool cw_config_has_values(const struct cw_config *cfg);
 int cw_config_window_index(const struct cw_config *cfg, const char *name);
 int cw_config_event_type_index(const struct cw_config *cfg, const char *name);
 int cw_config_segment_index(const struct cw_config *cfg, const char *name);
