@@ -79,15 +79,29 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(cfg->input.max_depth, 32);
 
     /* active_users first, then the event types' metrics in first-seen order */
-    const char *metrics[] = {"active_users", "logins",          "registrations",
-                             "apps_created", "records_written", "seminars",
-                             "email_clicks", "support_tickets", "help_views"};
+    const char *metrics[] = {"active_users",    "logins",   "registrations",  "apps_created",
+                             "records_written", "seminars", "email_clicks",   "support_tickets",
+                             "help_views",      "nps",      "webinar_minutes"};
     cr_assert_eq(cfg->n_metrics, sizeof metrics / sizeof metrics[0]);
     for (size_t i = 0; i < cfg->n_metrics; i++) {
         cr_expect_str_eq(cfg->metrics[i].name, metrics[i]);
         cr_expect_eq(cfg->metrics[i].builtin, i == CW_METRIC_ACTIVE_USERS);
+        cr_expect_eq(cfg->metrics[i].valued, i >= 9, "%s", metrics[i]);
     }
-    cr_assert_eq(cfg->n_event_types, 9);
+    cr_assert_eq(cfg->n_event_types, 11);
+    int nps = cw_config_event_type_index(cfg, "nps_submitted");
+    cr_assert_geq(nps, 0);
+    cr_assert_eq(cfg->event_types[nps].value.n, 2);
+    cr_expect_str_eq(cfg->event_types[nps].value.items[0], "/properties/score");
+    cr_expect_str_eq(cfg->event_types[nps].value.items[1], "/score");
+    const struct cw_component *eng = &cfg->score.components[1];
+    cr_assert_eq(eng->n_measures, 6);
+    cr_expect_str_eq(eng->measures[4].name, "nps");
+    cr_expect_eq(eng->measures[4].aggregate, CW_AGG_NPS);
+    cr_expect_eq(eng->measures[4].target, 30);
+    cr_expect_str_eq(eng->measures[5].name, "webinar_minutes");
+    cr_expect_eq(eng->measures[5].aggregate, CW_AGG_SUM);
+    cr_expect(eng->measures[5].per_seat);
     int login = cw_config_event_type_index(cfg, "login");
     cr_assert_geq(login, 0);
     cr_expect_eq(cw_config_event_type_index(cfg, "Signed In"), login);
