@@ -91,9 +91,12 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_assert_eq(cfg->n_event_types, 11);
     int nps = cw_config_event_type_index(cfg, "nps_submitted");
     cr_assert_geq(nps, 0);
-    cr_assert_eq(cfg->event_types[nps].value.n, 2);
+    cr_assert_eq(cfg->event_types[nps].value.n, 4);
     cr_expect_str_eq(cfg->event_types[nps].value.items[0], "/properties/score");
-    cr_expect_str_eq(cfg->event_types[nps].value.items[1], "/score");
+    cr_expect_str_eq(cfg->event_types[nps].value.items[1], "/props/score");
+    cr_expect_str_eq(cfg->event_types[nps].value.items[2], "/data/props/score");
+    cr_expect_str_eq(cfg->event_types[nps].value.items[3], "/score");
+
     const struct cw_component *eng = &cfg->score.components[1];
     cr_assert_eq(eng->n_measures, 6);
     cr_expect_str_eq(eng->measures[4].name, "nps");
@@ -664,6 +667,32 @@ Test(config, event_values_and_aggregates)
     cr_expect_eq(c->measures[2].aggregate, CW_AGG_COUNT, "count is the default, also of values");
     cr_expect_eq(c->measures[3].aggregate, CW_AGG_COUNT);
     cw_config_free(cfg);
+}
+
+Test(config, shipped_config_decodes_in_every_preset)
+{
+    /* the value pointers count against the decoder's 64 pointers with the preset's */
+    FILE *f = fopen(SHIPPED, "r");
+    cr_assert_not_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, "\n  preset: native\n");
+    cr_assert_not_null(at, "no preset line in the shipped config");
+    const char *names[] = {"native", "segment", "cloudevents"};
+    for (size_t i = 0; i < 3; i++) {
+        static char yaml[65536 + 32];
+        snprintf(yaml, sizeof yaml, "%.*s\n  preset: %s\n%s", (int)(at - text), text, names[i],
+                 at + strlen("\n  preset: native\n"));
+        struct cw_config *cfg = load(yaml);
+        cr_assert_not_null(cfg, "%s: %s", names[i], errs);
+        char err[256] = "";
+        cw_decoder *dec = cw_decoder_new(cfg, err, sizeof err);
+        cr_expect_not_null(dec, "%s: %s", names[i], err);
+        cw_decoder_free(dec);
+        cw_config_free(cfg);
+    }
 }
 
 /* ---- errors: each class, its position and its key path ---- */
