@@ -9,6 +9,7 @@
 
 #include "churnwatch/config.h"
 #include "churnwatch/event.h"
+#include "churnwatch/gen.h"
 
 #define SHIPPED CW_SOURCE_DIR "/conf/churnwatch.yaml"
 #define DAY     CW_MS_PER_DAY
@@ -689,7 +690,29 @@ Test(config, shipped_config_decodes_in_every_preset)
         cr_assert_not_null(cfg, "%s: %s", names[i], errs);
         char err[256] = "";
         cw_decoder *dec = cw_decoder_new(cfg, err, sizeof err);
-        cr_expect_not_null(dec, "%s: %s", names[i], err);
+        cr_assert_not_null(dec, "%s: %s", names[i], err);
+        /* the generator's valued events in this preset's form carry their value */
+        struct cw_gen_options o;
+        cw_gen_options_init(&o);
+        o.form = i == 0 ? CW_PRESET_NATIVE : i == 1 ? CW_PRESET_SEGMENT : CW_PRESET_CLOUDEVENTS;
+        o.accounts = 10;
+        cw_gen *g = cw_gen_new(&o, err, sizeof err);
+        cr_assert_not_null(g, "%s", err);
+        static char line[8192];
+        size_t len, valued = 0;
+        struct cw_gen_event gev;
+        while (cw_gen_next(g, line, sizeof line, &len, &gev) == 1) {
+            if (gev.type != CW_GEN_NPS_SUBMITTED && gev.type != CW_GEN_WEBINAR_WATCHED)
+                continue;
+            static struct cw_event ev;
+            char reason[256] = "";
+            cr_assert_eq(cw_decode(dec, line, len, -1, &ev, reason, sizeof reason), CW_OK,
+                         "%s: %s: %s", names[i], reason, line);
+            cr_assert(ev.has_value, "%s: %s", names[i], line);
+            valued++;
+        }
+        cr_expect_gt(valued, 0, "%s", names[i]);
+        cw_gen_free(g);
         cw_decoder_free(dec);
         cw_config_free(cfg);
     }
