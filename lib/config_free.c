@@ -75,6 +75,7 @@ void cw_config_free(struct cw_config *cfg)
     for (size_t i = 0; i < cfg->n_event_types; i++) {
         free(cfg->event_types[i].name);
         cw_strlist_free(&cfg->event_types[i].aliases);
+        cw_strlist_free(&cfg->event_types[i].value);
     }
     free(cfg->event_types);
 

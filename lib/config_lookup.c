@@ -50,3 +50,11 @@ const struct cw_rule_params *cw_config_rule_params(const struct cw_config *cfg, 
     }
     return &cfg->rules[r].params;
 }
+
+bool cw_config_has_values(const struct cw_config *cfg)
+{
+    for (size_t m = 0; m < cfg->n_metrics; m++)
+        if (cfg->metrics[m].valued)
+            return true;
+    return false;
+}

@@ -1092,6 +1092,48 @@ static void event_type_metric(struct cw_cfg_ctx *ctx, const struct cw_ynode *nod
     et->metric = m;
 }
 
+/* value: one JSON pointer, or a list of them (the first that resolves wins). */
+static void event_type_value(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                             const char *path)
+{
+    struct cw_event_type *et = base;
+    char ipath[512], why[160];
+    if (!node)
+        return;
+    const struct cw_ynode *const *items = &node;
+    size_t n = 1;
+    if (node->kind == CW_YSEQ) {
+        items = (const struct cw_ynode *const *)node->items;
+        n = node->n;
+        if (n == 0 || n > CW_MAX_VALUE_POINTERS) {
+            cw_cfg_err(ctx, node, path, "expected 1 to %d JSON pointers, got %zu",
+                       CW_MAX_VALUE_POINTERS, n);
+            return;
+        }
+    } else if (node->kind != CW_YSCALAR) {
+        cw_cfg_err(ctx, node, path, "expected a JSON pointer or a sequence of them, got %s",
+                   kind_desc(node));
+        return;
+    }
+    if (!(et->value.items = xcalloc(ctx, n, sizeof *et->value.items)))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const char *t;
+        if (node->kind == CW_YSEQ)
+            index_path(ipath, sizeof ipath, path, i);
+        else
+            snprintf(ipath, sizeof ipath, "%s", path);
+        if (!(t = scalar(ctx, items[i], ipath, "a JSON pointer")))
+            continue;
+        if (cw_cfgv_json_pointer(t, why, sizeof why) < 0 || *t == '\0') {
+            cw_cfg_err(ctx, items[i], ipath, "%s", *t ? why : "a value pointer names a member");
+            continue;
+        }
+        if ((et->value.items[et->value.n] = xstrdup(ctx, t)))
+            et->value.n++;
+    }
+}
+
 static const struct key_spec event_type_specs[] = {
     {.name = "metric",
      .type = K_CUSTOM,
@@ -1107,6 +1149,10 @@ static const struct key_spec event_type_specs[] = {
      .max = 32,
      .offset = offsetof(struct cw_event_type, aliases),
      .desc = "other names of the type"},
+    {.name = "value",
+     .type = K_CUSTOM,
+     .fn = event_type_value,
+     .desc = "JSON pointers of the event's numeric value"},
 };
 
 /* The earlier event type that already uses name (as its name or an alias), or NULL. */
@@ -1137,6 +1183,44 @@ static int check_event_name(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
         }
     }
     return 0;
+}
+
+/* The metrics fed by valued event types are valued; each must be fed by valued types only
+ * (a count of valueless events beside values would make avg and the count disagree). */
+static void event_type_values(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, const char *path)
+{
+    struct cw_config *cfg = ctx->cfg;
+    char kpath[512];
+    size_t valued = 0;
+    for (size_t i = 0; i < cfg->n_event_types; i++) {
+        const struct cw_event_type *et = &cfg->event_types[i];
+        if (et->value.n > 0 && et->metric >= 0) {
+            cfg->metrics[et->metric].valued = true;
+            valued++;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_event_types; i++) {
+        const struct cw_event_type *et = &cfg->event_types[i];
+        if (et->metric < 0 || !et->name)
+            continue;
+        const struct cw_ynode *val = cw_ymap_get(node, et->name);
+        join_path(kpath, sizeof kpath, path, et->name);
+        if (et->value.n > 0 && valued > CW_MAX_VALUED_TYPES) {
+            cw_cfg_err(ctx, val, kpath, "too many event types with a value (at most %d)",
+                       CW_MAX_VALUED_TYPES);
+            valued = 0; /* said once */
+        }
+        if (et->value.n == 0 && cfg->metrics[et->metric].valued) {
+            const struct cw_event_type *other = NULL;
+            for (size_t j = 0; j < cfg->n_event_types && !other; j++)
+                if (cfg->event_types[j].metric == et->metric && cfg->event_types[j].value.n)
+                    other = &cfg->event_types[j];
+            cw_cfg_err(ctx, val, kpath,
+                       "metric '%s' has values (event type '%s'): every event type feeding it "
+                       "needs a value",
+                       cfg->metrics[et->metric].name, other ? other->name : "?");
+        }
+    }
 }
 
 static void section_event_types(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
@@ -1180,6 +1264,9 @@ static void section_event_types(struct cw_cfg_ctx *ctx, const struct cw_ynode *n
             cw_cfg_err(ctx, val, kpath, "a traits event type (traits: true) has no metric");
         else if (!et->traits && et->metric < 0)
             cw_cfg_err(ctx, val, kpath, "needs a metric, or traits: true for a traits event");
+        if (et->value.n > 0 && et->metric < 0)
+            cw_cfg_err(ctx, cw_ymap_get(val, "value"), kpath,
+                       "a value is kept per metric: a traits event type has none");
         const struct cw_ynode *an = cw_ymap_get(val, "aliases");
         for (size_t a = 0; a < et->aliases.n; a++) {
             const char *alias = et->aliases.items[a];
@@ -1199,6 +1286,7 @@ static void section_event_types(struct cw_cfg_ctx *ctx, const struct cw_ynode *n
                                    node->keys[j]->line);
         }
     }
+    event_type_values(ctx, node, path);
 }
 
 /* ---- score ---- */
@@ -1239,6 +1327,12 @@ static const struct key_spec measure_specs[] = {
      .max = 1e6,
      .offset = offsetof(struct cw_measure, weight),
      .desc = "weight within the component"},
+    {.name = "aggregate",
+     .type = K_ENUM,
+     .def = "count",
+     .names = &cw_aggregate_names,
+     .offset = offsetof(struct cw_measure, aggregate),
+     .desc = "count, or sum, avg, min, max, last, nps of a valued metric"},
 };
 
 /* The measure named name among those loaded so far, or NULL. */
@@ -1282,6 +1376,16 @@ static void component_measures(struct cw_cfg_ctx *ctx, const struct cw_ynode *no
         index_path(ipath, sizeof ipath, path, i);
         m->metric = m->window = -1;
         apply_table(ctx, measure_specs, N(measure_specs), item, item, m, ipath, MODE_FILL, 0);
+        if (m->aggregate != CW_AGG_COUNT && m->metric >= 0 &&
+            !ctx->cfg->metrics[m->metric].valued) {
+            char apath[600];
+            snprintf(apath, sizeof apath, "%s.aggregate", ipath);
+            cw_cfg_err(ctx, cw_ymap_get(item, "aggregate"), apath,
+                       "aggregate %s needs a metric with values (an event type's value: "
+                       "feeds it); '%s' only counts events",
+                       cw_enum_name(&cw_aggregate_names, m->aggregate),
+                       ctx->cfg->metrics[m->metric].name);
+        }
         if (m->name && measure_taken(ctx->cfg, comp, comp->n_measures - 1, m->name))
             cw_cfg_err(ctx, cw_ymap_get(item, "name"), ipath, "duplicate measure name '%s'",
                        m->name);

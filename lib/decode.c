@@ -29,6 +29,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "churnwatch/event.h"
+#include "churnwatch/values.h"
 
 #define MAX_POINTERS  64      /* bits of a uint64_t path mask */
 #define MAX_DEPTH_CAP 1024    /* largest input.max_depth the decoder accepts */
@@ -54,9 +55,11 @@ enum slot_id {
     SLOT_PLAN,
     SLOT_SEGMENT,
     SLOT_OWNER,
-    SLOT__COUNT
+    SLOT_VALUE0, /* then one per event type with a value (at most CW_MAX_VALUED_TYPES) */
+    SLOT__COUNT = SLOT_VALUE0 + CW_MAX_VALUED_TYPES
 };
-#define N_TRAITS (SLOT__COUNT - SLOT_SEATS)
+#define N_TRAITS       (SLOT_VALUE0 - SLOT_SEATS)
+#define IS_TRAIT(slot) ((slot) >= SLOT_SEATS && (slot) < SLOT_VALUE0)
 
 static const char *const trait_names[N_TRAITS] = {"seats", "created_at", "renewal_at",
                                                   "plan",  "segment",    "owner"};
@@ -140,7 +143,9 @@ struct cw_decoder {
     struct level_key *keys; /* storage of every level's keys */
 
     struct type_entry *types;
-    size_t types_mask; /* table size - 1 */
+    size_t types_mask;                          /* table size - 1 */
+    signed char value_slot[CW_MAX_EVENT_TYPES]; /* type -> its value's slot, -1: none */
+    unsigned n_valued;                          /* slots used from SLOT_VALUE0 on */
 
     yajl_callbacks cb;
     yajl_alloc_funcs afs;
@@ -443,7 +448,9 @@ static int record(cw_decoder *d, uint64_t hits, enum vkind k, const unsigned cha
         const struct jptr *jp = &d->ptr[p];
         if (d->seen & (UINT64_C(1) << p)) {
             fail(d, CW_REJ_DUPLICATE_FIELD, "%s appears twice at %s (duplicate key on its path)",
-                 jp->slot >= SLOT_SEATS ? "trait" : cw_field_name((enum cw_field)jp->slot),
+                 jp->slot >= SLOT_VALUE0  ? "value"
+                 : jp->slot >= SLOT_SEATS ? "trait"
+                                          : cw_field_name((enum cw_field)jp->slot),
                  jp->text);
             return 0;
         }
@@ -451,7 +458,7 @@ static int record(cw_decoder *d, uint64_t hits, enum vkind k, const unsigned cha
         if (k == V_NULL)
             continue; /* null counts as absent: a later pointer may still resolve */
         struct slot *sl = &d->slot[jp->slot];
-        if (jp->slot >= SLOT_SEATS) {
+        if (IS_TRAIT(jp->slot)) {
             /* A trait counts only inside the traits value that currently wins. */
             if (d->slot[SLOT_TRAITS].rank != jp->rank)
                 continue;
@@ -469,7 +476,7 @@ static int record(cw_decoder *d, uint64_t hits, enum vkind k, const unsigned cha
             sl->buf[n] = '\0';
         }
         if (jp->slot == SLOT_TRAITS)
-            for (int t = SLOT_SEATS; t < SLOT__COUNT; t++)
+            for (int t = SLOT_SEATS; t < SLOT_VALUE0; t++)
                 d->slot[t].rank = UINT_MAX, d->slot[t].kind = V_NONE;
     }
     return 1;
@@ -609,7 +616,10 @@ static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
 static int compile(cw_decoder *d, const char *text, const char *extra, unsigned slot, unsigned rank,
                    char *err, size_t errsize)
 {
-    const char *field = cw_field_name((enum cw_field)(slot < SLOT_SEATS ? slot : SLOT_TRAITS));
+    const char *field =
+        slot >= SLOT_VALUE0
+            ? "value"
+            : cw_field_name((enum cw_field)(slot < SLOT_SEATS ? slot : SLOT_TRAITS));
     if (d->nptr >= MAX_POINTERS) {
         snprintf(err, errsize,
                  "input: more than %d JSON pointers in all (each traits pointer counts %d)",
@@ -771,6 +781,22 @@ cw_decoder *cw_decoder_new(const struct cw_config *cfg, char *err, size_t errsiz
                                 err, errsize))
                         goto fail;
         }
+    }
+    /* Values: one slot per event type that has one, compiled only when there is one. */
+    for (size_t i = 0; i < CW_MAX_EVENT_TYPES; i++)
+        d->value_slot[i] = -1;
+    for (size_t i = 0; i < cfg->n_event_types && i < CW_MAX_EVENT_TYPES; i++) {
+        const struct cw_strlist *v = &cfg->event_types[i].value;
+        if (v->n == 0)
+            continue;
+        if (d->n_valued == CW_MAX_VALUED_TYPES) {
+            snprintf(err, errsize, "more than %d event types with a value", CW_MAX_VALUED_TYPES);
+            goto fail;
+        }
+        for (size_t r = 0; r < v->n; r++)
+            if (compile(d, v->items[r], NULL, SLOT_VALUE0 + d->n_valued, (unsigned)r, err, errsize))
+                goto fail;
+        d->value_slot[i] = (signed char)d->n_valued++;
     }
     d->root = d->nptr == 64 ? UINT64_MAX : (UINT64_C(1) << d->nptr) - 1;
 
@@ -1059,6 +1085,30 @@ static enum cw_reject take_traits(cw_decoder *d, struct cw_traits *tr)
     return CW_OK;
 }
 
+/* The value of an event of type ti (which has one) into ev. */
+static enum cw_reject take_value(cw_decoder *d, int ti, struct cw_event *ev)
+{
+    unsigned slot = SLOT_VALUE0 + (unsigned)d->value_slot[ti];
+    const struct slot *s = &d->slot[slot];
+    const char *why = NULL;
+    if (s->kind == V_NONE) {
+        char list[256];
+        pointer_list(d, slot, list, sizeof list);
+        return fail(d, CW_REJ_BAD_VALUE, "no value: absent or null at %s", list);
+    }
+    if (s->kind != V_NUMBER && s->kind != V_STRING)
+        return fail(d, CW_REJ_BAD_VALUE, "value at %s is %s, expected a number",
+                    d->ptr[s->ptr].text, kind_names[s->kind]);
+    if (s->len > CW_ID_MAX || cw_value_parse(s->buf, s->len, &ev->value, &why)) {
+        char ex[EXCERPT_MAX + 4];
+        excerpt(ex, s->buf, s->len < CW_ID_MAX ? s->len : CW_ID_MAX);
+        return fail(d, CW_REJ_BAD_VALUE, "value at %s %s: \"%s\"", d->ptr[s->ptr].text,
+                    why ? why : "is too long", ex);
+    }
+    ev->has_value = true;
+    return CW_OK;
+}
+
 /* ---- decoding ------------------------------------------------------------------------ */
 
 /* Run yajl over the message; CW_OK when it is one well-formed JSON object. */
@@ -1122,7 +1172,7 @@ enum cw_reject cw_decode(cw_decoder *dec, const void *buf, size_t len, int64_t m
     d->in_len = len;
     d->depth = 0;
     d->seen = 0;
-    for (int i = 0; i < SLOT__COUNT; i++) {
+    for (unsigned i = 0; i < SLOT_VALUE0 + d->n_valued; i++) {
         d->slot[i].rank = UINT_MAX;
         d->slot[i].kind = V_NONE;
     }
@@ -1146,6 +1196,11 @@ enum cw_reject cw_decode(cw_decoder *dec, const void *buf, size_t len, int64_t m
     }
     ev->type_index = ti;
     ev->metric = ti >= 0 ? cfg->event_types[ti].metric : -1;
+    ev->has_value = false;
+    ev->value = 0;
+    if (ti >= 0 && ti < CW_MAX_EVENT_TYPES && d->value_slot[ti] >= 0 &&
+        (rc = take_value(d, ti, ev)))
+        return rc;
 
     struct cw_traits *tr = &ev->traits;
     tr->has_seats = tr->has_created_at = tr->has_renewal_at = false;

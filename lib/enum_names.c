@@ -48,6 +48,10 @@ static const char *const direction[] = {
     [CW_DIR_RISK] = "risk",
     [CW_DIR_OPPORTUNITY] = "opportunity",
 };
+static const char *const aggregate[] = {
+    [CW_AGG_COUNT] = "count", [CW_AGG_SUM] = "sum",   [CW_AGG_AVG] = "avg", [CW_AGG_MIN] = "min",
+    [CW_AGG_MAX] = "max",     [CW_AGG_LAST] = "last", [CW_AGG_NPS] = "nps",
+};
 
 const struct cw_enum_names cw_preset_names = TABLE(preset);
 const struct cw_enum_names cw_unknown_type_names = TABLE(unknown_type);
@@ -56,6 +60,7 @@ const struct cw_enum_names cw_log_format_names = TABLE(log_format);
 const struct cw_enum_names cw_severity_names = TABLE(severity);
 const struct cw_enum_names cw_rule_kind_names = TABLE(rule_kind);
 const struct cw_enum_names cw_direction_names = TABLE(direction);
+const struct cw_enum_names cw_aggregate_names = TABLE(aggregate);
 
 const char *cw_enum_name(const struct cw_enum_names *t, int value)
 {

@@ -44,6 +44,7 @@
 #define HELP_VIEWS      0.1  /* mean help_viewed per active user-day */
 #define EMAIL_CLICKS    0.05 /* mean email_clicked per pool user and weekday */
 #define SEMINARS        0.1  /* mean seminar_attended per pool user on Wednesdays */
+#define WEBINARS        0.15 /* share of the pool watching a webinar on Wednesdays */
 #define SUPPORT_TICKETS 0.01 /* mean support_ticket per pool user and weekday */
 /* Users still joining: registrations per seat and 28 days at level 1 (scaled by the day's
  * level), dealt out by an accumulator like the sparse events. They are the last of the
@@ -179,6 +180,8 @@ static const char *const type_names[CW_GEN_TYPE__COUNT] = {
     [CW_GEN_HELP_VIEWED] = "help_viewed",
     [CW_GEN_USER_REGISTERED] = "user_registered",
     [CW_GEN_ACCOUNT_UPDATED] = "account_updated",
+    [CW_GEN_NPS_SUBMITTED] = "nps_submitted",
+    [CW_GEN_WEBINAR_WATCHED] = "webinar_watched",
 };
 
 /* Segment spec names (B2B SaaS and e-mail specs where they have one, else Object Action). */
@@ -192,6 +195,8 @@ static const char *const segment_names[CW_GEN_TYPE__COUNT] = {
     [CW_GEN_HELP_VIEWED] = "Help Article Viewed",
     [CW_GEN_USER_REGISTERED] = "Signed Up",
     [CW_GEN_ACCOUNT_UPDATED] = "group",
+    [CW_GEN_NPS_SUBMITTED] = "NPS Submitted",
+    [CW_GEN_WEBINAR_WATCHED] = "Webinar Watched",
 };
 
 /* Properties of each type, as ready JSON objects; an event picks one by index. */
@@ -222,6 +227,7 @@ static const char *const props[CW_GEN_TYPE__COUNT][MAX_PROPS] = {
                                 "{\"role\":\"member\"}", "{\"role\":\"member\"}",
                                 "{\"role\":\"member\"}"},
     [CW_GEN_ACCOUNT_UPDATED] = {"{}", "{}", "{}", "{}", "{}"},
+    /* valued types: prop is the value itself (props_of) */
 };
 
 struct company {
@@ -558,6 +564,7 @@ struct acct {
     uint32_t n_users;               /* planned users, registered by index order */
     int32_t traits_day;             /* local day of the traits event */
     uint32_t seq;                   /* events generated so far */
+    uint32_t seq_values;            /* NPS answers and webinar minutes generated so far */
     double acc[CW_GEN_TYPE__COUNT]; /* sparse-event accumulators, see sparse() */
     int64_t traits_ts;
     struct user *users;
@@ -1083,6 +1090,7 @@ static int push(cw_gen *g, size_t idx, int64_t ts, uint32_t user, enum cw_gen_ty
     e->user = (uint16_t)user;
     e->type = (uint8_t)type;
     e->prop = type == CW_GEN_USER_REGISTERED ? (uint8_t)(user == 0 ? 0 : 1)
+              : type >= CW_GEN_NPS_SUBMITTED ? 0 /* the value: push_value */
                                              : (uint8_t)rng_range(&a->rng, 0, MAX_PROPS - 1);
     return 0;
 }
@@ -1137,6 +1145,63 @@ static void sparse(cw_gen *g, size_t idx, int64_t day0, enum cw_gen_type type, d
                          ? day0 + 14 * HOUR_MS + (int64_t)(rng_unit(r) * 10 * (double)MIN_MS)
                          : day0 + time_of_day(r, lo_h, hi_h);
         push(g, idx, ts, user, type);
+    }
+}
+
+/*
+ * An event of a valued type (NPS answer, webinar minutes) carrying value. Everything about
+ * these events is drawn from hashes, never from the account's stream, and their event ids
+ * come from a counter of their own: the rest of the history is the same, event for event
+ * and id for id, as without them.
+ */
+static void push_value(cw_gen *g, size_t idx, int64_t ts, uint32_t user, enum cw_gen_type type,
+                       uint8_t value)
+{
+    struct acct *a = &g->accounts[idx];
+    uint32_t seq = a->seq;
+    a->seq = UINT32_C(0x80000000) | ++a->seq_values;
+    if (push(g, idx, ts, user, type) == 0 && ts < g->opt.end_ms)
+        g->evs[g->n_evs - 1].prop = value;
+    a->seq = seq;
+}
+
+/* An NPS answer about once a month (promoters for thriving fates, passives for the
+ * borderline, detractors for the struggling), webinar minutes on Wednesdays. */
+static void values_day(cw_gen *g, size_t idx, int32_t day, int64_t day0, uint32_t pool, int dow)
+{
+    struct acct *a = &g->accounts[idx];
+    if (pool == 0)
+        return;
+    uint64_t s = g->opt.seed;
+    if ((day + (int32_t)(idx * 11)) % 30 == 0) {
+        double h = hash_unit(s, idx, (uint64_t)day * 4 + 1);
+        uint8_t score;
+        switch (a->pub.fate) {
+        case CW_GEN_HEALTHY:
+        case CW_GEN_ONBOARDED:
+        case CW_GEN_RECOVERING:
+        case CW_GEN_EXPANDING:
+            score = h < 0.5 ? 9 : 10;
+            break;
+        case CW_GEN_BORDERLINE:
+        case CW_GEN_UNDERUSED:
+            score = h < 0.5 ? 7 : 8;
+            break;
+        default:
+            score = (uint8_t)(2 + (int)(h * 5)); /* 2..6 */
+            break;
+        }
+        uint32_t user = (uint32_t)(hash_unit(s, idx, (uint64_t)day * 4 + 2) * pool);
+        push_value(g, idx, day0 + 11 * HOUR_MS + (int64_t)(h * (double)HOUR_MS),
+                   user < pool ? user : 0, CW_GEN_NPS_SUBMITTED, score);
+    }
+    if (dow != 3)
+        return;
+    for (uint32_t k = 0; k < pool; k++) {
+        double h = hash_unit(s, idx * 4096 + k, (uint64_t)day * 4 + 3);
+        if (h < WEBINARS)
+            push_value(g, idx, day0 + 16 * HOUR_MS + (int64_t)(h * 1e7), k, CW_GEN_WEBINAR_WATCHED,
+                       (uint8_t)(20 + (int)(h / WEBINARS * 41))); /* 20..60 minutes */
     }
 }
 
@@ -1225,6 +1290,7 @@ static void account_day(cw_gen *g, size_t idx, int32_t day)
             sparse(g, idx, day0, CW_GEN_SEMINAR_ATTENDED, SEMINARS * rs * pool, g->pool, pool, 14,
                    15);
     }
+    values_day(g, idx, day, day0, pool, dow);
     if (day == a->first_app_day) {
         int64_t s = day0 + time_of_day(r, 9, 16);
         push(g, idx, s, 0, CW_GEN_LOGIN);
@@ -1310,8 +1376,10 @@ cw_gen *cw_gen_new(const struct cw_gen_options *opt, char *err, size_t errsize)
         if (a->id_esc == NULL || a->name_esc == NULL || plan_account(g, a, i) != 0)
             goto nomem;
         a->id_esc_len = strlen(a->id_esc);
-        for (int t = 0; t < CW_GEN_TYPE__COUNT; t++)
-            a->acc[t] = rng_unit(&a->rng); /* a random phase per account */
+        /* a random phase per account (of the types before the valued ones, which draw
+         * nothing from the stream) */
+        for (int t = 0; t < CW_GEN_NPS_SUBMITTED; t++)
+            a->acc[t] = rng_unit(&a->rng);
         if (a->n_users > max_users)
             max_users = a->n_users;
     }
@@ -1414,7 +1482,14 @@ static void format_event(const cw_gen *g, const struct gen_event *e, struct out 
     int32_t off = g->opt.tz_offset_min;
     enum cw_gen_type type = (enum cw_gen_type)e->type;
     bool traits = type == CW_GEN_ACCOUNT_UPDATED;
-    const char *prop = props[type][e->prop];
+    char value[32];
+    const char *prop = value;
+    if (type == CW_GEN_NPS_SUBMITTED)
+        snprintf(value, sizeof value, "{\"score\":%u}", (unsigned)e->prop);
+    else if (type == CW_GEN_WEBINAR_WATCHED)
+        snprintf(value, sizeof value, "{\"minutes\":%u}", (unsigned)e->prop);
+    else
+        prop = props[type][e->prop];
 
     switch (g->opt.form) {
     case CW_PRESET_SEGMENT:

@@ -18,6 +18,7 @@ static const char *const reject_names[CW_REJ__COUNT] = {
     [CW_REJ_UNKNOWN_TYPE] = "unknown_type",
     [CW_REJ_TOO_LATE] = "too_late",
     [CW_REJ_FUTURE_TIMESTAMP] = "future_timestamp",
+    [CW_REJ_BAD_VALUE] = "bad_value",
 };
 
 const char *cw_reject_name(enum cw_reject code)

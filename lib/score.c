@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "churnwatch/score.h"
+#include "churnwatch/values.h"
 #include "churnwatch/window.h"
 
 /* Moves smaller than this (in score points) are noise, not "what moved it". */
@@ -17,6 +18,8 @@ const char *cw_score_na_text(enum cw_na_reason na)
         return "n/a (window not yet observed)";
     case CW_NA_NOT_IN_PROFILE:
         return "n/a (not in this profile)";
+    case CW_NA_NO_VALUES:
+        return "n/a (no values in the window)";
     default:
         return "n/a";
     }
@@ -70,7 +73,18 @@ static void measure_raw(const struct cw_config *cfg, const struct cw_account_vie
     }
 
     double raw;
-    if (ms->metric == CW_METRIC_ACTIVE_USERS) {
+    if (ms->aggregate != CW_AGG_COUNT) {
+        /* A statistic of the values: none in the window is n/a, not zero. A sum is scaled
+         * to the whole window as counts are; the others are not extensive. */
+        if (!acct->values || (size_t)ms->metric >= acct->n_metrics ||
+            !cw_value_window(acct->values + (size_t)ms->metric * acct->horizon, acct->horizon, days,
+                             (enum cw_aggregate)ms->aggregate, &raw)) {
+            r->na = CW_NA_NO_VALUES;
+            return;
+        }
+        if (ms->aggregate == CW_AGG_SUM && r->observed_days > 0 && r->observed_days < days)
+            raw = raw * days / r->observed_days;
+    } else if (ms->metric == CW_METRIC_ACTIVE_USERS) {
         raw = (double)cw_window_distinct(acct->user_last_day, acct->n_users, acct->today, days);
     } else if ((size_t)ms->metric < acct->n_metrics && acct->daily) {
         const uint32_t *row = acct->daily + (size_t)ms->metric * acct->horizon;
@@ -83,7 +97,7 @@ static void measure_raw(const struct cw_config *cfg, const struct cw_account_vie
 
     r->has = true;
     r->raw = raw;
-    r->normalized = target > 0 && raw < target ? raw / target : 1.0;
+    r->normalized = raw <= 0 ? 0.0 : target > 0 && raw < target ? raw / target : 1.0;
 }
 
 /*

@@ -188,6 +188,8 @@ static int add_event(struct cw_daemon *d, struct cw_batch *b, const struct cw_ev
                                   .day = cw_tz_day(d->rt.tz, ev->ts_ms),
                                   .type_index = ev->type_index,
                                   .metric = ev->metric,
+                                  .has_value = ev->has_value,
+                                  .value = ev->value,
                                   .topic = topic,
                                   .partition = partition,
                                   .offset = offset};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "account_eval.h"
+#include "churnwatch/enum_names.h"
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 #include "cli.h"
@@ -136,9 +137,13 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
                 printf("%s\n", cw_score_na_text(mr->na));
                 continue;
             }
-            printf("%10.2f / %-8.2g -> %5.1f  (%s over %s%s)\n", mr->raw, mr->target,
-                   mr->contribution, cfg->metrics[ms->metric].name, cfg->windows[ms->window].name,
-                   ms->per_seat ? ", per seat" : "");
+            /* count: "(logins over short)"; a value aggregate: "(last of nps over long)" */
+            printf("%10.2f / %-8.2g -> %5.1f  (%s%s%s over %s%s)\n", mr->raw, mr->target,
+                   mr->contribution,
+                   ms->aggregate != CW_AGG_COUNT ? cw_enum_name(&cw_aggregate_names, ms->aggregate)
+                                                 : "",
+                   ms->aggregate != CW_AGG_COUNT ? " of " : "", cfg->metrics[ms->metric].name,
+                   cfg->windows[ms->window].name, ms->per_seat ? ", per seat" : "");
         }
     }
 
@@ -217,6 +222,9 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
                 &e->score.measures[cw_score_measure_index(cfg, c, m)];
             json_t *jm = json_object();
             json_object_set_new(jm, "component", json_string(comp->name));
+            json_object_set_new(
+                jm, "aggregate",
+                json_string(cw_enum_name(&cw_aggregate_names, comp->measures[m].aggregate)));
             json_object_set_new(jm, "raw", cw_cli_json_number(mr->has, mr->raw));
             json_object_set_new(jm, "target", json_real(mr->target));
             json_object_set_new(jm, "contribution", cw_cli_json_number(mr->has, mr->contribution));

@@ -36,11 +36,19 @@ struct mem_type {
     bool dirty;
 };
 
+/* One metric's values of a day (field "day:slot" of :d). */
+struct mem_val {
+    int slot;
+    struct cw_value_day v;
+};
+
 struct mem_day {
     int32_t day;
-    bool dirty;
+    bool dirty;      /* its counters and values are written back */
     size_t width;    /* counters in cells (slots 0..width-1) */
     uint32_t *cells; /* by metric slot */
+    struct mem_val *vals;
+    size_t n_vals;
 };
 
 struct mem_user {
@@ -66,6 +74,12 @@ struct pend_src {
     int64_t min, max;
 };
 
+struct pend_val {
+    int32_t day;
+    int slot;
+    struct cw_value_day v;
+};
+
 struct pending {
     bool has_days; /* first_day, last_day, last_seen of activity events */
     int32_t first_day, last_day;
@@ -88,6 +102,8 @@ struct pending {
     size_t cap_umap;
     struct pend_src *src;
     size_t n_src, cap_src;
+    struct pend_val *vals;
+    size_t n_vals, cap_vals;
 };
 
 struct cw_account_mem {
@@ -112,6 +128,8 @@ struct cw_account_mem {
     unsigned expire;                           /* CW_MEM_EXPIRE_* */
     int32_t *gone_days;                        /* pruned since: :d fields to delete */
     size_t n_gone_days, cap_gone_days;
+    struct pend_val *gone_vals; /* pruned since: their :d fields "day:slot" to delete */
+    size_t n_gone_vals, cap_gone_vals;
     char **gone_users; /* pruned since (owned): :u fields to delete */
     size_t n_gone_users, cap_gone_users;
     int64_t refreshed_ms; /* the holder's bookkeeping: lifetimes last refreshed, 0 never */
@@ -128,6 +146,7 @@ void cw_account_mem_release_scratch(void)
     free(scratch.users);
     free(scratch.umap);
     free(scratch.src);
+    free(scratch.vals);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -144,14 +163,17 @@ void cw_account_mem_free(struct cw_account_mem *a)
         free(a->src[i].topic);
     for (size_t i = 0; i < a->n_types; i++)
         free(a->types[i].name);
-    for (size_t i = 0; i < a->n_days; i++)
+    for (size_t i = 0; i < a->n_days; i++) {
         free(a->days[i].cells);
+        free(a->days[i].vals);
+    }
     for (size_t i = 0; i < a->n_users; i++)
         free(a->users[i].id);
     for (size_t i = 0; i < a->n_gone_users; i++)
         free(a->gone_users[i]);
     free(a->gone_users);
     free(a->gone_days);
+    free(a->gone_vals);
     free(a->src);
     free(a->types);
     free(a->days);
@@ -242,6 +264,20 @@ static struct mem_day *day_get(struct cw_account_mem *a, int32_t day, size_t wid
     return d;
 }
 
+/* The values of slot on day d (created empty); NULL when out of memory. */
+static struct cw_value_day *day_val(struct mem_day *d, int slot)
+{
+    for (size_t i = 0; i < d->n_vals; i++)
+        if (d->vals[i].slot == slot)
+            return &d->vals[i].v;
+    struct mem_val *v = realloc(d->vals, (d->n_vals + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    d->vals = v;
+    d->vals[d->n_vals] = (struct mem_val){.slot = slot};
+    return &d->vals[d->n_vals++].v;
+}
+
 /* Rebuild the users' index at cap (a power of two). 0 or -1. */
 static int umap_build(struct cw_account_mem *a, size_t cap)
 {
@@ -310,7 +346,14 @@ static int prune(struct cw_account_mem *a, int64_t oldest)
                                  sizeof *a->gone_days) < 0)
                 return -1;
             a->gone_days[a->n_gone_days++] = a->days[i].day;
+            if (cw_array_reserve(&a->gone_vals, &a->cap_gone_vals,
+                                 a->n_gone_vals + a->days[i].n_vals, sizeof *a->gone_vals) < 0)
+                return -1;
+            for (size_t v = 0; v < a->days[i].n_vals; v++)
+                a->gone_vals[a->n_gone_vals++] =
+                    (struct pend_val){.day = a->days[i].day, .slot = a->days[i].vals[v].slot};
             free(a->days[i].cells);
+            free(a->days[i].vals);
         } else {
             a->days[k++] = a->days[i];
         }
@@ -344,7 +387,7 @@ static int pend_reset(struct pending *p, const struct cw_account_mem *a, size_t 
     p->traits = a->traits;
     memset(p->has_type, 0, sizeof p->has_type);
     p->width = width;
-    p->n_days = p->n_users = 0; /* the sources stay: sources() found them */
+    p->n_days = p->n_users = p->n_vals = 0; /* the sources stay: sources() found them */
     size_t map = 16;
     while (map < 2 * n)
         map <<= 1;
@@ -374,6 +417,21 @@ static int pend_count(struct pending *p, int32_t day, int slot)
     }
     if (c[slot] < UINT32_MAX)
         c[slot]++;
+    return 0;
+}
+
+/* A value of day in slot, merged as lib/values.c merges them. 0 or -1. */
+static int pend_value(struct pending *p, int32_t day, int slot, double v, int64_t ts)
+{
+    for (size_t i = p->n_vals; i-- > 0;)
+        if (p->vals[i].day == day && p->vals[i].slot == slot) {
+            cw_value_day_add(&p->vals[i].v, v, ts);
+            return 0;
+        }
+    if (cw_array_reserve(&p->vals, &p->cap_vals, p->n_vals + 1, sizeof *p->vals) < 0)
+        return -1;
+    p->vals[p->n_vals] = (struct pend_val){.day = day, .slot = slot};
+    cw_value_day_add(&p->vals[p->n_vals++].v, v, ts);
     return 0;
 }
 
@@ -431,6 +489,8 @@ static int pend_activity(struct pending *p, const struct cw_config *cfg, const i
 {
     int slot = e->metric >= 0 && (size_t)e->metric < cfg->n_metrics ? slots[e->metric] : -1;
     if (slot >= 0 && pend_count(p, e->day, slot) < 0)
+        return -1;
+    if (slot >= 0 && e->has_value && pend_value(p, e->day, slot, e->value, e->ts_ms) < 0)
         return -1;
     if (e->user_id[0])
         pend_user(p, e->user_id, e->day);
@@ -494,6 +554,17 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
             uint64_t v = (uint64_t)d->cells[s] + c[s];
             d->cells[s] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
         }
+        d->dirty = wrote_days = true;
+    }
+    for (size_t i = 0; i < p->n_vals; i++) {
+        const struct pend_val *pv = &p->vals[i];
+        if (has_oldest && pv->day <= oldest)
+            continue;
+        struct mem_day *d = day_get(a, pv->day, 0);
+        struct cw_value_day *v = d ? day_val(d, pv->slot) : NULL;
+        if (!v)
+            return -1;
+        cw_value_day_merge(v, &pv->v);
         d->dirty = wrote_days = true;
     }
     for (size_t i = 0; i < p->n_users; i++) {
@@ -719,6 +790,8 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
         d->cap_users = a->n_users;
     }
 
+    if (cw_account_data_values_reset(d, cfg, rows) < 0)
+        return -1;
     snprintf(d->account_id, sizeof d->account_id, "%s", account_id);
     d->exists = a->n_src > 0; /* every apply that wrote set a watermark */
     d->first_day = a->has_first_day ? a->first_day : CW_DAY_NONE;
@@ -740,6 +813,10 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
         for (size_t m = 0; m < cfg->n_metrics; m++)
             if (slots[m] >= 0 && (size_t)slots[m] < day->width)
                 daily[m * rows + age] = day->cells[slots[m]];
+        for (size_t v = 0; v < day->n_vals && d->values; v++)
+            for (size_t m = 0; m < cfg->n_metrics; m++)
+                if (slots[m] == day->vals[v].slot && cfg->metrics[m].valued)
+                    d->values[m * rows + age] = day->vals[v].v;
     }
     for (size_t u = 0; u < a->n_users; u++)
         d->user_last_day[u] = a->users[u].day;
@@ -833,7 +910,20 @@ int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f
     case 'm':
         rc = load_m(a, f, flen, v, vlen);
         break;
-    case 'd':
+    case 'd': {
+        int slot;
+        struct cw_value_day vd;
+        if (cw_value_field_parse(f, flen, &day, &slot) == 0) {
+            if (cw_value_day_parse(v, vlen, &vd) < 0)
+                break; /* malformed: ignored, as a load does */
+            struct mem_day *d = day_get(a, day, 0);
+            struct cw_value_day *held = d ? day_val(d, slot) : NULL;
+            if (!held)
+                rc = -1;
+            else
+                *held = vd;
+            break;
+        }
         if (cw_parse_i32(f, flen, &day) == 0 && vlen >= 4) {
             struct mem_day *d = day_get(a, day, vlen / 4);
             if (!d) {
@@ -844,6 +934,7 @@ int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f
                 d->cells[s] = cw_counters_get(v, vlen, (int)s);
         }
         break;
+    }
     case 'u':
         if (cw_parse_i32(v, vlen, &day) == 0) {
             char id[CW_ID_MAX + 1];
@@ -985,16 +1076,29 @@ static bool day_held(const struct cw_account_mem *a, int32_t day)
     return false;
 }
 
+static bool val_held(const struct cw_account_mem *a, const struct pend_val *g)
+{
+    for (size_t i = 0; i < a->n_days; i++)
+        if (a->days[i].day == g->day)
+            for (size_t v = 0; v < a->days[i].n_vals; v++)
+                if (a->days[i].vals[v].slot == g->slot)
+                    return true;
+    return false;
+}
+
 bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
 {
     size_t nm = m_fields(a, NULL), nd = 0, nu = 0, ngd = 0, ngu = 0;
     for (size_t i = 0; i < a->n_days; i++)
-        nd += a->days[i].dirty;
+        if (a->days[i].dirty)
+            nd += (a->days[i].width > 0) + a->days[i].n_vals;
     for (size_t i = 0; i < a->n_users; i++)
         nu += a->users[i].dirty;
     /* a day or user pruned and held again since is written, not deleted */
     for (size_t i = 0; i < a->n_gone_days; i++)
         ngd += !day_held(a, a->gone_days[i]);
+    for (size_t i = 0; i < a->n_gone_vals; i++)
+        ngd += !val_held(a, &a->gone_vals[i]);
     for (size_t i = 0; i < a->n_gone_users; i++) {
         size_t slot;
         ngu += !a->cap_umap || !user_find(a, a->gone_users[i], &slot);
@@ -1002,12 +1106,22 @@ bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
     cw_rcmd_addll(c, (long long)nm);
     m_fields(a, c);
     cw_rcmd_addll(c, (long long)nd);
-    for (size_t i = 0; i < a->n_days; i++)
-        if (a->days[i].dirty) {
-            cw_rcmd_addf(c, "%d", (int)a->days[i].day);
-            if (add_day_value(c, &a->days[i]) < 0)
+    char text[CW_VALUE_DAY_TEXT_MAX];
+    for (size_t i = 0; i < a->n_days; i++) {
+        const struct mem_day *d = &a->days[i];
+        if (!d->dirty)
+            continue;
+        if (d->width > 0) {
+            cw_rcmd_addf(c, "%d", (int)d->day);
+            if (add_day_value(c, d) < 0)
                 c->oom = 1;
         }
+        for (size_t v = 0; v < d->n_vals; v++) {
+            int n = cw_value_day_format(&d->vals[v].v, text, sizeof text);
+            cw_rcmd_addf(c, "%d:%d", (int)d->day, d->vals[v].slot);
+            cw_rcmd_add(c, text, n > 0 ? (size_t)n : 0);
+        }
+    }
     cw_rcmd_addll(c, (long long)nu);
     for (size_t i = 0; i < a->n_users; i++)
         if (a->users[i].dirty) {
@@ -1018,6 +1132,9 @@ bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
     for (size_t i = 0; i < a->n_gone_days; i++)
         if (!day_held(a, a->gone_days[i]))
             cw_rcmd_addf(c, "%d", (int)a->gone_days[i]);
+    for (size_t i = 0; i < a->n_gone_vals; i++)
+        if (!val_held(a, &a->gone_vals[i]))
+            cw_rcmd_addf(c, "%d:%d", (int)a->gone_vals[i].day, a->gone_vals[i].slot);
     cw_rcmd_addll(c, (long long)ngu);
     for (size_t i = 0; i < a->n_gone_users; i++) {
         size_t slot;
@@ -1042,7 +1159,7 @@ void cw_account_mem_written(struct cw_account_mem *a, uint64_t version)
         a->users[i].dirty = false;
     for (size_t i = 0; i < a->n_gone_users; i++)
         free(a->gone_users[i]);
-    a->n_gone_users = a->n_gone_days = 0;
+    a->n_gone_users = a->n_gone_days = a->n_gone_vals = 0;
 }
 
 int64_t cw_account_mem_refreshed_ms(const struct cw_account_mem *a)
@@ -1067,7 +1184,9 @@ size_t cw_account_mem_bytes(const struct cw_account_mem *a)
     for (size_t i = 0; i < a->n_types; i++)
         n += strlen(a->types[i].name) + 1 + 16;
     for (size_t i = 0; i < a->n_days; i++)
-        n += a->days[i].width * sizeof(uint32_t) + 16;
+        n += a->days[i].width * sizeof(uint32_t) + 16 +
+             (a->days[i].n_vals ? a->days[i].n_vals * sizeof(struct mem_val) + 16 : 0);
+    n += a->cap_gone_vals * sizeof *a->gone_vals;
     for (size_t i = 0; i < a->n_users; i++)
         n += strlen(a->users[i].id) + 1 + 16;
     return n;

@@ -44,6 +44,8 @@ struct cw_store_event {
     int32_t day;                    /* local day of ts_ms */
     int type_index;                 /* into cfg->event_types */
     int metric;                     /* cfg->event_types[type_index].metric, or -1 */
+    bool has_value;                 /* an event of a type with a value (event_types.*.value) */
+    double value;
     const char *topic;
     int32_t partition;
     int64_t offset;
@@ -106,6 +108,10 @@ struct cw_account_data {
     uint32_t horizon; /* days per metric row */
     size_t n_metrics;
     uint32_t *daily; /* [n_metrics * horizon], newest first (see account.h) */
+    /* The metrics' daily values, laid out as daily; NULL (and not read) unless the config
+     * has a metric with values (cw_config_has_values). */
+    struct cw_value_day *values;
+    size_t cap_values;
     int32_t *user_last_day;
     size_t n_users, cap_users;
     int64_t *type_last_ms; /* [n_event_types] */
@@ -136,6 +142,11 @@ void cw_account_data_free(struct cw_account_data *d);
 /* Free the outbox entries of d, the alerts' and the score feed's (keeping the arrays for
  * reuse). */
 void cw_account_data_outbox_clear(struct cw_account_data *d);
+
+/* Make d->values zeroed rows of horizon days for cfg's metrics when cfg has a metric with
+ * values, else release them (NULL). 0, or -1 when out of memory. */
+int cw_account_data_values_reset(struct cw_account_data *d, const struct cw_config *cfg,
+                                 uint32_t horizon);
 
 /* Fill a view of d for the score and the rules at now_ms (d must have been loaded with
  * today == the local day of now_ms). */

@@ -29,6 +29,9 @@ void cw_account_data_free(struct cw_account_data *d)
     d->feed_raw = NULL;
     d->cap_feed_raw = 0;
     free(d->daily);
+    free(d->values);
+    d->values = NULL;
+    d->cap_values = 0;
     free(d->user_last_day);
     free(d->type_last_ms);
     free(d->history);
@@ -42,6 +45,27 @@ void cw_account_data_free(struct cw_account_data *d)
     d->n_event_types = 0;
 }
 
+int cw_account_data_values_reset(struct cw_account_data *d, const struct cw_config *cfg,
+                                 uint32_t horizon)
+{
+    if (!cw_config_has_values(cfg)) {
+        free(d->values);
+        d->values = NULL;
+        d->cap_values = 0;
+        return 0;
+    }
+    size_t cells = cfg->n_metrics * horizon;
+    if (cells > d->cap_values) {
+        struct cw_value_day *v = realloc(d->values, cells * sizeof *v);
+        if (!v)
+            return -1;
+        d->values = v;
+        d->cap_values = cells;
+    }
+    memset(d->values, 0, cells * sizeof *d->values);
+    return 0;
+}
+
 void cw_account_data_view(const struct cw_account_data *d, int64_t now_ms,
                           struct cw_account_view *view)
 {
@@ -53,6 +77,7 @@ void cw_account_data_view(const struct cw_account_data *d, int64_t now_ms,
     view->horizon = d->horizon;
     view->n_metrics = d->n_metrics;
     view->daily = d->daily;
+    view->values = d->values;
     view->user_last_day = d->user_last_day;
     view->n_users = d->n_users;
     view->traits = &d->traits;

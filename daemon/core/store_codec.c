@@ -121,6 +121,22 @@ int cw_silence_value_decode(const char *v, size_t len, struct cw_silence *s)
     return 0;
 }
 
+int cw_value_field_format(char *out, size_t size, int32_t day, int slot)
+{
+    return snprintf(out, size, "%" PRId32 ":%d", day, slot);
+}
+
+int cw_value_field_parse(const char *f, size_t len, int32_t *day, int *slot)
+{
+    const char *colon = memchr(f, ':', len);
+    int32_t s;
+    if (!colon || cw_parse_i32(f, (size_t)(colon - f), day) < 0 ||
+        cw_parse_i32(colon + 1, len - (size_t)(colon + 1 - f), &s) < 0 || s < 0 || s > 1000000)
+        return -1;
+    *slot = (int)s;
+    return 0;
+}
+
 uint32_t cw_counters_get(const char *v, size_t len, int slot)
 {
     if (slot < 0 || (size_t)slot * 4 + 4 > len)

@@ -16,7 +16,13 @@ bool cw_store_event_usable(const struct cw_config *cfg, const struct cw_store_ev
 int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_event *e)
 {
     const struct cw_event_type *et = &cfg->event_types[e->type_index];
-    return ((et->traits && et->metric < 0) ? 0 : 1) | (e->traits ? 2 : 0);
+    int activity = (et->traits && et->metric < 0) ? 0 : 1;
+    return activity | (e->traits ? 2 : 0) | (activity && e->has_value ? 4 : 0);
+}
+
+int cw_store_add_value(struct cw_rcmd *c, double v)
+{
+    return cw_rcmd_addf(c, "%.17g", v);
 }
 
 static void add_opt_i64(struct cw_rcmd *c, bool has, int64_t v)
@@ -53,6 +59,13 @@ struct delta_user {
     int32_t day;
 };
 
+/* One metric's values of one day. */
+struct delta_value {
+    int32_t day;
+    int slot;
+    struct cw_value_day v;
+};
+
 struct cw_store_delta {
     struct delta_src *src;
     size_t n_src, cap_src;
@@ -67,6 +80,8 @@ struct cw_store_delta {
     size_t cap_umap;
     const struct cw_store_event **traits;
     size_t n_traits, cap_traits;
+    struct delta_value *values;
+    size_t n_values, cap_values;
     char *packed;
     size_t cap_packed;
 };
@@ -86,6 +101,7 @@ void cw_store_delta_free(struct cw_store_delta *s)
     free(s->users);
     free(s->umap);
     free(s->traits);
+    free(s->values);
     free(s->packed);
     free(s);
 }
@@ -129,6 +145,22 @@ static uint32_t *day_cells(struct cw_store_delta *s, int32_t day, size_t width, 
     return s->cells + at;
 }
 
+/* A value of day in slot. 0 or -1 (out of memory). */
+static int value_seen(struct cw_store_delta *s, int32_t day, int slot, double v, int64_t ts)
+{
+    for (size_t i = s->n_values; i-- > 0;)
+        if (s->values[i].day == day && s->values[i].slot == slot) {
+            cw_value_day_add(&s->values[i].v, v, ts);
+            return 0;
+        }
+    if (cw_array_reserve(&s->values, &s->cap_values, s->n_values + 1, sizeof *s->values) < 0)
+        return -1;
+    struct delta_value *dv = &s->values[s->n_values++];
+    *dv = (struct delta_value){.day = day, .slot = slot};
+    cw_value_day_add(&dv->v, v, ts);
+    return 0;
+}
+
 static void user_seen(struct cw_store_delta *s, const char *id, int32_t day)
 {
     size_t mask = s->cap_umap - 1;
@@ -153,7 +185,7 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
                      size_t width, const struct cw_store_batch *b, int32_t *first_day,
                      int32_t *last_day, int64_t *last_seen)
 {
-    s->n_src = s->n_days = s->n_users = s->n_traits = 0;
+    s->n_src = s->n_days = s->n_users = s->n_traits = s->n_values = 0;
     for (size_t t = 0; t < CW_MAX_EVENT_TYPES; t++)
         s->type_max[t] = -1;
     size_t map = 16;
@@ -186,6 +218,8 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
                     return -1;
                 if (c[slot] < UINT32_MAX)
                     c[slot]++;
+                if ((flags & 4) && value_seen(s, e->day, slot, e->value, e->ts_ms) < 0)
+                    return -1;
             }
             if (e->user_id[0])
                 user_seen(s, e->user_id, e->day);
@@ -289,6 +323,18 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
     for (size_t i = 0; i < s->n_traits; i++) {
         cw_rcmd_addll(c, (long long)s->traits[i]->ts_ms);
         cw_store_add_traits(c, s->traits[i]->traits);
+    }
+
+    /* The values, only when there are some (a library before them reads no further). */
+    if (s->n_values > 0) {
+        char text[CW_VALUE_DAY_TEXT_MAX];
+        cw_rcmd_addll(c, (long long)s->n_values);
+        for (size_t i = 0; i < s->n_values; i++) {
+            int n = cw_value_day_format(&s->values[i].v, text, sizeof text);
+            cw_rcmd_addll(c, s->values[i].day);
+            cw_rcmd_addll(c, s->values[i].slot);
+            cw_rcmd_add(c, text, n > 0 ? (size_t)n : 0);
+        }
     }
     return c->oom ? -1 : 0;
 }

@@ -37,12 +37,13 @@ local function hset(key, kv)
 end
 
 -- Delete the fields of a day-keyed hash whose day (field name, or value when
--- by_value) is <= oldest.
+-- by_value) is <= oldest. A field 'day:slot' (a metric's values of the day) is of its day.
 local function prune_days(key, oldest, by_value)
   local all = redis.call('HGETALL', key)
   local del = {}
   for k = 1, #all, 2 do
     local d = tonumber(by_value and all[k + 1] or all[k])
+    if not d and not by_value then d = tonumber(string.match(all[k], '^(%-?%d+):%d+$')) end
     if d and d <= oldest then del[#del + 1] = all[k] end
   end
   hdel(key, del)
@@ -76,6 +77,36 @@ local function pack_counters(t, width)
   return struct.pack(format_of(width), unpack(t, 1, width))
 end
 
+-- A metric's values of one day (field 'day:slot' of :d), as lib/values.c keeps them:
+-- 'n promoters detractors sum min max last_ms last', doubles as %.17g. Merging is
+-- commutative (sums add, min, max, the last value by event time, of equal times the larger),
+-- so every path and order of applying the same events stores the same text.
+local function vd_parse(s)
+  if not s then return nil end
+  local n, p, q, sum, mn, mx, ms, last = string.match(s,
+    '^(%d+) (%d+) (%d+) (%S+) (%S+) (%S+) (%-?%d+) (%S+)$')
+  if not n then return nil end
+  return {n = tonumber(n), p = tonumber(p), q = tonumber(q), sum = tonumber(sum),
+          min = tonumber(mn), max = tonumber(mx), ms = tonumber(ms), last = tonumber(last)}
+end
+local function vd_merge(a, b)
+  if not a then return b end
+  if not b then return a end
+  local ms, last = a.ms, a.last
+  if b.ms > ms or (b.ms == ms and b.last > last) then ms, last = b.ms, b.last end
+  return {n = math.min(U32_MAX, a.n + b.n), p = math.min(U32_MAX, a.p + b.p),
+          q = math.min(U32_MAX, a.q + b.q), sum = a.sum + b.sum,
+          min = math.min(a.min, b.min), max = math.max(a.max, b.max), ms = ms, last = last}
+end
+local function vd_one(v, ms)
+  return {n = 1, p = v >= 9 and 1 or 0, q = v <= 6 and 1 or 0, sum = v, min = v, max = v,
+          ms = ms, last = v}
+end
+local function vd_format(t)
+  return string.format('%d %d %d %.17g %.17g %.17g %.17g %.17g', t.n, t.p, t.q, t.sum, t.min,
+                       t.max, t.ms, t.last)
+end
+
 local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:segment',
                 'tr:owner'}
 
@@ -89,8 +120,9 @@ local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:seg
 --   traits_ts_s, traits                 the traits event that wins, and its fields
 --   counts   day -> slot (0-based) -> n
 --   users    user -> newest active day; ulist: the users, in order
+--   vals     day -> slot (0-based) -> values of the day (vd_*)
 local function new_account(cur)
-  return {cur = cur, m = {}, counts = {}, users = {}, ulist = {}, traits = {}}
+  return {cur = cur, m = {}, counts = {}, users = {}, ulist = {}, traits = {}, vals = {}}
 end
 
 -- The lifetimes of :m :d :u :r :h (keys 1-5): all refreshed, or else :d's when days were
@@ -148,6 +180,15 @@ local function write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
       wrote_days = true
     end
   end
+  for day, sv in pairs(a.vals) do
+    if not oldest or day > oldest then
+      for slot, v in pairs(sv) do
+        local f = string.format('%d:%d', day, slot)
+        redis.call('HSET', kd, f, vd_format(vd_merge(vd_parse(redis.call('HGET', kd, f)), v)))
+      end
+      wrote_days = true
+    end
+  end
 
   -- :u: each user's last active day (max)
   if #a.ulist > 0 then
@@ -179,7 +220,9 @@ end
 -- ARGV: horizon ttl_short ttl_long nsrc src*nsrc ntypes type*ntypes nev event*nev clock_day
 --   src   'topic:partition' (watermark field o:<src> in :m)
 --   event 'src off day ts slot type flags' user [6 traits args when flags has 2]
---         src, type: 1-based indexes; slot -1 = no counter; flags 1 activity, 2 traits
+--         [value when flags has 4]
+--         src, type: 1-based indexes; slot -1 = no counter; flags 1 activity, 2 traits,
+--         4 a value (%.17g) for the slot's values of the day
 -- Returns the number of events applied (the others were replays).
 local function cw_apply(keys, args)
   local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
@@ -208,8 +251,11 @@ local function cw_apply(keys, args)
     if not s or not user then return redis.error_reply('ERR churnwatch: bad cw_apply event ' .. e) end
     s, day, slot, ty, flags = tonumber(s), tonumber(day), tonumber(slot), tonumber(ty), tonumber(flags)
     local tr_at = i
-    if flags >= 2 then i = i + 6 end
-    if s < 1 or s > nsrc or ty < 1 or ty > ntypes or i - 1 > #args then
+    local has_tr, has_val = math.floor(flags / 2) % 2 == 1, math.floor(flags / 4) % 2 == 1
+    if has_tr then i = i + 6 end
+    local val = has_val and tonumber(args[i]) or nil
+    if has_val then i = i + 1 end
+    if s < 1 or s > nsrc or ty < 1 or ty > ntypes or i - 1 > #args or (has_val and not val) then
       return redis.error_reply('ERR churnwatch: bad cw_apply event ' .. e)
     end
     local offn, tsn = tonumber(off), tonumber(ts)
@@ -222,6 +268,11 @@ local function cw_apply(keys, args)
           local c = a.counts[day]
           if not c then c = {}; a.counts[day] = c end
           c[slot] = (c[slot] or 0) + 1
+          if val then
+            local sv = a.vals[day]
+            if not sv then sv = {}; a.vals[day] = sv end
+            sv[slot] = vd_merge(sv[slot], vd_one(val, tsn))
+          end
         end
         if user ~= '' then
           local ud = a.users[user]
@@ -232,7 +283,7 @@ local function cw_apply(keys, args)
         if not a.last_day or day > a.last_day then a.last_day = day end
         if not last_seen or tsn > last_seen then last_seen, a.last_seen_s = tsn, ts end
       end
-      if flags >= 2 and (not traits_ts or tsn >= traits_ts) then
+      if has_tr and (not traits_ts or tsn >= traits_ts) then
         traits_ts, a.traits_ts_s = tsn, ts
         for k = 1, 6 do
           if args[tr_at + k - 1] ~= '' then a.traits[TRAITS[k]] = args[tr_at + k - 1] end
@@ -290,6 +341,8 @@ end
 --       ndays (day packed_counts)*ndays            packed as in :d (u32 LE per slot)
 --       nusers (user day)*nusers                   each user's newest active day
 --       ntraits (ts seats created_at renewal_at plan segment owner)*ntraits  in order
+--       [nvals (day slot values)*nvals]            the metrics' values per day (vd_*), only
+--                                                  when there are some
 -- When the watermark of every source is below its min_offset, everything is new and is
 -- applied (the same effect as cw_apply with the events one by one); when it is at or
 -- above max_offset for every source, all was applied before (a replay); anything else
@@ -374,6 +427,22 @@ local function cw_apply_delta(keys, args)
       end
     end
     i = i + 7
+  end
+  if args[i] then
+    local nvals = tonumber(args[i]); i = i + 1
+    if not nvals or i - 1 + 3 * nvals > #args then
+      return redis.error_reply('ERR churnwatch: bad cw_apply_delta values')
+    end
+    for k = 1, nvals do
+      local day, slot, v = tonumber(args[i]), tonumber(args[i + 1]), vd_parse(args[i + 2])
+      if not day or not slot or not v then
+        return redis.error_reply('ERR churnwatch: bad cw_apply_delta value ' .. k)
+      end
+      local sv = a.vals[day]
+      if not sv then sv = {}; a.vals[day] = sv end
+      sv[slot] = vd_merge(sv[slot], v)
+      i = i + 3
+    end
   end
   write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
   local out = {1, nev}

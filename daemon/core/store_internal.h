@@ -24,6 +24,19 @@ void cw_silence_value_encode(const struct cw_silence *s, char *out, size_t size)
  * (account_id and rule are left alone). 0, or -1 when malformed. */
 int cw_silence_value_decode(const char *v, size_t len, struct cw_silence *s);
 
+/* A field of :d holding one metric's values of a day: "<day>:<slot>" (docs/state.md "Event
+ * values"). format returns the length; parse 0, or -1 for a field of another form (a day's
+ * packed counters are "<day>"). */
+#define CW_VALUE_FIELD_MAX 24
+int cw_value_field_format(char *out, size_t size, int32_t day, int slot);
+int cw_value_field_parse(const char *f, size_t len, int32_t *day, int *slot);
+
+/* A value field f of :d (day:slot) into d->values when its day is one of the rows (today,
+ * horizon) and its slot a valued metric's; other fields and malformed values are ignored. */
+void cw_store_load_values(const struct cw_config *cfg, const int *slots, int32_t today,
+                          uint32_t horizon, struct cw_account_data *d, const char *f, size_t flen,
+                          const char *v, size_t vlen);
+
 /* Counter of slot in a packed day value (little-endian u32 per slot); 0 past its end. */
 uint32_t cw_counters_get(const char *v, size_t len, int slot);
 
@@ -209,11 +222,14 @@ void cw_store_feed_entries_sort(struct cw_account_data *d);
 bool cw_store_event_usable(const struct cw_config *cfg, const struct cw_store_event *e);
 
 /* An event's flags in the apply functions: 1 = an activity event (every type but a
- * traits-only one), 2 = it carries traits. */
+ * traits-only one), 2 = it carries traits, 4 = an activity event with a value. */
 int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_event *e);
 
 /* The six trait arguments of cw_apply and cw_apply_delta ("" = not carried). */
 void cw_store_add_traits(struct cw_rcmd *c, const struct cw_traits *t);
+
+/* An event's value argument of cw_apply (%.17g: the double exactly). */
+int cw_store_add_value(struct cw_rcmd *c, double v);
 
 /* What every cw_apply_delta call of one cw_store_apply_load shares: days kept, key
  * lifetimes, and whether (and which history days) to return the state. */

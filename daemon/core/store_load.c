@@ -47,6 +47,8 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
         return -1;
     d->daily = daily;
     memset(daily, 0, cells * sizeof *daily);
+    if (cw_account_data_values_reset(d, cfg, l->horizon) < 0)
+        return -1;
     d->n_metrics = cfg->n_metrics;
     int64_t *tl =
         realloc(d->type_last_ms, (cfg->n_event_types ? cfg->n_event_types : 1) * sizeof *tl);
@@ -147,6 +149,21 @@ static int cmp_point(const void *a, const void *b)
     return (x->day > y->day) - (x->day < y->day);
 }
 
+void cw_store_load_values(const struct cw_config *cfg, const int *slots, int32_t today,
+                          uint32_t horizon, struct cw_account_data *d, const char *f, size_t flen,
+                          const char *v, size_t vlen)
+{
+    int32_t day;
+    int slot;
+    struct cw_value_day vd;
+    if (cw_value_field_parse(f, flen, &day, &slot) < 0 || day > today ||
+        (int64_t)today - day >= (int64_t)horizon || cw_value_day_parse(v, vlen, &vd) < 0)
+        return;
+    for (size_t m = 0; m < cfg->n_metrics; m++)
+        if (slots[m] == slot && cfg->metrics[m].valued)
+            d->values[m * horizon + (size_t)(today - day)] = vd;
+}
+
 /* Consume field f / value v of hash `which` (index into cw_store_load_suffix) into d. */
 static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, size_t which,
                       const redisReply *f, const redisReply *v)
@@ -157,7 +174,12 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
     case 0:
         load_field_m(cfg, d, f, v);
         break;
-    case 1: /* day -> packed counters */
+    case 1: /* day -> packed counters; day:slot -> a metric's values of the day */
+        if (d->values && memchr(f->str, ':', f->len)) {
+            cw_store_load_values(cfg, l->slots, l->today, l->horizon, d, f->str, f->len, v->str,
+                                 v->len);
+            break;
+        }
         if (cw_parse_i32(f->str, f->len, &day) == 0 && day <= l->today &&
             (int64_t)l->today - day < (int64_t)l->horizon) {
             size_t age = (size_t)(l->today - day);

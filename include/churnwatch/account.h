@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "churnwatch/event.h"
+#include "churnwatch/values.h"
 
 /*
  * Everything the score and the rules know about an account at one instant. The daemon
@@ -24,7 +25,8 @@ struct cw_account_view {
     uint32_t horizon;
     size_t n_metrics;
     const uint32_t *daily;
-    const int32_t *user_last_day; /* each known user's last active local day */
+    const struct cw_value_day *values; /* laid out as daily; NULL: no metric has values */
+    const int32_t *user_last_day;      /* each known user's last active local day */
     size_t n_users;
     const struct cw_traits *traits; /* never NULL; fields carry their own has_ flags */
     int64_t last_seen_ms;           /* last event of any type, -1 if never */

@@ -6,21 +6,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "churnwatch/values.h"
+
 #define CW_MS_PER_SECOND INT64_C(1000)
 #define CW_MS_PER_DAY    (INT64_C(86400) * CW_MS_PER_SECOND)
 
 /* Hard limits enforced by the loader; they let the scoring and rule code work on fixed
  * arrays without allocating on the hot path. */
-#define CW_MAX_WINDOWS     8
-#define CW_MAX_WINDOW_DAYS 366
-#define CW_MAX_METRICS     32 /* built-ins included */
-#define CW_MAX_EVENT_TYPES 64
-#define CW_MAX_COMPONENTS  8
-#define CW_MAX_MEASURES    32 /* across all components */
-#define CW_MAX_RULES       32
-#define CW_MAX_GRADES      8
-#define CW_MAX_STAGES      8
-#define CW_MAX_PROFILES    16
+#define CW_MAX_WINDOWS        8
+#define CW_MAX_WINDOW_DAYS    366
+#define CW_MAX_METRICS        32 /* built-ins included */
+#define CW_MAX_EVENT_TYPES    64
+#define CW_MAX_VALUED_TYPES   8 /* event types carrying a value */
+#define CW_MAX_VALUE_POINTERS 4 /* JSON pointers of one type's value */
+#define CW_MAX_COMPONENTS     8
+#define CW_MAX_MEASURES       32 /* across all components */
+#define CW_MAX_RULES          32
+#define CW_MAX_GRADES         8
+#define CW_MAX_STAGES         8
+#define CW_MAX_PROFILES       16
 
 /* A key/value pair of strings (librdkafka properties). */
 struct cw_kv {
@@ -109,6 +113,7 @@ enum {
 struct cw_metric {
     char *name;
     bool builtin;
+    bool valued; /* fed by event types that carry a value (event_types.*.value) */
 };
 
 /* One accepted event type name (and its aliases) mapped to a metric. */
@@ -117,6 +122,8 @@ struct cw_event_type {
     struct cw_strlist aliases; /* e.g. "Signed In" */
     int metric;                /* index into cw_config.metrics; -1 for a traits event */
     bool traits;               /* true: carries account traits (account_updated, group) */
+    struct cw_strlist value;   /* JSON pointers of its numeric value, first found wins;
+                                  empty: the type carries no value */
 };
 
 struct cw_measure {
@@ -126,6 +133,7 @@ struct cw_measure {
     bool per_seat; /* divide by the account's seats trait (n/a when unknown) */
     double target; /* raw value that normalises to 1.0; > 0 */
     double weight; /* > 0 */
+    int aggregate; /* enum cw_aggregate: count, or a statistic of a valued metric's values */
 };
 
 struct cw_component {
@@ -376,6 +384,9 @@ void cw_duration_format(int64_t ms, char out[CW_DURATION_TEXT_MAX]);
 
 /* Lookups by name; -1 when absent. */
 int cw_config_metric_index(const struct cw_config *cfg, const char *name);
+
+/* True when a metric of cfg has values (an event type with `value` feeds it). */
+bool cw_config_has_values(const struct cw_config *cfg);
 int cw_config_window_index(const struct cw_config *cfg, const char *name);
 int cw_config_event_type_index(const struct cw_config *cfg, const char *name);
 int cw_config_segment_index(const struct cw_config *cfg, const char *name);

@@ -37,6 +37,8 @@ struct cw_event {
     bool ts_from_message;         /* true when ts_ms came from the Kafka message timestamp */
     bool has_traits;
     struct cw_traits traits;
+    bool has_value; /* the type has a value (event_types.*.value): value is set */
+    double value;   /* finite, |value| <= CW_VALUE_MAX */
 };
 
 /* The fields an event is decoded from, each found through a list of JSON pointers. */
@@ -84,7 +86,9 @@ void cw_decoder_free(cw_decoder *dec);
  * (never containing the message bytes beyond short, sanitised excerpts); after a reject
  * *ev is partly written and must not be used. reason may be NULL when reasonsize is 0.
  * An unknown event type is CW_OK with type_index -1 unless the config's
- * unknown-type policy is dlq, in which case CW_REJ_UNKNOWN_TYPE.
+ * unknown-type policy is dlq, in which case CW_REJ_UNKNOWN_TYPE. An event of a type with a
+ * value whose value is absent (null at every pointer), not a number (or a string holding
+ * exactly a JSON number), not finite or beyond +-CW_VALUE_MAX is CW_REJ_BAD_VALUE.
  * Time checks against the clock (too_late, future_timestamp) are not done here:
  * see cw_time_check() in window.h.
  */

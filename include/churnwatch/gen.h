@@ -37,6 +37,12 @@
  * 5 per 100 seats and 28 days at the healthy level, fewer as usage falls; none for
  * stalled, underused and expanding): the `registrations` the score's penetration reads.
  * No account but an expanding one registers more than 95% of its seats.
+ * Accounts in use answer an NPS survey about once in 30 days (nps_submitted, props.score:
+ * 9-10 for healthy, onboarded, recovering and expanding, 7-8 for borderline and underused,
+ * 2-6 for the others) and on Wednesdays about 15% of the active pool watch a webinar
+ * (webinar_watched, props.minutes 20-60); stalled and silent accounts send neither. These
+ * are drawn from hashes, not from an account's stream, with event ids of their own: every
+ * other event is byte for byte what it was without them.
  * The histories are calibrated for days >= 75 (default 90); shorter histories cut the
  * early part of each story.
  */
@@ -66,6 +72,8 @@ enum cw_gen_type {
     CW_GEN_HELP_VIEWED,
     CW_GEN_USER_REGISTERED,
     CW_GEN_ACCOUNT_UPDATED, /* the traits event */
+    CW_GEN_NPS_SUBMITTED,   /* an NPS answer 0..10 (props.score) */
+    CW_GEN_WEBINAR_WATCHED, /* minutes of a webinar watched (props.minutes) */
     CW_GEN_TYPE__COUNT
 };
 

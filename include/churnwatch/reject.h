@@ -24,6 +24,8 @@ enum cw_reject {
     CW_REJ_UNKNOWN_TYPE,       /* unknown_type: when input.unknown_types is dlq */
     CW_REJ_TOO_LATE,           /* too_late: older than clock - longest window - lateness */
     CW_REJ_FUTURE_TIMESTAMP,   /* future_timestamp: beyond wall clock + max_clock_skew */
+    CW_REJ_BAD_VALUE,          /* bad_value: a valued event type's value missing or not a
+                                  finite number within +-1e12 */
     CW_REJ__COUNT
 };
 

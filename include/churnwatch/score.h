@@ -14,6 +14,7 @@ enum cw_na_reason {
     CW_NA_NO_SEATS,       /* per_seat measure and no seats trait (or seats == 0) */
     CW_NA_NOT_OBSERVED,   /* window observed for fewer than min_observed_days */
     CW_NA_NOT_IN_PROFILE, /* the account's profile gives the measure weight 0 */
+    CW_NA_NO_VALUES,      /* an aggregate of values (sum, avg, ...) and none in the window */
 };
 
 /* How an n/a measure is shown to people and in JSON: "n/a (seats unknown)",
@@ -25,7 +26,7 @@ struct cw_measure_result {
     enum cw_na_reason na;
     double raw; /* window value (scaled to the observed span, per seat) */
     double target;
-    double normalized;      /* min(raw / target, 1) */
+    double normalized;      /* raw / target within 0..1 (a negative raw: 0) */
     double contribution;    /* points of the 0..100 score this measure supplies */
     uint32_t observed_days; /* days of the window actually observed */
 };

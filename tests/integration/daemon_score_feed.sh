@@ -69,7 +69,8 @@ def bad(msg):
 GRADES = [("A", 80), ("B", 60), ("C", 40), ("D", 0)]
 COMPONENTS = {"utilization", "engagement", "penetration"}
 MEASURES = {"login_rate", "apps_created", "records_written", "seminars", "email_clicks",
-            "help_views", "support_tickets", "seat_coverage", "new_users"}
+            "help_views", "support_tickets", "nps", "webinar_minutes", "seat_coverage",
+            "new_users"}
 PROFILES = {"default", "onboarding"}
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)

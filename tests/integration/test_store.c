@@ -25,18 +25,23 @@ static char err[512];
 
 static struct cw_window windows[] = {{"short", 7}, {"long", 28}};
 static struct cw_metric metrics[] = {
-    {"active_users", true}, {"logins", false},   {"apps", false},
-    {"records", false},     {"seminars", false}, {"clicks", false},
-    {"tickets", false},     {"help", false},     {"registrations", false},
+    {"active_users", true, false}, {"logins", false, false},  {"apps", false, false},
+    {"records", false, false},     {"seminars", false, true}, {"clicks", false, false},
+    {"tickets", false, false},     {"help", false, false},    {"registrations", false, false},
 };
 enum { T_LOGIN, T_APP, T_RECORD, T_SEMINAR, T_CLICK, T_TICKET, T_HELP, T_REGISTER, T_TRAITS };
 static char *login_alias[] = {"Signed In"};
+static char *seminar_value[] = {"/minutes"}; /* seminars have values: minutes attended */
 static struct cw_event_type types[] = {
-    {"login", {login_alias, 1}, 1, false},    {"app_created", {NULL, 0}, 2, false},
-    {"record_written", {NULL, 0}, 3, false},  {"seminar_attended", {NULL, 0}, 4, false},
-    {"email_clicked", {NULL, 0}, 5, false},   {"support_ticket", {NULL, 0}, 6, false},
-    {"help_viewed", {NULL, 0}, 7, false},     {"user_registered", {NULL, 0}, 8, false},
-    {"account_updated", {NULL, 0}, -1, true},
+    {"login", {login_alias, 1}, 1, false, {NULL, 0}},
+    {"app_created", {NULL, 0}, 2, false, {NULL, 0}},
+    {"record_written", {NULL, 0}, 3, false, {NULL, 0}},
+    {"seminar_attended", {NULL, 0}, 4, false, {seminar_value, 1}},
+    {"email_clicked", {NULL, 0}, 5, false, {NULL, 0}},
+    {"support_ticket", {NULL, 0}, 6, false, {NULL, 0}},
+    {"help_viewed", {NULL, 0}, 7, false, {NULL, 0}},
+    {"user_registered", {NULL, 0}, 8, false, {NULL, 0}},
+    {"account_updated", {NULL, 0}, -1, true, {NULL, 0}},
 };
 static struct cw_rule rules[] = {
     {.name = "health_low", .kind = CW_RULE_SCORE_BELOW},
@@ -132,6 +137,20 @@ static void store_event_of(struct cw_store_event *se, const struct cw_event *ev)
     se->ts_ms = ev->ts_ms;
     se->type_index = ev->type_index;
     se->metric = ev->metric;
+    se->has_value = ev->has_value;
+    se->value = ev->value;
+}
+
+/* A seminar's minutes: quarters of a minute 0..60, so that sums are exact in any order (the
+ * paths group the same values differently). Some equal times, so `last` ties happen. */
+static void seminar_value_of(struct cw_event *ev, uint64_t r)
+{
+    if (ev->type_index != T_SEMINAR)
+        return;
+    ev->has_value = true;
+    ev->value = (double)(r % 241) / 4.0;
+    if (r % 7 == 0)
+        ev->ts_ms -= ev->ts_ms % 3600000; /* on the hour */
 }
 
 static struct cw_store_batch batch_of(struct batch_buf *b, const char *acct, size_t first, size_t n)
@@ -793,6 +812,112 @@ Test(store, scores_history_and_lowest)
     cw_store_close(st);
 }
 
+/* A seminar of minutes at ms_in_day of day into b. */
+static void add_seminar(struct batch_buf *b, const char *acct, int32_t day, int64_t ms_in_day,
+                        double minutes, int64_t offset)
+{
+    add_event(b, acct, "u1", T_SEMINAR, day, ms_in_day, "ev", 0, offset);
+    b->ev[b->n - 1].has_value = true;
+    b->ev[b->n - 1].value = minutes;
+}
+
+static char *hget(const char *key, const char *field)
+{
+    static char out[256];
+    redisReply *r = redis_server_command(&rs, "HGET %s %s", key, field);
+    snprintf(out, sizeof out, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "(nil)");
+    freeReplyObject(r);
+    return out;
+}
+
+Test(store, values_stored_per_day_the_same_by_every_path)
+{
+    /* the same events through the one-by-one apply, the coalesced apply and a store owning
+     * the accounts in memory (each with its own prefix) */
+    const char *prefixes[3] = {"one:", "co:", "own:"};
+    char want_dump[3][4096];
+    for (int path = 0; path < 3; path++) {
+        cfg.redis.key_prefix = (char *)prefixes[path];
+        cw_store *st = open_store();
+        if (path == 2)
+            cr_assert_eq(cw_store_set_cache(st, 1 << 20, err, sizeof err), 0);
+        struct batch_buf b = {0};
+        /* DAY0: 30 at 10:00, 45.5 at 09:00 (older, arriving later), 10 at 10:00 (a tie: the
+         * larger stays last); DAY0 + 1: 5; then a replay of the first two */
+        add_seminar(&b, "acme", DAY0, 36000000, 30, 1);
+        add_seminar(&b, "acme", DAY0, 32400000, 45.5, 2);
+        add_seminar(&b, "acme", DAY0, 36000000, 10, 3);
+        add_seminar(&b, "acme", DAY0 + 1, 0, 5, 4);
+        add_event(&b, "acme", "u2", T_LOGIN, DAY0 + 1, 0, "ev", 0, 5);
+        struct cw_account_data d;
+        memset(&d, 0, sizeof d);
+        for (int round = 0; round < 2; round++) { /* the second round is all replays */
+            struct cw_store_batch sb = batch_of(&b, "acme", 0, 2);
+            struct cw_store_batch sb2 = batch_of(&b, "acme", 2, 3);
+            if (path == 0) {
+                cr_assert_eq(cw_store_apply(st, &cfg, &sb, 1, err, sizeof err), 0, "%s", err);
+                cr_assert_eq(cw_store_apply(st, &cfg, &sb2, 1, err, sizeof err), 0, "%s", err);
+            } else {
+                cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0 + 1, &d, err, sizeof err),
+                             0, "%s", err);
+                cr_assert_eq(cw_store_apply_load(st, &cfg, &sb2, 1, DAY0 + 1, &d, err, sizeof err),
+                             0, "%s", err);
+            }
+            cr_assert_eq(sb.applied + sb2.applied, round == 0 ? 5 : 0, "path %d round %d", path,
+                         round);
+        }
+        char key[64], f0[32], f1[32];
+        snprintf(key, sizeof key, "%s{acme}:d", prefixes[path]);
+        char mkey[32];
+        snprintf(mkey, sizeof mkey, "%smetrics", prefixes[path]);
+        int slot = atoi(hget(mkey, "seminars"));
+        snprintf(f0, sizeof f0, "%d:%d", DAY0, slot);
+        snprintf(f1, sizeof f1, "%d:%d", DAY0 + 1, slot);
+        /* n promoters detractors sum min max last_ms last */
+        snprintf(want_dump[path], sizeof want_dump[path], "%s|", hget(key, f0));
+        snprintf(want_dump[path] + strlen(want_dump[path]),
+                 sizeof want_dump[path] - strlen(want_dump[path]), "%s", hget(key, f1));
+        char want0[128];
+        snprintf(want0, sizeof want0, "3 3 0 85.5 10 45.5 %lld 30", (long long)(MS0 + 36000000));
+        cr_expect_str_eq(hget(key, f0), want0, "path %d: %s", path, hget(key, f0));
+        char want1[128];
+        snprintf(want1, sizeof want1, "1 0 1 5 5 5 %lld 5", (long long)(MS0 + CW_MS_PER_DAY));
+        cr_expect_str_eq(hget(key, f1), want1, "path %d: %s", path, hget(key, f1));
+
+        /* loaded back into the rows, by metric */
+        load1(st, "acme", DAY0 + 1, &d);
+        cr_assert_not_null(d.values);
+        const struct cw_value_day *v0 = &d.values[4 * d.horizon + 1];
+        const struct cw_value_day *v1 = &d.values[4 * d.horizon + 0];
+        cr_expect_eq(v0->n, 3);
+        cr_expect_eq(v0->sum, 85.5);
+        cr_expect_eq(v0->last, 30);
+        cr_expect_eq(v1->n, 1);
+        cr_expect_eq(d.values[1 * d.horizon + 0].n, 0, "logins have no values");
+        cr_expect_eq(daily(&d, 4, DAY0), 3, "values are counted too");
+        double got;
+        cr_expect(cw_value_window(d.values + 4 * d.horizon, d.horizon, 7, CW_AGG_AVG, &got));
+        cr_expect_eq(got, 90.5 / 4);
+
+        /* 40 days on the old days' values are pruned with their counters */
+        struct batch_buf late = {0};
+        add_event(&late, "acme", "u1", T_LOGIN, DAY0 + 40, 0, "ev", 0, 6);
+        struct cw_store_batch sl = batch_of(&late, "acme", 0, 1);
+        sl.clock_day = DAY0 + 40;
+        if (path == 0)
+            cr_assert_eq(cw_store_apply(st, &cfg, &sl, 1, err, sizeof err), 0, "%s", err);
+        else
+            cr_assert_eq(cw_store_apply_load(st, &cfg, &sl, 1, DAY0 + 40, &d, err, sizeof err), 0,
+                         "%s", err);
+        cr_expect_str_eq(hget(key, f0), "(nil)", "path %d", path);
+        cr_expect_str_eq(hget(key, f1), "(nil)", "path %d", path);
+        cw_account_data_free(&d);
+        cw_store_close(st);
+    }
+    cr_expect_str_eq(want_dump[1], want_dump[0]);
+    cr_expect_str_eq(want_dump[2], want_dump[0]);
+}
+
 Test(store, horizon_prunes_old_days_and_users)
 {
     cw_store *st = open_store();
@@ -1173,11 +1298,13 @@ Test(store, metric_slots_survive_config_changes)
     cr_assert_eq(apply1(st, &b, "acme", 0, 1), 1);
     cw_store_close(st);
     /* a new config with the metrics in another order and one more metric */
-    struct cw_metric m2[] = {
-        {"active_users", true}, {"help", false}, {"new_one", false}, {"logins", false}};
-    struct cw_event_type t2[] = {{"help_viewed", {NULL, 0}, 1, false},
-                                 {"x", {NULL, 0}, 2, false},
-                                 {"login", {NULL, 0}, 3, false}};
+    struct cw_metric m2[] = {{"active_users", true, false},
+                             {"help", false, false},
+                             {"new_one", false, false},
+                             {"logins", false, false}};
+    struct cw_event_type t2[] = {{"help_viewed", {NULL, 0}, 1, false, {NULL, 0}},
+                                 {"x", {NULL, 0}, 2, false, {NULL, 0}},
+                                 {"login", {NULL, 0}, 3, false, {NULL, 0}}};
     cfg.metrics = m2;
     cfg.n_metrics = 4;
     cfg.event_types = t2;
@@ -1395,6 +1522,7 @@ static void ds_generate(uint64_t seed)
                 snprintf(ev->traits.segment, sizeof ev->traits.segment, "%c",
                          "SML"[ds_rand(&x) % 3]);
         }
+        seminar_value_of(ev, ds_rand(&x));
         int p = (int)(ds_rand(&x) % 3);
         ds_se[i] = (struct cw_store_event){
             .day = day, .topic = "ev", .partition = p, .offset = offset[p]++};
@@ -1485,8 +1613,17 @@ static void describe_loaded(const struct cw_account_data *d, char *out, size_t s
         users += (uint64_t)d->user_last_day[i] * 7919u;
     for (size_t t = 0; t < d->n_event_types; t++)
         sum = sum * 17 + (uint64_t)d->type_last_ms[t];
-    snprintf(out + w, size - (size_t)w, " daily=%llx users=%zu/%llx", (unsigned long long)sum,
-             d->n_users, (unsigned long long)users);
+    w += snprintf(out + w, size - (size_t)w, " daily=%llx users=%zu/%llx", (unsigned long long)sum,
+                  d->n_users, (unsigned long long)users);
+    /* the values of the seminars row, in their stored form */
+    cr_assert_not_null(d->values, "a config with values loads them");
+    for (size_t age = 0; age < d->horizon && (size_t)w < size; age++) {
+        char text[CW_VALUE_DAY_TEXT_MAX] = "-";
+        const struct cw_value_day *v = &d->values[4 * d->horizon + age];
+        if (v->n)
+            cw_value_day_format(v, text, sizeof text);
+        w += snprintf(out + w, size - (size_t)w, " %s", text);
+    }
 }
 
 Test(store, apply_load_equals_apply_one_by_one)
@@ -1545,7 +1682,7 @@ Test(store, apply_load_equals_apply_one_by_one)
             const char *id = sb_co[a].account_id;
             cr_assert_eq(cw_store_load(co, &cfg, &id, 1, DAY0, &want, err, sizeof err), 0, "%s",
                          err);
-            char got_s[512], want_s[512];
+            char got_s[8192], want_s[8192];
             describe_loaded(&loaded[a], got_s, sizeof got_s);
             describe_loaded(&want, want_s, sizeof want_s);
             cr_assert_str_eq(got_s, want_s);
@@ -1751,7 +1888,7 @@ Test(store, owned_accounts_yield_to_another_writer)
         for (size_t a = 0; a < n; a++) {
             cr_assert_eq(sb_two[a].applied, sb_ref[a].applied, "%s: applied %zu, alone %zu",
                          sb_two[a].account_id, sb_two[a].applied, sb_ref[a].applied);
-            char got_s[512], want_s[512];
+            char got_s[8192], want_s[8192];
             describe_loaded(&l_two[a], got_s, sizeof got_s);
             describe_loaded(&l_ref[a], want_s, sizeof want_s);
             cr_assert_str_eq(got_s, want_s);
@@ -1906,6 +2043,7 @@ static void ms_generate(uint64_t seed)
             if (ds_rand(&x) % 5 == 0)
                 snprintf(tr->owner, sizeof tr->owner, "owner-%d", (int)(ds_rand(&x) % 3));
         }
+        seminar_value_of(ev, ds_rand(&x));
         int s = (int)(ds_rand(&x) % MS_SOURCES);
         ms_se[i] = (struct cw_store_event){.day = day,
                                            .topic = s == 3 ? "audit" : "ev",
@@ -1966,6 +2104,20 @@ static const char *mem_differs(struct cw_account_data *got, struct cw_account_da
             uint32_t g = got->daily[m * got->horizon + age],
                      w = want->daily[m * want->horizon + age];
             DIFF(g != w, "metric %zu day %d: %u, store %u", m, got->today - (int32_t)age, g, w);
+        }
+    for (size_t m = 0; m < got->n_metrics; m++)
+        for (size_t age = 0; age < got->horizon; age++) {
+            char g[CW_VALUE_DAY_TEXT_MAX] = "-", w[CW_VALUE_DAY_TEXT_MAX] = "-";
+            DIFF(!got->values != !want->values, "values held %d, store %d", !!got->values,
+                 !!want->values);
+            if (!got->values)
+                break;
+            if (got->values[m * got->horizon + age].n)
+                cw_value_day_format(&got->values[m * got->horizon + age], g, sizeof g);
+            if (want->values[m * want->horizon + age].n)
+                cw_value_day_format(&want->values[m * want->horizon + age], w, sizeof w);
+            DIFF(strcmp(g, w) != 0, "values of metric %zu day %d: %s, store %s", m,
+                 got->today - (int32_t)age, g, w);
         }
     DIFF(got->n_users != want->n_users, "%zu users, store %zu", got->n_users, want->n_users);
     qsort(got->user_last_day, got->n_users, sizeof *got->user_last_day, cmp_day);

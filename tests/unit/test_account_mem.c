@@ -11,13 +11,14 @@
 
 /* Rows of 28 days, 2 days of lateness: 32 days kept behind the newest day. */
 static struct cw_window windows[] = {{"short", 7}, {"long", 28}};
-static struct cw_metric metrics[] = {{"active_users", true}, {"logins", false}, {"apps", false}};
+static struct cw_metric metrics[] = {
+    {"active_users", true, false}, {"logins", false, false}, {"apps", false, false}};
 enum { T_LOGIN, T_APP, T_TRAITS, T_PROFILE };
 static struct cw_event_type types[] = {
-    {"login", {NULL, 0}, 1, false},
-    {"app_created", {NULL, 0}, 2, false},
-    {"account_updated", {NULL, 0}, -1, true}, /* traits only: not activity */
-    {"profile", {NULL, 0}, 1, true},          /* counts as a login and carries traits */
+    {"login", {NULL, 0}, 1, false, {NULL, 0}},
+    {"app_created", {NULL, 0}, 2, false, {NULL, 0}},
+    {"account_updated", {NULL, 0}, -1, true, {NULL, 0}}, /* traits only: not activity */
+    {"profile", {NULL, 0}, 1, true, {NULL, 0}},          /* counts as a login and carries traits */
 };
 /* Stable slots other than the metric indexes, as a store that saw other configs has. */
 static const int slots[] = {-1, 3, 0};

@@ -9,6 +9,7 @@
 
 #include "churnwatch/config.h"
 #include "churnwatch/event.h"
+#include "churnwatch/gen.h"
 
 #define SHIPPED CW_SOURCE_DIR "/conf/churnwatch.yaml"
 #define DAY     CW_MS_PER_DAY
@@ -79,15 +80,32 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(cfg->input.max_depth, 32);
 
     /* active_users first, then the event types' metrics in first-seen order */
-    const char *metrics[] = {"active_users", "logins",          "registrations",
-                             "apps_created", "records_written", "seminars",
-                             "email_clicks", "support_tickets", "help_views"};
+    const char *metrics[] = {"active_users",    "logins",   "registrations",  "apps_created",
+                             "records_written", "seminars", "email_clicks",   "support_tickets",
+                             "help_views",      "nps",      "webinar_minutes"};
     cr_assert_eq(cfg->n_metrics, sizeof metrics / sizeof metrics[0]);
     for (size_t i = 0; i < cfg->n_metrics; i++) {
         cr_expect_str_eq(cfg->metrics[i].name, metrics[i]);
         cr_expect_eq(cfg->metrics[i].builtin, i == CW_METRIC_ACTIVE_USERS);
+        cr_expect_eq(cfg->metrics[i].valued, i >= 9, "%s", metrics[i]);
     }
-    cr_assert_eq(cfg->n_event_types, 9);
+    cr_assert_eq(cfg->n_event_types, 11);
+    int nps = cw_config_event_type_index(cfg, "nps_submitted");
+    cr_assert_geq(nps, 0);
+    cr_assert_eq(cfg->event_types[nps].value.n, 4);
+    cr_expect_str_eq(cfg->event_types[nps].value.items[0], "/properties/score");
+    cr_expect_str_eq(cfg->event_types[nps].value.items[1], "/props/score");
+    cr_expect_str_eq(cfg->event_types[nps].value.items[2], "/data/props/score");
+    cr_expect_str_eq(cfg->event_types[nps].value.items[3], "/score");
+
+    const struct cw_component *eng = &cfg->score.components[1];
+    cr_assert_eq(eng->n_measures, 6);
+    cr_expect_str_eq(eng->measures[4].name, "nps");
+    cr_expect_eq(eng->measures[4].aggregate, CW_AGG_NPS);
+    cr_expect_eq(eng->measures[4].target, 30);
+    cr_expect_str_eq(eng->measures[5].name, "webinar_minutes");
+    cr_expect_eq(eng->measures[5].aggregate, CW_AGG_SUM);
+    cr_expect(eng->measures[5].per_seat);
     int login = cw_config_event_type_index(cfg, "login");
     cr_assert_geq(login, 0);
     cr_expect_eq(cw_config_event_type_index(cfg, "Signed In"), login);
@@ -611,6 +629,95 @@ Test(config, bad_environment_overrides_are_errors_naming_the_variable)
     cr_expect_null(strstr(errs, "s3cret"), "a secret leaked: %s", errs);
 }
 
+Test(config, event_values_and_aggregates)
+{
+    struct cw_config *cfg =
+        load("event_types:\n"
+             "  nps_submitted: {metric: nps, value: [/properties/score, /score]}\n"
+             "  webinar: {metric: minutes, value: /minutes, aliases: [w]}\n"
+             "  login: {metric: logins}\n"
+             "score:\n"
+             "  components:\n"
+             "    c:\n"
+             "      measures:\n"
+             "        - {name: a, metric: nps, window: long, target: 50, "
+             "aggregate: nps}\n"
+             "        - {name: b, metric: minutes, window: short, target: 60, "
+             "aggregate: sum}\n"
+             "        - {name: c, metric: nps, window: short, target: 5}\n"
+             "        - {name: d, metric: logins, window: short, target: 5}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    int nps = cw_config_metric_index(cfg, "nps"), minutes = cw_config_metric_index(cfg, "minutes"),
+        logins = cw_config_metric_index(cfg, "logins");
+    cr_assert(nps >= 0 && minutes >= 0 && logins >= 0);
+    cr_expect(cfg->metrics[nps].valued);
+    cr_expect(cfg->metrics[minutes].valued);
+    cr_expect_not(cfg->metrics[logins].valued);
+    const struct cw_event_type *et =
+        &cfg->event_types[cw_config_event_type_index(cfg, "nps_submitted")];
+    cr_assert_eq(et->value.n, 2);
+    cr_expect_str_eq(et->value.items[0], "/properties/score");
+    cr_expect_str_eq(et->value.items[1], "/score");
+    et = &cfg->event_types[cw_config_event_type_index(cfg, "webinar")];
+    cr_assert_eq(et->value.n, 1, "a single pointer is a list of one");
+    cr_expect_str_eq(et->value.items[0], "/minutes");
+    cr_expect_eq(cfg->event_types[cw_config_event_type_index(cfg, "login")].value.n, 0);
+    const struct cw_component *c = &cfg->score.components[0];
+    cr_expect_eq(c->measures[0].aggregate, CW_AGG_NPS);
+    cr_expect_eq(c->measures[1].aggregate, CW_AGG_SUM);
+    cr_expect_eq(c->measures[2].aggregate, CW_AGG_COUNT, "count is the default, also of values");
+    cr_expect_eq(c->measures[3].aggregate, CW_AGG_COUNT);
+    cw_config_free(cfg);
+}
+
+Test(config, shipped_config_decodes_in_every_preset)
+{
+    /* the value pointers count against the decoder's 64 pointers with the preset's */
+    FILE *f = fopen(SHIPPED, "r");
+    cr_assert_not_null(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, "\n  preset: native\n");
+    cr_assert_not_null(at, "no preset line in the shipped config");
+    const char *names[] = {"native", "segment", "cloudevents"};
+    for (size_t i = 0; i < 3; i++) {
+        static char yaml[65536 + 32];
+        snprintf(yaml, sizeof yaml, "%.*s\n  preset: %s\n%s", (int)(at - text), text, names[i],
+                 at + strlen("\n  preset: native\n"));
+        struct cw_config *cfg = load(yaml);
+        cr_assert_not_null(cfg, "%s: %s", names[i], errs);
+        char err[256] = "";
+        cw_decoder *dec = cw_decoder_new(cfg, err, sizeof err);
+        cr_assert_not_null(dec, "%s: %s", names[i], err);
+        /* the generator's valued events in this preset's form carry their value */
+        struct cw_gen_options o;
+        cw_gen_options_init(&o);
+        o.form = i == 0 ? CW_PRESET_NATIVE : i == 1 ? CW_PRESET_SEGMENT : CW_PRESET_CLOUDEVENTS;
+        o.accounts = 10;
+        cw_gen *g = cw_gen_new(&o, err, sizeof err);
+        cr_assert_not_null(g, "%s", err);
+        static char line[8192];
+        size_t len, valued = 0;
+        struct cw_gen_event gev;
+        while (cw_gen_next(g, line, sizeof line, &len, &gev) == 1) {
+            if (gev.type != CW_GEN_NPS_SUBMITTED && gev.type != CW_GEN_WEBINAR_WATCHED)
+                continue;
+            static struct cw_event ev;
+            char reason[256] = "";
+            cr_assert_eq(cw_decode(dec, line, len, -1, &ev, reason, sizeof reason), CW_OK,
+                         "%s: %s: %s", names[i], reason, line);
+            cr_assert(ev.has_value, "%s: %s", names[i], line);
+            valued++;
+        }
+        cr_expect_gt(valued, 0, "%s", names[i]);
+        cw_gen_free(g);
+        cw_decoder_free(dec);
+        cw_config_free(cfg);
+    }
+}
+
 /* ---- errors: each class, its position and its key path ---- */
 
 /* The source line of the first error in errs, with a caret under its column. */
@@ -953,6 +1060,32 @@ static const struct err_case cases[] = {
      "t.yaml:6:3: scores.step: 0 is out of range: must be above 0 and at most 100"},
     {MIN "scores:\n  step: 100.5\n", "t.yaml:5:3: scores.step: 100.5 is out of range"},
     {MIN "scores:\n  step: \"5\"\n", "t.yaml:5:3: scores.step: expected a number, got '5'"},
+    /* event values and aggregates */
+    {MIN "event_types:\n  nps: {metric: nps, value: score}\n",
+     "t.yaml:5:22: event_types.nps.value: JSON pointer 'score' must be empty or start with '/'"},
+    {MIN "event_types:\n  nps: {metric: nps, value: []}\n",
+     "t.yaml:5:22: event_types.nps.value: expected 1 to 4 JSON pointers, got 0"},
+    {MIN "event_types:\n  nps: {metric: nps, value: [/a, /b, /c, /d, /e]}\n",
+     "t.yaml:5:22: event_types.nps.value: expected 1 to 4 JSON pointers, got 5"},
+    {MIN "event_types:\n  nps: {metric: nps, value: {a: 1}}\n",
+     "t.yaml:5:22: event_types.nps.value: expected a JSON pointer or a sequence of them, "
+     "got a mapping"},
+    {MIN "event_types:\n  nps: {metric: nps, value: [/a, \"/b~2\"]}\n",
+     "t.yaml:5:34: event_types.nps.value[1]: JSON pointer '/b~2': '~' must be followed by 0 "
+     "or 1"},
+    {MIN "event_types:\n  acct: {traits: true, value: /v}\n",
+     "t.yaml:5:24: event_types.acct: a value is kept per metric: a traits event type has none"},
+    {MIN "event_types:\n  nps: {metric: nps, value: /score}\n  survey: {metric: nps}\n",
+     "t.yaml:6:3: event_types.survey: metric 'nps' has values (event type 'nps'): every event "
+     "type feeding it needs a value"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, "
+     "target: 1, aggregate: sum}]}\n",
+     "t.yaml:3:78: score.components.c.measures[0].aggregate: aggregate sum needs a metric "
+     "with values (an event type's value: feeds it); 'active_users' only counts events"},
+    {"score:\n  components:\n    c: {measures: [{name: m, metric: active_users, window: short, "
+     "target: 1, aggregate: median}]}\n",
+     "t.yaml:3:78: score.components.c.measures[0].aggregate: invalid value 'median'; valid "
+     "values: count, sum, avg, min, max, last, nps"},
 };
 
 Test(config, each_error_is_reported_at_its_position_with_its_key_path)

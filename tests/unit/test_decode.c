@@ -12,12 +12,22 @@
 
 /* ---- a hand-built configuration (the YAML loader is tested elsewhere) ------------- */
 
-enum { T_LOGIN = 0, T_APP_CREATED, T_RECORD_WRITTEN, T_ACCOUNT_UPDATED, T_USER_REGISTERED };
+enum {
+    T_LOGIN = 0,
+    T_APP_CREATED,
+    T_RECORD_WRITTEN,
+    T_ACCOUNT_UPDATED,
+    T_USER_REGISTERED,
+    T_NPS,
+    T_WEBINAR
+};
 
 static char *login_aliases[] = {"Signed In", "com.example.login"};
 static char *app_aliases[] = {"Application Created"};
 static char *traits_aliases[] = {"group", "com.example.account.updated"};
 static char *registered_aliases[] = {"Signed Up", "Account Added User"};
+static char *nps_pointers[] = {"/properties/score", "/score"};
+static char *webinar_pointers[] = {"/minutes"};
 
 static struct cw_event_type event_types[] = {
     [T_LOGIN] = {"login", {login_aliases, 2}, 1, false},
@@ -25,6 +35,8 @@ static struct cw_event_type event_types[] = {
     [T_RECORD_WRITTEN] = {"record_written", {NULL, 0}, 3, false},
     [T_ACCOUNT_UPDATED] = {"account_updated", {traits_aliases, 2}, -1, true},
     [T_USER_REGISTERED] = {"user_registered", {registered_aliases, 2}, 4, false},
+    [T_NPS] = {"nps_submitted", {NULL, 0}, 5, false, {nps_pointers, 2}},
+    [T_WEBINAR] = {"webinar_watched", {NULL, 0}, 6, false, {webinar_pointers, 1}},
 };
 
 static struct cw_config cfg;
@@ -1205,4 +1217,100 @@ Test(decode_native, control_characters_at_every_position, .init = native, .fini 
     cr_expect_str_eq(ev.account_id, "a b~c\xc2\xa0"
                                     "d\xc3\x82\xc2\xa0\xc2\xbf"
                                     "0123456789");
+}
+
+/* ---- values of valued event types ---- */
+
+struct value_case {
+    const char *name;
+    const char *json;
+    size_t len;
+    enum cw_reject code;
+    double value; /* when CW_OK */
+};
+
+#define NPS(rest) "{\"account_id\":\"a\",\"type\":\"nps_submitted\"" rest "}"
+
+static const struct value_case value_cases[] = {
+    {"integer at the first pointer", LIT(NPS(",\"properties\":{\"score\":9}")), CW_OK, 9},
+    {"the second pointer", LIT(NPS(",\"score\":3")), CW_OK, 3},
+    {"the first pointer wins", LIT(NPS(",\"score\":3,\"properties\":{\"score\":10}")), CW_OK, 10},
+    {"null falls through", LIT(NPS(",\"score\":4,\"properties\":{\"score\":null}")), CW_OK, 4},
+    {"fraction and exponent", LIT(NPS(",\"score\":2.5e1")), CW_OK, 25},
+    {"negative", LIT(NPS(",\"score\":-7.25")), CW_OK, -7.25},
+    {"negative zero is zero", LIT(NPS(",\"score\":-0")), CW_OK, 0},
+    {"a string holding a number", LIT(NPS(",\"score\":\"8\"")), CW_OK, 8},
+    {"at the bound", LIT(NPS(",\"score\":1e12")), CW_OK, 1e12},
+    {"missing", LIT(NPS("")), CW_REJ_BAD_VALUE, 0},
+    {"null everywhere", LIT(NPS(",\"score\":null,\"properties\":{\"score\":null}")),
+     CW_REJ_BAD_VALUE, 0},
+    {"a boolean", LIT(NPS(",\"score\":true")), CW_REJ_BAD_VALUE, 0},
+    {"an object", LIT(NPS(",\"score\":{\"v\":1}")), CW_REJ_BAD_VALUE, 0},
+    {"an array", LIT(NPS(",\"score\":[1]")), CW_REJ_BAD_VALUE, 0},
+    {"a word", LIT(NPS(",\"score\":\"nine\"")), CW_REJ_BAD_VALUE, 0},
+    {"NaN as a string", LIT(NPS(",\"score\":\"NaN\"")), CW_REJ_BAD_VALUE, 0},
+    {"Infinity as a string", LIT(NPS(",\"score\":\"Infinity\"")), CW_REJ_BAD_VALUE, 0},
+    {"-inf as a string", LIT(NPS(",\"score\":\"-inf\"")), CW_REJ_BAD_VALUE, 0},
+    {"hex as a string", LIT(NPS(",\"score\":\"0x10\"")), CW_REJ_BAD_VALUE, 0},
+    {"padded string", LIT(NPS(",\"score\":\" 8\"")), CW_REJ_BAD_VALUE, 0},
+    {"empty string", LIT(NPS(",\"score\":\"\"")), CW_REJ_BAD_VALUE, 0},
+    {"leading plus in a string", LIT(NPS(",\"score\":\"+8\"")), CW_REJ_BAD_VALUE, 0},
+    {"huge: overflows a double", LIT(NPS(",\"score\":1e400")), CW_REJ_BAD_VALUE, 0},
+    {"beyond the bound", LIT(NPS(",\"score\":1.000001e12")), CW_REJ_BAD_VALUE, 0},
+    {"very long number",
+     LIT(NPS(",\"score\":1.00000000000000000000000000000000000000000000000000000000000000001")),
+     CW_REJ_BAD_VALUE, 0},
+    {"duplicate key", LIT(NPS(",\"score\":1,\"score\":2")), CW_REJ_DUPLICATE_FIELD, 0},
+};
+
+Test(decode_native, values_of_valued_types, .init = native, .fini = stop)
+{
+    for (size_t i = 0; i < sizeof value_cases / sizeof value_cases[0]; i++) {
+        const struct value_case *c = &value_cases[i];
+        struct cw_event ev;
+        char reason[256] = "";
+        memset(&ev, 0x5A, sizeof ev);
+        enum cw_reject rc = cw_decode(dec, c->json, c->len, MSG_TS, &ev, reason, sizeof reason);
+        cr_expect_eq(rc, c->code, "[%s] got %s (%s), want %s", c->name, cw_reject_name(rc), reason,
+                     cw_reject_name(c->code));
+        if (rc != CW_OK) {
+            cr_expect_gt(strlen(reason), 10, "[%s] reason too thin: \"%s\"", c->name, reason);
+            continue;
+        }
+        cr_expect(ev.has_value, "[%s] has_value", c->name);
+        cr_expect_eq(ev.value, c->value, "[%s] value %.17g, want %.17g", c->name, ev.value,
+                     c->value);
+        cr_expect_eq(ev.type_index, T_NPS, "[%s]", c->name);
+    }
+}
+
+Test(decode_native, values_only_on_valued_types, .init = native, .fini = stop)
+{
+    struct cw_event ev;
+    char reason[256] = "";
+    /* a login carrying a score member has no value: it is not its type's */
+    cr_assert_eq(cw_decode(dec, LIT("{\"account_id\":\"a\",\"type\":\"login\",\"score\":\"x\"}"),
+                           MSG_TS, &ev, reason, sizeof reason),
+                 CW_OK, "%s", reason);
+    cr_expect_not(ev.has_value);
+    /* each valued type reads its own pointers */
+    cr_assert_eq(cw_decode(dec,
+                           LIT("{\"account_id\":\"a\",\"type\":\"webinar_watched\",\"minutes\":45,"
+                               "\"score\":\"x\"}"),
+                           MSG_TS, &ev, reason, sizeof reason),
+                 CW_OK, "%s", reason);
+    cr_expect(ev.has_value);
+    cr_expect_eq(ev.value, 45);
+    cr_assert_eq(cw_decode(dec,
+                           LIT("{\"account_id\":\"a\",\"type\":\"webinar_watched\",\"score\":1}"),
+                           MSG_TS, &ev, reason, sizeof reason),
+                 CW_REJ_BAD_VALUE);
+    cr_expect_str_eq(reason, "no value: absent or null at /minutes");
+    cr_assert_eq(cw_decode(dec, LIT(NPS(",\"score\":\"NaN\"")), MSG_TS, &ev, reason, sizeof reason),
+                 CW_REJ_BAD_VALUE);
+    cr_expect_str_eq(reason, "value at /score is not a number: \"NaN\"");
+    cr_assert_eq(cw_decode(dec, LIT(NPS(",\"score\":1e400")), MSG_TS, &ev, reason, sizeof reason),
+                 CW_REJ_BAD_VALUE);
+    cr_expect_str_eq(reason, "value at /score is not finite or beyond ±1e12: \"1e400\"");
+    cr_expect_str_eq(cw_reject_name(CW_REJ_BAD_VALUE), "bad_value");
 }

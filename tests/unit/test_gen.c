@@ -813,3 +813,46 @@ Test(gen, users_keep_joining_during_the_history)
     free(last28);
     cw_gen_free(g);
 }
+
+/* NPS answers and webinar minutes: values in range, in every form where the shipped config
+ * reads them, answers that follow the account's fate. */
+Test(gen, nps_answers_and_webinar_minutes_follow_the_fates)
+{
+    struct cw_gen_options o = opts(42);
+    o.accounts = 40;
+    o.days = 90;
+    cw_gen *g = make(&o);
+    char buf[LINE_SZ];
+    size_t len, answers = 0, webinars = 0;
+    size_t promoters[CW_GEN_FATE__COUNT] = {0}, detractors[CW_GEN_FATE__COUNT] = {0};
+    struct cw_gen_event ev;
+    while (cw_gen_next(g, buf, sizeof(buf), &len, &ev) == 1) {
+        if (ev.type != CW_GEN_NPS_SUBMITTED && ev.type != CW_GEN_WEBINAR_WATCHED)
+            continue;
+        json_error_t jerr;
+        json_t *j = json_loads(buf, 0, &jerr);
+        cr_assert_not_null(j, "%s", buf);
+        json_t *props = json_object_get(j, "props");
+        enum cw_gen_fate fate = cw_gen_account(g, ev.account)->fate;
+        if (ev.type == CW_GEN_NPS_SUBMITTED) {
+            json_int_t s = json_integer_value(json_object_get(props, "score"));
+            cr_assert(json_is_integer(json_object_get(props, "score")), "%s", buf);
+            cr_assert(s >= 0 && s <= 10, "%s", buf);
+            answers++;
+            promoters[fate] += s >= 9;
+            detractors[fate] += s <= 6;
+        } else {
+            json_int_t m = json_integer_value(json_object_get(props, "minutes"));
+            cr_assert(m >= 20 && m <= 60, "%s", buf);
+            webinars++;
+        }
+        json_decref(j);
+    }
+    cr_expect_gt(answers, 20);
+    cr_expect_gt(webinars, 100);
+    cr_expect_gt(promoters[CW_GEN_HEALTHY], 0);
+    cr_expect_eq(detractors[CW_GEN_HEALTHY], 0);
+    cr_expect_gt(detractors[CW_GEN_DECLINING], 0);
+    cr_expect_eq(promoters[CW_GEN_DECLINING], 0);
+    cw_gen_free(g);
+}

@@ -32,13 +32,15 @@ enum {
 };
 
 static struct cw_window windows[N_WINDOWS] = {{"short", 7}, {"long", 28}};
-static struct cw_metric metrics[N_METRICS] = {
-    {"active_users", true}, {"logins", false}, {"apps_created", false}, {"records", false}};
+static struct cw_metric metrics[N_METRICS] = {{"active_users", true, false},
+                                              {"logins", false, false},
+                                              {"apps_created", false, false},
+                                              {"records", false, false}};
 static struct cw_event_type types[N_TYPES] = {
-    {"login", {NULL, 0}, M_LOGINS, false},
-    {"app_created", {NULL, 0}, M_APPS, false},
-    {"record_written", {NULL, 0}, M_RECORDS, false},
-    {"account_updated", {NULL, 0}, -1, true},
+    {"login", {NULL, 0}, M_LOGINS, false, {NULL, 0}},
+    {"app_created", {NULL, 0}, M_APPS, false, {NULL, 0}},
+    {"record_written", {NULL, 0}, M_RECORDS, false, {NULL, 0}},
+    {"account_updated", {NULL, 0}, -1, true, {NULL, 0}},
 };
 static int login_only[] = {T_LOGIN};
 static struct cw_rule rules[N_RULES];

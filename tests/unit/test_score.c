@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "churnwatch/score.h"
+#include "churnwatch/values.h"
 #include "churnwatch/window.h"
 
 #define EPS     1e-9
@@ -54,12 +55,16 @@ static void fixture_init(struct fixture *f)
     for (int m = 0; m < N_METRICS; m++)
         f->metrics[m] = (struct cw_metric){.name = (char *)names[m], .builtin = m == M_ACTIVE};
 
-    f->utilization[0] = (struct cw_measure){"active_rate", M_ACTIVE, W_LONG, true, 0.5, 2};
-    f->utilization[1] = (struct cw_measure){"app_ops", M_APP, W_LONG, false, 20, 1};
-    f->utilization[2] = (struct cw_measure){"records", M_RECORD, W_SHORT, true, 10, 1};
-    f->engagement[0] = (struct cw_measure){"seminars", M_SEMINAR, W_LONG, false, 1, 1};
-    f->engagement[1] = (struct cw_measure){"clicks", M_CLICK, W_LONG, false, 10, 1};
-    f->penetration[0] = (struct cw_measure){"registered", M_REGISTER, W_LONG, true, 0.8, 1};
+    f->utilization[0] =
+        (struct cw_measure){"active_rate", M_ACTIVE, W_LONG, true, 0.5, 2, CW_AGG_COUNT};
+    f->utilization[1] = (struct cw_measure){"app_ops", M_APP, W_LONG, false, 20, 1, CW_AGG_COUNT};
+    f->utilization[2] =
+        (struct cw_measure){"records", M_RECORD, W_SHORT, true, 10, 1, CW_AGG_COUNT};
+    f->engagement[0] =
+        (struct cw_measure){"seminars", M_SEMINAR, W_LONG, false, 1, 1, CW_AGG_COUNT};
+    f->engagement[1] = (struct cw_measure){"clicks", M_CLICK, W_LONG, false, 10, 1, CW_AGG_COUNT};
+    f->penetration[0] =
+        (struct cw_measure){"registered", M_REGISTER, W_LONG, true, 0.8, 1, CW_AGG_COUNT};
     f->components[0] = (struct cw_component){"utilization", 0.5, f->utilization, 3};
     f->components[1] = (struct cw_component){"engagement", 0.3, f->engagement, 2};
     f->components[2] = (struct cw_component){"penetration", 0.2, f->penetration, 1};
@@ -718,4 +723,109 @@ Test(score, profile_weights_and_targets_replace_the_base_ones)
     cw_score_compute(&f.cfg, &f.view, &r);
     cr_assert_str_eq(r.profile, "default");
     cr_assert_float_eq(r.score, 95.0, EPS);
+}
+
+/* ---- aggregates of values ---- */
+
+struct agg_case {
+    const char *name;
+    int aggregate;
+    int window;
+    bool per_seat;
+    double target;
+    uint32_t first_days_ago; /* the account's first day */
+    bool has;
+    double raw, normalized;
+};
+
+/* Seminar minutes: 60 and 30 today (30 the later), 90 five days ago, 20 twenty days ago; an
+ * NPS view of the same numbers: all promoters (>= 9). */
+static const struct agg_case agg_cases[] = {
+    {"sum over a week", CW_AGG_SUM, W_SHORT, false, 300, 200, true, 180, 0.6},
+    {"sum over the month", CW_AGG_SUM, W_LONG, false, 100, 200, true, 200, 1},
+    {"sum per seat", CW_AGG_SUM, W_SHORT, true, 36, 200, true, 18, 0.5},
+    {"sum of a month observed 4 days is scaled to 28", CW_AGG_SUM, W_LONG, false, 2800, 3, true,
+     1400, 0.5},
+    {"avg over a week", CW_AGG_AVG, W_SHORT, false, 120, 200, true, 60, 0.5},
+    {"avg is not scaled", CW_AGG_AVG, W_LONG, false, 100, 3, true, 50, 0.5},
+    {"min", CW_AGG_MIN, W_LONG, false, 40, 200, true, 20, 0.5},
+    {"max", CW_AGG_MAX, W_SHORT, false, 60, 200, true, 90, 1},
+    {"last: the latest by event time", CW_AGG_LAST, W_LONG, false, 60, 200, true, 30, 0.5},
+    {"nps", CW_AGG_NPS, W_LONG, false, 50, 200, true, 100, 1},
+    {"count of a valued metric", CW_AGG_COUNT, W_LONG, false, 8, 200, true, 4, 0.5},
+};
+
+static void minutes(struct fixture *f, struct cw_value_day *values)
+{
+    struct cw_value_day *row = values + (size_t)M_SEMINAR * HORIZON;
+    int64_t t0 = (int64_t)TODAY * 86400000;
+    cw_value_day_add(&row[0], 30, t0 + 7200000);
+    cw_value_day_add(&row[0], 60, t0 + 3600000);
+    cw_value_day_add(&row[5], 90, t0 - 5 * 86400000LL);
+    cw_value_day_add(&row[20], 20, t0 - 20 * 86400000LL);
+    add(f, M_SEMINAR, 0, 2);
+    add(f, M_SEMINAR, 5, 1);
+    add(f, M_SEMINAR, 20, 1);
+}
+
+Test(score, aggregates_of_values)
+{
+    for (size_t i = 0; i < sizeof agg_cases / sizeof agg_cases[0]; i++) {
+        const struct agg_case *c = &agg_cases[i];
+        static struct fixture f;
+        static struct cw_value_day values[N_METRICS * HORIZON];
+        fixture_init(&f);
+        memset(values, 0, sizeof values);
+        f.metrics[M_SEMINAR].valued = true;
+        minutes(&f, values);
+        f.view.values = values;
+        f.view.first_day = TODAY - (int32_t)c->first_days_ago;
+        f.engagement[0] = (struct cw_measure){"seminars", M_SEMINAR, c->window,   c->per_seat,
+                                              c->target,  1,         c->aggregate};
+        struct cw_score_result r;
+        cw_score_compute(&f.cfg, &f.view, &r);
+        const struct cw_measure_result *m = &r.measures[3];
+        cr_expect_eq(m->has, c->has, "[%s]", c->name);
+        cr_expect(fabs(m->raw - c->raw) < 1e-9, "[%s] raw %.17g, want %.17g", c->name, m->raw,
+                  c->raw);
+        cr_expect(fabs(m->normalized - c->normalized) < 1e-9, "[%s] normalized %.17g, want %.17g",
+                  c->name, m->normalized, c->normalized);
+    }
+}
+
+Test(score, no_values_in_the_window_is_na_and_renormalised)
+{
+    static struct fixture f, g;
+    static struct cw_value_day values[N_METRICS * HORIZON];
+    fixture_init(&f);
+    fixture_init(&g);
+    healthy(&f);
+    healthy(&g);
+    memset(values, 0, sizeof values);
+    cw_value_day_add(&values[(size_t)M_SEMINAR * HORIZON + 10], 3, 0); /* outside a week */
+    f.metrics[M_SEMINAR].valued = true;
+    f.view.values = values;
+    f.engagement[0] = (struct cw_measure){"nps", M_SEMINAR, W_SHORT, false, 50, 1, CW_AGG_NPS};
+    struct cw_score_result r, without;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_expect_not(r.measures[3].has);
+    cr_expect_eq(r.measures[3].na, CW_NA_NO_VALUES);
+    cr_expect_str_eq(cw_score_na_text(CW_NA_NO_VALUES), "n/a (no values in the window)");
+    /* the same as the engagement component with only its other measure */
+    g.engagement[0] = g.engagement[1];
+    g.components[1].n_measures = 1;
+    cw_score_compute(&g.cfg, &g.view, &without);
+    cr_expect(fabs(r.score - without.score) < EPS, "%f vs %f", r.score, without.score);
+    /* no value rows at all (a view without values) is n/a too */
+    f.view.values = NULL;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_expect_eq(r.measures[3].na, CW_NA_NO_VALUES);
+    /* a negative NPS normalises to 0, not below */
+    cw_value_day_add(&values[(size_t)M_SEMINAR * HORIZON + 1], 2, 0);
+    f.view.values = values;
+    cw_score_compute(&f.cfg, &f.view, &r);
+    cr_expect(r.measures[3].has);
+    cr_expect_eq(r.measures[3].raw, -100);
+    cr_expect_eq(r.measures[3].normalized, 0);
+    cr_expect(r.measures[3].contribution >= 0);
 }

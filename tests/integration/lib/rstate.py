@@ -5,7 +5,8 @@ PORTS: comma-separated loopback ports; keys are read on the node where SCAN find
 TOPIC: the usage topic whose o:TOPIC:P watermarks count as applied ($CW_TOPIC, default
 usage-events).
 
-  dump PORTS [HORIZON]  every account's :d (counters decoded), :u, :m, :o field, the metric
+  dump PORTS [HORIZON]  every account's :d (counters decoded, values fields day:slot as
+                        stored), :u, :m, :o field, the metric
                         slots, the accounts index and the scores index, one sorted line
                         each, global keys named without the cluster's {cw} tag; with
                         HORIZON, without rows already outside the store horizon. The
@@ -67,9 +68,11 @@ def dump(horizon):
                 field, val = kv[i].decode("utf-8", "backslashreplace"), kv[i + 1]
                 if field == "v" and ks.endswith(":m"): continue
                 if horizon is not None and ks.endswith((":d", ":u")):
-                    day = int(field if ks.endswith(":d") else val)
+                    day = int(field.split(":")[0] if ks.endswith(":d") else val)
                     if day <= last_day.get(ks[:-2], day) - horizon: continue
-                if ks.endswith(":d"):
+                if ks.endswith(":d") and ":" in field:   # a metric's values of the day: text
+                    v = val.decode()
+                elif ks.endswith(":d"):
                     n = list(struct.unpack("<%dI" % (len(val) // 4), val[: len(val) // 4 * 4]))
                     while n and n[-1] == 0: n.pop()   # the packed width is not content
                     v = ",".join(map(str, n))
