@@ -33,7 +33,7 @@ static const struct cw_cli_cmd commands[] = {
      "[--seed N] [--accounts N] [--fates F=N,...] [--days N] [--end RFC3339|now] "
      "[--form native|segment|cloudevents] [--manifest FILE] [-o FILE]",
      "write a seeded synthetic usage history as JSON Lines", cw_cmd_gen},
-    {"demo", "[--accounts N] [--days N] [--seed N]",
+    {"demo", "[--accounts N] [--days N] [--seed N] [--keep]",
      "the daemon on an embedded Kafka and a private Redis, fed a generated history", cw_cmd_demo},
 };
 

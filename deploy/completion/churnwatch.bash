@@ -76,7 +76,7 @@ _churnwatch() {
     export) opts="--format --history --spreadsheet --segment --owner --grade -o" ;;
     console) opts="--listen --allow-host" ;;
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
-    demo) opts="--accounts --days --seed" ;;
+    demo) opts="--accounts --days --seed --keep" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts --help" -- "$cur")
