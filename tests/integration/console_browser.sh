@@ -286,9 +286,9 @@ PY
 pass "rules page: firing per rule as top shows them"
 
 # 6. screenshots
-shot "$BASE/" "$WORK/console-accounts.png" 1280 1000
-shot "$BASE/account?id=$(urlq "$ACCT")" "$WORK/console-account.png" 1280 1300
-shot "$BASE/rules" "$WORK/console-rules.png" 1280 800
+shot "$BASE/" "$WORK/console-accounts.png" 1200 820
+shot "$BASE/account?id=$(urlq "$ACCT")" "$WORK/console-account.png" 1200 1150
+shot "$BASE/rules" "$WORK/console-rules.png" 1200 600
 mkdir -p "$CW_BUILD_DIR/console-screenshots"
 cp "$WORK"/console-*.png "$CW_BUILD_DIR/console-screenshots/"
 pass "screenshots: $(cd "$WORK" && echo console-*.png) (also in $CW_BUILD_DIR/console-screenshots)"
