@@ -1,7 +1,9 @@
-/* cmd_console.c - `churnwatch console`: the read-only web console (docs/console.md) served
- * over libmicrohttpd: routing, the security headers, the Host check, start and stop */
+/* cmd_console.c - `churnwatch console`: the web console (docs/console.md) served over
+ * libmicrohttpd: routing, the security headers, the Host check, the posted silence forms,
+ * start and stop */
 #include <getopt.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +35,8 @@ struct server {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: churnwatch console [--listen HOST:PORT] [--allow-host NAME]...\n");
+    fprintf(stderr, "usage: churnwatch console [--listen HOST:PORT] [--allow-host NAME]... "
+                    "[--token-file FILE]\n");
 }
 
 /* The Host header names this server: an --allow-host name, or (listening on loopback) a
@@ -58,6 +61,19 @@ static bool host_allowed(const struct server *s, const char *host)
     return false;
 }
 
+static void add_headers(struct MHD_Response *r, const char *type, const char *cache,
+                        const char *allow)
+{
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    MHD_add_response_header(r, "Content-Security-Policy", CONSOLE_CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+}
+
 static enum MHD_Result send_page(struct MHD_Connection *conn, unsigned status, struct cw_html *h,
                                  const char *type, const char *cache, const char *allow)
 {
@@ -74,14 +90,7 @@ static enum MHD_Result send_page(struct MHD_Connection *conn, unsigned status, s
         free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-    MHD_add_response_header(r, "Content-Security-Policy", CONSOLE_CSP);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    add_headers(r, type, cache, allow);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -93,6 +102,126 @@ static enum MHD_Result error_page(struct MHD_Connection *conn, unsigned status, 
     struct cw_html h = {0};
     cw_console_error(&h, status, msg);
     return send_page(conn, status, &h, "text/html; charset=utf-8", "no-store", allow);
+}
+
+/* A form being posted (/silence, /unsilence): its fields, gathered across the calls
+ * libmicrohttpd makes as the body arrives. */
+#define FIELD_MAX 512
+static const char *const post_fields[] = {"id", "rule", "for", "reason", "token", "csrf"};
+#define N_POST_FIELDS (sizeof post_fields / sizeof post_fields[0])
+struct post {
+    struct MHD_PostProcessor *pp;
+    char value[N_POST_FIELDS][FIELD_MAX];
+    bool seen[N_POST_FIELDS];
+    bool too_long;
+};
+
+static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *content_type,
+                                  const char *encoding, const char *data, uint64_t off, size_t size)
+{
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)encoding;
+    struct post *p = cls;
+    for (size_t i = 0; i < N_POST_FIELDS; i++) {
+        if (strcmp(key, post_fields[i]) != 0)
+            continue;
+        if (off + size >= FIELD_MAX) {
+            p->too_long = true;
+            return MHD_NO;
+        }
+        memcpy(p->value[i] + off, data, size);
+        p->value[i][off + size] = '\0';
+        p->seen[i] = true;
+    }
+    return MHD_YES;
+}
+
+static const char *field(const struct post *p, const char *name)
+{
+    for (size_t i = 0; i < N_POST_FIELDS; i++)
+        if (strcmp(name, post_fields[i]) == 0)
+            return p->seen[i] ? p->value[i] : NULL;
+    return NULL;
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **state,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct post *p = *state;
+    if (!p)
+        return;
+    if (p->pp)
+        MHD_destroy_post_processor(p->pp);
+    OPENSSL_cleanse(p, sizeof *p); /* the operator token was in it */
+    free(p);
+    *state = NULL;
+}
+
+/* POST /silence or /unsilence: gather the form, then act and send the browser back to the
+ * account's page. */
+static enum MHD_Result handle_post(struct server *s, struct MHD_Connection *conn, bool silence,
+                                   const char *upload, size_t *upload_size, void **state)
+{
+    struct post *p = *state;
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return MHD_NO;
+        *state = p;
+        p->pp = MHD_create_post_processor(conn, 4096, post_field, p);
+        if (!p->pp) /* not application/x-www-form-urlencoded nor multipart */
+            return error_page(conn, 400, "A form was expected.", NULL);
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (p->pp && !p->too_long)
+            MHD_post_process(p->pp, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (!p->pp)
+        return MHD_YES; /* the 400 is queued */
+    if (p->too_long)
+        return error_page(conn, 400, "A field of the form is too long.", NULL);
+    struct cw_console_action a = {
+        .silence = silence,
+        .id = field(p, "id"),
+        .rule = field(p, "rule"),
+        .duration = field(p, "for"),
+        .reason = field(p, "reason"),
+        .token = field(p, "token"),
+        .csrf = field(p, "csrf"),
+    };
+    char msg[512];
+    unsigned status = cw_console_act(&s->console, &a, msg, sizeof msg);
+    if (status != 303)
+        return error_page(conn, status, msg, status == 405 ? "GET, HEAD" : NULL);
+    struct cw_html loc = {0};
+    cw_html_raw(&loc, "/account?id=");
+    cw_html_url(&loc, a.id);
+    struct cw_html body = {0};
+    cw_html_raw(&body, "<!DOCTYPE html><title>done</title><a href=\"");
+    cw_html_raw(&body, loc.s ? loc.s : "/");
+    cw_html_raw(&body, "\">back to the account</a>\n");
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        body.len, body.s ? body.s : "", body.s ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc = MHD_NO;
+    if (r && loc.s && !loc.oom && !body.oom) {
+        add_headers(r, "text/html; charset=utf-8", "no-store", NULL);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc.s);
+        rc = MHD_queue_response(conn, MHD_HTTP_SEE_OTHER, r);
+    }
+    if (r)
+        MHD_destroy_response(r);
+    cw_html_free(&loc);
+    cw_html_free(&body);
+    return rc;
 }
 
 struct query_parse {
@@ -116,15 +245,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               size_t *upload_size, void **state)
 {
     (void)version;
-    (void)upload;
-    (void)upload_size;
-    (void)state;
     struct server *s = cls;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return error_page(conn, 405, "The console is read-only: GET and HEAD only.", "GET, HEAD");
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     if (!host_allowed(s, host))
         return error_page(conn, 421, "This Host is not the console's (see --allow-host).", NULL);
+    bool post = strcmp(method, "POST") == 0;
+    if (post && s->console.actions &&
+        (strcmp(url, "/silence") == 0 || strcmp(url, "/unsilence") == 0))
+        return handle_post(s, conn, strcmp(url, "/silence") == 0, upload, upload_size, state);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return error_page(conn, 405,
+                          s->console.actions
+                              ? "Only the silence forms are posted; pages are GET and HEAD."
+                              : "The console is read-only: GET and HEAD only.",
+                          "GET, HEAD");
     struct cw_html h = {0};
     unsigned status;
     if (strcmp(url, "/") == 0) {
@@ -194,7 +328,8 @@ static int serve(struct server *s, const char *listen)
         MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                          MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
                          (unsigned)CONSOLE_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-                         (unsigned)CONSOLE_IDLE_TIMEOUT_S, MHD_OPTION_END);
+                         (unsigned)CONSOLE_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+                         request_done, NULL, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
         fprintf(stderr, "churnwatch: console --listen %s: cannot listen (address in use?)\n",
@@ -206,8 +341,8 @@ static int serve(struct server *s, const char *listen)
     char host[256];
     const char *colon = strrchr(listen, ':');
     snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
-    printf("churnwatch console: serving http://%s:%u/ (read-only; Ctrl-C stops it)\n", host,
-           s->port);
+    printf("churnwatch console: serving http://%s:%u/ (%s; Ctrl-C stops it)\n", host, s->port,
+           s->console.actions ? "silences with the operator token" : "read-only");
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);
@@ -220,9 +355,10 @@ int cw_cmd_console(const struct cw_cli_opts *ctx, int argc, char **argv)
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'},
         {"allow-host", required_argument, NULL, 'a'},
+        {"token-file", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
-    const char *listen = CONSOLE_DEFAULT_LISTEN;
+    const char *listen = CONSOLE_DEFAULT_LISTEN, *token_file = NULL;
     struct server s;
     memset(&s, 0, sizeof s);
     int c;
@@ -231,6 +367,9 @@ int cw_cmd_console(const struct cw_cli_opts *ctx, int argc, char **argv)
         switch (c) {
         case 'l':
             listen = optarg;
+            break;
+        case 't':
+            token_file = optarg;
             break;
         case 'a':
             if (s.n_hosts == CONSOLE_MAX_HOSTS) {
@@ -257,9 +396,13 @@ int cw_cmd_console(const struct cw_cli_opts *ctx, int argc, char **argv)
     if ((rc = cw_cli_open_tz(cfg, &tz)) == CW_EXIT_OK &&
         (rc = cw_cli_open_store(cfg, &st)) == CW_EXIT_OK) {
         s.console = (struct cw_console){.cfg = cfg, .st = st, .tz = tz};
+        char err[512];
         if (cw_console_open(&s.console) != 0) {
             fprintf(stderr, "churnwatch: out of memory\n");
             rc = CW_EXIT_UNAVAILABLE;
+        } else if (cw_console_actions_init(&s.console, token_file, err, sizeof err) != 0) {
+            fprintf(stderr, "churnwatch: console: %s\n", err);
+            rc = CW_EXIT_USAGE;
         } else {
             rc = serve(&s, listen);
         }

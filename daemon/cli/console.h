@@ -11,6 +11,8 @@
 #include "churnwatch/window.h"
 #include "store.h"
 
+#define CW_CONSOLE_CSRF_LEN 64 /* hex of an HMAC-SHA256 */
+
 /* What the pages read: the config, the state store (the one `top` and `account` read) and
  * the time zone; scratch buffers for the accounts loaded per request. Used by one thread. */
 struct cw_console {
@@ -19,6 +21,10 @@ struct cw_console {
     cw_tz *tz;
     struct cw_account_data *accts; /* CW_CONSOLE_CHUNK, reused across requests */
     struct cw_account_eval *eval;
+    /* Actions (console_actions.c): only with an operator token configured. */
+    bool actions;
+    unsigned char key[32];                   /* random per process: the MACs' key */
+    char token_mac[CW_CONSOLE_CSRF_LEN + 1]; /* the token's MAC; the token is not kept */
 };
 
 /* Accounts loaded per round trip while a page is filled; ranks of the score index a filtered
@@ -39,6 +45,32 @@ unsigned cw_console_account(struct cw_console *c, const char *id, struct cw_html
 unsigned cw_console_rules(struct cw_console *c, struct cw_html *out);
 /* A short page for an error of the request itself (400, 404, 405). */
 void cw_console_error(struct cw_html *out, unsigned status, const char *message);
+
+/*
+ * The operator token: read from token_file (its first line; the file must not be readable by
+ * group or others) or else from CHURNWATCH_CONSOLE_TOKEN (at least 16 bytes). With neither
+ * the console stays read-only (c->actions false). Also draws the process's random MAC key.
+ * 0, or -1 with err.
+ */
+int cw_console_actions_init(struct cw_console *c, const char *token_file, char *err,
+                            size_t errsize);
+
+/* The CSRF token of the forms of one account's page (HMAC of the id under the key). */
+void cw_console_csrf(const struct cw_console *c, const char *account_id,
+                     char out[CW_CONSOLE_CSRF_LEN + 1]);
+
+/* A posted form: silence (rule "" or NULL: all rules; duration; reason) or unsilence (rule
+ * "" or NULL: every silence of the account). The strings are the caller's. */
+struct cw_console_action {
+    bool silence;
+    const char *id, *rule, *duration, *reason, *token, *csrf;
+};
+
+/* Check the form's CSRF token and the operator token, then set or lift the silence as
+ * `churnwatch silence` / `unsilence` do. Returns 303 (done: back to the account's page),
+ * 400, 403, 405 (no token configured) or 503, with msg saying why. */
+unsigned cw_console_act(struct cw_console *c, const struct cw_console_action *a, char *msg,
+                        size_t msgsize);
 
 /* The stylesheet, served at /static/console.css. */
 extern const char cw_console_css[];

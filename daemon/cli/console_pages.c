@@ -59,7 +59,7 @@ static void page_start(struct cw_html *h, const char *title, const char *active)
                    strcmp(active, "accounts") == 0 ? " class=\"on\"" : "");
     cw_html_printf(h, "<a href=\"/rules\"%s>Rules</a>",
                    strcmp(active, "rules") == 0 ? " class=\"on\"" : "");
-    cw_html_raw(h, "</nav><span class=\"ro\">read-only</span></header><main>");
+    cw_html_raw(h, "</nav></header><main>");
 }
 
 static void page_end(struct cw_html *h, int64_t now)
@@ -529,10 +529,49 @@ static void moved_section(struct cw_html *h, const struct cw_config *cfg,
     cw_html_raw(h, "</tbody></table></section>");
 }
 
-static void alerts_section(struct cw_html *h, const struct cw_config *cfg,
+/* The hidden fields every action form carries: the account and its CSRF token. The
+ * operator types the token into the form: it is never part of a page. */
+static void form_fields(struct cw_html *h, const struct cw_console *c, const char *id)
+{
+    char csrf[CW_CONSOLE_CSRF_LEN + 1];
+    cw_console_csrf(c, id, csrf);
+    cw_html_raw(h, "<input type=\"hidden\" name=\"id\" value=\"");
+    cw_html_text(h, id);
+    cw_html_printf(h, "\"><input type=\"hidden\" name=\"csrf\" value=\"%s\">", csrf);
+}
+
+static void token_field(struct cw_html *h)
+{
+    cw_html_raw(h, "<label>Operator token <input type=\"password\" name=\"token\" "
+                   "autocomplete=\"off\" required></label>");
+}
+
+static void silence_form(struct cw_html *h, const struct cw_console *c, const char *id)
+{
+    const struct cw_config *cfg = c->cfg;
+    cw_html_raw(h, "<form class=\"action\" id=\"silence-form\" method=\"post\" "
+                   "action=\"/silence\">");
+    form_fields(h, c, id);
+    cw_html_raw(h, "<label>Rule <select name=\"rule\"><option value=\"\">all rules</option>");
+    for (size_t r = 0; r < cfg->n_rules; r++) {
+        cw_html_raw(h, "<option value=\"");
+        cw_html_text(h, cfg->rules[r].name);
+        cw_html_raw(h, "\">");
+        cw_html_text(h, cfg->rules[r].name);
+        cw_html_raw(h, "</option>");
+    }
+    cw_html_raw(h, "</select></label><label>For <input type=\"text\" name=\"for\" "
+                   "value=\"7d\" required></label><label>Reason <input type=\"text\" "
+                   "name=\"reason\" required></label>");
+    token_field(h);
+    cw_html_raw(h, "<button type=\"submit\">Silence</button></form>");
+}
+
+static void alerts_section(struct cw_html *h, const struct cw_console *c,
                            const struct cw_account_data *a, const struct cw_account_eval *e,
                            int64_t now)
 {
+    const struct cw_config *cfg = c->cfg;
     cw_html_raw(h, "<section><h2>Alerts</h2>");
     size_t open = 0;
     for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++) {
@@ -570,18 +609,32 @@ static void alerts_section(struct cw_html *h, const struct cw_config *cfg,
         char until[32];
         cw_rfc3339_format(s->until_ms, until);
         if (active++ == 0)
-            cw_html_raw(h, "<table id=\"silences\"><thead><tr><th>Rule</th><th>Until</th>"
-                           "<th>Reason</th></tr></thead><tbody>");
+            cw_html_printf(h,
+                           "<table id=\"silences\"><thead><tr><th>Rule</th><th>Until</th>"
+                           "<th>Reason</th>%s</tr></thead><tbody>",
+                           c->actions ? "<th></th>" : "");
         cw_html_raw(h, "<tr><td>");
         cw_html_text(h, s->rule[0] ? s->rule : "(all rules)");
         cw_html_printf(h, "</td><td>%s</td><td>", until);
         cw_html_text(h, s->reason);
-        cw_html_raw(h, "</td></tr>");
+        cw_html_raw(h, "</td>");
+        if (c->actions) {
+            cw_html_raw(h, "<td><form class=\"action\" method=\"post\" action=\"/unsilence\">");
+            form_fields(h, c, a->account_id);
+            cw_html_raw(h, "<input type=\"hidden\" name=\"rule\" value=\"");
+            cw_html_text(h, s->rule);
+            cw_html_raw(h, "\">");
+            token_field(h);
+            cw_html_raw(h, "<button type=\"submit\">Lift</button></form></td>");
+        }
+        cw_html_raw(h, "</tr>");
     }
     if (active == 0)
         cw_html_raw(h, "<p class=\"empty\">None active.</p>");
     else
         cw_html_raw(h, "</tbody></table>");
+    if (c->actions)
+        silence_form(h, c, a->account_id);
     cw_html_raw(h, "</section>");
 }
 
@@ -615,7 +668,7 @@ unsigned cw_console_account(struct cw_console *c, const char *id, struct cw_html
     chart_section(out, cfg, a, e);
     cw_html_raw(out, "<div class=\"cols\">");
     traits_table(out, a, e, now);
-    alerts_section(out, cfg, a, e, now);
+    alerts_section(out, c, a, e, now);
     cw_html_raw(out, "</div>");
     moved_section(out, cfg, e);
     measures_section(out, cfg, e);

@@ -22,7 +22,7 @@ _churnwatch() {
 
     COMPREPLY=()
     case $prev in
-    -c | --config | -o | --output | --manifest)
+    -c | --config | -o | --output | --manifest | --token-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
@@ -74,7 +74,7 @@ _churnwatch() {
     unsilence) opts="--rule --json" ;;
     rescore) opts="--json" ;;
     export) opts="--format --history --spreadsheet --segment --owner --grade -o" ;;
-    console) opts="--listen --allow-host" ;;
+    console) opts="--listen --allow-host --token-file" ;;
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
     demo) opts="--accounts --days --seed --keep" ;;
     esac

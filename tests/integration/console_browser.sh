@@ -14,7 +14,9 @@
 #      no raw bidi override in the DOM;
 #   5. the rules page counts the firing episodes top shows;
 #   6. a screenshot (PNG) of each page, kept in the build directory (console-screenshots/)
-#      for docs/images.
+#      for docs/images;
+#   7. with an operator token (--token-file): silence and lift from the account page, only
+#      with the token and the form's CSRF token; without a token, no form and no POST.
 # Waits are on conditions (the console's "serving" line, the browser's exit).
 source "$(dirname "$0")/harness.bash"
 test_clock
@@ -293,6 +295,71 @@ mkdir -p "$CW_BUILD_DIR/console-screenshots"
 cp "$WORK"/console-*.png "$CW_BUILD_DIR/console-screenshots/"
 pass "screenshots: $(cd "$WORK" && echo console-*.png) (also in $CW_BUILD_DIR/console-screenshots)"
 
+[ "$(code -X POST --data 'id=x' "$BASE/silence")" = 405 ] ||
+  fail "the console without a token takes a silence form"
+grep -q 'name="token"' "$WORK/account.html" && fail "a read-only console shows an action form"
 kill -TERM "$CONSOLE_PID"
 wait "$CONSOLE_PID" || fail "the console did not exit 0 on SIGTERM"
-pass "console: exits 0 on SIGTERM"
+pass "console: without a token no form and no POST; exits 0 on SIGTERM"
+
+# 7. actions with an operator token: CSRF token and operator token both required; the
+# silence is the one `churnwatch silences` lists; the token never appears in a page
+TOKEN=console-operator-token-$RANDOM$RANDOM
+printf '%s\n' "$TOKEN" >"$WORK/token"
+chmod 644 "$WORK/token"
+rc=0
+CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$CFG" console \
+  --listen "127.0.0.1:$PORT" --token-file "$WORK/token" >/dev/null 2>"$WORK/token.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q 'readable by others' "$WORK/token.err" ||
+  fail "a token file readable by others is taken (rc $rc: $(cat "$WORK/token.err"))"
+chmod 600 "$WORK/token"
+: >"$WORK/console.out"
+CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$CFG" console \
+  --listen "127.0.0.1:$PORT" --token-file "$WORK/token" >"$WORK/console.out" 2>"$WORK/console.log" &
+CONSOLE_PID=$!
+PIDS+=("$CONSOLE_PID")
+wait_for 30 console_up || fail "the console with a token did not start: $(cat "$WORK/console.log")"
+grep -qF '(silences with the operator token;' "$WORK/console.out" || fail "$(cat "$WORK/console.out")"
+ENC=$(urlq "$HOSTILE_QUOTE")
+dom "$BASE/account?id=$ENC" "$WORK/act.html"
+grep -q 'id="silence-form"' "$WORK/act.html" || fail "no silence form with a token"
+grep -qF "$TOKEN" "$WORK/act.html" && fail "the operator token is in the page"
+python3 "$CW_SOURCE_DIR/tests/integration/lib/console_dom.py" inert "$WORK/act.html" "$HOSTILE_QUOTE" ||
+  fail "the account page with forms is not inert"
+CSRF=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$WORK/act.html" | sed -n 1p)
+[ ${#CSRF} -eq 64 ] || fail "no CSRF token in the form"
+dom "$BASE/account?id=$(urlq "$ACCT")" "$WORK/act2.html"
+OTHER=$(sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' "$WORK/act2.html" | sed -n 1p)
+[ "$OTHER" != "$CSRF" ] || fail "two accounts share a CSRF token"
+post() { # post PATH CSRF TOKEN: the form as a browser sends it; prints the status
+  curl -s -o "$WORK/post.out" -D "$WORK/post.head" -w '%{http_code}' \
+    --data-urlencode "id=$HOSTILE_QUOTE" --data-urlencode "rule=health_low" \
+    --data-urlencode "for=3d" --data-urlencode "reason=<i>CSM</i> on it" \
+    --data-urlencode "csrf=$2" --data-urlencode "token=$3" "$BASE$1"
+}
+[ "$(post /silence "$CSRF" wrong-token-wrong-token)" = 403 ] || fail "a wrong operator token is taken"
+[ "$(post /silence "$OTHER" "$TOKEN")" = 403 ] || fail "another account's CSRF token is taken"
+[ "$(post /silence "" "$TOKEN")" = 403 ] || fail "a missing CSRF token is taken"
+cli -c "$CFG" silences --json >"$WORK/sil0.json"
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1])) == [], "a refused form silenced"' "$WORK/sil0.json" ||
+  fail "a refused form left a silence"
+[ "$(post /silence "$CSRF" "$TOKEN")" = 303 ] || fail "the silence form was refused: $(cat "$WORK/post.out")"
+grep -qi "^location: /account?id=$ENC" "$WORK/post.head" || fail "no redirect to the account: $(cat "$WORK/post.head")"
+cli -c "$CFG" silences --json >"$WORK/sil1.json"
+python3 - "$WORK/sil1.json" "$HOSTILE_QUOTE" <<'PY' || fail "the console's silence"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert len(s) == 1 and s[0]["account_id"] == sys.argv[2] and s[0]["rule"] == "health_low", s
+assert s[0]["reason"] == "<i>CSM</i> on it", s
+PY
+dom "$BASE/account?id=$ENC" "$WORK/act3.html"
+grep -qF '&lt;i&gt;CSM&lt;/i&gt; on it' "$WORK/act3.html" || fail "the silence's reason is not shown escaped"
+grep -q 'action="/unsilence"' "$WORK/act3.html" || fail "no form to lift the silence"
+[ "$(post /unsilence "$CSRF" "$TOKEN")" = 303 ] || fail "the unsilence form was refused: $(cat "$WORK/post.out")"
+cli -c "$CFG" silences --json >"$WORK/sil2.json"
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1])) == []' "$WORK/sil2.json" ||
+  fail "the silence was not lifted"
+[ "$(code -X POST "$BASE/")" = 405 ] || fail "a POST to a page is taken"
+kill -TERM "$CONSOLE_PID"
+wait "$CONSOLE_PID" || fail "the console with a token did not exit 0 on SIGTERM"
+pass "actions: silence and lift with the operator token and the form's CSRF token; wrong or missing either refused; the token never in a page"
