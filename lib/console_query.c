@@ -53,6 +53,14 @@ int cw_console_query_set(struct cw_console_query *q, const char *key, const char
         }
         q->renewal_text = value;
         q->renewal_within_ms = value ? ms : 0;
+    } else if (strcmp(key, "created_within") == 0) {
+        int64_t ms = 0;
+        if (value && (cw_duration_parse(value, &ms) != 0 || ms <= 0)) {
+            snprintf(err, errsize, "created_within wants a duration such as 30d");
+            return -1;
+        }
+        q->created_text = value;
+        q->created_within_ms = value ? ms : 0;
     } else if (strcmp(key, "from") == 0) {
         size_t v = 0;
         if (value && parse_size(value, 0, (size_t)1 << 40, &v) != 0) {
@@ -74,7 +82,7 @@ int cw_console_query_set(struct cw_console_query *q, const char *key, const char
 bool cw_console_query_filtered(const struct cw_console_query *q)
 {
     return q->grade || q->segment || q->owner || q->stage || q->rule || q->search ||
-           q->renewal_within_ms > 0;
+           q->renewal_within_ms > 0 || q->created_within_ms > 0;
 }
 
 /* "?" before the first parameter, "&amp;" before the others. */
@@ -103,6 +111,7 @@ void cw_console_query_href(struct cw_html *h, const struct cw_console_query *q, 
     param(h, &first, "stage", q->stage);
     param(h, &first, "rule", q->rule);
     param(h, &first, "renewal_within", q->renewal_text);
+    param(h, &first, "created_within", q->created_text);
     param(h, &first, "q", q->search);
     if (q->size != CW_CONSOLE_PAGE_DEFAULT) {
         char n[24];

@@ -131,7 +131,8 @@ static bool keep(const struct cw_console *c, const struct cw_console_query *q,
                               .segment = q->segment,
                               .owner = q->owner,
                               .stage = q->stage,
-                              .renewal_within_ms = q->renewal_within_ms};
+                              .renewal_within_ms = q->renewal_within_ms,
+                              .created_within_ms = q->created_within_ms};
     if (!cw_cli_filter_keep(&f, a, e, now))
         return false;
     if (q->search && !strstr(a->account_id, q->search))
@@ -219,6 +220,7 @@ static void filter_form(struct cw_html *h, const struct cw_config *cfg,
     if (n)
         select_box(h, "stage", "Stage", q->stage, names, n);
     text_box(h, "renewal_within", "Renewal within", q->renewal_text, "90d");
+    text_box(h, "created_within", "Created within", q->created_text, "30d");
     n = 0;
     for (size_t i = 0; i < cfg->n_rules && n < CW_MAX_RULES; i++)
         names[n++] = cfg->rules[i].name;

@@ -20,6 +20,8 @@ struct cw_console_query {
     const char *search;        /* a substring of the account id */
     const char *renewal_text;  /* renewal_within as given, for the links */
     int64_t renewal_within_ms; /* renewal at now or at most this far ahead; 0: no filter */
+    const char *created_text;  /* created_within as given, for the links */
+    int64_t created_within_ms; /* created at most this long ago; 0: no filter */
     size_t from;               /* rank in the score index where the page's scan starts */
     size_t size;               /* accounts per page, 1..CW_CONSOLE_PAGE_MAX */
 };
@@ -29,7 +31,8 @@ void cw_console_query_init(struct cw_console_query *q);
 
 /*
  * Take one query parameter (key and value as decoded from the URL): grade, segment, owner,
- * stage, rule, q (search), renewal_within (a duration such as 90d), from, n (page size). An
+ * stage, rule, q (search), renewal_within and created_within (durations such as 90d), from,
+ * n (page size). An
  * empty value is no filter (an empty form field); an unknown key is ignored. Returns 0, or
  * -1 with err filled (a malformed number or duration) and q unchanged.
  */

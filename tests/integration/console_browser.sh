@@ -5,8 +5,8 @@
 #   1. the security headers (CSP, no-store, nosniff, frame-ancestors), the Host check,
 #      read-only methods;
 #   2. the accounts page lists what `churnwatch top --json` lists, in its order, with its
-#      scores; every filter (grade, segment, owner, stage, renewal within, open rule, id
-#      search) agrees with top's, paging walks the same order, the counts per grade
+#      scores; every filter (grade, segment, owner, stage, renewal within, created within,
+#      open rule, id search) agrees with top's, paging walks the same order, the counts per grade
 #      agree with the score index;
 #   3. an account's chart has one point per stored history day; its score is `account
 #      --json`'s;
@@ -177,6 +177,7 @@ check_filter "segment=M" --segment M
 check_filter "owner=$(urlq "$OWNER")" --owner "$OWNER"
 check_filter "stage=renewal" --stage renewal
 check_filter "renewal_within=300d" --renewal-within 300d
+check_filter "created_within=120d" --created-within 120d
 check_filter "grade=C&segment=S" --grade C --segment S
 # open rule and id search: top has no such flag; its JSON says the same
 for rule in renewal_risk expansion health_low; do
@@ -199,7 +200,7 @@ page, top = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 want = [a["account_id"] for a in top["accounts"] if "-000" in a["account_id"]]
 assert want and [r["id"] for r in page["rows"]] == want, (page["rows"], want)
 PY
-pass "filters: grade, segment, owner, stage, renewal within, both together, open rule and id search agree with top"
+pass "filters: grade, segment, owner, stage, renewal within, created within, both together, open rule and id search agree with top"
 
 # paging: pages of 10 walk top's order; a filtered page's next link goes on after its last
 ids=()

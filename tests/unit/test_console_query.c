@@ -35,6 +35,12 @@ Test(console_query, filters_are_taken_and_empty_values_drop_them)
     cr_expect_not(cw_console_query_filtered(&q));
     cr_assert_eq(cw_console_query_set(&q, "q", "acme", err, sizeof err), 0);
     cr_expect(cw_console_query_filtered(&q));
+    cr_assert_eq(cw_console_query_set(&q, "q", "", err, sizeof err), 0);
+    cr_assert_eq(cw_console_query_set(&q, "created_within", "30d", err, sizeof err), 0);
+    cr_expect_eq(q.created_within_ms, 30LL * 86400000);
+    cr_expect(cw_console_query_filtered(&q));
+    cr_expect_eq(cw_console_query_set(&q, "created_within", "soon", err, sizeof err), -1);
+    cr_expect_eq(q.created_within_ms, 30LL * 86400000);
 }
 
 Test(console_query, bad_numbers_and_durations_are_refused)
@@ -77,12 +83,16 @@ Test(console_query, links_keep_the_filters_encoded)
     cw_console_query_set(&q, "owner", "ann@x.io", err, sizeof err);
     cw_console_query_set(&q, "q", "\"><script>", err, sizeof err);
     cw_console_query_set(&q, "n", "20", err, sizeof err);
-    cr_expect_str_eq(href(&q, 40, NULL),
-                     "/?owner=ann%40x.io&amp;q=%22%3E%3Cscript%3E&amp;n=20&amp;from=40");
+    cw_console_query_set(&q, "created_within", "30d", err, sizeof err);
+    cr_expect_str_eq(
+        href(&q, 40, NULL),
+        "/?owner=ann%40x.io&amp;created_within=30d&amp;q=%22%3E%3Cscript%3E&amp;n=20&amp;from=40");
     cw_console_query_set(&q, "grade", "C", err, sizeof err);
-    cr_expect_str_eq(href(&q, 0, "A"),
-                     "/?grade=A&amp;owner=ann%40x.io&amp;q=%22%3E%3Cscript%3E&amp;n=20");
-    cr_expect_str_eq(href(&q, 0, ""), "/?owner=ann%40x.io&amp;q=%22%3E%3Cscript%3E&amp;n=20");
+    cr_expect_str_eq(
+        href(&q, 0, "A"),
+        "/?grade=A&amp;owner=ann%40x.io&amp;created_within=30d&amp;q=%22%3E%3Cscript%3E&amp;n=20");
+    cr_expect_str_eq(href(&q, 0, ""),
+                     "/?owner=ann%40x.io&amp;created_within=30d&amp;q=%22%3E%3Cscript%3E&amp;n=20");
 }
 
 Test(console_query, pager_takes_a_page_of_matches_and_says_where_the_next_starts)
