@@ -11,6 +11,8 @@ packages=(
   # tests and demo
   libcriterion-dev redis-server redis-tools openssl kcat jq python3 curl prometheus
   python3-confluent-kafka python3-redis
+  # the console's browser test (headless screenshots and DOM dumps)
+  chromium
   clang libclang-rt-14-dev valgrind stress-ng
   # deployment checks (systemd-analyze, yamllint, man pages, .deb)
   systemd yamllint groff-base dpkg-dev

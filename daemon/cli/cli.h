@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "churnwatch/config.h"
+#include "churnwatch/evaluate.h"
 #include "churnwatch/window.h"
 #include "store.h"
 #include "wall_clock.h"
@@ -44,6 +45,7 @@ int cw_cmd_produce(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_gen(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_export(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_console(const struct cw_cli_opts *opts, int argc, char **argv);
 
 /* Load the config (with the environment overrides); on error print every
  * file:line:col line and return CW_EXIT_USAGE. */
@@ -92,5 +94,25 @@ json_t *cw_cli_json_time(bool has, int64_t ms);
 
 /* x rounded to 2 decimals (as alert numbers are), -0 folded into 0. */
 double cw_cli_round2(double x);
+
+/* The filters of `churnwatch top` and of the console's accounts page (cli_accounts.c). The
+ * strings are the caller's; NULL or 0: no filter. */
+struct cw_cli_filter {
+    const char *grade;
+    const char *segment;
+    const char *owner;
+    const char *stage;         /* the account's lifecycle stage at now */
+    const char *profile;       /* the scorecard that scores it at now */
+    int64_t created_within_ms; /* created at most this long before now */
+    int64_t renewal_within_ms; /* renewal at now or at most this far ahead */
+};
+
+/* Whether account a, evaluated at now as e, passes every filter of f. */
+bool cw_cli_filter_keep(const struct cw_cli_filter *f, const struct cw_account_data *a,
+                        const struct cw_account_eval *e, int64_t now);
+
+/* The week's trend of a evaluated as e: "up", "down" or "flat" (more than 2 points either
+ * way) against its stored score of 7 to 13 days ago; "-" without either. */
+const char *cw_cli_trend(const struct cw_account_data *a, const struct cw_account_eval *e);
 
 #endif /* CHURNWATCH_CLI_H */

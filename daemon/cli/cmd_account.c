@@ -46,31 +46,6 @@ static double metric_value(const struct cw_config *cfg, const struct cw_account_
     return (double)cw_window_sum(v->daily + (size_t)m * v->horizon, v->horizon, w->days);
 }
 
-/*
- * Score the account as it stood `days` ago (its daily rows shifted), for "what moved
- * it". Returns false when the history is too short.
- */
-static bool score_days_ago(const struct cw_config *cfg, const struct cw_account_view *v,
-                           uint32_t days, struct cw_score_result *out)
-{
-    if (days == 0 || v->horizon < days + cfg->longest_window_days)
-        return false;
-    uint32_t h = v->horizon - days;
-    uint32_t *shifted = malloc(sizeof *shifted * v->n_metrics * h);
-    if (!shifted)
-        return false;
-    for (size_t m = 0; m < v->n_metrics; m++)
-        memcpy(shifted + m * h, v->daily + m * v->horizon + days, sizeof *shifted * h);
-    struct cw_account_view past = *v;
-    past.daily = shifted;
-    past.horizon = h;
-    past.today = v->today - (int32_t)days;
-    past.now_ms = v->now_ms - (int64_t)days * CW_MS_PER_DAY;
-    cw_score_compute(cfg, &past, out);
-    free(shifted);
-    return true;
-}
-
 static void print_text(const struct cw_config *cfg, const struct cw_account_data *a,
                        const struct cw_account_eval *e, const struct cw_score_result *before,
                        bool has_before, uint32_t moved_days, int64_t now)
@@ -348,11 +323,8 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
         /* Compare with the account as it stood up to a week ago, as far as the kept
          * daily buckets reach. */
         struct cw_score_result before;
-        uint32_t spare = e->view.horizon > cfg->longest_window_days
-                             ? e->view.horizon - cfg->longest_window_days
-                             : 0;
-        uint32_t days = spare < MOVED_DAYS_MAX ? spare : MOVED_DAYS_MAX;
-        bool has_before = score_days_ago(cfg, &e->view, days, &before);
+        uint32_t days = cw_account_moved_days(cfg, &e->view, MOVED_DAYS_MAX);
+        bool has_before = cw_account_score_days_ago(cfg, &e->view, days, &before);
         print_text(cfg, a, e, &before, has_before, days, now);
         rc = CW_EXIT_OK;
     }

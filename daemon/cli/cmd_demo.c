@@ -34,7 +34,7 @@ struct demo {
     char daemon_path[PATH_MAX];
     int redis_port;
     int http_port; /* the daemon's /metrics, /healthz, /readyz */
-    pid_t redis_pid, daemon_pid;
+    pid_t redis_pid, daemon_pid, console_pid;
     char bootstrap[256];
     cw_consumer *alerts;
     cw_producer *producer;
@@ -316,6 +316,46 @@ static long log_size(const struct demo *d)
     return stat(path, &sb) == 0 ? (long)sb.st_size : 0;
 }
 
+/* Start `churnwatch console` (this binary) over the demo's Redis on a free port and print
+ * its URL, read from the line it prints once it listens. */
+static int start_console(struct demo *d, const char *config_path)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        return -1;
+    char listen[32], log[PATH_MAX + 16];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", free_port());
+    snprintf(log, sizeof log, "%s/console.log", d->dir);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    /* CHURNWATCH_REDIS_URL is the demo's (start_daemon) */
+    char *argv[] = {self, "-c", (char *)config_path, "console", "--listen", listen, NULL};
+    d->console_pid = spawn(argv, pipefd[1], fd);
+    close(pipefd[1]);
+    if (fd >= 0)
+        close(fd);
+    FILE *out = fdopen(pipefd[0], "r");
+    if (!out)
+        return -1;
+    char line[512];
+    int rc = -1;
+    if (fgets(line, sizeof line, out)) {
+        const char *url = strstr(line, "http://");
+        if (url) {
+            printf("\nweb console: %.*s\n", (int)strcspn(url, " \r\n"), url);
+            rc = 0;
+        }
+    }
+    fclose(out);
+    if (rc != 0)
+        fprintf(stderr, "churnwatch demo: the console did not start; see %s\n", log);
+    return rc;
+}
+
 static int run_demo(struct demo *d, const char *config_path, struct cw_gen_options *go)
 {
     char err[256];
@@ -403,6 +443,7 @@ int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
         {"accounts", required_argument, NULL, 'a'},
         {"days", required_argument, NULL, 'd'},
         {"seed", required_argument, NULL, 's'},
+        {"keep", no_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     struct cw_gen_options go;
@@ -410,12 +451,18 @@ int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
     char err[256];
     int c;
     optind = 1;
+    bool keep = false;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'k') {
+            keep = true;
+            continue;
+        }
         const char *key = c == 'a' ? "accounts" : c == 'd' ? "days" : c == 's' ? "seed" : NULL;
         if (!key || cw_gen_options_set(&go, key, optarg, err, sizeof err) != 0) {
             if (key)
                 fprintf(stderr, "churnwatch demo: %s\n", err);
-            fprintf(stderr, "usage: churnwatch demo [--accounts N] [--days N] [--seed N]\n");
+            fprintf(stderr,
+                    "usage: churnwatch demo [--accounts N] [--days N] [--seed N] [--keep]\n");
             return CW_EXIT_USAGE;
         }
     }
@@ -443,12 +490,30 @@ int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
         char *top_argv[] = {"top", "--limit", limit, NULL};
         rc = cw_cmd_top(opts, 3, top_argv);
     }
+    /* The web console over the same state: with --keep it stays up, with the daemon and
+     * Redis, until Ctrl-C. */
+    if (rc == CW_EXIT_OK && start_console(&d, opts->config_path) != 0)
+        rc = CW_EXIT_UNAVAILABLE;
+    if (rc == CW_EXIT_OK && keep) {
+        printf("kept up until Ctrl-C (or SIGTERM)\n");
+        fflush(stdout);
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGTERM);
+        sigprocmask(SIG_BLOCK, &stop, NULL);
+        int sig;
+        sigwait(&stop, &sig);
+    } else if (rc == CW_EXIT_OK) {
+        printf("(it stops with the demo: `churnwatch demo --keep` keeps it up)\n");
+    }
+    stop_child(d.console_pid, 5000);
     cw_consumer_close(d.alerts, 5000);
     cw_producer_close(d.producer, 5000);
     stop_child(d.daemon_pid, 15000);
     stop_child(d.redis_pid, 5000);
     if (rc == CW_EXIT_OK)
-        printf("\nstopped churnwatchd and redis-server; logs kept in %s\n", d.dir);
+        printf("\nstopped the console, churnwatchd and redis-server; logs kept in %s\n", d.dir);
     cw_config_free(cfg);
     return rc;
 }

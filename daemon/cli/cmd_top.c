@@ -62,38 +62,10 @@ static bool segment_unknown(const struct cw_config *cfg, const char *segment,
 }
 
 struct top_filter {
-    const char *grade;
-    const char *segment;
-    const char *owner;
-    const char *stage;         /* the account's lifecycle stage at now */
-    const char *profile;       /* the scorecard that scores it at now */
-    int64_t created_within_ms; /* 0: no filter */
-    int64_t renewal_within_ms; /* 0: no filter */
+    struct cw_cli_filter f;
     size_t limit;
     bool all; /* --all: no limit */
 };
-
-static bool keep(const struct top_filter *f, const struct cw_account_data *a,
-                 const struct cw_account_eval *e, int64_t now)
-{
-    if (f->grade && (!e->score.has_score || strcmp(e->score.grade, f->grade) != 0))
-        return false;
-    if (f->segment && strcmp(a->traits.segment, f->segment) != 0)
-        return false;
-    if (f->owner && strcmp(a->traits.owner, f->owner) != 0)
-        return false;
-    if (f->stage && strcmp(e->score.stage, f->stage) != 0)
-        return false;
-    if (f->profile && strcmp(e->score.profile, f->profile) != 0)
-        return false;
-    if (f->created_within_ms > 0 &&
-        (!a->traits.has_created_at || now - a->traits.created_at_ms > f->created_within_ms))
-        return false;
-    if (f->renewal_within_ms > 0 && (!a->traits.has_renewal_at || a->traits.renewal_at_ms < now ||
-                                     a->traits.renewal_at_ms - now > f->renewal_within_ms))
-        return false;
-    return true;
-}
 
 /* The names of the account's firing rules, comma-separated, into buf. */
 static void open_alerts(const struct cw_config *cfg, const struct cw_account_data *a, char *buf,
@@ -109,19 +81,6 @@ static void open_alerts(const struct cw_config *cfg, const struct cw_account_dat
             break;
         pos += (size_t)n;
     }
-}
-
-static const char *trend(const struct cw_account_data *a, const struct cw_account_eval *e)
-{
-    for (size_t i = a->n_history; i-- > 0;) {
-        if (a->history[i].day > a->today - 7)
-            continue;
-        if (!e->score.has_score || a->today - 7 - a->history[i].day >= 7)
-            break;
-        double d = e->score.score - a->history[i].score;
-        return d > 2 ? "up" : d < -2 ? "down" : "flat";
-    }
-    return "-";
 }
 
 static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struct top_filter *f,
@@ -167,7 +126,7 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
             continue;
         cw_account_evaluate(cfg, a, now, e);
         seen_add(seen, a->traits.segment);
-        if (!keep(f, a, e, now))
+        if (!cw_cli_filter_keep(&f->f, a, e, now))
             continue;
         char alerts[512];
         open_alerts(cfg, a, alerts, sizeof alerts);
@@ -181,7 +140,7 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
                                 e->score.has_score ? json_string(e->score.grade) : json_null());
             json_object_set_new(
                 o, "segment", a->traits.segment[0] ? json_string(a->traits.segment) : json_null());
-            json_object_set_new(o, "trend", json_string(trend(a, e)));
+            json_object_set_new(o, "trend", json_string(cw_cli_trend(a, e)));
             json_object_set_new(o, "stage",
                                 e->score.stage[0] ? json_string(e->score.stage) : json_null());
             json_object_set_new(o, "profile", json_string(e->score.profile));
@@ -207,12 +166,12 @@ static int run(const struct cw_config *cfg, cw_store *st, cw_tz *tz, const struc
                 snprintf(score, sizeof score, "n/a");
             printf("%-28s %6s %-5s %-8s %-5s %s\n", cw_cli_text(id), score,
                    e->score.has_score ? e->score.grade : "-",
-                   a->traits.segment[0] ? cw_cli_text(a->traits.segment) : "-", trend(a, e),
+                   a->traits.segment[0] ? cw_cli_text(a->traits.segment) : "-", cw_cli_trend(a, e),
                    alerts[0] ? alerts : "-");
         }
         shown++;
     }
-    if (shown == 0 && f->segment && segment_unknown(cfg, f->segment, seen)) {
+    if (shown == 0 && f->f.segment && segment_unknown(cfg, f->f.segment, seen)) {
         rc = CW_EXIT_USAGE;
         goto out;
     }
@@ -268,28 +227,30 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'g':
-            f.grade = optarg;
+            f.f.grade = optarg;
             break;
         case 's':
-            f.segment = optarg;
+            f.f.segment = optarg;
             break;
         case 'o':
-            f.owner = optarg;
+            f.f.owner = optarg;
             break;
         case 't':
-            f.stage = optarg;
+            f.f.stage = optarg;
             break;
         case 'p':
-            f.profile = optarg;
+            f.f.profile = optarg;
             break;
         case 'w':
-            if (cw_duration_parse(optarg, &f.created_within_ms) != 0 || f.created_within_ms <= 0) {
+            if (cw_duration_parse(optarg, &f.f.created_within_ms) != 0 ||
+                f.f.created_within_ms <= 0) {
                 fprintf(stderr, "churnwatch: --created-within wants a duration like 30d\n");
                 return CW_EXIT_USAGE;
             }
             break;
         case 'r':
-            if (cw_duration_parse(optarg, &f.renewal_within_ms) != 0 || f.renewal_within_ms <= 0) {
+            if (cw_duration_parse(optarg, &f.f.renewal_within_ms) != 0 ||
+                f.f.renewal_within_ms <= 0) {
                 fprintf(stderr, "churnwatch: --renewal-within wants a duration like 90d\n");
                 return CW_EXIT_USAGE;
             }
@@ -324,9 +285,9 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
         return rc;
-    if ((f.grade && !cw_cli_grade_known(cfg, f.grade)) ||
-        (f.stage && !cw_cli_stage_known(cfg, f.stage)) ||
-        (f.profile && !cw_cli_profile_known(cfg, f.profile))) {
+    if ((f.f.grade && !cw_cli_grade_known(cfg, f.f.grade)) ||
+        (f.f.stage && !cw_cli_stage_known(cfg, f.f.stage)) ||
+        (f.f.profile && !cw_cli_profile_known(cfg, f.f.profile))) {
         cw_config_free(cfg);
         return CW_EXIT_USAGE;
     }

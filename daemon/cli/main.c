@@ -27,11 +27,14 @@ static const struct cw_cli_cmd commands[] = {
      "[-o FILE]",
      "every account's score, traits and score history for a warehouse or a spreadsheet",
      cw_cmd_export},
+    {"console", "[--listen HOST:PORT] [--allow-host NAME]... [--token-file FILE]",
+     "the web console, read-only unless an operator token is set (default 127.0.0.1:9465)",
+     cw_cmd_console},
     {"gen",
      "[--seed N] [--accounts N] [--fates F=N,...] [--days N] [--end RFC3339|now] "
      "[--form native|segment|cloudevents] [--manifest FILE] [-o FILE]",
      "write a seeded synthetic usage history as JSON Lines", cw_cmd_gen},
-    {"demo", "[--accounts N] [--days N] [--seed N]",
+    {"demo", "[--accounts N] [--days N] [--seed N] [--keep]",
      "the daemon on an embedded Kafka and a private Redis, fed a generated history", cw_cmd_demo},
 };
 

@@ -3,6 +3,7 @@
 #ifndef CHURNWATCH_ACCOUNT_EVAL_H
 #define CHURNWATCH_ACCOUNT_EVAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "churnwatch/config.h"
@@ -16,5 +17,18 @@
  */
 void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_data *d,
                          int64_t now_ms, struct cw_account_eval *out);
+
+/*
+ * The account of view v scored as it stood `days` ago (its daily rows shifted), for "what
+ * moved it" (`churnwatch account`, the console). False when the kept daily rows are too
+ * short for that (or days is 0, or memory is short).
+ */
+bool cw_account_score_days_ago(const struct cw_config *cfg, const struct cw_account_view *v,
+                               uint32_t days, struct cw_score_result *out);
+
+/* How many days back "what moved it" can compare v with: max_days, or fewer as far as the
+ * kept daily rows reach beyond the longest window. */
+uint32_t cw_account_moved_days(const struct cw_config *cfg, const struct cw_account_view *v,
+                               uint32_t max_days);
 
 #endif /* CHURNWATCH_ACCOUNT_EVAL_H */

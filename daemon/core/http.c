@@ -266,8 +266,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     cw_log_warn("http server", "error=\"%s\"", line);
 }
 
-/* Split "host:port" / "[addr]:port" and resolve it (numeric or by name). */
-static struct addrinfo *resolve(const char *listen, char *err, size_t errsize)
+struct addrinfo *cw_http_resolve(const char *listen, const char *what, char *err, size_t errsize)
 {
     char host[256];
     const char *colon = strrchr(listen, ':');
@@ -278,7 +277,7 @@ static struct addrinfo *resolve(const char *listen, char *err, size_t errsize)
         hl -= 2;
     }
     if (!colon || hl == 0 || hl >= sizeof host) {
-        snprintf(err, errsize, "http.listen %s: expected host:port", listen);
+        snprintf(err, errsize, "%s %s: expected host:port", what, listen);
         return NULL;
     }
     memcpy(host, h, hl);
@@ -287,7 +286,7 @@ static struct addrinfo *resolve(const char *listen, char *err, size_t errsize)
     struct addrinfo *ai = NULL;
     int rc = getaddrinfo(host, colon + 1, &hints, &ai);
     if (rc != 0) {
-        snprintf(err, errsize, "http.listen %s: %s", listen, gai_strerror(rc));
+        snprintf(err, errsize, "%s %s: %s", what, listen, gai_strerror(rc));
         return NULL;
     }
     return ai;
@@ -295,7 +294,7 @@ static struct addrinfo *resolve(const char *listen, char *err, size_t errsize)
 
 cw_http *cw_http_start(const char *listen, struct cw_metrics *m, char *err, size_t errsize)
 {
-    struct addrinfo *ai = resolve(listen, err, errsize);
+    struct addrinfo *ai = cw_http_resolve(listen, "http.listen", err, errsize);
     if (!ai)
         return NULL;
     cw_http *h = calloc(1, sizeof *h);

@@ -2,6 +2,7 @@
 #ifndef CHURNWATCH_HTTP_H
 #define CHURNWATCH_HTTP_H
 
+#include <netdb.h>
 #include <stddef.h>
 
 #include "metrics.h"
@@ -19,6 +20,11 @@ typedef struct cw_http cw_http;
  * Returns NULL with err filled when the address cannot be resolved or bound.
  */
 cw_http *cw_http_start(const char *listen, struct cw_metrics *m, char *err, size_t errsize);
+
+/* Split listen ("host:port" or "[addr]:port") and resolve it (numeric or by name), for
+ * libmicrohttpd's MHD_OPTION_SOCK_ADDR; release with freeaddrinfo. NULL with err (which
+ * starts with `what`, the setting's name) when it is malformed or does not resolve. */
+struct addrinfo *cw_http_resolve(const char *listen, const char *what, char *err, size_t errsize);
 
 /* Stop serving and release. cw_http_stop(NULL) is a no-op. */
 void cw_http_stop(cw_http *h);

@@ -258,6 +258,16 @@ int cw_store_scan_accounts(cw_store *st, uint64_t *cursor, char (*ids)[CW_ID_MAX
 int cw_store_lowest_scores(cw_store *st, size_t max, char (*ids)[CW_ID_MAX + 1], double *scores,
                            char *err, size_t errsize);
 
+/* The same from rank start on (0: the lowest score): ranks [start, start + max) of the
+ * score index, for the console's pages. The count or -1 with err. */
+int cw_store_scores_range(cw_store *st, size_t start, size_t max, char (*ids)[CW_ID_MAX + 1],
+                          double *scores, char *err, size_t errsize);
+
+/* The number of scored accounts whose indexed score is at least min and below `below`
+ * (HUGE_VAL: no upper bound), for the console's counts per grade. 0 or -1 with err. */
+int cw_store_count_scores(cw_store *st, double min, double below, long long *n, char *err,
+                          size_t errsize);
+
 /* The number of accounts the store knows (`Paccounts`) and of those with a score
  * (`Pscores`), for `churnwatch top`'s summary. 0 or -1 with err. */
 int cw_store_count_accounts(cw_store *st, long long *accounts, long long *scored, char *err,

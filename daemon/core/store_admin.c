@@ -98,9 +98,15 @@ int cw_store_scan_accounts(cw_store *st, uint64_t *cursor, char (*ids)[CW_ID_MAX
 int cw_store_lowest_scores(cw_store *st, size_t max, char (*ids)[CW_ID_MAX + 1], double *scores,
                            char *err, size_t errsize)
 {
+    return cw_store_scores_range(st, 0, max, ids, scores, err, errsize);
+}
+
+int cw_store_scores_range(cw_store *st, size_t start, size_t max, char (*ids)[CW_ID_MAX + 1],
+                          double *scores, char *err, size_t errsize)
+{
     if (max == 0)
         return 0;
-    if (max > INT32_MAX) {
+    if (max > INT32_MAX || start > INT64_MAX / 2) {
         snprintf(err, errsize, "store: too many scores asked for");
         return -1;
     }
@@ -110,8 +116,8 @@ int cw_store_lowest_scores(cw_store *st, size_t max, char (*ids)[CW_ID_MAX + 1],
     cw_rcmd_reset(c);
     cw_rcmd_adds(c, "ZRANGE");
     cw_store_add_global_key(st, c, "scores");
-    cw_rcmd_adds(c, "0");
-    cw_rcmd_addll(c, (long long)max - 1);
+    cw_rcmd_addll(c, (long long)start);
+    cw_rcmd_addll(c, (long long)(start + max) - 1);
     cw_rcmd_adds(c, "WITHSCORES");
     redisReply *r = cw_store_command(st, err, errsize);
     if (!r)
@@ -156,6 +162,22 @@ int cw_store_count_accounts(cw_store *st, long long *accounts, long long *scored
             return -1;
     }
     return 0;
+}
+
+int cw_store_count_scores(cw_store *st, double min, double below, long long *n, char *err,
+                          size_t errsize)
+{
+    if (cw_store_ensure(st, err, errsize) < 0)
+        return -1;
+    cw_rcmd_reset(&st->cmd);
+    cw_rcmd_adds(&st->cmd, "ZCOUNT");
+    cw_store_add_global_key(st, &st->cmd, "scores");
+    cw_rcmd_addf(&st->cmd, "%.17g", min);
+    if (below > 1e300)
+        cw_rcmd_adds(&st->cmd, "+inf");
+    else
+        cw_rcmd_addf(&st->cmd, "(%.17g", below);
+    return cw_store_command_int(st, n, err, errsize);
 }
 
 /* ---- silences ----------------------------------------------------------------------- */

@@ -7,7 +7,7 @@
 
 _churnwatch() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="account top check-config produce silence silences unsilence rescore export gen demo"
+    local commands="account top check-config produce silence silences unsilence rescore export console gen demo"
     local cmd="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
@@ -22,7 +22,7 @@ _churnwatch() {
 
     COMPREPLY=()
     case $prev in
-    -c | --config | -o | --output | --manifest)
+    -c | --config | -o | --output | --manifest | --token-file)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
@@ -44,7 +44,7 @@ _churnwatch() {
         return
         ;;
     --grade | --segment | --owner | --created-within | --renewal-within | --stage | --profile | --limit | --brokers | \
-        --topic | --rule | --for | --reason | --seed | --accounts | --fates | --days)
+        --topic | --rule | --for | --reason | --seed | --accounts | --fates | --days | --listen | --allow-host)
         return # a value of the user's own
         ;;
     esac
@@ -74,8 +74,9 @@ _churnwatch() {
     unsilence) opts="--rule --json" ;;
     rescore) opts="--json" ;;
     export) opts="--format --history --spreadsheet --segment --owner --grade -o" ;;
+    console) opts="--listen --allow-host --token-file" ;;
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
-    demo) opts="--accounts --days --seed" ;;
+    demo) opts="--accounts --days --seed --keep" ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts --help" -- "$cur")

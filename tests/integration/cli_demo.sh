@@ -7,7 +7,8 @@
 #      opportunity (expansion, marked as one), each only for the accounts whose fate tells
 #      that story (gen's manifest of the same seed) and for every one of them, and still
 #      open in the table;
-#   3. it stops what it started: its redis-server no longer answers.
+#   3. it ends with the URL of the web console (`churnwatch console`) over that state;
+#   4. it stops what it started: its console and redis-server no longer answer.
 # The demo bounds its own waits (start 20 s, catching up 120 s, then 2.5 s without a new
 # alert); `timeout` bounds the whole run.
 source "$(dirname "$0")/harness.bash"
@@ -73,6 +74,13 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 pass "demo: a renewal risk for every renewing account and an opportunity for every expanding one, no other"
+
+url=$(sed -n 's|^web console: \(http://127\.0\.0\.1:[0-9]*/\)$|\1|p' "$WORK/demo.txt")
+[ -n "$url" ] || { cat "$WORK/demo.txt" >&2; fail "the demo did not print the web console's URL"; }
+grep -qx '(it stops with the demo: `churnwatch demo --keep` keeps it up)' "$WORK/demo.txt" ||
+  fail "the demo does not say how to keep the console up"
+! curl -s -o /dev/null "$url" || fail "the demo's console still answers at $url"
+pass "demo: printed the web console's URL ($url), stopped with the demo"
 
 port=$(sed -n 's/^  redis-server on 127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$WORK/demo.txt")
 [ -n "$port" ] || fail "the demo did not say where its redis-server listened"

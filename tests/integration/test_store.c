@@ -1,6 +1,7 @@
 /* test_store.c - the Redis state store against a private redis-server */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -781,6 +782,20 @@ Test(store, scores_history_and_lowest)
     cr_assert_str_eq(ids[1], "e");
     cr_assert_str_eq(ids[2], "d");
     cr_assert_float_eq(scores[2], 40, 1e-9);
+    /* a page from rank 3 on: the rest, in order */
+    n = cw_store_scores_range(st, 3, 3, ids, scores, err, sizeof err);
+    cr_assert_eq(n, 2, "%s", err);
+    cr_assert_str_eq(ids[0], "a");
+    cr_assert_str_eq(ids[1], "c");
+    cr_assert_eq(cw_store_scores_range(st, 5, 3, ids, scores, err, sizeof err), 0);
+    /* counts by score band: [40, 60) holds d and a; [0, 40) b and e; 80 up c */
+    long long cnt = -1;
+    cr_assert_eq(cw_store_count_scores(st, 40, 60, &cnt, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cnt, 2);
+    cr_assert_eq(cw_store_count_scores(st, 0, 40, &cnt, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cnt, 2);
+    cr_assert_eq(cw_store_count_scores(st, 80, HUGE_VAL, &cnt, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cnt, 1);
 
     /* no score: the account leaves the index */
     res[1].has_score = false;
