@@ -57,7 +57,7 @@ foreach(page IN LISTS cw_man_pages)
   endif()
 endforeach()
 
-file(GLOB cw_docs "${cw_doc}/*")
+file(GLOB cw_docs LIST_DIRECTORIES false "${cw_doc}/*") # images/ stays as it is
 foreach(doc IN LISTS cw_docs)
   get_filename_component(name "${doc}" NAME)
   file(SIZE "${doc}" size)

@@ -7,7 +7,7 @@
 #                                                     as churnwatch.yaml.dist)
 #   lib/systemd/system/churnwatchd.service            the unit, ExecStart= at this prefix's bin
 #   share/man/man8/churnwatchd.8, man1/churnwatch.1   the man pages
-#   share/doc/churnwatch/                             README and docs/*.md
+#   share/doc/churnwatch/                             README, docs/*.md and docs/images/
 #   share/bash-completion/completions/churnwatch      deploy/completion/churnwatch.bash
 # The .deb (prefix /usr; /etc/churnwatch/churnwatch.yaml is a conffile):
 #   (cd build && cpack -G DEB -D CPACK_PACKAGING_INSTALL_PREFIX=/usr)
@@ -50,6 +50,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/completion/churnwatch.bash
 
 file(GLOB CW_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${CW_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# the screenshots docs/console.md shows, where its relative links find them
+file(GLOB CW_DOC_IMAGES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/images/*.png)
+install(FILES ${CW_DOC_IMAGES} DESTINATION ${CMAKE_INSTALL_DOCDIR}/images)
 
 # CPack: a Debian package; Depends from dpkg-shlibdeps plus what the programs exec or read.
 set(CPACK_PACKAGE_NAME churnwatch)

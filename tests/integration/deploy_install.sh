@@ -17,7 +17,7 @@ pass() { echo "ok: $*"; }
 D="$WORK/root"
 DESTDIR="$D" cmake --install "$CW_BUILD_DIR" --prefix /usr >"$WORK/install.log" ||
   { cat "$WORK/install.log" >&2; fail "cmake --install"; }
-docs=$(cd "$CW_SOURCE_DIR" && ls README.md docs/*.md | sed 's|^docs/||' | sort)
+docs=$(cd "$CW_SOURCE_DIR" && ls README.md docs/*.md docs/images/*.png | sed 's|^docs/||' | sort)
 {
   printf '%s\n' ./etc/churnwatch/churnwatch.yaml ./usr/bin/churnwatch ./usr/bin/churnwatchd \
     ./usr/lib/systemd/system/churnwatchd.service ./usr/share/man/man1/churnwatch.1 \
@@ -72,13 +72,14 @@ pass "man pages render cleanly; they document exactly the options (and commands)
   >"$WORK/cpack.log" 2>&1 || { cat "$WORK/cpack.log" >&2; fail "cpack -G DEB"; }
 deb=$(ls "$WORK"/pkg/churnwatch_*_*.deb)
 # the installed files, with what Debian policy adds (cmake/DebianPackageTree.cmake): man pages
-# and docs above 4 kB gzipped (operations.md, named by the unit, stays plain), copyright,
+# and docs above 4 kB gzipped (operations.md, named by the unit, and the screenshots in
+# images/, already compressed, stay plain), copyright,
 # changelog, lintian overrides
 {
   sed -e '/\/man\/man[18]\//s/$/.gz/' "$WORK/want.txt" | grep -v '^./usr/share/doc/'
   for f in $docs; do
     p="./usr/share/doc/churnwatch/$f"
-    if [ "$f" != operations.md ] && [ "$(stat -c %s "$D/usr/share/doc/churnwatch/$f")" -gt 4096 ]; then
+    if [ "$f" != operations.md ] && [ "${f#images/}" = "$f" ] && [ "$(stat -c %s "$D/usr/share/doc/churnwatch/$f")" -gt 4096 ]; then
       p="$p.gz"
     fi
     echo "$p"
