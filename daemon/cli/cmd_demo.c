@@ -77,6 +77,27 @@ static pid_t spawn(char *const argv[], int out_fd, int err_fd)
     _exit(127);
 }
 
+/* Run argv with its standard output on a pipe, read through the stream returned, and its
+ * errors in the file log (0600); *pid is its pid. The pipe's ends stay out of the child's
+ * other descendants. NULL when the pipe or the stream cannot be made. */
+static FILE *spawn_piped(char *const argv[], const char *log, pid_t *pid)
+{
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        return NULL;
+    fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+    fcntl(pipefd[1], F_SETFD, FD_CLOEXEC); /* dup2 gives the child a copy without it */
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    *pid = spawn(argv, pipefd[1], fd);
+    close(pipefd[1]);
+    if (fd >= 0)
+        close(fd);
+    FILE *out = fdopen(pipefd[0], "r");
+    if (!out)
+        close(pipefd[0]);
+    return out;
+}
+
 static void stop_child(pid_t pid, int timeout_ms)
 {
     if (pid <= 0)
@@ -111,9 +132,6 @@ static int start_redis(struct demo *d)
 /* Start churnwatchd --embedded-kafka and read the bootstrap address it prints. */
 static int start_daemon(struct demo *d, const char *config_path)
 {
-    int pipefd[2];
-    if (pipe(pipefd) != 0)
-        return -1;
     char log[PATH_MAX + 16], url[64], parts[8];
     snprintf(log, sizeof log, "%s/churnwatchd.log", d->dir);
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/0", d->redis_port);
@@ -126,14 +144,9 @@ static int start_daemon(struct demo *d, const char *config_path)
     setenv("CHURNWATCH_HTTP_LISTEN", listen, 1);
     /* The demo follows the sweep in the log (log_find): its lines are info. */
     setenv("CHURNWATCH_LOG_LEVEL", "info", 1);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     char *argv[] = {d->daemon_path, "-c", (char *)config_path, "--embedded-kafka", "--partitions",
                     parts,          NULL};
-    d->daemon_pid = spawn(argv, pipefd[1], fd);
-    close(pipefd[1]);
-    if (fd >= 0)
-        close(fd);
-    FILE *out = fdopen(pipefd[0], "r");
+    FILE *out = spawn_piped(argv, log, &d->daemon_pid);
     if (!out)
         return -1;
     char line[512];
@@ -325,20 +338,12 @@ static int start_console(struct demo *d, const char *config_path)
     if (n <= 0)
         return -1;
     self[n] = '\0';
-    int pipefd[2];
-    if (pipe(pipefd) != 0)
-        return -1;
     char listen[32], log[PATH_MAX + 16];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", free_port());
     snprintf(log, sizeof log, "%s/console.log", d->dir);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     /* CHURNWATCH_REDIS_URL is the demo's (start_daemon) */
     char *argv[] = {self, "-c", (char *)config_path, "console", "--listen", listen, NULL};
-    d->console_pid = spawn(argv, pipefd[1], fd);
-    close(pipefd[1]);
-    if (fd >= 0)
-        close(fd);
-    FILE *out = fdopen(pipefd[0], "r");
+    FILE *out = spawn_piped(argv, log, &d->console_pid);
     if (!out)
         return -1;
     char line[512];
