@@ -66,6 +66,25 @@ echo "populated: $ACCOUNTS accounts ($((2 * ACCOUNTS)) events) in $(printf '%.1f
 [ "$(rcli zcard cw:accounts)" -eq "$ACCOUNTS" ] || fail "cw:accounts holds $(rcli zcard cw:accounts)"
 daemon_stop
 
+# 1b. The web console's pages over these accounts (docs/console.md "Cost per page"): the
+# first and a deep page of the list, a filtered page (it scans up to 20,000 ranks), one
+# account, the rules page (counts over up to 100,000 accounts); each timed by curl, twice.
+CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$WORK/cw.yaml" console \
+  --listen 127.0.0.1:0 >"$WORK/console.out" 2>"$WORK/console.log" &
+PIDS+=("$!")
+wait_for 30 grep -q 'http://' "$WORK/console.out" || fail "the console did not start ($WORK/console.log)"
+console=$(sed -n 's|.*\(http://[^/]*\)/.*|\1|p' "$WORK/console.out" | sed -n 1p)
+page_ms() { # page_ms PATH: the time of one GET in ms (fails unless 200)
+  local out
+  out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "$console$1") || fail "GET $1"
+  [ "${out%% *}" = 200 ] || fail "GET $1 answered ${out%% *}"
+  echo "scale=1; ${out#* } * 1000 / 1" | bc
+}
+for path in "/" "/?from=$((ACCOUNTS / 2))" "/?grade=A" "/account?id=acct-0000007" "/rules"; do
+  echo "console $path: $(page_ms "$path") ms, then $(page_ms "$path") ms ($ACCOUNTS accounts)"
+done
+kill "${PIDS[-1]}" && wait "${PIDS[-1]}" 2>/dev/null || true
+
 # consume_backlog LABEL: produce the backlog and time its consumption (messages_total).
 consume_backlog() {
   local base want t0 t1
