@@ -255,6 +255,23 @@ static int grade_counts(struct cw_console *c, const struct cw_console_query *q, 
     return 0;
 }
 
+/* Up to n accounts of the score index from rank on, lowest score first: their ids and
+ * scores, and their state loaded into c->accts (idp: room for n pointers). The number
+ * read (0 past the end), or -1 with err set. */
+static int read_chunk(struct cw_console *c, size_t rank, size_t n, int32_t today,
+                      char (*ids)[CW_ID_MAX + 1], double *scores, const char **idp, char *err,
+                      size_t errsize)
+{
+    int got = cw_store_scores_range(c->st, rank, n, ids, scores, err, errsize);
+    if (got <= 0)
+        return got;
+    for (int i = 0; i < got; i++)
+        idp[i] = ids[i];
+    if (cw_store_load(c->st, c->cfg, idp, (size_t)got, today, c->accts, err, errsize) != 0)
+        return -1;
+    return got;
+}
+
 unsigned cw_console_accounts(struct cw_console *c, const struct cw_console_query *q,
                              struct cw_html *out)
 {
@@ -294,19 +311,13 @@ unsigned cw_console_accounts(struct cw_console *c, const struct cw_console_query
     if (chunk > CW_CONSOLE_CHUNK)
         chunk = CW_CONSOLE_CHUNK;
     while (!done) {
-        int n = cw_store_scores_range(c->st, rank, chunk, ids, scores, err, sizeof err);
+        int n = read_chunk(c, rank, chunk, today, ids, scores, idp, err, sizeof err);
         if (n < 0) {
             failed = true;
             break;
         }
         if (n == 0)
             break;
-        for (int i = 0; i < n; i++)
-            idp[i] = ids[i];
-        if (cw_store_load(c->st, cfg, idp, (size_t)n, today, c->accts, err, sizeof err) != 0) {
-            failed = true;
-            break;
-        }
         for (int i = 0; i < n && !done; i++) {
             struct cw_account_data *a = &c->accts[i];
             bool match = false;
@@ -751,20 +762,13 @@ unsigned cw_console_rules(struct cw_console *c, struct cw_html *out)
             capped = true;
             break;
         }
-        int n =
-            cw_store_scores_range(c->st, scanned, CW_CONSOLE_CHUNK, ids, scores, err, sizeof err);
+        int n = read_chunk(c, scanned, CW_CONSOLE_CHUNK, today, ids, scores, idp, err, sizeof err);
         if (n < 0) {
             failed = true;
             break;
         }
         if (n == 0)
             break;
-        for (int i = 0; i < n; i++)
-            idp[i] = ids[i];
-        if (cw_store_load(c->st, cfg, idp, (size_t)n, today, c->accts, err, sizeof err) != 0) {
-            failed = true;
-            break;
-        }
         for (int i = 0; i < n; i++) {
             const struct cw_account_data *a = &c->accts[i];
             if (!a->exists)
