@@ -1,6 +1,7 @@
-/* kafka_destroy.c - destroying a librdkafka handle within a bounded time */
+/* kafka_destroy.c - destroying a librdkafka handle, or a mock cluster, within a bounded time */
 #include "kafka_destroy.h"
 
+#include <librdkafka/rdkafka_mock.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -10,7 +11,8 @@
 
 /* Shared by the caller and the destroying thread; the last one to let go frees it. */
 struct destroy_job {
-    rd_kafka_t *rk;
+    rd_kafka_t *rk;                    /* a handle to destroy with flags, or */
+    rd_kafka_mock_cluster_t *mcluster; /* a mock cluster to destroy */
     int flags;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -30,10 +32,18 @@ static void job_release(struct destroy_job *j)
     free(j);
 }
 
+static void destroy_now(const struct destroy_job *j)
+{
+    if (j->mcluster)
+        rd_kafka_mock_cluster_destroy(j->mcluster);
+    else
+        rd_kafka_destroy_flags(j->rk, j->flags);
+}
+
 static void *destroy_thread(void *arg)
 {
     struct destroy_job *j = arg;
-    rd_kafka_destroy_flags(j->rk, j->flags);
+    destroy_now(j);
     pthread_mutex_lock(&j->mu);
     j->done = true;
     pthread_cond_signal(&j->cv);
@@ -42,23 +52,24 @@ static void *destroy_thread(void *arg)
     return NULL;
 }
 
-bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const char *what)
+/* Runs job's destroy in a thread of its own, waiting at most timeout_ms for it; `what`
+ * names it in the warning when it does not return in time. */
+static bool destroy_within(const struct destroy_job *job, int timeout_ms, const char *what)
 {
-    if (!rk)
-        return true;
     struct destroy_job *j = calloc(1, sizeof *j);
     pthread_condattr_t ca;
     if (!j || pthread_condattr_init(&ca) != 0) {
         free(j);
-        rd_kafka_destroy_flags(rk, flags); /* no thread to spare: destroy inline */
+        destroy_now(job); /* no thread to spare: destroy inline */
         return true;
     }
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&j->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&j->mu, NULL);
-    j->rk = rk;
-    j->flags = flags;
+    j->rk = job->rk;
+    j->mcluster = job->mcluster;
+    j->flags = job->flags;
     j->refs = 2;
 
     pthread_t t;
@@ -70,7 +81,7 @@ bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const ch
     if (rc != 0) {
         j->refs = 1;
         job_release(j);
-        rd_kafka_destroy_flags(rk, flags);
+        destroy_now(job);
         return true;
     }
 
@@ -85,6 +96,20 @@ bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const ch
                     "client=%s timeout_ms=%d", what, timeout_ms);
     job_release(j);
     return done;
+}
+
+bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const char *what)
+{
+    if (!rk)
+        return true;
+    return destroy_within(&(struct destroy_job){.rk = rk, .flags = flags}, timeout_ms, what);
+}
+
+bool cw_mock_cluster_destroy_within(rd_kafka_mock_cluster_t *mcluster, int timeout_ms)
+{
+    if (!mcluster)
+        return true;
+    return destroy_within(&(struct destroy_job){.mcluster = mcluster}, timeout_ms, "mock cluster");
 }
 
 static rd_kafka_t *kept[64];

@@ -1,8 +1,10 @@
-/* kafka_destroy.h - destroying a librdkafka handle within a bounded time (internal to core) */
+/* kafka_destroy.h - destroying a librdkafka handle, or a mock cluster, within a bounded time
+ * (internal to core) */
 #ifndef CHURNWATCH_KAFKA_DESTROY_H
 #define CHURNWATCH_KAFKA_DESTROY_H
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <stdbool.h>
 
 /*
@@ -14,6 +16,14 @@
  * exit) and false is returned. rk is given up either way. rk NULL: true.
  */
 bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const char *what);
+
+/*
+ * rd_kafka_mock_cluster_destroy(mcluster), waiting at most timeout_ms for it, the same way:
+ * it waits without bound for the cluster's thread to take its terminate request and to
+ * exit. false: it did not return in time (warned); the handle the cluster lives in must
+ * then not be destroyed (cw_kafka_keep_until_exit). mcluster NULL: true.
+ */
+bool cw_mock_cluster_destroy_within(rd_kafka_mock_cluster_t *mcluster, int timeout_ms);
 
 /*
  * Keep rk, never destroyed, reachable until the process exits: a handle librdkafka cannot

@@ -22,6 +22,17 @@
  * session timeout (3 s here) after the join at the latest; ten times that and more. */
 #define JOIN_WAIT_MS 45000
 
+/* Where a test is, on stderr with the time since its first step: a test that
+ * Criterion's timeout kills shows the step it hung in. */
+static void step(const char *what)
+{
+    static long long t0;
+    long long now = cw_mono_ms();
+    if (t0 == 0)
+        t0 = now;
+    fprintf(stderr, "[%lld ms] %s\n", now - t0, what);
+}
+
 /* A consumer/producer configuration owning its strings. */
 struct test_kc {
     struct cw_kafka_config kc;
@@ -422,6 +433,7 @@ Test(kafka, partition_paused_then_revoked_is_fetched_when_assigned_again)
  */
 static void split_between_two_members(const char *strategy, int backlog)
 {
+    step(strategy ? strategy : "cooperative-sticky");
     cw_mock_kafka *m = mock_start(2, "events", 4);
     cw_producer *p = producer_for(m, NULL);
     produce_range(p, "events", 0, backlog);
@@ -436,6 +448,7 @@ static void split_between_two_members(const char *strategy, int backlog)
                      cw_consumer_assigned(c1));
         poll_record(c1, &s1, true);
     }
+    step("first member assigned; the second joins");
     cw_consumer *c2 = consumer_with(m, "g-split", "events", strategy);
     deadline = cw_mono_ms() + JOIN_WAIT_MS;
     for (;;) {
@@ -457,6 +470,7 @@ static void split_between_two_members(const char *strategy, int backlog)
                            s2.total, n1, n2, d1, d2);
         }
     }
+    step("split; producing the rest");
     /* Both members read what is produced after the split. */
     produce_range(p, "events", backlog, 200 - backlog);
     deadline = cw_mono_ms() + WAIT_MS;
@@ -474,10 +488,15 @@ static void split_between_two_members(const char *strategy, int backlog)
     cr_assert_gt(s2.total, 0, "the second member read nothing");
     for (int i = 0; i < 200; i++)
         cr_assert_geq(s1.count[i] + s2.count[i], 1, "seq %d never read", i);
+    step("all read; closing member 1");
     cw_consumer_close(c1, 10000);
+    step("closing member 2");
     cw_consumer_close(c2, 10000);
+    step("closing the producer");
     cw_producer_close(p, 5000);
+    step("stopping the mock cluster");
     cw_mock_kafka_stop(m);
+    step("done");
 }
 
 Test(kafka, two_members_split_partitions_cooperative)
