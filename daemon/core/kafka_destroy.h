@@ -1,4 +1,4 @@
-/* kafka_destroy.h - destroying a librdkafka handle, or a mock cluster, within a bounded time
+/* kafka_destroy.h - librdkafka calls that may block without bound, made within a bounded time
  * (internal to core) */
 #ifndef CHURNWATCH_KAFKA_DESTROY_H
 #define CHURNWATCH_KAFKA_DESTROY_H
@@ -6,6 +6,17 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+#define CW_CALL_ARG_MAX 64 /* bytes of argument cw_call_within copies */
+
+/*
+ * fn(a copy of the size bytes at arg), in a thread of its own, waiting at most timeout_ms
+ * for it to return: true when it did. When it did not, it goes on in its thread, and what
+ * it works on (pointers in arg) must be left alone until the process exits. With no
+ * thread to spare (or size > CW_CALL_ARG_MAX) fn(arg) is called inline.
+ */
+bool cw_call_within(void (*fn)(void *arg), const void *arg, size_t size, int timeout_ms);
 
 /*
  * rd_kafka_destroy_flags(rk, flags), waiting at most timeout_ms for it. librdkafka 2.0.2
