@@ -420,3 +420,60 @@ Test(backtest_outcomes_csv, errors_name_the_line)
                  "line 2: churned_at \"churned_at\" is not an RFC 3339 time, a YYYY-MM-DD date or "
                  "epoch milliseconds");
 }
+
+/* ---- HTML ---- */
+
+Test(backtest_html, tables_and_plots)
+{
+    struct cw_bt_run cand, base;
+    struct cw_bt_outcomes out;
+    fixture(&cand, &base, &out);
+    struct cw_bt_report_opts o = {.candidate = &cand, .baseline = &base, .outcomes = &out};
+    char *p = cw_bt_report_html(&o);
+    cr_assert_not_null(p);
+    static const char *const want[] = {
+        "<!DOCTYPE html>",       "id=\"summary\"",       "id=\"rules\"",
+        "id=\"diff\"",           "id=\"outcomes\"",      "id=\"auc\"",
+        "<td>0.750</td>",        "id=\"plot-alerts-0\"", "id=\"plot-alerts-1\"",
+        "id=\"plot-scores-30\"", "id=\"plot-leads-0\"",  "class=\"plot\"",
+        "<td>52.5</td>",         "only in the baseline", "</html>"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect_not_null(strstr(p, want[i]), "no %s", want[i]);
+    /* self-contained: nothing fetched, nothing run */
+    cr_expect_null(strstr(p, "<script"));
+    cr_expect_null(strstr(p, "src="));
+    cr_expect_null(strstr(p, "href="));
+    cr_expect_null(strstr(p, "url("));
+    free(p);
+    cw_bt_outcomes_free(&out);
+    cw_bt_run_free(&cand);
+    cw_bt_run_free(&base);
+}
+
+Test(backtest_html, hostile_ids_are_escaped_and_inert)
+{
+    static const char *const rules[] = {"<img src=x onerror=alert(1)>"};
+    static const char *const accts[] = {"<script>alert(1)</script>\xe2\x80\xae", "b\"'&"};
+    static const struct ep eps[] = {{0, 0, 1, 2}, {1, 0, 3, -1}};
+    struct cw_bt_run cand, base;
+    make_run(&cand, "<b>c.yaml", rules, 1, accts, 2, eps, 2, NULL, 0);
+    make_run(&base, "b", rules, 1, accts, 2, NULL, 0, NULL, 0);
+    static const char csv[] = "<script>alert(1)</script>\xe2\x80\xae,2026-03-01\n";
+    struct cw_bt_outcomes out;
+    char err[100];
+    cr_assert_eq(cw_bt_outcomes_parse_csv(csv, strlen(csv), &out, err, sizeof err), 0, "%s", err);
+    struct cw_bt_report_opts o = {.candidate = &cand, .baseline = &base, .outcomes = &out};
+    char *p = cw_bt_report_html(&o);
+    cr_assert_not_null(p);
+    cr_expect_null(strstr(p, "<script"));
+    cr_expect_null(strstr(p, "<img"));
+    cr_expect_null(strstr(p, "<b>"));
+    cr_expect_null(strstr(p, "\xe2\x80\xae"));
+    cr_expect_not_null(strstr(p, "&lt;script&gt;alert(1)&lt;/script&gt;\\u202e"), "%s", p);
+    cr_expect_not_null(strstr(p, "&lt;img src=x onerror=alert(1)&gt;"));
+    cr_expect_not_null(strstr(p, "b&quot;&#39;&amp;"));
+    free(p);
+    cw_bt_outcomes_free(&out);
+    cw_bt_run_free(&cand);
+    cw_bt_run_free(&base);
+}
