@@ -21,38 +21,27 @@ static double median(double *v, size_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
+static int cmp_outcome(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct cw_bt_outcome *)elem)->account);
+}
+
+static int cmp_name(const void *key, const void *elem)
+{
+    return strcmp(key, *(char *const *)elem);
+}
+
 const struct cw_bt_outcome *cw_bt_outcome_find(const struct cw_bt_outcomes *o, const char *account)
 {
-    if (!o)
+    if (!o || o->n == 0)
         return NULL;
-    size_t lo = 0, hi = o->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(o->v[mid].account, account);
-        if (c == 0)
-            return &o->v[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    return bsearch(account, o->v, o->n, sizeof o->v[0], cmp_outcome);
 }
 
 static bool run_has_account(const struct cw_bt_run *r, const char *account)
 {
-    size_t lo = 0, hi = r->naccounts;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(r->accounts[mid], account);
-        if (c == 0)
-            return true;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return r->naccounts > 0 &&
+           bsearch(account, r->accounts, r->naccounts, sizeof r->accounts[0], cmp_name) != NULL;
 }
 
 static int rule_index(const struct cw_bt_run *r, const char *name)

@@ -229,13 +229,20 @@ static json_t *json_count(size_t n)
     return json_integer((json_int_t)n);
 }
 
-static json_t *json_run(const struct cw_bt_run *r, bool *ok)
+/* A new object, or NULL with *ok false. */
+static json_t *new_object(bool *ok)
 {
     json_t *j = json_object();
-    if (!j) {
+    if (!j)
         *ok = false;
+    return j;
+}
+
+static json_t *json_run(const struct cw_bt_run *r, bool *ok)
+{
+    json_t *j = new_object(ok);
+    if (!j)
         return NULL;
-    }
     cw_json_put(j, "config", cw_json_str(r->config_path), ok);
     cw_json_put(j, "events", json_integer((json_int_t)r->events), ok);
     cw_json_put(j, "rejected", json_integer((json_int_t)r->rejected), ok);
@@ -249,11 +256,9 @@ static json_t *json_run(const struct cw_bt_run *r, bool *ok)
 
 static json_t *json_stats(const struct cw_bt_rule_stats *s, bool *ok)
 {
-    json_t *j = json_object();
-    if (!j) {
-        *ok = false;
+    json_t *j = new_object(ok);
+    if (!j)
         return NULL;
-    }
     cw_json_put(j, "episodes", json_count(s->episodes), ok);
     cw_json_put(j, "open_episodes", json_count(s->open), ok);
     cw_json_put(j, "closed_episodes", json_count(s->closed), ok);
@@ -316,11 +321,9 @@ static json_t *json_outcome(const struct cw_bt_rule_outcome *o, bool *ok)
 static json_t *json_rule(const struct cw_bt_report_data *d, const struct cw_bt_rule_report *rr,
                          bool *ok)
 {
-    json_t *j = json_object();
-    if (!j) {
-        *ok = false;
+    json_t *j = new_object(ok);
+    if (!j)
         return NULL;
-    }
     cw_json_put(j, "rule", cw_json_str(rr->name), ok);
     const char *in = !d->opts->baseline                     ? "candidate"
                      : rr->cand.present && rr->base.present ? "both"
@@ -350,11 +353,9 @@ static json_t *json_rule(const struct cw_bt_report_data *d, const struct cw_bt_r
 
 static json_t *json_auc(const struct cw_bt_auc *a, bool *ok)
 {
-    json_t *j = json_object();
-    if (!j) {
-        *ok = false;
+    json_t *j = new_object(ok);
+    if (!j)
         return NULL;
-    }
     cw_json_put(j, "horizon_days", json_integer(a->days), ok);
     cw_json_put(j, "auc", a->has_auc ? json_real(a->auc) : json_null(), ok);
     cw_json_put(j, "churned_scored", json_count(a->nchurned), ok);

@@ -122,11 +122,32 @@ static json_t *report_json(const struct cw_bt_report_opts *o)
     return j;
 }
 
+/* doc (freed here) holds every one of want[0..n). */
+static void expect_all(char *doc, const char *const *want, size_t n)
+{
+    cr_assert_not_null(doc);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_not_null(strstr(doc, want[i]), "no \"%s\" in:\n%s", want[i], doc);
+    free(doc);
+}
+
 static double num(json_t *j, const char *path)
 {
     json_t *v = json_object_get(j, path);
     cr_assert(json_is_number(v), "%s is not a number", path);
     return json_number_value(v);
+}
+
+struct field {
+    const char *key;
+    double want;
+};
+
+/* Each key of obj is the number it should be. */
+static void expect_nums(json_t *obj, const struct field *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_expect_eq(num(obj, f[i].key), f[i].want, "%s", f[i].key);
 }
 
 Test(backtest_report, rule_statistics)
@@ -136,10 +157,9 @@ Test(backtest_report, rule_statistics)
     struct cw_bt_report_opts o = {.candidate = &cand};
     json_t *j = report_json(&o);
     json_t *run = json_object_get(j, "candidate");
-    cr_expect_eq(num(run, "events"), 1000);
-    cr_expect_eq(num(run, "rejected"), 3);
-    cr_expect_eq(num(run, "accounts"), 7);
-    cr_expect_eq(num(run, "span_days"), 100);
+    static const struct field want_run[] = {
+        {"events", 1000}, {"rejected", 3}, {"accounts", 7}, {"span_days", 100}};
+    expect_nums(run, want_run, sizeof want_run / sizeof want_run[0]);
     cr_expect_str_eq(json_string_value(json_object_get(run, "first_event_at")),
                      "2026-01-01T00:00:00Z");
     cr_expect(json_is_null(json_object_get(j, "baseline")));
@@ -148,11 +168,12 @@ Test(backtest_report, rule_statistics)
     cr_assert_eq(json_array_size(rules), 2);
     json_t *r0 = json_array_get(rules, 0), *s0 = json_object_get(r0, "candidate");
     cr_expect_str_eq(json_string_value(json_object_get(r0, "rule")), "low_usage");
-    cr_expect_eq(num(s0, "episodes"), 5);
-    cr_expect_eq(num(s0, "open_episodes"), 1);
-    cr_expect_eq(num(s0, "closed_episodes"), 4);
-    cr_expect_eq(num(s0, "accounts"), 4);
-    cr_expect_eq(num(s0, "median_closed_episode_days"), 2.5);
+    static const struct field want_s0[] = {{"episodes", 5},
+                                           {"open_episodes", 1},
+                                           {"closed_episodes", 4},
+                                           {"accounts", 4},
+                                           {"median_closed_episode_days", 2.5}};
+    expect_nums(s0, want_s0, sizeof want_s0 / sizeof want_s0[0]);
     cr_expect_str_eq(json_string_value(json_object_get(s0, "first_fired_at")),
                      "2026-01-11T00:00:00Z");
     cr_expect_str_eq(json_string_value(json_object_get(s0, "last_fired_at")),
@@ -162,12 +183,9 @@ Test(backtest_report, rule_statistics)
     cr_expect_eq(num(s1, "median_closed_episode_days"), 10);
     json_decref(j);
 
-    char *t = cw_bt_report_text(&o);
-    cr_assert_not_null(t);
-    cr_expect_not_null(strstr(t, "1000 events applied, 3 rejected, 7 accounts"), "%s", t);
-    cr_expect_not_null(strstr(t, "2026-01-11T00:00:00Z"), "%s", t);
-    cr_expect_not_null(strstr(t, "2.5\n"), "%s", t);
-    free(t);
+    static const char *const want[] = {"1000 events applied, 3 rejected, 7 accounts",
+                                       "2026-01-11T00:00:00Z", "2.5\n"};
+    expect_all(cw_bt_report_text(&o), want, sizeof want / sizeof want[0]);
     cw_bt_run_free(&cand);
 }
 
@@ -224,15 +242,12 @@ Test(backtest_report, baseline_diff)
     cr_expect_null(json_object_get(old, "candidate"));
     json_decref(j);
 
-    char *t = cw_bt_report_text(&o);
-    cr_assert_not_null(t);
-    cr_expect_not_null(strstr(t, "low_usage: 2 newly alerting, 1 no longer alerting, 2 in both "
-                                 "(first firing 1 earlier, 0 later, 1 same)"),
-                       "%s", t);
-    cr_expect_not_null(strstr(t, "a1  earlier by 2.0 days"), "%s", t);
-    cr_expect_not_null(strstr(t, "payment_failed: only in the candidate"), "%s", t);
-    cr_expect_not_null(strstr(t, "old_rule: only in the baseline"), "%s", t);
-    free(t);
+    static const char *const want[] = {
+        "low_usage: 2 newly alerting, 1 no longer alerting, 2 in both (first firing 1 earlier, 0 "
+        "later, 1 same)",
+        "a1  earlier by 2.0 days", "payment_failed: only in the candidate",
+        "old_rule: only in the baseline"};
+    expect_all(cw_bt_report_text(&o), want, sizeof want / sizeof want[0]);
     cw_bt_run_free(&cand);
     cw_bt_run_free(&base);
 }
@@ -278,42 +293,37 @@ Test(backtest_report, outcome_metrics)
         .candidate = &cand, .outcomes = &out, .horizons_days = horizons, .nhorizons = 1};
     json_t *j = report_json(&o);
     json_t *oc = json_object_get(j, "outcomes");
-    cr_expect_eq(num(oc, "churned_accounts"), 4);
-    cr_expect_eq(num(oc, "retained_accounts"), 3);
-    cr_expect_eq(num(oc, "unknown_accounts"), 1);
+    static const struct field want_oc[] = {
+        {"churned_accounts", 4}, {"retained_accounts", 3}, {"unknown_accounts", 1}};
+    expect_nums(oc, want_oc, sizeof want_oc / sizeof want_oc[0]);
     json_t *lu = json_object_get(rule_named(j, "low_usage"), "outcomes");
-    cr_expect_eq(num(lu, "accounts_fired"), 4);
-    cr_expect_eq(num(lu, "fired_before_churn"), 2);
-    cr_expect_eq(num(lu, "precision"), 0.5);
-    cr_expect_eq(num(lu, "recall"), 0.5);
-    cr_expect_eq(num(lu, "median_lead_days"), 52.5);
+    static const struct field want_lu[] = {{"accounts_fired", 4},
+                                           {"fired_before_churn", 2},
+                                           {"precision", 0.5},
+                                           {"recall", 0.5},
+                                           {"median_lead_days", 52.5}};
+    expect_nums(lu, want_lu, sizeof want_lu / sizeof want_lu[0]);
     json_t *leads = json_object_get(lu, "lead_days");
     cr_assert_eq(json_array_size(leads), 2);
     cr_expect_eq(json_number_value(json_array_get(leads, 0)), 45);
     cr_expect_eq(json_number_value(json_array_get(leads, 1)), 60);
     json_t *pf = json_object_get(rule_named(j, "payment_failed"), "outcomes");
-    cr_expect_eq(num(pf, "precision"), 0.5);
-    cr_expect_eq(num(pf, "recall"), 0.25);
-    cr_expect_eq(num(pf, "median_lead_days"), 30);
+    static const struct field want_pf[] = {
+        {"precision", 0.5}, {"recall", 0.25}, {"median_lead_days", 30}};
+    expect_nums(pf, want_pf, sizeof want_pf / sizeof want_pf[0]);
     json_t *auc = json_object_get(j, "score_auc");
     cr_assert_eq(json_array_size(auc), 1);
     json_t *a = json_array_get(auc, 0);
-    cr_expect_eq(num(a, "horizon_days"), 30);
-    cr_expect_eq(num(a, "auc"), 0.75);
-    cr_expect_eq(num(a, "churned_scored"), 2);
-    cr_expect_eq(num(a, "retained_scored"), 3);
-    cr_expect_eq(num(a, "churned_unscored"), 2);
-    cr_expect_eq(num(a, "retained_unscored"), 0);
+    static const struct field want_a[] = {{"horizon_days", 30},    {"auc", 0.75},
+                                          {"churned_scored", 2},   {"retained_scored", 3},
+                                          {"churned_unscored", 2}, {"retained_unscored", 0}};
+    expect_nums(a, want_a, sizeof want_a / sizeof want_a[0]);
     json_decref(j);
 
-    char *t = cw_bt_report_text(&o);
-    cr_assert_not_null(t);
-    cr_expect_not_null(
-        strstr(t, "4 churned, 3 retained accounts; 1 churned accounts the replay never saw"), "%s",
-        t);
-    cr_expect_not_null(strstr(t, "   30 d   0.750"), "%s", t);
-    cr_expect_not_null(strstr(t, "0.50    0.50       45.0       52.5       60.0"), "%s", t);
-    free(t);
+    static const char *const want[] = {
+        "4 churned, 3 retained accounts; 1 churned accounts the replay never saw",
+        "   30 d   0.750", "0.50    0.50       45.0       52.5       60.0"};
+    expect_all(cw_bt_report_text(&o), want, sizeof want / sizeof want[0]);
     cw_bt_outcomes_free(&out);
     cw_bt_run_free(&cand);
 }
@@ -437,14 +447,12 @@ Test(backtest_html, tables_and_plots)
         "<td>0.750</td>",        "id=\"plot-alerts-0\"", "id=\"plot-alerts-1\"",
         "id=\"plot-scores-30\"", "id=\"plot-leads-0\"",  "class=\"plot\"",
         "<td>52.5</td>",         "only in the baseline", "</html>"};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        cr_expect_not_null(strstr(p, want[i]), "no %s", want[i]);
     /* self-contained: nothing fetched, nothing run */
     cr_expect_null(strstr(p, "<script"));
     cr_expect_null(strstr(p, "src="));
     cr_expect_null(strstr(p, "href="));
     cr_expect_null(strstr(p, "url("));
-    free(p);
+    expect_all(p, want, sizeof want / sizeof want[0]);
     cw_bt_outcomes_free(&out);
     cw_bt_run_free(&cand);
     cw_bt_run_free(&base);
