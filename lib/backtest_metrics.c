@@ -286,6 +286,8 @@ static int outcomes_and_auc(struct cw_bt_report_data *d)
 int cw_bt_report_compute(const struct cw_bt_report_opts *o, struct cw_bt_report_data *d)
 {
     memset(d, 0, sizeof *d);
+    if (!o || !o->candidate)
+        return -1;
     d->opts = o;
     const struct cw_bt_run *c = o->candidate, *b = o->baseline;
     size_t cap = c->nrules + (b ? b->nrules : 0);

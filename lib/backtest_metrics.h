@@ -78,7 +78,7 @@ struct cw_bt_report_data {
     size_t nauc;
 };
 
-/* 0, or -1 when out of memory (d is then released). */
+/* 0, or -1 when out of memory or without a candidate run (d is then released). */
 int cw_bt_report_compute(const struct cw_bt_report_opts *o, struct cw_bt_report_data *d);
 void cw_bt_report_data_free(struct cw_bt_report_data *d);
 

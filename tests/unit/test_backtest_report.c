@@ -485,3 +485,11 @@ Test(backtest_html, hostile_ids_are_escaped_and_inert)
     cw_bt_run_free(&cand);
     cw_bt_run_free(&base);
 }
+
+Test(backtest_report, no_candidate_no_report)
+{
+    struct cw_bt_report_opts o = {0};
+    cr_expect_null(cw_bt_report_text(&o));
+    cr_expect_null(cw_bt_report_json(&o));
+    cr_expect_null(cw_bt_report_html(&o));
+}
