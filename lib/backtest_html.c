@@ -31,7 +31,7 @@ static const char style[] =
     "th:first-child,td:first-child{text-align:left}"
     ".plot{display:block;margin:.5em 0 1.5em;background:#fafafa;border:1px solid #ddd}"
     ".plot text{font:10px sans-serif;fill:#444}.plot .a{fill:#c0392b}.plot .b{fill:#2e86c1}"
-    ".na{color:#888}";
+    ".na{color:#888}.ca{color:#c0392b}.re{color:#2e86c1}";
 
 static void time_cell(struct cw_html *h, bool has, int64_t ms)
 {
@@ -292,8 +292,8 @@ static void score_plots(struct cw_html *h, const struct cw_bt_report_data *d)
 {
     cw_html_raw(
         h, "<section id=\"scores\"><h2>Score distributions</h2><p>Share of accounts per score bin: "
-           "<span style=\"color:#c0392b\">churned</span> (N days before churn) and "
-           "<span style=\"color:#2e86c1\">retained</span> (N days before the end).</p>\n");
+           "<span class=\"ca\">churned</span> (N days before churn) and "
+           "<span class=\"re\">retained</span> (N days before the end).</p>\n");
     for (size_t i = 0; i < d->nauc; i++) {
         const struct cw_bt_auc *a = &d->auc[i];
         if (a->nchurned + a->nretained == 0)

@@ -122,7 +122,10 @@ static void text_list(struct cw_html *h, const char *label, const struct cw_bt_s
             cw_html_printf(h, "  %s by %.1f days", days < 0 ? "earlier" : "later",
                            days < 0 ? -days : days);
         } else {
-            put_time(h, "  first fired ", which == NEWLY ? v[i].cand_ms : v[i].base_ms, 0);
+            if (which == NEWLY)
+                put_time(h, "  first fired ", v[i].cand_ms, 0);
+            else
+                put_time(h, "  baseline first fired ", v[i].base_ms, 0);
         }
         cw_html_raw(h, "\n");
     }

@@ -245,8 +245,8 @@ Test(backtest_report, baseline_diff)
     static const char *const want[] = {
         "low_usage: 2 newly alerting, 1 no longer alerting, 2 in both (first firing 1 earlier, 0 "
         "later, 1 same)",
-        "a1  earlier by 2.0 days", "payment_failed: only in the candidate",
-        "old_rule: only in the baseline"};
+        "a1  earlier by 2.0 days", "no longer  a5  baseline first fired 2026-02-03T00:00:00Z",
+        "payment_failed: only in the candidate", "old_rule: only in the baseline"};
     expect_all(cw_bt_report_text(&o), want, sizeof want / sizeof want[0]);
     cw_bt_run_free(&cand);
     cw_bt_run_free(&base);
@@ -452,6 +452,7 @@ Test(backtest_html, tables_and_plots)
     cr_expect_null(strstr(p, "src="));
     cr_expect_null(strstr(p, "href="));
     cr_expect_null(strstr(p, "url("));
+    cr_expect_null(strstr(p, "style=\""));
     expect_all(p, want, sizeof want / sizeof want[0]);
     cw_bt_outcomes_free(&out);
     cw_bt_run_free(&cand);
