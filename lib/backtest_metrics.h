@@ -1,6 +1,6 @@
 /* backtest_metrics.h - private to lib: the numbers of a backtest report (backtest_metrics.c),
  * computed once and written as text, JSON or HTML by backtest_report.c and backtest_html.c
- * (docs/backtest_report.md says what each one means) */
+ * (docs/backtest.md says what each one means) */
 #ifndef CHURNWATCH_BACKTEST_METRICS_H
 #define CHURNWATCH_BACKTEST_METRICS_H
 

@@ -1,6 +1,6 @@
 /* backtest_report.c - the backtest report as text tables for people and as one JSON object
  * for scripts (cw_bt_report_text, cw_bt_report_json; the numbers come from
- * backtest_metrics.c, the fields are in docs/backtest_report.md) */
+ * backtest_metrics.c, the fields are in docs/backtest.md) */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>

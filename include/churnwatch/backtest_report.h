@@ -1,4 +1,4 @@
-/* backtest_report.h - the report of a backtest (docs/backtest_report.md): per-rule episodes,
+/* backtest_report.h - the report of a backtest (docs/backtest.md): per-rule episodes,
  * the diff against a baseline config, and with churn outcomes the rules' precision, recall and
  * lead time and the score's AUC; as text tables, one JSON object or a self-contained HTML page.
  * Pure: no I/O, no clock. */
