@@ -256,7 +256,7 @@ Test(backtest_report, text_lists_are_capped)
 {
     enum { N = 15 };
     const char *names[N];
-    char buf[N][8];
+    char buf[N][16];
     struct ep eps[N];
     for (int i = 0; i < N; i++) {
         snprintf(buf[i], sizeof buf[i], "b%02d", i);
