@@ -29,6 +29,21 @@ with open(sys.argv[2], "w") as f:
 PY
 n=$(wc -l <"$WORK/events.jsonl")
 
+# Usage errors: exit 1 with a reason, nothing replayed.
+bt_fail() { # bt_fail WHAT PATTERN ARGS...
+  local what=$1 pattern=$2 rc=0
+  shift 2
+  "$CLI" -c "$CW_SOURCE_DIR/conf/churnwatch.yaml" backtest "$@" >"$WORK/bt.out" 2>"$WORK/bt.err" || rc=$?
+  [ "$rc" = 1 ] || fail "backtest $what: exit $rc, not 1"
+  [ "$(grep -cE -- "$pattern" "$WORK/bt.err")" -gt 0 ] || fail "backtest $what: stderr lacks /$pattern/: $(cat "$WORK/bt.err")"
+}
+bt_fail "without input" "no input FILE" --since 30d
+bt_fail "--since nonsense" "--since yesterday-ish: a duration" --since yesterday-ish "$WORK/gen.jsonl"
+bt_fail "--batch 0" "--batch must be" --batch 0 "$WORK/gen.jsonl"
+bt_fail "a missing file" "absent.jsonl" "$WORK/absent.jsonl"
+bt_fail "a bad baseline" "absent.yaml" --baseline "$WORK/absent.yaml" "$WORK/gen.jsonl"
+pass "backtest usage errors"
+
 redis_start
 mock_start 1
 write_config "$WORK/cw.yaml" "s/^sweep_interval: 5m\$/sweep_interval: 1d/"
