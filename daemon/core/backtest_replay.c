@@ -14,6 +14,7 @@
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 #include "store_internal.h"
+#include "str_index.h"
 #include "wall_clock.h"
 
 #define POLL_CHUNK        256    /* churnwatchd's messages per poll (daemon.c) */
@@ -48,8 +49,7 @@ struct cw_bt_replay {
     /* accounts */
     struct acct *accts;
     size_t n_accts, cap_accts;
-    uint32_t *map; /* open addressing: account index + 1, 0 empty */
-    size_t cap_map;
+    struct cw_str_index index; /* the accounts by id */
     /* the clock: the newest event time observed (one stream) */
     int64_t clock;
     int32_t sweep_day; /* the sweep's event day, 0 before the first batch */
@@ -84,6 +84,15 @@ struct cw_bt_replay {
     int64_t first_ms, last_ms;
     bool failed;
 };
+
+static void acct_free(struct acct *a)
+{
+    free(a->id);
+    cw_account_mem_free(a->mem);
+    free(a->hist);
+    free(a->rules);
+    free(a->open);
+}
 
 struct cw_bt_replay *cw_bt_replay_new(const struct cw_config *cfg,
                                       const struct cw_bt_replay_opts *opts, char *err,
@@ -134,15 +143,10 @@ void cw_bt_replay_free(struct cw_bt_replay *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_accts; i++) {
-        free(r->accts[i].id);
-        cw_account_mem_free(r->accts[i].mem);
-        free(r->accts[i].hist);
-        free(r->accts[i].rules);
-        free(r->accts[i].open);
-    }
+    for (size_t i = 0; i < r->n_accts; i++)
+        acct_free(&r->accts[i]);
     free(r->accts);
-    free(r->map);
+    cw_str_index_free(&r->index);
     free(r->slice);
     free(r->codes);
     free(r->slice_src);
@@ -173,34 +177,20 @@ int64_t cw_bt_replay_clock(const struct cw_bt_replay *r)
     return r->clock;
 }
 
-static int map_grow(struct cw_bt_replay *r)
+static const char *acct_key(const void *items, size_t i)
 {
-    size_t cap = r->cap_map ? r->cap_map * 2 : 1024;
-    uint32_t *map = calloc(cap, sizeof *map);
-    if (!map)
-        return -1;
-    for (size_t a = 0; a < r->n_accts; a++) {
-        size_t i = cw_str_hash(r->accts[a].id) & (cap - 1);
-        while (map[i])
-            i = (i + 1) & (cap - 1);
-        map[i] = (uint32_t)a + 1;
-    }
-    free(r->map);
-    r->map = map;
-    r->cap_map = cap;
-    return 0;
+    return ((const struct acct *)items)[i].id;
 }
 
 /* The account of id, created when new; NULL when out of memory. */
 static struct acct *acct_for(struct cw_bt_replay *r, const char *id)
 {
-    if (2 * (r->n_accts + 1) > r->cap_map && map_grow(r) < 0)
+    size_t slot;
+    long found = cw_str_index_find(&r->index, id, r->n_accts, acct_key, r->accts, &slot);
+    if (found < 0)
         return NULL;
-    size_t mask = r->cap_map - 1;
-    size_t i = cw_str_hash(id) & mask;
-    for (; r->map[i]; i = (i + 1) & mask)
-        if (strcmp(r->accts[r->map[i] - 1].id, id) == 0)
-            return &r->accts[r->map[i] - 1];
+    if (found > 0)
+        return &r->accts[found - 1];
     if (cw_array_reserve(&r->accts, &r->cap_accts, r->n_accts + 1, sizeof *r->accts) < 0)
         return NULL;
     struct acct *a = &r->accts[r->n_accts];
@@ -213,15 +203,12 @@ static struct acct *acct_for(struct cw_bt_replay *r, const char *id)
                        .first = -1,
                        .last = -1};
     if (!a->id || !a->mem || !a->rules || !a->open) {
-        free(a->id);
-        cw_account_mem_free(a->mem);
-        free(a->rules);
-        free(a->open);
+        acct_free(a);
         return NULL;
     }
     for (size_t k = 0; k < nr; k++)
         a->open[k] = NO_EPISODE;
-    r->map[i] = (uint32_t)++r->n_accts;
+    r->index.slots[slot] = (uint32_t)++r->n_accts;
     return a;
 }
 
