@@ -10,6 +10,7 @@
 #include "array.h"
 #include "log.h"
 #include "score_pass.h"
+#include "store_event.h"
 #include "str_index.h"
 
 #define DLQ_WAIT_MS    30000
@@ -166,27 +167,9 @@ static int add_event(struct cw_daemon *d, struct cw_batch *b, const struct cw_ev
         return -1;
     if (cw_array_reserve(&b->next, &b->cap_next, b->n_events + 1, sizeof *b->next) < 0)
         return -1;
-    struct cw_store_event *se = &b->events[b->n_events];
-    *se = (struct cw_store_event){.ts_ms = ev->ts_ms,
-                                  .day = cw_tz_day(d->rt.tz, ev->ts_ms),
-                                  .type_index = ev->type_index,
-                                  .metric = ev->metric,
-                                  .has_value = ev->has_value,
-                                  .value = ev->value,
-                                  .topic = topic,
-                                  .partition = partition,
-                                  .offset = offset};
-    se->user_id =
-        ev->user_id[0] ? cw_arena_strndup(&b->arena, ev->user_id, strlen(ev->user_id)) : "";
-    if (!se->user_id)
+    if (cw_store_event_from(&b->events[b->n_events], ev, d->rt.tz, topic, partition, offset,
+                            &b->arena) < 0)
         return -1;
-    if (ev->has_traits) {
-        struct cw_traits *t = cw_arena_alloc(&b->arena, sizeof *t);
-        if (!t)
-            return -1;
-        *t = ev->traits;
-        se->traits = t;
-    }
     long k = (long)b->n_events++;
     b->next[k] = -1;
     if (g->last >= 0)

@@ -13,6 +13,7 @@
 #include "array.h"
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
+#include "store_event.h"
 #include "store_internal.h"
 #include "str_index.h"
 #include "wall_clock.h"
@@ -221,27 +222,9 @@ static int add_event(struct cw_bt_replay *r, const struct cw_event *ev, const ch
         cw_array_reserve(&r->events, &r->cap_events, r->n_events + 1, sizeof *r->events) < 0 ||
         cw_array_reserve(&r->next, &r->cap_next, r->n_events + 1, sizeof *r->next) < 0)
         return -1;
-    struct cw_store_event *se = &r->events[r->n_events];
-    *se = (struct cw_store_event){.ts_ms = ev->ts_ms,
-                                  .day = cw_tz_day(r->tz, ev->ts_ms),
-                                  .type_index = ev->type_index,
-                                  .metric = ev->metric,
-                                  .has_value = ev->has_value,
-                                  .value = ev->value,
-                                  .topic = source,
-                                  .partition = partition,
-                                  .offset = offset};
-    se->user_id =
-        ev->user_id[0] ? cw_arena_strndup(&r->arena, ev->user_id, strlen(ev->user_id)) : "";
-    if (!se->user_id)
+    if (cw_store_event_from(&r->events[r->n_events], ev, r->tz, source, partition, offset,
+                            &r->arena) < 0)
         return -1;
-    if (ev->has_traits) {
-        struct cw_traits *t = cw_arena_alloc(&r->arena, sizeof *t);
-        if (!t)
-            return -1;
-        *t = ev->traits;
-        se->traits = t;
-    }
     long k = (long)r->n_events++;
     r->next[k] = -1;
     if (a->last >= 0) {
