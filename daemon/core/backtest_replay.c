@@ -327,12 +327,14 @@ static int score_account(struct cw_bt_replay *r, uint32_t ai, int64_t now, int32
     if (cw_array_reserve(&d->history, &d->cap_history, a->n_hist ? a->n_hist : 1,
                          sizeof *d->history) < 0)
         return -1;
-    memcpy(d->history, a->hist, a->n_hist * sizeof *a->hist);
+    if (a->n_hist > 0)
+        memcpy(d->history, a->hist, a->n_hist * sizeof *a->hist);
     d->n_history = a->n_hist;
     d->has_last_score = a->n_hist > 0;
     d->last_score = a->n_hist > 0 ? a->hist[a->n_hist - 1].score : 0;
     d->n_rules = cfg->n_rules;
-    memcpy(d->rules, a->rules, cfg->n_rules * sizeof *a->rules);
+    if (cfg->n_rules > 0)
+        memcpy(d->rules, a->rules, cfg->n_rules * sizeof *a->rules);
     d->n_silences = 0; /* silences are not replayed */
     struct cw_account_eval *e = &r->eval;
     cw_account_evaluate(cfg, d, now, e);
@@ -512,7 +514,8 @@ int cw_bt_replay_finish(struct cw_bt_replay *r, const char *config_path, struct 
     for (uint32_t i = 0; i < r->n_accts; i++)
         order[i] = i;
     sort_ctx = r;
-    qsort(order, r->n_accts, sizeof *order, cmp_acct);
+    if (r->n_accts > 0)
+        qsort(order, r->n_accts, sizeof *order, cmp_acct);
     for (uint32_t i = 0; i < r->n_accts; i++) {
         rank[order[i]] = i;
         out->accounts[i] = r->accts[order[i]].id; /* moved */
@@ -523,8 +526,10 @@ int cw_bt_replay_finish(struct cw_bt_replay *r, const char *config_path, struct 
         r->episodes[i].account = rank[r->episodes[i].account];
     for (size_t i = 0; i < r->n_scores; i++)
         r->scores[i].account = rank[r->scores[i].account];
-    qsort(r->episodes, r->n_episodes, sizeof *r->episodes, cmp_episode);
-    qsort(r->scores, r->n_scores, sizeof *r->scores, cmp_score);
+    if (r->n_episodes > 0) /* qsort's base must not be NULL, even for no element */
+        qsort(r->episodes, r->n_episodes, sizeof *r->episodes, cmp_episode);
+    if (r->n_scores > 0)
+        qsort(r->scores, r->n_scores, sizeof *r->scores, cmp_score);
     out->episodes = r->episodes;
     out->nepisodes = r->n_episodes;
     out->scores = r->scores;
