@@ -215,8 +215,14 @@ static int stream_history(struct demo *d, const struct cw_gen_options *go, size_
     int rc;
     *count = 0;
     const char *topic = d->cfg->kafka.topics.items[0];
-    while ((rc = cw_gen_next(gen, buf, sizeof buf, &len, NULL)) == 1) {
-        if (cw_producer_send(d->producer, topic, NULL, 0, buf, len, NULL, 0, err, sizeof err) != 0)
+    struct cw_gen_event ev;
+    while ((rc = cw_gen_next(gen, buf, sizeof buf, &len, &ev)) == 1) {
+        /* Keyed by account, as `churnwatch produce` does: without a key librdkafka's sticky
+         * partitioner puts runs of thousands of messages on one partition, past what the
+         * embedded broker keeps of a partition (docs/guarantees.md). */
+        const char *key = cw_gen_account(gen, ev.account)->id;
+        if (cw_producer_send(d->producer, topic, key, strlen(key), buf, len, NULL, 0, err,
+                             sizeof err) != 0)
             break;
         if (++*count % 5000 == 0) {
             if (cw_producer_wait(d->producer, 30000, err, sizeof err) != 0)
