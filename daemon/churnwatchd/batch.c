@@ -10,6 +10,8 @@
 #include "array.h"
 #include "log.h"
 #include "score_pass.h"
+#include "store_event.h"
+#include "str_index.h"
 
 #define DLQ_WAIT_MS    30000
 #define BACKOFF_MIN_MS 100
@@ -53,8 +55,7 @@ struct cw_batch {
     size_t n_events, cap_events, cap_next;
     struct group *groups;
     size_t n_groups, cap_groups;
-    uint32_t *map; /* open addressing: group index + 1, 0 empty */
-    size_t cap_map;
+    struct cw_str_index index; /* the groups by account id */
     struct rejected *rejected;
     size_t n_rejected, cap_rejected;
     struct part_offset *parts;
@@ -79,44 +80,27 @@ struct cw_batch {
     char slice_reason[SLICE][200];
 };
 
-/* Grow the account map to hold at least twice the groups (rehashing). 0 or -1. */
-static int map_grow(struct cw_batch *b)
+static const char *group_key(const void *items, size_t i)
 {
-    size_t cap = b->cap_map ? b->cap_map * 2 : 1024;
-    uint32_t *map = calloc(cap, sizeof *map);
-    if (!map)
-        return -1;
-    for (size_t g = 0; g < b->n_groups; g++) {
-        size_t i = cw_str_hash(b->groups[g].account_id) & (cap - 1);
-        while (map[i])
-            i = (i + 1) & (cap - 1);
-        map[i] = (uint32_t)g + 1;
-    }
-    free(b->map);
-    b->map = map;
-    b->cap_map = cap;
-    return 0;
+    return ((const struct group *)items)[i].account_id;
 }
 
 /* The group of account_id, created when new; NULL when out of memory. */
 static struct group *group_for(struct cw_batch *b, const char *account_id)
 {
-    if (2 * (b->n_groups + 1) > b->cap_map && map_grow(b) < 0)
+    size_t slot;
+    long found = cw_str_index_find(&b->index, account_id, b->n_groups, group_key, b->groups, &slot);
+    if (found < 0)
         return NULL;
-    size_t mask = b->cap_map - 1;
-    size_t i = cw_str_hash(account_id) & mask;
-    for (; b->map[i]; i = (i + 1) & mask) {
-        struct group *g = &b->groups[b->map[i] - 1];
-        if (strcmp(g->account_id, account_id) == 0)
-            return g;
-    }
+    if (found > 0)
+        return &b->groups[found - 1];
     if (cw_array_reserve(&b->groups, &b->cap_groups, b->n_groups + 1, sizeof *b->groups) < 0)
         return NULL;
     const char *id = cw_arena_strndup(&b->arena, account_id, strlen(account_id));
     if (!id)
         return NULL;
     b->groups[b->n_groups] = (struct group){.account_id = id, .first = -1, .last = -1};
-    b->map[i] = (uint32_t)++b->n_groups;
+    b->index.slots[slot] = (uint32_t)++b->n_groups;
     return &b->groups[b->n_groups - 1];
 }
 
@@ -183,27 +167,9 @@ static int add_event(struct cw_daemon *d, struct cw_batch *b, const struct cw_ev
         return -1;
     if (cw_array_reserve(&b->next, &b->cap_next, b->n_events + 1, sizeof *b->next) < 0)
         return -1;
-    struct cw_store_event *se = &b->events[b->n_events];
-    *se = (struct cw_store_event){.ts_ms = ev->ts_ms,
-                                  .day = cw_tz_day(d->rt.tz, ev->ts_ms),
-                                  .type_index = ev->type_index,
-                                  .metric = ev->metric,
-                                  .has_value = ev->has_value,
-                                  .value = ev->value,
-                                  .topic = topic,
-                                  .partition = partition,
-                                  .offset = offset};
-    se->user_id =
-        ev->user_id[0] ? cw_arena_strndup(&b->arena, ev->user_id, strlen(ev->user_id)) : "";
-    if (!se->user_id)
+    if (cw_store_event_from(&b->events[b->n_events], ev, d->rt.tz, topic, partition, offset,
+                            &b->arena) < 0)
         return -1;
-    if (ev->has_traits) {
-        struct cw_traits *t = cw_arena_alloc(&b->arena, sizeof *t);
-        if (!t)
-            return -1;
-        *t = ev->traits;
-        se->traits = t;
-    }
     long k = (long)b->n_events++;
     b->next[k] = -1;
     if (g->last >= 0)
@@ -463,8 +429,7 @@ static void batch_reset(struct cw_batch *b)
 {
     cw_arena_reset(&b->arena);
     b->n_events = b->n_groups = b->n_rejected = b->n_parts = b->n_messages = 0;
-    if (b->map)
-        memset(b->map, 0, b->cap_map * sizeof *b->map);
+    cw_str_index_clear(&b->index);
     memset(b->by_type, 0, sizeof b->by_type);
     b->unknown = 0;
     b->laid_out = false;
@@ -526,7 +491,7 @@ void cw_batch_cleanup(struct cw_daemon *d)
     free(b->events);
     free(b->next);
     free(b->groups);
-    free(b->map);
+    cw_str_index_free(&b->index);
     free(b->rejected);
     free(b->parts);
     for (size_t i = 0; i < b->n_topics; i++)

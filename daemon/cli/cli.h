@@ -46,6 +46,7 @@ int cw_cmd_gen(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_export(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_console(const struct cw_cli_opts *opts, int argc, char **argv);
+int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv);
 
 /* Load the config (with the environment overrides); on error print every
  * file:line:col line and return CW_EXIT_USAGE. */

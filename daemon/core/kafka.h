@@ -40,7 +40,8 @@ void cw_consumer_on_reset(cw_consumer *c, cw_consumer_reset_fn *fn, void *opaque
 /* Commit the stored offsets, leave the group and destroy, all within timeout_ms (a
  * broker that is down cannot hold it longer: a consumer that could not close in time is
  * abandoned to the process exit, and so is one that never had an assignment, which
- * librdkafka 2.0.2 cannot destroy). Call it only when shutting down.
+ * librdkafka 2.0.2 cannot destroy, or whose final unassign did not return: librdkafka's
+ * issue #4884). Call it only when shutting down.
  * cw_consumer_close(NULL) is a no-op. */
 void cw_consumer_close(cw_consumer *c, int timeout_ms);
 

@@ -10,7 +10,7 @@
 #include "kafka_destroy.h"
 #include "log.h"
 
-#define DESTROY_MS 5000 /* bound on destroying the cluster's handle */
+#define DESTROY_MS 5000 /* bound on destroying the cluster, then its handle */
 
 struct cw_mock_kafka {
     rd_kafka_t *rk; /* the dedicated handle the cluster lives in */
@@ -90,9 +90,11 @@ void cw_mock_kafka_stop(cw_mock_kafka *m)
 {
     if (!m)
         return;
-    if (m->mcluster)
-        rd_kafka_mock_cluster_destroy(m->mcluster);
-    cw_kafka_destroy_within(m->rk, 0, DESTROY_MS, "mock cluster");
+    /* The cluster's thread works in m->rk: a cluster that did not stop in time keeps it. */
+    if (cw_mock_cluster_destroy_within(m->mcluster, DESTROY_MS))
+        cw_kafka_destroy_within(m->rk, 0, DESTROY_MS, "mock cluster's handle");
+    else
+        cw_kafka_keep_until_exit(m->rk);
     free(m->bootstrap);
     free(m);
 }

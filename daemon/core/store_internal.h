@@ -49,6 +49,10 @@ int cw_parse_i32(const char *v, size_t len, int32_t *out);
 /* Events of one account per cw_apply call (keeps each script short). */
 #define CW_STORE_EVENTS_PER_CALL 1024
 
+/* Score history kept by cw_save: the rows (cw_store_row_days) and this many days more
+ * (also the backtest's replay, backtest_replay.c). */
+#define CW_STORE_HISTORY_EXTRA 35
+
 /* Days per metric row of a load: the longest window (at least 1). */
 uint32_t cw_store_row_days(const struct cw_config *cfg);
 

@@ -6,8 +6,6 @@
 
 #include "store_internal.h"
 
-#define STORE_HISTORY_EXTRA 35 /* history kept: longest window + this many days */
-
 /* SAVE_SCORE_FEED: a score with its score feed message (cw_save_feed). SAVE_INDEX_ADD / _REM:
  * one ZADD of every score and one ZREM of every unscored account of the call, to the score
  * index (`top`). */
@@ -132,7 +130,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
     }
     n_ops += 2; /* the score index: ZADD, ZREM */
     struct save_ctx s = {.cfg = cfg, .results = results, .n_results = n};
-    s.keep_days = (long long)cw_store_row_days(cfg) + STORE_HISTORY_EXTRA;
+    s.keep_days = (long long)cw_store_row_days(cfg) + CW_STORE_HISTORY_EXTRA;
     s.ttl_long = (long long)CW_STORE_LONG_TTL_DAYS * 86400;
     s.ops = calloc(n_ops, sizeof *s.ops);
     if (!s.ops) {

@@ -7,7 +7,7 @@
 
 _churnwatch() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="account top check-config produce silence silences unsilence rescore export console gen demo"
+    local commands="account top check-config produce silence silences unsilence rescore export console gen demo backtest"
     local cmd="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
@@ -22,7 +22,7 @@ _churnwatch() {
 
     COMPREPLY=()
     case $prev in
-    -c | --config | -o | --output | --manifest | --token-file)
+    -c | --config | -o | --output | --manifest | --token-file | --baseline | --episodes)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
@@ -44,7 +44,7 @@ _churnwatch() {
         return
         ;;
     --grade | --segment | --owner | --created-within | --renewal-within | --stage | --profile | --limit | --brokers | \
-        --topic | --rule | --for | --reason | --seed | --accounts | --fates | --days | --listen | --allow-host)
+        --topic | --rule | --for | --reason | --seed | --accounts | --fates | --days | --listen | --allow-host | --since | --batch)
         return # a value of the user's own
         ;;
     esac
@@ -77,6 +77,10 @@ _churnwatch() {
     console) opts="--listen --allow-host --token-file" ;;
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
     demo) opts="--accounts --days --seed --keep" ;;
+    backtest)
+        opts="--baseline --since --batch --episodes"
+        files=yes
+        ;;
     esac
     if [[ $cur == -* ]]; then
         mapfile -t COMPREPLY < <(compgen -W "$opts --help" -- "$cur")

@@ -3,7 +3,10 @@
 # event 8 days ago and one today, so every account is scored), then churnwatchd's sweep over
 # all of them, with a backlog of M events consumed once while a sweep runs and once while
 # none does; prints the sweep's duration against the interval and events/s in both cases.
-#   bash tests/bench/sweep.sh [--accounts N] [--events M] [--interval 5m] [--smoke]
+# Before the console's pages are timed, the accounts are made unlike (vary.py): grades,
+# segments, owners, rule states and resolved episodes, written the way the daemon stores them.
+#   bash tests/bench/sweep.sh [--accounts N] [--events M] [--interval 5m] [--pages-only] [--smoke]
+# --pages-only: stop after the console's pages (no sweep, no backlog).
 # --smoke: 2,000 accounts, 5,000 events (CTest, label bench; no thresholds).
 # Needs CW_BUILD_DIR (default ./build) and CW_SOURCE_DIR (default .).
 CW_SOURCE_DIR=${CW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -12,17 +15,20 @@ export CW_SOURCE_DIR CW_BUILD_DIR
 # shellcheck source=../integration/harness.bash
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 
-ACCOUNTS=1000000 EVENTS=300000 INTERVAL=5m PARTITIONS=128
+ACCOUNTS=1000000 EVENTS=300000 INTERVAL=5m PARTITIONS=128 PAGES_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
     --accounts) ACCOUNTS=$2; shift 2 ;;
     --events) EVENTS=$2; shift 2 ;;
     --interval) INTERVAL=$2; shift 2 ;;
+    --pages-only) PAGES_ONLY=1; shift ;;
     --smoke) ACCOUNTS=2000 EVENTS=5000 PARTITIONS=8; shift ;;
-    *) echo "usage: $0 [--accounts N] [--events M] [--interval 5m] [--smoke]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--accounts N] [--events M] [--interval 5m] [--pages-only] [--smoke]" >&2
+       exit 2 ;;
   esac
 done
-echo "command: bash tests/bench/sweep.sh --accounts $ACCOUNTS --events $EVENTS --interval $INTERVAL"
+echo "command: bash tests/bench/sweep.sh --accounts $ACCOUNTS --events $EVENTS --interval $INTERVAL" \
+  "$([ "$PAGES_ONLY" = 1 ] && echo --pages-only)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 now() { date +%s.%N; }
 
@@ -66,9 +72,17 @@ echo "populated: $ACCOUNTS accounts ($((2 * ACCOUNTS)) events) in $(printf '%.1f
 [ "$(rcli zcard cw:accounts)" -eq "$ACCOUNTS" ] || fail "cw:accounts holds $(rcli zcard cw:accounts)"
 daemon_stop
 
-# 1b. The web console's pages over these accounts (docs/console.md "Cost per page"): the
-# first and a deep page of the list, a filtered page (it scans up to 20,000 ranks), one
-# account, the rules page (counts over up to 100,000 accounts); each timed by curl, twice.
+# 1b. Unlike accounts (tests/bench/vary.py, docs/console.md "Cost"): four grades, three
+# segments, 50 owners and 1 in 10,000 owned by "needle", 10% with rule states (firing or
+# pending) and five resolved episodes each, acct-0000003 with 400 history days as well.
+python3 "$CW_SOURCE_DIR/tests/bench/vary.py" "$ACCOUNTS" "$(date +%s)000" |
+  redis-cli -p "$REDIS_PORT" --pipe >"$WORK/vary.log" 2>&1 || fail "vary.py: $(tail -n3 "$WORK/vary.log")"
+echo "varied: $(grep -o 'errors: [0-9]*, replies: [0-9]*' "$WORK/vary.log")"
+
+# 1c. The web console's pages over these accounts (docs/console.md "Cost"): the first and
+# the deepest page of the list, a filter matching nothing (it scans up to 20,000 ranks), one
+# matching 1 in 10,000, an account with a full history, the rules page (counts over up to
+# 100,000 accounts, 10% of them with rule states); each timed by curl, twice.
 CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$WORK/cw.yaml" console \
   --listen 127.0.0.1:0 >"$WORK/console.out" 2>"$WORK/console.log" &
 PIDS+=("$!")
@@ -80,10 +94,13 @@ page_ms() { # page_ms PATH: the time of one GET in ms (fails unless 200)
   [ "${out%% *}" = 200 ] || fail "GET $1 answered ${out%% *}"
   echo "scale=1; ${out#* } * 1000 / 1" | bc
 }
-for path in "/" "/?from=$((ACCOUNTS / 2))" "/?grade=A" "/account?id=acct-0000007" "/rules"; do
+for path in "/" "/?from=$((ACCOUNTS - 50))" "/?grade=A" "/?segment=nosuch" "/?owner=needle" \
+  "/?owner=needle&from=$((ACCOUNTS / 2))" "/account?id=acct-0000007" "/account?id=acct-0000003" \
+  "/rules"; do
   echo "console $path: $(page_ms "$path") ms, then $(page_ms "$path") ms ($ACCOUNTS accounts)"
 done
 kill "${PIDS[-1]}" && wait "${PIDS[-1]}" 2>/dev/null || true
+[ "$PAGES_ONLY" = 1 ] && exit 0
 
 # consume_backlog LABEL: produce the backlog and time its consumption (messages_total).
 consume_backlog() {

@@ -241,7 +241,14 @@ kills=0
 # this kill point already (an account's applied state reaches Redis when it is written back,
 # and a run killed 0-90 ms after its point keeps writing), and a run killed right after
 # its assignment would have judged nothing (the floor check below needs a batch per run).
+# On a loaded box a run can also apply (and commit) the whole rest of the stream before
+# its kill lands; the next run then has nothing to consume, so the kills stop there and
+# a last run with nothing to do is not asked for a batch below.
 for pct in 15 35 55 75; do
+  if [ "$(rstate applied "$KILL_PORT")" -ge "$N" ]; then
+    echo "note: the stream was applied in full before kill point $pct%; $kills kills" >&2
+    break
+  fi
   run_daemon "$WORK/kill.yaml" "$WORK/kill-$((kills + 1)).log"
   wait_total_at_least 1 90
   wait_applied "$KILL_PORT" $((N * pct / 100)) 90
@@ -249,6 +256,8 @@ for pct in 15 35 55 75; do
   daemon_kill9
   kills=$((kills + 1))
 done
+last_had_work=1
+[ "$(rstate applied "$KILL_PORT")" -lt "$N" ] || last_had_work=0
 run_daemon "$WORK/kill.yaml" "$WORK/kill-$((kills + 1)).log"
 wait_applied "$KILL_PORT" "$N" 120
 rescore_and_wait "$WORK/kill.yaml" # publishes what the outboxes still hold
@@ -264,6 +273,8 @@ for i in $(seq 2 $((kills + 1))); do
   lowest=$(sed -n 's/.* lowest=\(-\?[0-9]*\).*/\1/p' <<<"$floors")
   [ "${stored:-0}" -gt 0 ] || fail "kill run $i: no floor stored by the killed run: $floors"
   clock=$(sed -n '/msg="batch processed"/s/.* clock=\([0-9][0-9]*\).*/\1/p' "$log" | sed -n 1p)
+  # the last run may have found the stream applied and committed in full: no batch
+  [ -z "$clock" ] && [ "$i" -eq $((kills + 1)) ] && [ "$last_had_work" = 0 ] && continue
   [ -n "$clock" ] || fail "kill run $i: no batch judged at a known clock ($log)"
   [ "$clock" -ge "$lowest" ] ||
     fail "kill run $i: the clock went back to $clock, below the saved floor $lowest ($log)"

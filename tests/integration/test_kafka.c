@@ -11,6 +11,7 @@
 
 #include "kafka.h"
 #include "kafka_conf.h"
+#include "kafka_destroy.h"
 #include "wall_clock.h"
 
 /* Kafka protocol ApiKeys of Produce and SyncGroup requests. */
@@ -21,6 +22,17 @@
 /* How long a second member may take to join and get its share: the mock rebalances a
  * session timeout (3 s here) after the join at the latest; ten times that and more. */
 #define JOIN_WAIT_MS 45000
+
+/* Where a test is, on stderr with the time since its first step: a test that
+ * Criterion's timeout kills shows the step it hung in. */
+static void step(const char *what)
+{
+    static long long t0;
+    long long now = cw_mono_ms();
+    if (t0 == 0)
+        t0 = now;
+    fprintf(stderr, "[%lld ms] %s\n", now - t0, what);
+}
 
 /* A consumer/producer configuration owning its strings. */
 struct test_kc {
@@ -422,6 +434,7 @@ Test(kafka, partition_paused_then_revoked_is_fetched_when_assigned_again)
  */
 static void split_between_two_members(const char *strategy, int backlog)
 {
+    step(strategy ? strategy : "cooperative-sticky");
     cw_mock_kafka *m = mock_start(2, "events", 4);
     cw_producer *p = producer_for(m, NULL);
     produce_range(p, "events", 0, backlog);
@@ -436,6 +449,7 @@ static void split_between_two_members(const char *strategy, int backlog)
                      cw_consumer_assigned(c1));
         poll_record(c1, &s1, true);
     }
+    step("first member assigned; the second joins");
     cw_consumer *c2 = consumer_with(m, "g-split", "events", strategy);
     deadline = cw_mono_ms() + JOIN_WAIT_MS;
     for (;;) {
@@ -457,6 +471,7 @@ static void split_between_two_members(const char *strategy, int backlog)
                            s2.total, n1, n2, d1, d2);
         }
     }
+    step("split; producing the rest");
     /* Both members read what is produced after the split. */
     produce_range(p, "events", backlog, 200 - backlog);
     deadline = cw_mono_ms() + WAIT_MS;
@@ -474,10 +489,15 @@ static void split_between_two_members(const char *strategy, int backlog)
     cr_assert_gt(s2.total, 0, "the second member read nothing");
     for (int i = 0; i < 200; i++)
         cr_assert_geq(s1.count[i] + s2.count[i], 1, "seq %d never read", i);
+    step("all read; closing member 1");
     cw_consumer_close(c1, 10000);
+    step("closing member 2");
     cw_consumer_close(c2, 10000);
+    step("closing the producer");
     cw_producer_close(p, 5000);
+    step("stopping the mock cluster");
     cw_mock_kafka_stop(m);
+    step("done");
 }
 
 Test(kafka, two_members_split_partitions_cooperative)
@@ -772,4 +792,49 @@ Test(kafka, auto_offset_reset_error_is_refused)
     cr_assert_null(cw_consumer_new(&t.kc, "127.0.0.1:1", err, sizeof err));
     cr_assert(strstr(err, "auto.offset.reset") != NULL && strstr(err, "earliest or latest"), "%s",
               err);
+}
+
+/* A call blocked on a pipe until the test writes to it; it reports its end on another. */
+struct blocked_call {
+    int wake[2], ended[2];
+    int value; /* copied by cw_call_within: the caller's copy may be gone */
+};
+
+/* Runs in cw_call_within's thread, where Criterion's asserts must not be used: it writes
+ * 'e' when it saw its copied value, 'x' otherwise. */
+static void wait_for_wake(void *arg)
+{
+    struct blocked_call *b = arg;
+    char ch;
+    if (read(b->wake[0], &ch, 1) != 1)
+        ch = 0;
+    if (write(b->ended[1], ch == 'w' && b->value == 42 ? "e" : "x", 1) != 1)
+        abort();
+}
+
+/* The bound on librdkafka calls that may block for ever (cw_consumer_close's final
+ * unassign, destroying a handle or the mock cluster): a call that does not return in time
+ * is given up on and goes on in its thread; one that returns is waited for. */
+Test(kafka, bounded_call_gives_up_on_a_blocked_call_and_lets_it_finish)
+{
+    struct blocked_call b = {.value = 42};
+    cr_assert_eq(pipe(b.wake), 0);
+    cr_assert_eq(pipe(b.ended), 0);
+    long long t0 = cw_mono_ms();
+    cr_assert_not(cw_call_within(wait_for_wake, &b, sizeof b, 200), "a blocked call returned");
+    cr_assert_geq(cw_mono_ms() - t0, 200, "gave up before its bound");
+    b.value = 0; /* the call works on its own copy */
+    cr_assert_eq(write(b.wake[1], "w", 1), 1);
+    char ch = 0;
+    cr_assert_eq(read(b.ended[0], &ch, 1), 1, "the call given up on never ended");
+    cr_assert_eq(ch, 'e', "the call did not work on its copy of the argument");
+
+    struct blocked_call quick = {.value = 42};
+    cr_assert_eq(pipe(quick.wake), 0);
+    cr_assert_eq(pipe(quick.ended), 0);
+    cr_assert_eq(write(quick.wake[1], "w", 1), 1);
+    cr_assert(cw_call_within(wait_for_wake, &quick, sizeof quick, 60000),
+              "a call that returns was given up on");
+    cr_assert_eq(read(quick.ended[0], &ch, 1), 1);
+    cr_assert_eq(ch, 'e');
 }

@@ -1,0 +1,251 @@
+/* cmd_backtest.c - `churnwatch backtest`: replay JSON Lines history through a config (and a
+ * baseline) in memory, and write what its rules would have done (docs/backtest.md) */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backtest_replay.h"
+#include "churnwatch/event.h"
+#include "cli.h"
+
+static const char USAGE[] = "churnwatch [-c candidate.yaml] backtest [--baseline FILE] "
+                            "[--since 90d|DATE] [--batch N] [--episodes OUT] FILE...";
+
+#define PROGRESS_EVERY (1u << 16) /* messages between two looks at the terminal's clock */
+
+struct bt_opts {
+    const char *baseline;
+    const char *since;
+    const char *episodes; /* JSON Lines of every episode, "-" stdout */
+    size_t batch_max;
+};
+
+/* --since: a duration back from now (90d), a local date of cfg's zone, or RFC 3339. */
+static int parse_since(const char *text, const struct cw_config *cfg, int64_t *out)
+{
+    int64_t ms;
+    if (cw_duration_parse(text, &ms) == 0 && ms > 0) {
+        *out = cw_wall_ms() - ms;
+        return 0;
+    }
+    if (cw_rfc3339_parse(text, strlen(text), out) == 0)
+        return 0;
+    int y;
+    unsigned m, d;
+    char tail;
+    if (sscanf(text, "%4d-%2u-%2u%c", &y, &m, &d, &tail) == 3 && m >= 1 && m <= 12 && d >= 1 &&
+        d <= 31) {
+        char err[256];
+        cw_tz *tz = cw_tz_open(cfg->timezone, err, sizeof err);
+        if (!tz)
+            return -1;
+        *out = cw_tz_day_start(tz, cw_days_from_civil(y, m, d));
+        cw_tz_free(tz);
+        return 0;
+    }
+    return -1;
+}
+
+/* Feed every line of the files to the replays (one per config), with progress on a
+ * terminal. CW_EXIT_OK, or an exit code after saying why. */
+static int feed_files(struct cw_bt_replay **reps, size_t nrep, char **files, int nfiles)
+{
+    bool tty = isatty(STDERR_FILENO);
+    int64_t next_progress = cw_mono_ms() + 1000;
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = CW_EXIT_OK;
+    for (int f = 0; f < nfiles && rc == CW_EXIT_OK; f++) {
+        FILE *in = strcmp(files[f], "-") == 0 ? stdin : fopen(files[f], "r");
+        if (!in) {
+            fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(files[f]));
+            rc = CW_EXIT_USAGE;
+            break;
+        }
+        ssize_t len;
+        int64_t lineno = 0;
+        while ((len = getline(&line, &cap, in)) >= 0) {
+            lineno++;
+            while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                line[--len] = '\0';
+            if (len == 0) /* as `churnwatch produce` sends them */
+                continue;
+            for (size_t k = 0; k < nrep; k++)
+                if (cw_bt_replay_message(reps[k], line, (size_t)len, -1, files[f], 0, lineno) < 0) {
+                    fprintf(stderr, "churnwatch: out of memory\n");
+                    rc = CW_EXIT_USAGE;
+                    break;
+                }
+            if (rc != CW_EXIT_OK)
+                break;
+            if (tty && cw_bt_replay_messages(reps[0]) % PROGRESS_EVERY == 0 &&
+                cw_mono_ms() >= next_progress) {
+                char at[32] = "-";
+                int64_t clock = cw_bt_replay_clock(reps[0]);
+                if (clock >= 0)
+                    cw_rfc3339_format(clock, at);
+                fprintf(stderr, "\rbacktest: %" PRIu64 " messages, event time %s ",
+                        cw_bt_replay_messages(reps[0]), at);
+                next_progress = cw_mono_ms() + 1000;
+            }
+        }
+        if (ferror(in)) {
+            fprintf(stderr, "churnwatch: %s: read error\n", cw_cli_text(files[f]));
+            rc = CW_EXIT_USAGE;
+        }
+        if (in != stdin)
+            fclose(in);
+    }
+    if (tty)
+        fprintf(stderr, "\r\033[K");
+    free(line);
+    return rc;
+}
+
+static void write_episodes(FILE *out, const struct cw_bt_run *run)
+{
+    for (size_t i = 0; i < run->nepisodes; i++) {
+        const struct cw_bt_episode *e = &run->episodes[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "account_id", json_string(run->accounts[e->account]));
+        json_object_set_new(o, "rule", json_string(run->rules[e->rule]));
+        json_object_set_new(o, "alert_id", json_string(e->alert_id));
+        json_object_set_new(o, "fired_at", cw_cli_json_time(true, e->fired_ms));
+        json_object_set_new(o, "resolved_at", cw_cli_json_time(e->resolved_ms > 0, e->resolved_ms));
+        json_dumpf(o, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', out);
+        json_decref(o);
+    }
+}
+
+static void print_summary(const struct cw_bt_run *run, const char *what)
+{
+    char first[32] = "-", last[32] = "-";
+    if (run->first_ms >= 0)
+        cw_rfc3339_format(run->first_ms, first);
+    if (run->last_ms >= 0)
+        cw_rfc3339_format(run->last_ms, last);
+    printf("%s %s: %" PRIu64 " events applied, %" PRIu64 " rejected, %zu accounts, %s .. %s\n",
+           what, cw_cli_text(run->config_path), run->events, run->rejected, run->naccounts, first,
+           last);
+    for (size_t r = 0; r < run->nrules; r++) {
+        size_t n = 0, open = 0;
+        for (size_t i = 0; i < run->nepisodes; i++)
+            if (run->episodes[i].rule == r) {
+                n++;
+                open += run->episodes[i].resolved_ms == 0;
+            }
+        printf("  %-24s %6zu episodes (%zu open at the end)\n", cw_cli_text(run->rules[r]), n,
+               open);
+    }
+}
+
+static bool parse(int argc, char **argv, struct bt_opts *o)
+{
+    static const struct option longopts[] = {{"baseline", required_argument, NULL, 'b'},
+                                             {"since", required_argument, NULL, 's'},
+                                             {"batch", required_argument, NULL, 'B'},
+                                             {"episodes", required_argument, NULL, 'e'},
+                                             {NULL, 0, NULL, 0}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            o->baseline = optarg;
+            break;
+        case 's':
+            o->since = optarg;
+            break;
+        case 'e':
+            o->episodes = optarg;
+            break;
+        case 'B': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 1000000) {
+                fprintf(stderr, "churnwatch: --batch must be 1..1000000 (churnwatchd's --batch)\n");
+                return false;
+            }
+            o->batch_max = (size_t)v;
+            break;
+        }
+        default:
+            return false;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "churnwatch: backtest: no input FILE given\n");
+        return false;
+    }
+    return true;
+}
+
+int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
+{
+    struct bt_opts o = {0};
+    if (!parse(argc, argv, &o)) {
+        fprintf(stderr, "usage: %s\n", USAGE);
+        return CW_EXIT_USAGE;
+    }
+    struct cw_config *cfgs[2] = {NULL, NULL};
+    const char *paths[2] = {opts->config_path, o.baseline};
+    struct cw_bt_replay *reps[2] = {NULL, NULL};
+    struct cw_bt_run runs[2];
+    memset(runs, 0, sizeof runs);
+    size_t n = o.baseline ? 2 : 1;
+    int rc = CW_EXIT_OK;
+    char err[512];
+    for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++) {
+        struct cw_cli_opts one = {.config_path = paths[k]};
+        rc = cw_cli_load_config(&one, &cfgs[k]);
+    }
+    int64_t report_ms = 0;
+    if (rc == CW_EXIT_OK && o.since && parse_since(o.since, cfgs[0], &report_ms) != 0) {
+        fprintf(stderr,
+                "churnwatch: --since %s: a duration (90d), a date (YYYY-MM-DD) or an "
+                "RFC 3339 time\n",
+                cw_cli_text(o.since));
+        rc = CW_EXIT_USAGE;
+    }
+    struct cw_bt_replay_opts ro = {.batch_max = o.batch_max, .report_ms = report_ms};
+    for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++)
+        if (!(reps[k] = cw_bt_replay_new(cfgs[k], &ro, err, sizeof err))) {
+            fprintf(stderr, "churnwatch: %s: %s\n", cw_cli_text(paths[k]), err);
+            rc = CW_EXIT_USAGE;
+        }
+    if (rc == CW_EXIT_OK)
+        rc = feed_files(reps, n, argv + optind, argc - optind);
+    for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++)
+        if (cw_bt_replay_finish(reps[k], paths[k], &runs[k]) != 0) {
+            fprintf(stderr, "churnwatch: out of memory\n");
+            rc = CW_EXIT_USAGE;
+        }
+    if (rc == CW_EXIT_OK) {
+        print_summary(&runs[0], "candidate");
+        if (n == 2)
+            print_summary(&runs[1], "baseline");
+        if (o.episodes) {
+            FILE *out = strcmp(o.episodes, "-") == 0 ? stdout : fopen(o.episodes, "w");
+            if (!out) {
+                fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(o.episodes));
+                rc = CW_EXIT_USAGE;
+            } else {
+                write_episodes(out, &runs[0]);
+                if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
+                    fprintf(stderr, "churnwatch: %s: write error\n", cw_cli_text(o.episodes));
+                    rc = CW_EXIT_USAGE;
+                }
+            }
+        }
+    }
+    for (size_t k = 0; k < 2; k++) {
+        cw_bt_run_free(&runs[k]);
+        cw_bt_replay_free(reps[k]);
+        cw_config_free(cfgs[k]);
+    }
+    return rc;
+}
