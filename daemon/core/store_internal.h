@@ -93,8 +93,12 @@ struct cw_store {
     /* accounts owned in memory (store_owned.c); NULL: every apply is cw_apply_delta's */
     struct cw_cache *cache;
     uint64_t put_seed, put_seq; /* versions written by cw_put */
-    uint64_t conflicts;         /* cw_put found another writer's version */
-    struct cw_hist *latency;    /* cw_store_observe, may be NULL */
+    uint64_t conflicts;         /* the write-back found another writer's version */
+    uint64_t txn_aborts;        /* a write-back transaction's EXEC found a watched key moved */
+    /* tests only: called between a write-back transaction's WATCH and its MULTI */
+    void (*txn_hook)(void *arg);
+    void *txn_hook_arg;
+    struct cw_hist *latency; /* cw_store_observe, may be NULL */
     _Atomic int *reachable;
 };
 

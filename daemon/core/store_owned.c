@@ -23,6 +23,7 @@
 #include "account_mem.h"
 #include "churnwatch/account_cache.h"
 #include "store_internal.h"
+#include "store_owned.h"
 #include "wall_clock.h"
 
 static void mem_free(void *value, void *opaque)
@@ -83,36 +84,6 @@ static uint64_t next_version(cw_store *st)
     return z ? z : 1;
 }
 
-/* Per account of the call. */
-struct owned {
-    struct cw_account_mem *mem; /* pinned in the cache while the call runs; NULL: via Redis */
-    bool loading;               /* loaded by this call (not in the cache yet) */
-    uint64_t expected, next;    /* the version held, and the one cw_put writes */
-    bool writes;                /* its cw_put carries changes (set when built) */
-    bool refresh;               /* and refreshes every lifetime */
-};
-
-struct owned_ctx {
-    const struct cw_config *cfg;
-    struct cw_store_batch *batches;
-    size_t n;
-    struct owned *acct;
-    size_t *load; /* the accounts to load, by index into batches */
-    size_t n_load;
-    struct cw_store_load_ctx l; /* the metric slots; the rules, history, silences, outbox */
-    long long ttl_short, ttl_long;
-    int32_t hist_from, hist_to;
-    bool want_state;
-    int64_t now_ms; /* wall clock: when lifetimes were refreshed */
-};
-
-/* Every lifetime of an account is refreshed at most this often (wall clock) while it is
- * held: during a backfill its newest day moves with every batch, and write_account's
- * five EXPIREs each time would be most of the call's work. Keys new since then get theirs
- * (EXPIRE NX for :d and :u; :r and :h inherit :m's), so a lifetime is at most this much
- * shorter than write_account would make it (docs/state.md "Accounts owned in memory"). */
-#define REFRESH_EVERY_MS 3600000
-
 static const char mem_hashes[] = {'m', 'd', 'u'};
 
 static int prepare(cw_store *st, void *vctx, char *err, size_t errsize)
@@ -154,6 +125,34 @@ static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
     return 0;
 }
 
+unsigned cw_owned_expire(struct owned_ctx *x, size_t i)
+{
+    struct owned *o = &x->acct[i];
+    unsigned expire = cw_account_mem_expire(o->mem);
+    int64_t refreshed = cw_account_mem_refreshed_ms(o->mem);
+    if ((expire & CW_MEM_EXPIRE_ALL) && refreshed > 0 && x->now_ms - refreshed < REFRESH_EVERY_MS &&
+        x->now_ms >= refreshed)
+        expire &= ~CW_MEM_EXPIRE_ALL;
+    o->refresh = (expire & CW_MEM_EXPIRE_ALL) != 0;
+    return expire;
+}
+
+void cw_owned_conflict(cw_store *st, struct owned_ctx *x, size_t i)
+{
+    st->conflicts++;
+    cw_cache_remove(st->cache, x->batches[i].account_id);
+    x->acct[i].mem = NULL;
+}
+
+void cw_owned_written(cw_store *st, struct owned_ctx *x, size_t i)
+{
+    struct owned *o = &x->acct[i];
+    cw_account_mem_written(o->mem, o->writes ? o->next : o->expected);
+    if (o->writes && o->refresh)
+        cw_account_mem_set_refreshed_ms(o->mem, x->now_ms);
+    cw_cache_resize(st->cache, x->batches[i].account_id, cw_account_mem_bytes(o->mem));
+}
+
 /* Ops 0..n-1: each account's cw_put (skipped for those applied through Redis); op n: the
  * accounts index. */
 static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
@@ -162,7 +161,7 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     if (i == x->n)
         return cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, c);
     struct owned *o = &x->acct[i];
-    if (!o->mem)
+    if (!o->mem || !o->put)
         return 1;
     const char *id = x->batches[i].account_id;
     cw_rcmd_adds(c, "FCALL");
@@ -174,13 +173,7 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     cw_rcmd_addf(c, "%llu", (unsigned long long)o->next);
     cw_rcmd_addll(c, x->ttl_short);
     cw_rcmd_addll(c, x->ttl_long);
-    unsigned expire = cw_account_mem_expire(o->mem);
-    int64_t refreshed = cw_account_mem_refreshed_ms(o->mem);
-    if ((expire & CW_MEM_EXPIRE_ALL) && refreshed > 0 && x->now_ms - refreshed < REFRESH_EVERY_MS &&
-        x->now_ms >= refreshed)
-        expire &= ~CW_MEM_EXPIRE_ALL;
-    o->refresh = (expire & CW_MEM_EXPIRE_ALL) != 0;
-    cw_rcmd_addll(c, (long long)expire);
+    cw_rcmd_addll(c, (long long)cw_owned_expire(x, i));
     cw_rcmd_adds(c, x->want_state ? "1" : "0");
     cw_rcmd_addll(c, x->hist_from);
     cw_rcmd_addll(c, x->hist_to);
@@ -203,15 +196,10 @@ static int put_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, ch
         return -1;
     }
     if (r->element[0]->integer == 0) { /* written by another: through Redis below */
-        st->conflicts++;
-        cw_cache_remove(st->cache, id);
-        o->mem = NULL;
+        cw_owned_conflict(st, x, i);
         return 0;
     }
-    cw_account_mem_written(o->mem, o->writes ? o->next : o->expected);
-    if (o->writes && o->refresh)
-        cw_account_mem_set_refreshed_ms(o->mem, x->now_ms);
-    cw_cache_resize(st->cache, id, cw_account_mem_bytes(o->mem));
+    cw_owned_written(st, x, i);
     if (!x->want_state)
         return 0;
     if (r->elements != 5) {
@@ -367,6 +355,11 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
         do
             o->next = next_version(st);
         while (o->next == o->expected);
+        o->put = st->rc.cluster; /* a cluster keeps cw_put: a transaction spans one slot */
+    }
+    if (!st->rc.cluster && cw_store_owned_txn(st, &x, err, errsize) < 0) {
+        forget_all(st, &x);
+        goto done;
     }
     struct cw_store_ops ops = {
         .n = n + 1, .ctx = &x, .prepare = prepare, .build = put_build, .reply = put_reply};

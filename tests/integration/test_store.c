@@ -1930,6 +1930,95 @@ Test(store, owned_accounts_yield_to_another_writer)
     cw_store_close(owner[1]);
 }
 
+/* Another writer between a write-back transaction's WATCH round trip and its MULTI (the
+ * store's test hook): one event applied to account "tx-b" through Redis on its own
+ * connection, and the same event to the reference, once. */
+struct txn_writer {
+    cw_store *other, *ref;
+    int calls;
+};
+
+static void txn_write_between(void *arg)
+{
+    struct txn_writer *w = arg;
+    if (w->calls++ > 0)
+        return;
+    static struct batch_buf b;
+    for (int k = 0; k < 2; k++) {
+        b.n = 0;
+        add_event(&b, "tx-b", "u9", T_CLICK, DAY0, 7000, "ev", 1, 5);
+        cr_assert_eq(apply1(k ? w->ref : w->other, &b, "tx-b", 0, 1), 1);
+    }
+}
+
+Test(store, owned_write_back_transaction_aborted_by_another_writer)
+{
+    cfg.redis.key_prefix = "txref:";
+    cw_store *ref = open_store();
+    cfg.redis.key_prefix = "txn:";
+    cw_store *own = open_store(), *other = open_store();
+    cr_assert_eq(cw_store_set_cache(own, 1 << 20, err, sizeof err), 0);
+    static const char *const ids[] = {"tx-a", "tx-b", "tx-c"};
+    static struct batch_buf b;
+    static struct cw_account_data l_ref[3], l_own[3];
+    memset(l_ref, 0, sizeof l_ref);
+    memset(l_own, 0, sizeof l_own);
+    struct txn_writer w = {.other = other, .ref = ref};
+    uint64_t aborts = 0;
+    /* Round 0 loads and holds the three accounts; in round 1 the hook's write moves tx-b's
+     * version after the WATCH: the EXEC writes nothing, cw_put then writes tx-a and tx-c
+     * and finds tx-b moved (dropped, applied through Redis); round 2 holds all three again. */
+    for (int round = 0; round < 3; round++) {
+        own->txn_hook = round == 1 ? txn_write_between : NULL;
+        own->txn_hook_arg = &w;
+        for (int k = 0; k < 2; k++) { /* the owner first: the hook writes before ref's round */
+            cw_store *st = k ? ref : own;
+            struct cw_store_batch sb[3];
+            b.n = 0;
+            for (size_t a = 0; a < 3; a++) {
+                for (int e = 0; e < 2; e++)
+                    add_event(&b, ids[a], e ? "u2" : "u1", e ? T_RECORD : T_LOGIN, DAY0 - 2 + round,
+                              1000 * (e + 1), "ev", 0, 10 * round + e);
+                sb[a] = batch_of(&b, ids[a], 2 * a, 2);
+            }
+            cr_assert_eq(
+                cw_store_apply_load(st, &cfg, sb, 3, DAY0, k ? l_ref : l_own, err, sizeof err), 0,
+                "%s", err);
+            for (size_t a = 0; a < 3; a++)
+                cr_assert_eq(sb[a].applied, 2, "round %d %s: applied %zu", round, ids[a],
+                             sb[a].applied);
+        }
+        for (size_t a = 0; a < 3; a++) {
+            char got_s[8192], want_s[8192];
+            describe_loaded(&l_own[a], got_s, sizeof got_s);
+            describe_loaded(&l_ref[a], want_s, sizeof want_s);
+            cr_assert_str_eq(got_s, want_s, "round %d %s:\n%s\n%s", round, ids[a], got_s, want_s);
+        }
+        if (round == 1)
+            aborts = own->txn_aborts;
+    }
+    struct cw_store_cache_stats cs;
+    cw_store_cache_stats(own, &cs);
+    cr_assert_eq(w.calls, 1);
+    cr_assert_eq(aborts, 1, "the EXEC after the other write failed");
+    cr_assert_eq(own->txn_aborts, 1, "no other EXEC failed");
+    /* Only tx-b moved: had the failed EXEC written tx-a or tx-c, their cw_put would have
+     * found their version moved too. */
+    cr_assert_eq(cs.conflicts, 1);
+    char *x = dump_prefix("txref:"), *y = dump_prefix("txn:");
+    cr_assert_gt(strlen(x), 100);
+    cr_assert_str_eq(y, x, "the stored state differs from one writer's");
+    free(x);
+    free(y);
+    for (size_t a = 0; a < 3; a++) {
+        cw_account_data_free(&l_ref[a]);
+        cw_account_data_free(&l_own[a]);
+    }
+    cw_store_close(ref);
+    cw_store_close(own);
+    cw_store_close(other);
+}
+
 Test(store, apply_load_replay_partial_and_mixed_sources)
 {
     cw_store *st = open_store();

@@ -1,0 +1,433 @@
+/* store_owned_txn.c - the write-back of accounts owned in memory as plain commands in a
+ * WATCH/MULTI/EXEC transaction per chunk of accounts, on a single node (docs/state.md
+ * "Accounts owned in memory")
+ *
+ * Per chunk, two round trips. The first: WATCH of the chunk's :m keys, then per account
+ * HMGET :m v h_last and, when the score pass wants the state, HGETALL of :r :x :o. An
+ * account whose version is not the one held is dropped (applied through Redis by the
+ * caller). The second: MULTI, per account still held the writes cw_put would make (the
+ * same arguments, cw_account_mem_put_args, turned into HSET/HDEL/EXPIRE) and the history
+ * points cw_put returns (h_last read above: :m is watched, so it still holds at EXEC),
+ * then EXEC. When any watched :m moved in between, EXEC writes nothing and answers nil:
+ * the chunk's accounts then go through cw_put, which tells which of them moved.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account_mem.h"
+#include "churnwatch/account_cache.h"
+#include "store_owned.h"
+
+#define TXN_CHUNK 200 /* accounts per transaction: both round trips fit a pipeline */
+
+enum txn_kind {
+    T_WATCH,   /* WATCH of every :m of the chunk */
+    T_VERSION, /* HMGET :m v h_last */
+    T_READ,    /* HGETALL of hash k (:r :x :o) */
+    T_MULTI,
+    T_HSET_M,   /* HSET :m v <next> and the fields */
+    T_HDEL,     /* HDEL of hash k (:d :u): the pruned days and users */
+    T_HSET,     /* HSET of hash k (:d :u) */
+    T_EXPIRE,   /* EXPIRE of hash k */
+    T_EXPIRENX, /* EXPIRE of hash k NX */
+    T_HISTORY,  /* HMGET of the history points, or HGETALL :h */
+    T_EXEC,
+    T_UNWATCH,
+};
+
+struct txn_op {
+    unsigned short acct; /* index into the chunk */
+    unsigned char kind, k;
+};
+
+/* The put arguments' lists: nm (field value)*, nd (day packed)*, nu (user day)*, ngd day*,
+ * ngu user*: where each list starts (after its length) and how many entries it has. */
+enum { L_M, L_D, L_U, L_GD, L_GU, L_N };
+
+struct txn_acct {
+    size_t i;       /* index into x */
+    bool has_last;  /* :m holds h_last */
+    int32_t h_last; /* the newest history day */
+    size_t at[L_N], count[L_N];
+    struct cw_rcmd args; /* cw_account_mem_put_args */
+};
+
+struct txn {
+    struct owned_ctx *x;
+    struct txn_acct a[TXN_CHUNK];
+    size_t n;
+    struct txn_op *ops;
+    size_t n_ops;
+    size_t *queued; /* the op of each EXEC reply element */
+    size_t n_queued;
+};
+
+static void add_key(cw_store *st, struct txn *t, size_t a, size_t k, struct cw_rcmd *c)
+{
+    cw_store_add_account_key(st, c, t->x->batches[t->a[a].i].account_id, cw_store_load_suffix[k]);
+}
+
+static void add_args(struct cw_rcmd *c, const struct cw_rcmd *from, size_t at, size_t n)
+{
+    for (size_t j = at; j < at + n; j++)
+        cw_rcmd_add(c, cw_rcmd_arg(from, j), from->lens[j]);
+}
+
+static int txn_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    struct txn *t = vctx;
+    const struct txn_op *op = &t->ops[i];
+    struct txn_acct *a = &t->a[op->acct];
+    struct owned_ctx *x = t->x;
+    switch (op->kind) {
+    case T_WATCH:
+        cw_rcmd_adds(c, "WATCH");
+        for (size_t k = 0; k < t->n; k++)
+            add_key(st, t, k, 0, c);
+        break;
+    case T_VERSION:
+        cw_rcmd_adds(c, "HMGET");
+        add_key(st, t, op->acct, 0, c);
+        cw_rcmd_adds(c, "v");
+        cw_rcmd_adds(c, "h_last");
+        break;
+    case T_READ:
+        cw_rcmd_adds(c, "HGETALL");
+        add_key(st, t, op->acct, op->k, c);
+        break;
+    case T_MULTI:
+        cw_rcmd_adds(c, "MULTI");
+        break;
+    case T_HSET_M:
+        cw_rcmd_adds(c, "HSET");
+        add_key(st, t, op->acct, 0, c);
+        cw_rcmd_adds(c, "v");
+        cw_rcmd_addf(c, "%llu", (unsigned long long)x->acct[a->i].next);
+        add_args(c, &a->args, a->at[L_M], 2 * a->count[L_M]);
+        break;
+    case T_HDEL:
+        cw_rcmd_adds(c, "HDEL");
+        add_key(st, t, op->acct, op->k, c);
+        add_args(c, &a->args, a->at[op->k == 1 ? L_GD : L_GU], a->count[op->k == 1 ? L_GD : L_GU]);
+        break;
+    case T_HSET:
+        cw_rcmd_adds(c, "HSET");
+        add_key(st, t, op->acct, op->k, c);
+        add_args(c, &a->args, a->at[op->k == 1 ? L_D : L_U], 2 * a->count[op->k == 1 ? L_D : L_U]);
+        break;
+    case T_EXPIRE:
+    case T_EXPIRENX:
+        cw_rcmd_adds(c, "EXPIRE");
+        add_key(st, t, op->acct, op->k, c);
+        cw_rcmd_addll(c, op->k == 1 || op->k == 2 ? x->ttl_short : x->ttl_long);
+        if (op->kind == T_EXPIRENX)
+            cw_rcmd_adds(c, "NX");
+        break;
+    case T_HISTORY: /* history_points in store_functions.lua */
+        if (!a->has_last) {
+            cw_rcmd_adds(c, "HGETALL");
+            add_key(st, t, op->acct, 4, c);
+            break;
+        }
+        cw_rcmd_adds(c, "HMGET");
+        add_key(st, t, op->acct, 4, c);
+        cw_rcmd_addll(c, a->h_last);
+        for (int64_t d = x->hist_from; d <= x->hist_to && d < a->h_last; d++)
+            cw_rcmd_addll(c, d);
+        break;
+    case T_EXEC:
+        cw_rcmd_adds(c, "EXEC");
+        break;
+    default:
+        cw_rcmd_adds(c, "UNWATCH");
+        break;
+    }
+    return c->oom ? -1 : 0;
+}
+
+/* The history points of account a from its HMGET reply r (values of the days asked, in
+ * order), as the pairs day, score that cw_store_load_hash reads. */
+static int load_history(struct txn *t, struct txn_acct *a, struct cw_account_data *d,
+                        const redisReply *r, char *err, size_t errsize)
+{
+    struct owned_ctx *x = t->x;
+    const char *id = x->batches[a->i].account_id;
+    if (!a->has_last)
+        return cw_store_load_hash(&x->l, d, id, 4, false, r, err, errsize);
+    if (r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errsize, "unexpected history reply type %d", r->type);
+        return -1;
+    }
+    redisReply *days = calloc(r->elements ? r->elements : 1, sizeof *days);
+    redisReply **pairs = calloc(r->elements ? 2 * r->elements : 1, sizeof *pairs);
+    char(*text)[16] = calloc(r->elements ? r->elements : 1, sizeof *text);
+    int rc = -1;
+    if (!days || !pairs || !text) {
+        snprintf(err, errsize, "out of memory");
+        goto done;
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < r->elements; k++) {
+        if (r->element[k]->type == REDIS_REPLY_NIL)
+            continue;
+        int32_t day = k == 0 ? a->h_last : x->hist_from + (int32_t)(k - 1);
+        days[n].type = REDIS_REPLY_STRING;
+        days[n].len = (size_t)snprintf(text[n], sizeof text[n], "%d", (int)day);
+        days[n].str = text[n];
+        pairs[2 * n] = &days[n];
+        pairs[2 * n + 1] = r->element[k];
+        n++;
+    }
+    redisReply h = {.type = REDIS_REPLY_ARRAY, .elements = 2 * n, .element = pairs};
+    rc = cw_store_load_hash(&x->l, d, id, 4, false, &h, err, errsize);
+done:
+    free(days);
+    free(pairs);
+    free(text);
+    return rc;
+}
+
+/* EXEC's reply: nil when a watched key moved (nothing written: the chunk goes through
+ * cw_put), else one reply per queued command. */
+static int exec_reply(cw_store *st, struct txn *t, const redisReply *r, char *err, size_t errsize)
+{
+    struct owned_ctx *x = t->x;
+    if (r->type == REDIS_REPLY_NIL) {
+        st->txn_aborts++;
+        for (size_t a = 0; a < t->n; a++)
+            if (x->acct[t->a[a].i].mem)
+                x->acct[t->a[a].i].put = true;
+        return 0;
+    }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != t->n_queued) {
+        snprintf(err, errsize, "unexpected EXEC reply type %d", r->type);
+        return -1;
+    }
+    for (size_t q = 0; q < t->n_queued; q++)
+        if (r->element[q]->type == REDIS_REPLY_ERROR) {
+            snprintf(err, errsize, "in EXEC: %s", r->element[q]->str);
+            return -1;
+        }
+    for (size_t a = 0; a < t->n; a++)
+        if (x->acct[t->a[a].i].mem)
+            cw_owned_written(st, x, t->a[a].i);
+    if (!x->want_state)
+        return 0;
+    for (size_t q = 0; q < t->n_queued; q++) {
+        const struct txn_op *op = &t->ops[t->queued[q]];
+        if (op->kind != T_HISTORY)
+            continue;
+        struct txn_acct *a = &t->a[op->acct];
+        const char *id = x->batches[a->i].account_id;
+        struct cw_account_data *d = &x->l.out[a->i];
+        if (cw_account_mem_fill(x->acct[a->i].mem, x->cfg, x->l.slots, id, x->l.today, d) < 0) {
+            snprintf(err, errsize, "out of memory");
+            return -1;
+        }
+        if (load_history(t, a, d, r->element[q], err, errsize) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int txn_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                     size_t errsize)
+{
+    struct txn *t = vctx;
+    struct owned_ctx *x = t->x;
+    const struct txn_op *op = &t->ops[i];
+    struct txn_acct *a = &t->a[op->acct];
+    struct owned *o = &x->acct[a->i];
+    switch (op->kind) {
+    case T_VERSION: {
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            snprintf(err, errsize, "unexpected reply type %d", r->type);
+            return -1;
+        }
+        const redisReply *v = r->element[0], *last = r->element[1];
+        char want[24];
+        int len = snprintf(want, sizeof want, "%llu", (unsigned long long)o->expected);
+        bool same = v->type == REDIS_REPLY_STRING
+                        ? v->len == (size_t)len && memcmp(v->str, want, v->len) == 0
+                        : o->expected == 0;
+        if (!same) {
+            cw_owned_conflict(st, x, a->i);
+            return 0;
+        }
+        a->has_last =
+            last->type == REDIS_REPLY_STRING && cw_parse_i32(last->str, last->len, &a->h_last) == 0;
+        return 0;
+    }
+    case T_READ: {
+        if (!o->mem)
+            return 0;
+        const char *id = x->batches[a->i].account_id;
+        struct cw_account_data *d = &x->l.out[a->i];
+        if (op->k == 3 && cw_store_load_reset(&x->l, d, id) < 0) {
+            snprintf(err, errsize, "out of memory");
+            return -1;
+        }
+        return cw_store_load_hash(&x->l, d, id, op->k, false, r, err, errsize);
+    }
+    case T_EXEC:
+        return exec_reply(st, t, r, err, errsize);
+    default: /* WATCH, MULTI, UNWATCH: OK; the commands queued: QUEUED */
+        if (r->type != REDIS_REPLY_STATUS) {
+            snprintf(err, errsize, "unexpected reply type %d", r->type);
+            return -1;
+        }
+        return 0;
+    }
+}
+
+static void op_add(struct txn *t, size_t a, unsigned char kind, unsigned char k)
+{
+    t->ops[t->n_ops++] = (struct txn_op){.acct = (unsigned short)a, .kind = kind, .k = k};
+}
+
+/* Account a's put arguments, split into their lists. 0, or -1 with err. */
+static int split_args(struct owned_ctx *x, struct txn_acct *a, char *err, size_t errsize)
+{
+    struct owned *o = &x->acct[a->i];
+    cw_rcmd_reset(&a->args);
+    o->writes = cw_account_mem_put_args(o->mem, &a->args);
+    if (a->args.oom) {
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    size_t pos = 0;
+    for (int l = 0; l < L_N; l++) {
+        char *end;
+        const char *s = cw_rcmd_arg(&a->args, pos);
+        unsigned long long n = strtoull(s, &end, 10);
+        size_t width = l < L_GD ? 2 : 1;
+        if (pos >= a->args.n || end == s || *end || n > (a->args.n - pos - 1) / width) {
+            snprintf(err, errsize, "bad write-back arguments");
+            return -1;
+        }
+        a->at[l] = pos + 1;
+        a->count[l] = (size_t)n;
+        pos += 1 + width * (size_t)n;
+    }
+    if (pos != a->args.n) {
+        snprintf(err, errsize, "bad write-back arguments");
+        return -1;
+    }
+    return 0;
+}
+
+/* The second round trip's commands: MULTI, each account's writes and history read, EXEC;
+ * UNWATCH alone when no account of the chunk is still held. */
+static int plan_writes(struct txn *t, char *err, size_t errsize)
+{
+    struct owned_ctx *x = t->x;
+    t->n_ops = t->n_queued = 0;
+    bool any = false;
+    for (size_t a = 0; a < t->n; a++)
+        any |= x->acct[t->a[a].i].mem != NULL;
+    if (!any) {
+        op_add(t, 0, T_UNWATCH, 0);
+        return 0;
+    }
+    op_add(t, 0, T_MULTI, 0);
+    for (size_t a = 0; a < t->n; a++) {
+        struct txn_acct *ta = &t->a[a];
+        if (!x->acct[ta->i].mem)
+            continue;
+        if (split_args(x, ta, err, errsize) < 0)
+            return -1;
+        size_t first = t->n_ops;
+        if (x->acct[ta->i].writes) { /* cw_put's order */
+            unsigned expire = cw_owned_expire(x, ta->i);
+            op_add(t, a, T_HSET_M, 0);
+            for (unsigned char k = 1; k <= 2; k++)
+                if (ta->count[k == 1 ? L_GD : L_GU])
+                    op_add(t, a, T_HDEL, k);
+            for (unsigned char k = 1; k <= 2; k++)
+                if (ta->count[k == 1 ? L_D : L_U])
+                    op_add(t, a, T_HSET, k);
+            if (expire & CW_MEM_EXPIRE_ALL) {
+                static const unsigned char order[] = {1, 2, 0, 3, 4}; /* refresh_lifetimes */
+                for (size_t k = 0; k < 5; k++)
+                    op_add(t, a, T_EXPIRE, order[k]);
+            } else {
+                if (expire & CW_MEM_EXPIRE_DAYS_NX)
+                    op_add(t, a, T_EXPIRENX, 1);
+                if (expire & CW_MEM_EXPIRE_USERS_NX)
+                    op_add(t, a, T_EXPIRENX, 2);
+            }
+        }
+        if (x->want_state)
+            op_add(t, a, T_HISTORY, 4);
+        for (size_t q = first; q < t->n_ops; q++)
+            t->queued[t->n_queued++] = q;
+    }
+    op_add(t, 0, T_EXEC, 0);
+    return 0;
+}
+
+static int run(cw_store *st, struct txn *t, char *err, size_t errsize)
+{
+    struct cw_store_ops ops = {.n = t->n_ops, .ctx = t, .build = txn_build, .reply = txn_reply};
+    return cw_store_ops_run(st, &ops, err, errsize);
+}
+
+/* One chunk: t->a[0..t->n) set. */
+static int chunk(cw_store *st, struct txn *t, char *err, size_t errsize)
+{
+    t->n_ops = 0;
+    op_add(t, 0, T_WATCH, 0);
+    for (size_t a = 0; a < t->n; a++) {
+        op_add(t, a, T_VERSION, 0);
+        if (t->x->want_state) {
+            op_add(t, a, T_READ, 3);
+            op_add(t, a, T_READ, 5);
+            op_add(t, a, T_READ, 6);
+        }
+    }
+    if (run(st, t, err, errsize) < 0)
+        return -1;
+    if (st->txn_hook)
+        st->txn_hook(st->txn_hook_arg);
+    if (plan_writes(t, err, errsize) < 0)
+        return -1;
+    return run(st, t, err, errsize);
+}
+
+int cw_store_owned_txn(cw_store *st, struct owned_ctx *x, char *err, size_t errsize)
+{
+    struct txn *t = calloc(1, sizeof *t);
+    size_t cap = 2 + TXN_CHUNK * 12;
+    int rc = -1;
+    if (t) {
+        t->x = x;
+        t->ops = malloc(cap * sizeof *t->ops);
+        t->queued = malloc(cap * sizeof *t->queued);
+    }
+    if (!t || !t->ops || !t->queued) {
+        snprintf(err, errsize, "redis %s: out of memory", st->name);
+        goto done;
+    }
+    rc = 0;
+    for (size_t i = 0; i < x->n && rc == 0;) {
+        t->n = 0;
+        for (; i < x->n && t->n < TXN_CHUNK; i++)
+            if (x->acct[i].mem)
+                t->a[t->n++].i = i;
+        if (t->n > 0 && chunk(st, t, err, errsize) < 0) {
+            /* A WATCH, or a MULTI, may be left open: never reuse the connection. */
+            cw_rcluster_drop_all(&st->rc);
+            rc = -1;
+        }
+    }
+done:
+    if (t) {
+        for (size_t a = 0; a < TXN_CHUNK; a++)
+            cw_rcmd_free(&t->a[a].args);
+        free(t->ops);
+        free(t->queued);
+        free(t);
+    }
+    return rc;
+}
