@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include "backtest_replay.h"
+#include "churnwatch/backtest_report.h"
 #include "churnwatch/event.h"
 #include "cli.h"
 
-static const char USAGE[] = "churnwatch [-c candidate.yaml] backtest [--baseline FILE] "
-                            "[--since 90d|DATE] [--batch N] [--episodes OUT] FILE...";
+static const char USAGE[] =
+    "churnwatch [-c candidate.yaml] backtest [--baseline FILE] [--since 90d|DATE]\n"
+    "           [--outcomes FILE|--churn-event TYPE] [--json] [--html OUT] [--batch N]\n"
+    "           [--episodes OUT] FILE...";
 
 #define PROGRESS_EVERY (1u << 16) /* messages between two looks at the terminal's clock */
 
@@ -20,6 +23,10 @@ struct bt_opts {
     const char *baseline;
     const char *since;
     const char *episodes; /* JSON Lines of every episode, "-" stdout */
+    const char *outcomes; /* CSV account,churned_at */
+    const char *churn_event;
+    const char *html;
+    bool json;
     size_t batch_max;
 };
 
@@ -121,26 +128,60 @@ static void write_episodes(FILE *out, const struct cw_bt_run *run)
     }
 }
 
-static void print_summary(const struct cw_bt_run *run, const char *what)
+/* The whole of a file (NUL-terminated), or NULL after saying why. */
+static char *slurp(const char *path, size_t *len)
 {
-    char first[32] = "-", last[32] = "-";
-    if (run->first_ms >= 0)
-        cw_rfc3339_format(run->first_ms, first);
-    if (run->last_ms >= 0)
-        cw_rfc3339_format(run->last_ms, last);
-    printf("%s %s: %" PRIu64 " events applied, %" PRIu64 " rejected, %zu accounts, %s .. %s\n",
-           what, cw_cli_text(run->config_path), run->events, run->rejected, run->naccounts, first,
-           last);
-    for (size_t r = 0; r < run->nrules; r++) {
-        size_t n = 0, open = 0;
-        for (size_t i = 0; i < run->nepisodes; i++)
-            if (run->episodes[i].rule == r) {
-                n++;
-                open += run->episodes[i].resolved_ms == 0;
-            }
-        printf("  %-24s %6zu episodes (%zu open at the end)\n", cw_cli_text(run->rules[r]), n,
-               open);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
+        return NULL;
     }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (!buf || ferror(f)) {
+        fprintf(stderr, "churnwatch: %s: %s\n", cw_cli_text(path),
+                buf ? "read error" : "out of memory");
+        free(buf);
+        buf = NULL;
+    } else {
+        buf[n] = '\0';
+        *len = n;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Write doc (malloc'd, freed here) to path ("-" stdout). CW_EXIT_OK or CW_EXIT_USAGE. */
+static int write_doc(const char *path, char *doc)
+{
+    if (!doc) {
+        fprintf(stderr, "churnwatch: out of memory\n");
+        return CW_EXIT_USAGE;
+    }
+    FILE *out = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    int rc = CW_EXIT_OK;
+    if (!out) {
+        fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
+        rc = CW_EXIT_USAGE;
+    } else if (fputs(doc, out) < 0 || (out != stdout ? fclose(out) : fflush(out)) != 0) {
+        fprintf(stderr, "churnwatch: %s: write error\n", cw_cli_text(path));
+        rc = CW_EXIT_USAGE;
+    }
+    free(doc);
+    return rc;
 }
 
 static bool parse(int argc, char **argv, struct bt_opts *o)
@@ -149,6 +190,10 @@ static bool parse(int argc, char **argv, struct bt_opts *o)
                                              {"since", required_argument, NULL, 's'},
                                              {"batch", required_argument, NULL, 'B'},
                                              {"episodes", required_argument, NULL, 'e'},
+                                             {"outcomes", required_argument, NULL, 'o'},
+                                             {"churn-event", required_argument, NULL, 'C'},
+                                             {"html", required_argument, NULL, 'H'},
+                                             {"json", no_argument, NULL, 'j'},
                                              {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -163,6 +208,18 @@ static bool parse(int argc, char **argv, struct bt_opts *o)
         case 'e':
             o->episodes = optarg;
             break;
+        case 'o':
+            o->outcomes = optarg;
+            break;
+        case 'C':
+            o->churn_event = optarg;
+            break;
+        case 'H':
+            o->html = optarg;
+            break;
+        case 'j':
+            o->json = true;
+            break;
         case 'B': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -176,6 +233,10 @@ static bool parse(int argc, char **argv, struct bt_opts *o)
         default:
             return false;
         }
+    }
+    if (o->outcomes && o->churn_event) {
+        fprintf(stderr, "churnwatch: backtest: --outcomes or --churn-event, not both\n");
+        return false;
     }
     if (optind >= argc) {
         fprintf(stderr, "churnwatch: backtest: no input FILE given\n");
@@ -211,7 +272,35 @@ int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
                 cw_cli_text(o.since));
         rc = CW_EXIT_USAGE;
     }
-    struct cw_bt_replay_opts ro = {.batch_max = o.batch_max, .report_ms = report_ms};
+    struct cw_bt_outcomes outcomes = {0};
+    bool have_outcomes = false;
+    int churn_type = -1;
+    if (rc == CW_EXIT_OK && o.churn_event) {
+        churn_type = cw_config_event_type_index(cfgs[0], o.churn_event);
+        if (churn_type < 0) {
+            fprintf(stderr, "churnwatch: --churn-event %s: not an event type of %s (event_types:",
+                    cw_cli_text(o.churn_event), cw_cli_text(paths[0]));
+            for (size_t t = 0; t < cfgs[0]->n_event_types; t++)
+                fprintf(stderr, " %s", cw_cli_text(cfgs[0]->event_types[t].name));
+            fprintf(stderr, ")\n");
+            rc = CW_EXIT_USAGE;
+        }
+    }
+    if (rc == CW_EXIT_OK && o.outcomes) {
+        size_t len = 0;
+        char *text = slurp(o.outcomes, &len);
+        if (!text) {
+            rc = CW_EXIT_USAGE;
+        } else if (cw_bt_outcomes_parse_csv(text, len, &outcomes, err, sizeof err) != 0) {
+            fprintf(stderr, "churnwatch: %s: %s\n", cw_cli_text(o.outcomes), err);
+            rc = CW_EXIT_USAGE;
+        } else {
+            have_outcomes = true;
+        }
+        free(text);
+    }
+    struct cw_bt_replay_opts ro = {
+        .batch_max = o.batch_max, .report_ms = report_ms, .churn_type = churn_type};
     for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++)
         if (!(reps[k] = cw_bt_replay_new(cfgs[k], &ro, err, sizeof err))) {
             fprintf(stderr, "churnwatch: %s: %s\n", cw_cli_text(paths[k]), err);
@@ -220,28 +309,34 @@ int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
     if (rc == CW_EXIT_OK)
         rc = feed_files(reps, n, argv + optind, argc - optind);
     for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++)
-        if (cw_bt_replay_finish(reps[k], paths[k], &runs[k]) != 0) {
+        if (cw_bt_replay_finish(reps[k], paths[k], &runs[k],
+                                k == 0 && churn_type >= 0 ? &outcomes : NULL) != 0) {
             fprintf(stderr, "churnwatch: out of memory\n");
             rc = CW_EXIT_USAGE;
         }
-    if (rc == CW_EXIT_OK) {
-        print_summary(&runs[0], "candidate");
-        if (n == 2)
-            print_summary(&runs[1], "baseline");
-        if (o.episodes) {
-            FILE *out = strcmp(o.episodes, "-") == 0 ? stdout : fopen(o.episodes, "w");
-            if (!out) {
-                fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(o.episodes));
+    if (rc == CW_EXIT_OK && churn_type >= 0)
+        have_outcomes = true;
+    struct cw_bt_report_opts rep = {.candidate = &runs[0],
+                                    .baseline = n == 2 ? &runs[1] : NULL,
+                                    .outcomes = have_outcomes ? &outcomes : NULL};
+    if (rc == CW_EXIT_OK)
+        rc = write_doc("-", o.json ? cw_bt_report_json(&rep) : cw_bt_report_text(&rep));
+    if (rc == CW_EXIT_OK && o.html)
+        rc = write_doc(o.html, cw_bt_report_html(&rep));
+    if (rc == CW_EXIT_OK && o.episodes) {
+        FILE *out = strcmp(o.episodes, "-") == 0 ? stdout : fopen(o.episodes, "w");
+        if (!out) {
+            fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(o.episodes));
+            rc = CW_EXIT_USAGE;
+        } else {
+            write_episodes(out, &runs[0]);
+            if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
+                fprintf(stderr, "churnwatch: %s: write error\n", cw_cli_text(o.episodes));
                 rc = CW_EXIT_USAGE;
-            } else {
-                write_episodes(out, &runs[0]);
-                if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
-                    fprintf(stderr, "churnwatch: %s: write error\n", cw_cli_text(o.episodes));
-                    rc = CW_EXIT_USAGE;
-                }
             }
         }
     }
+    cw_bt_outcomes_free(&outcomes);
     for (size_t k = 0; k < 2; k++) {
         cw_bt_run_free(&runs[k]);
         cw_bt_replay_free(reps[k]);
