@@ -138,22 +138,24 @@ static char *slurp(const char *path, size_t *len)
     }
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (n + 1 == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = bigger;
-            cap *= 2;
+    while (buf) {
+        n += fread(buf + n, 1, cap - n - 1, f);
+        if (n + 1 < cap) /* end of file or an error: ferror says which */
+            break;
+        char *bigger = realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
         }
+        buf = bigger;
+        cap *= 2;
     }
     if (!buf || ferror(f)) {
-        fprintf(stderr, "churnwatch: %s: %s\n", cw_cli_text(path),
-                buf ? "read error" : "out of memory");
+        if (buf)
+            fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
+        else
+            fprintf(stderr, "churnwatch: out of memory\n");
         free(buf);
         buf = NULL;
     } else {
@@ -164,24 +166,54 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* Write doc (malloc'd, freed here) to path ("-" stdout). CW_EXIT_OK or CW_EXIT_USAGE. */
-static int write_doc(const char *path, char *doc)
+/* An output named on the command line ("-" stdout), opened before the replay so that a
+ * bad path is told before a long run. NULL after saying why. */
+static FILE *open_out(const char *path)
+{
+    FILE *out = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!out)
+        fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
+    return out;
+}
+
+/* Close (or flush stdout) what open_out opened, after writing to it. CW_EXIT_OK, or
+ * CW_EXIT_USAGE after saying why. */
+static int close_out(FILE *out, const char *path)
+{
+    bool bad = ferror(out) != 0;
+    bad |= (out != stdout ? fclose(out) : fflush(out)) != 0;
+    if (bad) {
+        fprintf(stderr, "churnwatch: %s: write error\n", cw_cli_text(path));
+        return CW_EXIT_USAGE;
+    }
+    return CW_EXIT_OK;
+}
+
+/* The report as JSON, indented as every --json output of the CLI (CW_CLI_JSON_FLAGS). */
+static int write_json(FILE *out, char *doc)
+{
+    json_error_t jerr;
+    json_t *j = doc ? json_loads(doc, 0, &jerr) : NULL;
+    free(doc);
+    if (!j || json_dumpf(j, out, CW_CLI_JSON_FLAGS) != 0 || fputc('\n', out) == EOF) {
+        json_decref(j);
+        fprintf(stderr, "churnwatch: the report: out of memory or a write error\n");
+        return CW_EXIT_USAGE;
+    }
+    json_decref(j);
+    return CW_EXIT_OK;
+}
+
+/* A malloc'd document (freed here; NULL: out of memory) to out. */
+static int write_doc(FILE *out, char *doc)
 {
     if (!doc) {
         fprintf(stderr, "churnwatch: out of memory\n");
         return CW_EXIT_USAGE;
     }
-    FILE *out = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    int rc = CW_EXIT_OK;
-    if (!out) {
-        fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
-        rc = CW_EXIT_USAGE;
-    } else if (fputs(doc, out) < 0 || (out != stdout ? fclose(out) : fflush(out)) != 0) {
-        fprintf(stderr, "churnwatch: %s: write error\n", cw_cli_text(path));
-        rc = CW_EXIT_USAGE;
-    }
+    fputs(doc, out);
     free(doc);
-    return rc;
+    return CW_EXIT_OK;
 }
 
 static bool parse(int argc, char **argv, struct bt_opts *o)
@@ -238,6 +270,16 @@ static bool parse(int argc, char **argv, struct bt_opts *o)
         fprintf(stderr, "churnwatch: backtest: --outcomes or --churn-event, not both\n");
         return false;
     }
+    if (o->json && o->episodes && strcmp(o->episodes, "-") == 0) {
+        fprintf(stderr, "churnwatch: backtest: --json and --episodes -: both would go to "
+                        "stdout (give --episodes a file)\n");
+        return false;
+    }
+    if (o->html && strcmp(o->html, "-") == 0) {
+        fprintf(stderr, "churnwatch: backtest: --html takes a file, not stdout (the report "
+                        "goes there)\n");
+        return false;
+    }
     if (optind >= argc) {
         fprintf(stderr, "churnwatch: backtest: no input FILE given\n");
         return false;
@@ -272,6 +314,11 @@ int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
                 cw_cli_text(o.since));
         rc = CW_EXIT_USAGE;
     }
+    FILE *html = NULL, *episodes = NULL;
+    if (rc == CW_EXIT_OK && o.html && !(html = open_out(o.html)))
+        rc = CW_EXIT_USAGE;
+    if (rc == CW_EXIT_OK && o.episodes && !(episodes = open_out(o.episodes)))
+        rc = CW_EXIT_USAGE;
     struct cw_bt_outcomes outcomes = {0};
     bool have_outcomes = false;
     int churn_type = -1;
@@ -299,13 +346,17 @@ int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
         }
         free(text);
     }
-    struct cw_bt_replay_opts ro = {
-        .batch_max = o.batch_max, .report_ms = report_ms, .churn_type = churn_type};
-    for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++)
+    for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++) {
+        /* the churn type is an index into the candidate's event types: its replay alone
+         * finds the churned accounts */
+        struct cw_bt_replay_opts ro = {.batch_max = o.batch_max,
+                                       .report_ms = report_ms,
+                                       .churn_type = k == 0 ? churn_type : -1};
         if (!(reps[k] = cw_bt_replay_new(cfgs[k], &ro, err, sizeof err))) {
             fprintf(stderr, "churnwatch: %s: %s\n", cw_cli_text(paths[k]), err);
             rc = CW_EXIT_USAGE;
         }
+    }
     if (rc == CW_EXIT_OK)
         rc = feed_files(reps, n, argv + optind, argc - optind);
     for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++)
@@ -320,22 +371,18 @@ int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
                                     .baseline = n == 2 ? &runs[1] : NULL,
                                     .outcomes = have_outcomes ? &outcomes : NULL};
     if (rc == CW_EXIT_OK)
-        rc = write_doc("-", o.json ? cw_bt_report_json(&rep) : cw_bt_report_text(&rep));
-    if (rc == CW_EXIT_OK && o.html)
-        rc = write_doc(o.html, cw_bt_report_html(&rep));
-    if (rc == CW_EXIT_OK && o.episodes) {
-        FILE *out = strcmp(o.episodes, "-") == 0 ? stdout : fopen(o.episodes, "w");
-        if (!out) {
-            fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(o.episodes));
-            rc = CW_EXIT_USAGE;
-        } else {
-            write_episodes(out, &runs[0]);
-            if ((out != stdout ? fclose(out) : fflush(out)) != 0) {
-                fprintf(stderr, "churnwatch: %s: write error\n", cw_cli_text(o.episodes));
-                rc = CW_EXIT_USAGE;
-            }
-        }
-    }
+        rc = o.json ? write_json(stdout, cw_bt_report_json(&rep))
+                    : write_doc(stdout, cw_bt_report_text(&rep));
+    if (rc == CW_EXIT_OK && html)
+        rc = write_doc(html, cw_bt_report_html(&rep));
+    if (rc == CW_EXIT_OK && episodes)
+        write_episodes(episodes, &runs[0]);
+    if (html && close_out(html, o.html) != CW_EXIT_OK)
+        rc = CW_EXIT_USAGE;
+    if (episodes && close_out(episodes, o.episodes) != CW_EXIT_OK)
+        rc = CW_EXIT_USAGE;
+    if (close_out(stdout, "stdout") != CW_EXIT_OK)
+        rc = CW_EXIT_USAGE;
     cw_bt_outcomes_free(&outcomes);
     for (size_t k = 0; k < 2; k++) {
         cw_bt_run_free(&runs[k]);

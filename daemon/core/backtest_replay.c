@@ -243,7 +243,8 @@ static int add_event(struct cw_bt_replay *r, const struct cw_event *ev, const ch
     }
     a->last = k;
     a->n_batch++;
-    if (ev->type_index == r->churn_type && (a->churn_ms < 0 || ev->ts_ms < a->churn_ms))
+    if (r->churn_type >= 0 && ev->type_index == r->churn_type &&
+        (a->churn_ms < 0 || ev->ts_ms < a->churn_ms))
         a->churn_ms = ev->ts_ms;
     if (r->first_ms < 0 || ev->ts_ms < r->first_ms)
         r->first_ms = ev->ts_ms;
