@@ -14,7 +14,7 @@
 
 static const char USAGE[] =
     "churnwatch [-c candidate.yaml] backtest [--baseline FILE] [--since 90d|DATE]\n"
-    "           [--outcomes FILE|--churn-event TYPE] [--json] [--html OUT] [--batch N]\n"
+    "           [--outcomes FILE | --churn-event TYPE] [--json] [--html OUT] [--batch N]\n"
     "           [--episodes OUT] FILE...";
 
 #define PROGRESS_EVERY (1u << 16) /* messages between two looks at the terminal's clock */
@@ -128,7 +128,7 @@ static void write_episodes(FILE *out, const struct cw_bt_run *run)
     }
 }
 
-/* The whole of a file (NUL-terminated), or NULL after saying why. */
+/* The whole of a file (NUL-terminated; a pipe will do), or NULL after saying why. */
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -136,33 +136,27 @@ static char *slurp(const char *path, size_t *len)
         fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n + 1 < cap) /* end of file or an error: ferror says which */
-            break;
-        char *bigger = realloc(buf, cap * 2);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    if (!buf || ferror(f)) {
-        if (buf)
-            fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
-        else
-            fprintf(stderr, "churnwatch: out of memory\n");
-        free(buf);
-        buf = NULL;
-    } else {
-        buf[n] = '\0';
-        *len = n;
-    }
+    char *buf = NULL;
+    FILE *mem = open_memstream(&buf, len);
+    char chunk[1 << 16];
+    size_t got;
+    while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, got, mem);
+    bool read_error = ferror(f) != 0; /* errno: fread's */
+    if (read_error)
+        fprintf(stderr, "churnwatch: %s: %m\n", cw_cli_text(path));
     fclose(f);
+    bool mem_error = !mem;
+    if (mem) {
+        mem_error = ferror(mem) != 0;
+        mem_error |= fclose(mem) != 0; /* after it, buf and *len are final */
+    }
+    if (mem_error && !read_error)
+        fprintf(stderr, "churnwatch: out of memory\n");
+    if (mem_error || read_error) {
+        free(buf);
+        return NULL;
+    }
     return buf;
 }
 

@@ -35,7 +35,7 @@ static const struct cw_cli_cmd commands[] = {
      "[--form native|segment|cloudevents] [--manifest FILE] [-o FILE]",
      "write a seeded synthetic usage history as JSON Lines", cw_cmd_gen},
     {"backtest",
-     "[--baseline FILE] [--since 90d|DATE] [--outcomes FILE|--churn-event TYPE] [--json] "
+     "[--baseline FILE] [--since 90d|DATE] [--outcomes FILE | --churn-event TYPE] [--json] "
      "[--html OUT] [--batch N] [--episodes OUT] FILE...",
      "replay a JSON Lines history through the config in memory: what its rules would have done",
      cw_cmd_backtest},
