@@ -3,13 +3,16 @@
 backtest_browser.sh): a small history whose rule firings and churn outcomes can be worked
 out by hand, with a candidate and a baseline config that differ in one threshold.
 
-Usage: backtest_history.py DIR. Writes into DIR:
+Usage: backtest_history.py DIR [HOSTILE-ID]. Writes into DIR:
   events.jsonl    logins (one a day per active day, at 10:00 + the account's minute) and one
                   `churned` event per churned account, in time order;
   outcomes.csv    the same churns as CSV (account,churned_at), plus one account the history
                   never names;
   candidate.yaml  rules `silent` (no login for 10 days) and `health_low` (score below 40);
   baseline.yaml   the same with `silent` after 20 days.
+
+With HOSTILE-ID, one more account of that id (markup, bidi controls: the HTML report must
+show it inert) with b-gap's days: `silent` newly alerting for it, and retained.
 
 Day 0 is 2026-09-01 (UTC); the score is 100 x logins over the last 7 days / 7. What the
 tests derive from it is in backtest_report.sh.
@@ -51,10 +54,13 @@ def at(day, minute):
     return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def main(out):
+def main(out, hostile=None):
+    accounts = dict(ACCOUNTS)
+    if hostile is not None:
+        accounts[hostile] = ACCOUNTS["b-gap"]
     events = []
     churns = []
-    for minute, (acct, (days, churn)) in enumerate(ACCOUNTS.items()):
+    for minute, (acct, (days, churn)) in enumerate(accounts.items()):
         for d in days:
             events.append((d, minute, {"account_id": acct, "user_id": "u1", "type": "login",
                                        "ts": at(d, minute)}))
@@ -77,4 +83,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])
