@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backtest_replay.h"
+#include "backtest_topic.h"
 #include "churnwatch/backtest_report.h"
 #include "churnwatch/event.h"
 #include "cli.h"
@@ -15,9 +16,10 @@
 static const char USAGE[] =
     "churnwatch [-c candidate.yaml] backtest [--baseline FILE] [--since 90d|DATE]\n"
     "           [--outcomes FILE | --churn-event TYPE] [--json] [--html OUT] [--batch N]\n"
-    "           [--episodes OUT] FILE...";
+    "           [--episodes OUT] --from-topic | FILE...";
 
-#define PROGRESS_EVERY (1u << 16) /* messages between two looks at the terminal's clock */
+#define PROGRESS_EVERY   (1u << 16) /* messages between two looks at the terminal's clock */
+#define TOPIC_TIMEOUT_MS 10000      /* each metadata and offsets request of --from-topic */
 
 struct bt_opts {
     const char *baseline;
@@ -27,6 +29,7 @@ struct bt_opts {
     const char *churn_event;
     const char *html;
     bool json;
+    bool from_topic; /* the config's input topics instead of FILE... */
     size_t batch_max;
 };
 
@@ -56,12 +59,40 @@ static int parse_since(const char *text, const struct cw_config *cfg, int64_t *o
     return -1;
 }
 
-/* Feed every line of the files to the replays (one per config), with progress on a
- * terminal. CW_EXIT_OK, or an exit code after saying why. */
-static int feed_files(struct cw_bt_replay **reps, size_t nrep, char **files, int nfiles)
+/* The replays (one per config) being fed, and the progress shown on a terminal. */
+struct feed {
+    struct cw_bt_replay **reps;
+    size_t nrep;
+    bool tty;
+    int64_t next_progress;
+};
+
+/* One message to every replay. 0, or -1 after saying why (out of memory). */
+static int feed_message(void *ctx, const void *value, size_t len, int64_t ts_ms, const char *source,
+                        int32_t partition, int64_t offset)
 {
-    bool tty = isatty(STDERR_FILENO);
-    int64_t next_progress = cw_mono_ms() + 1000;
+    struct feed *fd = ctx;
+    for (size_t k = 0; k < fd->nrep; k++)
+        if (cw_bt_replay_message(fd->reps[k], value, len, ts_ms, source, partition, offset) < 0) {
+            fprintf(stderr, "churnwatch: out of memory\n");
+            return -1;
+        }
+    if (fd->tty && cw_bt_replay_messages(fd->reps[0]) % PROGRESS_EVERY == 0 &&
+        cw_mono_ms() >= fd->next_progress) {
+        char at[32] = "-";
+        int64_t clock = cw_bt_replay_clock(fd->reps[0]);
+        if (clock >= 0)
+            cw_rfc3339_format(clock, at);
+        fprintf(stderr, "\rbacktest: %" PRIu64 " messages, event time %s ",
+                cw_bt_replay_messages(fd->reps[0]), at);
+        fd->next_progress = cw_mono_ms() + 1000;
+    }
+    return 0;
+}
+
+/* Every line of the files to the replays. CW_EXIT_OK, or an exit code after saying why. */
+static int feed_files(struct feed *fd, char **files, int nfiles)
+{
     char *line = NULL;
     size_t cap = 0;
     int rc = CW_EXIT_OK;
@@ -80,23 +111,9 @@ static int feed_files(struct cw_bt_replay **reps, size_t nrep, char **files, int
                 line[--len] = '\0';
             if (len == 0) /* as `churnwatch produce` sends them */
                 continue;
-            for (size_t k = 0; k < nrep; k++)
-                if (cw_bt_replay_message(reps[k], line, (size_t)len, -1, files[f], 0, lineno) < 0) {
-                    fprintf(stderr, "churnwatch: out of memory\n");
-                    rc = CW_EXIT_USAGE;
-                    break;
-                }
-            if (rc != CW_EXIT_OK)
+            if (feed_message(fd, line, (size_t)len, -1, files[f], 0, lineno) != 0) {
+                rc = CW_EXIT_USAGE;
                 break;
-            if (tty && cw_bt_replay_messages(reps[0]) % PROGRESS_EVERY == 0 &&
-                cw_mono_ms() >= next_progress) {
-                char at[32] = "-";
-                int64_t clock = cw_bt_replay_clock(reps[0]);
-                if (clock >= 0)
-                    cw_rfc3339_format(clock, at);
-                fprintf(stderr, "\rbacktest: %" PRIu64 " messages, event time %s ",
-                        cw_bt_replay_messages(reps[0]), at);
-                next_progress = cw_mono_ms() + 1000;
             }
         }
         if (ferror(in)) {
@@ -106,10 +123,22 @@ static int feed_files(struct cw_bt_replay **reps, size_t nrep, char **files, int
         if (in != stdin)
             fclose(in);
     }
-    if (tty)
-        fprintf(stderr, "\r\033[K");
     free(line);
     return rc;
+}
+
+/* The config's input topics, from their beginnings to their ends at the start, to the
+ * replays. CW_EXIT_OK, or an exit code after saying why. */
+static int feed_topic(struct feed *fd, const struct cw_config *cfg)
+{
+    char err[512];
+    if (cw_bt_topic_read(cfg, TOPIC_TIMEOUT_MS, feed_message, fd, err, sizeof err) == 0)
+        return CW_EXIT_OK;
+    if (err[0]) {
+        fprintf(stderr, "churnwatch: --from-topic: %s\n", err);
+        return CW_EXIT_UNAVAILABLE;
+    }
+    return CW_EXIT_USAGE; /* feed_message said why */
 }
 
 static void write_episodes(FILE *out, const struct cw_bt_run *run)
@@ -212,15 +241,12 @@ static int write_doc(FILE *out, char *doc)
 
 static bool parse(int argc, char **argv, struct bt_opts *o)
 {
-    static const struct option longopts[] = {{"baseline", required_argument, NULL, 'b'},
-                                             {"since", required_argument, NULL, 's'},
-                                             {"batch", required_argument, NULL, 'B'},
-                                             {"episodes", required_argument, NULL, 'e'},
-                                             {"outcomes", required_argument, NULL, 'o'},
-                                             {"churn-event", required_argument, NULL, 'C'},
-                                             {"html", required_argument, NULL, 'H'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"baseline", required_argument, NULL, 'b'}, {"since", required_argument, NULL, 's'},
+        {"batch", required_argument, NULL, 'B'},    {"episodes", required_argument, NULL, 'e'},
+        {"outcomes", required_argument, NULL, 'o'}, {"churn-event", required_argument, NULL, 'C'},
+        {"html", required_argument, NULL, 'H'},     {"json", no_argument, NULL, 'j'},
+        {"from-topic", no_argument, NULL, 'T'},     {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -245,6 +271,9 @@ static bool parse(int argc, char **argv, struct bt_opts *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'T':
+            o->from_topic = true;
             break;
         case 'B': {
             char *end;
@@ -274,8 +303,12 @@ static bool parse(int argc, char **argv, struct bt_opts *o)
                         "goes there)\n");
         return false;
     }
-    if (optind >= argc) {
-        fprintf(stderr, "churnwatch: backtest: no input FILE given\n");
+    if (o->from_topic && optind < argc) {
+        fprintf(stderr, "churnwatch: backtest: --from-topic or FILE..., not both\n");
+        return false;
+    }
+    if (!o->from_topic && optind >= argc) {
+        fprintf(stderr, "churnwatch: backtest: no input FILE given (or --from-topic)\n");
         return false;
     }
     return true;
@@ -351,8 +384,15 @@ int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
             rc = CW_EXIT_USAGE;
         }
     }
+    struct feed fd = {.reps = reps,
+                      .nrep = n,
+                      .tty = isatty(STDERR_FILENO),
+                      .next_progress = cw_mono_ms() + 1000};
     if (rc == CW_EXIT_OK)
-        rc = feed_files(reps, n, argv + optind, argc - optind);
+        rc =
+            o.from_topic ? feed_topic(&fd, cfgs[0]) : feed_files(&fd, argv + optind, argc - optind);
+    if (fd.tty)
+        fprintf(stderr, "\r\033[K");
     for (size_t k = 0; k < n && rc == CW_EXIT_OK; k++)
         if (cw_bt_replay_finish(reps[k], paths[k], &runs[k],
                                 k == 0 && churn_type >= 0 ? &outcomes : NULL) != 0) {

@@ -36,7 +36,7 @@ static const struct cw_cli_cmd commands[] = {
      "write a seeded synthetic usage history as JSON Lines", cw_cmd_gen},
     {"backtest",
      "[--baseline FILE] [--since 90d|DATE] [--outcomes FILE | --churn-event TYPE] [--json] "
-     "[--html OUT] [--batch N] [--episodes OUT] FILE...",
+     "[--html OUT] [--batch N] [--episodes OUT] --from-topic | FILE...",
      "replay a JSON Lines history through the config in memory: what its rules would have done",
      cw_cmd_backtest},
     {"demo", "[--accounts N] [--days N] [--seed N] [--keep]",

@@ -78,7 +78,7 @@ _churnwatch() {
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
     demo) opts="--accounts --days --seed --keep" ;;
     backtest)
-        opts="--baseline --since --outcomes --churn-event --json --html --batch --episodes"
+        opts="--baseline --since --outcomes --churn-event --json --html --batch --episodes --from-topic"
         files=yes
         ;;
     esac
