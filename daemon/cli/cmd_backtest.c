@@ -417,6 +417,11 @@ int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv)
         rc = CW_EXIT_USAGE;
     if (close_out(stdout, "stdout") != CW_EXIT_OK)
         rc = CW_EXIT_USAGE;
+    /* a failed run leaves no partial report or episodes behind (they were opened early) */
+    if (rc != CW_EXIT_OK && html)
+        unlink(o.html);
+    if (rc != CW_EXIT_OK && episodes && episodes != stdout)
+        unlink(o.episodes);
     cw_bt_outcomes_free(&outcomes);
     for (size_t k = 0; k < 2; k++) {
         cw_bt_run_free(&runs[k]);

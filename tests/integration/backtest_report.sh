@@ -140,8 +140,12 @@ bt_fail "--html -" "--html takes a file" --html - "$WORK/events.jsonl"
 bt_fail "an --html in no directory" "nowhere/r\.html: No such file" --html "$WORK/nowhere/r.html" "$WORK/events.jsonl"
 bt_fail "an --episodes in no directory" "nowhere/e\.jsonl: No such file" \
   --episodes "$WORK/nowhere/e.jsonl" "$WORK/events.jsonl"
+bt_fail "a missing input, with --html and --episodes" "absent\.jsonl: No such file" \
+  --html "$WORK/partial.html" --episodes "$WORK/partial.jsonl" "$WORK/absent.jsonl"
+[ ! -e "$WORK/partial.html" ] && [ ! -e "$WORK/partial.jsonl" ] ||
+  fail "a failed run left its --html or --episodes file behind"
 rc=0
 bt --json "$WORK/events.jsonl" >/dev/full 2>"$WORK/err.txt" || rc=$?
 [ "$rc" = 1 ] && [ "$(grep -c 'write error' "$WORK/err.txt")" -gt 0 ] ||
   fail "a full stdout: exit $rc, $(cat "$WORK/err.txt")"
-pass "errors: missing, unreadable and bad outcomes (file and line named), bad --churn-event, outputs that cannot be written"
+pass "errors: missing, unreadable and bad outcomes (file and line named), bad --churn-event, outputs that cannot be written, none left behind by a failed run"
