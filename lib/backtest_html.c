@@ -58,10 +58,11 @@ static void run_row(struct cw_html *h, const char *what, const struct cw_bt_run 
     cw_html_text(h, r->config_path);
     cw_html_printf(h, "</td><td>%llu</td><td>%llu</td><td>%zu</td>", (unsigned long long)r->events,
                    (unsigned long long)r->rejected, r->naccounts);
-    time_cell(h, true, r->first_ms);
-    time_cell(h, true, r->last_ms);
-    cw_html_printf(h, "<td>%.1f</td></tr>\n",
-                   (double)(r->last_ms - r->first_ms) / (double)CW_BT_DAY_MS);
+    bool span = cw_bt_run_has_span(r);
+    time_cell(h, span, r->first_ms);
+    time_cell(h, span, r->last_ms);
+    num_cell(h, span, (double)(r->last_ms - r->first_ms) / (double)CW_BT_DAY_MS, 1);
+    cw_html_raw(h, "</tr>\n");
 }
 
 static void summary(struct cw_html *h, const struct cw_bt_report_opts *o)
@@ -214,8 +215,9 @@ static int alerts_plots(struct cw_html *h, const struct cw_bt_report_data *d)
         return -1;
     }
     for (size_t w = 0; w < nweeks; w++) {
-        char t[32];
-        cw_rfc3339_format(r->first_ms + (int64_t)w * WEEK_MS, t);
+        char t[32] = "-"; /* no span: one empty week, no date */
+        if (cw_bt_run_has_span(r))
+            cw_rfc3339_format(r->first_ms + (int64_t)w * WEEK_MS, t);
         memcpy(labels[w], t, 10);
         labels[w][10] = '\0';
     }

@@ -12,6 +12,13 @@
 
 #define CW_BT_DAY_MS 86400000LL
 
+/* Whether run replayed an event-time span: some event, and (with --since) one at or after
+ * the report's start. Without one its first and last event times are not reported. */
+static inline bool cw_bt_run_has_span(const struct cw_bt_run *r)
+{
+    return r->first_ms >= 0 && r->last_ms >= r->first_ms;
+}
+
 /* A rule's first firing on an account. */
 struct cw_bt_first {
     const char *account;

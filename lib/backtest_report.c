@@ -60,6 +60,10 @@ static void text_run(struct cw_html *h, const char *what, const struct cw_bt_run
     put_id(h, r->config_path ? r->config_path : "-", 0);
     cw_html_printf(h, "\n  %llu events applied, %llu rejected, %zu accounts\n",
                    (unsigned long long)r->events, (unsigned long long)r->rejected, r->naccounts);
+    if (!cw_bt_run_has_span(r)) {
+        cw_html_raw(h, "  event time - (no event)\n");
+        return;
+    }
     put_time(h, "  event time ", r->first_ms, 0);
     put_time(h, " .. ", r->last_ms, 0);
     cw_html_printf(h, " (%.1f days)\n", (double)(r->last_ms - r->first_ms) / (double)CW_BT_DAY_MS);
@@ -250,10 +254,11 @@ static json_t *json_run(const struct cw_bt_run *r, bool *ok)
     cw_json_put(j, "events", json_integer((json_int_t)r->events), ok);
     cw_json_put(j, "rejected", json_integer((json_int_t)r->rejected), ok);
     cw_json_put(j, "accounts", json_count(r->naccounts), ok);
-    cw_json_put(j, "first_event_at", cw_json_time(r->first_ms), ok);
-    cw_json_put(j, "last_event_at", cw_json_time(r->last_ms), ok);
+    bool span = cw_bt_run_has_span(r);
+    cw_json_put(j, "first_event_at", span ? cw_json_time(r->first_ms) : json_null(), ok);
+    cw_json_put(j, "last_event_at", span ? cw_json_time(r->last_ms) : json_null(), ok);
     cw_json_put(j, "span_days",
-                cw_json_real(true, (double)(r->last_ms - r->first_ms) / (double)CW_BT_DAY_MS), ok);
+                cw_json_real(span, (double)(r->last_ms - r->first_ms) / (double)CW_BT_DAY_MS), ok);
     return j;
 }
 

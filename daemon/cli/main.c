@@ -34,8 +34,10 @@ static const struct cw_cli_cmd commands[] = {
      "[--seed N] [--accounts N] [--fates F=N,...] [--days N] [--end RFC3339|now] "
      "[--form native|segment|cloudevents] [--manifest FILE] [-o FILE]",
      "write a seeded synthetic usage history as JSON Lines", cw_cmd_gen},
-    {"backtest", "[--baseline FILE] [--since 90d|DATE] [--batch N] [--episodes OUT] FILE...",
-     "replay a JSON Lines history through the config in memory: the episodes its rules open",
+    {"backtest",
+     "[--baseline FILE] [--since 90d|DATE] [--outcomes FILE | --churn-event TYPE] [--json] "
+     "[--html OUT] [--batch N] [--episodes OUT] --from-topic | FILE...",
+     "replay a JSON Lines history through the config in memory: what its rules would have done",
      cw_cmd_backtest},
     {"demo", "[--accounts N] [--days N] [--seed N] [--keep]",
      "the daemon on an embedded Kafka and a private Redis, fed a generated history", cw_cmd_demo},

@@ -32,6 +32,7 @@ struct acct {
     struct cw_rule_state *rules; /* [n_rules] */
     uint32_t *open;              /* [n_rules]: the open episode, NO_EPISODE, UNREPORTED */
     size_t last_score;           /* index into scores of its newest daily score, SIZE_MAX */
+    int64_t churn_ms;            /* its first event of the churn type, -1 none */
     /* the batch being gathered: its events chained in arrival order */
     long first, last;
     size_t n_batch;
@@ -45,6 +46,7 @@ struct cw_bt_replay {
     size_t batch_max;
     int64_t report_ms;
     int32_t report_day;
+    int churn_type;
     int *slots;
     size_t keep_days; /* score history kept: as store_save.c */
     /* accounts */
@@ -116,6 +118,7 @@ struct cw_bt_replay *cw_bt_replay_new(const struct cw_config *cfg,
     r->policy.max_clock_skew_ms = cfg->max_clock_skew_ms;
     r->batch_max = opts && opts->batch_max ? opts->batch_max : DEFAULT_BATCH_MAX;
     r->report_ms = opts && opts->report_ms > 0 ? opts->report_ms : 0;
+    r->churn_type = opts ? opts->churn_type : -1;
     r->report_day = r->report_ms > 0 ? cw_tz_day(r->tz, r->report_ms) : CW_DAY_NONE;
     r->keep_days = (size_t)cw_store_row_days(cfg) + CW_STORE_HISTORY_EXTRA;
     r->slots = calloc(cfg->n_metrics ? cfg->n_metrics : 1, sizeof *r->slots);
@@ -201,6 +204,7 @@ static struct acct *acct_for(struct cw_bt_replay *r, const char *id)
                        .rules = calloc(nr, sizeof *a->rules),
                        .open = malloc(nr * sizeof *a->open),
                        .last_score = SIZE_MAX,
+                       .churn_ms = -1,
                        .first = -1,
                        .last = -1};
     if (!a->id || !a->mem || !a->rules || !a->open) {
@@ -239,6 +243,9 @@ static int add_event(struct cw_bt_replay *r, const struct cw_event *ev, const ch
     }
     a->last = k;
     a->n_batch++;
+    if (r->churn_type >= 0 && ev->type_index == r->churn_type &&
+        (a->churn_ms < 0 || ev->ts_ms < a->churn_ms))
+        a->churn_ms = ev->ts_ms;
     if (r->first_ms < 0 || ev->ts_ms < r->first_ms)
         r->first_ms = ev->ts_ms;
     if (ev->ts_ms > r->last_ms)
@@ -493,9 +500,30 @@ static int cmp_score(const void *x, const void *y)
     return a->day < b->day ? -1 : a->day > b->day;
 }
 
-int cw_bt_replay_finish(struct cw_bt_replay *r, const char *config_path, struct cw_bt_run *out)
+/* The accounts that churned, in the order of the run's (sorted) accounts. 0 or -1. */
+static int churned_of(const struct cw_bt_replay *r, const uint32_t *order,
+                      const struct cw_bt_run *run, struct cw_bt_outcomes *o)
+{
+    o->v = calloc(r->n_accts ? r->n_accts : 1, sizeof *o->v);
+    if (!o->v)
+        return -1;
+    for (size_t i = 0; i < r->n_accts; i++) {
+        int64_t at = r->accts[order[i]].churn_ms;
+        if (at < 0)
+            continue;
+        if (!(o->v[o->n].account = strdup(run->accounts[i])))
+            return -1;
+        o->v[o->n++].churned_ms = at;
+    }
+    return 0;
+}
+
+int cw_bt_replay_finish(struct cw_bt_replay *r, const char *config_path, struct cw_bt_run *out,
+                        struct cw_bt_outcomes *churned)
 {
     memset(out, 0, sizeof *out);
+    if (churned)
+        memset(churned, 0, sizeof *churned);
     if (r->failed || poll_end(r) < 0 || flush(r) < 0)
         return -1;
     const struct cw_config *cfg = r->cfg;
@@ -522,6 +550,10 @@ int cw_bt_replay_finish(struct cw_bt_replay *r, const char *config_path, struct 
         r->accts[order[i]].id = NULL;
     }
     out->naccounts = r->n_accts;
+    if (churned && churned_of(r, order, out, churned) < 0) {
+        cw_bt_outcomes_free(churned);
+        goto oom;
+    }
     for (size_t i = 0; i < r->n_episodes; i++)
         r->episodes[i].account = rank[r->episodes[i].account];
     for (size_t i = 0; i < r->n_scores; i++)

@@ -25,6 +25,8 @@ struct cw_bt_replay_opts {
     size_t batch_max;  /* churnwatchd's --batch; 0: its default, 200000 */
     int64_t report_ms; /* episodes fired and daily scores before it are not reported
                           (their state still is replayed); <= 0: all */
+    int churn_type;    /* index of the event type whose first event per account is its
+                          churn (--churn-event), -1 none */
 };
 
 struct cw_bt_replay;
@@ -51,8 +53,11 @@ int64_t cw_bt_replay_clock(const struct cw_bt_replay *r);
 
 /*
  * The end of the input: the last batch is processed and out is filled (config_path copied;
- * see churnwatch/backtest.h). The replay is then spent. 0, or -1 when out of memory.
+ * see churnwatch/backtest.h); churned, when not NULL, gets each account whose events
+ * include one of opts->churn_type, churned at the first (the earliest) of them. The replay
+ * is then spent. 0, or -1 when out of memory.
  */
-int cw_bt_replay_finish(struct cw_bt_replay *r, const char *config_path, struct cw_bt_run *out);
+int cw_bt_replay_finish(struct cw_bt_replay *r, const char *config_path, struct cw_bt_run *out,
+                        struct cw_bt_outcomes *churned);
 
 #endif /* CHURNWATCH_BACKTEST_REPLAY_H */

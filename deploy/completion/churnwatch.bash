@@ -22,7 +22,7 @@ _churnwatch() {
 
     COMPREPLY=()
     case $prev in
-    -c | --config | -o | --output | --manifest | --token-file | --baseline | --episodes)
+    -c | --config | -o | --output | --manifest | --token-file | --baseline | --episodes | --outcomes | --html)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
@@ -78,7 +78,7 @@ _churnwatch() {
     gen) opts="--seed --accounts --fates --days --end --form --manifest -o" ;;
     demo) opts="--accounts --days --seed --keep" ;;
     backtest)
-        opts="--baseline --since --batch --episodes"
+        opts="--baseline --since --outcomes --churn-event --json --html --batch --episodes --from-topic"
         files=yes
         ;;
     esac

@@ -21,7 +21,7 @@
 source "$(dirname "$0")/harness.bash"
 test_clock
 
-command -v chromium >/dev/null || { echo "SKIP: no chromium (deploy/install-deps.sh)"; exit 77; }
+browser_start
 
 redis_start
 mock_start 16 # the mock keeps ~5 MB a partition: room for the 90-day history
@@ -101,20 +101,6 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 [ "$(code "$BASE/account?id=no-such-account")" = 404 ] || fail "an unknown account is not 404"
 pass "headers: CSP without script, no-store, nosniff; foreign Host 421, POST 405"
 
-# The browser: one profile directory, no sandbox (root in a container), no GPU.
-BROWSER=(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage
-  --user-data-dir="$WORK/chromium" --no-first-run --hide-scrollbars)
-dom() { # dom URL FILE: the DOM after load, as the browser built it
-  timeout 120 "${BROWSER[@]}" --dump-dom "$1" >"$2" 2>>"$WORK/chromium.log" ||
-    fail "chromium --dump-dom $1"
-  grep -q '</html>' "$2" || fail "chromium dumped no document for $1"
-}
-shot() { # shot URL FILE W H
-  rm -f "$2"
-  timeout 120 "${BROWSER[@]}" --screenshot="$2" --window-size="$3,$4" "$1" \
-    >>"$WORK/chromium.log" 2>&1 || fail "chromium --screenshot $1"
-  [ "$(head -c 4 "$2" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "no PNG for $1"
-}
 # page FILE: the accounts page's rows as JSON [{id, score, grade, alerts}], next link, counts
 page() { python3 "$CW_SOURCE_DIR/tests/integration/lib/console_dom.py" accounts "$1"; }
 urlq() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }

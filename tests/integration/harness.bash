@@ -317,3 +317,24 @@ cluster_ok() {
   # every node agrees on who owns every slot
   redis-cli --cluster check "127.0.0.1:${CLUSTER_PORTS[0]}" >/dev/null 2>&1
 }
+
+# Headless Chromium (Debian's chromium): browser_start makes a script SKIP (exit 77) when
+# chromium is absent, else sets BROWSER (one profile directory, no sandbox: root in a
+# container, no GPU). Waits are on the browser's exit, never on a sleep.
+BROWSER=()
+browser_start() {
+  command -v chromium >/dev/null || { echo "SKIP: no chromium (deploy/install-deps.sh)"; exit 77; }
+  BROWSER=(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage
+    --user-data-dir="$WORK/chromium" --no-first-run --hide-scrollbars)
+}
+dom() { # dom URL FILE: the DOM after load, as the browser built it
+  timeout 120 "${BROWSER[@]}" --dump-dom "$1" >"$2" 2>>"$WORK/chromium.log" ||
+    fail "chromium --dump-dom $1"
+  grep -q '</html>' "$2" || fail "chromium dumped no document for $1"
+}
+shot() { # shot URL FILE W H: a PNG of the page in a W x H window
+  rm -f "$2"
+  timeout 120 "${BROWSER[@]}" --screenshot="$2" --window-size="$3,$4" "$1" \
+    >>"$WORK/chromium.log" 2>&1 || fail "chromium --screenshot $1"
+  [ "$(head -c 4 "$2" | od -An -c | tr -d ' ')" = '211PNG' ] || fail "no PNG for $1"
+}

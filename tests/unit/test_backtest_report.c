@@ -494,3 +494,38 @@ Test(backtest_report, no_candidate_no_report)
     cr_expect_null(cw_bt_report_json(&o));
     cr_expect_null(cw_bt_report_html(&o));
 }
+
+/* A replay that applied no event (or none from --since on) has no span: its times are null,
+ * "-" in the text and the page, never an instant made of the -1 that means none. */
+Test(backtest_report, a_run_without_events_has_no_span)
+{
+    static const char *const rules[] = {"low_usage"};
+    struct cw_bt_run cand;
+    make_run(&cand, "cand.yaml", rules, 1, NULL, 0, NULL, 0, NULL, 0);
+    cand.events = 0;
+    cand.first_ms = cand.last_ms = -1;
+    struct cw_bt_report_opts o = {.candidate = &cand};
+    json_t *j = report_json(&o);
+    json_t *c = json_object_get(j, "candidate");
+    cr_expect(json_is_null(json_object_get(c, "first_event_at")));
+    cr_expect(json_is_null(json_object_get(c, "last_event_at")));
+    cr_expect(json_is_null(json_object_get(c, "span_days")));
+    json_decref(j);
+    char *t = cw_bt_report_text(&o);
+    cr_assert_not_null(t);
+    cr_expect_not_null(strstr(t, "  event time - (no event)\n"), "%s", t);
+    cr_expect_null(strstr(t, "1969"), "%s", t);
+    free(t);
+    char *p = cw_bt_report_html(&o);
+    cr_assert_not_null(p);
+    cr_expect_null(strstr(p, "1969"));
+    cr_expect_null(strstr(p, "1970"));
+    free(p);
+    /* --since after the last event: the report's start is later than its end */
+    cand.first_ms = T0 + 10 * DAY;
+    cand.last_ms = T0;
+    j = report_json(&o);
+    cr_expect(json_is_null(json_object_get(json_object_get(j, "candidate"), "span_days")));
+    json_decref(j);
+    cw_bt_run_free(&cand);
+}
