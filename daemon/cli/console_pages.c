@@ -256,9 +256,10 @@ static int grade_counts(struct cw_console *c, const struct cw_console_query *q, 
 }
 
 /* Up to n accounts of the score index from rank on, lowest score first: their ids and
- * scores, and their state loaded into c->accts (idp: room for n pointers). The number
- * read (0 past the end), or -1 with err set. */
-static int read_chunk(struct cw_console *c, size_t rank, size_t n, int32_t today,
+ * scores, and their state loaded into c->accts (rules_only: their traits and rule states
+ * only, 2 reads an account instead of 7; idp: room for n pointers). The number read (0
+ * past the end), or -1 with err set. */
+static int read_chunk(struct cw_console *c, size_t rank, size_t n, bool rules_only, int32_t today,
                       char (*ids)[CW_ID_MAX + 1], double *scores, const char **idp, char *err,
                       size_t errsize)
 {
@@ -267,9 +268,11 @@ static int read_chunk(struct cw_console *c, size_t rank, size_t n, int32_t today
         return got;
     for (int i = 0; i < got; i++)
         idp[i] = ids[i];
-    if (cw_store_load(c->st, c->cfg, idp, (size_t)got, today, c->accts, err, errsize) != 0)
-        return -1;
-    return got;
+    int rc =
+        rules_only
+            ? cw_store_load_rules(c->st, c->cfg, idp, (size_t)got, today, c->accts, err, errsize)
+            : cw_store_load(c->st, c->cfg, idp, (size_t)got, today, c->accts, err, errsize);
+    return rc != 0 ? -1 : got;
 }
 
 unsigned cw_console_accounts(struct cw_console *c, const struct cw_console_query *q,
@@ -311,7 +314,7 @@ unsigned cw_console_accounts(struct cw_console *c, const struct cw_console_query
     if (chunk > CW_CONSOLE_CHUNK)
         chunk = CW_CONSOLE_CHUNK;
     while (!done) {
-        int n = read_chunk(c, rank, chunk, today, ids, scores, idp, err, sizeof err);
+        int n = read_chunk(c, rank, chunk, false, today, ids, scores, idp, err, sizeof err);
         if (n < 0) {
             failed = true;
             break;
@@ -762,7 +765,8 @@ unsigned cw_console_rules(struct cw_console *c, struct cw_html *out)
             capped = true;
             break;
         }
-        int n = read_chunk(c, scanned, CW_CONSOLE_CHUNK, today, ids, scores, idp, err, sizeof err);
+        int n = read_chunk(c, scanned, CW_CONSOLE_CHUNK, true, today, ids, scores, idp, err,
+                           sizeof err);
         if (n < 0) {
             failed = true;
             break;

@@ -483,6 +483,50 @@ Test(store, rule_state_compare_and_set)
     cw_store_close(b);
 }
 
+/* cw_store_load_rules (the console's rules page) reads the traits and rule states as the
+ * full load does, and nothing else: into a struct a full load of another account filled,
+ * it leaves no day, user nor history point of that account behind. */
+Test(store, load_rules_reads_traits_and_rule_states_only)
+{
+    cw_store *st = open_store();
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:m tr:segment smb tr:owner ann"), 2);
+    cr_assert_eq(
+        redis_server_int(&rs, "HSET cw:{acme}:r health_low F|%lld|0|%lld|1|%s :ep:x 1|2|health_low",
+                         (long long)MS0, (long long)MS0, "00112233445566778899aabbccddeeff"),
+        2);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:h %d 55", DAY0), 1);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:m tr:segment mid"), 1);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:h %d 70", DAY0), 1);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:u u-1 %d", DAY0), 1);
+    struct cw_account_data full, light;
+    memset(&full, 0, sizeof full);
+    memset(&light, 0, sizeof light);
+    load1(st, "acme", DAY0, &full);
+    load1(st, "other", DAY0, &light);
+    cr_assert_eq(light.n_history, 1);
+    cr_assert_eq(light.n_users, 1);
+    const char *ids[2] = {"acme", "nobody"};
+    struct cw_account_data two[2];
+    memset(two, 0, sizeof two);
+    two[0] = light; /* reused, as the console reuses its accounts */
+    cr_assert_eq(cw_store_load_rules(st, &cfg, ids, 2, DAY0, two, err, sizeof err), 0, "%s", err);
+    cr_assert(two[0].exists);
+    cr_assert_str_eq(two[0].account_id, "acme");
+    cr_assert_str_eq(two[0].traits.segment, "smb");
+    cr_assert_str_eq(two[0].traits.owner, "ann");
+    cr_assert_eq(two[0].n_rules, full.n_rules);
+    cr_assert_eq(memcmp(two[0].rules, full.rules, sizeof full.rules), 0);
+    cr_assert_eq(two[0].rules[0].status, CW_RULE_FIRING);
+    cr_assert_str_eq(two[0].rule_raw[0], full.rule_raw[0]);
+    cr_assert_eq(two[0].n_history, 0, "the history is not read");
+    cr_assert_eq(two[0].n_users, 0, "the users are not read");
+    cr_assert_not(two[1].exists);
+    cw_account_data_free(&full);
+    cw_account_data_free(&two[0]);
+    cw_account_data_free(&two[1]);
+    cw_store_close(st);
+}
+
 Test(store, outbox_enqueued_only_by_the_winner_and_acknowledged)
 {
     cw_store *a = open_store();
