@@ -75,6 +75,7 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
     memset(d->rules, 0, sizeof d->rules);
     memset(d->rule_raw, 0, sizeof d->rule_raw);
     d->n_silences = 0;
+    d->n_episodes = 0;
     cw_account_data_outbox_clear(d);
     memset(&d->feed, 0, sizeof d->feed);
     if (d->feed_raw)
@@ -210,10 +211,14 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
             d->user_last_day[d->n_users++] = day;
         }
         break;
-    case 3: /* rule -> state; the score feed's fields, which no rule name can be */
+    case 3: /* rule -> state; recent episodes and the score feed's fields, which no rule
+               name can be (one that does not parse is read past) */
         if (f->str[0] == ':') {
-            if (cfg->scores.topic &&
-                strncmp(f->str, CW_FEED_STATE_FIELD, sizeof CW_FEED_STATE_FIELD - 1) == 0)
+            struct cw_episode ep;
+            if (cw_episode_decode(f->str, f->len, v->str, v->len, &ep) == 0)
+                d->n_episodes = cw_episodes_keep(d->episodes, d->n_episodes, CW_EPISODES_KEPT, &ep);
+            else if (cfg->scores.topic &&
+                     strncmp(f->str, CW_FEED_STATE_FIELD, sizeof CW_FEED_STATE_FIELD - 1) == 0)
                 return load_feed_field(d, f, v);
             break;
         }
