@@ -8,16 +8,6 @@
 static const char sev_letter[] = {
     [CW_SEV_INFO] = 'i', [CW_SEV_WARNING] = 'w', [CW_SEV_CRITICAL] = 'c'};
 
-static bool alert_id_ok(const char *s, size_t len)
-{
-    if (len != CW_ALERT_ID_LEN)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 static bool rule_ok(const char *s, size_t len)
 {
     return len > 0 && len <= CW_EPISODE_RULE_MAX && !memchr(s, '|', len) && !memchr(s, '\0', len);
@@ -26,7 +16,7 @@ static bool rule_ok(const char *s, size_t len)
 int cw_episode_encode(const struct cw_episode *e, char *field, size_t fsize, char *value,
                       size_t vsize)
 {
-    if (!alert_id_ok(e->alert_id, strlen(e->alert_id)) || !rule_ok(e->rule, strlen(e->rule)) ||
+    if (!cw_hex_id_ok(e->alert_id, strlen(e->alert_id)) || !rule_ok(e->rule, strlen(e->rule)) ||
         e->resolved_ms < e->started_ms || (unsigned)e->severity >= sizeof sev_letter)
         return -1;
     int fn = snprintf(field, fsize, CW_EPISODE_PREFIX "%s", e->alert_id);
@@ -61,7 +51,7 @@ int cw_episode_decode(const char *field, size_t flen, const char *value, size_t 
 {
     size_t plen = sizeof CW_EPISODE_PREFIX - 1;
     if (flen < plen || memcmp(field, CW_EPISODE_PREFIX, plen) != 0 ||
-        !alert_id_ok(field + plen, flen - plen))
+        !cw_hex_id_ok(field + plen, flen - plen))
         return -1;
     size_t pos = 0;
     if (take_i64(value, vlen, &pos, &out->started_ms) < 0 ||
