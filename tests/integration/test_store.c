@@ -592,9 +592,7 @@ Test(store, load_rules_reads_traits_and_rule_states_only)
     cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:m tr:segment mid"), 1);
     cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:h %d 70", DAY0), 1);
     cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:u u-1 %d", DAY0), 1);
-    struct cw_account_data full, light;
-    memset(&full, 0, sizeof full);
-    memset(&light, 0, sizeof light);
+    struct cw_account_data full = {0}, light = {0};
     load1(st, "acme", DAY0, &full);
     load1(st, "other", DAY0, &light);
     cr_assert_eq(light.n_history, 1);
