@@ -517,7 +517,8 @@ static bool fire_and_resolve(cw_store *st, int k)
 
 /* The resolving compare-and-set keeps the episode in :r (":ep:<alert_id>"), five at most:
  * a sixth drops the oldest; the loaders return them newest first; a stale resolution that
- * loses writes no episode; a field of that prefix that does not parse is read past. */
+ * loses writes no episode; a field of that prefix that does not parse is read past; the
+ * earlier calling convention (6 arguments) still works. */
 Test(store, recent_episodes_kept_by_the_resolving_compare_and_set_five_at_most)
 {
     cw_store *st = open_store();
@@ -572,6 +573,19 @@ Test(store, recent_episodes_kept_by_the_resolving_compare_and_set_five_at_most)
     cr_assert_not(s.rule_won[0]);
     cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r :ep:00112233445566778899aabbccddee99"),
                  0);
+
+    /* A daemon of an earlier version calls cw_rule_cas with its 6 arguments: it still
+     * resolves, and the kept episodes stay as they were. */
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:r health_low F|1|0|0|1|%s",
+                                  "00112233445566778899aabbccddee98"),
+                 1);
+    cr_assert_eq(redis_server_int(&rs,
+                                  "FCALL cw_rule_cas 3 cw:{acme}:m cw:{acme}:r cw:{acme}:o "
+                                  "health_low F|1|0|0|1|%s %s 100 %s %s",
+                                  "00112233445566778899aabbccddee98", "", "", ""),
+                 1);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r health_low"), 0);
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:r"), 6, "the 5 episodes and :ep:damaged");
     cw_account_data_free(&d);
     cw_store_close(st);
 }
