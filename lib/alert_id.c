@@ -74,6 +74,16 @@ static void hash2_hex(const struct hash2 *h, char out[33])
     out[32] = '\0';
 }
 
+bool cw_hex_id_ok(const char *s, size_t len)
+{
+    if (len != CW_ALERT_ID_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
 void cw_alert_id(const char *account_id, const char *rule_name, int64_t episode_start_ms,
                  char out[CW_ALERT_ID_LEN + 1])
 {

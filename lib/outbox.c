@@ -7,20 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_alert_id(const char *s, size_t len)
-{
-    if (len != CW_ALERT_ID_LEN)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 int cw_outbox_key_encode(const struct cw_outbox_key *k, char *out, size_t size)
 {
     size_t rlen = strnlen(k->rule, sizeof k->rule);
-    if (!is_alert_id(k->alert_id, strnlen(k->alert_id, sizeof k->alert_id)) || rlen == 0 ||
+    if (!cw_hex_id_ok(k->alert_id, strnlen(k->alert_id, sizeof k->alert_id)) || rlen == 0 ||
         rlen == sizeof k->rule || memchr(k->rule, ':', rlen))
         return -1;
     int n;
@@ -70,7 +60,7 @@ static int parse_status(const char *s, size_t len, struct cw_outbox_key *k)
 int cw_outbox_key_parse(const char *key, size_t len, struct cw_outbox_key *k)
 {
     memset(k, 0, sizeof *k);
-    if (len <= CW_ALERT_ID_LEN + 1 || !is_alert_id(key, CW_ALERT_ID_LEN) ||
+    if (len <= CW_ALERT_ID_LEN + 1 || !cw_hex_id_ok(key, CW_ALERT_ID_LEN) ||
         key[CW_ALERT_ID_LEN] != ':' || memchr(key, '\0', len))
         goto bad;
     const char *rest = key + CW_ALERT_ID_LEN + 1;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "churnwatch/rules.h"
 #include "json_out.h"
 
 /* Published scores are multiples of 0.01: a difference of two of them lies within this of
@@ -295,19 +296,9 @@ fail:
     return NULL;
 }
 
-static bool is_hex_id(const char *s, size_t len)
-{
-    if (len != CW_SCORE_ID_LEN)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return true;
-}
-
 int cw_feed_entry_field(int64_t observed_ms, const char *score_id, char *out, size_t size)
 {
-    if (!score_id || !is_hex_id(score_id, strlen(score_id))) {
+    if (!score_id || !cw_hex_id_ok(score_id, strlen(score_id))) {
         if (size > 0)
             out[0] = '\0';
         return -1;
@@ -326,7 +317,7 @@ int cw_feed_entry_parse(const char *f, size_t len, int64_t *observed_ms)
     size_t plen = strlen(CW_FEED_ENTRY_PREFIX);
     if (len < plen + 2 + CW_SCORE_ID_LEN || memcmp(f, CW_FEED_ENTRY_PREFIX, plen) != 0 ||
         f[len - CW_SCORE_ID_LEN - 1] != ':' ||
-        !is_hex_id(f + len - CW_SCORE_ID_LEN, CW_SCORE_ID_LEN))
+        !cw_hex_id_ok(f + len - CW_SCORE_ID_LEN, CW_SCORE_ID_LEN))
         return -1;
     const char *p = f + plen, *end = f + len - CW_SCORE_ID_LEN - 1;
     bool neg = p < end && *p == '-';

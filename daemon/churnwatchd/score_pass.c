@@ -113,6 +113,21 @@ static void feed_prepare(struct cw_daemon *d, struct cw_score_buffers *c, size_t
     res->feed_json = c->feed_json[i];
 }
 
+/* The episode of rule r that e resolves (its state was prev), published or not, for the
+ * account's recent episodes (docs/state.md). */
+static void resolved_episode(const struct cw_config *cfg, const struct cw_account_eval *e, size_t r,
+                             const struct cw_rule_state *prev, struct cw_store_result *res)
+{
+    struct cw_episode *ep = &res->rule_episode[r];
+    memset(ep, 0, sizeof *ep);
+    memcpy(ep->alert_id, e->trans[r].alert_id, sizeof ep->alert_id);
+    snprintf(ep->rule, sizeof ep->rule, "%s", cfg->rules[r].name);
+    ep->started_ms = prev->since_ms;
+    ep->resolved_ms = e->now_ms;
+    ep->severity = e->params[r]->severity;
+    res->rule_resolves[r] = true;
+}
+
 /* Evaluate the loaded accounts of a chunk and prepare their store results. */
 static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n,
                            int64_t now_ms, int64_t wall_ms)
@@ -142,6 +157,8 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
             res->rule_expected_raw[r] = r < a->n_rules ? a->rule_raw[r] : "";
             if (e->trans[r].emit == CW_EMIT_NONE)
                 continue;
+            if (e->trans[r].emit == CW_EMIT_RESOLVED)
+                resolved_episode(cfg, e, r, &prev, res);
             if (!e->trans[r].publish) {
                 cw_stat_add(&d->stats.alerts_silenced, 1);
                 continue;

@@ -1,5 +1,6 @@
-/* console.h - the web console's pages (console_pages.c) over the store, and its embedded
- * stylesheet (console_assets.c); served by `churnwatch console` (cmd_console.c) */
+/* console.h - the web console's pages (console_pages.c, recent episodes in
+ * console_episodes.c) over the store, and its embedded stylesheet (console_assets.c); served by
+ * `churnwatch console` (cmd_console.c) */
 #ifndef CHURNWATCH_CLI_CONSOLE_H
 #define CHURNWATCH_CLI_CONSOLE_H
 
@@ -45,6 +46,23 @@ unsigned cw_console_account(struct cw_console *c, const char *id, struct cw_html
 unsigned cw_console_rules(struct cw_console *c, struct cw_html *out);
 /* A short page for an error of the request itself (400, 404, 405). */
 void cw_console_error(struct cw_html *out, unsigned status, const char *message);
+/* A link to the account's page, its id escaped. */
+void cw_console_account_link(struct cw_html *h, const char *id);
+
+/* Recent resolved episodes (console_episodes.c). The account page's table of a's, newest
+ * first; the rules page's latest resolutions over the accounts it counts: add each loaded
+ * account, then render (the CW_CONSOLE_RESOLUTIONS newest, each with its account). */
+#define CW_CONSOLE_RESOLUTIONS 20
+struct cw_console_resolutions {
+    struct {
+        struct cw_episode ep;
+        char account[CW_ID_MAX + 1];
+    } items[CW_CONSOLE_RESOLUTIONS];
+    size_t n;
+};
+void cw_console_episodes_section(struct cw_html *h, const struct cw_account_data *a);
+void cw_console_resolutions_add(struct cw_console_resolutions *r, const struct cw_account_data *a);
+void cw_console_resolutions_html(struct cw_html *h, const struct cw_console_resolutions *r);
 
 /*
  * The operator token: read from token_file (its first line; the file must not be readable by

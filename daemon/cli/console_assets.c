@@ -22,6 +22,7 @@ const char cw_console_css[] =
     "section{background:var(--card);border:1px solid var(--line);border-radius:6px;"
     "padding:8px 14px 12px;margin:12px 0}\n"
     ".cols{display:grid;grid-template-columns:1fr 2fr;gap:12px}.cols section{margin:0}\n"
+    "td code{word-break:break-all;font-size:11px}\n"
     "table{border-collapse:collapse;width:100%;background:var(--card)}\n"
     "th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);"
     "vertical-align:top}\n"

@@ -101,7 +101,7 @@ static void score_cell(struct cw_html *h, const struct cw_account_eval *e)
     cw_html_raw(h, "</span></td>");
 }
 
-static void account_link(struct cw_html *h, const char *id)
+void cw_console_account_link(struct cw_html *h, const char *id)
 {
     cw_html_raw(h, "<a class=\"acct\" href=\"/account?id=");
     cw_html_url(h, id);
@@ -151,7 +151,7 @@ static void account_row(struct cw_html *h, const struct cw_config *cfg,
                         int64_t now)
 {
     cw_html_raw(h, "<tr><td>");
-    account_link(h, a->account_id);
+    cw_console_account_link(h, a->account_id);
     cw_html_raw(h, "</td>");
     score_cell(h, e);
     cw_html_printf(h, "<td class=\"trend-%s\">%s</td><td>", cw_cli_trend(a, e), cw_cli_trend(a, e));
@@ -256,9 +256,10 @@ static int grade_counts(struct cw_console *c, const struct cw_console_query *q, 
 }
 
 /* Up to n accounts of the score index from rank on, lowest score first: their ids and
- * scores, and their state loaded into c->accts (idp: room for n pointers). The number
- * read (0 past the end), or -1 with err set. */
-static int read_chunk(struct cw_console *c, size_t rank, size_t n, int32_t today,
+ * scores, and their state loaded into c->accts (rules_only: their traits and rule states
+ * only, 2 reads an account instead of 7; idp: room for n pointers). The number read (0
+ * past the end), or -1 with err set. */
+static int read_chunk(struct cw_console *c, size_t rank, size_t n, bool rules_only, int32_t today,
                       char (*ids)[CW_ID_MAX + 1], double *scores, const char **idp, char *err,
                       size_t errsize)
 {
@@ -267,9 +268,11 @@ static int read_chunk(struct cw_console *c, size_t rank, size_t n, int32_t today
         return got;
     for (int i = 0; i < got; i++)
         idp[i] = ids[i];
-    if (cw_store_load(c->st, c->cfg, idp, (size_t)got, today, c->accts, err, errsize) != 0)
-        return -1;
-    return got;
+    int rc =
+        rules_only
+            ? cw_store_load_rules(c->st, c->cfg, idp, (size_t)got, today, c->accts, err, errsize)
+            : cw_store_load(c->st, c->cfg, idp, (size_t)got, today, c->accts, err, errsize);
+    return rc != 0 ? -1 : got;
 }
 
 unsigned cw_console_accounts(struct cw_console *c, const struct cw_console_query *q,
@@ -311,7 +314,7 @@ unsigned cw_console_accounts(struct cw_console *c, const struct cw_console_query
     if (chunk > CW_CONSOLE_CHUNK)
         chunk = CW_CONSOLE_CHUNK;
     while (!done) {
-        int n = read_chunk(c, rank, chunk, today, ids, scores, idp, err, sizeof err);
+        int n = read_chunk(c, rank, chunk, false, today, ids, scores, idp, err, sizeof err);
         if (n < 0) {
             failed = true;
             break;
@@ -610,6 +613,7 @@ static void alerts_section(struct cw_html *h, const struct cw_console *c,
         cw_html_raw(h, "<p class=\"empty\">None open.</p>");
     else
         cw_html_raw(h, "</tbody></table>");
+    cw_console_episodes_section(h, a);
     if (a->n_outbox > 0)
         cw_html_printf(h, "<p>%zu alert%s saved and not yet acknowledged by Kafka.</p>",
                        a->n_outbox, a->n_outbox == 1 ? "" : "s");
@@ -703,6 +707,7 @@ struct rule_counts {
         char account[CW_ID_MAX + 1];
     } recent[RULES_RECENT];
     size_t n_recent;
+    struct cw_console_resolutions resolved;
 };
 
 static size_t segment_slot(struct rule_counts *rc, const char *segment)
@@ -762,7 +767,8 @@ unsigned cw_console_rules(struct cw_console *c, struct cw_html *out)
             capped = true;
             break;
         }
-        int n = read_chunk(c, scanned, CW_CONSOLE_CHUNK, today, ids, scores, idp, err, sizeof err);
+        int n = read_chunk(c, scanned, CW_CONSOLE_CHUNK, true, today, ids, scores, idp, err,
+                           sizeof err);
         if (n < 0) {
             failed = true;
             break;
@@ -773,6 +779,7 @@ unsigned cw_console_rules(struct cw_console *c, struct cw_html *out)
             const struct cw_account_data *a = &c->accts[i];
             if (!a->exists)
                 continue;
+            cw_console_resolutions_add(&rc->resolved, a);
             size_t seg = segment_slot(rc, a->traits.segment);
             for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++) {
                 if (a->rules[r].status == CW_RULE_OK)
@@ -829,7 +836,7 @@ unsigned cw_console_rules(struct cw_console *c, struct cw_html *out)
         }
         cw_html_raw(out, shown ? "</td></tr>" : "-</td></tr>");
     }
-    cw_html_raw(out, "</tbody></table><h2>Latest episodes</h2>");
+    cw_html_raw(out, "</tbody></table><div class=\"cols\"><div><h2>Latest starts</h2>");
     if (rc->n_recent == 0)
         cw_html_raw(out, "<p class=\"empty\">No open episode.</p>");
     else
@@ -843,11 +850,14 @@ unsigned cw_console_rules(struct cw_console *c, struct cw_html *out)
         cw_html_printf(out, "</td><td class=\"st-%s\">%s</td><td>",
                        rc->recent[i].firing ? "firing" : "pending",
                        rc->recent[i].firing ? "firing" : "pending");
-        account_link(out, rc->recent[i].account);
+        cw_console_account_link(out, rc->recent[i].account);
         cw_html_raw(out, "</td></tr>");
     }
     if (rc->n_recent)
         cw_html_raw(out, "</tbody></table>");
+    cw_html_raw(out, "</div><div>");
+    cw_console_resolutions_html(out, &rc->resolved);
+    cw_html_raw(out, "</div></div>");
     free(rc);
     page_end(out, now);
     return 200;

@@ -8,6 +8,7 @@
 
 #include "churnwatch/account.h"
 #include "churnwatch/config.h"
+#include "churnwatch/episode.h"
 #include "churnwatch/event.h"
 #include "churnwatch/outbox.h"
 #include "churnwatch/rules.h"
@@ -125,6 +126,8 @@ struct cw_account_data {
     char rule_raw[CW_MAX_RULES][160];         /* stored encoding, for compare-and-set */
     size_t n_silences;
     struct cw_silence silences[CW_MAX_RULES + 1];
+    size_t n_episodes; /* the recent resolved episodes kept in `:r`, newest resolution first */
+    struct cw_episode episodes[CW_EPISODES_KEPT];
     size_t n_outbox, cap_outbox;
     struct cw_outbox_entry *outbox; /* alerts saved but not yet acknowledged by Kafka */
     /* The score feed (docs/state.md "Score feed"), loaded only while the config has one: */
@@ -159,6 +162,12 @@ bool cw_account_data_silenced(const struct cw_account_data *d, const char *rule,
 /* Load n accounts (pipelined) with daily rows relative to `today`. 0 or -1 with err. */
 int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
                   int32_t today, struct cw_account_data *out, char *err, size_t errsize);
+
+/* cw_store_load of two of the account's hashes only, metadata (traits, last_seen) and rule
+ * states (2 reads an account instead of 7): the other fields of out stay empty. For
+ * readers that count rule states (the console's rules page). 0 or -1 with err. */
+int cw_store_load_rules(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
+                        int32_t today, struct cw_account_data *out, char *err, size_t errsize);
 
 /*
  * cw_store_apply with the same effect, coalesced, and the accounts loaded back: each
@@ -208,6 +217,10 @@ struct cw_store_result {
     const char *rule_alert_key[CW_MAX_RULES];    /* cw_outbox_key_encode; NULL: no alert */
     const char *rule_alert_json[CW_MAX_RULES];   /* queued in the outbox with the state */
     bool rule_won[CW_MAX_RULES];                 /* out: the compare-and-set succeeded */
+    /* rule_resolves: the change resolves an episode, rule_episode, which is kept with the
+     * recent episodes of `:r` (the oldest beyond CW_EPISODES_KEPT dropped) in the same step. */
+    bool rule_resolves[CW_MAX_RULES];
+    struct cw_episode rule_episode[CW_MAX_RULES];
     /* The score feed: with feed_json (and has_score), the message enters the feed's outbox
      * (field feed_key) and the feed's state becomes feed_state, in the same atomic step as
      * the score, when the stored state still is feed_expected_raw (NULL or "": none). */

@@ -547,10 +547,35 @@ local function cw_save_feed(keys, args)
   return 1
 end
 
+-- Keep the recent resolved episode field -> value in :r, with at most `keep` of them: the
+-- oldest resolutions (value 'started|resolved|...') beyond it are deleted, ties by field.
+local function keep_episode(kr, field, value, keep)
+  redis.call('HSET', kr, field, value)
+  local all = redis.call('HGETALL', kr)
+  local eps = {}
+  for k = 1, #all, 2 do
+    if string.sub(all[k], 1, 4) == ':ep:' then
+      local at = tonumber(string.match(all[k + 1], '^%-?%d+|(%-?%d+)|')) or 0
+      eps[#eps + 1] = {all[k], at}
+    end
+  end
+  if #eps <= keep then return end
+  table.sort(eps, function(a, b)
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return a[1] > b[1]
+  end)
+  local del = {}
+  for k = 1, #eps - keep do del[k] = eps[k][1] end
+  hdel(kr, del)
+end
+
 -- cw_rule_cas: compare-and-set one rule state. '' expected = absent, '' new = delete.
 -- When it wins and an alert is given, the alert enters the account's outbox in the
--- same step (deleted by the daemon once the broker acknowledged it).
--- KEYS: :m :r :o   ARGV: rule expected new ttl_long alert_key alert_json.
+-- same step (deleted by the daemon once the broker acknowledged it); when it wins and a
+-- resolved episode is given (since version 9; callers of earlier versions pass 6
+-- arguments), the episode is kept in :r with the account's recent ones, `keep` at most.
+-- KEYS: :m :r :o   ARGV: rule expected new ttl_long alert_key alert_json
+--                        [episode_field episode_value keep].
 -- Returns 1 when it won, else 0.
 local function cw_rule_cas(keys, args)
   local cur = redis.call('HGET', keys[2], args[1])
@@ -564,6 +589,10 @@ local function cw_rule_cas(keys, args)
   if args[5] and args[5] ~= '' then
     redis.call('HSET', keys[3], args[5], args[6])
     inherit_ttl(keys[1], keys[3], tonumber(args[4]))
+  end
+  if args[7] and args[7] ~= '' then
+    keep_episode(keys[2], args[7], args[8], tonumber(args[9]) or 5)
+    inherit_ttl(keys[1], keys[2], tonumber(args[4]))
   end
   return 1
 end

@@ -163,6 +163,8 @@ struct cw_store_load_ctx {
     int32_t today;
     uint32_t horizon;
     int slots[CW_MAX_METRICS];
+    const size_t *hashes; /* the hashes to read (indexes, 0 first), n_hashes 0: all of them */
+    size_t n_hashes;
 };
 
 /* Consume r, the HGETALL of hash `which` (index into cw_store_load_suffix) of account id,

@@ -22,12 +22,21 @@ static int load_prepare(cw_store *st, void *vctx, char *err, size_t errsize)
     return cw_store_load_prepare(st, vctx, err, errsize);
 }
 
+/* Operation i of a load: account i / k, hash `*which` (k hashes an account: all of them,
+ * or l->hashes). */
+static size_t load_op(const struct cw_store_load_ctx *l, size_t i, size_t *which)
+{
+    size_t k = l->n_hashes ? l->n_hashes : CW_STORE_LOAD_KEYS;
+    *which = l->n_hashes ? l->hashes[i % k] : i % k;
+    return i / k;
+}
+
 static int load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
 {
     struct cw_store_load_ctx *l = vctx;
+    size_t which, a = load_op(l, i, &which);
     cw_rcmd_adds(c, "HGETALL");
-    cw_store_add_account_key(st, c, l->ids[i / CW_STORE_LOAD_KEYS],
-                             cw_store_load_suffix[i % CW_STORE_LOAD_KEYS]);
+    cw_store_add_account_key(st, c, l->ids[a], cw_store_load_suffix[which]);
     return c->oom ? -1 : 0;
 }
 
@@ -66,6 +75,7 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
     memset(d->rules, 0, sizeof d->rules);
     memset(d->rule_raw, 0, sizeof d->rule_raw);
     d->n_silences = 0;
+    d->n_episodes = 0;
     cw_account_data_outbox_clear(d);
     memset(&d->feed, 0, sizeof d->feed);
     if (d->feed_raw)
@@ -201,10 +211,14 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
             d->user_last_day[d->n_users++] = day;
         }
         break;
-    case 3: /* rule -> state; the score feed's fields, which no rule name can be */
+    case 3: /* rule -> state; recent episodes and the score feed's fields, which no rule
+               name can be (one that does not parse is read past) */
         if (f->str[0] == ':') {
-            if (cfg->scores.topic &&
-                strncmp(f->str, CW_FEED_STATE_FIELD, sizeof CW_FEED_STATE_FIELD - 1) == 0)
+            struct cw_episode ep;
+            if (cw_episode_decode(f->str, f->len, v->str, v->len, &ep) == 0)
+                d->n_episodes = cw_episodes_keep(d->episodes, d->n_episodes, CW_EPISODES_KEPT, &ep);
+            else if (cfg->scores.topic &&
+                     strncmp(f->str, CW_FEED_STATE_FIELD, sizeof CW_FEED_STATE_FIELD - 1) == 0)
                 return load_feed_field(d, f, v);
             break;
         }
@@ -296,8 +310,8 @@ static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
 {
     (void)st;
     struct cw_store_load_ctx *l = vctx;
-    return cw_store_load_hash(l, &l->out[i / CW_STORE_LOAD_KEYS], l->ids[i / CW_STORE_LOAD_KEYS],
-                              i % CW_STORE_LOAD_KEYS, false, r, err, errsize);
+    size_t which, a = load_op(l, i, &which);
+    return cw_store_load_hash(l, &l->out[a], l->ids[a], which, false, r, err, errsize);
 }
 
 int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
@@ -306,6 +320,27 @@ int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *
     struct cw_store_load_ctx l = {.cfg = cfg, .ids = ids, .out = out, .today = today};
     l.horizon = cw_store_row_days(cfg);
     struct cw_store_ops o = {.n = n * CW_STORE_LOAD_KEYS,
+                             .ctx = &l,
+                             .prepare = load_prepare,
+                             .build = load_build,
+                             .reply = load_reply};
+    return cw_store_ops_run(st, &o, err, errsize);
+}
+
+/* The hashes cw_store_load_rules reads: metadata (first: it starts the account) and rules. */
+static const size_t rules_hashes[] = {0, 3};
+
+int cw_store_load_rules(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
+                        int32_t today, struct cw_account_data *out, char *err, size_t errsize)
+{
+    struct cw_store_load_ctx l = {.cfg = cfg,
+                                  .ids = ids,
+                                  .out = out,
+                                  .today = today,
+                                  .hashes = rules_hashes,
+                                  .n_hashes = sizeof rules_hashes / sizeof rules_hashes[0]};
+    l.horizon = cw_store_row_days(cfg);
+    struct cw_store_ops o = {.n = n * l.n_hashes,
                              .ctx = &l,
                              .prepare = load_prepare,
                              .build = load_build,

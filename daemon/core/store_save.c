@@ -83,6 +83,13 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         cw_rcmd_addll(c, s->ttl_long);
         cw_rcmd_adds(c, akey && ajson ? akey : "");
         cw_rcmd_adds(c, akey && ajson ? ajson : "");
+        char ef[CW_EPISODE_FIELD_SIZE], ev[CW_EPISODE_VALUE_SIZE];
+        if (res->rule_resolves[op->rule] &&
+            cw_episode_encode(&res->rule_episode[op->rule], ef, sizeof ef, ev, sizeof ev) == 0) {
+            cw_rcmd_adds(c, ef); /* the recent episodes (docs/state.md) */
+            cw_rcmd_adds(c, ev);
+            cw_rcmd_addll(c, CW_EPISODES_KEPT);
+        }
         break;
     }
     }

@@ -120,4 +120,8 @@ void cw_rule_step(const struct cw_rule_params *p, const struct cw_rule_state *pr
 void cw_alert_id(const char *account_id, const char *rule_name, int64_t episode_start_ms,
                  char out[CW_ALERT_ID_LEN + 1]);
 
+/* True when s (len bytes) has the form of an id of alert_id.c: 32 lower-case hex characters
+ * (an alert id, or a score feed's score id). */
+bool cw_hex_id_ok(const char *s, size_t len);
+
 #endif /* CHURNWATCH_RULES_H */

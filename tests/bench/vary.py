@@ -5,9 +5,9 @@
 #   - a score in the score index spread over the four grades (pseudo-random, fixed seed);
 #   - traits: segment smb/mid/enterprise, owner owner-<i % 50>, or "needle" for 1 in 10,000;
 #   - for 1 in 10 accounts: health_low firing, every other one of them silent pending too,
-#     and five resolved episodes of health_low (fields :ep:<alert_id> -> fired|resolved|rule
-#     of :r, the layout proposed for issue 18's recent episodes: today's loaders read past
-#     fields of :r that begin with ':', so they cost the pages their bytes only);
+#     and five resolved episodes of health_low (fields :ep:<alert_id> ->
+#     started|resolved|severity|rule of :r, the recent episodes of docs/state.md: the
+#     console's pages read them with the rule states);
 #   - for acct-0000003 besides: 400 days of score history.
 #   python3 tests/bench/vary.py ACCOUNTS NOW_MS | redis-cli -p PORT --pipe
 import hashlib
@@ -48,7 +48,7 @@ for i in range(n):
     for k in range(5):
         fired = since - (k + 1) * 10 * DAY
         fields += [":ep:" + alert_id(a, "health_low", fired),
-                   "%d|%d|health_low" % (fired, fired + 3 * DAY)]
+                   "%d|%d|w|health_low" % (fired, fired + 3 * DAY)]
     cmd("HSET", r, *fields)
     if i == 3:
         h = "cw:{%s}:h" % a

@@ -13,6 +13,9 @@
 #   4. hostile ids and traits (<script>, quotes, U+202E) render inert: no injected element,
 #      no raw bidi override in the DOM;
 #   5. the rules page counts the firing episodes top shows;
+#   5b. episodes that fired and resolved in the history (the alerts topic's firing and
+#      resolved messages) show on their account's page as its recent episodes, the last 5
+#      newest first, and on the rules page among the latest resolutions;
 #   6. a screenshot (PNG) of each page, kept in the build directory (console-screenshots/)
 #      for docs/images;
 #   7. with an operator token (--token-file): silence and lift from the account page, only
@@ -274,10 +277,69 @@ assert {"renewal_risk", "expansion", "health_low"} <= set(rules["firing"]), rule
 PY
 pass "rules page: firing per rule as top shows them"
 
+# 5b. recent resolved episodes against the alerts the daemon published: each resolution is
+# an episode (rule, severity, started = its firing's observed_at, resolved = its own); an
+# account keeps its 5 newest. The account with the most resolutions is checked in full
+# (EP_ACCT: the account page's screenshot is of it).
+topic_dump churnwatch-alerts >"$WORK/alerts.jsonl"
+python3 - "$WORK/alerts.jsonl" "$WORK/episodes.json" <<'PY' || fail "the alerts topic holds no resolved episode"
+import json, sys
+from collections import defaultdict
+fired, kept = {}, defaultdict(list)
+alerts = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for a in alerts:
+    if a["status"] == "firing" and not a.get("reminder"):
+        fired[a["alert_id"]] = a["observed_at"]
+for a in alerts:
+    if a["status"] == "resolved":
+        kept[a["account_id"]].append({"alert_id": a["alert_id"], "rule": a["rule"],
+                                      "severity": a["severity"], "started": fired[a["alert_id"]],
+                                      "resolved": a["observed_at"]})
+assert kept, "no episode resolved in the history: the test lost its point"
+for acct in kept: # newest first, as the state keeps them: the 5 newest
+    kept[acct] = sorted(kept[acct], key=lambda e: (e["resolved"], e["alert_id"]), reverse=True)[:5]
+# the most resolutions, a plain id first (the account page's screenshot shows it)
+plain = lambda k: all(c.isascii() and (c.isalnum() or c == "-") for c in k)
+most = sorted(kept, key=lambda k: (not plain(k), -len(kept[k]), k))[0]
+json.dump({"account": most, "kept": kept}, open(sys.argv[2], "w"))
+print(f"  {sum(len(v) for v in kept.values())} episodes kept over {len(kept)} accounts; "
+      f"{most}: {len(kept[most])}")
+PY
+EP_ACCT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["account"])' "$WORK/episodes.json")
+dom "$BASE/account?id=$(urlq "$EP_ACCT")" "$WORK/ep-account.html"
+python3 "$CW_SOURCE_DIR/tests/integration/lib/console_dom.py" account "$WORK/ep-account.html" >"$WORK/ep-account.json"
+python3 "$CW_SOURCE_DIR/tests/integration/lib/console_dom.py" rules "$WORK/rules.html" >"$WORK/rules.json"
+python3 - "$WORK/episodes.json" "$WORK/ep-account.json" "$WORK/rules.json" <<'PY' || fail "recent episodes"
+import datetime, json, sys
+want, page, rules = (json.load(open(a)) for a in sys.argv[1:])
+ms = lambda t: int(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000)
+def same(shown, e):
+    return (shown["alert_id"] == e["alert_id"] and shown["rule"] == e["rule"] and
+            shown["severity"] == e["severity"] and ms(shown["started"]) == ms(e["started"]) and
+            ms(shown["resolved"]) == ms(e["resolved"]))
+acct = want["account"]
+kept = want["kept"][acct]
+got = page["episodes"]
+assert len(got) == len(kept), (acct, got, kept)
+for g, e in zip(got, kept):
+    assert same(g, e), (acct, g, e)
+    assert g["lasted"], g
+# the rules page: the 20 newest of every account's kept episodes, newest first
+every = sorted((dict(e, account=a) for a, eps in want["kept"].items() for e in eps),
+               key=lambda e: e["resolved"], reverse=True)
+shown = rules["resolved"]
+assert len(shown) == min(20, len(every)), (len(shown), len(every))
+assert [ms(s["resolved"]) for s in shown] == [ms(e["resolved"]) for e in every[:len(shown)]], shown
+for s in shown:
+    assert any(same(s, e) for e in want["kept"][s["account"]]), s
+print(f"  {acct}: {len(got)} recent episodes; rules page: {len(shown)} latest resolutions")
+PY
+pass "recent episodes: the account page lists its resolved episodes as the alerts topic tells them, newest first; the rules page the latest resolutions"
+
 # 6. screenshots
 shot "$BASE/" "$WORK/console-accounts.png" 1200 820
-shot "$BASE/account?id=$(urlq "$ACCT")" "$WORK/console-account.png" 1200 1150
-shot "$BASE/rules" "$WORK/console-rules.png" 1200 600
+shot "$BASE/account?id=$(urlq "$EP_ACCT")" "$WORK/console-account.png" 1200 1150
+shot "$BASE/rules" "$WORK/console-rules.png" 1200 900
 mkdir -p "$CW_BUILD_DIR/console-screenshots"
 cp "$WORK"/console-*.png "$CW_BUILD_DIR/console-screenshots/"
 pass "screenshots: $(cd "$WORK" && echo console-*.png) (also in $CW_BUILD_DIR/console-screenshots)"

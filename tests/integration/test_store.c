@@ -483,6 +483,160 @@ Test(store, rule_state_compare_and_set)
     cw_store_close(b);
 }
 
+/* Rule 0 of acme fires (episode k, at MS0 + k hours) and resolves an hour later (at
+ * MS0 + k hours + 1h), each step a compare-and-set from a fresh load of st; the resolution
+ * keeps its episode. The resolution's result (won or not). */
+static bool fire_and_resolve(cw_store *st, int k)
+{
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0, &d);
+    struct cw_store_result r = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    r.rule_changed[0] = true;
+    r.rule_expected_raw[0] = d.rule_raw[0];
+    r.rule_new[0] = (struct cw_rule_state){
+        .status = CW_RULE_FIRING, .since_ms = MS0 + k * 3600000LL, .published = true};
+    snprintf(r.rule_new[0].alert_id, sizeof r.rule_new[0].alert_id,
+             "00112233445566778899aabbccddee%02d", k);
+    cr_assert_eq(cw_store_save(st, &cfg, &r, 1, err, sizeof err), 0, "%s", err);
+    cr_assert(r.rule_won[0]);
+    load1(st, "acme", DAY0, &d);
+    struct cw_store_result z = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    z.rule_changed[0] = true;
+    z.rule_expected_raw[0] = d.rule_raw[0];
+    z.rule_resolves[0] = true;
+    z.rule_episode[0] = (struct cw_episode){.started_ms = r.rule_new[0].since_ms,
+                                            .resolved_ms = r.rule_new[0].since_ms + 3600000,
+                                            .severity = CW_SEV_WARNING};
+    memcpy(z.rule_episode[0].alert_id, r.rule_new[0].alert_id, sizeof z.rule_episode[0].alert_id);
+    snprintf(z.rule_episode[0].rule, sizeof z.rule_episode[0].rule, "%s", cfg.rules[0].name);
+    cr_assert_eq(cw_store_save(st, &cfg, &z, 1, err, sizeof err), 0, "%s", err);
+    cw_account_data_free(&d);
+    return z.rule_won[0];
+}
+
+/* The resolving compare-and-set keeps the episode in :r (":ep:<alert_id>"), five at most:
+ * a sixth drops the oldest; the loaders return them newest first; a stale resolution that
+ * loses writes no episode; a field of that prefix that does not parse is read past; the
+ * earlier calling convention (6 arguments) still works. */
+Test(store, recent_episodes_kept_by_the_resolving_compare_and_set_five_at_most)
+{
+    cw_store *st = open_store();
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_eq(d.n_episodes, 0, "a store without episodes has none");
+    for (int k = 0; k < 5; k++)
+        cr_assert(fire_and_resolve(st, k));
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:r"), 5, "five episodes, no rule state");
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r :ep:00112233445566778899aabbccddee00"),
+                 1);
+    redisReply *v =
+        redis_server_command(&rs, "HGET cw:{acme}:r :ep:00112233445566778899aabbccddee02");
+    cr_assert(v && v->type == REDIS_REPLY_STRING);
+    char want[80];
+    snprintf(want, sizeof want, "%lld|%lld|w|%s", (long long)(MS0 + 7200000),
+             (long long)(MS0 + 10800000), cfg.rules[0].name);
+    cr_assert_str_eq(v->str, want, "the stored form docs/state.md gives");
+    freeReplyObject(v);
+
+    cr_assert(fire_and_resolve(st, 5));
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:r"), 5, "still five");
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r :ep:00112233445566778899aabbccddee00"),
+                 0, "the sixth resolution dropped the oldest");
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r :ep:00112233445566778899aabbccddee05"),
+                 1);
+    cr_assert_gt(redis_server_int(&rs, "PTTL cw:{acme}:r"), 0, ":r keeps :m's lifetime");
+
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:r :ep:damaged 1|2"), 1);
+    load1(st, "acme", DAY0, &d);
+    cr_assert_eq(d.n_episodes, 5);
+    for (int k = 0; k < 5; k++) {
+        char id[CW_ALERT_ID_LEN + 1];
+        snprintf(id, sizeof id, "00112233445566778899aabbccddee%02d", 5 - k);
+        cr_expect_str_eq(d.episodes[k].alert_id, id, "episodes[%d], newest first", k);
+        cr_expect_str_eq(d.episodes[k].rule, cfg.rules[0].name);
+        cr_expect_eq(d.episodes[k].resolved_ms - d.episodes[k].started_ms, 3600000);
+        cr_expect_eq(d.episodes[k].severity, CW_SEV_WARNING);
+    }
+    cr_assert_eq(d.rules[0].status, CW_RULE_OK, "the rule state is read beside them");
+
+    /* A resolution from a stale state loses and keeps nothing. */
+    struct cw_store_result s = {.account_id = "acme", .today = DAY0, .n_rules = 2};
+    s.rule_changed[0] = true;
+    s.rule_expected_raw[0] = "F|1|0|0|1|00112233445566778899aabbccddee99";
+    s.rule_resolves[0] = true;
+    s.rule_episode[0] = (struct cw_episode){
+        .alert_id = "00112233445566778899aabbccddee99", .started_ms = MS0, .resolved_ms = MS0 + 1};
+    snprintf(s.rule_episode[0].rule, sizeof s.rule_episode[0].rule, "%s", cfg.rules[0].name);
+    cr_assert_eq(cw_store_save(st, &cfg, &s, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_not(s.rule_won[0]);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r :ep:00112233445566778899aabbccddee99"),
+                 0);
+
+    /* A daemon of an earlier version calls cw_rule_cas with its 6 arguments: it still
+     * resolves, and the kept episodes stay as they were. */
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:r health_low F|1|0|0|1|%s",
+                                  "00112233445566778899aabbccddee98"),
+                 1);
+    cr_assert_eq(redis_server_int(&rs,
+                                  "FCALL cw_rule_cas 3 cw:{acme}:m cw:{acme}:r cw:{acme}:o "
+                                  "health_low F|1|0|0|1|%s %s 100 %s %s",
+                                  "00112233445566778899aabbccddee98", "", "", ""),
+                 1);
+    cr_assert_eq(redis_server_int(&rs, "HEXISTS cw:{acme}:r health_low"), 0);
+    cr_assert_eq(redis_server_int(&rs, "HLEN cw:{acme}:r"), 6, "the 5 episodes and :ep:damaged");
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
+/* cw_store_load_rules (the console's rules page) reads the traits and rule states as the
+ * full load does, and nothing else: into a struct a full load of another account filled,
+ * it leaves no day, user nor history point of that account behind. */
+Test(store, load_rules_reads_traits_and_rule_states_only)
+{
+    cw_store *st = open_store();
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:m tr:segment smb tr:owner ann"), 2);
+    cr_assert_eq(redis_server_int(
+                     &rs, "HSET cw:{acme}:r health_low F|%lld|0|%lld|1|%s :ep:%s 1|2|c|health_low",
+                     (long long)MS0, (long long)MS0, "00112233445566778899aabbccddeeff",
+                     "ffeeddccbbaa99887766554433221100"),
+                 2);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{acme}:h %d 55", DAY0), 1);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:m tr:segment mid"), 1);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:h %d 70", DAY0), 1);
+    cr_assert_eq(redis_server_int(&rs, "HSET cw:{other}:u u-1 %d", DAY0), 1);
+    struct cw_account_data full = {0}, light = {0};
+    load1(st, "acme", DAY0, &full);
+    load1(st, "other", DAY0, &light);
+    cr_assert_eq(light.n_history, 1);
+    cr_assert_eq(light.n_users, 1);
+    const char *ids[2] = {"acme", "nobody"};
+    struct cw_account_data two[2];
+    memset(two, 0, sizeof two);
+    two[0] = light; /* reused, as the console reuses its accounts */
+    cr_assert_eq(cw_store_load_rules(st, &cfg, ids, 2, DAY0, two, err, sizeof err), 0, "%s", err);
+    cr_assert(two[0].exists);
+    cr_assert_str_eq(two[0].account_id, "acme");
+    cr_assert_str_eq(two[0].traits.segment, "smb");
+    cr_assert_str_eq(two[0].traits.owner, "ann");
+    cr_assert_eq(two[0].n_rules, full.n_rules);
+    cr_assert_eq(memcmp(two[0].rules, full.rules, sizeof full.rules), 0);
+    cr_assert_eq(two[0].rules[0].status, CW_RULE_FIRING);
+    cr_assert_str_eq(two[0].rule_raw[0], full.rule_raw[0]);
+    cr_assert_eq(two[0].n_episodes, 1, "the recent episodes are read with the rule states");
+    cr_assert_str_eq(two[0].episodes[0].alert_id, "ffeeddccbbaa99887766554433221100");
+    cr_assert_eq(two[0].episodes[0].severity, CW_SEV_CRITICAL);
+    cr_assert_eq(full.n_episodes, 1);
+    cr_assert_eq(two[0].n_history, 0, "the history is not read");
+    cr_assert_eq(two[0].n_users, 0, "the users are not read");
+    cr_assert_not(two[1].exists);
+    cw_account_data_free(&full);
+    cw_account_data_free(&two[0]);
+    cw_account_data_free(&two[1]);
+    cw_store_close(st);
+}
+
 Test(store, outbox_enqueued_only_by_the_winner_and_acknowledged)
 {
     cw_store *a = open_store();

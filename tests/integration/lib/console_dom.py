@@ -6,8 +6,11 @@
                                  (ids from their links, URL-decoded: the exact id), counts
                                  per grade, the next page's link, the scored total
   console_dom.py account FILE    one account's page as JSON: id (as shown), chart points and
-                                 their days, score, grade, thresholds, measures, alert rules
-  console_dom.py rules FILE      the rules page as JSON: accounts scanned, firing per rule
+                                 their days, score, grade, thresholds, measures, alert rules,
+                                 recent episodes [{resolved, rule, severity, started, lasted,
+                                 alert_id}] as shown
+  console_dom.py rules FILE      the rules page as JSON: accounts scanned, firing per rule,
+                                 latest resolutions (as episodes, with their account)
   console_dom.py inert FILE ID   exit 1 unless the page holds no script, no event handler
                                  attribute, no element but the console's own, no raw bidi
                                  control, and (an account page) shows ID escaped
@@ -132,6 +135,22 @@ def accounts(p):
             "scored": p.texts.get("n-scored", "").strip()}
 
 
+EPISODE_CELLS = ("resolved", "rule", "severity", "started", "lasted", "alert_id")
+
+
+def episodes(p, table_id):
+    """The rows of an episodes table (console_episodes.c), the account from its link."""
+    out = []
+    for table, cells in p.rows:
+        if table != table_id or len(cells) < len(EPISODE_CELLS) or cells[0]["text"] == "Resolved":
+            continue
+        ep = {k: cells[i]["text"].strip() for i, k in enumerate(EPISODE_CELLS)}
+        if len(cells) > len(EPISODE_CELLS) and cells[-1]["links"]:
+            ep["account"] = urllib.parse.unquote(cells[-1]["links"][0].split("id=", 1)[1])
+        out.append(ep)
+    return out
+
+
 def account(p):
     pts = [dict(a)["data-day"] for t, a, path in p.elements
            if t == "circle" and "pt" in dict(a).get("class", "").split()]
@@ -145,7 +164,7 @@ def account(p):
                               if t == "line" and dict(a).get("class") == "threshold"),
             "measures": sum(1 for t, a, _ in p.elements
                             if t == "td" and dict(a).get("class") == "measure"),
-            "alert_rules": alert_rules}
+            "alert_rules": alert_rules, "episodes": episodes(p, "episodes")}
 
 
 def rules(p):
@@ -154,7 +173,8 @@ def rules(p):
         if table != "rules" or len(cells) < 4 or cells[0]["text"] == "Rule":
             continue
         firing[cells[0]["text"].strip()] = int(cells[2]["text"])
-    return {"scanned": int(p.texts.get("rules-scanned", "-1")), "firing": firing}
+    return {"scanned": int(p.texts.get("rules-scanned", "-1")), "firing": firing,
+            "resolved": episodes(p, "resolved")}
 
 
 def inert(path, acct):
