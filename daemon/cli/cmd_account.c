@@ -59,6 +59,8 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     else
         printf("unknown");
     printf("  owner %s\n", t->owner[0] ? cw_cli_text(t->owner) : "-");
+    if (t->parent_id[0])
+        printf("  parent %s\n", cw_cli_text(t->parent_id));
     if (t->has_created_at) {
         char ts[32];
         cw_rfc3339_format(t->created_at_ms, ts);
@@ -266,6 +268,8 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_object_set_new(traits, "plan", t->plan[0] ? json_string(t->plan) : json_null());
     json_object_set_new(traits, "segment", t->segment[0] ? json_string(t->segment) : json_null());
     json_object_set_new(traits, "owner", t->owner[0] ? json_string(t->owner) : json_null());
+    json_object_set_new(traits, "parent_id",
+                        t->parent_id[0] ? json_string(t->parent_id) : json_null());
     json_object_set_new(traits, "created_at",
                         cw_cli_json_time(t->has_created_at, t->created_at_ms));
     json_object_set_new(traits, "renewal_at",

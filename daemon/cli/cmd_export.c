@@ -93,6 +93,7 @@ static int write_jsonl(struct export_state *x, const struct cw_account_data *a,
     json_object_set_new(o, "segment", text_or_null(t->segment));
     json_object_set_new(o, "plan", text_or_null(t->plan));
     json_object_set_new(o, "owner", text_or_null(t->owner));
+    json_object_set_new(o, "parent_id", text_or_null(t->parent_id));
     json_object_set_new(o, "seats", t->has_seats ? json_integer(t->seats) : json_null());
     json_object_set_new(o, "created_at", cw_cli_json_time(t->has_created_at, t->created_at_ms));
     json_object_set_new(o, "renewal_at", cw_cli_json_time(t->has_renewal_at, t->renewal_at_ms));
@@ -163,7 +164,8 @@ static void write_csv_header(struct export_state *x)
         fputs(",component_", x->f);
         fputs(x->cfg->score.components[c].name, x->f);
     }
-    fputs(",segment,plan,owner,seats,created_at,renewal_at,first_seen,last_seen,firing,as_of\n",
+    fputs(",segment,plan,owner,seats,created_at,renewal_at,first_seen,last_seen,firing,as_of,"
+          "parent_id\n",
           x->f);
 }
 
@@ -223,7 +225,9 @@ static int write_csv(struct export_state *x, const struct cw_account_data *a,
             used += (size_t)snprintf(firing + used, sizeof firing - used, "%s%s", used ? ";" : "",
                                      cfg->rules[r].name);
     csv_text(x, firing);
-    fprintf(x->f, ",%s\n", x->as_of);
+    fprintf(x->f, ",%s,", x->as_of);
+    csv_text(x, t->parent_id);
+    fputc('\n', x->f);
     x->rows++;
     return 0;
 }
