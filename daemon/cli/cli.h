@@ -117,6 +117,16 @@ bool cw_cli_filter_keep(const struct cw_cli_filter *f, const struct cw_account_d
  * way) against its stored score of 7 to 13 days ago; "-" without either. */
 const char *cw_cli_trend(const struct cw_account_data *a, const struct cw_account_eval *e);
 
+/* Called with each account of a scan; non-zero stops the scan (cli_scan.c). */
+typedef int (*cw_cli_account_fn)(void *ctx, const struct cw_account_data *a);
+
+/* Every account of the store (each present for the whole scan at least once; one that
+ * expired meanwhile skipped), loaded for today, to fn, a page of 64 at a time so that the
+ * memory does not grow with the accounts. Returns 0, -1 with err (the store failed or
+ * memory ran out), or fn's non-zero return. */
+int cw_cli_scan_accounts(const struct cw_config *cfg, cw_store *st, int32_t today,
+                         cw_cli_account_fn fn, void *ctx, char *err, size_t errsize);
+
 /* One child of a parent account, scored now (cli_children.c). */
 struct cw_cli_child {
     char id[CW_ID_MAX + 1];

@@ -336,6 +336,14 @@ local function account_state(keys, out, hist_from, hist_to)
   return out
 end
 
+-- The count n of an optional trailing section at args[i] (n, then n entries of width
+-- arguments each), or nil when it is not a number or runs past the arguments.
+local function section_len(args, i, width)
+  local n = tonumber(args[i])
+  if n and i + width * n <= #args then return n end
+  return nil
+end
+
 -- cw_apply_delta: one account's events of a batch, coalesced, applied exactly once.
 -- KEYS: :m :d :u :r :h :x :o
 -- ARGV: horizon ttl_short ttl_long clock_day want_state hist_from hist_to nev
@@ -438,10 +446,8 @@ local function cw_apply_delta(keys, args)
     i = i + 7
   end
   if args[i] then
-    local nvals = tonumber(args[i]); i = i + 1
-    if not nvals or i - 1 + 3 * nvals > #args then
-      return redis.error_reply('ERR churnwatch: bad cw_apply_delta values')
-    end
+    local nvals = section_len(args, i, 3); i = i + 1
+    if not nvals then return redis.error_reply('ERR churnwatch: bad cw_apply_delta values') end
     for k = 1, nvals do
       local day, slot, v = tonumber(args[i]), tonumber(args[i + 1]), vd_parse(args[i + 2])
       if not day or not slot or not v then
@@ -456,10 +462,8 @@ local function cw_apply_delta(keys, args)
   if args[i] then
     -- Each parent_id counts as part of its traits entry: kept when the entry won, later
     -- entries over earlier ones.
-    local np = tonumber(args[i]); i = i + 1
-    if not np or i - 1 + 2 * np > #args then
-      return redis.error_reply('ERR churnwatch: bad cw_apply_delta parents')
-    end
+    local np = section_len(args, i, 2); i = i + 1
+    if not np then return redis.error_reply('ERR churnwatch: bad cw_apply_delta parents') end
     for p = 1, np do
       local k = tonumber(args[i])
       if not k then return redis.error_reply('ERR churnwatch: bad cw_apply_delta parent ' .. p) end

@@ -45,11 +45,7 @@ events.append({"event_id": "acme-jp-self", "account_id": "acme-jp", "type": "acc
 for e in events:
     print(json.dumps(e))
 PY
-n=$(wc -l <"$WORK/events.jsonl")
-kcat -P -b "$BOOTSTRAP" -t usage-events -l "$WORK/events.jsonl" 2>>"$WORK/kcat.log" || fail "kcat produce"
-daemon_start "$WORK/cw.yaml"
-wait_processed "$n" 120
-rescore_and_wait "$WORK/cw.yaml"
+judge_history "$WORK/events.jsonl" "$WORK/cw.yaml"
 
 # The self-parent event: in the DLQ as bad_traits, and acme-jp kept its traits.
 topic_dump_headers usage-events-dlq >"$WORK/dlq.txt"
