@@ -57,7 +57,8 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
                                                   .has_seats = alert->has_seats,
                                                   .seats = alert->seats,
                                                   .has_renewal_at = alert->has_renewal_at,
-                                                  .renewal_at_ms = alert->renewal_at_ms},
+                                                  .renewal_at_ms = alert->renewal_at_ms,
+                                                  .parent_id = alert->parent_id},
                         &ok);
     if (alert->profile && *alert->profile)
         cw_json_put(obj, "profile", cw_json_str(alert->profile), &ok);

@@ -9,6 +9,7 @@
 
 #include "churnwatch/enum_names.h"
 #include "churnwatch/event.h"
+#include "churnwatch/hierarchy.h"
 #include "config_internal.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -829,6 +830,28 @@ static const struct key_spec log_specs[] = {
      .offset = offsetof(struct cw_config, log_format),
      .desc = "line format"},
 };
+
+static const struct key_spec hierarchy_specs[] = {
+    {.name = "rollup",
+     .type = K_ENUM,
+     .def = "seat_weighted_mean",
+     .names = &cw_rollup_names,
+     .offset = offsetof(struct cw_config, hierarchy.rollup),
+     .desc = "how a parent's score is rolled up from its children's"},
+    {.name = "max_depth",
+     .type = K_UINT,
+     .def = "4",
+     .min = 1,
+     .max = CW_HIERARCHY_DEPTH_LIMIT,
+     .offset = offsetof(struct cw_config, hierarchy.max_depth),
+     .desc = "most levels of parents above an account"},
+};
+
+static void section_hierarchy(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                              const char *path)
+{
+    apply_table(ctx, hierarchy_specs, N(hierarchy_specs), node, node, base, path, MODE_FILL, 0);
+}
 
 static void section_log(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
                         const char *path)
@@ -2591,6 +2614,10 @@ static const struct key_spec top_specs[] = {
     {.name = "alerts", .type = K_CUSTOM, .fn = section_alerts, .desc = "rules"},
     {.name = "segments", .type = K_CUSTOM, .fn = section_segments, .desc = "per-segment overrides"},
     {.name = "scores", .type = K_CUSTOM, .fn = section_scores, .desc = "score feed"},
+    {.name = "hierarchy",
+     .type = K_CUSTOM,
+     .fn = section_hierarchy,
+     .desc = "account hierarchies: roll-up and depth"},
     {.name = "http", .type = K_CUSTOM, .fn = section_http, .desc = "metrics endpoint"},
     {.name = "log", .type = K_CUSTOM, .fn = section_log, .desc = "logging"},
 };

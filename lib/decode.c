@@ -55,14 +55,15 @@ enum slot_id {
     SLOT_PLAN,
     SLOT_SEGMENT,
     SLOT_OWNER,
+    SLOT_PARENT_ID,
     SLOT_VALUE0, /* then one per event type with a value (at most CW_MAX_VALUED_TYPES) */
     SLOT__COUNT = SLOT_VALUE0 + CW_MAX_VALUED_TYPES
 };
 #define N_TRAITS       (SLOT_VALUE0 - SLOT_SEATS)
 #define IS_TRAIT(slot) ((slot) >= SLOT_SEATS && (slot) < SLOT_VALUE0)
 
-static const char *const trait_names[N_TRAITS] = {"seats", "created_at", "renewal_at",
-                                                  "plan",  "segment",    "owner"};
+static const char *const trait_names[N_TRAITS] = {"seats",   "created_at", "renewal_at", "plan",
+                                                  "segment", "owner",      "parent_id"};
 
 enum vkind { V_NONE = 0, V_NULL, V_BOOL, V_NUMBER, V_STRING, V_OBJECT, V_ARRAY };
 
@@ -1024,7 +1025,31 @@ static enum cw_reject take_ts(cw_decoder *d, int64_t msg_ts_ms, struct cw_event 
     return CW_OK;
 }
 
-static enum cw_reject take_traits(cw_decoder *d, struct cw_traits *tr)
+/* The parent_id trait into out: an id under the account id's rules (an empty string is
+ * not carried), never the account itself. */
+static enum cw_reject take_parent(cw_decoder *d, const char *account_id, char *out)
+{
+    const struct slot *s = &d->slot[SLOT_PARENT_ID];
+    out[0] = '\0';
+    if (s->kind == V_NONE || (s->kind == V_STRING && s->len == 0))
+        return CW_OK;
+    const char *at = d->ptr[s->ptr].text;
+    if (s->kind != V_STRING)
+        return fail(d, CW_REJ_BAD_TRAITS, "parent_id at %s is %s, expected a string", at,
+                    kind_names[s->kind]);
+    if (s->len > d->max_id)
+        return fail(d, CW_REJ_BAD_TRAITS,
+                    "parent_id at %s is %zu bytes, longer than input.max_id_length %zu", at, s->len,
+                    d->max_id);
+    if (has_control(s->buf, s->len))
+        return fail(d, CW_REJ_BAD_TRAITS, "parent_id at %s contains a control character", at);
+    if (strcmp(s->buf, account_id) == 0)
+        return fail(d, CW_REJ_BAD_TRAITS, "parent_id at %s is the account itself", at);
+    memcpy(out, s->buf, s->len + 1);
+    return CW_OK;
+}
+
+static enum cw_reject take_traits(cw_decoder *d, const char *account_id, struct cw_traits *tr)
 {
     const struct slot *ts = &d->slot[SLOT_TRAITS];
     if (ts->kind != V_OBJECT)
@@ -1082,7 +1107,7 @@ static enum cw_reject take_traits(cw_decoder *d, struct cw_traits *tr)
                         d->ptr[s->ptr].text);
         memcpy(strs[i], s->buf, s->len + 1);
     }
-    return CW_OK;
+    return take_parent(d, account_id, tr->parent_id);
 }
 
 /* The value of an event of type ti (which has one) into ev. */
@@ -1205,11 +1230,11 @@ enum cw_reject cw_decode(cw_decoder *dec, const void *buf, size_t len, int64_t m
     struct cw_traits *tr = &ev->traits;
     tr->has_seats = tr->has_created_at = tr->has_renewal_at = false;
     tr->seats = tr->created_at_ms = tr->renewal_at_ms = 0;
-    tr->plan[0] = tr->segment[0] = tr->owner[0] = '\0';
+    tr->plan[0] = tr->segment[0] = tr->owner[0] = tr->parent_id[0] = '\0';
     ev->has_traits = false;
     /* Traits are read for traits event types only; elsewhere they are not ours to judge. */
     if (ti >= 0 && cfg->event_types[ti].traits && d->slot[SLOT_TRAITS].kind != V_NONE) {
-        if ((rc = take_traits(d, tr)))
+        if ((rc = take_traits(d, ev->account_id, tr)))
             return rc;
         ev->has_traits = true;
     }

@@ -52,6 +52,11 @@ static const char *const aggregate[] = {
     [CW_AGG_COUNT] = "count", [CW_AGG_SUM] = "sum",   [CW_AGG_AVG] = "avg", [CW_AGG_MIN] = "min",
     [CW_AGG_MAX] = "max",     [CW_AGG_LAST] = "last", [CW_AGG_NPS] = "nps",
 };
+static const char *const rollup[] = {
+    [CW_ROLLUP_MEAN] = "mean",
+    [CW_ROLLUP_SEAT_WEIGHTED_MEAN] = "seat_weighted_mean",
+    [CW_ROLLUP_MINIMUM] = "minimum",
+};
 
 const struct cw_enum_names cw_preset_names = TABLE(preset);
 const struct cw_enum_names cw_unknown_type_names = TABLE(unknown_type);
@@ -61,6 +66,7 @@ const struct cw_enum_names cw_severity_names = TABLE(severity);
 const struct cw_enum_names cw_rule_kind_names = TABLE(rule_kind);
 const struct cw_enum_names cw_direction_names = TABLE(direction);
 const struct cw_enum_names cw_aggregate_names = TABLE(aggregate);
+const struct cw_enum_names cw_rollup_names = TABLE(rollup);
 
 const char *cw_enum_name(const struct cw_enum_names *t, int value)
 {

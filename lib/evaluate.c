@@ -94,6 +94,7 @@ char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_accoun
         a.seats = tr->seats;
         a.has_renewal_at = tr->has_renewal_at;
         a.renewal_at_ms = tr->renewal_at_ms;
+        a.parent_id = tr->parent_id;
     }
     if (ev->has_previous_score) {
         a.has_previous_score = true;

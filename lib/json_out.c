@@ -165,4 +165,6 @@ void cw_json_put_account(json_t *obj, const struct cw_json_account *a, bool *ok)
         cw_json_put(obj, "seats", json_integer(a->seats), ok);
     if (a->has_renewal_at)
         cw_json_put(obj, "renewal_at", cw_json_time(a->renewal_at_ms), ok);
+    if (a->parent_id && *a->parent_id)
+        cw_json_put(obj, "parent_id", cw_json_str(a->parent_id), ok);
 }

@@ -40,9 +40,11 @@ struct cw_json_account {
     int64_t seats;
     bool has_renewal_at;
     int64_t renewal_at_ms;
+    const char *parent_id; /* NULL or "": omitted */
 };
 
-/* Add "segment", "owner", "plan", "seats" and "renewal_at" to obj, each only when known. */
+/* Add "segment", "owner", "plan", "seats", "renewal_at" and "parent_id" to obj, each only
+ * when known. */
 void cw_json_put_account(json_t *obj, const struct cw_json_account *a, bool *ok);
 
 /* obj as one line of compact JSON, keys in insertion order, reals with 15 significant

@@ -283,7 +283,8 @@ char *cw_feed_message(const struct cw_config *cfg, const struct cw_account_eval 
                                        .has_seats = tr->has_seats,
                                        .seats = tr->seats,
                                        .has_renewal_at = tr->has_renewal_at,
-                                       .renewal_at_ms = tr->renewal_at_ms};
+                                       .renewal_at_ms = tr->renewal_at_ms,
+                                       .parent_id = tr->parent_id};
     cw_json_put_account(obj, &who, &ok);
     if (!ok)
         goto fail;

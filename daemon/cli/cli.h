@@ -106,6 +106,7 @@ struct cw_cli_filter {
     const char *profile;       /* the scorecard that scores it at now */
     int64_t created_within_ms; /* created at most this long before now */
     int64_t renewal_within_ms; /* renewal at now or at most this far ahead */
+    const char *parent;        /* the account's parent_id trait */
 };
 
 /* Whether account a, evaluated at now as e, passes every filter of f. */
@@ -115,5 +116,45 @@ bool cw_cli_filter_keep(const struct cw_cli_filter *f, const struct cw_account_d
 /* The week's trend of a evaluated as e: "up", "down" or "flat" (more than 2 points either
  * way) against its stored score of 7 to 13 days ago; "-" without either. */
 const char *cw_cli_trend(const struct cw_account_data *a, const struct cw_account_eval *e);
+
+/* Called with each account of a scan; non-zero stops the scan (cli_scan.c). */
+typedef int (*cw_cli_account_fn)(void *ctx, const struct cw_account_data *a);
+
+/* Every account of the store (each present for the whole scan at least once; one that
+ * expired meanwhile skipped), loaded for today, to fn, a page of 64 at a time so that the
+ * memory does not grow with the accounts. Returns 0, -1 with err (the store failed or
+ * memory ran out), or fn's non-zero return. */
+int cw_cli_scan_accounts(const struct cw_config *cfg, cw_store *st, int32_t today,
+                         cw_cli_account_fn fn, void *ctx, char *err, size_t errsize);
+
+/* One child of a parent account, scored now (cli_children.c). */
+struct cw_cli_child {
+    char id[CW_ID_MAX + 1];
+    bool has_score;
+    double score;
+    const char *grade; /* into the config's grade bands; "" without a score */
+    bool has_seats;
+    int64_t seats;
+};
+
+/* The children of a parent, in id order: at most CW_HIERARCHY_MAX_CHILDREN of them, and the
+ * number of those left out; their scores rolled up by the config's hierarchy.rollup. */
+struct cw_cli_children {
+    struct cw_cli_child *items;
+    size_t n;
+    size_t more; /* children found beyond the cap, not listed nor rolled up */
+    bool has_rollup;
+    double rollup;
+    const char *rollup_grade;
+};
+
+/* Find the children of parent (accounts whose parent_id trait it is) by a scan of every
+ * stored account, a page at a time. 0, or -1 with err (and *out empty). */
+int cw_cli_children_find(const struct cw_config *cfg, cw_store *st, int32_t today, int64_t now,
+                         const char *parent, struct cw_cli_children *out, char *err,
+                         size_t errsize);
+
+/* Release what cw_cli_children_find filled; NULL is a no-op. */
+void cw_cli_children_free(struct cw_cli_children *c);
 
 #endif /* CHURNWATCH_CLI_H */

@@ -14,6 +14,8 @@ bool cw_cli_filter_keep(const struct cw_cli_filter *f, const struct cw_account_d
         return false;
     if (f->owner && strcmp(a->traits.owner, f->owner) != 0)
         return false;
+    if (f->parent && strcmp(a->traits.parent_id, f->parent) != 0)
+        return false;
     if (f->stage && strcmp(e->score.stage, f->stage) != 0)
         return false;
     if (f->profile && strcmp(e->score.profile, f->profile) != 0)

@@ -59,6 +59,8 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     else
         printf("unknown");
     printf("  owner %s\n", t->owner[0] ? cw_cli_text(t->owner) : "-");
+    if (t->parent_id[0])
+        printf("  parent %s\n", cw_cli_text(t->parent_id));
     if (t->has_created_at) {
         char ts[32];
         cw_rfc3339_format(t->created_at_ms, ts);
@@ -176,8 +178,56 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     (void)active;
 }
 
+/* The children of a parent and their rolled-up score (docs/hierarchies.md). */
+static void print_children(const struct cw_config *cfg, const struct cw_cli_children *ch)
+{
+    if (ch->n == 0)
+        return;
+    printf("\nchildren (%zu", ch->n + ch->more);
+    if (ch->more)
+        printf("; the first %zu listed and rolled up", ch->n);
+    printf(")  rolled up (%s) ", cw_enum_name(&cw_rollup_names, (int)cfg->hierarchy.rollup));
+    if (ch->has_rollup)
+        printf("%.1f  grade %s\n", ch->rollup, ch->rollup_grade);
+    else
+        printf("n/a (no child has a score)\n");
+    for (size_t i = 0; i < ch->n; i++) {
+        const struct cw_cli_child *c = &ch->items[i];
+        char score[16] = "n/a", seats[24] = "-";
+        if (c->has_score)
+            snprintf(score, sizeof score, "%.1f", c->score);
+        if (c->has_seats)
+            snprintf(seats, sizeof seats, "%lld", (long long)c->seats);
+        printf("  %-28s %6s %-5s seats %s\n", cw_cli_text(c->id), score,
+               c->has_score ? c->grade : "-", seats);
+    }
+}
+
+static json_t *children_json(const struct cw_config *cfg, const struct cw_cli_children *ch)
+{
+    json_t *o = json_object(), *arr = json_array();
+    for (size_t i = 0; i < ch->n; i++) {
+        const struct cw_cli_child *c = &ch->items[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "account_id", json_string(c->id));
+        json_object_set_new(j, "score", cw_cli_json_number(c->has_score, c->score));
+        json_object_set_new(j, "grade", c->has_score ? json_string(c->grade) : json_null());
+        json_object_set_new(j, "seats", c->has_seats ? json_integer(c->seats) : json_null());
+        json_array_append_new(arr, j);
+    }
+    json_object_set_new(o, "accounts", arr);
+    json_object_set_new(o, "count", json_integer((json_int_t)(ch->n + ch->more)));
+    json_object_set_new(o, "left_out", json_integer((json_int_t)ch->more));
+    json_object_set_new(o, "rollup",
+                        json_string(cw_enum_name(&cw_rollup_names, (int)cfg->hierarchy.rollup)));
+    json_object_set_new(o, "score", cw_cli_json_number(ch->has_rollup, ch->rollup));
+    json_object_set_new(o, "grade", ch->has_rollup ? json_string(ch->rollup_grade) : json_null());
+    return o;
+}
+
 static int print_json(const struct cw_config *cfg, const struct cw_account_data *a,
-                      const struct cw_account_eval *e, int64_t now)
+                      const struct cw_account_eval *e, const struct cw_cli_children *ch,
+                      int64_t now)
 {
     json_t *o = json_object();
     json_object_set_new(o, "account_id", json_string(a->account_id));
@@ -266,6 +316,8 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     json_object_set_new(traits, "plan", t->plan[0] ? json_string(t->plan) : json_null());
     json_object_set_new(traits, "segment", t->segment[0] ? json_string(t->segment) : json_null());
     json_object_set_new(traits, "owner", t->owner[0] ? json_string(t->owner) : json_null());
+    json_object_set_new(traits, "parent_id",
+                        t->parent_id[0] ? json_string(t->parent_id) : json_null());
     json_object_set_new(traits, "created_at",
                         cw_cli_json_time(t->has_created_at, t->created_at_ms));
     json_object_set_new(traits, "renewal_at",
@@ -274,6 +326,7 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
                         t->has_renewal_at ? json_integer(cw_cli_days_until(now, t->renewal_at_ms))
                                           : json_null());
     json_object_set_new(o, "traits", traits);
+    json_object_set_new(o, "children", children_json(cfg, ch));
 
     int rc = json_dumpf(o, stdout, CW_CLI_JSON_FLAGS) == 0 ? CW_EXIT_OK : CW_EXIT_USAGE;
     putchar('\n');
@@ -293,6 +346,7 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
     cw_tz *tz = NULL;
     struct cw_account_data *a = calloc(1, sizeof *a);
     struct cw_account_eval *e = calloc(1, sizeof *e);
+    struct cw_cli_children ch = {0};
     char err[512];
     int rc = cw_cli_load_config(ctx, &cfg);
     if (rc != CW_EXIT_OK)
@@ -316,9 +370,14 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
         rc = CW_EXIT_USAGE;
         goto out;
     }
+    if (cw_cli_children_find(cfg, st, cw_tz_day(tz, now), now, id, &ch, err, sizeof err) != 0) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        rc = CW_EXIT_UNAVAILABLE;
+        goto out;
+    }
     cw_account_evaluate(cfg, a, now, e);
     if (json) {
-        rc = print_json(cfg, a, e, now);
+        rc = print_json(cfg, a, e, &ch, now);
     } else {
         /* Compare with the account as it stood up to a week ago, as far as the kept
          * daily buckets reach. */
@@ -326,9 +385,11 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
         uint32_t days = cw_account_moved_days(cfg, &e->view, MOVED_DAYS_MAX);
         bool has_before = cw_account_score_days_ago(cfg, &e->view, days, &before);
         print_text(cfg, a, e, &before, has_before, days, now);
+        print_children(cfg, &ch);
         rc = CW_EXIT_OK;
     }
 out:
+    cw_cli_children_free(&ch);
     if (a)
         cw_account_data_free(a);
     free(a);

@@ -14,8 +14,6 @@
 #include "churnwatch/window.h"
 #include "cli.h"
 
-#define PAGE 64 /* accounts scanned, loaded (one pipeline) and written at a time */
-
 static const char USAGE[] = "churnwatch export [--format jsonl|csv] [--history] [--spreadsheet]\n"
                             "                         [--segment S] [--owner O] [--grade G] "
                             "[-o FILE]";
@@ -37,6 +35,7 @@ struct export_state {
     int64_t now;
     char as_of[32];
     size_t accounts, rows, filtered;
+    struct cw_account_eval *e; /* scratch of export_all */
 };
 
 static void day_text(int32_t day, char out[16])
@@ -93,6 +92,7 @@ static int write_jsonl(struct export_state *x, const struct cw_account_data *a,
     json_object_set_new(o, "segment", text_or_null(t->segment));
     json_object_set_new(o, "plan", text_or_null(t->plan));
     json_object_set_new(o, "owner", text_or_null(t->owner));
+    json_object_set_new(o, "parent_id", text_or_null(t->parent_id));
     json_object_set_new(o, "seats", t->has_seats ? json_integer(t->seats) : json_null());
     json_object_set_new(o, "created_at", cw_cli_json_time(t->has_created_at, t->created_at_ms));
     json_object_set_new(o, "renewal_at", cw_cli_json_time(t->has_renewal_at, t->renewal_at_ms));
@@ -163,7 +163,8 @@ static void write_csv_header(struct export_state *x)
         fputs(",component_", x->f);
         fputs(x->cfg->score.components[c].name, x->f);
     }
-    fputs(",segment,plan,owner,seats,created_at,renewal_at,first_seen,last_seen,firing,as_of\n",
+    fputs(",segment,plan,owner,seats,created_at,renewal_at,first_seen,last_seen,firing,as_of,"
+          "parent_id\n",
           x->f);
 }
 
@@ -223,68 +224,50 @@ static int write_csv(struct export_state *x, const struct cw_account_data *a,
             used += (size_t)snprintf(firing + used, sizeof firing - used, "%s%s", used ? ";" : "",
                                      cfg->rules[r].name);
     csv_text(x, firing);
-    fprintf(x->f, ",%s\n", x->as_of);
+    fprintf(x->f, ",%s,", x->as_of);
+    csv_text(x, t->parent_id);
+    fputc('\n', x->f);
     x->rows++;
     return 0;
 }
 
 /* ---- the scan ---- */
 
+/* One account of the scan: evaluated, filtered, written. 0, or 1 after a write error. */
+static int export_one(void *ctx, const struct cw_account_data *a)
+{
+    struct export_state *x = ctx;
+    cw_account_evaluate(x->cfg, a, x->now, x->e);
+    if (!keep(x->o, a, x->e)) {
+        x->filtered++;
+        return 0;
+    }
+    x->accounts++;
+    int wrc = x->o->format == FORMAT_JSONL ? write_jsonl(x, a, x->e) : write_csv(x, a, x->e);
+    if (wrc != 0 || ferror(x->f)) {
+        fprintf(stderr, "churnwatch: write error\n");
+        return 1;
+    }
+    return 0;
+}
+
 /* Every account of the store, a page at a time. */
 static int export_all(struct export_state *x, cw_store *st, cw_tz *tz)
 {
-    char(*ids)[CW_ID_MAX + 1] = calloc(PAGE, sizeof *ids);
-    const char **idp = calloc(PAGE, sizeof *idp);
-    struct cw_account_data *data = calloc(PAGE, sizeof *data);
-    struct cw_account_eval *e = calloc(1, sizeof *e);
-    int rc = CW_EXIT_OK;
     char err[512];
-    if (!ids || !idp || !data || !e) {
+    if (!(x->e = calloc(1, sizeof *x->e))) {
         fprintf(stderr, "churnwatch: out of memory\n");
-        rc = CW_EXIT_USAGE;
-        goto out;
+        return CW_EXIT_USAGE;
     }
-    int32_t today = cw_tz_day(tz, x->now);
     if (x->o->format == FORMAT_CSV)
         write_csv_header(x);
-    uint64_t cursor = 0;
-    do {
-        int n = cw_store_scan_accounts(st, &cursor, ids, PAGE, err, sizeof err);
-        for (int i = 0; i < n; i++)
-            idp[i] = ids[i];
-        if (n < 0 ||
-            (n > 0 && cw_store_load(st, x->cfg, idp, (size_t)n, today, data, err, sizeof err))) {
-            fprintf(stderr, "churnwatch: %s\n", err);
-            rc = CW_EXIT_UNAVAILABLE;
-            goto out;
-        }
-        for (int i = 0; i < n; i++) {
-            const struct cw_account_data *a = &data[i];
-            if (!a->exists) /* listed, but its keys expired meanwhile */
-                continue;
-            cw_account_evaluate(x->cfg, a, x->now, e);
-            if (!keep(x->o, a, e)) {
-                x->filtered++;
-                continue;
-            }
-            x->accounts++;
-            int wrc = x->o->format == FORMAT_JSONL ? write_jsonl(x, a, e) : write_csv(x, a, e);
-            if (wrc != 0 || ferror(x->f)) {
-                fprintf(stderr, "churnwatch: write error\n");
-                rc = CW_EXIT_USAGE;
-                goto out;
-            }
-        }
-    } while (cursor != 0);
-out:
-    if (data)
-        for (size_t i = 0; i < PAGE; i++)
-            cw_account_data_free(&data[i]);
-    free(data);
-    free(e);
-    free(idp);
-    free(ids);
-    return rc;
+    int rc =
+        cw_cli_scan_accounts(x->cfg, st, cw_tz_day(tz, x->now), export_one, x, err, sizeof err);
+    free(x->e);
+    x->e = NULL;
+    if (rc < 0)
+        fprintf(stderr, "churnwatch: %s\n", err);
+    return rc < 0 ? CW_EXIT_UNAVAILABLE : rc > 0 ? CW_EXIT_USAGE : CW_EXIT_OK;
 }
 
 static bool parse(int argc, char **argv, struct export_opts *o)

@@ -15,7 +15,7 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--owner O] "
+    fprintf(stderr, "usage: churnwatch top [--grade G] [--segment S] [--owner O] [--parent P] "
                     "[--created-within D]\n"
                     "                      [--renewal-within D] [--stage S] [--profile P]\n"
                     "                      [--limit N | --all] [--json]\n");
@@ -210,6 +210,7 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
         {"grade", required_argument, NULL, 'g'},
         {"segment", required_argument, NULL, 's'},
         {"owner", required_argument, NULL, 'o'},
+        {"parent", required_argument, NULL, 'P'},
         {"created-within", required_argument, NULL, 'w'},
         {"renewal-within", required_argument, NULL, 'r'},
         {"stage", required_argument, NULL, 't'},
@@ -234,6 +235,9 @@ int cw_cmd_top(const struct cw_cli_opts *ctx, int argc, char **argv)
             break;
         case 'o':
             f.f.owner = optarg;
+            break;
+        case 'P':
+            f.f.parent = optarg;
             break;
         case 't':
             f.f.stage = optarg;

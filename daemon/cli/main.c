@@ -11,7 +11,8 @@ static const struct cw_cli_cmd commands[] = {
     {"account", "ID [--json]", "explain one account's score, measures, trend and alerts",
      cw_cmd_account},
     {"top",
-     "[--grade G] [--segment S] [--owner O] [--created-within D] [--renewal-within D] "
+     "[--grade G] [--segment S] [--owner O] [--parent P] [--created-within D] "
+     "[--renewal-within D] "
      "[--stage S] [--profile P] [--limit N | --all] [--json]",
      "accounts by score, lowest first", cw_cmd_top},
     {"check-config", "[--no-env] [FILE]", "validate a config file", cw_cmd_check_config},

@@ -481,6 +481,8 @@ static void pend_traits(struct pending *p, int64_t ts, const struct cw_traits *t
         memcpy(p->traits.segment, t->segment, sizeof p->traits.segment);
     if (t->owner[0])
         memcpy(p->traits.owner, t->owner, sizeof p->traits.owner);
+    if (t->parent_id[0])
+        memcpy(p->traits.parent_id, t->parent_id, sizeof p->traits.parent_id);
 }
 
 /* The activity part of an event (flags & 1). 0 or -1. */
@@ -877,6 +879,8 @@ static int load_m(struct cw_account_mem *a, const char *f, size_t flen, const ch
         copy_str(t->segment, sizeof t->segment, v, vlen);
     } else if (strcmp(f, "tr:owner") == 0) {
         copy_str(t->owner, sizeof t->owner, v, vlen);
+    } else if (strcmp(f, "tr:parent_id") == 0) {
+        copy_str(t->parent_id, sizeof t->parent_id, v, vlen);
     } else if (strncmp(f, "t:", 2) == 0 && num) {
         if (type_merge(a, f + 2, x) < 0)
             return -1;
@@ -1022,6 +1026,7 @@ static size_t trait_fields(const struct cw_account_mem *a, struct cw_rcmd *c)
     TRAIT_STR(t->plan, "tr:plan")
     TRAIT_STR(t->segment, "tr:segment")
     TRAIT_STR(t->owner, "tr:owner")
+    TRAIT_STR(t->parent_id, "tr:parent_id")
 #undef TRAIT_INT
 #undef TRAIT_STR
     return n;

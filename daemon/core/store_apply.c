@@ -161,6 +161,8 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         cw_rcmd_adds(c, se->user_id);
         if (se->traits)
             cw_store_add_traits(c, se->traits);
+        if (flags & 8)
+            cw_rcmd_adds(c, se->traits->parent_id);
         if (flags & 4)
             cw_store_add_value(c, se->value);
     }

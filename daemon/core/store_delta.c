@@ -17,7 +17,8 @@ int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_even
 {
     const struct cw_event_type *et = &cfg->event_types[e->type_index];
     int activity = (et->traits && et->metric < 0) ? 0 : 1;
-    return activity | (e->traits ? 2 : 0) | (activity && e->has_value ? 4 : 0);
+    return activity | (e->traits ? 2 : 0) | (activity && e->has_value ? 4 : 0) |
+           (e->traits && e->traits->parent_id[0] ? 8 : 0);
 }
 
 int cw_store_add_value(struct cw_rcmd *c, double v)
@@ -325,8 +326,13 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
         cw_store_add_traits(c, s->traits[i]->traits);
     }
 
-    /* The values, only when there are some (a library before them reads no further). */
-    if (s->n_values > 0) {
+    size_t n_parents = 0;
+    for (size_t i = 0; i < s->n_traits; i++)
+        n_parents += s->traits[i]->traits->parent_id[0] != '\0';
+
+    /* The values, only when there are some or parents follow (a library before them reads
+     * no further). */
+    if (s->n_values > 0 || n_parents > 0) {
         char text[CW_VALUE_DAY_TEXT_MAX];
         cw_rcmd_addll(c, (long long)s->n_values);
         for (size_t i = 0; i < s->n_values; i++) {
@@ -335,6 +341,16 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
             cw_rcmd_addll(c, s->values[i].slot);
             cw_rcmd_add(c, text, n > 0 ? (size_t)n : 0);
         }
+    }
+
+    /* The parents: the parent_id of each traits entry that carries one (1-based). */
+    if (n_parents > 0) {
+        cw_rcmd_addll(c, (long long)n_parents);
+        for (size_t i = 0; i < s->n_traits; i++)
+            if (s->traits[i]->traits->parent_id[0]) {
+                cw_rcmd_addll(c, (long long)i + 1);
+                cw_rcmd_adds(c, s->traits[i]->traits->parent_id);
+            }
     }
     return c->oom ? -1 : 0;
 }

@@ -107,8 +107,10 @@ local function vd_format(t)
                        t.max, t.ms, t.last)
 end
 
+-- The six traits of the calling convention, then tr:parent_id (sent apart: flag 8 of a
+-- cw_apply event, the parents section of cw_apply_delta).
 local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:segment',
-                'tr:owner'}
+                'tr:owner', 'tr:parent_id'}
 
 -- ---- applying -------------------------------------------------------------------------
 -- What an account's new events come to, built by cw_apply (event by event, watermarks
@@ -156,7 +158,7 @@ local function write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
   end
   if a.traits_ts_s then
     put('tr:ts', a.traits_ts_s)
-    for k = 1, 6 do if a.traits[TRAITS[k]] then put(TRAITS[k], a.traits[TRAITS[k]]) end end
+    for k = 1, #TRAITS do if a.traits[TRAITS[k]] then put(TRAITS[k], a.traits[TRAITS[k]]) end end
   end
   hset(km, m)
   -- a new version: a daemon holding the account in memory must load it again (cw_put)
@@ -220,9 +222,9 @@ end
 -- ARGV: horizon ttl_short ttl_long nsrc src*nsrc ntypes type*ntypes nev event*nev clock_day
 --   src   'topic:partition' (watermark field o:<src> in :m)
 --   event 'src off day ts slot type flags' user [6 traits args when flags has 2]
---         [value when flags has 4]
+--         [parent_id when flags has 8] [value when flags has 4]
 --         src, type: 1-based indexes; slot -1 = no counter; flags 1 activity, 2 traits,
---         4 a value (%.17g) for the slot's values of the day
+--         4 a value (%.17g) for the slot's values of the day, 8 (with 2) a parent_id
 -- Returns the number of events applied (the others were replays).
 local function cw_apply(keys, args)
   local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
@@ -252,7 +254,9 @@ local function cw_apply(keys, args)
     s, day, slot, ty, flags = tonumber(s), tonumber(day), tonumber(slot), tonumber(ty), tonumber(flags)
     local tr_at = i
     local has_tr, has_val = math.floor(flags / 2) % 2 == 1, math.floor(flags / 4) % 2 == 1
+    local has_parent = has_tr and math.floor(flags / 8) % 2 == 1
     if has_tr then i = i + 6 end
+    if has_parent then i = i + 1 end
     local val = has_val and tonumber(args[i]) or nil
     if has_val then i = i + 1 end
     if s < 1 or s > nsrc or ty < 1 or ty > ntypes or i - 1 > #args or (has_val and not val) then
@@ -285,7 +289,7 @@ local function cw_apply(keys, args)
       end
       if has_tr and (not traits_ts or tsn >= traits_ts) then
         traits_ts, a.traits_ts_s = tsn, ts
-        for k = 1, 6 do
+        for k = 1, has_parent and 7 or 6 do
           if args[tr_at + k - 1] ~= '' then a.traits[TRAITS[k]] = args[tr_at + k - 1] end
         end
       end
@@ -332,6 +336,14 @@ local function account_state(keys, out, hist_from, hist_to)
   return out
 end
 
+-- The count n of an optional trailing section at args[i] (n, then n entries of width
+-- arguments each), or nil when it is not a number or runs past the arguments.
+local function section_len(args, i, width)
+  local n = tonumber(args[i])
+  if n and i + width * n <= #args then return n end
+  return nil
+end
+
 -- cw_apply_delta: one account's events of a batch, coalesced, applied exactly once.
 -- KEYS: :m :d :u :r :h :x :o
 -- ARGV: horizon ttl_short ttl_long clock_day want_state hist_from hist_to nev
@@ -342,7 +354,10 @@ end
 --       nusers (user day)*nusers                   each user's newest active day
 --       ntraits (ts seats created_at renewal_at plan segment owner)*ntraits  in order
 --       [nvals (day slot values)*nvals]            the metrics' values per day (vd_*), only
---                                                  when there are some
+--                                                  when there are some (or parents follow)
+--       [nparents (k parent_id)*nparents]          the parent_id of the k-th traits entry
+--                                                  (1-based, ascending), only when some
+--                                                  entry carries one
 -- When the watermark of every source is below its min_offset, everything is new and is
 -- applied (the same effect as cw_apply with the events one by one); when it is at or
 -- above max_offset for every source, all was applied before (a replay); anything else
@@ -417,10 +432,12 @@ local function cw_apply_delta(keys, args)
     return redis.error_reply('ERR churnwatch: bad cw_apply_delta arguments')
   end
   local traits_ts = tonumber(cur[4])
+  local won = {}
   for k = 1, ntraits do
     local ts = args[i]
     local tsn = tonumber(ts)
     if not traits_ts or tsn >= traits_ts then
+      won[k] = true
       traits_ts, a.traits_ts_s = tsn, ts
       for f = 1, 6 do
         if args[i + f] ~= '' then a.traits[TRAITS[f]] = args[i + f] end
@@ -429,10 +446,8 @@ local function cw_apply_delta(keys, args)
     i = i + 7
   end
   if args[i] then
-    local nvals = tonumber(args[i]); i = i + 1
-    if not nvals or i - 1 + 3 * nvals > #args then
-      return redis.error_reply('ERR churnwatch: bad cw_apply_delta values')
-    end
+    local nvals = section_len(args, i, 3); i = i + 1
+    if not nvals then return redis.error_reply('ERR churnwatch: bad cw_apply_delta values') end
     for k = 1, nvals do
       local day, slot, v = tonumber(args[i]), tonumber(args[i + 1]), vd_parse(args[i + 2])
       if not day or not slot or not v then
@@ -442,6 +457,18 @@ local function cw_apply_delta(keys, args)
       if not sv then sv = {}; a.vals[day] = sv end
       sv[slot] = vd_merge(sv[slot], v)
       i = i + 3
+    end
+  end
+  if args[i] then
+    -- Each parent_id counts as part of its traits entry: kept when the entry won, later
+    -- entries over earlier ones.
+    local np = section_len(args, i, 2); i = i + 1
+    if not np then return redis.error_reply('ERR churnwatch: bad cw_apply_delta parents') end
+    for p = 1, np do
+      local k = tonumber(args[i])
+      if not k then return redis.error_reply('ERR churnwatch: bad cw_apply_delta parent ' .. p) end
+      if won[k] then a.traits['tr:parent_id'] = args[i + 1] end
+      i = i + 2
     end
   end
   write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)

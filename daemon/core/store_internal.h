@@ -232,7 +232,8 @@ void cw_store_feed_entries_sort(struct cw_account_data *d);
 bool cw_store_event_usable(const struct cw_config *cfg, const struct cw_store_event *e);
 
 /* An event's flags in the apply functions: 1 = an activity event (every type but a
- * traits-only one), 2 = it carries traits, 4 = an activity event with a value. */
+ * traits-only one), 2 = it carries traits, 4 = an activity event with a value, 8 = its
+ * traits carry a parent_id (sent after the six trait arguments). */
 int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_event *e);
 
 /* The six trait arguments of cw_apply and cw_apply_delta ("" = not carried). */

@@ -104,12 +104,18 @@ static int load_feed_field(struct cw_account_data *d, const redisReply *f, const
     return 0;
 }
 
-static void copy_trait(char *dst, const char *v, size_t len)
+/* v (len bytes) into dst, cut to max bytes and NUL-terminated (dst holds max + 1). */
+static void copy_trait_max(char *dst, size_t max, const char *v, size_t len)
 {
-    if (len > CW_TRAIT_MAX)
-        len = CW_TRAIT_MAX;
+    if (len > max)
+        len = max;
     memcpy(dst, v, len);
     dst[len] = '\0';
+}
+
+static void copy_trait(char *dst, const char *v, size_t len)
+{
+    copy_trait_max(dst, CW_TRAIT_MAX, v, len);
 }
 
 static void load_field_m(const struct cw_config *cfg, struct cw_account_data *d,
@@ -150,6 +156,8 @@ static void load_field_m(const struct cw_config *cfg, struct cw_account_data *d,
         copy_trait(d->traits.segment, v->str, v->len);
     } else if (strcmp(k, "tr:owner") == 0) {
         copy_trait(d->traits.owner, v->str, v->len);
+    } else if (strcmp(k, "tr:parent_id") == 0) {
+        copy_trait_max(d->traits.parent_id, CW_ID_MAX, v->str, v->len);
     }
 }
 

@@ -43,7 +43,7 @@ _churnwatch() {
         mapfile -t COMPREPLY < <(compgen -W "jsonl csv" -- "$cur")
         return
         ;;
-    --grade | --segment | --owner | --created-within | --renewal-within | --stage | --profile | --limit | --brokers | \
+    --grade | --segment | --owner | --parent | --created-within | --renewal-within | --stage | --profile | --limit | --brokers | \
         --topic | --rule | --for | --reason | --seed | --accounts | --fates | --days | --listen | --allow-host | --since | --batch)
         return # a value of the user's own
         ;;
@@ -60,7 +60,7 @@ _churnwatch() {
         return
         ;;
     account) opts="--json" ;;
-    top) opts="--grade --segment --owner --created-within --renewal-within --stage --profile --limit --all --json" ;;
+    top) opts="--grade --segment --owner --parent --created-within --renewal-within --stage --profile --limit --all --json" ;;
     check-config)
         opts="--no-env"
         files=yes

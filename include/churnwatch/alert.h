@@ -43,8 +43,9 @@ struct cw_alert {
     int64_t seats;
     bool has_renewal_at; /* the next renewal, else omitted */
     int64_t renewal_at_ms;
-    const char *profile; /* the scorecard that scored it; NULL or "": omitted */
-    const char *stage;   /* the account's lifecycle stage; NULL or "": omitted */
+    const char *parent_id; /* the parent account (docs/hierarchies.md); NULL or "": omitted */
+    const char *profile;   /* the scorecard that scored it; NULL or "": omitted */
+    const char *stage;     /* the account's lifecycle stage; NULL or "": omitted */
     const char *reason;
     size_t n_components;
     const struct cw_alert_component *components;
@@ -54,14 +55,13 @@ struct cw_alert {
 
 /*
  * Encode as one line of compact JSON (keys in the order of docs/alerts.md, then "value",
- * "direction", the account's "segment", "owner", "plan", "seats", "renewal_at", "profile" and
- * "stage" each when known,
- * and "reminder": true for reminders; numbers rounded to 2 decimals, scores and values always as
- * reals ("52.0"), a whole threshold as an integer ("40"); NaN or infinite numbers, NULL strings and
- * times outside years 0000..9999 as null; bytes that are not UTF-8 as U+FFFD; timestamps RFC 3339
- * UTC, with ".mmm" only when the milliseconds are non-zero). Returns a malloc'd NUL-terminated
- * string (length in *len when len is non-NULL) that the caller frees with free(),
- * or NULL on allocation failure.
+ * "direction", the account's "segment", "owner", "plan", "seats", "renewal_at", "parent_id",
+ * "profile" and "stage" each when known, and "reminder": true for reminders; numbers rounded to 2
+ * decimals, scores and values always as reals ("52.0"), a whole threshold as an integer ("40"); NaN
+ * or infinite numbers, NULL strings and times outside years 0000..9999 as null; bytes that are not
+ * UTF-8 as U+FFFD; timestamps RFC 3339 UTC, with ".mmm" only when the milliseconds are non-zero).
+ * Returns a malloc'd NUL-terminated string (length in *len when len is non-NULL) that the caller
+ * frees with free(), or NULL on allocation failure.
  */
 char *cw_alert_encode(const struct cw_alert *alert, size_t *len);
 

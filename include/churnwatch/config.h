@@ -277,6 +277,19 @@ struct cw_scores_config {
     double step; /* points a score must move from the last one published; default 5 */
 };
 
+/* How a parent's score is rolled up from its children's (docs/hierarchies.md). */
+enum cw_rollup {
+    CW_ROLLUP_MEAN = 0,
+    CW_ROLLUP_SEAT_WEIGHTED_MEAN,
+    CW_ROLLUP_MINIMUM,
+};
+
+/* Account hierarchies (docs/hierarchies.md). */
+struct cw_hierarchy_config {
+    enum cw_rollup rollup; /* default seat_weighted_mean */
+    unsigned max_depth;    /* most levels of parents above an account; default 4, 1..16 */
+};
+
 enum cw_log_format {
     CW_LOG_LOGFMT = 0,
     CW_LOG_JSON,
@@ -312,6 +325,7 @@ struct cw_config {
     struct cw_segment *segments;
     size_t n_segments;
     struct cw_scores_config scores;
+    struct cw_hierarchy_config hierarchy;
     char *http_listen; /* default "127.0.0.1:9464" */
     enum cw_log_level log_level;
     enum cw_log_format log_format;

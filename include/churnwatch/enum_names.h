@@ -21,6 +21,7 @@ extern const struct cw_enum_names cw_severity_names;     /* enum cw_severity */
 extern const struct cw_enum_names cw_rule_kind_names;    /* enum cw_rule_kind */
 extern const struct cw_enum_names cw_direction_names;    /* enum cw_direction */
 extern const struct cw_enum_names cw_aggregate_names;    /* enum cw_aggregate */
+extern const struct cw_enum_names cw_rollup_names;       /* enum cw_rollup */
 
 /* The name of value, or "unknown" when it is out of range. */
 const char *cw_enum_name(const struct cw_enum_names *t, int value);

@@ -23,6 +23,7 @@ struct cw_traits {
     char plan[CW_TRAIT_MAX + 1];    /* "" when absent */
     char segment[CW_TRAIT_MAX + 1]; /* "" when absent */
     char owner[CW_TRAIT_MAX + 1];   /* "" when absent */
+    char parent_id[CW_ID_MAX + 1];  /* the parent account (docs/hierarchies.md); "" when absent */
 };
 
 /* A decoded event. Strings are NUL-terminated UTF-8 without control characters. */

@@ -34,12 +34,7 @@ events.append({"event_id": "engaged-s", "account_id": "engaged", "user_id": "u1"
 for e in sorted(events, key=lambda e: e["ts"]):
     print(json.dumps(e))
 PY
-n=$(wc -l <"$WORK/events.jsonl")
-# The whole history is in the topic before the daemon starts (it judges it in event time).
-kcat -P -b "$BOOTSTRAP" -t usage-events -l "$WORK/events.jsonl" 2>>"$WORK/kcat.log" || fail "kcat produce"
-daemon_start "$WORK/cw.yaml"
-wait_processed "$n" 120
-rescore_and_wait "$WORK/cw.yaml"
+judge_history "$WORK/events.jsonl" "$WORK/cw.yaml"
 
 alerts() { topic_dump churnwatch-alerts >"$WORK/alerts.jsonl"; }
 # field ACCOUNT RULE STATUS KEY: KEY of the last such alert ("" if none)

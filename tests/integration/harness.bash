@@ -232,6 +232,18 @@ topic_read() {
   fail "kcat could not read topic $1: $(tail -n 3 "$err")"
 }
 
+# judge_history EVENTS CONFIG: the whole history EVENTS (JSON Lines) in usage-events before
+# the daemon starts (it judges it in event time), then the daemon on CONFIG, until it has
+# processed every message and one sweep has run.
+judge_history() {
+  local n
+  n=$(wc -l <"$1")
+  kcat -P -b "$BOOTSTRAP" -t usage-events -l "$1" 2>>"$WORK/kcat.log" || fail "kcat produce"
+  daemon_start "$2"
+  wait_processed "$n" 120
+  rescore_and_wait "$2"
+}
+
 # wait_processed N [SECONDS]: until the daemon has completed batches holding N messages in
 # total (its debug log line "batch processed ... messages_total=N").
 processed_total() {

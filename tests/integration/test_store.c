@@ -242,6 +242,7 @@ Test(store, apply_load_round_trip)
     cr_assert_str_eq(d.traits.plan, "standard");
     cr_assert_str_eq(d.traits.segment, "M|x");
     cr_assert_str_eq(d.traits.owner, "");
+    cr_assert_str_eq(d.traits.parent_id, "");
     cr_assert_eq(d.n_rules, 2);
     cr_assert_eq(d.rules[0].status, CW_RULE_OK);
     cr_assert_str_eq(d.rule_raw[0], "");
@@ -261,12 +262,14 @@ Test(store, apply_load_round_trip)
     add_event(&b2, "acme", "", T_TRAITS, DAY0 + 6, 200, "ev", 0, 18);
     b2.ev[0].has_traits = true;
     snprintf(b2.ev[0].traits.owner, sizeof b2.ev[0].traits.owner, "csm@example.com");
+    snprintf(b2.ev[0].traits.parent_id, sizeof b2.ev[0].traits.parent_id, "acme-group");
     cr_assert_eq(apply1(st, &b2, "acme", 0, 1), 1);
     const char *ids[2] = {"acme", "nobody"};
     struct cw_account_data two[2];
     memset(two, 0, sizeof two);
     cr_assert_eq(cw_store_load(st, &cfg, ids, 2, today, two, err, sizeof err), 0, "%s", err);
     cr_assert_str_eq(two[0].traits.owner, "csm@example.com");
+    cr_assert_str_eq(two[0].traits.parent_id, "acme-group");
     cr_assert_str_eq(two[0].traits.plan, "standard");
     cr_assert_eq(two[0].traits.seats, 50);
     cr_assert_not(two[1].exists);
@@ -2300,6 +2303,8 @@ static void ms_generate(uint64_t seed)
                 snprintf(tr->segment, sizeof tr->segment, "%c", "SML"[ds_rand(&x) % 3]);
             if (ds_rand(&x) % 5 == 0)
                 snprintf(tr->owner, sizeof tr->owner, "owner-%d", (int)(ds_rand(&x) % 3));
+            if (ds_rand(&x) % 4 == 0)
+                snprintf(tr->parent_id, sizeof tr->parent_id, "parent-%d", (int)(ds_rand(&x) % 3));
         }
         seminar_value_of(ev, ds_rand(&x));
         int s = (int)(ds_rand(&x) % MS_SOURCES);
@@ -2397,6 +2402,8 @@ static const char *mem_differs(struct cw_account_data *got, struct cw_account_da
     DIFF(strcmp(g->plan, w->plan) != 0, "plan %s, store %s", g->plan, w->plan);
     DIFF(strcmp(g->segment, w->segment) != 0, "segment %s, store %s", g->segment, w->segment);
     DIFF(strcmp(g->owner, w->owner) != 0, "owner %s, store %s", g->owner, w->owner);
+    DIFF(strcmp(g->parent_id, w->parent_id) != 0, "parent_id %.100s, store %.100s", g->parent_id,
+         w->parent_id);
 #undef DIFF
     return "";
 }

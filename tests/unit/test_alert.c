@@ -129,8 +129,8 @@ Test(alert, keys_come_in_spec_order_then_extras)
         "schema",   "alert_id",   "account_id",     "rule",       "kind",       "status",
         "severity", "score",      "previous_score", "grade",      "threshold",  "touch",
         "reason",   "components", "observed_at",    "emitted_at", "value",      "direction",
-        "segment",  "owner",      "plan",           "seats",      "renewal_at", "profile",
-        "stage",    "reminder",
+        "segment",  "owner",      "plan",           "seats",      "renewal_at", "parent_id",
+        "profile",  "stage",      "reminder",
     };
     struct cw_alert a = spec_alert();
     a.segment = "M";
@@ -141,6 +141,7 @@ Test(alert, keys_come_in_spec_order_then_extras)
     a.seats = 31;
     a.has_renewal_at = true;
     a.renewal_at_ms = 1818153372447; /* 2027-08-13T10:36:12.447Z */
+    a.parent_id = "acme-group";
     a.profile = "enterprise";
     a.stage = "renewal";
     a.reminder = true;
@@ -158,6 +159,7 @@ Test(alert, keys_come_in_spec_order_then_extras)
     cr_assert(json_is_integer(json_object_get(root, "seats")), "seats: an integer");
     cr_assert_eq(json_integer_value(json_object_get(root, "seats")), 31);
     cr_assert_str_eq(str_field(root, "renewal_at"), "2027-08-13T10:36:12.447Z");
+    cr_assert_str_eq(str_field(root, "parent_id"), "acme-group");
     cr_assert_str_eq(str_field(root, "profile"), "enterprise");
     cr_assert_str_eq(str_field(root, "stage"), "renewal");
     cr_assert(json_is_true(json_object_get(root, "reminder")));
@@ -183,6 +185,7 @@ Test(alert, missing_values_are_null_never_zero)
     a.touch = NULL;
     a.segment = "";
     a.owner = "";
+    a.parent_id = "";
     a.plan = NULL;
     a.profile = NULL;
     a.stage = "";
@@ -201,7 +204,7 @@ Test(alert, missing_values_are_null_never_zero)
     cr_assert(json_is_null(json_object_get(root, "value")));
     cr_assert_null(json_object_get(root, "segment"), "empty segment: omitted");
     for (const char *const *k = (const char *const[]){"owner", "plan", "seats", "renewal_at",
-                                                      "profile", "stage", NULL};
+                                                      "parent_id", "profile", "stage", NULL};
          *k; k++)
         cr_assert_null(json_object_get(root, *k), "%s unknown: omitted", *k);
     json_t *c = json_object_get(root, "components");

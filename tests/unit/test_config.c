@@ -321,6 +321,22 @@ Test(config, minimal_config_gets_every_default)
     cr_expect_eq(cfg->log_format, CW_LOG_LOGFMT);
     cr_expect_null(cfg->scores.topic, "no score feed unless asked for");
     cr_expect_eq(cfg->scores.step, 5);
+    cr_expect_eq(cfg->hierarchy.rollup, CW_ROLLUP_SEAT_WEIGHTED_MEAN);
+    cr_expect_eq(cfg->hierarchy.max_depth, 4);
+    cw_config_free(cfg);
+}
+
+Test(config, hierarchy_section)
+{
+    struct cw_config *cfg = load(MIN "hierarchy:\n  rollup: minimum\n  max_depth: 16\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_eq(cfg->hierarchy.rollup, CW_ROLLUP_MINIMUM);
+    cr_expect_eq(cfg->hierarchy.max_depth, 16);
+    cw_config_free(cfg);
+    cfg = load(MIN "hierarchy: {rollup: mean}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_eq(cfg->hierarchy.rollup, CW_ROLLUP_MEAN);
+    cr_expect_eq(cfg->hierarchy.max_depth, 4, "the default depth");
     cw_config_free(cfg);
 }
 
@@ -1043,6 +1059,16 @@ static const struct err_case cases[] = {
     {STAGED "  profiles:\n    - {name: p, colour: red}\n",
      "t.yaml:8:17: unknown key 'colour' in score.profiles[0]; valid keys: name, segments, "
      "stages, components, measures"},
+    /* hierarchies */
+    {MIN "hierarchy:\n  rollup: median\n",
+     "t.yaml:5:3: hierarchy.rollup: invalid value 'median'; valid values: mean, "
+     "seat_weighted_mean, minimum"},
+    {MIN "hierarchy:\n  max_depth: 17\n",
+     "t.yaml:5:3: hierarchy.max_depth: 17 is out of range: must be at least 1 and at most 16"},
+    {MIN "hierarchy:\n  max_depth: 0\n",
+     "t.yaml:5:3: hierarchy.max_depth: 0 is out of range: must be at least 1 and at most 16"},
+    {MIN "hierarchy:\n  depth: 3\n",
+     "t.yaml:5:3: unknown key 'depth' in hierarchy; valid keys: rollup, max_depth"},
     /* the score feed */
     {MIN "scores:\n  topik: x\n",
      "t.yaml:5:3: unknown key 'topik' in scores; valid keys: topic, step"},

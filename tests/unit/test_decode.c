@@ -615,6 +615,61 @@ Test(decode_native, traits_event, .init = native, .fini = stop)
     cr_expect_str_eq(ev.traits.owner, "csm@example.com");
 }
 
+Test(decode_native, parent_id_trait, .init = native, .fini = stop)
+{
+    struct cw_event ev;
+    char reason[256];
+    cr_assert_eq(decode1(LIT("{\"type\":\"account_updated\",\"account_id\":\"acme-jp\","
+                             "\"traits\":{\"parent_id\":\"acme\",\"seats\":3}}"),
+                         &ev, reason, sizeof reason),
+                 CW_OK, "%s", reason);
+    cr_expect_str_eq(ev.traits.parent_id, "acme");
+    cr_expect_eq(ev.traits.seats, 3);
+    /* Empty or null: not carried. */
+    cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
+                             "\"parent_id\":\"\"}}"),
+                         &ev, reason, sizeof reason),
+                 CW_OK, "%s", reason);
+    cr_expect_str_eq(ev.traits.parent_id, "");
+    cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
+                             "\"parent_id\":null}}"),
+                         &ev, reason, sizeof reason),
+                 CW_OK, "%s", reason);
+    cr_expect_str_eq(ev.traits.parent_id, "");
+
+    /* Its own parent. */
+    cr_assert_eq(decode1(LIT("{\"type\":\"account_updated\",\"account_id\":\"acme\","
+                             "\"traits\":{\"parent_id\":\"acme\"}}"),
+                         &ev, reason, sizeof reason),
+                 CW_REJ_BAD_TRAITS);
+    cr_expect_str_eq(reason, "parent_id at /traits/parent_id is the account itself");
+    /* The account id's rules: a string, at most max_id_length (128 here), no control. */
+    cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
+                             "\"parent_id\":7}}"),
+                         &ev, reason, sizeof reason),
+                 CW_REJ_BAD_TRAITS);
+    cr_expect_str_eq(reason, "parent_id at /traits/parent_id is a number, expected a string");
+    cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
+                             "\"parent_id\":\"" LONG129 "\"}}"),
+                         &ev, reason, sizeof reason),
+                 CW_REJ_BAD_TRAITS);
+    cr_expect_str_eq(reason, "parent_id at /traits/parent_id is 129 bytes, longer than "
+                             "input.max_id_length 128");
+    cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
+                             "\"parent_id\":\"p\\u0007\"}}"),
+                         &ev, reason, sizeof reason),
+                 CW_REJ_BAD_TRAITS);
+    cr_expect_str_eq(reason, "parent_id at /traits/parent_id contains a control character");
+    /* 128 bytes, the longest id here, is kept whole (longer than the other string traits). */
+    static const char longest[] =
+        "{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{\"parent_id\":\"" LONG129 "\"}}";
+    char buf[sizeof longest];
+    memcpy(buf, longest, sizeof longest);
+    memmove(strstr(buf, "a\"}}"), "\"}}", 4);
+    cr_assert_eq(decode1(buf, strlen(buf), &ev, reason, sizeof reason), CW_OK, "%s", reason);
+    cr_expect_eq(strlen(ev.traits.parent_id), 128);
+}
+
 Test(decode_native, trait_times_at_the_bounds, .init = native, .fini = stop)
 {
     static const char msg[] = "{\"type\":\"account_updated\",\"account_id\":\"acme\",\"traits\":{"

@@ -22,6 +22,7 @@ static const struct expected tables[] = {
     {&cw_severity_names, "info, warning, critical"},
     {&cw_rule_kind_names, "score_below, score_drop, inactive, onboarding, ratio_below, renewal, "
                           "score_above, ratio_above"},
+    {&cw_rollup_names, "mean, seat_weighted_mean, minimum"},
 };
 
 Test(enum_names, each_table_holds_the_documented_names_in_value_order)

@@ -344,7 +344,8 @@ Test(feed_message, the_first_message)
     cr_expect_str_eq(str(m1, "measure"), "users");
     cr_expect_eq(json_real_value(json_object_get(m1, "points")), 25.0);
     /* No traits: no owner, plan, segment, seats, renewal_at, profile. */
-    const char *absent[] = {"owner", "plan", "segment", "seats", "renewal_at", "profile"};
+    const char *absent[] = {"owner",      "plan",      "segment", "seats",
+                            "renewal_at", "parent_id", "profile"};
     for (size_t a = 0; a < sizeof absent / sizeof absent[0]; a++)
         cr_expect_null(json_object_get(m, absent[a]), "%s", absent[a]);
     json_decref(m);
@@ -415,6 +416,7 @@ Test(feed_message, the_account_context_and_the_profile_when_known)
     A.traits.has_seats = true;
     A.traits.seats = 31;
     snprintf(A.traits.owner, sizeof A.traits.owner, "ben@example.com");
+    snprintf(A.traits.parent_id, sizeof A.traits.parent_id, "acme-group");
     snprintf(A.traits.plan, sizeof A.traits.plan, "standard");
     snprintf(A.traits.segment, sizeof A.traits.segment, "M");
     A.traits.has_renewal_at = true;
@@ -429,6 +431,7 @@ Test(feed_message, the_account_context_and_the_profile_when_known)
     cr_expect_str_eq(str(m, "plan"), "standard");
     cr_expect_eq(json_integer_value(json_object_get(m, "seats")), 31);
     cr_expect_str_eq(str(m, "renewal_at"), "2026-08-13T10:46:12.447Z");
+    cr_expect_str_eq(str(m, "parent_id"), "acme-group");
     cr_expect_str_eq(json_string_value(json_array_get(json_object_get(m, "triggers"), 0)),
                      "profile");
     /* Seats known: the per-seat measure has a value now. */

@@ -1,0 +1,100 @@
+/* cli_children.c - the children of a parent account as `churnwatch account` shows them:
+ * found by a scan of the stored traits, scored now, and their scores rolled up
+ * (docs/hierarchies.md) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account_eval.h"
+#include "churnwatch/hierarchy.h"
+#include "cli.h"
+
+/* A scan's state: the parent, the children kept, a scratch evaluation. */
+struct find {
+    const struct cw_config *cfg;
+    int64_t now;
+    const char *parent;
+    struct cw_cli_children *out;
+    struct cw_account_eval e;
+};
+
+static int cmp_child(const void *x, const void *y)
+{
+    return strcmp(((const struct cw_cli_child *)x)->id, ((const struct cw_cli_child *)y)->id);
+}
+
+/* Whether id is one of the children kept so far (the scan may return an id twice). */
+static bool kept(const struct cw_cli_children *c, const char *id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->items[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* One account of the scan: kept, scored, when it is a child not yet kept. */
+static int find_one(void *ctx, const struct cw_account_data *a)
+{
+    struct find *f = ctx;
+    struct cw_cli_children *out = f->out;
+    if (strcmp(a->traits.parent_id, f->parent) != 0 || kept(out, a->account_id))
+        return 0;
+    if (out->n == CW_HIERARCHY_MAX_CHILDREN) {
+        out->more++;
+        return 0;
+    }
+    cw_account_evaluate(f->cfg, a, f->now, &f->e);
+    struct cw_cli_child *c = &out->items[out->n++];
+    snprintf(c->id, sizeof c->id, "%s", a->account_id);
+    c->has_score = f->e.score.has_score;
+    c->score = f->e.score.score;
+    c->grade = f->e.score.has_score ? f->e.score.grade : "";
+    c->has_seats = a->traits.has_seats;
+    c->seats = a->traits.seats;
+    return 0;
+}
+
+int cw_cli_children_find(const struct cw_config *cfg, cw_store *st, int32_t today, int64_t now,
+                         const char *parent, struct cw_cli_children *out, char *err, size_t errsize)
+{
+    memset(out, 0, sizeof *out);
+    struct find *f = calloc(1, sizeof *f);
+    struct cw_rollup_child *roll = NULL;
+    int rc = -1;
+    if (!f || !(out->items = calloc(CW_HIERARCHY_MAX_CHILDREN, sizeof *out->items))) {
+        snprintf(err, errsize, "out of memory");
+        goto out;
+    }
+    *f = (struct find){.cfg = cfg, .now = now, .parent = parent, .out = out};
+    if (cw_cli_scan_accounts(cfg, st, today, find_one, f, err, errsize) != 0)
+        goto out;
+    qsort(out->items, out->n, sizeof *out->items, cmp_child);
+
+    if (out->n > 0 && !(roll = calloc(out->n, sizeof *roll))) {
+        snprintf(err, errsize, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < out->n; i++)
+        roll[i] = (struct cw_rollup_child){.has_score = out->items[i].has_score,
+                                           .score = out->items[i].score,
+                                           .has_seats = out->items[i].has_seats,
+                                           .seats = out->items[i].seats};
+    out->has_rollup = cw_rollup(cfg->hierarchy.rollup, roll, out->n, &out->rollup);
+    if (out->has_rollup)
+        out->rollup_grade = cw_score_grade(cfg, out->rollup);
+    rc = 0;
+out:
+    if (rc != 0)
+        cw_cli_children_free(out);
+    free(roll);
+    free(f);
+    return rc;
+}
+
+void cw_cli_children_free(struct cw_cli_children *c)
+{
+    if (!c)
+        return;
+    free(c->items);
+    memset(c, 0, sizeof *c);
+}

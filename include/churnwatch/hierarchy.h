@@ -1,0 +1,51 @@
+/* hierarchy.h - account hierarchies: a parent's score rolled up from its children's, and the
+ * check of a parent map for cycles and over-deep trees (docs/hierarchies.md) */
+#ifndef CHURNWATCH_HIERARCHY_H
+#define CHURNWATCH_HIERARCHY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "churnwatch/config.h"
+
+/* The deepest hierarchy.max_depth the config accepts. */
+#define CW_HIERARCHY_DEPTH_LIMIT 16
+/* The most children `churnwatch account` reads of one parent. */
+#define CW_HIERARCHY_MAX_CHILDREN 1000
+
+/* One child as the roll-up sees it. */
+struct cw_rollup_child {
+    bool has_score; /* false: too little data; skipped */
+    double score;   /* 0..100 */
+    bool has_seats; /* false, or 0 seats: weighs 1 in seat_weighted_mean */
+    int64_t seats;
+};
+
+/*
+ * The parent's score rolled up from its n children by how: their mean, their mean weighted
+ * by seats, or their minimum, over the children with a score. Returns true and sets *out,
+ * or false (and leaves *out alone) when no child has a score, n == 0 included.
+ */
+bool cw_rollup(enum cw_rollup how, const struct cw_rollup_child *children, size_t n, double *out);
+
+/* One edge of a parent map: child's parent_id trait. */
+struct cw_parent_link {
+    const char *child;
+    const char *parent; /* "" or NULL: child has no parent */
+};
+
+/*
+ * Check a parent map of n links (at most one per child) without ever looping: every walk up
+ * from an account ends at an account without a parent within max_depth steps. Returns 0, or
+ * -1 with err naming the accounts at the first problem found, in the order of links:
+ *   "parent_id cycle: a -> b -> c -> a" (an account its own parent: "a -> a"),
+ *   "d is 5 levels below r (d -> c -> b -> a -> r), deeper than hierarchy.max_depth 4",
+ *   "account a has two parents: b and c",
+ * or "out of memory". The time is O(n log n) whatever the map; max_depth is taken within
+ * 1..CW_HIERARCHY_DEPTH_LIMIT.
+ */
+int cw_hierarchy_check(const struct cw_parent_link *links, size_t n, unsigned max_depth, char *err,
+                       size_t errsize);
+
+#endif /* CHURNWATCH_HIERARCHY_H */

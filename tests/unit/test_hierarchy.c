@@ -1,0 +1,150 @@
+/* test_hierarchy.c - the roll-up of children's scores and the parent map check
+ * (lib/hierarchy.c) on hand-computed cases */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "churnwatch/hierarchy.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Three scored children with 10, unknown and 30 seats, and one without a score. */
+static const struct cw_rollup_child kids[] = {
+    {.has_score = true, .score = 80, .has_seats = true, .seats = 10},
+    {.has_score = true, .score = 40},
+    {.has_score = false, .score = 0, .has_seats = true, .seats = 1000},
+    {.has_score = true, .score = 60, .has_seats = true, .seats = 30},
+};
+
+Test(rollup, mean_of_the_scored_children)
+{
+    double s = -1;
+    cr_assert(cw_rollup(CW_ROLLUP_MEAN, kids, N(kids), &s));
+    cr_expect_float_eq(s, (80.0 + 40 + 60) / 3, 1e-9); /* 60 */
+}
+
+Test(rollup, seat_weighted_mean_counts_a_child_without_seats_as_one)
+{
+    double s = -1;
+    cr_assert(cw_rollup(CW_ROLLUP_SEAT_WEIGHTED_MEAN, kids, N(kids), &s));
+    /* (10*80 + 1*40 + 30*60) / (10 + 1 + 30) = 2640 / 41 */
+    cr_expect_float_eq(s, 2640.0 / 41, 1e-9);
+    /* 0 seats weighs 1 too: (1*20 + 1*50) / 2 */
+    const struct cw_rollup_child zero[] = {
+        {.has_score = true, .score = 20, .has_seats = true, .seats = 0},
+        {.has_score = true, .score = 50},
+    };
+    cr_assert(cw_rollup(CW_ROLLUP_SEAT_WEIGHTED_MEAN, zero, N(zero), &s));
+    cr_expect_float_eq(s, 35.0, 1e-9);
+}
+
+Test(rollup, minimum_skips_the_unscored)
+{
+    double s = -1;
+    cr_assert(cw_rollup(CW_ROLLUP_MINIMUM, kids, N(kids), &s));
+    cr_expect_float_eq(s, 40.0, 1e-9, "the unscored child's 0 is not a score");
+}
+
+Test(rollup, no_score_without_a_scored_child)
+{
+    const struct cw_rollup_child none[] = {{.has_score = false, .has_seats = true, .seats = 5},
+                                           {.has_score = false}};
+    double s = 12.5;
+    for (int how = CW_ROLLUP_MEAN; how <= CW_ROLLUP_MINIMUM; how++) {
+        cr_expect_not(cw_rollup((enum cw_rollup)how, none, N(none), &s));
+        cr_expect_not(cw_rollup((enum cw_rollup)how, NULL, 0, &s), "no children");
+    }
+    cr_expect_float_eq(s, 12.5, 0, "left alone");
+}
+
+static char err[512];
+
+static int check(const struct cw_parent_link *l, size_t n, unsigned depth)
+{
+    err[0] = 'x';
+    return cw_hierarchy_check(l, n, depth, err, sizeof err);
+}
+
+Test(hierarchy_check, a_forest_within_the_depth_passes)
+{
+    /* r <- a <- b <- c <- d: d is 4 levels below r; x and y are children of r too. */
+    const struct cw_parent_link l[] = {{"d", "c"}, {"c", "b"}, {"b", "a"}, {"a", "r"},
+                                       {"x", "r"}, {"y", "x"}, {"r", ""},  {"lone", NULL}};
+    cr_expect_eq(check(l, N(l), 4), 0, "%s", err);
+    cr_expect_str_eq(err, "");
+    cr_expect_eq(check(NULL, 0, 4), 0, "an empty map");
+}
+
+Test(hierarchy_check, a_cycle_of_three_is_named)
+{
+    const struct cw_parent_link l[] = {{"z", "a"}, {"a", "b"}, {"b", "c"}, {"c", "a"}};
+    cr_assert_eq(check(l, N(l), 4), -1);
+    cr_expect_str_eq(err, "parent_id cycle: a -> b -> c -> a");
+}
+
+Test(hierarchy_check, a_cycle_longer_than_the_depth_is_still_a_cycle)
+{
+    const struct cw_parent_link l[] = {{"a", "b"}, {"b", "c"}, {"c", "d"}, {"d", "e"},
+                                       {"e", "f"}, {"f", "g"}, {"g", "a"}};
+    cr_assert_eq(check(l, N(l), 2), -1);
+    cr_expect_str_eq(err, "parent_id cycle: a -> b -> c -> d -> e -> f -> g -> a");
+}
+
+Test(hierarchy_check, its_own_parent_is_a_cycle_of_one)
+{
+    const struct cw_parent_link l[] = {{"ok", "p"}, {"a", "a"}};
+    cr_assert_eq(check(l, N(l), 4), -1);
+    cr_expect_str_eq(err, "parent_id cycle: a -> a");
+}
+
+Test(hierarchy_check, one_level_more_than_max_depth_is_too_deep)
+{
+    /* e -> d -> c -> b -> a -> r: e is 5 levels below r. */
+    const struct cw_parent_link l[] = {
+        {"a", "r"}, {"b", "a"}, {"c", "b"}, {"d", "c"}, {"e", "d"},
+    };
+    cr_expect_eq(check(l, N(l) - 1, 4), 0, "d is 4 levels below r: %s", err);
+    cr_assert_eq(check(l, N(l), 4), -1);
+    cr_expect_str_eq(err, "e is 5 levels below r (e -> d -> c -> b -> a -> r), deeper than "
+                          "hierarchy.max_depth 4");
+    /* The same found walking down from the top first. */
+    const struct cw_parent_link rev[] = {
+        {"e", "d"}, {"d", "c"}, {"c", "b"}, {"b", "a"}, {"a", "r"},
+    };
+    cr_assert_eq(check(rev, N(rev), 4), -1);
+    cr_expect_str_eq(err, "e is 5 levels below r (e -> d -> c -> b -> a -> r), deeper than "
+                          "hierarchy.max_depth 4");
+}
+
+Test(hierarchy_check, two_parents_of_one_account)
+{
+    const struct cw_parent_link l[] = {{"a", "b"}, {"a", "b"}, {"a", "c"}};
+    cr_assert_eq(check(l, N(l), 4), -1);
+    cr_expect_str_eq(err, "account a has two parents: b and c");
+}
+
+Test(hierarchy_check, a_long_chain_ends_without_looping)
+{
+    /* 2,000 accounts in one chain, each the parent of the next: too deep, found at once. */
+    enum { LEN = 2000 };
+    static char ids[LEN][8];
+    static struct cw_parent_link l[LEN];
+    for (int i = 0; i < LEN; i++)
+        snprintf(ids[i], sizeof ids[i], "n%d", i);
+    for (int i = 0; i < LEN; i++)
+        l[i] = (struct cw_parent_link){ids[i], i + 1 < LEN ? ids[i + 1] : ""};
+    cr_assert_eq(check(l, LEN, 16), -1);
+    cr_expect(strstr(err, "17 levels below") != NULL, "%s", err);
+    l[LEN - 1].parent = ids[0]; /* closed into one cycle of 2,000 */
+    cr_assert_eq(check(l, LEN, 16), -1);
+    cr_expect_eq(strncmp(err, "parent_id cycle: n0 -> n1 -> ", 29), 0, "%s", err);
+}
+
+Test(hierarchy_check, an_error_is_cut_to_the_buffer)
+{
+    const struct cw_parent_link l[] = {{"aaaaaaaa", "bbbbbbbb"}, {"bbbbbbbb", "aaaaaaaa"}};
+    char small[20];
+    cr_assert_eq(cw_hierarchy_check(l, N(l), 4, small, sizeof small), -1);
+    cr_expect_str_eq(small, "parent_id cycle: aa"); /* 19 bytes and the NUL */
+}
