@@ -128,7 +128,7 @@ Test(hierarchy_check, a_long_chain_ends_without_looping)
 {
     /* 2,000 accounts in one chain, each the parent of the next: too deep, found at once. */
     enum { LEN = 2000 };
-    static char ids[LEN][8];
+    static char ids[LEN][16]; /* room for any int: -Wformat-truncation in the ASan build */
     static struct cw_parent_link l[LEN];
     for (int i = 0; i < LEN; i++)
         snprintf(ids[i], sizeof ids[i], "n%d", i);
