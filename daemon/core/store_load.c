@@ -322,17 +322,26 @@ static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
     return cw_store_load_hash(l, &l->out[a], l->ids[a], which, false, r, err, errsize);
 }
 
-int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
-                  int32_t today, struct cw_account_data *out, char *err, size_t errsize)
+/* The accounts' hashes (n_hashes of them, or all when hashes is NULL) in one pipelined run. */
+static int load_hashes(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
+                       int32_t today, struct cw_account_data *out, const size_t *hashes,
+                       size_t n_hashes, char *err, size_t errsize)
 {
-    struct cw_store_load_ctx l = {.cfg = cfg, .ids = ids, .out = out, .today = today};
+    struct cw_store_load_ctx l = {
+        .cfg = cfg, .ids = ids, .out = out, .today = today, .hashes = hashes, .n_hashes = n_hashes};
     l.horizon = cw_store_row_days(cfg);
-    struct cw_store_ops o = {.n = n * CW_STORE_LOAD_KEYS,
+    struct cw_store_ops o = {.n = n * (n_hashes ? n_hashes : CW_STORE_LOAD_KEYS),
                              .ctx = &l,
                              .prepare = load_prepare,
                              .build = load_build,
                              .reply = load_reply};
     return cw_store_ops_run(st, &o, err, errsize);
+}
+
+int cw_store_load(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
+                  int32_t today, struct cw_account_data *out, char *err, size_t errsize)
+{
+    return load_hashes(st, cfg, ids, n, today, out, NULL, 0, err, errsize);
 }
 
 /* The hashes cw_store_load_rules reads: metadata (first: it starts the account) and rules. */
@@ -341,17 +350,6 @@ static const size_t rules_hashes[] = {0, 3};
 int cw_store_load_rules(cw_store *st, const struct cw_config *cfg, const char *const *ids, size_t n,
                         int32_t today, struct cw_account_data *out, char *err, size_t errsize)
 {
-    struct cw_store_load_ctx l = {.cfg = cfg,
-                                  .ids = ids,
-                                  .out = out,
-                                  .today = today,
-                                  .hashes = rules_hashes,
-                                  .n_hashes = sizeof rules_hashes / sizeof rules_hashes[0]};
-    l.horizon = cw_store_row_days(cfg);
-    struct cw_store_ops o = {.n = n * l.n_hashes,
-                             .ctx = &l,
-                             .prepare = load_prepare,
-                             .build = load_build,
-                             .reply = load_reply};
-    return cw_store_ops_run(st, &o, err, errsize);
+    return load_hashes(st, cfg, ids, n, today, out, rules_hashes,
+                       sizeof rules_hashes / sizeof rules_hashes[0], err, errsize);
 }
