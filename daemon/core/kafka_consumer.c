@@ -540,7 +540,9 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
              * it. The handle, the queue and c stay with the call, to the process exit. */
             cw_log_warn("kafka consumer's final unassign did not return; left to the process exit",
                         "timeout_ms=%d", timeout_ms);
-            cw_kafka_keep_until_exit(c->rk);
+            cw_keep_until_exit(c->rk);
+            cw_keep_until_exit(q);
+            cw_keep_until_exit(c);
             return;
         }
     }
@@ -564,7 +566,7 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     if (c->gained == 0) {
         cw_log_info("kafka consumer left to the process exit", "reason=%s",
                     "never assigned (librdkafka 2.0.2 cannot destroy it)");
-        cw_kafka_keep_until_exit(c->rk);
+        cw_keep_until_exit(c->rk);
     } else {
         int64_t left = deadline - cw_mono_ms();
         cw_kafka_destroy_within(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,

@@ -125,14 +125,14 @@ bool cw_mock_cluster_destroy_within(rd_kafka_mock_cluster_t *mcluster, int timeo
                        "mock cluster", timeout_ms);
 }
 
-static rd_kafka_t *kept[64];
+static const void *kept[64];
 static size_t n_kept;
 static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void cw_kafka_keep_until_exit(rd_kafka_t *rk)
+void cw_keep_until_exit(const void *p)
 {
     pthread_mutex_lock(&kept_mu);
-    if (rk && n_kept < sizeof kept / sizeof kept[0])
-        kept[n_kept++] = rk;
+    if (p && n_kept < sizeof kept / sizeof kept[0])
+        kept[n_kept++] = p;
     pthread_mutex_unlock(&kept_mu);
 }

@@ -32,16 +32,17 @@ bool cw_kafka_destroy_within(rd_kafka_t *rk, int flags, int timeout_ms, const ch
  * rd_kafka_mock_cluster_destroy(mcluster), waiting at most timeout_ms for it, the same way:
  * it waits without bound for the cluster's thread to take its terminate request and to
  * exit. false: it did not return in time (warned); the handle the cluster lives in must
- * then not be destroyed (cw_kafka_keep_until_exit). mcluster NULL: true.
+ * then not be destroyed (cw_keep_until_exit). mcluster NULL: true.
  */
 bool cw_mock_cluster_destroy_within(rd_kafka_mock_cluster_t *mcluster, int timeout_ms);
 
 /*
- * Keep rk, never destroyed, reachable until the process exits: a handle librdkafka cannot
- * destroy safely (see cw_consumer_close) is left to the exit on purpose, and stays
- * referenced so that LeakSanitizer does not report it as lost. At most 64 handles are
- * kept; later ones are merely left.
+ * Keep p, never freed, reachable until the process exits: a librdkafka handle that cannot
+ * be destroyed safely (see cw_consumer_close), and the queue and memory a call that did not
+ * return still uses, are left to the exit on purpose, and stay referenced so that
+ * LeakSanitizer does not report them as lost (a call that returns late would otherwise
+ * drop the last reference). At most 64 pointers are kept; later ones are merely left.
  */
-void cw_kafka_keep_until_exit(rd_kafka_t *rk);
+void cw_keep_until_exit(const void *p);
 
 #endif /* CHURNWATCH_KAFKA_DESTROY_H */

@@ -94,7 +94,7 @@ void cw_mock_kafka_stop(cw_mock_kafka *m)
     if (cw_mock_cluster_destroy_within(m->mcluster, DESTROY_MS))
         cw_kafka_destroy_within(m->rk, 0, DESTROY_MS, "mock cluster's handle");
     else
-        cw_kafka_keep_until_exit(m->rk);
+        cw_keep_until_exit(m->rk);
     free(m->bootstrap);
     free(m);
 }
