@@ -127,6 +127,13 @@ typedef int (*cw_cli_account_fn)(void *ctx, const struct cw_account_data *a);
 int cw_cli_scan_accounts(const struct cw_config *cfg, cw_store *st, int32_t today,
                          cw_cli_account_fn fn, void *ctx, char *err, size_t errsize);
 
+/* cw_cli_scan_accounts of the accounts `want` accepts only: want (non-zero: wanted) sees
+ * each page's accounts with their metadata (traits, last_seen) and rule states alone, 2
+ * reads an account, and only the wanted ones are loaded whole for fn. want NULL: all. */
+int cw_cli_scan_accounts_where(const struct cw_config *cfg, cw_store *st, int32_t today,
+                               cw_cli_account_fn want, cw_cli_account_fn fn, void *ctx, char *err,
+                               size_t errsize);
+
 /* One child of a parent account, scored now (cli_children.c). */
 struct cw_cli_child {
     char id[CW_ID_MAX + 1];

@@ -1,6 +1,6 @@
 /* cli_children.c - the children of a parent account as `churnwatch account` shows them:
- * found by a scan of the stored traits, scored now, and their scores rolled up
- * (docs/hierarchies.md) */
+ * found by a scan of the stored metadata (only they are loaded whole), scored now, and
+ * their scores rolled up (docs/hierarchies.md) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +32,19 @@ static bool kept(const struct cw_cli_children *c, const char *id)
     return false;
 }
 
-/* One account of the scan: kept, scored, when it is a child not yet kept. */
+/* Whether a's metadata names the parent: only children are loaded whole. */
+static int is_child(void *ctx, const struct cw_account_data *a)
+{
+    const struct find *f = ctx;
+    return strcmp(a->traits.parent_id, f->parent) == 0;
+}
+
+/* One child of the scan: kept and scored, unless kept already. */
 static int find_one(void *ctx, const struct cw_account_data *a)
 {
     struct find *f = ctx;
     struct cw_cli_children *out = f->out;
-    if (strcmp(a->traits.parent_id, f->parent) != 0 || kept(out, a->account_id))
+    if (!is_child(f, a) || kept(out, a->account_id))
         return 0;
     if (out->n == CW_HIERARCHY_MAX_CHILDREN) {
         out->more++;
@@ -66,7 +73,7 @@ int cw_cli_children_find(const struct cw_config *cfg, cw_store *st, int32_t toda
         goto out;
     }
     *f = (struct find){.cfg = cfg, .now = now, .parent = parent, .out = out};
-    if (cw_cli_scan_accounts(cfg, st, today, find_one, f, err, errsize) != 0)
+    if (cw_cli_scan_accounts_where(cfg, st, today, is_child, find_one, f, err, errsize) != 0)
         goto out;
     qsort(out->items, out->n, sizeof *out->items, cmp_child);
 
