@@ -231,6 +231,7 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
 {
     json_t *o = json_object();
     json_object_set_new(o, "account_id", json_string(a->account_id));
+    json_object_set_new(o, "own_state", json_true());
     json_object_set_new(o, "score", cw_cli_json_number(e->score.has_score, e->score.score));
     json_object_set_new(o, "grade", e->score.has_score ? json_string(e->score.grade) : json_null());
     json_object_set_new(o, "profile", json_string(e->score.profile));
@@ -334,6 +335,29 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     return rc;
 }
 
+/* A parent that has children but no state of its own (no event of its own yet): its id,
+ * no score, and its children with their roll-up (docs/hierarchies.md). */
+static int print_parent_only(const struct cw_config *cfg, const char *id,
+                             const struct cw_cli_children *ch, bool json)
+{
+    if (!json) {
+        printf("account %s\n  no events of its own; the parent of the accounts below\n",
+               cw_cli_text(id));
+        print_children(cfg, ch);
+        return CW_EXIT_OK;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "account_id", json_string(id));
+    json_object_set_new(o, "own_state", json_false());
+    json_object_set_new(o, "score", json_null());
+    json_object_set_new(o, "grade", json_null());
+    json_object_set_new(o, "children", children_json(cfg, ch));
+    int rc = json_dumpf(o, stdout, CW_CLI_JSON_FLAGS) == 0 ? CW_EXIT_OK : CW_EXIT_USAGE;
+    putchar('\n');
+    json_decref(o);
+    return rc;
+}
+
 int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
 {
     bool json;
@@ -365,14 +389,18 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
         rc = CW_EXIT_UNAVAILABLE;
         goto out;
     }
-    if (!a->exists) {
+    if (cw_cli_children_find(cfg, st, cw_tz_day(tz, now), now, id, &ch, err, sizeof err) != 0) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        rc = CW_EXIT_UNAVAILABLE;
+        goto out;
+    }
+    if (!a->exists && ch.n == 0) {
         fprintf(stderr, "churnwatch: no account '%s' in the state store\n", id);
         rc = CW_EXIT_USAGE;
         goto out;
     }
-    if (cw_cli_children_find(cfg, st, cw_tz_day(tz, now), now, id, &ch, err, sizeof err) != 0) {
-        fprintf(stderr, "churnwatch: %s\n", err);
-        rc = CW_EXIT_UNAVAILABLE;
+    if (!a->exists) {
+        rc = print_parent_only(cfg, id, &ch, json);
         goto out;
     }
     cw_account_evaluate(cfg, a, now, e);

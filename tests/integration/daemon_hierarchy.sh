@@ -94,6 +94,30 @@ print(f"roll-up {ch['score']} of {[(k, acct[k]['score']) for k in kids]}")
 PY
 pass "top --parent acme lists exactly its three children; account acme shows them and their seat-weighted roll-up"
 
+# "elsewhere" has no event of its own, only a child (solo): `account` shows it as a parent;
+# an id that is neither an account nor a parent is still "no account".
+cli -c "$WORK/cw.yaml" account elsewhere >"$WORK/elsewhere.txt" || fail "churnwatch account elsewhere"
+cli -c "$WORK/cw.yaml" account elsewhere --json >"$WORK/elsewhere.json" ||
+  fail "churnwatch account elsewhere --json"
+python3 - "$WORK" <<'PY' || fail "account elsewhere (see above)"
+import json, sys
+w = sys.argv[1]
+solo, acme = json.load(open(f"{w}/solo.json")), json.load(open(f"{w}/acme.json"))
+doc = json.load(open(f"{w}/elsewhere.json"))
+assert acme["own_state"] is True and solo["own_state"] is True, (acme["own_state"], solo["own_state"])
+assert doc["account_id"] == "elsewhere" and doc["own_state"] is False and doc["score"] is None, doc
+ch = doc["children"]
+assert [c["account_id"] for c in ch["accounts"]] == ["solo"] and ch["count"] == 1, ch
+assert ch["accounts"][0]["score"] == solo["score"] and ch["score"] == solo["score"], (ch, solo["score"])
+text = open(f"{w}/elsewhere.txt").read()
+assert "no events of its own" in text and "children (1)" in text and "solo" in text, text
+PY
+if cli -c "$WORK/cw.yaml" account nosuch >"$WORK/nosuch.txt" 2>&1; then
+  fail "account nosuch succeeded: $(cat "$WORK/nosuch.txt")"
+fi
+grep "no account 'nosuch'" "$WORK/nosuch.txt" >/dev/null || fail "account nosuch: $(cat "$WORK/nosuch.txt")"
+pass "account elsewhere (no events of its own) shows its child solo and the roll-up; an unknown id is no account"
+
 # The declining child's alert carries its parent; the unrelated account's carries its own.
 topic_dump churnwatch-alerts >"$WORK/alerts.jsonl"
 python3 - "$WORK/alerts.jsonl" <<'PY' || fail "alerts: $(cat "$WORK/alerts.jsonl")"
