@@ -46,6 +46,40 @@ static double metric_value(const struct cw_config *cfg, const struct cw_account_
     return (double)cw_window_sum(v->daily + (size_t)m * v->horizon, v->horizon, w->days);
 }
 
+/* The recent resolved episodes kept in the state, newest resolution first
+ * (docs/state.md "Recent episodes"). */
+static void print_episodes(const struct cw_account_data *a)
+{
+    if (a->n_episodes == 0)
+        return;
+    printf("\nrecent episodes (resolved)\n");
+    for (size_t i = 0; i < a->n_episodes; i++) {
+        const struct cw_episode *ep = &a->episodes[i];
+        char started[32], resolved[32], lasted[CW_DURATION_TEXT_MAX];
+        cw_rfc3339_format(ep->started_ms, started);
+        cw_rfc3339_format(ep->resolved_ms, resolved);
+        cw_duration_format(ep->resolved_ms - ep->started_ms, lasted);
+        printf("  %-20s %-8s %s to %s (%s)  alert_id %s\n", cw_cli_text(ep->rule),
+               cw_severity_name(ep->severity), started, resolved, lasted, ep->alert_id);
+    }
+}
+
+static json_t *episodes_json(const struct cw_account_data *a)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < a->n_episodes; i++) {
+        const struct cw_episode *ep = &a->episodes[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "rule", json_string(ep->rule));
+        json_object_set_new(j, "alert_id", json_string(ep->alert_id));
+        json_object_set_new(j, "severity", json_string(cw_severity_name(ep->severity)));
+        json_object_set_new(j, "started", cw_cli_json_time(true, ep->started_ms));
+        json_object_set_new(j, "resolved", cw_cli_json_time(true, ep->resolved_ms));
+        json_array_append_new(arr, j);
+    }
+    return arr;
+}
+
 static void print_text(const struct cw_config *cfg, const struct cw_account_data *a,
                        const struct cw_account_eval *e, const struct cw_score_result *before,
                        bool has_before, uint32_t moved_days, int64_t now)
@@ -176,6 +210,7 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
         active++;
     }
     (void)active;
+    print_episodes(a);
 }
 
 /* The children of a parent and their rolled-up score (docs/hierarchies.md). */
@@ -287,6 +322,7 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
         json_array_append_new(alerts, ja);
     }
     json_object_set_new(o, "alerts", alerts);
+    json_object_set_new(o, "episodes", episodes_json(a));
 
     json_t *trend = json_array();
     for (int w = TREND_WEEKS; w >= 1; w--) {

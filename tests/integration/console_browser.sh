@@ -336,6 +336,26 @@ print(f"  {acct}: {len(got)} recent episodes; rules page: {len(shown)} latest re
 PY
 pass "recent episodes: the account page lists its resolved episodes as the alerts topic tells them, newest first; the rules page the latest resolutions"
 
+# 5c. `churnwatch account` lists the same recent episodes (text and --json).
+cli -c "$CFG" account "$EP_ACCT" --json >"$WORK/ep-cli.json" || fail "account $EP_ACCT --json"
+cli -c "$CFG" account "$EP_ACCT" >"$WORK/ep-cli.txt" || fail "account $EP_ACCT"
+python3 - "$WORK/episodes.json" "$WORK/ep-cli.json" "$WORK/ep-cli.txt" <<'PY' || fail "account's recent episodes"
+import datetime, json, sys
+want, doc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+text = open(sys.argv[3]).read()
+ms = lambda t: int(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() * 1000)
+kept = want["kept"][want["account"]]
+got = doc["episodes"]
+assert len(got) == len(kept), (got, kept)
+for g, e in zip(got, kept):
+    assert (g["alert_id"], g["rule"], g["severity"]) == (e["alert_id"], e["rule"], e["severity"]), (g, e)
+    assert ms(g["started"]) == ms(e["started"]) and ms(g["resolved"]) == ms(e["resolved"]), (g, e)
+section = text.split("recent episodes (resolved)\n")[1]
+for e in kept:
+    assert e["alert_id"] in section, (e["alert_id"], text)
+PY
+pass "account lists the same recent episodes, in text and --json"
+
 # 6. screenshots
 shot "$BASE/" "$WORK/console-accounts.png" 1200 820
 shot "$BASE/account?id=$(urlq "$EP_ACCT")" "$WORK/console-account.png" 1200 1150
