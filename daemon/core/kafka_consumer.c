@@ -50,7 +50,19 @@ struct cw_consumer {
     void *reset_opaque;
     size_t watch_next;       /* fetch watchdog: the partition it checks next */
     uint64_t fetch_restarts; /* partitions restarted by the fetch watchdog */
+    bool cooperative;        /* the group's rebalance protocol, as last known */
 };
+
+/* Whether the group rebalances cooperatively (incremental assign and unassign). librdkafka
+ * returns no protocol once the member has left the group, as a closing consumer's final
+ * revoke may find it: the protocol last known is kept for then. */
+static bool is_cooperative(cw_consumer *c)
+{
+    const char *protocol = rd_kafka_rebalance_protocol(c->rk);
+    if (protocol)
+        c->cooperative = strcmp(protocol, "COOPERATIVE") == 0;
+    return c->cooperative;
+}
 
 /* Index of (topic, partition) in the assignment or -1. */
 static long part_find(const cw_consumer *c, const char *topic, int32_t partition)
@@ -185,7 +197,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
     cw_consumer *c = opaque;
-    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    bool cooperative = is_cooperative(c);
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         cw_log_info("kafka partitions assigned", "count=%d protocol=%s", parts->cnt,
@@ -286,7 +298,7 @@ static void restart_partition(cw_consumer *c, const char *topic, int32_t partiti
 {
     rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(one, topic, partition);
-    if (strcmp(rd_kafka_rebalance_protocol(c->rk), "COOPERATIVE") == 0) {
+    if (is_cooperative(c)) {
         log_rebalance_error("incremental_unassign", rd_kafka_incremental_unassign(c->rk, one));
         one->elems[0].offset = offset;
         log_rebalance_error("incremental_assign", rd_kafka_incremental_assign(c->rk, one));
