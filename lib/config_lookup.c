@@ -58,3 +58,11 @@ bool cw_config_has_values(const struct cw_config *cfg)
             return true;
     return false;
 }
+
+bool cw_config_has_parent_rules(const struct cw_config *cfg)
+{
+    for (size_t r = 0; r < cfg->n_rules; r++)
+        if (cfg->rules[r].kind == CW_RULE_CHILDREN_AT_RISK)
+            return true;
+    return false;
+}

@@ -2086,6 +2086,7 @@ static void rule_when(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void 
 #define RN KB(CW_RULE_RENEWAL)
 #define SA KB(CW_RULE_SCORE_ABOVE)
 #define RA KB(CW_RULE_RATIO_ABOVE)
+#define CR KB(CW_RULE_CHILDREN_AT_RISK)
 
 static const struct key_spec rule_specs[] = {
     {.name = "name",
@@ -2122,7 +2123,7 @@ static const struct key_spec rule_specs[] = {
      .min = 0,
      .max = 100,
      .offset = RULE_P(enter),
-     .kinds = SB | RN,
+     .kinds = SB | RN | CR,
      .desc = "fire when the score is below this"},
     {.name = "exit",
      .type = K_DOUBLE,
@@ -2130,7 +2131,7 @@ static const struct key_spec rule_specs[] = {
      .min = 0,
      .max = 100,
      .offset = RULE_P(exit),
-     .kinds = SB | RN,
+     .kinds = SB | RN | CR,
      .desc = "resolve when the score is at least this"},
     {.name = "enter",
      .type = K_DOUBLE,
@@ -2180,6 +2181,14 @@ static const struct key_spec rule_specs[] = {
      .offset = RULE_P(exit),
      .kinds = RA,
      .desc = "resolve when the ratio is at most this"},
+    {.name = "children",
+     .type = K_UINT,
+     .flags = KF_REQUIRED | KF_OVERRIDE,
+     .min = 1,
+     .max = CW_HIERARCHY_MAX_CHILDREN,
+     .offset = RULE_P(min_children),
+     .kinds = CR,
+     .desc = "fire when at least this many children are at risk"},
     {.name = "points",
      .type = K_DOUBLE,
      .flags = KF_REQUIRED | KF_OVERRIDE | KF_GT_MIN,

@@ -387,6 +387,7 @@ void cw_cfgv_rule_params(struct cw_cfg_ctx *ctx, const struct cw_rule *rule,
     case CW_RULE_SCORE_BELOW:
     case CW_RULE_RATIO_BELOW:
     case CW_RULE_RENEWAL:
+    case CW_RULE_CHILDREN_AT_RISK:
         if (!(p->exit > p->enter)) {
             at = where(maps, paths, n, "exit", "enter", &which, path, sizeof path);
             if (strcmp(which, "exit") == 0)

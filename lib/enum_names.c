@@ -39,10 +39,15 @@ static const char *const severity[] = {
     [CW_SEV_CRITICAL] = "critical",
 };
 static const char *const rule_kind[] = {
-    [CW_RULE_SCORE_BELOW] = "score_below", [CW_RULE_SCORE_DROP] = "score_drop",
-    [CW_RULE_INACTIVE] = "inactive",       [CW_RULE_ONBOARDING] = "onboarding",
-    [CW_RULE_RATIO_BELOW] = "ratio_below", [CW_RULE_RENEWAL] = "renewal",
-    [CW_RULE_SCORE_ABOVE] = "score_above", [CW_RULE_RATIO_ABOVE] = "ratio_above",
+    [CW_RULE_SCORE_BELOW] = "score_below",
+    [CW_RULE_SCORE_DROP] = "score_drop",
+    [CW_RULE_INACTIVE] = "inactive",
+    [CW_RULE_ONBOARDING] = "onboarding",
+    [CW_RULE_RATIO_BELOW] = "ratio_below",
+    [CW_RULE_RENEWAL] = "renewal",
+    [CW_RULE_SCORE_ABOVE] = "score_above",
+    [CW_RULE_RATIO_ABOVE] = "ratio_above",
+    [CW_RULE_CHILDREN_AT_RISK] = "children_at_risk",
 };
 static const char *const direction[] = {
     [CW_DIR_RISK] = "risk",

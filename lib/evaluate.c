@@ -2,6 +2,7 @@
  * transitions (evaluate.h) */
 #include "churnwatch/evaluate.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "churnwatch/alert.h"
@@ -31,7 +32,12 @@ void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
     if (out->score.has_score)
         history[n++] = (struct cw_score_point){.day = today, .score = out->score.score};
     struct cw_rule_facts facts = {
-        .account = &out->view, .score = &out->score, .history = history, .n_history = n};
+        .account = &out->view,
+        .score = &out->score,
+        .history = history,
+        .n_history = n,
+        .children = in->children,
+    };
 
     out->n_rules = cfg->n_rules;
     for (size_t r = 0; r < cfg->n_rules; r++) {
@@ -40,6 +46,15 @@ void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
         if (r < in->n_rules)
             prev = in->rules[r];
         out->params[r] = p;
+        if (cfg->rules[r].kind == CW_RULE_CHILDREN_AT_RISK && !in->children) {
+            /* the children were not read: the rule is not judged this time */
+            out->evals[r] = (struct cw_rule_eval){0};
+            snprintf(out->evals[r].reason, sizeof out->evals[r].reason,
+                     "children not read in this scoring");
+            out->next[r] = prev;
+            out->trans[r] = (struct cw_transition){0};
+            continue;
+        }
         cw_rule_evaluate(cfg, r, p, &facts, prev.status == CW_RULE_FIRING, &out->evals[r]);
         cw_rule_step(p, &prev, &out->evals[r], now_ms, in->view.account_id, cfg->rules[r].name,
                      in->silenced[r], &out->next[r], &out->trans[r]);

@@ -492,6 +492,81 @@ static void eval_renewal(const struct cw_rule_params *p, const struct cw_rule_fa
                out->holds ? "below" : "at least", b, firing ? " (exit)" : "");
 }
 
+/*
+ * children_at_risk, a parent's rule: fire when at least min_children of its children are
+ * at risk, a health score below enter; while it fires, a child counts until its score is
+ * back to exit (the hysteresis of score_below, per child). The value is the number at risk;
+ * the reason names them, lowest score first, as far as it holds them. Children without a
+ * score are not at risk; a parent none of whose children has a score is not evaluable.
+ */
+static void eval_children_at_risk(const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                                  bool firing, struct cw_rule_eval *out)
+{
+    char a[32], b[32];
+    const struct cw_children *c = f->children;
+    const double limit = firing ? p->exit : p->enter;
+    out->threshold = (double)p->min_children;
+    size_t scored = 0, at_risk = 0;
+    for (size_t i = 0; c && i < c->n; i++) {
+        scored += c->child[i].has_score;
+        at_risk += c->child[i].has_score && c->child[i].score < limit;
+    }
+    if (!c || c->n == 0) {
+        set_reason(out, "no children");
+        return;
+    }
+    if (scored == 0) {
+        set_reason(out, "none of %zu children has a health score", c->n);
+        return;
+    }
+    out->evaluable = true;
+    out->has_value = true;
+    out->value = (double)at_risk;
+    out->holds = at_risk >= p->min_children;
+    fmt_num(b, limit);
+    const char *side = firing ? " (exit)" : "";
+    if (!out->holds) {
+        set_reason(out, "%zu of %zu children below %s%s (fires at %u)", at_risk, scored, b, side,
+                   p->min_children);
+        return;
+    }
+    int n = snprintf(out->reason, sizeof out->reason, "%zu of %zu children below %s%s", at_risk,
+                     scored, b, side);
+    if (n < 0 || (size_t)n + sizeof ", ..." > sizeof out->reason)
+        return; /* never: the counts and the threshold are short */
+    /* The ones at risk, lowest first, by repeated minimum: c->n is at most
+     * CW_HIERARCHY_MAX_CHILDREN and the reason holds a few dozen names at most. */
+    double after = -1;
+    const char *after_id = "";
+    for (size_t k = 0; k < at_risk; k++) {
+        size_t best = c->n;
+        for (size_t i = 0; i < c->n; i++) {
+            const struct cw_rollup_child *x = &c->child[i];
+            if (!x->has_score || !(x->score < limit))
+                continue;
+            bool later = x->score > after || (x->score == after && strcmp(c->ids[i], after_id) > 0);
+            if (later &&
+                (best == c->n || x->score < c->child[best].score ||
+                 (x->score == c->child[best].score && strcmp(c->ids[i], c->ids[best]) < 0)))
+                best = i;
+        }
+        if (best == c->n)
+            break;
+        after = c->child[best].score;
+        after_id = c->ids[best];
+        char item[CW_ID_MAX + 48];
+        int m = snprintf(item, sizeof item, "%s%s (%s)", k == 0 ? ": " : ", ", after_id,
+                         fmt_num(a, after));
+        if (m < 0 || (size_t)n + (size_t)m + sizeof ", ..." > sizeof out->reason) {
+            /* no room for the whole name and the ellipsis after it: end the list here */
+            memcpy(out->reason + n, ", ...", sizeof ", ...");
+            break;
+        }
+        memcpy(out->reason + n, item, (size_t)m + 1);
+        n += m;
+    }
+}
+
 /* ---- further conditions (when) ----------------------------------------------------------- */
 
 static bool name_listed(const struct cw_strlist *names, const char *name)
@@ -638,6 +713,9 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
         break;
     case CW_RULE_RENEWAL:
         eval_renewal(p, facts, firing, out);
+        break;
+    case CW_RULE_CHILDREN_AT_RISK:
+        eval_children_at_risk(p, facts, firing, out);
         break;
     default:
         set_reason(out, "unknown rule kind %d", (int)rule->kind);

@@ -29,6 +29,12 @@ struct cw_score_buffers {
     struct cw_feed_last feed_next; /* scratch */
     struct cw_outbox_ack *acks;    /* the chunk's published entries, acknowledged at once */
     size_t cap_acks;
+    /* The parents of the accounts a pass scored, re-scored after it while the config has a
+     * parent rule (docs/hierarchies.md "Parent rules"); none collected while re-scoring.
+     * Kept across a failed pass: the next pass that completes re-scores them. */
+    char (*parents)[CW_ID_MAX + 1];
+    size_t n_parents, cap_parents;
+    bool rescoring_parents;
 };
 
 void cw_score_pass_cleanup(struct cw_daemon *d)
@@ -38,6 +44,7 @@ void cw_score_pass_cleanup(struct cw_daemon *d)
     for (size_t i = 0; i < CHUNK; i++)
         cw_account_data_free(&d->score->data[i]);
     free(d->score->acks);
+    free(d->score->parents);
     free(d->score);
     d->score = NULL;
 }
@@ -140,6 +147,7 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
         cw_account_evaluate(cfg, a, now_ms, e);
         memset(res, 0, sizeof *res);
         res->account_id = a->account_id;
+        res->parent_id = a->traits.parent_id[0] ? a->traits.parent_id : NULL;
         res->has_score = e->score.has_score;
         res->score = e->score.score;
         res->grade = e->score.grade;
@@ -303,11 +311,49 @@ static struct cw_score_buffers *buffers(struct cw_daemon *d)
     return d->score;
 }
 
+/* Note the parents of the m accounts scored in c, once each (out of memory: logged, those
+ * parents wait for their next child's scoring or the sweep). */
+static void collect_parents(struct cw_score_buffers *c, size_t m)
+{
+    for (size_t i = 0; i < m; i++) {
+        const char *p = c->data[i].traits.parent_id;
+        if (!p[0])
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < c->n_parents && !seen; k++)
+            seen = strcmp(c->parents[k], p) == 0;
+        if (seen)
+            continue;
+        if (c->n_parents == c->cap_parents) {
+            size_t cap = c->cap_parents ? 2 * c->cap_parents : 64;
+            char(*np)[CW_ID_MAX + 1] = realloc(c->parents, cap * sizeof *np);
+            if (!np) {
+                cw_log_error("out of memory", "what=%s account=%s", "parent to re-score", p);
+                continue;
+            }
+            c->parents = np;
+            c->cap_parents = cap;
+        }
+        snprintf(c->parents[c->n_parents++], CW_ID_MAX + 1, "%s", p);
+    }
+}
+
 /* Score the m accounts loaded in c at now_ms, save, publish and acknowledge their alerts. */
 static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t m, int64_t now_ms)
 {
     const struct cw_config *cfg = d->rt.cfg;
     char err[256];
+    bool parent_rules = cw_config_has_parent_rules(cfg);
+    for (size_t i = 0; i < m; i++)
+        cw_account_data_children_clear(&c->data[i]);
+    /* The children are read for the parents re-scored after a pass only: an account
+     * scored otherwise keeps its parent rules' states as they are (lib/evaluate.c). */
+    if (c->rescoring_parents &&
+        cw_store_load_children(d->store, c->data, m, err, sizeof err) != 0) {
+        cw_stat_add(&d->stats.redis_errors, 1);
+        cw_log_warn("loading children failed", "error=\"%s\"", err);
+        return -1;
+    }
     evaluate_chunk(d, c, m, now_ms, cw_wall_ms());
     int rc = cw_store_save(d->store, cfg, c->results, m, err, sizeof err);
     if (rc != 0) {
@@ -317,15 +363,15 @@ static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t 
         cw_stat_add(&d->stats.accounts_scored, m);
         rc = publish_chunk(d, c, m);
     }
+    if (rc == 0 && parent_rules && !c->rescoring_parents)
+        collect_parents(c, m);
     free_json(c, m, cfg->n_rules);
     return rc;
 }
 
-int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms)
+static int score_ids(struct cw_daemon *d, struct cw_score_buffers *c, const char *const *ids,
+                     size_t n, int64_t now_ms)
 {
-    struct cw_score_buffers *c = buffers(d);
-    if (!c)
-        return -1;
     int32_t today = cw_tz_day(d->rt.tz, now_ms);
     char err[256];
     for (size_t off = 0; off < n; off += CHUNK) {
@@ -339,6 +385,42 @@ int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t
         if (score_loaded(d, c, m, now_ms) != 0)
             return -1;
     }
+    return 0;
+}
+
+/* Re-score the parents collected by the pass that just ended, for their parent rules. A
+ * failure is logged and not retried with the pass (its own accounts are done): the parents
+ * are judged again at their next child's scoring or sweep (docs/hierarchies.md). */
+static void rescore_parents(struct cw_daemon *d, struct cw_score_buffers *c, int64_t now_ms)
+{
+    if (c->n_parents == 0)
+        return;
+    const char **ids = malloc(c->n_parents * sizeof *ids);
+    if (ids) {
+        for (size_t k = 0; k < c->n_parents; k++)
+            ids[k] = c->parents[k];
+        c->rescoring_parents = true;
+        if (score_ids(d, c, ids, c->n_parents, now_ms) != 0)
+            cw_log_warn("re-scoring parents failed, left to their children's next scoring",
+                        "parents=%zu", c->n_parents);
+        else
+            cw_stat_add(&d->stats.parents_rescored, c->n_parents);
+        c->rescoring_parents = false;
+    } else {
+        cw_log_error("out of memory", "what=%s", "parents to re-score");
+    }
+    free(ids);
+    c->n_parents = 0;
+}
+
+int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms)
+{
+    struct cw_score_buffers *c = buffers(d);
+    if (!c)
+        return -1;
+    if (score_ids(d, c, ids, n, now_ms) != 0)
+        return -1;
+    rescore_parents(d, c, now_ms);
     return 0;
 }
 
@@ -370,5 +452,7 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
             return -1;
         *done += m;
     }
+    if (now_ms >= 0)
+        rescore_parents(d, c, now_ms);
     return 0;
 }

@@ -155,8 +155,9 @@ struct cw_cli_children {
     const char *rollup_grade;
 };
 
-/* Find the children of parent (accounts whose parent_id trait it is) by a scan of every
- * stored account, a page at a time. 0, or -1 with err (and *out empty). */
+/* Find the children of parent (accounts whose parent_id trait it is) through the parent's
+ * index, or, when it has none, by a scan of every stored account, a page at a time. 0, or -1
+ * with err (and *out empty). */
 int cw_cli_children_find(const struct cw_config *cfg, cw_store *st, int32_t today, int64_t now,
                          const char *parent, struct cw_cli_children *out, char *err,
                          size_t errsize);

@@ -1,6 +1,7 @@
 /* cli_children.c - the children of a parent account as `churnwatch account` shows them:
- * found by a scan of the stored metadata (only they are loaded whole), scored now, and
- * their scores rolled up (docs/hierarchies.md) */
+ * found through the parent's index (`:c`, kept by the daemon), else by a scan of the stored
+ * metadata (only they are loaded whole), scored now, and their scores rolled up
+ * (docs/hierarchies.md) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,42 @@ static int find_one(void *ctx, const struct cw_account_data *a)
     return 0;
 }
 
+#define PAGE 64 /* children loaded (one pipeline) at a time */
+
+/* The children the parent's index names (and whose parent_id still is the parent), loaded
+ * and kept as the scan keeps them. Returns how many the index named, or -1 with err. */
+static long find_indexed(struct find *f, cw_store *st, int32_t today, char *err, size_t errsize)
+{
+    struct cw_account_data *p = calloc(1, sizeof *p);
+    struct cw_account_data *data = calloc(PAGE, sizeof *data);
+    long found = -1;
+    if (!p || !data) {
+        snprintf(err, errsize, "out of memory");
+        goto out;
+    }
+    snprintf(p->account_id, sizeof p->account_id, "%s", f->parent);
+    if (cw_store_load_children(st, p, 1, err, errsize) != 0)
+        goto out;
+    for (size_t off = 0; off < p->children.n; off += PAGE) {
+        size_t m = p->children.n - off < PAGE ? p->children.n - off : PAGE;
+        if (cw_store_load(st, f->cfg, p->children.ids + off, m, today, data, err, errsize) != 0)
+            goto out;
+        for (size_t i = 0; i < m; i++)
+            if (data[i].exists) /* indexed, but its keys expired meanwhile */
+                find_one(f, &data[i]);
+    }
+    f->out->more += p->children.left_out;
+    found = (long)(p->children.n + p->children.left_out);
+out:
+    for (size_t i = 0; data && i < PAGE; i++)
+        cw_account_data_free(&data[i]);
+    if (p)
+        cw_account_data_free(p);
+    free(data);
+    free(p);
+    return found;
+}
+
 int cw_cli_children_find(const struct cw_config *cfg, cw_store *st, int32_t today, int64_t now,
                          const char *parent, struct cw_cli_children *out, char *err, size_t errsize)
 {
@@ -73,7 +110,13 @@ int cw_cli_children_find(const struct cw_config *cfg, cw_store *st, int32_t toda
         goto out;
     }
     *f = (struct find){.cfg = cfg, .now = now, .parent = parent, .out = out};
-    if (cw_cli_scan_accounts_where(cfg, st, today, is_child, find_one, f, err, errsize) != 0)
+    /* A parent without an index (state an earlier version wrote, not swept since) is found
+     * by the scan, whose cost grows with the number of accounts. */
+    long indexed = find_indexed(f, st, today, err, errsize);
+    if (indexed < 0)
+        goto out;
+    if (indexed == 0 &&
+        cw_cli_scan_accounts_where(cfg, st, today, is_child, find_one, f, err, errsize) != 0)
         goto out;
     qsort(out->items, out->n, sizeof *out->items, cmp_child);
 

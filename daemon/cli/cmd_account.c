@@ -439,6 +439,13 @@ int cw_cmd_account(const struct cw_cli_opts *ctx, int argc, char **argv)
         rc = print_parent_only(cfg, id, &ch, json);
         goto out;
     }
+    /* The parent rules are judged on the children's saved scores, as the daemon judges
+     * them (docs/hierarchies.md "Parent rules"). */
+    if (cw_config_has_parent_rules(cfg) && cw_store_load_children(st, a, 1, err, sizeof err) != 0) {
+        fprintf(stderr, "churnwatch: %s\n", err);
+        rc = CW_EXIT_UNAVAILABLE;
+        goto out;
+    }
     cw_account_evaluate(cfg, a, now, e);
     if (json) {
         rc = print_json(cfg, a, e, &ch, now);

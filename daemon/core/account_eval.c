@@ -15,6 +15,7 @@ void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_da
         .last_score = d->last_score,
         .rules = d->rules,
         .n_rules = d->n_rules,
+        .children = d->children_loaded ? &d->children : NULL,
     };
     cw_account_data_view(d, now_ms, &in.view);
     for (size_t r = 0; r < cfg->n_rules && r < CW_MAX_RULES; r++)

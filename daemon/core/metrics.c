@@ -305,6 +305,9 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
               &s->redis_seconds);
     counter(f, "accounts_scored_total", "Account scorings (after a batch or by the sweep).",
             &s->accounts_scored);
+    counter(f, "parents_rescored_total",
+            "Parents re-scored for their parent rules after a child was scored.",
+            &s->parents_rescored);
     counter(f, "sweeps_total", "Sweeps over every account completed.", &s->sweeps_completed);
     histogram(f, "sweep_duration_seconds", "Time of one complete sweep over every account.",
               &s->sweep_seconds);

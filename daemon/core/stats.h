@@ -66,6 +66,7 @@ struct cw_stats {
     _Atomic uint64_t batches;
     _Atomic uint64_t messages; /* messages of completed batches */
     _Atomic uint64_t accounts_scored;
+    _Atomic uint64_t parents_rescored; /* parents re-scored after a child's scoring */
     _Atomic uint64_t sweeps_completed;
     _Atomic uint64_t reloads_ok;
     _Atomic uint64_t reloads_error;

@@ -137,10 +137,20 @@ struct cw_account_data {
     size_t n_feed_outbox, cap_feed_outbox;
     struct cw_outbox_entry *feed_outbox; /* messages saved but not yet acknowledged, in the
                                             order they were decided (rule -1, emit NONE) */
+    /* A parent's children (docs/hierarchies.md "Parent rules"), read only by
+     * cw_store_load_children: children.ids and children.child point into these. */
+    struct cw_children children;
+    bool children_loaded; /* children holds what the store has (else: not read) */
+    char **child_ids;
+    struct cw_rollup_child *child;
+    size_t cap_children;
 };
 
 /* Release the buffers of d (not d itself). */
 void cw_account_data_free(struct cw_account_data *d);
+
+/* Forget d's children (children.n 0), keeping the arrays for reuse. */
+void cw_account_data_children_clear(struct cw_account_data *d);
 
 /* Free the outbox entries of d, the alerts' and the score feed's (keeping the arrays for
  * reuse). */
@@ -206,6 +216,7 @@ void cw_store_cache_stats(const cw_store *st, struct cw_store_cache_stats *out);
 /* The outcome of scoring one account, to be saved. */
 struct cw_store_result {
     const char *account_id;
+    const char *parent_id; /* its parent_id trait: indexed in the parent's :c; NULL or "": none */
     bool has_score;
     double score;
     const char *grade;
@@ -242,6 +253,16 @@ struct cw_store_result {
  */
 int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_result *results,
                   size_t n, char *err, size_t errsize);
+
+/*
+ * Read the children of each of the n accounts of d (docs/hierarchies.md "Parent rules"):
+ * the per-parent index `:c` that cw_store_save keeps, each child's score (the score index)
+ * and seats, in id order, at most CW_HIERARCHY_MAX_CHILDREN (children.left_out: how many
+ * more). A child whose parent_id trait no longer names the account (moved since it was
+ * indexed) is left out; the index keeps it until it expires. 0, or -1 with err.
+ */
+int cw_store_load_children(cw_store *st, struct cw_account_data *d, size_t n, char *err,
+                           size_t errsize);
 
 /* An outbox entry the broker acknowledged: the account and the entry's key as loaded (or
  * as given to cw_store_save). */

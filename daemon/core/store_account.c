@@ -19,6 +19,12 @@ void cw_account_data_free(struct cw_account_data *d)
     if (!d)
         return;
     cw_account_data_outbox_clear(d);
+    cw_account_data_children_clear(d);
+    free(d->child_ids);
+    free(d->child);
+    d->child_ids = NULL;
+    d->child = NULL;
+    d->cap_children = 0;
     free(d->outbox);
     d->outbox = NULL;
     d->cap_outbox = 0;

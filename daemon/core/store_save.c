@@ -1,4 +1,5 @@
-/* store_save.c - saving scores and rule states (compare-and-set) with their outbox entries */
+/* store_save.c - saving scores and rule states (compare-and-set) with their outbox entries,
+ * and each child in its parent's index */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,15 @@
 /* SAVE_SCORE_FEED: a score with its score feed message (cw_save_feed). SAVE_INDEX_ADD / _REM:
  * one ZADD of every score and one ZREM of every unscored account of the call, to the score
  * index (`top`). */
-enum save_kind { SAVE_SCORE, SAVE_SCORE_FEED, SAVE_INDEX_ADD, SAVE_INDEX_REM, SAVE_RULE };
+enum save_kind {
+    SAVE_SCORE,
+    SAVE_SCORE_FEED,
+    SAVE_INDEX_ADD,
+    SAVE_INDEX_REM,
+    SAVE_RULE,
+    SAVE_CHILD_ADD, /* SADD of the account to its parent's index :c (docs/hierarchies.md) */
+    SAVE_CHILD_TTL, /* and the index's lifetime, the long one from now */
+};
 
 struct save_op {
     enum save_kind kind;
@@ -61,6 +70,16 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
                 cw_rcmd_addf(c, "%.17g", s->results[k].score);
             cw_rcmd_adds(c, s->results[k].account_id);
         }
+        break;
+    case SAVE_CHILD_ADD:
+        cw_rcmd_adds(c, "SADD");
+        cw_store_add_account_key(st, c, res->parent_id, "c");
+        cw_rcmd_adds(c, res->account_id);
+        break;
+    case SAVE_CHILD_TTL:
+        cw_rcmd_adds(c, "EXPIRE");
+        cw_store_add_account_key(st, c, res->parent_id, "c");
+        cw_rcmd_addll(c, s->ttl_long);
         break;
     case SAVE_RULE: {
         char enc[160], zero[160];
@@ -128,7 +147,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
             snprintf(err, errsize, "store: score of %s is not a finite number", r->account_id);
             return -1;
         }
-        n_ops += 1;
+        n_ops += 3; /* the score, the parent's index and its lifetime */
         r->feed_won = false;
         for (size_t k = 0; k < r->n_rules; k++) {
             r->rule_won[k] = false;
@@ -154,6 +173,10 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
         for (size_t r = 0; r < results[i].n_rules; r++)
             if (results[i].rule_changed[r])
                 s.ops[k++] = (struct save_op){.kind = SAVE_RULE, .result = i, .rule = r};
+        if (res->parent_id && res->parent_id[0]) {
+            s.ops[k++] = (struct save_op){.kind = SAVE_CHILD_ADD, .result = i};
+            s.ops[k++] = (struct save_op){.kind = SAVE_CHILD_TTL, .result = i};
+        }
     }
     if (scored > 0)
         s.ops[k++] = (struct save_op){.kind = SAVE_INDEX_ADD};

@@ -192,6 +192,7 @@ enum cw_rule_kind {
     CW_RULE_RENEWAL,
     CW_RULE_SCORE_ABOVE, /* opportunities: the score or a ratio high */
     CW_RULE_RATIO_ABOVE,
+    CW_RULE_CHILDREN_AT_RISK, /* a parent: at least `children` of its children score low */
 };
 
 /* What a rule's alert is about: a churn risk (the default of every kind but the *_above
@@ -211,6 +212,8 @@ enum cw_severity {
  * depends on the kind (see conf/churnwatch.yaml). */
 struct cw_rule_params {
     double enter;           /* score_below, ratio_below, renewal: fire when value < enter;
+                               children_at_risk: a child is at risk below enter, while the
+                               rule fires below exit;
                                score_above, ratio_above: fire when value > enter */
     double exit;            /* score_below, ratio_below, renewal: resolve when value >= exit;
                                score_above, ratio_above: resolve when value <= exit */
@@ -223,6 +226,8 @@ struct cw_rule_params {
     int64_t for_ms;         /* pending time before firing; 0 = fire at once */
     int64_t keep_firing_ms; /* stay firing this long after the condition clears */
     int64_t repeat_ms;      /* reminder interval while firing; 0 = never */
+    unsigned min_children;  /* children_at_risk: fire when at least this many children are
+                               at risk (`children`) */
     enum cw_severity severity;
     char *touch; /* "high", "low", "tech", ...; never NULL after loading */
 };
@@ -401,6 +406,9 @@ int cw_config_metric_index(const struct cw_config *cfg, const char *name);
 
 /* True when a metric of cfg has values (an event type with `value` feeds it). */
 bool cw_config_has_values(const struct cw_config *cfg);
+
+/* True when a rule of cfg judges an account's children (children_at_risk). */
+bool cw_config_has_parent_rules(const struct cw_config *cfg);
 int cw_config_window_index(const struct cw_config *cfg, const char *name);
 int cw_config_event_type_index(const struct cw_config *cfg, const char *name);
 int cw_config_segment_index(const struct cw_config *cfg, const char *name);

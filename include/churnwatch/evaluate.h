@@ -23,6 +23,9 @@ struct cw_eval_input {
     const struct cw_rule_state *rules; /* the stored state of each rule, by config order */
     size_t n_rules;                    /* rules past it start "ok, never fired" */
     bool silenced[CW_MAX_RULES];       /* an active silence covers rule r at view.now_ms */
+    /* The account's children, for its parent rules (children_at_risk); NULL: not read this
+     * time, and those rules keep their stored states (nothing judged, nothing emitted). */
+    const struct cw_children *children;
 };
 
 /* Everything decided about one account at one instant. */

@@ -22,6 +22,15 @@ struct cw_rollup_child {
     int64_t seats;
 };
 
+/* A parent's children as its rules see them (docs/hierarchies.md "Parent rules"): the
+ * children found, in id order, at most CW_HIERARCHY_MAX_CHILDREN; nothing here is owned. */
+struct cw_children {
+    size_t n;
+    const char *const *ids;              /* [n] */
+    const struct cw_rollup_child *child; /* [n] */
+    size_t left_out;                     /* children past the bound, not read */
+};
+
 /*
  * The parent's score rolled up from its n children by how: their mean, their mean weighted
  * by seats, or their minimum, over the children with a score. Returns true and sets *out,

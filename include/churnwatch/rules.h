@@ -8,6 +8,7 @@
 
 #include "churnwatch/account.h"
 #include "churnwatch/config.h"
+#include "churnwatch/hierarchy.h"
 #include "churnwatch/score.h"
 
 #define CW_ALERT_ID_LEN 32 /* hex characters */
@@ -24,6 +25,7 @@ struct cw_rule_facts {
     const struct cw_score_result *score;  /* current score of the account */
     const struct cw_score_point *history; /* daily scores, ascending by day; may be NULL */
     size_t n_history;
+    const struct cw_children *children; /* the account's children; NULL or none: no parent */
 };
 
 /* The outcome of evaluating a rule's condition. */
@@ -32,7 +34,7 @@ struct cw_rule_eval {
                        created_at, no seats...): the condition counts as not holding */
     bool holds;     /* the condition holds (with hysteresis when already firing) */
     bool has_value;
-    double value;     /* score, drop in points, silent days, ratio... */
+    double value;     /* score, drop in points, silent days, ratio, children at risk... */
     double threshold; /* the rule's firing threshold (enter, points, after or within in
                          days) also while firing; the exit side shows only in reason */
     bool has_previous_score;

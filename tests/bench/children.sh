@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # children.sh - `churnwatch account P` for a parent P with 3 children among N stored
-# accounts: the children are found by a scan of every account, so this prints what one call
-# costs Redis (HGETALL calls, from INFO commandstats) and its wall time, for each CLI given
-# (to compare builds in one run). Figures only, no thresholds; not run by CTest.
+# accounts: the children are found through P's index (docs/hierarchies.md; a build before
+# the index scans every account), so this prints what one call costs Redis (HGETALL calls,
+# from INFO commandstats) and its wall time, for each CLI given (to compare builds in one
+# run). Figures only, no thresholds; not run by CTest.
 #   bash tests/bench/children.sh [--accounts N] [CLI...]
 # CLI defaults to $CW_BUILD_DIR/daemon/churnwatch. Needs CW_BUILD_DIR (default ./build)
 # and CW_SOURCE_DIR (default .).

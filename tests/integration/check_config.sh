@@ -45,7 +45,7 @@ expect_lines() {
 
 # The shipped config is valid, with the CLI and the daemon, with and without -c.
 run "cli ok" 0 env -u CHURNWATCH_LOG_LEVEL "$cli" check-config "$conf"
-expect_line "cli ok" out "$conf: ok (7 rules, 11 measures in 3 components, 11 event types, 11 metrics, 2 windows, 3 segments, timezone UTC)"
+expect_line "cli ok" out "$conf: ok (8 rules, 11 measures in 3 components, 11 event types, 11 metrics, 2 windows, 3 segments, timezone UTC)"
 expect_lines "cli ok" err 0
 run "cli -c" 0 "$cli" -c "$conf" check-config --no-env
 grep -q "^$conf: ok " "$tmp/out" || fail "cli -c: no ok line"

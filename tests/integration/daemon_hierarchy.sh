@@ -4,13 +4,18 @@
 # and a traits event naming its own account as parent. `top --parent` lists exactly the
 # three children; `account PARENT` lists them with the scores `account CHILD` gives and
 # their seat-weighted roll-up; the declining child's alert carries parent_id; the
-# self-parent event is in the DLQ as bad_traits and changed nothing.
+# self-parent event is in the DLQ as bad_traits and changed nothing. The parent rule
+# group_at_risk fires for the parent when the child declines and resolves when it is back.
 source "$(dirname "$0")/harness.bash"
 
 test_clock
 redis_start
 mock_start 1
-write_config "$WORK/cw.yaml"
+# The shipped group_at_risk fires at two children below 40 (back at 50); here at one child
+# below 12 (back at 15): the children of this history score 8 to 40.
+write_config "$WORK/cw.yaml" '/name: group_at_risk/,/children:/ {s/children: 2$/children: 1/; s/enter: 40$/enter: 12/; s/exit: 50$/exit: 15/}'
+[ "$(sed -n '/name: group_at_risk/,/children:/p' "$WORK/cw.yaml" | grep -cxE '      (children: 1|enter: 12|exit: 15)')" = 3 ] ||
+  fail "group_at_risk not found in the shipped config"
 cli check-config "$WORK/cw.yaml" >/dev/null || fail "the test's config is invalid"
 grep -x '  rollup: seat_weighted_mean' "$WORK/cw.yaml" >/dev/null || fail "the shipped rollup changed"
 
@@ -132,4 +137,57 @@ assert all("parent_id" not in a for a in alerts if a["account_id"] == "acme"), "
 print("acme-de:", sorted({a["rule"] for a in de}))
 PY
 pass "the declining child's alerts carry parent_id acme"
+
+# The parent rule (docs/hierarchies.md "Parent rules"): the daemon keeps each parent's index
+# of children, and re-scores a parent when a child is scored. acme fired group_at_risk once,
+# when acme-de fell below 12, naming it alone; "elsewhere", with no events of its own, fired
+# for solo; no account without children raised it.
+[ "$(rcli SMEMBERS 'cw:{acme}:c' | sort | tr '\n' ' ')" = "acme-de acme-jp acme-us " ] ||
+  fail "acme's index: $(rcli SMEMBERS 'cw:{acme}:c')"
+[ "$(rcli SMEMBERS 'cw:{elsewhere}:c')" = solo ] || fail "elsewhere's index: $(rcli SMEMBERS 'cw:{elsewhere}:c')"
+[ "$(rcli TTL 'cw:{acme}:c')" -gt 86400 ] || fail "acme's index has no lifetime: $(rcli TTL 'cw:{acme}:c')"
+python3 - "$WORK/alerts.jsonl" <<'PY' || fail "group_at_risk alerts: $(grep group_at_risk "$WORK/alerts.jsonl")"
+import json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1])]
+g = [a for a in alerts if a["rule"] == "group_at_risk"]
+assert sorted(a["account_id"] for a in g) == ["acme", "elsewhere"], g
+acme = [a for a in g if a["account_id"] == "acme"][0]
+assert acme["status"] == "firing" and acme["kind"] == "children_at_risk", acme
+assert acme["value"] == 1 and acme["threshold"] == 1, acme
+assert acme["reason"].startswith("1 of 3 children below 12: acme-de ("), acme["reason"]
+els = [a for a in g if a["account_id"] == "elsewhere"][0]
+assert els["reason"].startswith("1 of 1 children below 12: solo ("), els["reason"]
+assert els["score"] is None, "elsewhere has no score of its own"
+print("acme:", acme["reason"], "| elsewhere:", els["reason"])
+PY
+cli -c "$WORK/cw.yaml" account acme >"$WORK/acme.txt" || fail "churnwatch account acme"
+grep -E '^  group_at_risk +firing' "$WORK/acme.txt" >/dev/null || fail "account acme: $(cat "$WORK/acme.txt")"
+pass "group_at_risk fired once for acme (acme-de below 12) and for elsewhere (solo), not for a childless account"
+
+# acme-de recovers: 8 of its users log in today. Scored, it is back above 15, and acme is
+# re-scored with it: group_at_risk resolves under the same alert id.
+python3 - "$(now_ms)" >"$WORK/recover.jsonl" <<'PY'
+import json, sys
+now = int(sys.argv[1])
+today = now - now % 86400000
+for u in range(8):
+    print(json.dumps({"event_id": f"acme-de-back-{u}", "account_id": "acme-de", "user_id": f"u{u}",
+                      "type": "login", "ts": today + 3600000 + u}))
+PY
+before=$(processed_total)
+kcat -P -b "$BOOTSTRAP" -t usage-events -l "$WORK/recover.jsonl" 2>>"$WORK/kcat.log" || fail "kcat produce"
+wait_processed "$((before + 8))" 120
+wait_log_count 'alert published.*account=acme rule=group_at_risk status=resolved' 1 120
+topic_dump churnwatch-alerts >"$WORK/alerts.jsonl"
+python3 - "$WORK/alerts.jsonl" <<'PY' || fail "group_at_risk resolved: $(grep group_at_risk "$WORK/alerts.jsonl")"
+import json, sys
+alerts = [json.loads(l) for l in open(sys.argv[1])]
+g = [a for a in alerts if a["rule"] == "group_at_risk" and a["account_id"] == "acme"]
+assert [a["status"] for a in g] == ["firing", "resolved"], [(a["status"], a["reason"]) for a in g]
+assert g[0]["alert_id"] == g[1]["alert_id"], g
+assert g[1]["reason"].startswith("0 of 3 children below 15 (exit)"), g[1]["reason"]
+print("resolved:", g[1]["reason"])
+PY
+pass "acme-de back above 15: acme's group_at_risk resolved under the same alert id"
+
 daemon_stop

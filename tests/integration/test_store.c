@@ -640,6 +640,67 @@ Test(store, load_rules_reads_traits_and_rule_states_only)
     cw_store_close(st);
 }
 
+/* docs/hierarchies.md "Parent rules": a saved child enters its parent's index; the loader
+ * reads the index back in id order with each child's saved score and seats, and leaves out a
+ * child that moved to another parent since. */
+Test(store, children_indexed_by_save_and_read_with_their_scores_and_seats)
+{
+    cw_store *st = open_store();
+    static const char *const kids[] = {"kid-b", "kid-a", "kid-c"};
+    static const double scores[] = {70, 30, -1}; /* kid-c: no score */
+    struct cw_store_result res[3];
+    for (size_t i = 0; i < 3; i++) {
+        res[i] = (struct cw_store_result){.account_id = kids[i],
+                                          .parent_id = "group",
+                                          .today = DAY0,
+                                          .has_score = scores[i] >= 0,
+                                          .score = scores[i] >= 0 ? scores[i] : 0};
+        redisReply *r = redis_server_command(&rs, "HSET cw:{%s}:m tr:parent_id group tr:seats %d",
+                                             kids[i], (int)(10 * (i + 1)));
+        freeReplyObject(r);
+    }
+    struct cw_store_result solo = {
+        .account_id = "solo", .today = DAY0, .has_score = true, .score = 5};
+    cr_assert_eq(cw_store_save(st, &cfg, res, 3, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(cw_store_save(st, &cfg, &solo, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(redis_server_int(&rs, "SCARD cw:{group}:c"), 3);
+    cr_assert_gt(redis_server_int(&rs, "TTL cw:{group}:c"), 300 * 86400, "the long lifetime");
+
+    struct cw_account_data d[2];
+    memset(d, 0, sizeof d);
+    snprintf(d[0].account_id, sizeof d[0].account_id, "group");
+    snprintf(d[1].account_id, sizeof d[1].account_id, "solo");
+    cr_assert_eq(cw_store_load_children(st, d, 2, err, sizeof err), 0, "%s", err);
+    cr_assert(d[0].children_loaded && d[1].children_loaded);
+    cr_assert_eq(d[1].children.n, 0, "solo has no children");
+    const struct cw_children *c = &d[0].children;
+    cr_assert_eq(c->n, 3);
+    cr_assert_str_eq(c->ids[0], "kid-a");
+    cr_assert_str_eq(c->ids[1], "kid-b");
+    cr_assert_str_eq(c->ids[2], "kid-c");
+    cr_assert(c->child[0].has_score && c->child[0].score == 30);
+    cr_assert(c->child[0].has_seats && c->child[0].seats == 20);
+    cr_assert(c->child[1].has_score && c->child[1].score == 70);
+    cr_assert(c->child[1].has_seats && c->child[1].seats == 10);
+    cr_assert(!c->child[2].has_score, "kid-c was saved without a score");
+    cr_assert_eq(c->left_out, 0);
+
+    /* kid-b moves to another parent: left out, though still in group's index */
+    redisReply *r = redis_server_command(&rs, "HSET cw:{kid-b}:m tr:parent_id other");
+    freeReplyObject(r);
+    cr_assert_eq(cw_store_load_children(st, d, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c->n, 2);
+    cr_assert_str_eq(c->ids[0], "kid-a");
+    cr_assert_str_eq(c->ids[1], "kid-c");
+    cr_assert_eq(redis_server_int(&rs, "SCARD cw:{group}:c"), 3);
+
+    cw_account_data_children_clear(&d[0]);
+    cr_assert(!d[0].children_loaded && d[0].children.n == 0);
+    cw_account_data_free(&d[0]);
+    cw_account_data_free(&d[1]);
+    cw_store_close(st);
+}
+
 Test(store, outbox_enqueued_only_by_the_winner_and_acknowledged)
 {
     cw_store *a = open_store();

@@ -149,7 +149,7 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(cfg->score.grades[0].min_score, 80);
     cr_expect_eq(cfg->score.grades[3].min_score, 0);
 
-    cr_assert_eq(cfg->n_rules, 7);
+    cr_assert_eq(cfg->n_rules, 8);
     const struct cw_rule *r = cfg->rules;
     cr_expect_str_eq(r[0].name, "health_low");
     cr_expect_eq(r[0].kind, CW_RULE_SCORE_BELOW);
@@ -194,6 +194,15 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(r[6].params.severity, CW_SEV_INFO);
     cr_expect_str_eq(r[6].params.touch, "sales");
     cr_expect_eq(r[6].direction, CW_DIR_OPPORTUNITY);
+    cr_expect_str_eq(r[7].name, "group_at_risk");
+    cr_expect_eq(r[7].kind, CW_RULE_CHILDREN_AT_RISK);
+    cr_expect_eq(r[7].params.enter, 40);
+    cr_expect_eq(r[7].params.exit, 50);
+    cr_expect_eq(r[7].params.min_children, 2);
+    cr_expect_eq(r[7].params.severity, CW_SEV_CRITICAL);
+    cr_expect_str_eq(r[7].params.touch, "high");
+    cr_expect_eq(r[7].direction, CW_DIR_RISK);
+    cr_expect(cw_config_has_parent_rules(cfg));
     for (size_t i = 0; i < cfg->n_rules; i++)
         cr_expect_not_null(r[i].params.touch);
 
@@ -921,7 +930,21 @@ static const struct err_case cases[] = {
     {MIN "alerts:\n  rules:\n    - {name: low, kind: score_under}\n",
      "t.yaml:6:19: alerts.rules[0].kind: invalid value 'score_under'; valid values: "
      "score_below, score_drop, inactive, onboarding, ratio_below, renewal, score_above, "
-     "ratio_above"},
+     "ratio_above, children_at_risk"},
+    {MIN "alerts:\n  rules:\n    - {name: g, kind: children_at_risk, enter: 40, exit: 50}\n",
+     "t.yaml:6:7: alerts.rules[0]: missing required key 'children'"},
+    {MIN "alerts:\n  rules:\n    - {name: g, kind: children_at_risk, enter: 40, exit: 50, "
+         "children: 0}\n",
+     "t.yaml:6:62: alerts.rules[0].children: 0 is out of range: must be at least 1 and at most "
+     "1000"},
+    {MIN "alerts:\n  rules:\n    - {name: g, kind: children_at_risk, enter: 40, exit: 30, "
+         "children: 2}\n",
+     "t.yaml:6:52: alerts.rules[0].exit: must be above enter (40) for children_at_risk"},
+    {MIN "alerts:\n  rules:\n    - {name: g, kind: children_at_risk, enter: 40, exit: 50, "
+         "children: 2, after: 3d}\n",
+     "t.yaml:6:75: key 'after' does not apply to children_at_risk rules in alerts.rules[0]; valid "
+     "keys: name, kind, direction, severity, touch, enter, exit, children, for, keep_firing_for, "
+     "repeat_interval, when"},
     {MIN "alerts:\n  rules:\n    - {name: low}\n", "t.yaml:6:7: alerts.rules[0]: missing "
                                                    "required key 'kind'"},
     {MIN "alerts:\n  rules:\n    - {name: a, kind: inactive, after: 1d}\n"

@@ -21,7 +21,7 @@ static const struct expected tables[] = {
     {&cw_log_format_names, "logfmt, json"},
     {&cw_severity_names, "info, warning, critical"},
     {&cw_rule_kind_names, "score_below, score_drop, inactive, onboarding, ratio_below, renewal, "
-                          "score_above, ratio_above"},
+                          "score_above, ratio_above, children_at_risk"},
     {&cw_rollup_names, "mean, seat_weighted_mean, minimum"},
 };
 
@@ -73,6 +73,7 @@ Test(enum_names, typed_lookups_read_the_same_tables)
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RATIO_BELOW), "ratio_below");
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RENEWAL), "renewal");
     cr_expect_str_eq(cw_rule_kind_name(CW_RULE_RATIO_ABOVE), "ratio_above");
+    cr_expect_str_eq(cw_rule_kind_name(CW_RULE_CHILDREN_AT_RISK), "children_at_risk");
     cr_expect_str_eq(cw_enum_name(&cw_direction_names, CW_DIR_OPPORTUNITY), "opportunity");
     cr_expect_str_eq(cw_preset_name(CW_PRESET_CLOUDEVENTS), "cloudevents");
     cr_expect_eq(cw_preset_from_name("segment"), CW_PRESET_SEGMENT);
@@ -156,6 +157,6 @@ Test(enum_names, an_invalid_name_is_refused_with_the_table_listed)
               errs);
     cr_expect_null(load(MIN "alerts:\n  rules:\n    - {name: r, kind: score_under}\n"));
     cr_expect(strstr(errs, "valid values: score_below, score_drop, inactive, onboarding, "
-                           "ratio_below, renewal, score_above, ratio_above"),
+                           "ratio_below, renewal, score_above, ratio_above, children_at_risk"),
               "%s", errs);
 }

@@ -12,7 +12,8 @@
 #define DAY0    20414 /* 2025-11-22 */
 #define HORIZON 64
 
-/* Two rules on the score; segment "big" judges "low" by stricter thresholds. One component,
+/* Two rules on the score and one on the children; segment "big" judges "low" by stricter
+ * thresholds and "group" by more children. One component,
  * active users over 7 days against 2: an account with its one user active today scores 50,
  * between the thresholds of "low" and of its override; one whose user was last seen long
  * ago scores 0. */
@@ -25,12 +26,14 @@ static const char yaml[] =
     "  rules:\n"
     "    - {name: low, kind: score_below, enter: 40, exit: 50}\n"
     "    - {name: drop, kind: score_drop, points: 10, over: 7d}\n"
+    "    - {name: group, kind: children_at_risk, enter: 40, exit: 50, children: 1}\n"
     "segments:\n"
     "  big:\n"
     "    rules:\n"
-    "      low: {enter: 60, exit: 70}\n";
+    "      low: {enter: 60, exit: 70}\n"
+    "      group: {children: 2}\n";
 
-enum { R_LOW, R_DROP };
+enum { R_LOW, R_DROP, R_GROUP };
 
 static struct cw_config *cfg;
 static char errs[4096];
@@ -268,4 +271,52 @@ Test(evaluate, previous_score_falls_back_to_the_last_saved_score)
     j = alert(R_LOW, A.in.view.now_ms);
     cr_expect(json_is_null(json_object_get(j, "previous_score")), "none known");
     json_decref(j);
+}
+
+/* ---- a parent rule: judged only when the children were read ---------------------------- */
+
+Test(evaluate, a_parent_rule_keeps_its_state_when_the_children_were_not_read)
+{
+    acct_init(DAY0);
+    A.rules[R_GROUP] = (struct cw_rule_state){.status = CW_RULE_FIRING,
+                                              .since_ms = (int64_t)(DAY0 - 2) * DAY,
+                                              .last_sent_ms = (int64_t)(DAY0 - 2) * DAY,
+                                              .published = true,
+                                              .alert_id = "0123456789abcdef0123456789abcdef"};
+    A.in.n_rules = 3;
+    evaluate();
+    cr_assert_eq(memcmp(&A.out.next[R_GROUP], &A.rules[R_GROUP], sizeof A.rules[R_GROUP]), 0,
+                 "not resolved for want of children");
+    cr_assert_eq(A.out.trans[R_GROUP].emit, CW_EMIT_NONE);
+    cr_assert(!A.out.evals[R_GROUP].evaluable);
+    cr_assert_str_eq(A.out.evals[R_GROUP].reason, "children not read in this scoring");
+
+    /* read, and none at risk: resolved */
+    static const char *const ids[] = {"kid"};
+    struct cw_rollup_child ch = {.has_score = true, .score = 70};
+    struct cw_children kids = {.n = 1, .ids = ids, .child = &ch};
+    A.in.children = &kids;
+    evaluate();
+    cr_assert_eq(A.out.trans[R_GROUP].emit, CW_EMIT_RESOLVED);
+    cr_assert_str_eq(A.out.evals[R_GROUP].reason, "0 of 1 children below 50 (exit) (fires at 1)");
+}
+
+Test(evaluate, a_parent_rule_fires_by_the_segment_s_number_of_children)
+{
+    static const char *const ids[] = {"kid-a", "kid-b"};
+    struct cw_rollup_child ch[] = {{.has_score = true, .score = 20},
+                                   {.has_score = true, .score = 60}};
+    struct cw_children kids = {.n = 2, .ids = ids, .child = ch};
+    acct_init(DAY0);
+    A.in.children = &kids;
+    evaluate();
+    cr_assert_eq(A.out.trans[R_GROUP].emit, CW_EMIT_FIRING, "one child at risk fires by default");
+    cr_assert_str_eq(A.out.evals[R_GROUP].reason, "1 of 2 children below 40: kid-a (20)");
+
+    acct_init(DAY0);
+    A.in.children = &kids;
+    snprintf(A.traits.segment, sizeof A.traits.segment, "big");
+    evaluate();
+    cr_assert_eq(A.out.trans[R_GROUP].emit, CW_EMIT_NONE, "segment big fires at two");
+    cr_assert_str_eq(A.out.evals[R_GROUP].reason, "1 of 2 children below 40 (fires at 2)");
 }

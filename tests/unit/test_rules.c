@@ -28,6 +28,7 @@ enum {
     R_RENEWAL,
     R_CHAMPION,
     R_EXPAND,
+    R_CHILDREN,
     N_RULES
 };
 
@@ -124,6 +125,12 @@ static void setup_config(void)
     rules[R_EXPAND].window = W_LONG;
     rules[R_EXPAND].per_seat = true;
 
+    rules[R_CHILDREN].name = "group_at_risk";
+    rules[R_CHILDREN].kind = CW_RULE_CHILDREN_AT_RISK;
+    rules[R_CHILDREN].params.enter = 40;
+    rules[R_CHILDREN].params.exit = 50;
+    rules[R_CHILDREN].params.min_children = 2;
+
     memset(&cfg, 0, sizeof cfg);
     cfg.windows = windows;
     cfg.n_windows = N_WINDOWS;
@@ -148,6 +155,7 @@ struct acct {
     struct cw_score_result score;
     struct cw_score_point history[256];
     size_t n_history;
+    const struct cw_children *children;
 };
 
 static struct acct A;
@@ -186,7 +194,8 @@ static void set_score(double s)
 
 static void eval_rule(size_t r, bool firing, struct cw_rule_eval *e)
 {
-    struct cw_rule_facts f = {&A.v, &A.score, A.n_history ? A.history : NULL, A.n_history};
+    struct cw_rule_facts f = {&A.v, &A.score, A.n_history ? A.history : NULL, A.n_history,
+                              A.children};
     cw_rule_evaluate(&cfg, r, &cfg.rules[r].params, &f, firing, e);
 }
 
@@ -756,6 +765,98 @@ Test(rules, ratio_above_seats_nearly_all_used_fires_and_resolves)
     cr_assert_eq(t.resolved, 1);
 }
 
+/* ---- children_at_risk (a parent's rule) ---------------------------------------------- */
+
+Test(rules, children_at_risk_fires_at_two_children_below_and_names_them_lowest_first)
+{
+    static const char *const ids[] = {"acme-apac", "acme-eu", "acme-us", "acme-new"};
+    struct cw_rollup_child ch[] = {
+        {.has_score = true, .score = 72},
+        {.has_score = true, .score = 39.5},
+        {.has_score = true, .score = 55},
+        {.has_score = false},
+    };
+    struct cw_children kids = {.n = 4, .ids = ids, .child = ch};
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    struct cw_rule_eval e;
+    acct_init(CW_DAY_NONE, DAY0); /* a parent with no events of its own: no score */
+    A.children = &kids;
+    cr_assert_eq(step_rule(R_CHILDREN, &st, false, &t, &e), CW_EMIT_NONE);
+    cr_assert(e.evaluable && !e.holds);
+    cr_assert_float_eq(e.value, 1, 1e-12);
+    cr_assert_float_eq(e.threshold, 2, 1e-12);
+    cr_assert_str_eq(e.reason, "1 of 3 children below 40 (fires at 2)",
+                     "the unscored child is not counted");
+
+    ch[2].score = 31; /* acme-us declines */
+    cr_assert_eq(step_rule(R_CHILDREN, &st, false, &t, &e), CW_EMIT_FIRING);
+    cr_assert_str_eq(e.reason, "2 of 3 children below 40: acme-us (31), acme-eu (39.5)");
+    cr_assert_float_eq(e.value, 2, 1e-12);
+
+    ch[0].score = 31; /* a tie at 31: by id; while firing a child counts below exit (50) */
+    ch[3] = (struct cw_rollup_child){.has_score = true, .score = 45};
+    cr_assert_eq(step_rule(R_CHILDREN, &st, false, &t, &e), CW_EMIT_NONE);
+    cr_assert_str_eq(e.reason, "4 of 4 children below 50 (exit): acme-apac (31), acme-us (31), "
+                               "acme-eu (39.5), acme-new (45)");
+
+    ch[0].score = 80;
+    ch[1].score = 50; /* at exit: no longer at risk */
+    ch[2].score = 48; /* above enter, below exit: still at risk */
+    cr_assert_eq(step_rule(R_CHILDREN, &st, false, &t, &e), CW_EMIT_NONE);
+    cr_assert_str_eq(e.reason, "2 of 4 children below 50 (exit): acme-new (45), acme-us (48)");
+
+    ch[3].score = 60;
+    cr_assert_eq(step_rule(R_CHILDREN, &st, false, &t, &e), CW_EMIT_RESOLVED);
+    cr_assert_str_eq(e.reason, "1 of 4 children below 50 (exit) (fires at 2)");
+    cr_assert_eq(t.firing, 1);
+    cr_assert_eq(t.resolved, 1);
+}
+
+Test(rules, children_at_risk_without_children_or_scores_is_not_evaluable)
+{
+    static const char *const ids[] = {"a", "b"};
+    struct cw_rollup_child ch[] = {{.has_score = false}, {.has_score = false}};
+    struct cw_children kids = {.n = 2, .ids = ids, .child = ch};
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 100, DAY0);
+    set_score(10);
+    eval_rule(R_CHILDREN, false, &e);
+    cr_assert(!e.evaluable && !e.holds, "an account without children");
+    cr_assert_str_eq(e.reason, "no children");
+    A.children = &kids;
+    eval_rule(R_CHILDREN, true, &e);
+    cr_assert(!e.evaluable && !e.holds, "no child has a score: not holding, even while firing");
+    cr_assert_str_eq(e.reason, "none of 2 children has a health score");
+}
+
+Test(rules, children_at_risk_reason_keeps_whole_names_when_the_list_is_long)
+{
+    enum { K = 40 };
+    static char names[K][48];
+    static const char *ids[K];
+    struct cw_rollup_child ch[K];
+    for (size_t i = 0; i < K; i++) {
+        snprintf(names[i], sizeof names[i], "subsidiary-with-a-long-name-%02zu", i);
+        ids[i] = names[i];
+        ch[i] = (struct cw_rollup_child){.has_score = true, .score = 10 + (double)i / 2};
+    }
+    struct cw_children kids = {.n = K, .ids = ids, .child = ch};
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 100, DAY0);
+    A.children = &kids;
+    eval_rule(R_CHILDREN, false, &e);
+    cr_assert(e.holds);
+    cr_assert_float_eq(e.value, K, 1e-12);
+    const char *head = "40 of 40 children below 40: subsidiary-with-a-long-name-00 (10), "
+                       "subsidiary-with-a-long-name-01 (10.5)";
+    cr_assert(strncmp(e.reason, head, strlen(head)) == 0, "got %s", e.reason);
+    size_t len = strlen(e.reason);
+    cr_assert(len < sizeof e.reason);
+    cr_assert(len > 5 && strcmp(e.reason + len - 5, ", ...") == 0, "cut after a whole name: %s",
+              e.reason);
+}
+
 /* ---- renewal ------------------------------------------------------------------------- */
 
 Test(rules, renewal_fires_inside_the_window_with_a_low_score_and_resolves_with_hysteresis)
@@ -1012,8 +1113,9 @@ Test(rules, every_further_condition_kind)
         rules[R_HEALTH].when = &cases[i].c;
         rules[R_HEALTH].n_when = 1;
         char text[256];
-        bool holds = cw_rule_conditions_hold(
-            &cfg, R_HEALTH, &(struct cw_rule_facts){&A.v, &A.score, NULL, 0}, text, sizeof text);
+        bool holds = cw_rule_conditions_hold(&cfg, R_HEALTH,
+                                             &(struct cw_rule_facts){&A.v, &A.score, NULL, 0, NULL},
+                                             text, sizeof text);
         cr_expect_eq(holds, cases[i].holds, "case %zu: %s", i, text);
         cr_expect_str_eq(text, cases[i].text, "case %zu", i);
     }
@@ -1021,7 +1123,7 @@ Test(rules, every_further_condition_kind)
     A.score.stage = "";
     rules[R_HEALTH].when = &cases[3].c;
     char text[256];
-    struct cw_rule_facts f = {&A.v, &A.score, NULL, 0};
+    struct cw_rule_facts f = {&A.v, &A.score, NULL, 0, NULL};
     cr_expect_not(cw_rule_conditions_hold(&cfg, R_HEALTH, &f, text, sizeof text));
     cr_expect_str_eq(text, "stage (none) not in onboarding");
     A.traits.has_seats = false;
