@@ -175,3 +175,37 @@ out:
     free(ids);
     return rc;
 }
+
+int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_depth,
+                            cw_parent_lookup_fn lookup, void *ctx, const char **need, char *err,
+                            size_t errsize)
+{
+    if (max_depth == 0)
+        max_depth = 1;
+    if (max_depth > CW_HIERARCHY_DEPTH_LIMIT)
+        max_depth = CW_HIERARCHY_DEPTH_LIMIT;
+    /* The chain child -> parent -> ... as links: the edge, then one per parent looked up,
+     * up to the one that would put child max_depth + 1 levels below the top. */
+    struct cw_parent_link links[CW_HIERARCHY_DEPTH_LIMIT + 1];
+    size_t n = 0;
+    links[n++] = (struct cw_parent_link){child, parent};
+    const char *at = parent;
+    for (unsigned step = 0; step < max_depth; step++) {
+        bool looped = strcmp(at, child) == 0;
+        for (size_t k = 1; k < n && !looped; k++)
+            looped = strcmp(links[k].child, at) == 0;
+        if (looped)
+            break; /* the links hold the cycle */
+        bool known = false;
+        const char *up = lookup(ctx, at, &known);
+        if (!known) {
+            *need = at;
+            return 1;
+        }
+        links[n++] = (struct cw_parent_link){at, up};
+        if (!up || !up[0])
+            break;
+        at = up;
+    }
+    return cw_hierarchy_check(links, n, max_depth, err, errsize) == 0 ? 0 : -1;
+}

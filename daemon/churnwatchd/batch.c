@@ -9,6 +9,7 @@
 #include "arena.h"
 #include "array.h"
 #include "log.h"
+#include "parent_check.h"
 #include "score_pass.h"
 #include "store_event.h"
 #include "str_index.h"
@@ -28,6 +29,16 @@ struct rejected {
     const void *value;
     size_t len;
 };
+
+/* An accepted event that names a parent: the edge is checked before the batch is applied
+ * (parent_check.h), with the message kept for the DLQ should it be refused. */
+struct claimed {
+    long event;             /* index into events */
+    const char *account_id; /* the event's account (its group's copy) */
+    struct rejected raw;    /* the message, for the DLQ should the edge be refused */
+};
+
+#define EVENT_REMOVED (-2L) /* next[] of an event taken out of its account's chain */
 
 /* One account of the batch: its events are chained in arrival order until processed. */
 struct group {
@@ -58,6 +69,10 @@ struct cw_batch {
     struct cw_str_index index; /* the groups by account id */
     struct rejected *rejected;
     size_t n_rejected, cap_rejected;
+    struct claimed *claimed; /* the events naming a parent, in arrival order */
+    struct cw_parent_claim *claims;
+    size_t n_claimed, cap_claimed, cap_claims;
+    bool parents_checked;
     struct part_offset *parts;
     size_t n_parts, cap_parts;
     const char **topics; /* interned topic names (few), live as long as the batch state */
@@ -71,7 +86,7 @@ struct cw_batch {
     /* processing */
     bool laid_out; /* events reordered by account (the chains are then used up) */
     struct cw_store_batch *store;
-    size_t cap_store;
+    size_t n_store, cap_store; /* the accounts with events left to apply */
     struct cw_offset *offsets;
     size_t cap_offsets;
     /* the slice of messages being decoded */
@@ -136,15 +151,12 @@ static int part_seen(struct cw_batch *b, const char *topic, int32_t partition, i
     return 0;
 }
 
-static int add_rejected(struct cw_batch *b, const rd_kafka_message_t *m, const char *topic,
-                        enum cw_reject code, const char *reason)
+/* Copy message m (its bytes intact) into r for the DLQ. 0 or -1. */
+static int keep_message(struct cw_batch *b, const rd_kafka_message_t *m, const char *topic,
+                        enum cw_reject code, const char *reason, struct rejected *r)
 {
     char source[320];
     snprintf(source, sizeof source, "%s/%" PRId32 "/%" PRId64, topic, m->partition, m->offset);
-    if (cw_array_reserve(&b->rejected, &b->cap_rejected, b->n_rejected + 1, sizeof *b->rejected) <
-        0)
-        return -1;
-    struct rejected *r = &b->rejected[b->n_rejected];
     r->code = code;
     r->reason = cw_arena_strndup(&b->arena, reason, strlen(reason));
     r->source = cw_arena_strndup(&b->arena, source, strlen(source));
@@ -152,9 +164,34 @@ static int add_rejected(struct cw_batch *b, const rd_kafka_message_t *m, const c
     r->key = m->key ? cw_arena_strndup(&b->arena, m->key, m->key_len) : NULL;
     r->len = m->len;
     r->value = cw_arena_strndup(&b->arena, m->payload ? m->payload : "", m->payload ? m->len : 0);
-    if (!r->reason || !r->source || (m->key && !r->key) || !r->value)
+    return !r->reason || !r->source || (m->key && !r->key) || !r->value ? -1 : 0;
+}
+
+static int add_rejected(struct cw_batch *b, const rd_kafka_message_t *m, const char *topic,
+                        enum cw_reject code, const char *reason)
+{
+    if (cw_array_reserve(&b->rejected, &b->cap_rejected, b->n_rejected + 1, sizeof *b->rejected) <
+            0 ||
+        keep_message(b, m, topic, code, reason, &b->rejected[b->n_rejected]) < 0)
         return -1;
     b->n_rejected++;
+    return 0;
+}
+
+/* The event just added names a parent: keep its message for the check. 0 or -1. */
+static int add_claimed(struct cw_batch *b, const rd_kafka_message_t *m, const char *topic,
+                       const char *account_id)
+{
+    struct group *g = group_for(b, account_id);
+    if (!g ||
+        cw_array_reserve(&b->claimed, &b->cap_claimed, b->n_claimed + 1, sizeof *b->claimed) < 0)
+        return -1;
+    struct claimed *c = &b->claimed[b->n_claimed];
+    c->event = (long)b->n_events - 1;
+    c->account_id = g->account_id;
+    if (keep_message(b, m, topic, CW_REJ_BAD_TRAITS, "", &c->raw) < 0)
+        return -1;
+    b->n_claimed++;
     return 0;
 }
 
@@ -278,6 +315,9 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
             }
             if (add_event(d, b, ev, topic, m->partition, m->offset) < 0)
                 goto oom;
+            if (ev->has_traits && ev->traits.parent_id[0] &&
+                add_claimed(b, m, topic, ev->account_id) < 0)
+                goto oom;
             b->by_type[ev->type_index]++;
         }
     }
@@ -369,6 +409,74 @@ static int step_apply(struct cw_daemon *d, void *arg)
     return cw_score_pass_apply(d, d->batch->store, s->n, &s->done, s->now);
 }
 
+/* Take event k out of its account's chain (it goes to the DLQ instead). */
+static void remove_event(struct cw_batch *b, long k, const char *account_id)
+{
+    struct group *g = group_for(b, account_id);
+    if (!g)
+        return; /* never: the account's group exists since the event was added */
+    long prev = -1;
+    for (long at = g->first; at >= 0 && at != k; at = b->next[at])
+        prev = at;
+    long following = b->next[k];
+    if (prev >= 0)
+        b->next[prev] = following;
+    else
+        g->first = following;
+    if (g->last == k)
+        g->last = prev;
+    g->n--;
+    b->next[k] = EVENT_REMOVED;
+}
+
+/* The parent_id edges of the batch's traits events against the stored hierarchy, before
+ * anything is applied: an event that would close a cycle or make a tree deeper than
+ * hierarchy.max_depth goes to the DLQ as bad_traits, whole, and changes nothing
+ * (docs/hierarchies.md "Cycles and depth"). Once per batch. */
+static int step_parents(struct cw_daemon *d, void *arg)
+{
+    (void)arg;
+    struct cw_batch *b = d->batch;
+    if (b->n_claimed == 0 || b->parents_checked)
+        return 0;
+    if (cw_array_reserve(&b->claims, &b->cap_claims, b->n_claimed, sizeof *b->claims) < 0 ||
+        cw_array_reserve(&b->rejected, &b->cap_rejected, b->n_rejected + b->n_claimed,
+                         sizeof *b->rejected) < 0) {
+        cw_log_error("out of memory", "what=parent check events=%zu", b->n_claimed);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n_claimed; i++) {
+        const struct cw_store_event *se = &b->events[b->claimed[i].event];
+        b->claims[i] = (struct cw_parent_claim){.account = b->claimed[i].account_id,
+                                                .parent = se->traits->parent_id};
+    }
+    char err[256];
+    if (cw_parent_check(d->store, d->rt.cfg->hierarchy.max_depth, b->claims, b->n_claimed, err,
+                        sizeof err) != 0) {
+        cw_stat_add(&d->stats.redis_errors, 1);
+        cw_log_warn("checking parent_id traits failed, will retry", "error=\"%s\"", err);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n_claimed; i++) {
+        const struct cw_parent_claim *c = &b->claims[i];
+        if (!c->rejected)
+            continue;
+        struct rejected r = b->claimed[i].raw;
+        r.reason = cw_arena_strndup(&b->arena, c->reason, strlen(c->reason));
+        if (!r.reason)
+            r.reason = "parent_id makes a cycle or a tree too deep";
+        b->rejected[b->n_rejected++] = r;
+        const struct cw_store_event *se = &b->events[b->claimed[i].event];
+        b->by_type[se->type_index]--;
+        remove_event(b, b->claimed[i].event, b->claimed[i].account_id);
+        cw_stat_add(&d->stats.rejected[CW_REJ_BAD_TRAITS], 1);
+        cw_log_debug("event rejected", "code=%s source=%s reason=\"%s\"",
+                     cw_reject_name(CW_REJ_BAD_TRAITS), r.source, r.reason);
+    }
+    b->parents_checked = true;
+    return 0;
+}
+
 /* The event-time floors of the batch's partitions (the clock's watermark of each: every
  * event it observed is in this batch, applied or in the DLQ), saved before the offsets
  * are committed, so whoever consumes a partition next resumes its clock there. */
@@ -399,11 +507,15 @@ static int layout(struct cw_batch *b)
         return 0;
     if (cw_array_reserve(&b->store, &b->cap_store, b->n_groups, sizeof *b->store) < 0)
         return -1;
-    /* next[k] becomes event k's place, then the permutation is applied cycle by cycle */
+    /* next[k] becomes event k's place, then the permutation is applied cycle by cycle;
+     * events taken out (parent check) go after every account's */
     size_t at = 0;
+    b->n_store = 0;
     for (size_t g = 0; g < b->n_groups; g++) {
         const struct group *gr = &b->groups[g];
-        b->store[g] = (struct cw_store_batch){
+        if (gr->n == 0)
+            continue;
+        b->store[b->n_store++] = (struct cw_store_batch){
             .account_id = gr->account_id, .events = b->events + at, .n = gr->n};
         for (long k = gr->first; k >= 0;) {
             long following = b->next[k];
@@ -411,6 +523,9 @@ static int layout(struct cw_batch *b)
             k = following;
         }
     }
+    for (size_t i = 0; i < b->n_events; i++)
+        if (b->next[i] == EVENT_REMOVED)
+            b->next[i] = (long)at++;
     for (size_t i = 0; i < b->n_events; i++) {
         while ((size_t)b->next[i] != i) {
             long t = b->next[i];
@@ -429,6 +544,8 @@ static void batch_reset(struct cw_batch *b)
 {
     cw_arena_reset(&b->arena);
     b->n_events = b->n_groups = b->n_rejected = b->n_parts = b->n_messages = 0;
+    b->n_claimed = 0;
+    b->parents_checked = false;
     cw_str_index_clear(&b->index);
     memset(b->by_type, 0, sizeof b->by_type);
     b->unknown = 0;
@@ -441,11 +558,13 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
     if (!b || b->n_messages == 0)
         return 0;
     uint64_t start_us = cw_mono_us();
+    if (retry(d, step_parents, NULL) != 0)
+        return -1; /* a stop was requested: nothing stored, the batch is replayed later */
     if (layout(b) < 0) {
         cw_log_error("out of memory", "what=batch layout messages=%zu", b->n_messages);
         return -1;
     }
-    struct apply_step s = {.n = b->n_groups, .now = cw_daemon_now(d)};
+    struct apply_step s = {.n = b->n_store, .now = cw_daemon_now(d)};
     if (retry(d, step_dlq, NULL) != 0 || retry(d, step_apply, &s) != 0 ||
         retry(d, step_floors, NULL) != 0)
         return -1; /* a stop was requested: nothing stored, the batch is replayed later */
@@ -460,9 +579,12 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
         cw_log_error("out of memory", "what=offsets partitions=%zu", b->n_parts);
     }
     size_t applied = 0;
-    for (size_t g = 0; g < b->n_groups; g++)
+    size_t removed = b->n_events; /* by the parent check: counted as rejected */
+    for (size_t g = 0; g < b->n_store; g++) {
         applied += b->store[g].applied;
-    cw_stat_add(&d->stats.replays_skipped, b->n_events - applied);
+        removed -= b->store[g].n;
+    }
+    cw_stat_add(&d->stats.replays_skipped, b->n_events - removed - applied);
     for (size_t t = 0; t < CW_MAX_EVENT_TYPES; t++)
         if (b->by_type[t])
             cw_stat_add(&d->stats.consumed_by_type[t], b->by_type[t]);
@@ -474,7 +596,7 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
     cw_log_debug("batch processed",
                  "messages=%zu accounts=%zu rejected=%zu why=%s gathered_ms=%llu ms=%llu "
                  "messages_total=%llu clock=%lld",
-                 b->n_messages, b->n_groups, b->n_rejected, why,
+                 b->n_messages, b->n_store, b->n_rejected, why,
                  (unsigned long long)((start_us - b->first_us) / 1000),
                  (unsigned long long)((cw_mono_us() - start_us) / 1000),
                  (unsigned long long)cw_stat_get(&d->stats.messages), (long long)s.now);
@@ -493,6 +615,8 @@ void cw_batch_cleanup(struct cw_daemon *d)
     free(b->groups);
     cw_str_index_free(&b->index);
     free(b->rejected);
+    free(b->claimed);
+    free(b->claims);
     free(b->parts);
     for (size_t i = 0; i < b->n_topics; i++)
         free((char *)b->topics[i]);

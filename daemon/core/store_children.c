@@ -1,10 +1,11 @@
-/* store_children.c - a parent's children for its rules: the per-parent index `:c` (kept by
- * cw_store_save) read back with each child's score and seats (docs/hierarchies.md "Parent
- * rules", docs/state.md)
+/* store_children.c - reading the hierarchy: a parent's children for its rules, the
+ * per-parent index `:c` (kept by cw_store_save) read back with each child's score and seats
+ * (docs/hierarchies.md "Parent rules", docs/state.md); and accounts' parents, for the check
+ * of a new parent_id
  *
- * Two round trips per call: SMEMBERS of every account's `:c`, then per child found an HMGET
- * of its parent_id and seats and a ZSCORE of the score index. A child whose parent_id no
- * longer names the account (it moved) is left out.
+ * Children: two round trips per call, SMEMBERS of every account's `:c`, then per child found
+ * an HMGET of its parent_id and seats and a ZSCORE of the score index. A child whose
+ * parent_id no longer names the account (it moved) is left out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,3 +217,51 @@ out:
     return rc;
 }
 
+/* ---- accounts' parents ---- */
+
+struct parents_ctx {
+    const char *const *ids;
+    char **out;
+};
+
+static int parents_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    struct parents_ctx *x = vctx;
+    cw_rcmd_adds(c, "HGET");
+    cw_store_add_account_key(st, c, x->ids[i], "m");
+    cw_rcmd_adds(c, "tr:parent_id");
+    return c->oom ? -1 : 0;
+}
+
+static int parents_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                         size_t errsize)
+{
+    (void)st;
+    struct parents_ctx *x = vctx;
+    if (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING) {
+        snprintf(err, errsize, "HGET of %s's parent: unexpected reply type %d", x->ids[i], r->type);
+        return -1;
+    }
+    x->out[i] = r->type == REDIS_REPLY_STRING ? strndup(r->str, r->len) : strdup("");
+    if (!x->out[i]) {
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int cw_store_parents_read(cw_store *st, const char *const *ids, size_t n, char **parents, char *err,
+                          size_t errsize)
+{
+    for (size_t i = 0; i < n; i++)
+        parents[i] = NULL;
+    struct parents_ctx x = {.ids = ids, .out = parents};
+    struct cw_store_ops o = {.n = n, .ctx = &x, .build = parents_build, .reply = parents_reply};
+    if (cw_store_ops_run(st, &o, err, errsize) == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        free(parents[i]);
+        parents[i] = NULL;
+    }
+    return -1;
+}

@@ -57,4 +57,23 @@ struct cw_parent_link {
 int cw_hierarchy_check(const struct cw_parent_link *links, size_t n, unsigned max_depth, char *err,
                        size_t errsize);
 
+/* What cw_hierarchy_edge_check knows of one account's parent. */
+typedef const char *(*cw_parent_lookup_fn)(void *ctx, const char *id, bool *known);
+
+/*
+ * Whether the edge child -> parent (a traits event's parent_id) may join a parent map that
+ * lookup reads: lookup(ctx, id, &known) returns id's parent ("" or NULL: none) and sets
+ * known, false when the map must be read first. Walks up from parent at most max_depth
+ * steps (taken within 1..CW_HIERARCHY_DEPTH_LIMIT), so it never loops. Returns
+ *   0  the edge closes no cycle and leaves child within max_depth levels below its top;
+ *   1  *need is the account whose parent must be looked up before deciding;
+ *  -1  err as cw_hierarchy_check words it (a cycle through child or above it, or too deep:
+ *      "parent_id cycle: a -> b -> a", "a is 5 levels below r (a -> ... -> r), deeper than
+ *      hierarchy.max_depth 4"), or "out of memory".
+ * Only the chain above child is judged: the accounts below child are not read.
+ */
+int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_depth,
+                            cw_parent_lookup_fn lookup, void *ctx, const char **need, char *err,
+                            size_t errsize);
+
 #endif /* CHURNWATCH_HIERARCHY_H */

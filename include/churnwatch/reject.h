@@ -20,7 +20,8 @@ enum cw_reject {
     CW_REJ_BAD_ID,             /* bad_id: an id over max_id_length or with control chars */
     CW_REJ_WRONG_FIELD_TYPE,   /* wrong_field_type: e.g. account_id is a number */
     CW_REJ_BAD_TIMESTAMP,      /* bad_timestamp: unparsable or out of range */
-    CW_REJ_BAD_TRAITS,         /* bad_traits: not an object, a bad value, a time >= 2200 */
+    CW_REJ_BAD_TRAITS,         /* bad_traits: not an object, a bad value, a time >= 2200, a
+                                  parent_id closing a cycle or too deep (the daemon's check) */
     CW_REJ_UNKNOWN_TYPE,       /* unknown_type: when input.unknown_types is dlq */
     CW_REJ_TOO_LATE,           /* too_late: older than clock - longest window - lateness */
     CW_REJ_FUTURE_TIMESTAMP,   /* future_timestamp: beyond wall clock + max_clock_skew */

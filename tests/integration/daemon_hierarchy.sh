@@ -4,8 +4,10 @@
 # and a traits event naming its own account as parent. `top --parent` lists exactly the
 # three children; `account PARENT` lists them with the scores `account CHILD` gives and
 # their seat-weighted roll-up; the declining child's alert carries parent_id; the
-# self-parent event is in the DLQ as bad_traits and changed nothing. The parent rule
-# group_at_risk fires for the parent when the child declines and resolves when it is back.
+# self-parent event is in the DLQ as bad_traits and changed nothing, as are traits events
+# that would close a cycle (in the batch, or through the stored parents) or make a tree
+# deeper than hierarchy.max_depth. The parent rule group_at_risk fires for the parent when
+# the child declines and resolves when it is back.
 source "$(dirname "$0")/harness.bash"
 
 test_clock
@@ -44,22 +46,41 @@ for d in range(29, 0, -1):
         for u in range(n):
             events.append({"event_id": f"{acct}-l{d}-{u}", "account_id": acct,
                            "user_id": f"u{u}", "type": "login", "ts": today - d * DAY + 7200000 + u})
+# A chain d1 -> d2 -> d3 -> d4 -> d5: d1 is 4 levels below d5, hierarchy.max_depth.
+for k in range(1, 5):
+    events.append({"event_id": f"d{k}-t", "account_id": f"d{k}", "type": "account_updated",
+                   "ts": today - 3 * DAY + k, "traits": {"parent_id": f"d{k + 1}"}})
 events.sort(key=lambda e: e["ts"])
 events.append({"event_id": "acme-jp-self", "account_id": "acme-jp", "type": "account_updated",
                "ts": today - DAY, "traits": {"parent_id": "acme-jp", "seats": 99}})
+# acme naming its own child as parent closes a cycle; d0 under d1 would be 5 levels deep.
+events.append({"event_id": "acme-cycle", "account_id": "acme", "type": "account_updated",
+               "ts": today - DAY + 1, "traits": {"parent_id": "acme-jp", "seats": 77}})
+events.append({"event_id": "d0-deep", "account_id": "d0", "type": "account_updated",
+               "ts": today - DAY + 2, "traits": {"parent_id": "d1"}})
 for e in events:
     print(json.dumps(e))
 PY
 judge_history "$WORK/events.jsonl" "$WORK/cw.yaml"
 
-# The self-parent event: in the DLQ as bad_traits, and acme-jp kept its traits.
+# The self-parent event, the cycle and the over-deep child: in the DLQ as bad_traits with
+# the reason, whole, and the accounts kept their traits (acme its seats, d0 has no state).
 topic_dump_headers usage-events-dlq >"$WORK/dlq.txt"
 [ "$(grep -c 'acme-jp-self' "$WORK/dlq.txt")" = 1 ] || fail "self-parent not in the DLQ: $(cat "$WORK/dlq.txt")"
-[ "$(grep -c 'churnwatch-error=bad_traits' "$WORK/dlq.txt")" = 1 ] || fail "DLQ code: $(cat "$WORK/dlq.txt")"
+[ "$(grep -c 'churnwatch-error=bad_traits' "$WORK/dlq.txt")" = 3 ] || fail "DLQ codes: $(cat "$WORK/dlq.txt")"
 [ "$(grep -c 'is the account itself' "$WORK/dlq.txt")" = 1 ] || fail "DLQ reason: $(cat "$WORK/dlq.txt")"
+grep 'acme-cycle' "$WORK/dlq.txt" | grep 'parent_id cycle: acme -> acme-jp -> acme' >/dev/null ||
+  fail "the cycle's DLQ entry: $(cat "$WORK/dlq.txt")"
+grep 'd0-deep' "$WORK/dlq.txt" |
+  grep 'd0 is 5 levels below d5 (d0 -> d1 -> d2 -> d3 -> d4 -> d5), deeper than hierarchy.max_depth 4' >/dev/null ||
+  fail "the over-deep child's DLQ entry: $(cat "$WORK/dlq.txt")"
 [ "$(rcli HGET 'cw:{acme-jp}:m' tr:parent_id)" = acme ] || fail "acme-jp's parent changed"
 [ "$(rcli HGET 'cw:{acme-jp}:m' tr:seats)" = 10 ] || fail "acme-jp's seats changed"
-pass "an account naming itself as parent is rejected as bad_traits, its traits kept"
+[ -z "$(rcli HGET 'cw:{acme}:m' tr:parent_id)" ] || fail "acme got a parent"
+[ "$(rcli HGET 'cw:{acme}:m' tr:seats)" = 100 ] || fail "acme's seats changed"
+[ "$(rcli EXISTS 'cw:{d0}:m')" = 0 ] || fail "d0 has state: $(rcli HGETALL 'cw:{d0}:m')"
+[ "$(rcli HGET 'cw:{d1}:m' tr:parent_id)" = d2 ] || fail "d1's parent"
+pass "a self-parent, a cycle (acme under its child) and a child 5 levels deep are rejected as bad_traits, nothing changed"
 
 for id in acme acme-jp acme-us acme-de solo; do
   cli -c "$WORK/cw.yaml" account "$id" --json >"$WORK/$id.json" || fail "churnwatch account $id"
@@ -190,4 +211,15 @@ print("resolved:", g[1]["reason"])
 PY
 pass "acme-de back above 15: acme's group_at_risk resolved under the same alert id"
 
+# A cycle through what is stored (not in the batch): acme naming acme-us, whose stored parent
+# is acme.
+before=$(processed_total)
+printf '%s\n' "{\"event_id\":\"acme-cycle-2\",\"account_id\":\"acme\",\"type\":\"account_updated\",\"ts\":$(($(now_ms) - 60000)),\"traits\":{\"parent_id\":\"acme-us\"}}" >"$WORK/cycle.jsonl"
+kcat -P -b "$BOOTSTRAP" -t usage-events -l "$WORK/cycle.jsonl" 2>>"$WORK/kcat.log" || fail "kcat produce"
+wait_processed "$((before + 1))" 120
+topic_dump_headers usage-events-dlq >"$WORK/dlq.txt"
+grep 'acme-cycle-2' "$WORK/dlq.txt" | grep 'parent_id cycle: acme -> acme-us -> acme' >/dev/null ||
+  fail "the stored cycle's DLQ entry: $(cat "$WORK/dlq.txt")"
+[ -z "$(rcli HGET 'cw:{acme}:m' tr:parent_id)" ] || fail "acme got a parent"
+pass "a cycle closed through the stored parents is rejected too"
 daemon_stop

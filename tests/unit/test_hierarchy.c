@@ -148,3 +148,78 @@ Test(hierarchy_check, an_error_is_cut_to_the_buffer)
     cr_assert_eq(cw_hierarchy_check(l, N(l), 4, small, sizeof small), -1);
     cr_expect_str_eq(small, "parent_id cycle: aa"); /* 19 bytes and the NUL */
 }
+
+/* ---- one new edge against a map read as needed ------------------------------------------ */
+
+/* A parent map as the daemon reads it: pairs {id, parent}; an id not listed is unknown until
+ * "read" (added by the test), and a lookup of it is counted. */
+struct map {
+    const char *pairs[16][2];
+    size_t n;
+    unsigned lookups;
+};
+
+static const char *map_lookup(void *ctx, const char *id, bool *known)
+{
+    struct map *m = ctx;
+    m->lookups++;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->pairs[i][0], id) == 0) {
+            *known = true;
+            return m->pairs[i][1];
+        }
+    *known = false;
+    return NULL;
+}
+
+static int edge(struct map *m, const char *child, const char *parent, unsigned depth,
+                const char **need)
+{
+    err[0] = 'x';
+    *need = NULL;
+    return cw_hierarchy_edge_check(child, parent, depth, map_lookup, m, need, err, sizeof err);
+}
+
+Test(hierarchy_edge, asks_for_each_unknown_parent_then_accepts_a_tree)
+{
+    struct map m = {.n = 0};
+    const char *need;
+    cr_assert_eq(edge(&m, "acme-de", "acme", 4, &need), 1);
+    cr_assert_str_eq(need, "acme");
+    m.pairs[m.n][0] = "acme", m.pairs[m.n++][1] = "holding";
+    cr_assert_eq(edge(&m, "acme-de", "acme", 4, &need), 1);
+    cr_assert_str_eq(need, "holding");
+    m.pairs[m.n][0] = "holding", m.pairs[m.n++][1] = ""; /* read: no parent */
+    cr_assert_eq(edge(&m, "acme-de", "acme", 4, &need), 0, "%s", err);
+    cr_assert_null(need);
+}
+
+Test(hierarchy_edge, an_edge_closing_a_cycle_is_named)
+{
+    /* b's parent is a, a's is r; a new edge r -> b closes r -> b -> a -> r */
+    struct map m = {.pairs = {{"b", "a"}, {"a", "r"}, {"r", ""}}, .n = 3};
+    const char *need;
+    cr_assert_eq(edge(&m, "r", "b", 4, &need), -1);
+    cr_expect_str_eq(err, "parent_id cycle: r -> b -> a -> r");
+    /* a cycle already above the new edge's parent (p <-> q) rejects it too */
+    struct map c = {.pairs = {{"p", "q"}, {"q", "p"}}, .n = 2};
+    cr_assert_eq(edge(&c, "x", "p", 4, &need), -1);
+    cr_expect_str_eq(err, "parent_id cycle: p -> q -> p");
+    cr_expect_leq(c.lookups, 4, "walked at most max_depth steps: %u", c.lookups);
+}
+
+Test(hierarchy_edge, an_edge_making_a_tree_too_deep_is_refused_within_max_depth_lookups)
+{
+    /* d -> c -> b -> a -> r: a new child e under d is 5 levels below r */
+    struct map m = {.pairs = {{"d", "c"}, {"c", "b"}, {"b", "a"}, {"a", "r"}, {"r", ""}}, .n = 5};
+    const char *need;
+    cr_assert_eq(edge(&m, "e", "c", 4, &need), 0, "4 levels: %s", err);
+    m.lookups = 0;
+    cr_assert_eq(edge(&m, "e", "d", 4, &need), -1);
+    cr_expect_str_eq(err, "e is 5 levels below r (e -> d -> c -> b -> a -> r), deeper than "
+                          "hierarchy.max_depth 4");
+    cr_expect_eq(m.lookups, 4, "r's parent is never read: %u", m.lookups);
+    /* the bound is clamped: 0 is 1, a chain of two is too deep */
+    cr_assert_eq(edge(&m, "e", "a", 0, &need), -1);
+    cr_expect_str_eq(err, "e is 2 levels below r (e -> a -> r), deeper than hierarchy.max_depth 1");
+}
