@@ -198,7 +198,6 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     }
     if (open == 0)
         printf("  none open\n");
-    size_t active = 0;
     for (size_t i = 0; i < a->n_silences; i++) {
         const struct cw_silence *s = &a->silences[i];
         if (s->until_ms <= now)
@@ -207,9 +206,7 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
         cw_rfc3339_format(s->until_ms, until);
         printf("  silenced %s until %s: %s\n", s->rule[0] ? cw_cli_text(s->rule) : "(all rules)",
                until, cw_cli_text(s->reason));
-        active++;
     }
-    (void)active;
     print_episodes(a);
 }
 
