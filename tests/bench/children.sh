@@ -28,7 +28,11 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 redis_start
 mock_start 4
-write_config "$WORK/cw.yaml" 's/^  listen: 127.0.0.1:9464$/  listen: ""/'
+# Without the shipped parent rule, which builds before it cannot read (the daemon keeps the
+# index of children all the same).
+write_config "$WORK/cw.yaml" 's/^  listen: 127.0.0.1:9464$/  listen: ""/' \
+  '/^    # A group at risk/,/^      children: 2$/d'
+! grep -n 'kind: children_at_risk' "$WORK/cw.yaml" >/dev/null || fail "the parent rule is still in the config"
 daemon_start "$WORK/cw.yaml"
 # acct-0000000..N-1 log in an hour ago; acct-0000001..3 name acct-0000000 as their parent.
 python3 - "$N" >"$WORK/events.jsonl" <<'PY'
