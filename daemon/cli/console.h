@@ -64,6 +64,12 @@ void cw_console_episodes_section(struct cw_html *h, const struct cw_account_data
 void cw_console_resolutions_add(struct cw_console_resolutions *r, const struct cw_account_data *a);
 void cw_console_resolutions_html(struct cw_html *h, const struct cw_console_resolutions *r);
 
+/* The children of a parent (console_children.c): a section listing them with their scores
+ * and the roll-up; nothing when ch has none. */
+struct cw_cli_children;
+void cw_console_children_section(struct cw_html *h, const struct cw_config *cfg,
+                                 const struct cw_cli_children *ch);
+
 /*
  * The operator token: read from token_file (its first line; the file must not be readable by
  * group or others) or else from CHURNWATCH_CONSOLE_TOKEN (at least 16 bytes). With neither

@@ -433,6 +433,11 @@ static void traits_table(struct cw_html *h, const struct cw_account_data *a,
     trait_row(h, "Renewal", t->has_renewal_at ? buf : NULL);
     trait_row(h, "Stage", e->score.stage);
     trait_row(h, "Profile", e->score.profile);
+    if (t->parent_id[0]) { /* docs/hierarchies.md */
+        cw_html_raw(h, "<tr><th>Parent</th><td id=\"parent\">");
+        cw_console_account_link(h, t->parent_id);
+        cw_html_raw(h, "</td></tr>");
+    }
     cw_html_raw(h, "</table></section>");
 }
 
@@ -655,17 +660,44 @@ static void alerts_section(struct cw_html *h, const struct cw_console *c,
     cw_html_raw(h, "</section>");
 }
 
+/* The page of a parent with no events of its own: its children (docs/hierarchies.md). */
+static void parent_only_page(struct cw_console *c, const char *id, const struct cw_cli_children *ch,
+                             int64_t now, struct cw_html *out)
+{
+    page_start(out, id, "account");
+    cw_html_raw(out, "<h1>Account <span class=\"acct-id\" id=\"account-id\">");
+    cw_html_text(out, id);
+    cw_html_raw(out, "</span></h1><p class=\"headline\" id=\"parent-only\">No events of its "
+                     "own: the parent of the accounts below.</p>");
+    cw_console_children_section(out, c->cfg, ch);
+    page_end(out, now);
+}
+
 unsigned cw_console_account(struct cw_console *c, const char *id, struct cw_html *out)
 {
     const struct cw_config *cfg = c->cfg;
     char err[512];
     int64_t now = cw_wall_ms();
+    int32_t today = cw_tz_day(c->tz, now);
     struct cw_account_data *a = &c->accts[0];
-    if (cw_store_load(c->st, cfg, &id, 1, cw_tz_day(c->tz, now), a, err, sizeof err) != 0)
+    struct cw_cli_children ch = {0};
+    if (cw_store_load(c->st, cfg, &id, 1, today, a, err, sizeof err) != 0 ||
+        cw_cli_children_find(cfg, c->st, today, now, id, &ch, err, sizeof err) != 0 ||
+        (a->exists && cw_config_has_parent_rules(cfg) &&
+         cw_store_load_children(c->st, a, 1, err, sizeof err) != 0)) {
+        cw_cli_children_free(&ch);
         return store_error(out, err);
+    }
     if (!a->exists) {
-        cw_console_error(out, 404, "No such account in the state store.");
-        return 404;
+        unsigned status = 200;
+        if (ch.n == 0 && ch.more == 0) {
+            cw_console_error(out, 404, "No such account in the state store.");
+            status = 404;
+        } else {
+            parent_only_page(c, id, &ch, now, out);
+        }
+        cw_cli_children_free(&ch);
+        return status;
     }
     struct cw_account_eval *e = c->eval;
     cw_account_evaluate(cfg, a, now, e);
@@ -687,9 +719,11 @@ unsigned cw_console_account(struct cw_console *c, const char *id, struct cw_html
     traits_table(out, a, e, now);
     alerts_section(out, c, a, e, now);
     cw_html_raw(out, "</div>");
+    cw_console_children_section(out, cfg, &ch);
     moved_section(out, cfg, e);
     measures_section(out, cfg, e);
     page_end(out, now);
+    cw_cli_children_free(&ch);
     return 200;
 }
 

@@ -45,6 +45,7 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
     const struct cw_config *cfg = l->cfg;
     snprintf(d->account_id, sizeof d->account_id, "%s", id);
     d->exists = false;
+    cw_account_data_children_clear(d); /* read apart (cw_store_load_children) */
     d->first_day = CW_DAY_NONE;
     d->last_seen_ms = -1;
     memset(&d->traits, 0, sizeof d->traits);

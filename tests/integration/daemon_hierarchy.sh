@@ -7,7 +7,7 @@
 # self-parent event is in the DLQ as bad_traits and changed nothing, as are traits events
 # that would close a cycle (in the batch, or through the stored parents) or make a tree
 # deeper than hierarchy.max_depth. The parent rule group_at_risk fires for the parent when
-# the child declines and resolves when it is back.
+# the child declines and resolves when it is back. The console shows the hierarchy.
 source "$(dirname "$0")/harness.bash"
 
 test_clock
@@ -222,4 +222,49 @@ grep 'acme-cycle-2' "$WORK/dlq.txt" | grep 'parent_id cycle: acme -> acme-us -> 
   fail "the stored cycle's DLQ entry: $(cat "$WORK/dlq.txt")"
 [ -z "$(rcli HGET 'cw:{acme}:m' tr:parent_id)" ] || fail "acme got a parent"
 pass "a cycle closed through the stored parents is rejected too"
+
+# The console's view of the hierarchy (chromium): acme's page lists its children with the
+# scores, grades and seats `account --json` gives, and their roll-up; acme-de's names its
+# parent as a link; elsewhere (no events of its own) has a parent-only page.
+browser_start
+cli -c "$WORK/cw.yaml" account acme --json >"$WORK/acme-now.json" || fail "churnwatch account acme"
+PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$WORK/cw.yaml" console \
+  --listen "127.0.0.1:$PORT" >"$WORK/console.out" 2>"$WORK/console.log" &
+CONSOLE_PID=$!
+PIDS+=("$CONSOLE_PID")
+console_up() { grep '^churnwatch console: serving ' "$WORK/console.out" >/dev/null; }
+wait_for 30 console_up || fail "the console did not start: $(cat "$WORK/console.log")"
+for id in acme acme-de elsewhere; do dom "$BASE/account?id=$id" "$WORK/page-$id.html"; done
+python3 - "$WORK" <<'PY' || fail "the console's hierarchy (see above)"
+import html, json, re, sys
+w = sys.argv[1]
+page = lambda i: open(f"{w}/page-{i}.html").read()
+def rows(doc):
+    t = re.search(r'<table id="children">(.*?)</table>', doc, re.S)
+    assert t, "no children table"
+    out = []
+    for r in re.findall(r"<tr>(.*?)</tr>", t.group(1), re.S)[1:]:
+        cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        out.append(cells)
+    return out
+want = json.load(open(f"{w}/acme-now.json"))["children"]
+got = rows(page("acme"))
+exp = [[c["account_id"], "%.1f" % c["score"], c["grade"], str(c["seats"])] for c in want["accounts"]]
+assert got == exp, (got, exp)
+roll = re.search(r'id="rollup">([^<]*)<', page("acme")).group(1)
+assert roll == "%.1f" % want["score"], (roll, want["score"])
+assert re.search(r'id="parent"><a class="acct" href="/account\?id=acme">acme</a>', page("acme-de")), "acme-de's parent link"
+assert 'id="parent"' not in page("acme"), "acme has no parent"
+e = page("elsewhere")
+assert 'id="parent-only"' in e and [r[0] for r in rows(e)] == ["solo"], "elsewhere's page"
+print("console children of acme:", got, "rolled up", roll)
+PY
+shot "$BASE/account?id=acme" "$WORK/console-parent.png" 1200 1500
+mkdir -p "$CW_BUILD_DIR/console-screenshots"
+cp "$WORK/console-parent.png" "$CW_BUILD_DIR/console-screenshots/"
+kill -TERM "$CONSOLE_PID"
+wait "$CONSOLE_PID" || fail "the console did not exit 0 on SIGTERM"
+pass "the console lists acme's children and roll-up as the CLI does, links acme-de to its parent, and shows elsewhere as a parent (screenshot console-parent.png)"
 daemon_stop
