@@ -64,6 +64,15 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
         cw_json_put(obj, "profile", cw_json_str(alert->profile), &ok);
     if (alert->stage && *alert->stage)
         cw_json_put(obj, "stage", cw_json_str(alert->stage), &ok);
+    if (alert->children_at_risk) {
+        json_t *ids = json_array();
+        ok = ok && ids;
+        for (size_t i = 0; ok && i < alert->n_children_at_risk; i++)
+            ok = json_array_append_new(ids, cw_json_str(alert->children_at_risk[i])) == 0;
+        cw_json_put(obj, "children_at_risk", ids, &ok);
+    }
+    if (alert->has_rollup_score)
+        cw_json_put(obj, "rollup_score", cw_json_real(true, alert->rollup_score), &ok);
     if (alert->reminder)
         cw_json_put(obj, "reminder", json_true(), &ok);
     if (!ok)

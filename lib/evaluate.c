@@ -3,6 +3,7 @@
 #include "churnwatch/evaluate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "churnwatch/alert.h"
@@ -21,6 +22,7 @@ void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
     out->segment = in->view.traits && in->view.traits->segment[0] ? in->view.traits->segment : NULL;
     out->has_last_score = in->has_last_score;
     out->last_score = in->last_score;
+    out->children = in->children;
 
     /* The stored history, with today's point replaced by the score just computed. */
     struct cw_score_point history[HISTORY_MAX];
@@ -59,6 +61,45 @@ void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
         cw_rule_step(p, &prev, &out->evals[r], now_ms, in->view.account_id, cfg->rules[r].name,
                      in->silenced[r], &out->next[r], &out->trans[r]);
     }
+}
+
+/* A child at risk as a parent rule's alert names them: lowest score first, then by id. */
+struct at_risk {
+    double score;
+    const char *id;
+};
+
+static int cmp_at_risk(const void *x, const void *y)
+{
+    const struct at_risk *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score < b->score ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* The ids of the children at risk (below ev's children_below), lowest first, at most
+ * CW_ALERT_CHILDREN_MAX, into a malloc'd array (*n of them); NULL when out of memory. */
+static const char **children_at_risk(const struct cw_children *c, const struct cw_rule_eval *ev,
+                                     size_t *n)
+{
+    struct at_risk *pick = malloc((c->n ? c->n : 1) * sizeof *pick);
+    const char **ids = malloc((c->n ? c->n : 1) * sizeof *ids);
+    *n = 0;
+    if (!pick || !ids) {
+        free(pick);
+        free(ids);
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->child[i].has_score && c->child[i].score < ev->children_below)
+            pick[k++] = (struct at_risk){c->child[i].score, c->ids[i]};
+    if (k > 1)
+        qsort(pick, k, sizeof *pick, cmp_at_risk);
+    for (size_t i = 0; i < k && i < CW_ALERT_CHILDREN_MAX; i++)
+        ids[(*n)++] = pick[i].id;
+    free(pick);
+    return ids;
 }
 
 char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_account_eval *e, size_t r,
@@ -118,5 +159,15 @@ char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_accoun
         a.has_previous_score = true;
         a.previous_score = e->last_score;
     }
-    return cw_alert_encode(&a, len);
+    const char **at_risk = NULL;
+    if (rule->kind == CW_RULE_CHILDREN_AT_RISK && e->children) {
+        if (!(at_risk = children_at_risk(e->children, ev, &a.n_children_at_risk)))
+            return NULL;
+        a.children_at_risk = at_risk;
+        a.has_rollup_score =
+            cw_rollup(cfg->hierarchy.rollup, e->children->child, e->children->n, &a.rollup_score);
+    }
+    char *text = cw_alert_encode(&a, len);
+    free(at_risk);
+    return text;
 }

@@ -506,6 +506,7 @@ static void eval_children_at_risk(const struct cw_rule_params *p, const struct c
     const struct cw_children *c = f->children;
     const double limit = firing ? p->exit : p->enter;
     out->threshold = (double)p->min_children;
+    out->children_below = limit;
     size_t scored = 0, at_risk = 0;
     for (size_t i = 0; c && i < c->n; i++) {
         scored += c->child[i].has_score;

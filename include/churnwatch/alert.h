@@ -10,6 +10,9 @@
 
 #define CW_ALERT_SCHEMA "churnwatch.alert.v1"
 
+/* The most children a children_at_risk alert names in its "children_at_risk" list. */
+#define CW_ALERT_CHILDREN_MAX 100
+
 struct cw_alert_component {
     const char *name;
     bool has;     /* false: encoded as null (n/a) */
@@ -46,6 +49,12 @@ struct cw_alert {
     const char *parent_id; /* the parent account (docs/hierarchies.md); NULL or "": omitted */
     const char *profile;   /* the scorecard that scored it; NULL or "": omitted */
     const char *stage;     /* the account's lifecycle stage; NULL or "": omitted */
+    /* children_at_risk (a parent's rule, docs/hierarchies.md): the children at risk, lowest
+     * score first (at most CW_ALERT_CHILDREN_MAX), and the children's rolled-up score */
+    const char *const *children_at_risk; /* NULL: omitted */
+    size_t n_children_at_risk;
+    bool has_rollup_score; /* else omitted */
+    double rollup_score;
     const char *reason;
     size_t n_components;
     const struct cw_alert_component *components;
@@ -56,7 +65,8 @@ struct cw_alert {
 /*
  * Encode as one line of compact JSON (keys in the order of docs/alerts.md, then "value",
  * "direction", the account's "segment", "owner", "plan", "seats", "renewal_at", "parent_id",
- * "profile" and "stage" each when known, and "reminder": true for reminders; numbers rounded to 2
+ * "profile" and "stage" each when known, a parent rule's "children_at_risk" and "rollup_score",
+ * and "reminder": true for reminders; numbers rounded to 2
  * decimals, scores and values always as reals ("52.0"), a whole threshold as an integer ("40"); NaN
  * or infinite numbers, NULL strings and times outside years 0000..9999 as null; bytes that are not
  * UTF-8 as U+FFFD; timestamps RFC 3339 UTC, with ".mmm" only when the milliseconds are non-zero).

@@ -33,8 +33,9 @@ struct cw_account_eval {
     int64_t now_ms;
     struct cw_account_view view;
     struct cw_score_result score;
-    const char *segment; /* the account's segment trait, or NULL */
-    bool has_last_score; /* copied from the input, for cw_evaluate_alert_json */
+    const char *segment;                /* the account's segment trait, or NULL */
+    const struct cw_children *children; /* copied from the input: NULL not read */
+    bool has_last_score;                /* copied from the input, for cw_evaluate_alert_json */
     double last_score;
     size_t n_rules;
     const struct cw_rule_params *params[CW_MAX_RULES];

@@ -39,6 +39,7 @@ struct cw_rule_eval {
                          days) also while firing; the exit side shows only in reason */
     bool has_previous_score;
     double previous_score; /* score_drop: the score `over` ago; others: unset */
+    double children_below; /* children_at_risk: a child scored below this was at risk */
     char reason[320];      /* human text, e.g. "health score 37.5 fell below 40" */
 };
 

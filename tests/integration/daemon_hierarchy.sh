@@ -176,6 +176,8 @@ acme = [a for a in g if a["account_id"] == "acme"][0]
 assert acme["status"] == "firing" and acme["kind"] == "children_at_risk", acme
 assert acme["value"] == 1 and acme["threshold"] == 1, acme
 assert acme["reason"].startswith("1 of 3 children below 12: acme-de ("), acme["reason"]
+assert acme["children_at_risk"] == ["acme-de"], acme
+assert isinstance(acme["rollup_score"], float) and 0 < acme["rollup_score"] < 40, acme
 els = [a for a in g if a["account_id"] == "elsewhere"][0]
 assert els["reason"].startswith("1 of 1 children below 12: solo ("), els["reason"]
 assert els["score"] is None, "elsewhere has no score of its own"
@@ -207,6 +209,7 @@ g = [a for a in alerts if a["rule"] == "group_at_risk" and a["account_id"] == "a
 assert [a["status"] for a in g] == ["firing", "resolved"], [(a["status"], a["reason"]) for a in g]
 assert g[0]["alert_id"] == g[1]["alert_id"], g
 assert g[1]["reason"].startswith("0 of 3 children below 15 (exit)"), g[1]["reason"]
+assert g[1]["children_at_risk"] == [] and "rollup_score" in g[1], g[1]
 print("resolved:", g[1]["reason"])
 PY
 pass "acme-de back above 15: acme's group_at_risk resolved under the same alert id"

@@ -126,11 +126,14 @@ Test(alert, parses_back_to_every_field)
 Test(alert, keys_come_in_spec_order_then_extras)
 {
     static const char *const order[] = {
-        "schema",   "alert_id",   "account_id",     "rule",       "kind",       "status",
-        "severity", "score",      "previous_score", "grade",      "threshold",  "touch",
-        "reason",   "components", "observed_at",    "emitted_at", "value",      "direction",
-        "segment",  "owner",      "plan",           "seats",      "renewal_at", "parent_id",
-        "profile",  "stage",      "reminder",
+        "schema",         "alert_id",   "account_id",       "rule",
+        "kind",           "status",     "severity",         "score",
+        "previous_score", "grade",      "threshold",        "touch",
+        "reason",         "components", "observed_at",      "emitted_at",
+        "value",          "direction",  "segment",          "owner",
+        "plan",           "seats",      "renewal_at",       "parent_id",
+        "profile",        "stage",      "children_at_risk", "rollup_score",
+        "reminder",
     };
     struct cw_alert a = spec_alert();
     a.segment = "M";
@@ -144,6 +147,11 @@ Test(alert, keys_come_in_spec_order_then_extras)
     a.parent_id = "acme-group";
     a.profile = "enterprise";
     a.stage = "renewal";
+    static const char *const kids[] = {"acme-de", "acme-us"};
+    a.children_at_risk = kids;
+    a.n_children_at_risk = 2;
+    a.has_rollup_score = true;
+    a.rollup_score = 23.126;
     a.reminder = true;
     json_t *root = roundtrip(&a, NULL);
     size_t i = 0;
@@ -164,6 +172,21 @@ Test(alert, keys_come_in_spec_order_then_extras)
     cr_assert_str_eq(str_field(root, "stage"), "renewal");
     cr_assert(json_is_true(json_object_get(root, "reminder")));
     cr_assert_str_eq(str_field(root, "status"), "firing", "a reminder is still firing");
+    json_t *ids = json_object_get(root, "children_at_risk");
+    cr_assert(json_is_array(ids) && json_array_size(ids) == 2);
+    cr_assert_str_eq(json_string_value(json_array_get(ids, 0)), "acme-de");
+    cr_assert_str_eq(json_string_value(json_array_get(ids, 1)), "acme-us");
+    cr_assert_float_eq(num_field(root, "rollup_score"), 23.13, 1e-9);
+    json_decref(root);
+
+    /* a parent rule's alert with none at risk (its resolution) still has the list, empty */
+    a = spec_alert();
+    a.children_at_risk = kids;
+    a.n_children_at_risk = 0;
+    root = roundtrip(&a, NULL);
+    ids = json_object_get(root, "children_at_risk");
+    cr_assert(json_is_array(ids) && json_array_size(ids) == 0);
+    cr_assert_null(json_object_get(root, "rollup_score"), "no roll-up: omitted");
     json_decref(root);
 }
 

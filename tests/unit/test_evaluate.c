@@ -251,6 +251,8 @@ Test(evaluate, the_alert_carries_the_account_the_rule_and_both_instants)
                  "the rule's reference score");
     cr_expect_str_eq(json_string_value(json_object_get(j, "observed_at")), "2025-11-22T12:00:00Z");
     cr_expect_str_eq(json_string_value(json_object_get(j, "emitted_at")), "2025-11-22T12:00:05Z");
+    cr_expect_null(json_object_get(j, "children_at_risk"), "only a parent rule's alert has it");
+    cr_expect_null(json_object_get(j, "rollup_score"));
     json_decref(j);
 }
 
@@ -312,6 +314,14 @@ Test(evaluate, a_parent_rule_fires_by_the_segment_s_number_of_children)
     evaluate();
     cr_assert_eq(A.out.trans[R_GROUP].emit, CW_EMIT_FIRING, "one child at risk fires by default");
     cr_assert_str_eq(A.out.evals[R_GROUP].reason, "1 of 2 children below 40: kid-a (20)");
+    /* its alert names the children at risk and carries their roll-up (the seat-weighted
+     * mean by default; no seats: each weighs 1) */
+    json_t *root = alert(R_GROUP, A.in.view.now_ms);
+    json_t *list = json_object_get(root, "children_at_risk");
+    cr_assert(json_is_array(list) && json_array_size(list) == 1);
+    cr_assert_str_eq(json_string_value(json_array_get(list, 0)), "kid-a");
+    cr_assert_float_eq(json_real_value(json_object_get(root, "rollup_score")), 40, 1e-9);
+    json_decref(root);
 
     acct_init(DAY0);
     A.in.children = &kids;
