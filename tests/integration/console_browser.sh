@@ -63,15 +63,7 @@ accounts=$(rcli ZCARD cw:accounts)
 [ "$accounts" -eq 43 ] || fail "expected 43 accounts in the store, found $accounts"
 pass "state: $n events through the daemon, $accounts accounts"
 
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
-# not through cli(): $! must be the console itself, for the SIGTERM below
-CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$CFG" console \
-  --listen "127.0.0.1:$PORT" >"$WORK/console.out" 2>"$WORK/console.log" &
-CONSOLE_PID=$!
-PIDS+=("$CONSOLE_PID")
-console_up() { grep -q '^churnwatch console: serving ' "$WORK/console.out"; }
-wait_for 30 console_up || fail "the console did not start: $(cat "$WORK/console.log")"
+console_start "$CFG"
 grep -qxF "churnwatch console: serving $BASE/ (read-only; Ctrl-C stops it)" "$WORK/console.out" ||
   fail "serving line: $(cat "$WORK/console.out")"
 
@@ -382,12 +374,7 @@ CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$CFG" console 
 [ "$rc" -eq 1 ] && grep -q 'readable by others' "$WORK/token.err" ||
   fail "a token file readable by others is taken (rc $rc: $(cat "$WORK/token.err"))"
 chmod 600 "$WORK/token"
-: >"$WORK/console.out"
-CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$CFG" console \
-  --listen "127.0.0.1:$PORT" --token-file "$WORK/token" >"$WORK/console.out" 2>"$WORK/console.log" &
-CONSOLE_PID=$!
-PIDS+=("$CONSOLE_PID")
-wait_for 30 console_up || fail "the console with a token did not start: $(cat "$WORK/console.log")"
+console_start "$CFG" --token-file "$WORK/token"
 grep -qF '(silences with the operator token;' "$WORK/console.out" || fail "$(cat "$WORK/console.out")"
 ENC=$(urlq "$HOSTILE_QUOTE")
 dom "$BASE/account?id=$ENC" "$WORK/act.html"

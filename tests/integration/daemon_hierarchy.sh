@@ -231,14 +231,7 @@ pass "a cycle closed through the stored parents is rejected too"
 # parent as a link; elsewhere (no events of its own) has a parent-only page.
 browser_start
 cli -c "$WORK/cw.yaml" account acme --json >"$WORK/acme-now.json" || fail "churnwatch account acme"
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
-CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$WORK/cw.yaml" console \
-  --listen "127.0.0.1:$PORT" >"$WORK/console.out" 2>"$WORK/console.log" &
-CONSOLE_PID=$!
-PIDS+=("$CONSOLE_PID")
-console_up() { grep '^churnwatch console: serving ' "$WORK/console.out" >/dev/null; }
-wait_for 30 console_up || fail "the console did not start: $(cat "$WORK/console.log")"
+console_start "$WORK/cw.yaml"
 for id in acme acme-de elsewhere; do dom "$BASE/account?id=$id" "$WORK/page-$id.html"; done
 python3 - "$WORK" <<'PY' || fail "the console's hierarchy (see above)"
 import html, json, re, sys

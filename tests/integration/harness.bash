@@ -334,6 +334,22 @@ cluster_ok() {
 # chromium is absent, else sets BROWSER (one profile directory, no sandbox: root in a
 # container, no GPU). Waits are on the browser's exit, never on a sleep.
 BROWSER=()
+# console_start CONFIG [ARG...]: `churnwatch console` on a free port (PORT, BASE,
+# CONSOLE_PID), waiting for its "serving" line; the ARGs are added to its command line. Not
+# through cli(): $! must be the console itself, for a SIGTERM.
+console_up() { grep '^churnwatch console: serving ' "$WORK/console.out" >/dev/null; }
+console_start() {
+  local cfg=$1
+  shift
+  PORT=$(free_port)
+  BASE="http://127.0.0.1:$PORT"
+  : >"$WORK/console.out"
+  CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" "$CLI" -c "$cfg" console \
+    --listen "127.0.0.1:$PORT" "$@" >"$WORK/console.out" 2>"$WORK/console.log" &
+  CONSOLE_PID=$!
+  PIDS+=("$CONSOLE_PID")
+  wait_for 30 console_up || fail "the console did not start: $(cat "$WORK/console.log")"
+}
 browser_start() {
   command -v chromium >/dev/null || { echo "SKIP: no chromium (deploy/install-deps.sh)"; exit 77; }
   BROWSER=(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage
