@@ -267,8 +267,8 @@ int cw_store_load_children(cw_store *st, struct cw_account_data *d, size_t n, ch
 /* The parent_id trait of each of the n accounts ids, pipelined: parents[i] is a malloc'd
  * copy ("" when the account has none or does not exist), freed by the caller. 0, or -1 with
  * err (then parents[] holds nothing to free). */
-int cw_store_parents_read(cw_store *st, const char *const *ids, size_t n, char **parents,
-                          char *err, size_t errsize);
+int cw_store_parents_read(cw_store *st, const char *const *ids, size_t n, char **parents, char *err,
+                          size_t errsize);
 
 /* An outbox entry the broker acknowledged: the account and the entry's key as loaded (or
  * as given to cw_store_save). */
