@@ -34,6 +34,9 @@ struct cw_part {
     int64_t behind_pos; /* fetch watchdog: the position at which the log was first seen
                            longer than it (nothing delivered since), or -1 */
     int64_t behind_ms;  /* when that was first seen (caller's clock) */
+    bool fresh;         /* started at the log's beginning without a committed offset, nothing
+                           seen since: its first offset tells whether messages were deleted
+                           before this group read any (note_first) */
 };
 
 struct cw_consumer {
@@ -96,6 +99,7 @@ static int part_add(cw_consumer *c, const char *topic, int32_t partition)
     p->next = -1;
     p->behind_pos = -1;
     p->behind_ms = 0;
+    p->fresh = false;
     return 0;
 }
 
@@ -221,6 +225,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
             long k = part_find(c, parts->elems[i].topic, parts->elems[i].partition);
             c->parts[k].start = parts->elems[i].offset;
+            c->parts[k].fresh = parts->elems[i].offset == RD_KAFKA_OFFSET_BEGINNING;
         }
         if (c->paused)
             pause_resume_parts(rk, parts, true);
@@ -332,6 +337,7 @@ static void restart_partition(cw_consumer *c, const char *topic, int32_t partiti
         c->parts[k].start = offset;
         c->parts[k].next = offset >= 0 ? offset : -1;
         c->parts[k].behind_pos = -1;
+        c->parts[k].fresh = false;
     }
 }
 
@@ -356,6 +362,9 @@ static void offset_reset(cw_consumer *c, const char *topic, int32_t partition, i
                     "topic=%s partition=%" PRId32 " start=%s", topic, partition, policy);
         restart_partition(c, topic, partition,
                           c->reset_latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING);
+        long k = part_find(c, topic, partition);
+        if (k >= 0)
+            c->parts[k].fresh = !c->reset_latest;
         return;
     }
     int64_t lo = -1, hi = -1;
@@ -588,6 +597,25 @@ void cw_consumer_close(cw_consumer *c, int timeout_ms)
     free(c);
 }
 
+/*
+ * The first offset seen (a message, or the end an EOF reports) of a partition started at
+ * the log's beginning for want of a committed offset: above 0, the messages before it were
+ * deleted (retention, compaction) before this group read any. Not a loss of this group's,
+ * so not counted as one (churnwatch_messages_skipped_total), but said: a new group on an
+ * old topic starts with a gap (docs/operations.md "Offset resets").
+ */
+static void note_first(struct cw_part *p, int64_t offset)
+{
+    if (!p->fresh)
+        return;
+    p->fresh = false;
+    if (offset > 0)
+        cw_log_warn("kafka partition starts after deleted messages",
+                    "topic=%s partition=%" PRId32 " first_offset=%" PRId64 " deleted=%" PRId64
+                    " start=earliest",
+                    p->topic, p->partition, offset, offset);
+}
+
 /* Handle one event that is not a message. Sets *fatal on a fatal error. */
 static void handle_event(cw_consumer *c, const rd_kafka_message_t *m, bool *fatal)
 {
@@ -597,6 +625,7 @@ static void handle_event(cw_consumer *c, const rd_kafka_message_t *m, bool *fata
             if (i >= 0 && c->parts[i].rewind < 0) { /* held-back messages are not consumed */
                 c->parts[i].eof = true;
                 c->parts[i].next = m->offset;
+                note_first(&c->parts[i], m->offset);
             }
         }
         return;
@@ -653,6 +682,7 @@ size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, i
         if (i >= 0) {
             c->parts[i].eof = false;
             c->parts[i].next = m->offset + 1;
+            note_first(&c->parts[i], m->offset);
         }
         msgs[n++] = m;
     }

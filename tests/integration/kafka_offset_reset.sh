@@ -8,7 +8,8 @@
 #      churnwatch_messages_skipped_total = log start - committed offset;
 #   3. go on consuming from the log start (the shipped auto.offset.reset, earliest): every
 #      message still in the log is processed.
-# A first start without a committed offset is not a reset: nothing is counted then.
+# A first start without a committed offset is not a reset: nothing is counted then; a new
+# group on the cut log is warned about (the first offset it reads), not counted either.
 source "$(dirname "$0")/harness.bash"
 
 redis_start
@@ -32,6 +33,7 @@ wait_for 30 curl -sf "$URL/metrics" || fail "/metrics did not answer"
 [ "$(log_count 'msg="kafka partition has no committed offset"')" -ge 1 ] ||
   fail "the first start did not report the partition without a committed offset"
 [ "$(log_count 'offset out of range')" = 0 ] || fail "a first start was reported as a loss"
+[ "$(log_count 'starts after deleted messages')" = 0 ] || fail "a log from offset 0 was reported as cut"
 [ -z "$(metric "churnwatch_offset_resets_total$SERIES")" ] ||
   fail "a first start counted an offset reset"
 curl -s "$URL/metrics" >"$WORK/metrics.txt" # whole: grep -q on a pipe would cut it short
@@ -66,3 +68,18 @@ got=$(metric "churnwatch_messages_skipped_total$SERIES")
 [ "$got" = "$SKIPPED" ] || fail "churnwatch_messages_skipped_total$SERIES is '$got', not $SKIPPED"
 [ "$(log_count 'offset out of range')" = 1 ] || fail "more than one reset logged"
 pass "counted on /metrics (1 reset, $SKIPPED skipped) and every message left in the log processed ($((HI - LO)))"
+daemon_stop
+
+# ---- 3. a new group on the cut log: a warning with the first offset, nothing counted ---
+write_config "$WORK/new.yaml" "s|^  listen: 127.0.0.1:9464\$|  listen: 127.0.0.1:$HTTP_PORT|" \
+  's/^  group_id: churnwatch$/  group_id: churnwatch-new/'
+grep -x '  group_id: churnwatch-new' "$WORK/new.yaml" >/dev/null || fail "could not edit the group id"
+run_daemon "$WORK/new.yaml" "$WORK/third.log"
+wait_log_count 'msg="kafka partition starts after deleted messages"' 1 120
+line=$(grep 'msg="kafka partition starts after deleted messages"' "$WORK/third.log")
+for field in level=warn topic=usage-events partition=0 "first_offset=$LO" "deleted=$LO"; do
+  [[ " $line " == *" $field "* ]] || fail "the warning lacks $field: $line"
+done
+wait_processed $((HI - LO)) 300
+[ -z "$(metric "churnwatch_offset_resets_total$SERIES")" ] || fail "a new group's start counted a reset"
+pass "a new group starting on a log cut at $LO warns with the first offset and counts no reset"
