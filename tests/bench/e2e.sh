@@ -105,6 +105,7 @@ rcli config resetstat >/dev/null
 mem0=$(used_memory)
 cpu0=$(redis_cpu_us)
 t0=$(now)
+: >>"$WORK/daemon.log" # exists before it is read (harness.bash, daemon_start)
 CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   CHURNWATCH_LOG_LEVEL=debug "$DAEMON" -c "$WORK/cw.yaml" ${BATCH:+--batch "$BATCH"} \
   >>"$WORK/daemon.log" 2>&1 &

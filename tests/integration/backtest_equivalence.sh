@@ -50,6 +50,8 @@ write_config "$WORK/cw.yaml" "s/^sweep_interval: 5m\$/sweep_interval: 1d/"
 grep -q '^sweep_interval: 1d$' "$WORK/cw.yaml" || fail "could not set sweep_interval"
 cli -c "$WORK/cw.yaml" produce "$WORK/events.jsonl" --key account 2>>"$WORK/produce.log" ||
   fail "churnwatch produce"
+# the log exists before wait_processed reads it (harness.bash, daemon_start)
+: >>"$WORK/daemon.log"
 CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   CHURNWATCH_LOG_LEVEL=debug "$DAEMON" -c "$WORK/cw.yaml" --batch 1 >>"$WORK/daemon.log" 2>&1 &
 DAEMON_PID=$!

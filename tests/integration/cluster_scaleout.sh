@@ -47,6 +47,7 @@ run_config() {
 
 # start_daemon CONFIG URL LOG: one more churnwatchd; its pid in LAST_PID.
 start_daemon() {
+  : >"$3" # exists before the caller reads it (harness.bash, daemon_start)
   CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="$2" CHURNWATCH_LOG_LEVEL=debug \
     "$DAEMON" -c "$1" >"$3" 2>&1 &
   LAST_PID=$!

@@ -33,6 +33,7 @@ grep -q "$REDIS_PW@127.0.0.1:$REDIS_PORT" "$CFG" && grep -q "$SASL_PW" "$CFG" &&
 
 # The harness's daemon_start would replace redis.url from the environment: start it here.
 LOG="$WORK/daemon.log"
+: >>"$LOG" # exists before it is read (harness.bash, daemon_start)
 CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_LOG_LEVEL=debug "$DAEMON" -c "$CFG" >>"$LOG" 2>&1 &
 DAEMON_PID=$!
 PIDS+=("$DAEMON_PID")

@@ -27,6 +27,7 @@ export CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 END=2026-11-22T00:00:00Z # gen's default history (40 accounts, 90 days) ending here
 
 DAEMON_LOG="$WORK/daemon.log"
+: >>"$DAEMON_LOG" # exists before it is read (harness.bash, daemon_start)
 CHURNWATCH_LOG_LEVEL=debug "$DAEMON" --embedded-kafka -c "$CFG" >>"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 PIDS+=("$DAEMON_PID")

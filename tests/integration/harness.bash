@@ -138,6 +138,9 @@ DAEMON_LOG=""
 daemon_start() { # daemon_start CONFIG [LOG [ENV=VALUE...]]
   local cfg=$1 log=${2:-$WORK/daemon.log}
   shift $(($# < 2 ? $# : 2))
+  # The log exists before this returns: the redirection below is the background child's,
+  # which a loaded box may not have run yet when the caller first reads the log.
+  : >>"$log"
   env "$@" CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" \
     CHURNWATCH_REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}" CHURNWATCH_LOG_LEVEL=debug \
     "$DAEMON" -c "$cfg" >>"$log" 2>&1 &
