@@ -243,6 +243,7 @@ void cw_daemon_publish_cache(struct cw_daemon *d)
     atomic_store_explicit(&s->cache_misses, c.misses, memory_order_relaxed);
     atomic_store_explicit(&s->cache_evictions, c.evictions, memory_order_relaxed);
     atomic_store_explicit(&s->cache_conflicts, c.conflicts, memory_order_relaxed);
+    atomic_store_explicit(&s->txn_aborts, c.txn_aborts, memory_order_relaxed);
     atomic_store_explicit(&s->cache_bytes, c.bytes, memory_order_relaxed);
     atomic_store_explicit(&s->cache_accounts, c.entries, memory_order_relaxed);
     atomic_store_explicit(&s->cache_budget, c.budget, memory_order_relaxed);

@@ -331,6 +331,9 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
     counter(f, "state_cache_conflicts_total",
             "Accounts found written by another writer since loaded: applied through Redis.",
             &s->cache_conflicts);
+    counter(f, "state_txn_aborts_total",
+            "Write-back transactions whose EXEC found a watched account moved: redone per account.",
+            &s->txn_aborts);
     gauge_u64(f, "state_cache_bytes", "Memory the accounts held take (estimated).",
               &s->cache_bytes);
     gauge_u64(f, "state_cache_accounts", "Accounts held in memory.", &s->cache_accounts);

@@ -75,6 +75,7 @@ struct cw_stats {
     _Atomic uint64_t fetch_restarts; /* partitions restarted by the fetch watchdog */
     /* accounts owned in memory (cw_store_cache_stats), published after every batch */
     _Atomic uint64_t cache_hits, cache_misses, cache_evictions, cache_conflicts;
+    _Atomic uint64_t txn_aborts; /* write-back transactions that found a watched key moved */
     _Atomic uint64_t cache_bytes, cache_accounts, cache_budget;
 
     struct cw_hist batch_seconds; /* one gathered batch: DLQ, apply, rescore, offsets stored */

@@ -210,6 +210,7 @@ struct cw_store_cache_stats {
     size_t entries, bytes, budget;
     uint64_t hits, misses, evictions; /* accounts found in memory, loaded, evicted */
     uint64_t conflicts;               /* found written by another since loaded */
+    uint64_t txn_aborts; /* write-back transactions whose EXEC found a watched :m moved */
 };
 void cw_store_cache_stats(const cw_store *st, struct cw_store_cache_stats *out);
 

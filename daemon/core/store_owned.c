@@ -68,7 +68,8 @@ void cw_store_cache_stats(const cw_store *st, struct cw_store_cache_stats *out)
                                          .hits = s.hits,
                                          .misses = s.misses,
                                          .evictions = s.evictions,
-                                         .conflicts = st->conflicts};
+                                         .conflicts = st->conflicts,
+                                         .txn_aborts = st->txn_aborts};
 }
 
 /* A version for cw_put to write: unique to this store with overwhelming probability

@@ -2223,6 +2223,7 @@ Test(store, owned_write_back_transaction_aborted_by_another_writer)
     /* Only tx-b moved: had the failed EXEC written tx-a or tx-c, their cw_put would have
      * found their version moved too. */
     cr_assert_eq(cs.conflicts, 1);
+    cr_assert_eq(cs.txn_aborts, 1, "the aborted EXEC, as the metrics read it");
     char *x = dump_prefix("txref:"), *y = dump_prefix("txn:");
     cr_assert_gt(strlen(x), 100);
     cr_assert_str_eq(y, x, "the stored state differs from one writer's");
