@@ -4,6 +4,7 @@
 #ifndef CHURNWATCH_CLI_CONSOLE_H
 #define CHURNWATCH_CLI_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "churnwatch/config.h"
@@ -63,6 +64,10 @@ struct cw_console_resolutions {
 void cw_console_episodes_section(struct cw_html *h, const struct cw_account_data *a);
 void cw_console_resolutions_add(struct cw_console_resolutions *r, const struct cw_account_data *a);
 void cw_console_resolutions_html(struct cw_html *h, const struct cw_console_resolutions *r);
+
+/* A grade badge: <span class="grade g-GRADE" [id="ID"]>GRADE</span>, or the "none" badge
+ * ("-") when has is false (console_pages.c). */
+void cw_console_grade(struct cw_html *h, bool has, const char *grade, const char *id);
 
 /* The children of a parent (console_children.c): a section listing them with their scores
  * and the roll-up; nothing when ch has none. */

@@ -6,18 +6,6 @@
 #include "cli.h"
 #include "console.h"
 
-static void grade_span(struct cw_html *h, bool has, const char *grade, const char *id)
-{
-    cw_html_raw(h, "<span class=\"grade g-");
-    cw_html_url(h, has ? grade : "none");
-    cw_html_raw(h, "\"");
-    if (id)
-        cw_html_printf(h, " id=\"%s\"", id);
-    cw_html_raw(h, ">");
-    cw_html_text(h, has ? grade : "-");
-    cw_html_raw(h, "</span>");
-}
-
 void cw_console_children_section(struct cw_html *h, const struct cw_config *cfg,
                                  const struct cw_cli_children *ch)
 {
@@ -31,7 +19,7 @@ void cw_console_children_section(struct cw_html *h, const struct cw_config *cfg,
         cw_html_printf(h, "<span class=\"big\" id=\"rollup\">%.1f</span> ", ch->rollup);
     else
         cw_html_raw(h, "<span class=\"big\" id=\"rollup\">n/a</span> ");
-    grade_span(h, ch->has_rollup, ch->rollup_grade, "rollup-grade");
+    cw_console_grade(h, ch->has_rollup, ch->rollup_grade, "rollup-grade");
     cw_html_raw(h, "</p><table id=\"children\"><thead><tr><th>Account</th><th>Score</th>"
                    "<th>Grade</th><th>Seats</th></tr></thead><tbody>");
     for (size_t i = 0; i < ch->n; i++) {
@@ -42,7 +30,7 @@ void cw_console_children_section(struct cw_html *h, const struct cw_config *cfg,
             cw_html_printf(h, "</td><td class=\"num\">%.1f</td><td>", c->score);
         else
             cw_html_raw(h, "</td><td class=\"num\">n/a</td><td>");
-        grade_span(h, c->has_score, c->grade, NULL);
+        cw_console_grade(h, c->has_score, c->grade, NULL);
         if (c->has_seats)
             cw_html_printf(h, "</td><td class=\"num\">%lld</td></tr>", (long long)c->seats);
         else

@@ -89,16 +89,26 @@ static unsigned store_error(struct cw_html *out, const char *err)
     return 503;
 }
 
+void cw_console_grade(struct cw_html *h, bool has, const char *grade, const char *id)
+{
+    cw_html_raw(h, "<span class=\"grade g-");
+    cw_html_url(h, has ? grade : "none");
+    cw_html_raw(h, "\"");
+    if (id)
+        cw_html_printf(h, " id=\"%s\"", id);
+    cw_html_raw(h, ">");
+    cw_html_text(h, has ? grade : "-");
+    cw_html_raw(h, "</span>");
+}
+
 static void score_cell(struct cw_html *h, const struct cw_account_eval *e)
 {
     if (e->score.has_score)
-        cw_html_printf(h, "<td class=\"num\">%.1f</td><td><span class=\"grade g-", e->score.score);
+        cw_html_printf(h, "<td class=\"num\">%.1f</td><td>", e->score.score);
     else
-        cw_html_raw(h, "<td class=\"num\">n/a</td><td><span class=\"grade g-");
-    cw_html_url(h, e->score.has_score ? e->score.grade : "none");
-    cw_html_raw(h, "\">");
-    cw_html_text(h, e->score.has_score ? e->score.grade : "-");
-    cw_html_raw(h, "</span></td>");
+        cw_html_raw(h, "<td class=\"num\">n/a</td><td>");
+    cw_console_grade(h, e->score.has_score, e->score.grade, NULL);
+    cw_html_raw(h, "</td>");
 }
 
 void cw_console_account_link(struct cw_html *h, const char *id)
@@ -244,12 +254,9 @@ static int grade_counts(struct cw_console *c, const struct cw_console_query *q, 
             return -1;
         cw_html_raw(h, "<li><a href=\"");
         cw_console_query_href(h, q, 0, cfg->score.grades[g].name);
-        cw_html_raw(h, "\"><span class=\"grade g-");
-        cw_html_url(h, cfg->score.grades[g].name);
         cw_html_raw(h, "\">");
-        cw_html_text(h, cfg->score.grades[g].name);
-        cw_html_printf(h, "</span> <b class=\"count\" data-grade-count=\"%lld\">%lld</b></a></li>",
-                       n, n);
+        cw_console_grade(h, true, cfg->score.grades[g].name, NULL);
+        cw_html_printf(h, " <b class=\"count\" data-grade-count=\"%lld\">%lld</b></a></li>", n, n);
     }
     cw_html_raw(h, "</ul>");
     return 0;
@@ -709,11 +716,8 @@ unsigned cw_console_account(struct cw_console *c, const char *id, struct cw_html
         cw_html_printf(out, "<span class=\"big\" id=\"score\">%.1f</span> ", e->score.score);
     else
         cw_html_raw(out, "<span class=\"big\" id=\"score\">n/a</span> ");
-    cw_html_raw(out, "<span class=\"grade g-");
-    cw_html_url(out, e->score.has_score ? e->score.grade : "none");
-    cw_html_raw(out, "\" id=\"grade\">");
-    cw_html_text(out, e->score.has_score ? e->score.grade : "-");
-    cw_html_printf(out, "</span> trend %s</p>", cw_cli_trend(a, e));
+    cw_console_grade(out, e->score.has_score, e->score.grade, "grade");
+    cw_html_printf(out, " trend %s</p>", cw_cli_trend(a, e));
     chart_section(out, cfg, a, e);
     cw_html_raw(out, "<div class=\"cols\">");
     traits_table(out, a, e, now);
