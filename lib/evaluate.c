@@ -63,45 +63,6 @@ void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
     }
 }
 
-/* A child at risk as a parent rule's alert names them: lowest score first, then by id. */
-struct at_risk {
-    double score;
-    const char *id;
-};
-
-static int cmp_at_risk(const void *x, const void *y)
-{
-    const struct at_risk *a = x, *b = y;
-    if (a->score != b->score)
-        return a->score < b->score ? -1 : 1;
-    return strcmp(a->id, b->id);
-}
-
-/* The ids of the children at risk (below ev's children_below), lowest first, at most
- * CW_ALERT_CHILDREN_MAX, into a malloc'd array (*n of them); NULL when out of memory. */
-static const char **children_at_risk(const struct cw_children *c, const struct cw_rule_eval *ev,
-                                     size_t *n)
-{
-    struct at_risk *pick = malloc((c->n ? c->n : 1) * sizeof *pick);
-    const char **ids = malloc((c->n ? c->n : 1) * sizeof *ids);
-    *n = 0;
-    if (!pick || !ids) {
-        free(pick);
-        free(ids);
-        return NULL;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < c->n; i++)
-        if (c->child[i].has_score && c->child[i].score < ev->children_below)
-            pick[k++] = (struct at_risk){c->child[i].score, c->ids[i]};
-    if (k > 1)
-        qsort(pick, k, sizeof *pick, cmp_at_risk);
-    for (size_t i = 0; i < k && i < CW_ALERT_CHILDREN_MAX; i++)
-        ids[(*n)++] = pick[i].id;
-    free(pick);
-    return ids;
-}
-
 char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_account_eval *e, size_t r,
                              int64_t emitted_ms, size_t *len)
 {
@@ -161,8 +122,18 @@ char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_accoun
     }
     const char **at_risk = NULL;
     if (rule->kind == CW_RULE_CHILDREN_AT_RISK && e->children) {
-        if (!(at_risk = children_at_risk(e->children, ev, &a.n_children_at_risk)))
+        /* the children at risk when judged, as the reason names them, at most the bound */
+        size_t k;
+        size_t *idx = cw_children_below(e->children, ev->children_below, &k);
+        at_risk = idx ? malloc((k ? k : 1) * sizeof *at_risk) : NULL;
+        if (!at_risk) {
+            free(idx);
             return NULL;
+        }
+        a.n_children_at_risk = k < CW_ALERT_CHILDREN_MAX ? k : CW_ALERT_CHILDREN_MAX;
+        for (size_t i = 0; i < a.n_children_at_risk; i++)
+            at_risk[i] = e->children->ids[idx[i]];
+        free(idx);
         a.children_at_risk = at_risk;
         a.has_rollup_score =
             cw_rollup(cfg->hierarchy.rollup, e->children->child, e->children->n, &a.rollup_score);

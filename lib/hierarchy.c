@@ -29,6 +29,44 @@ bool cw_rollup(enum cw_rollup how, const struct cw_rollup_child *children, size_
     return true;
 }
 
+/* cw_children_below's order, over indexes into children (qsort has no context). */
+struct below {
+    double score;
+    const char *id;
+    size_t index;
+};
+
+static int cmp_below(const void *x, const void *y)
+{
+    const struct below *a = x, *b = y;
+    if (a->score != b->score)
+        return a->score < b->score ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+size_t *cw_children_below(const struct cw_children *c, double below, size_t *n)
+{
+    struct below *pick = malloc((c->n ? c->n : 1) * sizeof *pick);
+    size_t *idx = malloc((c->n ? c->n : 1) * sizeof *idx);
+    *n = 0;
+    if (!pick || !idx) {
+        free(pick);
+        free(idx);
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->child[i].has_score && c->child[i].score < below)
+            pick[k++] = (struct below){c->child[i].score, c->ids[i], i};
+    if (k > 1)
+        qsort(pick, k, sizeof *pick, cmp_below);
+    for (size_t i = 0; i < k; i++)
+        idx[i] = pick[i].index;
+    free(pick);
+    *n = k;
+    return idx;
+}
+
 /* ---- the parent map check -------------------------------------------------------------- */
 
 enum mark { UNSEEN = 0, ON_PATH, DONE };

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "churnwatch/event.h"
@@ -535,29 +536,14 @@ static void eval_children_at_risk(const struct cw_rule_params *p, const struct c
                      scored, b, side);
     if (n < 0 || (size_t)n + sizeof ", ..." > sizeof out->reason)
         return; /* never: the counts and the threshold are short */
-    /* The ones at risk, lowest first, by repeated minimum: c->n is at most
-     * CW_HIERARCHY_MAX_CHILDREN and the reason holds a few dozen names at most. */
-    double after = -1;
-    const char *after_id = "";
-    for (size_t k = 0; k < at_risk; k++) {
-        size_t best = c->n;
-        for (size_t i = 0; i < c->n; i++) {
-            const struct cw_rollup_child *x = &c->child[i];
-            if (!x->has_score || !(x->score < limit))
-                continue;
-            bool later = x->score > after || (x->score == after && strcmp(c->ids[i], after_id) > 0);
-            if (later &&
-                (best == c->n || x->score < c->child[best].score ||
-                 (x->score == c->child[best].score && strcmp(c->ids[i], c->ids[best]) < 0)))
-                best = i;
-        }
-        if (best == c->n)
-            break;
-        after = c->child[best].score;
-        after_id = c->ids[best];
+    /* The ones at risk, lowest first (cw_children_below), as many as the reason holds;
+     * out of memory, the counts alone. */
+    size_t k_all;
+    size_t *idx = cw_children_below(c, limit, &k_all);
+    for (size_t k = 0; idx && k < k_all; k++) {
         char item[CW_ID_MAX + 48];
-        int m = snprintf(item, sizeof item, "%s%s (%s)", k == 0 ? ": " : ", ", after_id,
-                         fmt_num(a, after));
+        int m = snprintf(item, sizeof item, "%s%s (%s)", k == 0 ? ": " : ", ", c->ids[idx[k]],
+                         fmt_num(a, c->child[idx[k]].score));
         if (m < 0 || (size_t)n + (size_t)m + sizeof ", ..." > sizeof out->reason) {
             /* no room for the whole name and the ellipsis after it: end the list here */
             memcpy(out->reason + n, ", ...", sizeof ", ...");
@@ -566,6 +552,7 @@ static void eval_children_at_risk(const struct cw_rule_params *p, const struct c
         memcpy(out->reason + n, item, (size_t)m + 1);
         n += m;
     }
+    free(idx);
 }
 
 /* ---- further conditions (when) ----------------------------------------------------------- */

@@ -32,6 +32,13 @@ struct cw_children {
 };
 
 /*
+ * c's children with a score below `below`, lowest score first and equal scores by id (the
+ * order a parent rule names them in its reason and its alert): a malloc'd array of the
+ * indexes into c of all *n of them, which the caller frees, or NULL when out of memory.
+ */
+size_t *cw_children_below(const struct cw_children *c, double below, size_t *n);
+
+/*
  * The parent's score rolled up from its n children by how: their mean, their mean weighted
  * by seats, or their minimum, over the children with a score. Returns true and sets *out,
  * or false (and leaves *out alone) when no child has a score, n == 0 included.

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "churnwatch/hierarchy.h"
@@ -222,4 +223,30 @@ Test(hierarchy_edge, an_edge_making_a_tree_too_deep_is_refused_within_max_depth_
     /* the bound is clamped: 0 is 1, a chain of two is too deep */
     cr_assert_eq(edge(&m, "e", "a", 0, &need), -1);
     cr_expect_str_eq(err, "e is 2 levels below r (e -> a -> r), deeper than hierarchy.max_depth 1");
+}
+
+/* ---- the children below a line, in the order a parent rule names them ------------------- */
+
+Test(children_below, lowest_score_first_ties_by_id_the_unscored_and_the_line_left_out)
+{
+    static const char *const ids[] = {"c", "a", "b", "d", "e"};
+    const struct cw_rollup_child ch[] = {
+        {.has_score = true, .score = 31},   {.has_score = true, .score = 31},
+        {.has_score = true, .score = 12.5}, {.has_score = false},
+        {.has_score = true, .score = 40},
+    };
+    struct cw_children group = {.n = 5, .ids = ids, .child = ch};
+    size_t n = 99;
+    size_t *idx = cw_children_below(&group, 40, &n);
+    cr_assert_not_null(idx);
+    cr_assert_eq(n, 3, "40 is not below 40; d has no score");
+    cr_expect_str_eq(ids[idx[0]], "b");
+    cr_expect_str_eq(ids[idx[1]], "a", "a tie at 31: by id");
+    cr_expect_str_eq(ids[idx[2]], "c");
+    free(idx);
+    struct cw_children none = {.n = 0};
+    idx = cw_children_below(&none, 40, &n);
+    cr_assert_not_null(idx);
+    cr_expect_eq(n, 0);
+    free(idx);
 }
