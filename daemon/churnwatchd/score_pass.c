@@ -344,10 +344,9 @@ static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t 
     const struct cw_config *cfg = d->rt.cfg;
     char err[256];
     bool parent_rules = cw_config_has_parent_rules(cfg);
-    for (size_t i = 0; i < m; i++)
-        cw_account_data_children_clear(&c->data[i]);
-    /* The children are read for the parents re-scored after a pass only: an account
-     * scored otherwise keeps its parent rules' states as they are (lib/evaluate.c). */
+    /* The children are read for the parents re-scored after a pass only (every load left
+     * them unread): an account scored otherwise keeps its parent rules' states as they are
+     * (lib/evaluate.c). */
     if (c->rescoring_parents &&
         cw_store_load_children(d->store, c->data, m, err, sizeof err) != 0) {
         cw_stat_add(&d->stats.redis_errors, 1);
