@@ -20,6 +20,7 @@ void cw_rcmd_free(struct cw_rcmd *c)
     free(c->buf);
     free(c->off);
     free(c->lens);
+    free(c->wire);
     memset(c, 0, sizeof *c);
 }
 
@@ -100,9 +101,28 @@ int cw_rcmd_addf(struct cw_rcmd *c, const char *fmt, ...)
     return 0;
 }
 
+size_t cw_rcmd_lltoa(long long v, char *out)
+{
+    /* The magnitude as unsigned: -LLONG_MIN does not fit a long long. */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    char rev[CW_RCMD_LL_MAX];
+    size_t n = 0;
+    do {
+        rev[n++] = (char)('0' + u % 10u);
+        u /= 10u;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = rev[--n];
+    return len;
+}
+
 int cw_rcmd_addll(struct cw_rcmd *c, long long v)
 {
-    return cw_rcmd_addf(c, "%lld", v);
+    char text[CW_RCMD_LL_MAX];
+    return cw_rcmd_add(c, text, cw_rcmd_lltoa(v, text));
 }
 
 const char *cw_rcmd_arg(const struct cw_rcmd *c, size_t i)
@@ -110,16 +130,54 @@ const char *cw_rcmd_arg(const struct cw_rcmd *c, size_t i)
     return i < c->n ? c->buf + c->off[i] : "";
 }
 
-int cw_rcmd_append(redisContext *ctx, const struct cw_rcmd *c)
+/* "<prefix><n>\r\n" at p: the bytes written. */
+static size_t put_header(char *p, char prefix, size_t n)
+{
+    p[0] = prefix;
+    size_t len = 1 + cw_rcmd_lltoa((long long)n, p + 1);
+    p[len++] = '\r';
+    p[len++] = '\n';
+    return len;
+}
+
+size_t cw_rcmd_encode(struct cw_rcmd *c, const char **wire)
 {
     if (c->oom || c->n == 0)
-        return -1;
-    const char **argv = malloc(c->n * sizeof *argv);
-    if (!argv)
-        return -1;
+        return 0;
+    /* An upper bound: each header at most a prefix, CW_RCMD_LL_MAX digits and CRLF. */
+    const size_t header_max = 1 + CW_RCMD_LL_MAX + 2;
+    size_t need = header_max;
     for (size_t i = 0; i < c->n; i++)
-        argv[i] = c->buf + c->off[i];
-    int rc = redisAppendCommandArgv(ctx, (int)c->n, argv, c->lens);
-    free(argv);
-    return rc == REDIS_OK ? 0 : -1;
+        need += header_max + c->lens[i] + 2;
+    if (need > c->wire_cap) {
+        size_t cap = c->wire_cap ? c->wire_cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        char *w = realloc(c->wire, cap);
+        if (!w)
+            return 0;
+        c->wire = w;
+        c->wire_cap = cap;
+    }
+    char *p = c->wire;
+    size_t len = put_header(p, '*', c->n);
+    for (size_t i = 0; i < c->n; i++) {
+        len += put_header(p + len, '$', c->lens[i]);
+        if (c->lens[i])
+            memcpy(p + len, c->buf + c->off[i], c->lens[i]);
+        len += c->lens[i];
+        p[len++] = '\r';
+        p[len++] = '\n';
+    }
+    *wire = c->wire;
+    return len;
+}
+
+int cw_rcmd_append(redisContext *ctx, struct cw_rcmd *c)
+{
+    const char *wire;
+    size_t len = cw_rcmd_encode(c, &wire);
+    if (len == 0)
+        return -1;
+    return redisAppendFormattedCommand(ctx, wire, len) == REDIS_OK ? 0 : -1;
 }

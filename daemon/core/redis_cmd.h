@@ -17,6 +17,8 @@ struct cw_rcmd {
     size_t *off, *lens;
     size_t n, capn;
     int oom;
+    char *wire; /* the encoded command, reused by cw_rcmd_append */
+    size_t wire_cap;
 };
 
 void cw_rcmd_reset(struct cw_rcmd *c);
@@ -26,10 +28,23 @@ int cw_rcmd_adds(struct cw_rcmd *c, const char *s);
 int cw_rcmd_addf(struct cw_rcmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cw_rcmd_addll(struct cw_rcmd *c, long long v);
 
+/* The decimal text of v into out (at least CW_RCMD_LL_MAX bytes, not NUL-terminated):
+ * its length. What "%lld" prints, without the printf machinery (the hot path formats a
+ * number per field it writes). */
+#define CW_RCMD_LL_MAX 20
+size_t cw_rcmd_lltoa(long long v, char *out);
+
+/* The command in the Redis protocol (an array of bulk strings), into c's reusable wire
+ * buffer: its length, with *wire pointing at it, or 0 (out of memory). The bytes
+ * redisFormatCommandArgv() produces for the same arguments. */
+size_t cw_rcmd_encode(struct cw_rcmd *c, const char **wire);
+
 /* The text of argument i (NUL-terminated; binary arguments may contain NULs). */
 const char *cw_rcmd_arg(const struct cw_rcmd *c, size_t i);
 
-/* Append the command to ctx's output buffer (redisAppendCommandArgv). 0 or -1 (OOM). */
-int cw_rcmd_append(redisContext *ctx, const struct cw_rcmd *c);
+/* Append the command to ctx's output buffer (cw_rcmd_encode, then
+ * redisAppendFormattedCommand: no allocation per command once the buffers have grown).
+ * 0 or -1 (OOM). */
+int cw_rcmd_append(redisContext *ctx, struct cw_rcmd *c);
 
 #endif /* CHURNWATCH_REDIS_CMD_H */

@@ -123,7 +123,7 @@ static int node_ctx(cw_store *st, size_t node, struct cw_redis_conn **conn, char
  * Send c to node (asking: after a one-shot ASKING) and read its reply (never NULL on
  * success). I/O errors drop the node's connection.
  */
-static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, const struct cw_rcmd *c,
+static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, struct cw_rcmd *c,
                                   char *err, size_t errsize)
 {
     char what[CW_STORE_KEY_MAX + 64];
@@ -163,7 +163,7 @@ static redisReply *node_roundtrip(cw_store *st, size_t node, bool asking, const 
  * command redirected was not executed, so sending it again is safe). Starts at node
  * `first` when >= 0, else at the node the map routes c to.
  */
-static redisReply *routed_roundtrip(cw_store *st, int first, const struct cw_rcmd *c, char *err,
+static redisReply *routed_roundtrip(cw_store *st, int first, struct cw_rcmd *c, char *err,
                                     size_t errsize)
 {
     int slot, node = first;
@@ -194,7 +194,7 @@ static redisReply *routed_roundtrip(cw_store *st, int first, const struct cw_rcm
     }
 }
 
-static redisReply *roundtrip(cw_store *st, const struct cw_rcmd *c, char *err, size_t errsize)
+static redisReply *roundtrip(cw_store *st, struct cw_rcmd *c, char *err, size_t errsize)
 {
     return routed_roundtrip(st, -1, c, err, errsize);
 }
