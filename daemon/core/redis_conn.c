@@ -294,6 +294,17 @@ int cw_redis_get_reply(struct cw_redis_conn *conn, void **reply)
     return redisGetReply(conn->ctx, reply);
 }
 
+int cw_redis_flush(struct cw_redis_conn *conn)
+{
+    if (conn->tls)
+        return cw_tls_flush(conn->tls, conn->ctx);
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(conn->ctx, &done) != REDIS_OK)
+            return REDIS_ERR;
+    return REDIS_OK;
+}
+
 redisReply *cw_redis_command_argv(struct cw_redis_conn *conn, int argc, const char **argv,
                                   const size_t *lens)
 {

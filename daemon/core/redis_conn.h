@@ -77,6 +77,13 @@ struct cw_redis_conn *cw_redis_connect(const struct cw_redis_target *t, int time
 /* redisGetReply for either transport: REDIS_OK with *reply, or REDIS_ERR (conn->ctx->errstr). */
 int cw_redis_get_reply(struct cw_redis_conn *conn, void **reply);
 
+/*
+ * Send what ctx's output buffer holds now, before any reply is read (either transport), so
+ * the server works on the start of a long pipeline while the rest is built. REDIS_OK, or
+ * REDIS_ERR (conn->ctx->errstr).
+ */
+int cw_redis_flush(struct cw_redis_conn *conn);
+
 /* One command and its reply (redisCommandArgv for either transport); NULL on an I/O error. */
 redisReply *cw_redis_command_argv(struct cw_redis_conn *conn, int argc, const char **argv,
                                   const size_t *lens);

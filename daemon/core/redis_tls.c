@@ -395,6 +395,13 @@ int cw_tls_get_reply(struct cw_tls_session *s, redisContext *c, void **reply)
     return REDIS_OK;
 }
 
+int cw_tls_flush(struct cw_tls_session *s, redisContext *c)
+{
+    if (c->err || !s)
+        return REDIS_ERR;
+    return flush(s, c) < 0 ? REDIS_ERR : REDIS_OK;
+}
+
 void cw_tls_session_free(struct cw_tls_session *s)
 {
     if (!s)

@@ -48,6 +48,10 @@ struct cw_tls_session *cw_tls_handshake(const struct cw_tls_client *cl, redisCon
  */
 int cw_tls_get_reply(struct cw_tls_session *s, redisContext *c, void **reply);
 
+/* Send what c's output buffer holds through the session. REDIS_OK, or REDIS_ERR with c's
+ * error set. */
+int cw_tls_flush(struct cw_tls_session *s, redisContext *c);
+
 /* Send close_notify (best effort, without waiting) and free the session. NULL: no-op. */
 void cw_tls_session_free(struct cw_tls_session *s);
 

@@ -17,6 +17,9 @@
 #define STORE_TIMEOUT_MS     2000       /* connect and command timeout */
 #define STORE_PIPELINE_MAX   1024       /* commands per round trip */
 #define STORE_PIPELINE_BYTES (8u << 20) /* argument bytes per round trip */
+/* Output sent to a node as soon as this much is buffered, while the rest of the round trip
+ * is built: the server works on the first commands while the daemon builds the next. */
+#define STORE_FLUSH_BYTES (64u << 10)
 
 /* ---- keys and small helpers ------------------------------------------------------ */
 
@@ -402,6 +405,12 @@ static int ops_phase(cw_store *st, const struct cw_store_ops *o, const size_t *l
             }
             if (b < 0 || cw_rcmd_append(conn->ctx, &st->cmd) < 0) {
                 snprintf(err, errsize, "redis %s: building a command: out of memory", st->name);
+                drop(st);
+                return -1;
+            }
+            if (sdslen(conn->ctx->obuf) >= STORE_FLUSH_BYTES && cw_redis_flush(conn) != REDIS_OK) {
+                snprintf(err, errsize, "redis %s: sending a pipeline: %s", st->rc.nodes[node].name,
+                         conn->ctx->errstr[0] ? conn->ctx->errstr : "write failed");
                 drop(st);
                 return -1;
             }

@@ -111,11 +111,13 @@ CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$R
   >>"$WORK/daemon.log" 2>&1 &
 DAEMON_PID=$!
 PIDS+=("$DAEMON_PID")
-# CW_BENCH_PERF=DIR: perf record -g churnwatchd and redis-server while the daemon works.
+# CW_BENCH_PERF=DIR: perf record -g churnwatchd and redis-server while the daemon works;
+# CW_BENCH_PERF_CALLGRAPH replaces the daemon's -g (e.g. "--call-graph dwarf,16384 -F 499":
+# whole stacks through libc and hiredis, which frame pointers do not give).
 PERF_PIDS=()
 if [ -n "${CW_BENCH_PERF:-}" ]; then
   mkdir -p "$CW_BENCH_PERF"
-  perf record -q -g -o "$CW_BENCH_PERF/churnwatchd.data" -p "$DAEMON_PID" 2>/dev/null &
+  perf record -q ${CW_BENCH_PERF_CALLGRAPH:--g} -o "$CW_BENCH_PERF/churnwatchd.data" -p "$DAEMON_PID" 2>/dev/null &
   PERF_PIDS+=("$!")
   perf record -q -g -o "$CW_BENCH_PERF/redis-server.data" -p "$REDIS_PID" 2>/dev/null &
   PERF_PIDS+=("$!")
@@ -133,6 +135,11 @@ while :; do
 done
 t1=$(now)
 cpu1=$(redis_cpu_us)
+# The daemon's own CPU (user + system, in clock ticks): the whole process, and its main
+# thread (the batch loop; librdkafka's threads fetch beside it).
+ticks() { awk '{print $14 + $15}' "$1"; }
+daemon_ticks=$(ticks "/proc/$DAEMON_PID/stat")
+main_ticks=$(ticks "/proc/$DAEMON_PID/task/$DAEMON_PID/stat")
 for p in "${PERF_PIDS[@]}"; do kill -INT "$p"; wait "$p" 2>/dev/null || true; done
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status")
 # The accounts held in memory (redis.cache_mb), from the daemon's /metrics.
@@ -178,6 +185,9 @@ echo "churnwatchd: $EVENTS events in $(printf '%.2f' "$(echo "$t1 - $t0" | bc)")
   "$e2e events/s ($cw_first from the first message, $steady from the first batch on;" \
   "ratio to raw $(echo "scale=2; $e2e / $raw_rate" | bc))"
 echo "  redis CPU: $cw_cpu µs per event (INFO cpu, used_cpu_sys + used_cpu_user)"
+hz=$(getconf CLK_TCK)
+echo "  churnwatchd CPU: $(ratio $((daemon_ticks * 1000000 / hz)) "$EVENTS") µs per event," \
+  "$(ratio $((main_ticks * 1000000 / hz)) "$EVENTS") in its main thread (/proc, user + system, from launch)"
 echo "  goal: end-to-end >= 0.8 x raw: $( [ "$(echo "$e2e >= 0.8 * $raw_rate" | bc)" = 1 ] && echo met || echo MISSED)"
 echo "redis commands per event: $(echo "scale=3; $total_cmds / $EVENTS" | bc) executed in total" \
   "(FCALL $(echo "scale=3; ${fcalls:-0} / $EVENTS" | bc), client-issued at least" \
