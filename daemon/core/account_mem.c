@@ -1040,9 +1040,9 @@ static size_t m_fields(const struct cw_account_mem *a, struct cw_rcmd *c)
         n += 2;
         if (c) {
             cw_rcmd_adds(c, "first_day");
-            cw_rcmd_addf(c, "%d", (int)a->first_day);
+            cw_rcmd_addll(c, a->first_day);
             cw_rcmd_adds(c, "last_day");
-            cw_rcmd_addf(c, "%d", (int)a->last_day);
+            cw_rcmd_addll(c, a->last_day);
         }
     }
     if (a->dirty_seen) {
@@ -1058,7 +1058,7 @@ static size_t m_fields(const struct cw_account_mem *a, struct cw_rcmd *c)
         if (a->types[i].dirty) {
             n++;
             if (c) {
-                cw_rcmd_addf(c, "t:%s", a->types[i].name);
+                cw_rcmd_add_prefixed(c, "t:", a->types[i].name);
                 cw_rcmd_addll(c, (long long)a->types[i].ms);
             }
         }
@@ -1117,13 +1117,13 @@ bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
         if (!d->dirty)
             continue;
         if (d->width > 0) {
-            cw_rcmd_addf(c, "%d", (int)d->day);
+            cw_rcmd_addll(c, d->day);
             if (add_day_value(c, d) < 0)
                 c->oom = 1;
         }
         for (size_t v = 0; v < d->n_vals; v++) {
             int n = cw_value_day_format(&d->vals[v].v, text, sizeof text);
-            cw_rcmd_addf(c, "%d:%d", (int)d->day, d->vals[v].slot);
+            cw_rcmd_add_pair(c, d->day, d->vals[v].slot);
             cw_rcmd_add(c, text, n > 0 ? (size_t)n : 0);
         }
     }
@@ -1131,15 +1131,15 @@ bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
     for (size_t i = 0; i < a->n_users; i++)
         if (a->users[i].dirty) {
             cw_rcmd_adds(c, a->users[i].id);
-            cw_rcmd_addf(c, "%d", (int)a->users[i].day);
+            cw_rcmd_addll(c, a->users[i].day);
         }
     cw_rcmd_addll(c, (long long)ngd);
     for (size_t i = 0; i < a->n_gone_days; i++)
         if (!day_held(a, a->gone_days[i]))
-            cw_rcmd_addf(c, "%d", (int)a->gone_days[i]);
+            cw_rcmd_addll(c, a->gone_days[i]);
     for (size_t i = 0; i < a->n_gone_vals; i++)
         if (!val_held(a, &a->gone_vals[i]))
-            cw_rcmd_addf(c, "%d:%d", (int)a->gone_vals[i].day, a->gone_vals[i].slot);
+            cw_rcmd_add_pair(c, a->gone_vals[i].day, a->gone_vals[i].slot);
     cw_rcmd_addll(c, (long long)ngu);
     for (size_t i = 0; i < a->n_gone_users; i++) {
         size_t slot;

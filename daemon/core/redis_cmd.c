@@ -125,6 +125,30 @@ int cw_rcmd_addll(struct cw_rcmd *c, long long v)
     return cw_rcmd_add(c, text, cw_rcmd_lltoa(v, text));
 }
 
+int cw_rcmd_add_pair(struct cw_rcmd *c, long long a, long long b)
+{
+    char text[2 * CW_RCMD_LL_MAX + 1];
+    size_t n = cw_rcmd_lltoa(a, text);
+    text[n++] = ':';
+    n += cw_rcmd_lltoa(b, text + n);
+    return cw_rcmd_add(c, text, n);
+}
+
+int cw_rcmd_add_prefixed(struct cw_rcmd *c, const char *prefix, const char *s)
+{
+    size_t np = strlen(prefix), ns = strlen(s);
+    if (reserve(c, np + ns) < 0)
+        return -1;
+    memcpy(c->buf + c->len, prefix, np);
+    memcpy(c->buf + c->len + np, s, ns);
+    c->buf[c->len + np + ns] = '\0';
+    c->off[c->n] = c->len;
+    c->lens[c->n] = np + ns;
+    c->n++;
+    c->len += np + ns + 1;
+    return 0;
+}
+
 const char *cw_rcmd_arg(const struct cw_rcmd *c, size_t i)
 {
     return i < c->n ? c->buf + c->off[i] : "";

@@ -39,6 +39,12 @@ size_t cw_rcmd_lltoa(long long v, char *out);
  * redisFormatCommandArgv() produces for the same arguments. */
 size_t cw_rcmd_encode(struct cw_rcmd *c, const char **wire);
 
+/* "<a>:<b>", as "%lld:%lld" prints it (the hot path's day:slot fields). */
+int cw_rcmd_add_pair(struct cw_rcmd *c, long long a, long long b);
+
+/* prefix followed by s, as one argument ("t:login"). */
+int cw_rcmd_add_prefixed(struct cw_rcmd *c, const char *prefix, const char *s);
+
 /* The text of argument i (NUL-terminated; binary arguments may contain NULs). */
 const char *cw_rcmd_arg(const struct cw_rcmd *c, size_t i);
 

@@ -103,7 +103,7 @@ static int txn_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         cw_rcmd_adds(c, "HSET");
         add_key(st, t, op->acct, 0, c);
         cw_rcmd_adds(c, "v");
-        cw_rcmd_addf(c, "%llu", (unsigned long long)x->acct[a->i].next);
+        cw_rcmd_addll(c, (long long)x->acct[a->i].next);
         add_args(c, &a->args, a->at[L_M], 2 * a->count[L_M]);
         break;
     case T_HDEL:

@@ -23,11 +23,29 @@
 
 /* ---- keys and small helpers ------------------------------------------------------ */
 
-/* "<prefix>{account}:suffix" (suffix NULL: "<prefix>account-less global name"). */
+/* Append s to out[0..*len) of size bytes, cut to fit, NUL-terminated. */
+static void key_cat(char *out, size_t size, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > size - 1 - *len)
+        n = size - 1 - *len;
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+/* "<prefix>{account}:suffix", cut to size as snprintf would cut it (built without printf:
+ * every command of the hot path names an account's key). */
 static void account_key(const cw_store *st, const char *account, const char *suffix, char *out,
                         size_t size)
 {
-    snprintf(out, size, "%s{%s}:%s", st->prefix, account, suffix);
+    size_t len = 0;
+    out[0] = '\0';
+    key_cat(out, size, &len, st->prefix);
+    key_cat(out, size, &len, "{");
+    key_cat(out, size, &len, account);
+    key_cat(out, size, &len, "}:");
+    key_cat(out, size, &len, suffix);
 }
 
 /* In a cluster every global key has the hash tag {cw}: one slot, so one node holds the

@@ -54,6 +54,26 @@ Test(redis_cmd, lltoa_prints_what_printf_prints)
     }
 }
 
+Test(redis_cmd, pair_and_prefixed_arguments)
+{
+    struct cw_rcmd c = {0};
+    cr_assert_eq(cw_rcmd_add_pair(&c, 20400, 7), 0);
+    cr_assert_eq(cw_rcmd_add_pair(&c, -3, LLONG_MIN), 0);
+    cr_assert_eq(cw_rcmd_add_prefixed(&c, "t:", "login"), 0);
+    cr_assert_eq(cw_rcmd_add_prefixed(&c, "", ""), 0);
+    char want[64];
+    snprintf(want, sizeof want, "%lld:%lld", -3LL, LLONG_MIN);
+    cr_assert_eq(c.n, 4);
+    cr_assert_str_eq(cw_rcmd_arg(&c, 0), "20400:7");
+    cr_assert_str_eq(cw_rcmd_arg(&c, 1), want);
+    cr_assert_eq(c.lens[1], strlen(want));
+    cr_assert_str_eq(cw_rcmd_arg(&c, 2), "t:login");
+    cr_assert_eq(c.lens[2], 7);
+    cr_assert_eq(c.lens[3], 0);
+    expect_hiredis_bytes(&c);
+    cw_rcmd_free(&c);
+}
+
 Test(redis_cmd, encoding_equals_hiredis)
 {
     struct cw_rcmd c = {0};
