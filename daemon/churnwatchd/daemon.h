@@ -72,6 +72,8 @@ struct cw_daemon {
     struct cw_metrics metrics; /* what the HTTP endpoint reads */
     cw_http *http;             /* NULL when http.listen is "" */
     int64_t next_lag_ms;       /* wall ms the lag is next published to the metrics */
+    uint64_t backlog_at_us;    /* monotonic µs the backlog was last measured */
+    bool backlog;              /* what it found */
     /* messages returned by polls made while a batch was being retried; processed next */
     rd_kafka_message_t **held;
     size_t n_held, cap_held;
