@@ -2,14 +2,15 @@
  * WATCH/MULTI/EXEC transaction per chunk of accounts, on a single node (docs/state.md
  * "Accounts owned in memory")
  *
- * Per chunk, two round trips. The first: WATCH of the chunk's :m keys, then per account
+ * Per chunk, reads then writes. The reads: WATCH of the chunk's :m keys, then per account
  * HMGET :m v h_last and, when the score pass wants the state, HGETALL of :r :x :o. An
  * account whose version is not the one held is dropped (applied through Redis by the
- * caller). The second: MULTI, per account still held the writes cw_put would make (the
+ * caller). The writes: MULTI, per account still held the writes cw_put would make (the
  * same arguments, cw_account_mem_put_args, turned into HSET/HDEL/EXPIRE) and the history
  * points cw_put returns (h_last read above: :m is watched, so it still holds at EXEC),
  * then EXEC. When any watched :m moved in between, EXEC writes nothing and answers nil:
- * the chunk's accounts then go through cw_put, which tells which of them moved.
+ * the chunk's accounts then go through cw_put, which tells which of them moved. A chunk's
+ * writes and the next chunk's reads share a round trip (EXEC ends the WATCH).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,14 +368,9 @@ static int plan_writes(struct txn *t, char *err, size_t errsize)
     return 0;
 }
 
-static int run(cw_store *st, struct txn *t, char *err, size_t errsize)
-{
-    struct cw_store_ops ops = {.n = t->n_ops, .ctx = t, .build = txn_build, .reply = txn_reply};
-    return cw_store_ops_run(st, &ops, err, errsize);
-}
-
-/* One chunk: t->a[0..t->n) set. */
-static int chunk(cw_store *st, struct txn *t, char *err, size_t errsize)
+/* The first round trip's commands: WATCH of the chunk's :m keys, each account's version
+ * and newest history day and, when the score pass wants the state, its :r :x :o. */
+static void plan_reads(struct txn *t)
 {
     t->n_ops = 0;
     op_add(t, 0, T_WATCH, 0);
@@ -386,47 +382,108 @@ static int chunk(cw_store *st, struct txn *t, char *err, size_t errsize)
             op_add(t, a, T_READ, 6);
         }
     }
-    if (run(st, t, err, errsize) < 0)
+}
+
+/* One round trip: a chunk's writes (w, or NULL), then the next chunk's reads (r, or NULL).
+ * EXEC ends w's transaction and its WATCH, so r's WATCH may follow it on the connection. */
+struct round {
+    struct txn *w, *r;
+};
+
+static int round_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    struct round *rd = vctx;
+    size_t nw = rd->w ? rd->w->n_ops : 0;
+    return i < nw ? txn_build(st, rd->w, i, c) : txn_build(st, rd->r, i - nw, c);
+}
+
+static int round_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                       size_t errsize)
+{
+    struct round *rd = vctx;
+    size_t nw = rd->w ? rd->w->n_ops : 0;
+    return i < nw ? txn_reply(st, rd->w, i, r, err, errsize)
+                  : txn_reply(st, rd->r, i - nw, r, err, errsize);
+}
+
+static int run(cw_store *st, struct txn *w, struct txn *r, char *err, size_t errsize)
+{
+    struct round rd = {w, r};
+    struct cw_store_ops ops = {.n = (w ? w->n_ops : 0) + (r ? r->n_ops : 0),
+                               .ctx = &rd,
+                               .build = round_build,
+                               .reply = round_reply};
+    return cw_store_ops_run(st, &ops, err, errsize);
+}
+
+/* The next chunk of accounts still held, from *i on, into t. */
+static void take_chunk(struct owned_ctx *x, struct txn *t, size_t *i)
+{
+    t->n = 0;
+    for (; *i < x->n && t->n < TXN_CHUNK; (*i)++)
+        if (x->acct[*i].mem)
+            t->a[t->n++].i = *i;
+}
+
+/*
+ * Every chunk: its reads, then its writes. A chunk's writes share their round trip with
+ * the next chunk's reads, so the daemon waits for Redis once per chunk, not twice: one
+ * round trip for the first chunk's reads, then one per chunk.
+ */
+static int chunks(cw_store *st, struct txn *cur, struct txn *next, char *err, size_t errsize)
+{
+    struct owned_ctx *x = cur->x;
+    size_t i = 0;
+    take_chunk(x, cur, &i);
+    if (cur->n == 0)
+        return 0;
+    plan_reads(cur);
+    if (run(st, NULL, cur, err, errsize) < 0)
         return -1;
-    if (st->txn_hook)
-        st->txn_hook(st->txn_hook_arg);
-    if (plan_writes(t, err, errsize) < 0)
-        return -1;
-    return run(st, t, err, errsize);
+    for (;;) {
+        if (st->txn_hook)
+            st->txn_hook(st->txn_hook_arg);
+        if (plan_writes(cur, err, errsize) < 0)
+            return -1;
+        take_chunk(x, next, &i);
+        if (next->n > 0)
+            plan_reads(next);
+        if (run(st, cur, next->n > 0 ? next : NULL, err, errsize) < 0)
+            return -1;
+        if (next->n == 0)
+            return 0;
+        struct txn *done = cur;
+        cur = next;
+        next = done;
+    }
 }
 
 int cw_store_owned_txn(cw_store *st, struct owned_ctx *x, char *err, size_t errsize)
 {
-    struct txn *t = calloc(1, sizeof *t);
+    struct txn *t = calloc(2, sizeof *t);
     size_t cap = 2 + TXN_CHUNK * 12;
     int rc = -1;
-    if (t) {
-        t->x = x;
-        t->ops = malloc(cap * sizeof *t->ops);
-        t->queued = malloc(cap * sizeof *t->queued);
-    }
-    if (!t || !t->ops || !t->queued) {
+    if (t)
+        for (int k = 0; k < 2; k++) {
+            t[k].x = x;
+            t[k].ops = malloc(cap * sizeof *t[k].ops);
+            t[k].queued = malloc(cap * sizeof *t[k].queued);
+        }
+    if (!t || !t[0].ops || !t[0].queued || !t[1].ops || !t[1].queued) {
         snprintf(err, errsize, "redis %s: out of memory", st->name);
         goto done;
     }
-    rc = 0;
-    for (size_t i = 0; i < x->n && rc == 0;) {
-        t->n = 0;
-        for (; i < x->n && t->n < TXN_CHUNK; i++)
-            if (x->acct[i].mem)
-                t->a[t->n++].i = i;
-        if (t->n > 0 && chunk(st, t, err, errsize) < 0) {
-            /* A WATCH, or a MULTI, may be left open: never reuse the connection. */
-            cw_rcluster_drop_all(&st->rc);
-            rc = -1;
-        }
-    }
+    rc = chunks(st, &t[0], &t[1], err, errsize);
+    if (rc < 0)
+        cw_rcluster_drop_all(&st->rc); /* a WATCH, or a MULTI, may be left open */
 done:
     if (t) {
-        for (size_t a = 0; a < TXN_CHUNK; a++)
-            cw_rcmd_free(&t->a[a].args);
-        free(t->ops);
-        free(t->queued);
+        for (int k = 0; k < 2; k++) {
+            for (size_t a = 0; a < TXN_CHUNK; a++)
+                cw_rcmd_free(&t[k].a[a].args);
+            free(t[k].ops);
+            free(t[k].queued);
+        }
         free(t);
     }
     return rc;

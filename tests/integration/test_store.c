@@ -2149,23 +2149,27 @@ Test(store, owned_accounts_yield_to_another_writer)
 }
 
 /* Another writer between a write-back transaction's WATCH round trip and its MULTI (the
- * store's test hook): one event applied to account "tx-b" through Redis on its own
- * connection, and the same event to the reference, once. */
+ * store's test hook, called once per chunk): one event applied to account victim ("tx-b"
+ * when NULL) through Redis on its own connection, and the same event to the reference, at
+ * the hook's call fire_on (counted from 0) only. */
 struct txn_writer {
     cw_store *other, *ref;
+    const char *victim;
+    int fire_on;
     int calls;
 };
 
 static void txn_write_between(void *arg)
 {
     struct txn_writer *w = arg;
-    if (w->calls++ > 0)
+    if (w->calls++ != w->fire_on)
         return;
+    const char *victim = w->victim ? w->victim : "tx-b";
     static struct batch_buf b;
     for (int k = 0; k < 2; k++) {
         b.n = 0;
-        add_event(&b, "tx-b", "u9", T_CLICK, DAY0, 7000, "ev", 1, 5);
-        cr_assert_eq(apply1(k ? w->ref : w->other, &b, "tx-b", 0, 1), 1);
+        add_event(&b, victim, "u9", T_CLICK, DAY0, 7000, "ev", 1, 5);
+        cr_assert_eq(apply1(k ? w->ref : w->other, &b, victim, 0, 1), 1);
     }
 }
 
@@ -2230,6 +2234,93 @@ Test(store, owned_write_back_transaction_aborted_by_another_writer)
     free(x);
     free(y);
     for (size_t a = 0; a < 3; a++) {
+        cw_account_data_free(&l_ref[a]);
+        cw_account_data_free(&l_own[a]);
+    }
+    cw_store_close(ref);
+    cw_store_close(own);
+    cw_store_close(other);
+}
+
+/* Chunks of 200 accounts: a chunk's writes share their round trip with the next chunk's
+ * reads (store_owned_txn.c). 450 accounts make three chunks; the other writer moves
+ * mc-250's version after the second chunk's reads, which came with the first chunk's
+ * writes: the second EXEC writes nothing, the first and third write theirs, and the state
+ * equals one writer's. */
+#define MC_ACCOUNTS 450
+Test(store, owned_write_back_chunks_share_round_trips)
+{
+    cfg.redis.key_prefix = "mcref:";
+    cw_store *ref = open_store();
+    cfg.redis.key_prefix = "mc:";
+    cw_store *own = open_store(), *other = open_store();
+    cr_assert_eq(cw_store_set_cache(own, 64 << 20, err, sizeof err), 0);
+    static char ids[MC_ACCOUNTS][16];
+    static struct cw_event ev[2 * MC_ACCOUNTS];
+    static struct cw_store_event se[2 * MC_ACCOUNTS];
+    static struct cw_store_batch sb[MC_ACCOUNTS];
+    static struct cw_account_data l_ref[MC_ACCOUNTS], l_own[MC_ACCOUNTS];
+    memset(l_ref, 0, sizeof l_ref);
+    memset(l_own, 0, sizeof l_own);
+    for (size_t a = 0; a < MC_ACCOUNTS; a++)
+        snprintf(ids[a], sizeof ids[a], "mc-%03zu", a);
+    struct txn_writer w = {.other = other, .ref = ref, .victim = "mc-250", .fire_on = 1};
+    uint64_t aborts = 0;
+    for (int round = 0; round < 3; round++) {
+        own->txn_hook = round == 1 ? txn_write_between : NULL;
+        own->txn_hook_arg = &w;
+        for (int k = 0; k < 2; k++) { /* the owner first: the hook writes before ref's round */
+            cw_store *st = k ? ref : own;
+            for (size_t a = 0; a < MC_ACCOUNTS; a++) {
+                for (int e = 0; e < 2; e++) {
+                    struct cw_event *x = &ev[2 * a + (size_t)e];
+                    int type = e ? T_RECORD : T_LOGIN;
+                    memset(x, 0, sizeof *x);
+                    snprintf(x->account_id, sizeof x->account_id, "%s", ids[a]);
+                    snprintf(x->user_id, sizeof x->user_id, "%s", e ? "u2" : "u1");
+                    snprintf(x->type, sizeof x->type, "%s", types[type].name);
+                    x->type_index = type;
+                    x->metric = types[type].metric;
+                    x->ts_ms = (int64_t)(DAY0 - 2 + round) * CW_MS_PER_DAY + 1000 * (e + 1);
+                    se[2 * a + (size_t)e] = (struct cw_store_event){.day = DAY0 - 2 + round,
+                                                                    .topic = "ev",
+                                                                    .partition = 0,
+                                                                    .offset = 10 * round + e};
+                    store_event_of(&se[2 * a + (size_t)e], x);
+                }
+                sb[a] = (struct cw_store_batch){.account_id = ids[a], .events = &se[2 * a], .n = 2};
+            }
+            cr_assert_eq(cw_store_apply_load(st, &cfg, sb, MC_ACCOUNTS, DAY0, k ? l_ref : l_own,
+                                             err, sizeof err),
+                         0, "%s", err);
+            for (size_t a = 0; a < MC_ACCOUNTS; a++)
+                cr_assert_eq(sb[a].applied, 2, "round %d %s: applied %zu", round, ids[a],
+                             sb[a].applied);
+        }
+        for (size_t a = 0; a < MC_ACCOUNTS; a++) {
+            char got_s[8192], want_s[8192];
+            describe_loaded(&l_own[a], got_s, sizeof got_s);
+            describe_loaded(&l_ref[a], want_s, sizeof want_s);
+            cr_assert_str_eq(got_s, want_s, "round %d %s:\n%s\n%s", round, ids[a], got_s, want_s);
+        }
+        if (round == 1) {
+            aborts = own->txn_aborts;
+            cr_assert_eq(w.calls, 3, "the hook runs once per chunk: %d", w.calls);
+        }
+    }
+    struct cw_store_cache_stats cs;
+    cw_store_cache_stats(own, &cs);
+    cr_assert_eq(aborts, 1, "the second chunk's EXEC failed, and only it");
+    cr_assert_eq(own->txn_aborts, 1, "no other EXEC failed");
+    /* Only mc-250 moved: had the failed EXEC written another account of its chunk, that
+     * account's cw_put would have found its version moved too. */
+    cr_assert_eq(cs.conflicts, 1);
+    char *x = dump_prefix("mcref:"), *y = dump_prefix("mc:");
+    cr_assert_gt(strlen(x), 1000);
+    cr_assert_str_eq(y, x, "the stored state differs from one writer's");
+    free(x);
+    free(y);
+    for (size_t a = 0; a < MC_ACCOUNTS; a++) {
         cw_account_data_free(&l_ref[a]);
         cw_account_data_free(&l_own[a]);
     }
