@@ -272,6 +272,7 @@ static void reload(struct cw_daemon *d)
     struct cw_runtime old = d->rt;
     d->rt = next;
     runtime_free(&old);
+    cw_sweep_forget_scored(d); /* scored under the old config: the cycle scores them again */
     cw_log_setup(d->rt.cfg->log_level, d->rt.cfg->log_format);
     cw_gauge_set(&d->stats.config_keys_pending_restart, (int)n_pending);
     if (n_pending > 0)
@@ -570,6 +571,7 @@ void cw_daemon_shutdown(struct cw_daemon *d)
         cw_embedded_addr_withdraw();
     cw_mock_kafka_stop(d->mock);
     cw_score_pass_cleanup(d);
+    cw_sweep_cleanup(d);
     cw_batch_cleanup(d);
     log_status(d);
     runtime_free(&d->rt);

@@ -11,6 +11,7 @@
 #include "churnwatch/event.h"
 #include "churnwatch/window.h"
 #include "http.h"
+#include "id_set.h"
 #include "kafka.h"
 #include "metrics.h"
 #include "stats.h"
@@ -49,6 +50,9 @@ struct cw_sweep {
     /* the share of this instance (sweep.c): accounts of the partitions it is assigned */
     uint64_t share_gained; /* cw_consumer_gained() the share was computed for */
     int share_partitions;  /* partitions of the first topic, -1 unknown (sweep all) */
+    /* accounts a batch scored since the cycle started: the cycle skips them (sweep.c) */
+    struct cw_id_set scored;
+    uint64_t skipped; /* accounts of the cycle skipped so */
 };
 
 #define CW_MAX_PARTITIONS 4096 /* assigned partitions the clock tracks */

@@ -10,6 +10,7 @@
 #include "churnwatch/score_feed.h"
 #include "crash_point.h"
 #include "log.h"
+#include "sweep.h"
 
 #define CHUNK         128   /* accounts loaded and saved per round trip */
 #define ALERT_WAIT_MS 30000 /* bound on waiting for the broker's acknowledgements */
@@ -449,6 +450,9 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
         cw_crash_point("after-redis-write");
         if (now_ms >= 0 && score_loaded(d, c, m, now_ms) != 0)
             return -1;
+        if (now_ms >= 0)
+            for (size_t i = 0; i < m; i++)
+                cw_sweep_note_scored(d, chunk[i].account_id);
         *done += m;
     }
     if (now_ms >= 0)

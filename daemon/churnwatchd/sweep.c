@@ -13,6 +13,9 @@
 #define RESCORE_POLL_MS 1000
 #define METADATA_MS     2000
 #define TICK_BUDGET_MS  100 /* longest a tick sweeps while live */
+/* Accounts a cycle remembers as scored by batches (8-10 MB at most: the ids, their array
+ * and index); past it they are swept again, as every account was before. */
+#define SKIP_MAX 131072
 
 /*
  * Several instances in one consumer group share the sweep through the group's
@@ -60,6 +63,8 @@ static void cycle_start(struct cw_sweep *s, int64_t wall, const char *why)
     s->cursor = 0;
     s->cycle_start = wall;
     s->done = 0;
+    s->skipped = 0;
+    cw_id_set_clear(&s->scored);
     cw_log_debug("sweep started", "why=%s expected_accounts=%llu", why,
                  (unsigned long long)s->total);
 }
@@ -89,14 +94,21 @@ static int sweep_page(struct cw_daemon *d, int64_t now)
         cw_log_warn("sweep scan failed, will retry", "error=\"%s\"", err);
         return -1;
     }
-    int mine = 0;
-    for (int i = 0; i < n; i++)
-        if (in_share(d, ids[i]))
+    int mine = 0, skipped = 0;
+    for (int i = 0; i < n; i++) {
+        if (!in_share(d, ids[i]))
+            continue;
+        if (cw_id_set_has(&s->scored, ids[i]))
+            skipped++; /* scored by a batch since the cycle started */
+        else
             ptrs[mine++] = ids[i];
+    }
     if (mine > 0 && cw_score_pass(d, ptrs, (size_t)mine, now) != 0)
         return -1;
     s->cursor = cursor;
     s->done += (uint64_t)n;
+    s->skipped += (uint64_t)skipped;
+    cw_stat_add(&d->stats.sweep_skipped, (uint64_t)skipped);
     if (cursor == 0) {
         bool behind = !d->clock.live;
         s->running = false;
@@ -105,8 +117,8 @@ static int sweep_page(struct cw_daemon *d, int64_t now)
         cw_stat_add(&d->stats.sweeps_completed, 1);
         cw_hist_observe(&d->stats.sweep_seconds, (uint64_t)(wall - s->cycle_start) * 1000u);
         cw_log(behind ? CW_LOG_DEBUG : CW_LOG_INFO, "sweep completed",
-               "accounts=%llu duration_ms=%lld", (unsigned long long)s->done,
-               (long long)(wall - s->cycle_start));
+               "accounts=%llu skipped=%llu duration_ms=%lld", (unsigned long long)s->done,
+               (unsigned long long)s->skipped, (long long)(wall - s->cycle_start));
     }
     return 0;
 }
@@ -166,4 +178,24 @@ void cw_sweep_tick(struct cw_daemon *d)
         if (sweep_page(d, now) != 0 || !s->running)
             return;
     } while (!behind && cw_mono_us() < tick_end);
+}
+
+void cw_sweep_note_scored(struct cw_daemon *d, const char *account_id)
+{
+    struct cw_sweep *s = &d->sweep;
+    if (!s->running)
+        return; /* the next cycle starts empty */
+    if (s->scored.max == 0)
+        cw_id_set_init(&s->scored, SKIP_MAX);
+    (void)cw_id_set_add(&s->scored, account_id); /* full: the account is swept */
+}
+
+void cw_sweep_forget_scored(struct cw_daemon *d)
+{
+    cw_id_set_clear(&d->sweep.scored);
+}
+
+void cw_sweep_cleanup(struct cw_daemon *d)
+{
+    cw_id_set_free(&d->sweep.scored);
 }

@@ -14,4 +14,17 @@
  */
 void cw_sweep_tick(struct cw_daemon *d);
 
+/*
+ * account_id was scored by a batch (its events applied, scored, saved and published): the
+ * cycle in progress, if any, need not score it again. Bounded: past SKIP_MAX accounts in a
+ * cycle, the others are swept as before.
+ */
+void cw_sweep_note_scored(struct cw_daemon *d, const char *account_id);
+
+/* Forget the accounts noted so far (a new config: the cycle scores them under it). */
+void cw_sweep_forget_scored(struct cw_daemon *d);
+
+/* Release what the sweep holds. */
+void cw_sweep_cleanup(struct cw_daemon *d);
+
 #endif /* CHURNWATCHD_SWEEP_H */

@@ -309,6 +309,9 @@ char *cw_metrics_render(struct cw_metrics *m, size_t *len)
             "Parents re-scored for their parent rules after a child was scored.",
             &s->parents_rescored);
     counter(f, "sweeps_total", "Sweeps over every account completed.", &s->sweeps_completed);
+    counter(f, "sweep_skipped_total",
+            "Accounts a sweep cycle left out: a batch had scored them since the cycle started.",
+            &s->sweep_skipped);
     histogram(f, "sweep_duration_seconds", "Time of one complete sweep over every account.",
               &s->sweep_seconds);
     counter(f, "alerts_silenced_total", "Alerts held back by a silence.", &s->alerts_silenced);

@@ -68,6 +68,7 @@ struct cw_stats {
     _Atomic uint64_t accounts_scored;
     _Atomic uint64_t parents_rescored; /* parents re-scored after a child's scoring */
     _Atomic uint64_t sweeps_completed;
+    _Atomic uint64_t sweep_skipped; /* accounts a cycle skipped: a batch scored them */
     _Atomic uint64_t reloads_ok;
     _Atomic uint64_t reloads_error;
     _Atomic uint64_t redis_errors;

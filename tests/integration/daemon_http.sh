@@ -69,7 +69,7 @@ promtool check metrics <"$WORK/metrics-0.txt" >"$WORK/promtool-0.txt" 2>&1 ||
 for fam in events_consumed_total events_rejected_total batches_total batch_duration_seconds \
   redis_command_duration_seconds alerts_total consumer_lag accounts_scored_total \
   sweep_duration_seconds sweeps_total config_reloads_total build_info ready parents_rescored_total \
-  state_txn_aborts_total; do
+  state_txn_aborts_total sweep_skipped_total; do
   grep -q "^# TYPE churnwatch_$fam " "$WORK/metrics-0.txt" || fail "no family churnwatch_$fam"
 done
 [ "$(metric 'churnwatch_ready')" = 1 ] || fail "churnwatch_ready is not 1 while /readyz is 200"
