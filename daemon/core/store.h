@@ -222,6 +222,9 @@ struct cw_store_result {
     double score;
     const char *grade;
     int32_t today;
+    /* The loaded history already holds a point for today: the save overwrites it with plain
+     * commands (no new day, nothing to prune) instead of the function cw_save. */
+    bool today_point;
     size_t n_rules;
     bool rule_changed[CW_MAX_RULES];
     struct cw_rule_state rule_new[CW_MAX_RULES];

@@ -7,12 +7,17 @@
 
 #include "store_internal.h"
 
-/* SAVE_SCORE_FEED: a score with its score feed message (cw_save_feed). SAVE_INDEX_ADD / _REM:
- * one ZADD of every score and one ZREM of every unscored account of the call, to the score
- * index (`top`). */
+/* SAVE_SCORE_FEED: a score with its score feed message (cw_save_feed). SAVE_POINT and
+ * SAVE_POINT_TTL: today's point overwritten with plain commands when the load found it (what
+ * cw_save does then: no new day, so no pruning and no h_last; the lifetime is set only if
+ * the history has none, as cw_save's inheritance would). SAVE_INDEX_ADD / _REM: one ZADD of
+ * every score and one ZREM of every unscored account of the call, to the score index
+ * (`top`). */
 enum save_kind {
     SAVE_SCORE,
     SAVE_SCORE_FEED,
+    SAVE_POINT,     /* HSET :h today score */
+    SAVE_POINT_TTL, /* EXPIRE :h ttl_long NX */
     SAVE_INDEX_ADD,
     SAVE_INDEX_REM,
     SAVE_RULE,
@@ -58,6 +63,18 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
             cw_rcmd_adds(c, res->feed_key);
             cw_rcmd_adds(c, res->feed_json);
         }
+        break;
+    case SAVE_POINT:
+        cw_rcmd_adds(c, "HSET");
+        cw_store_add_account_key(st, c, res->account_id, "h");
+        cw_rcmd_addll(c, res->today);
+        cw_rcmd_addf(c, "%.10g", res->score);
+        break;
+    case SAVE_POINT_TTL:
+        cw_rcmd_adds(c, "EXPIRE");
+        cw_store_add_account_key(st, c, res->account_id, "h");
+        cw_rcmd_addll(c, s->ttl_long);
+        cw_rcmd_adds(c, "NX");
         break;
     case SAVE_INDEX_ADD:
     case SAVE_INDEX_REM:
@@ -147,7 +164,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
             snprintf(err, errsize, "store: score of %s is not a finite number", r->account_id);
             return -1;
         }
-        n_ops += 3; /* the score, the parent's index and its lifetime */
+        n_ops += 4; /* the score (or its point and lifetime), the parent's index and its lifetime */
         r->feed_won = false;
         for (size_t k = 0; k < r->n_rules; k++) {
             r->rule_won[k] = false;
@@ -167,8 +184,12 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
     for (size_t i = 0; i < n; i++) {
         const struct cw_store_result *res = &results[i];
         bool feed = res->feed_json && res->feed_state && res->feed_key;
-        if (res->has_score)
+        if (res->has_score && !feed && res->today_point) {
+            s.ops[k++] = (struct save_op){.kind = SAVE_POINT, .result = i};
+            s.ops[k++] = (struct save_op){.kind = SAVE_POINT_TTL, .result = i};
+        } else if (res->has_score) {
             s.ops[k++] = (struct save_op){.kind = feed ? SAVE_SCORE_FEED : SAVE_SCORE, .result = i};
+        }
         scored += results[i].has_score;
         for (size_t r = 0; r < results[i].n_rules; r++)
             if (results[i].rule_changed[r])

@@ -1859,6 +1859,43 @@ static void describe_loaded(const struct cw_account_data *d, char *out, size_t s
     }
 }
 
+/* A history point the load already found (today_point) is overwritten with plain commands,
+ * no function: the same point, no new day in h_last, and a lifetime when it had none. */
+Test(store, known_today_point_saved_without_a_function)
+{
+    cw_store *st = open_store();
+    struct cw_store_result h = {.account_id = "a", .has_score = true, .today = DAY0, .score = 10};
+    cr_assert_eq(cw_store_save(st, &cfg, &h, 1, err, sizeof err), 0, "%s", err);
+    long long fcalls0, fcalls1;
+    (void)command_calls(&fcalls0);
+    h.today_point = true;
+    h.score = 42.5;
+    cr_assert_eq(cw_store_save(st, &cfg, &h, 1, err, sizeof err), 0, "%s", err);
+    (void)command_calls(&fcalls1);
+    cr_assert_eq(fcalls1, fcalls0, "the known point is saved without FCALL");
+    char key[64];
+    snprintf(key, sizeof key, "%d", DAY0);
+    cr_assert_str_eq(hget("cw:{a}:h", key), "42.5");
+    cr_assert_str_eq(hget("cw:{a}:m", "h_last"), key);
+    long long ttl = redis_server_int(&rs, "PTTL cw:{a}:h");
+    cr_assert_gt(ttl, 0);
+    /* a lifetime is kept as it is, and given to a history that has none */
+    freeReplyObject(redis_server_command(&rs, "PERSIST cw:{a}:h"));
+    cr_assert_eq(cw_store_save(st, &cfg, &h, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_gt(redis_server_int(&rs, "PTTL cw:{a}:h"), 0, "history must not live forever");
+
+    /* loaded as the daemon loads it: the same point and score */
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    load1(st, "a", DAY0, &d);
+    cr_assert_eq(d.n_history, 1);
+    cr_assert_eq(d.history[0].day, DAY0);
+    cr_assert(d.has_last_score);
+    cr_assert_float_eq(d.last_score, 42.5, 1e-9);
+    cw_account_data_free(&d);
+    cw_store_close(st);
+}
+
 Test(store, apply_load_equals_apply_one_by_one)
 {
     ds_generate(0x9e3779b97f4a7c15ULL);
