@@ -45,6 +45,7 @@ struct mem_val {
 struct mem_day {
     int32_t day;
     bool dirty;      /* its counters and values are written back */
+    bool stored;     /* in :d as of the last load or write-back */
     size_t width;    /* counters in cells (slots 0..width-1) */
     uint32_t *cells; /* by metric slot */
     struct mem_val *vals;
@@ -55,6 +56,7 @@ struct mem_user {
     char *id;
     int32_t day;
     bool dirty;
+    bool stored; /* in :u as of the last load or write-back */
 };
 
 /* What a batch (or one cw_apply call's events) comes to before it is merged. */
@@ -970,7 +972,18 @@ uint64_t cw_account_mem_version(const struct cw_account_mem *a)
 
 unsigned cw_account_mem_expire(const struct cw_account_mem *a)
 {
-    return a->expire;
+    /* :d (:u) keeps its lifetime when a field it held survives the write-back: a day (user)
+     * held since the last load or write-back that was not pruned since. Every writer gives
+     * the hash a lifetime when it creates it, so only a hash the write-back creates (or
+     * empties and fills again) needs the EXPIRE NX. */
+    unsigned expire = a->expire;
+    for (size_t i = 0; (expire & CW_MEM_EXPIRE_DAYS_NX) && i < a->n_days; i++)
+        if (a->days[i].stored)
+            expire &= ~CW_MEM_EXPIRE_DAYS_NX;
+    for (size_t i = 0; (expire & CW_MEM_EXPIRE_USERS_NX) && i < a->n_users; i++)
+        if (a->users[i].stored)
+            expire &= ~CW_MEM_EXPIRE_USERS_NX;
+    return expire;
 }
 
 /* The day's counters packed as :d holds them. 0 or -1 (out of memory). */
@@ -1158,10 +1171,14 @@ void cw_account_mem_written(struct cw_account_mem *a, uint64_t version)
         a->src[i].dirty = false;
     for (size_t i = 0; i < a->n_types; i++)
         a->types[i].dirty = false;
-    for (size_t i = 0; i < a->n_days; i++)
+    for (size_t i = 0; i < a->n_days; i++) {
         a->days[i].dirty = false;
-    for (size_t i = 0; i < a->n_users; i++)
+        a->days[i].stored = true;
+    }
+    for (size_t i = 0; i < a->n_users; i++) {
         a->users[i].dirty = false;
+        a->users[i].stored = true;
+    }
     for (size_t i = 0; i < a->n_gone_users; i++)
         free(a->gone_users[i]);
     a->n_gone_users = a->n_gone_days = a->n_gone_vals = 0;

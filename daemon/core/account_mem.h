@@ -83,7 +83,8 @@ void cw_account_mem_loaded(struct cw_account_mem *a);
 /* The store's version of the account as loaded or last written. */
 uint64_t cw_account_mem_version(const struct cw_account_mem *a);
 
-/* Which lifetimes the changes refresh, as write_account in store_functions.lua would. */
+/* Which lifetimes the changes refresh, as write_account in store_functions.lua would; the
+ * NX ones only for a hash the write-back may create (none of its held fields survives). */
 #define CW_MEM_EXPIRE_ALL      1u /* all of :m :d :u :r :h */
 #define CW_MEM_EXPIRE_DAYS_NX  2u /* :d, when it has none */
 #define CW_MEM_EXPIRE_USERS_NX 4u /* :u, when it has none */

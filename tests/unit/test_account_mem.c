@@ -553,6 +553,45 @@ static struct cw_account_mem *model_load(const struct model_hash h[3])
     return b;
 }
 
+/* :d and :u get an EXPIRE NX only when the write-back may create them: a new account, or
+ * every held day (user) pruned; not while a field written or loaded before survives. */
+Test(account_mem, lifetime_nx_only_for_a_hash_the_write_back_creates)
+{
+    const unsigned nx = CW_MEM_EXPIRE_DAYS_NX | CW_MEM_EXPIRE_USERS_NX;
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    add(&v, "u1", T_LOGIN, D0, 0, 0, 1);
+    add(&v, "u2", T_LOGIN, D0, 10, 0, 2);     /* same day, a new user */
+    add(&v, "u1", T_LOGIN, D0 + 1, 0, 0, 3);  /* a new day, a known user */
+    add(&v, "u3", T_LOGIN, D0 + 40, 0, 0, 4); /* every earlier day and user pruned */
+
+    apply(a, &v, 0, 1, 0);
+    cr_assert_eq(cw_account_mem_expire(a) & nx, nx, "a new account creates both");
+    cw_account_mem_written(a, 1);
+    apply(a, &v, 1, 1, 0);
+    cr_assert_eq(cw_account_mem_expire(a) & nx, 0, "D0 and u1 were written before");
+    cw_account_mem_written(a, 2);
+    apply(a, &v, 2, 1, 0);
+    cr_assert_eq(cw_account_mem_expire(a) & nx, 0);
+    cw_account_mem_written(a, 3);
+    apply(a, &v, 3, 1, 0);
+    cr_assert_eq(cw_account_mem_expire(a) & nx, nx, "the hashes are emptied and filled again");
+    cw_account_mem_free(a);
+
+    /* loaded from the store: its fields count as written */
+    static struct model_hash h[3];
+    memset(h, 0, sizeof h);
+    model_set(&h[0], "v", "7", 1);
+    char day[16];
+    int n = snprintf(day, sizeof day, "%d", D0);
+    model_set(&h[1], day, "\1\0\0\0", 4);
+    model_set(&h[2], "u1", day, (size_t)n);
+    struct cw_account_mem *b = model_load(h);
+    apply(b, &v, 1, 1, 0);
+    cr_assert_eq(cw_account_mem_expire(b) & nx, 0, "a loaded day and user survive");
+    cw_account_mem_free(b);
+}
+
 Test(account_mem, written_back_and_loaded_again_is_the_same_account)
 {
     static struct model_hash h[3];
