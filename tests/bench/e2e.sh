@@ -8,11 +8,16 @@
 # the daemon's peak RSS, Redis memory per account, and churnwatchd's ratios to the DIY
 # consumer and to raw.
 #   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--days D]
-#                           [--batch N] [--cache-mb M] [--backfill] [--smoke]
+#                           [--batch N] [--cache-mb M] [--seats] [--backfill] [--smoke]
 # --cache-mb M: churnwatchd's redis.cache_mb (accounts held in memory; 0: none, every batch
 # applied by Redis functions as before); default: the shipped config's.
 # Event times: the 20 hours before a fixed instant (test_clock), in random order; --days D
 # spreads them over the D days before it instead, in time order (a backfill of history).
+# --seats: each account's first event is a traits event (account_updated) giving it 5-200
+# seats, so that, from min_observed_days (7) of events on, accounts have a health score
+# (the shipped measures are per seat) and their rules are judged: every scoring then
+# saves a history point and rule states, and alerts are published (the status line says
+# how many). Without it no account of these streams has a score.
 # --backfill: 2,000,000 events, 20,000 accounts, 128 partitions, --days 20.
 # --smoke: 2,000 events, 200 accounts, 8 partitions (CTest, label bench; no thresholds).
 # Needs CW_BUILD_DIR (default ./build) and CW_SOURCE_DIR (default .).
@@ -22,19 +27,20 @@ export CW_SOURCE_DIR CW_BUILD_DIR
 # shellcheck source=../integration/harness.bash
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 
-EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB=""
+EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB="" SEATS=0
 while [ $# -gt 0 ]; do
   case $1 in
     --events) EVENTS=$2; shift 2 ;;
     --accounts) ACCOUNTS=$2; shift 2 ;;
     --partitions) PARTITIONS=$2; shift 2 ;;
     --days) DAYS=$2; shift 2 ;;
+    --seats) SEATS=1; shift ;;
     --batch) BATCH=$2; shift 2 ;;
     --cache-mb) CACHE_MB=$2; shift 2 ;;
     --backfill) EVENTS=2000000 ACCOUNTS=20000 PARTITIONS=128 DAYS=20; shift ;;
     --smoke) EVENTS=2000 ACCOUNTS=200 PARTITIONS=8; shift ;;
     *) echo "usage: $0 [--events N] [--accounts N] [--partitions N] [--days D] [--batch N]" \
-         "[--cache-mb M] [--backfill] [--smoke]" >&2
+         "[--cache-mb M] [--seats] [--backfill] [--smoke]" >&2
        exit 2 ;;
   esac
 done
@@ -43,7 +49,8 @@ for v in "$EVENTS" "$ACCOUNTS" "$PARTITIONS" "$DAYS" ${CACHE_MB:+"$CACHE_MB"}; d
 done
 [ "$DAYS" -le 25 ] || fail "--days $DAYS: at most 25 (the shipped config keeps 28 days)"
 echo "command: bash tests/bench/e2e.sh --events $EVENTS --accounts $ACCOUNTS" \
-  "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}${CACHE_MB:+ --cache-mb $CACHE_MB}"
+  "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}${CACHE_MB:+ --cache-mb $CACHE_MB}$(
+    [ "$SEATS" = 1 ] && echo " --seats")"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 now() { date +%s.%N; }
 # redis_cpu_us: redis-server's CPU time so far (INFO cpu used_cpu_sys + used_cpu_user), in µs.
@@ -56,16 +63,25 @@ used_memory() { rcli info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
 # N native events (~170 bytes), ACCOUNTS accounts with up to 50 users each, the eight
 # metric types, at a fixed instant (the same data and judgements at any time of day).
 test_clock
-python3 - "$EVENTS" "$ACCOUNTS" "$DAYS" "$(date -u -d "$TEST_NOW" +%s)" >"$WORK/events.jsonl" <<'PY'
+python3 - "$EVENTS" "$ACCOUNTS" "$DAYS" "$(date -u -d "$TEST_NOW" +%s)" "$SEATS" >"$WORK/events.jsonl" <<'PY'
 import random, sys, time
-n, accounts, days, now = (int(a) for a in sys.argv[1:5])
+n, accounts, days, now, seats = (int(a) for a in sys.argv[1:6])
 types = ["login", "user_registered", "app_created", "record_written", "seminar_attended",
          "email_clicked", "support_ticket", "help_viewed"]
 rnd = random.Random(42)
 end = now - 60
 span = days * 86400
 out = sys.stdout
-for i in range(n):
+first = 0
+if seats:  # one traits event per account, the first of its events (part of the n)
+    first = min(accounts, n)
+    for a in range(first):
+        out.write('{"event_id":"%032x","account_id":"acct-%06d","type":"account_updated",'
+                  '"ts":"%s.000Z","traits":{"seats":%d}}\n' % (
+                      rnd.getrandbits(128), a,
+                      time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(end - (span or 72000) - 1)),
+                      rnd.randrange(5, 201)))
+for i in range(first, n):
     a = rnd.randrange(accounts)
     # no --days: the 20 hours before the end, at random; --days: in time order over them
     ts = end - span + (i * span) // n if span else end - rnd.randrange(72000)
@@ -169,7 +185,14 @@ client_only=$(echo "$stats" | grep -Ev "^cmdstat_($lua_cmds|fcall|info|config\|r
   sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | paste -sd+ | bc)
 shared=$(echo "$stats" | grep -E "^cmdstat_($lua_cmds):" | sed 's/,usec=.*//' | paste -sd' ')
 mem1=$(used_memory)
+with_score=$(rcli zcard cw:scores) # the score index: accounts whose last scoring had a score
 daemon_stop
+# What the daemon judged: its last status line (logged as it stops).
+last_status=$(grep 'msg="status"' "$WORK/daemon.log" | tail -n1)
+scorings=$(echo "$last_status" | sed -n 's/.* scored=\([0-9]*\).*/\1/p')
+# Not a timing: with seats and 7 observed days, accounts must have a score.
+[ "$SEATS" = 0 ] || [ "$DAYS" -lt 8 ] || [ "${with_score:-0}" -gt 0 ] ||
+  fail "--seats --days $DAYS: no account has a score"
 
 e2e=$(echo "$EVENTS / ($t1 - $t0)" | bc)
 steady=$(echo "$EVENTS / ($t1 - $tfirst)" | bc)
@@ -201,6 +224,8 @@ echo "batches: $nb, $((EVENTS / (nb > 0 ? nb : 1))) messages and" \
   "$(sed -n 's/.*msg="batch processed".* accounts=\([0-9]*\).*/\1/p' "$WORK/daemon.log" |
     awk '{s += $1} END {printf "%d", NR ? s / NR : 0}') accounts each on average"
 [ -z "${CW_BENCH_LOG:-}" ] || cp "$WORK/daemon.log" "$CW_BENCH_LOG"
+echo "churnwatchd scorings: ${scorings:-?} (accounts with a score at the end: ${with_score:-?} of" \
+  "$ACCOUNTS), $(echo "$last_status" | sed -n 's/.* alerts=\([0-9]*\).*/\1/p') alerts published"
 echo "churnwatchd peak RSS (VmHWM): $((hwm / 1024)) MB (goal <= cache budget + 64 MB)"
 echo "churnwatchd accounts in memory: $cache_line"
 echo "redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes per account over $ACCOUNTS accounts" \
