@@ -2210,19 +2210,65 @@ static void txn_write_between(void *arg)
     }
 }
 
+/* The owning store (a cache of cache_bytes, keys under own_prefix), another connection to
+ * the same keys (the other writer), and the reference: one writer's state under ref_prefix. */
+struct txn_stores {
+    cw_store *ref, *own, *other;
+};
+
+static struct txn_stores txn_stores_open(char *ref_prefix, char *own_prefix, size_t cache_bytes)
+{
+    struct txn_stores t;
+    cfg.redis.key_prefix = ref_prefix;
+    t.ref = open_store();
+    cfg.redis.key_prefix = own_prefix;
+    t.own = open_store();
+    t.other = open_store();
+    cr_assert_eq(cw_store_set_cache(t.own, cache_bytes, err, sizeof err), 0);
+    return t;
+}
+
+static void txn_stores_close(struct txn_stores *t)
+{
+    cw_store_close(t->ref);
+    cw_store_close(t->own);
+    cw_store_close(t->other);
+}
+
+/* Each of the n accounts the owner loaded equals the reference's, after round. */
+static void loaded_equal(const struct cw_account_data *own, const struct cw_account_data *ref,
+                         size_t n, int round)
+{
+    for (size_t a = 0; a < n; a++) {
+        char got_s[8192], want_s[8192];
+        describe_loaded(&own[a], got_s, sizeof got_s);
+        describe_loaded(&ref[a], want_s, sizeof want_s);
+        cr_assert_str_eq(got_s, want_s, "round %d %s:\n%s\n%s", round, ref[a].account_id, got_s,
+                         want_s);
+    }
+}
+
+/* Every key under own_prefix equals its twin under ref_prefix (lifetimes included), and
+ * the reference holds at least min_len bytes of dump. */
+static void stored_equal(const char *ref_prefix, const char *own_prefix, size_t min_len)
+{
+    char *x = dump_prefix(ref_prefix), *y = dump_prefix(own_prefix);
+    cr_assert_gt(strlen(x), min_len);
+    cr_assert_str_eq(y, x, "the stored state differs from one writer's");
+    free(x);
+    free(y);
+}
+
 Test(store, owned_write_back_transaction_aborted_by_another_writer)
 {
-    cfg.redis.key_prefix = "txref:";
-    cw_store *ref = open_store();
-    cfg.redis.key_prefix = "txn:";
-    cw_store *own = open_store(), *other = open_store();
-    cr_assert_eq(cw_store_set_cache(own, 1 << 20, err, sizeof err), 0);
+    struct txn_stores t = txn_stores_open("txref:", "txn:", 1 << 20);
+    cw_store *ref = t.ref, *own = t.own;
     static const char *const ids[] = {"tx-a", "tx-b", "tx-c"};
     static struct batch_buf b;
     static struct cw_account_data l_ref[3], l_own[3];
     memset(l_ref, 0, sizeof l_ref);
     memset(l_own, 0, sizeof l_own);
-    struct txn_writer w = {.other = other, .ref = ref};
+    struct txn_writer w = {.other = t.other, .ref = ref};
     uint64_t aborts = 0;
     /* Round 0 loads and holds the three accounts; in round 1 the hook's write moves tx-b's
      * version after the WATCH: the EXEC writes nothing, cw_put then writes tx-a and tx-c
@@ -2247,12 +2293,7 @@ Test(store, owned_write_back_transaction_aborted_by_another_writer)
                 cr_assert_eq(sb[a].applied, 2, "round %d %s: applied %zu", round, ids[a],
                              sb[a].applied);
         }
-        for (size_t a = 0; a < 3; a++) {
-            char got_s[8192], want_s[8192];
-            describe_loaded(&l_own[a], got_s, sizeof got_s);
-            describe_loaded(&l_ref[a], want_s, sizeof want_s);
-            cr_assert_str_eq(got_s, want_s, "round %d %s:\n%s\n%s", round, ids[a], got_s, want_s);
-        }
+        loaded_equal(l_own, l_ref, 3, round);
         if (round == 1)
             aborts = own->txn_aborts;
     }
@@ -2265,18 +2306,12 @@ Test(store, owned_write_back_transaction_aborted_by_another_writer)
      * found their version moved too. */
     cr_assert_eq(cs.conflicts, 1);
     cr_assert_eq(cs.txn_aborts, 1, "the aborted EXEC, as the metrics read it");
-    char *x = dump_prefix("txref:"), *y = dump_prefix("txn:");
-    cr_assert_gt(strlen(x), 100);
-    cr_assert_str_eq(y, x, "the stored state differs from one writer's");
-    free(x);
-    free(y);
+    stored_equal("txref:", "txn:", 100);
     for (size_t a = 0; a < 3; a++) {
         cw_account_data_free(&l_ref[a]);
         cw_account_data_free(&l_own[a]);
     }
-    cw_store_close(ref);
-    cw_store_close(own);
-    cw_store_close(other);
+    txn_stores_close(&t);
 }
 
 /* Chunks of 200 accounts: a chunk's writes share their round trip with the next chunk's
@@ -2287,11 +2322,8 @@ Test(store, owned_write_back_transaction_aborted_by_another_writer)
 #define MC_ACCOUNTS 450
 Test(store, owned_write_back_chunks_share_round_trips)
 {
-    cfg.redis.key_prefix = "mcref:";
-    cw_store *ref = open_store();
-    cfg.redis.key_prefix = "mc:";
-    cw_store *own = open_store(), *other = open_store();
-    cr_assert_eq(cw_store_set_cache(own, 64 << 20, err, sizeof err), 0);
+    struct txn_stores t = txn_stores_open("mcref:", "mc:", 64 << 20);
+    cw_store *ref = t.ref, *own = t.own;
     static char ids[MC_ACCOUNTS][16];
     static struct cw_event ev[2 * MC_ACCOUNTS];
     static struct cw_store_event se[2 * MC_ACCOUNTS];
@@ -2301,7 +2333,7 @@ Test(store, owned_write_back_chunks_share_round_trips)
     memset(l_own, 0, sizeof l_own);
     for (size_t a = 0; a < MC_ACCOUNTS; a++)
         snprintf(ids[a], sizeof ids[a], "mc-%03zu", a);
-    struct txn_writer w = {.other = other, .ref = ref, .victim = "mc-250", .fire_on = 1};
+    struct txn_writer w = {.other = t.other, .ref = ref, .victim = "mc-250", .fire_on = 1};
     uint64_t aborts = 0;
     for (int round = 0; round < 3; round++) {
         own->txn_hook = round == 1 ? txn_write_between : NULL;
@@ -2334,12 +2366,7 @@ Test(store, owned_write_back_chunks_share_round_trips)
                 cr_assert_eq(sb[a].applied, 2, "round %d %s: applied %zu", round, ids[a],
                              sb[a].applied);
         }
-        for (size_t a = 0; a < MC_ACCOUNTS; a++) {
-            char got_s[8192], want_s[8192];
-            describe_loaded(&l_own[a], got_s, sizeof got_s);
-            describe_loaded(&l_ref[a], want_s, sizeof want_s);
-            cr_assert_str_eq(got_s, want_s, "round %d %s:\n%s\n%s", round, ids[a], got_s, want_s);
-        }
+        loaded_equal(l_own, l_ref, MC_ACCOUNTS, round);
         if (round == 1) {
             aborts = own->txn_aborts;
             cr_assert_eq(w.calls, 3, "the hook runs once per chunk: %d", w.calls);
@@ -2352,18 +2379,12 @@ Test(store, owned_write_back_chunks_share_round_trips)
     /* Only mc-250 moved: had the failed EXEC written another account of its chunk, that
      * account's cw_put would have found its version moved too. */
     cr_assert_eq(cs.conflicts, 1);
-    char *x = dump_prefix("mcref:"), *y = dump_prefix("mc:");
-    cr_assert_gt(strlen(x), 1000);
-    cr_assert_str_eq(y, x, "the stored state differs from one writer's");
-    free(x);
-    free(y);
+    stored_equal("mcref:", "mc:", 1000);
     for (size_t a = 0; a < MC_ACCOUNTS; a++) {
         cw_account_data_free(&l_ref[a]);
         cw_account_data_free(&l_own[a]);
     }
-    cw_store_close(ref);
-    cw_store_close(own);
-    cw_store_close(other);
+    txn_stores_close(&t);
 }
 
 Test(store, apply_load_replay_partial_and_mixed_sources)
