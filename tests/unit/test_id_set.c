@@ -51,7 +51,7 @@ Test(id_set, cleared_and_reused)
     struct cw_id_set s;
     cw_id_set_init(&s, 10);
     for (int round = 0; round < 3; round++) {
-        char id[16];
+        char id[32];
         for (int i = 0; i < 10; i++) {
             snprintf(id, sizeof id, "r%d-%d", round, i);
             cr_assert_eq(cw_id_set_add(&s, id), 1, "%s", id);
