@@ -456,8 +456,9 @@ static int record(cw_decoder *d, uint64_t hits, enum vkind k, const unsigned cha
             return 0;
         }
         d->seen |= UINT64_C(1) << p;
-        if (k == V_NULL)
-            continue; /* null counts as absent: a later pointer may still resolve */
+        if (k == V_NULL && jp->slot != SLOT_PARENT_ID)
+            continue; /* null counts as absent: a later pointer may still resolve (a null
+                         parent_id is kept: it detaches the account, take_parent) */
         struct slot *sl = &d->slot[jp->slot];
         if (IS_TRAIT(jp->slot)) {
             /* A trait counts only inside the traits value that currently wins. */
@@ -1026,12 +1027,13 @@ static enum cw_reject take_ts(cw_decoder *d, int64_t msg_ts_ms, struct cw_event 
 }
 
 /* The parent_id trait into out: an id under the account id's rules (an empty string is
- * not carried), never the account itself. */
-static enum cw_reject take_parent(cw_decoder *d, const char *account_id, char *out)
+ * not carried), never the account itself; null detaches the account (*detach). */
+static enum cw_reject take_parent(cw_decoder *d, const char *account_id, char *out, bool *detach)
 {
     const struct slot *s = &d->slot[SLOT_PARENT_ID];
     out[0] = '\0';
-    if (s->kind == V_NONE || (s->kind == V_STRING && s->len == 0))
+    *detach = s->kind == V_NULL;
+    if (s->kind == V_NONE || s->kind == V_NULL || (s->kind == V_STRING && s->len == 0))
         return CW_OK;
     const char *at = d->ptr[s->ptr].text;
     if (s->kind != V_STRING)
@@ -1107,7 +1109,7 @@ static enum cw_reject take_traits(cw_decoder *d, const char *account_id, struct 
                         d->ptr[s->ptr].text);
         memcpy(strs[i], s->buf, s->len + 1);
     }
-    return take_parent(d, account_id, tr->parent_id);
+    return take_parent(d, account_id, tr->parent_id, &tr->parent_detach);
 }
 
 /* The value of an event of type ti (which has one) into ev. */
@@ -1231,6 +1233,7 @@ enum cw_reject cw_decode(cw_decoder *dec, const void *buf, size_t len, int64_t m
     tr->has_seats = tr->has_created_at = tr->has_renewal_at = false;
     tr->seats = tr->created_at_ms = tr->renewal_at_ms = 0;
     tr->plan[0] = tr->segment[0] = tr->owner[0] = tr->parent_id[0] = '\0';
+    tr->parent_detach = false;
     ev->has_traits = false;
     /* Traits are read for traits event types only; elsewhere they are not ours to judge. */
     if (ti >= 0 && cfg->event_types[ti].traits && d->slot[SLOT_TRAITS].kind != V_NONE) {

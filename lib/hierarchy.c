@@ -218,6 +218,8 @@ int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_
                             cw_parent_lookup_fn lookup, void *ctx, const char **need, char *err,
                             size_t errsize)
 {
+    if (!parent || !parent[0])
+        return 0; /* a detach closes no cycle and deepens nothing */
     if (max_depth == 0)
         max_depth = 1;
     if (max_depth > CW_HIERARCHY_DEPTH_LIMIT)

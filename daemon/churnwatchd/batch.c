@@ -315,7 +315,8 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
             }
             if (add_event(d, b, ev, topic, m->partition, m->offset) < 0)
                 goto oom;
-            if (ev->has_traits && ev->traits.parent_id[0] &&
+            /* a detach is a claim too: the claims after it walk without its old edge */
+            if (ev->has_traits && cw_traits_carry_parent(&ev->traits) &&
                 add_claimed(b, m, topic, ev->account_id) < 0)
                 goto oom;
             b->by_type[ev->type_index]++;

@@ -483,8 +483,10 @@ static void pend_traits(struct pending *p, int64_t ts, const struct cw_traits *t
         memcpy(p->traits.segment, t->segment, sizeof p->traits.segment);
     if (t->owner[0])
         memcpy(p->traits.owner, t->owner, sizeof p->traits.owner);
-    if (t->parent_id[0])
+    if (cw_traits_carry_parent(t)) { /* a parent, or "" to detach */
         memcpy(p->traits.parent_id, t->parent_id, sizeof p->traits.parent_id);
+        p->traits.parent_detach = t->parent_detach;
+    }
 }
 
 /* The activity part of an event (flags & 1). 0 or -1. */
@@ -1039,7 +1041,14 @@ static size_t trait_fields(const struct cw_account_mem *a, struct cw_rcmd *c)
     TRAIT_STR(t->plan, "tr:plan")
     TRAIT_STR(t->segment, "tr:segment")
     TRAIT_STR(t->owner, "tr:owner")
-    TRAIT_STR(t->parent_id, "tr:parent_id")
+    /* a detach is written as "" (cw_apply stores the empty parent_id it carries) */
+    if (cw_traits_carry_parent(t)) {
+        n++;
+        if (c) {
+            cw_rcmd_adds(c, "tr:parent_id");
+            cw_rcmd_adds(c, t->parent_id);
+        }
+    }
 #undef TRAIT_INT
 #undef TRAIT_STR
     return n;

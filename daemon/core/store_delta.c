@@ -18,7 +18,7 @@ int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_even
     const struct cw_event_type *et = &cfg->event_types[e->type_index];
     int activity = (et->traits && et->metric < 0) ? 0 : 1;
     return activity | (e->traits ? 2 : 0) | (activity && e->has_value ? 4 : 0) |
-           (e->traits && e->traits->parent_id[0] ? 8 : 0);
+           (e->traits && cw_traits_carry_parent(e->traits) ? 8 : 0);
 }
 
 int cw_store_add_value(struct cw_rcmd *c, double v)
@@ -328,7 +328,7 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
 
     size_t n_parents = 0;
     for (size_t i = 0; i < s->n_traits; i++)
-        n_parents += s->traits[i]->traits->parent_id[0] != '\0';
+        n_parents += cw_traits_carry_parent(s->traits[i]->traits);
 
     /* The values, only when there are some or parents follow (a library before them reads
      * no further). */
@@ -343,11 +343,12 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
         }
     }
 
-    /* The parents: the parent_id of each traits entry that carries one (1-based). */
+    /* The parents: the parent_id of each traits entry that carries one (1-based; "" for a
+     * detach). */
     if (n_parents > 0) {
         cw_rcmd_addll(c, (long long)n_parents);
         for (size_t i = 0; i < s->n_traits; i++)
-            if (s->traits[i]->traits->parent_id[0]) {
+            if (cw_traits_carry_parent(s->traits[i]->traits)) {
                 cw_rcmd_addll(c, (long long)i + 1);
                 cw_rcmd_adds(c, s->traits[i]->traits->parent_id);
             }

@@ -225,6 +225,7 @@ end
 --         [parent_id when flags has 8] [value when flags has 4]
 --         src, type: 1-based indexes; slot -1 = no counter; flags 1 activity, 2 traits,
 --         4 a value (%.17g) for the slot's values of the day, 8 (with 2) a parent_id
+--         ('' detaches the account from its parent, since version 10)
 -- Returns the number of events applied (the others were replays).
 local function cw_apply(keys, args)
   local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
@@ -289,9 +290,11 @@ local function cw_apply(keys, args)
       end
       if has_tr and (not traits_ts or tsn >= traits_ts) then
         traits_ts, a.traits_ts_s = tsn, ts
-        for k = 1, has_parent and 7 or 6 do
+        for k = 1, 6 do
           if args[tr_at + k - 1] ~= '' then a.traits[TRAITS[k]] = args[tr_at + k - 1] end
         end
+        -- a carried parent_id is kept even when empty: '' detaches (since version 10)
+        if has_parent then a.traits[TRAITS[7]] = args[tr_at + 6] end
       end
     end
   end
@@ -356,6 +359,7 @@ end
 --       [nvals (day slot values)*nvals]            the metrics' values per day (vd_*), only
 --                                                  when there are some (or parents follow)
 --       [nparents (k parent_id)*nparents]          the parent_id of the k-th traits entry
+--                                                  ('' detaches: since version 10)
 --                                                  (1-based, ascending), only when some
 --                                                  entry carries one
 -- When the watermark of every source is below its min_offset, everything is new and is

@@ -24,7 +24,15 @@ struct cw_traits {
     char segment[CW_TRAIT_MAX + 1]; /* "" when absent */
     char owner[CW_TRAIT_MAX + 1];   /* "" when absent */
     char parent_id[CW_ID_MAX + 1];  /* the parent account (docs/hierarchies.md); "" when absent */
+    bool parent_detach;             /* parent_id is "" because the event detaches the account
+                                       from its parent (JSON null), not because it is absent */
 };
+
+/* Whether the traits carry a parent_id: one to attach to, or a detach. */
+static inline bool cw_traits_carry_parent(const struct cw_traits *t)
+{
+    return t->parent_id[0] != '\0' || t->parent_detach;
+}
 
 /* A decoded event. Strings are NUL-terminated UTF-8 without control characters. */
 struct cw_event {

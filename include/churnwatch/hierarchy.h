@@ -77,7 +77,8 @@ typedef const char *(*cw_parent_lookup_fn)(void *ctx, const char *id, bool *know
  *  -1  err as cw_hierarchy_check words it (a cycle through child or above it, or too deep:
  *      "parent_id cycle: a -> b -> a", "a is 5 levels below r (a -> ... -> r), deeper than
  *      hierarchy.max_depth 4"), or "out of memory".
- * Only the chain above child is judged: the accounts below child are not read.
+ * Only the chain above child is judged: the accounts below child are not read. A parent
+ * "" or NULL (a detach) is always 0.
  */
 int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_depth,
                             cw_parent_lookup_fn lookup, void *ctx, const char **need, char *err,

@@ -284,6 +284,74 @@ Test(store, apply_load_round_trip)
     cw_store_close(NULL);
 }
 
+static char *dump_prefix(const char *prefix);
+
+/* docs/hierarchies.md "Detaching": a traits event with parent_id null clears the stored
+ * parent on every path (one by one, coalesced, owned in memory), when it is not older than
+ * the traits applied; the other traits it does not carry stay. */
+Test(store, a_detach_clears_the_parent_on_every_path)
+{
+    static const char *const prefixes[3] = {"one:", "co:", "own:"};
+    for (int path = 0; path < 3; path++) {
+        cfg.redis.key_prefix = (char *)prefixes[path];
+        cw_store *st = open_store();
+        if (path == 2)
+            cr_assert_eq(cw_store_set_cache(st, 1 << 20, err, sizeof err), 0, "%s", err);
+        struct batch_buf b = {0};
+        add_event(&b, "kid", "", T_TRAITS, DAY0, 100, "ev", 0, 1);
+        b.ev[0].has_traits = true;
+        snprintf(b.ev[0].traits.parent_id, sizeof b.ev[0].traits.parent_id, "group");
+        snprintf(b.ev[0].traits.plan, sizeof b.ev[0].traits.plan, "gold");
+        add_event(&b, "kid", "", T_TRAITS, DAY0, 200, "ev", 0, 2); /* detach */
+        b.ev[1].has_traits = true;
+        b.ev[1].traits.parent_detach = true;
+        add_event(&b, "kid", "", T_TRAITS, DAY0, 50, "ev", 0, 3); /* older: changes nothing */
+        b.ev[2].has_traits = true;
+        snprintf(b.ev[2].traits.parent_id, sizeof b.ev[2].traits.parent_id, "stale");
+        struct cw_account_data d;
+        for (size_t i = 0; i < 3; i++) {
+            struct cw_store_batch sb = batch_of(&b, "kid", i, 1);
+            memset(&d, 0, sizeof d);
+            if (path == 0)
+                cr_assert_eq(cw_store_apply(st, &cfg, &sb, 1, err, sizeof err), 0, "%s", err);
+            else
+                cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, &d, err, sizeof err), 0,
+                             "%s", err);
+            cr_assert_eq(sb.applied, 1, "%s event %zu", prefixes[path], i);
+            cw_account_data_free(&d);
+            memset(&d, 0, sizeof d);
+            load1(st, "kid", DAY0, &d);
+            cr_assert_str_eq(d.traits.parent_id, i == 0 ? "group" : "", "%s event %zu",
+                             prefixes[path], i);
+            cr_assert_str_eq(d.traits.plan, "gold");
+            cw_account_data_free(&d);
+        }
+        /* the whole batch at once (coalesced; one by one for path 0) on a fresh account */
+        for (size_t i = 0; i < 3; i++)
+            snprintf(b.ev[i].account_id, sizeof b.ev[i].account_id, "kid2");
+        struct cw_store_batch sb = batch_of(&b, "kid2", 0, 3);
+        memset(&d, 0, sizeof d);
+        if (path == 0)
+            cr_assert_eq(cw_store_apply(st, &cfg, &sb, 1, err, sizeof err), 0, "%s", err);
+        else
+            cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, &d, err, sizeof err), 0, "%s",
+                         err);
+        cw_account_data_free(&d);
+        memset(&d, 0, sizeof d);
+        load1(st, "kid2", DAY0, &d);
+        cr_assert_str_eq(d.traits.parent_id, "", "%s whole batch", prefixes[path]);
+        cr_assert_str_eq(d.traits.plan, "gold");
+        cw_account_data_free(&d);
+        cw_store_close(st);
+    }
+    char *one = dump_prefix("one:"), *co = dump_prefix("co:"), *own = dump_prefix("own:");
+    cr_expect_str_eq(co, one);
+    cr_expect_str_eq(own, one);
+    free(one);
+    free(co);
+    free(own);
+}
+
 Test(store, replay_counts_once)
 {
     cw_store *st = open_store();
@@ -2514,8 +2582,13 @@ static void ms_generate(uint64_t seed)
                 snprintf(tr->segment, sizeof tr->segment, "%c", "SML"[ds_rand(&x) % 3]);
             if (ds_rand(&x) % 5 == 0)
                 snprintf(tr->owner, sizeof tr->owner, "owner-%d", (int)(ds_rand(&x) % 3));
-            if (ds_rand(&x) % 4 == 0)
-                snprintf(tr->parent_id, sizeof tr->parent_id, "parent-%d", (int)(ds_rand(&x) % 3));
+            if (ds_rand(&x) % 3 == 0) { /* a parent, or a detach (parent_id null) */
+                int k = (int)(ds_rand(&x) % 4);
+                if (k == 3)
+                    tr->parent_detach = true;
+                else
+                    snprintf(tr->parent_id, sizeof tr->parent_id, "parent-%d", k);
+            }
         }
         seminar_value_of(ev, ds_rand(&x));
         int s = (int)(ds_rand(&x) % MS_SOURCES);

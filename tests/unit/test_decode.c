@@ -624,18 +624,37 @@ Test(decode_native, parent_id_trait, .init = native, .fini = stop)
                          &ev, reason, sizeof reason),
                  CW_OK, "%s", reason);
     cr_expect_str_eq(ev.traits.parent_id, "acme");
+    cr_expect_not(ev.traits.parent_detach);
+    cr_expect(cw_traits_carry_parent(&ev.traits));
     cr_expect_eq(ev.traits.seats, 3);
-    /* Empty or null: not carried. */
+    /* Empty: not carried. */
     cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
                              "\"parent_id\":\"\"}}"),
                          &ev, reason, sizeof reason),
                  CW_OK, "%s", reason);
     cr_expect_str_eq(ev.traits.parent_id, "");
+    cr_expect_not(cw_traits_carry_parent(&ev.traits));
+    /* null: a detach, carried (docs/hierarchies.md "Detaching"). */
     cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
-                             "\"parent_id\":null}}"),
+                             "\"parent_id\":null,\"seats\":4}}"),
                          &ev, reason, sizeof reason),
                  CW_OK, "%s", reason);
     cr_expect_str_eq(ev.traits.parent_id, "");
+    cr_expect(ev.traits.parent_detach);
+    cr_expect(cw_traits_carry_parent(&ev.traits));
+    cr_expect_eq(ev.traits.seats, 4);
+    /* The next event starts clean: absent is not a detach. */
+    cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"traits\":{"
+                             "\"seats\":4}}"),
+                         &ev, reason, sizeof reason),
+                 CW_OK, "%s", reason);
+    cr_expect_not(cw_traits_carry_parent(&ev.traits));
+    /* A null outside the traits object that wins is not one. */
+    cr_assert_eq(decode1(LIT("{\"type\":\"group\",\"account_id\":\"a\",\"parent_id\":null,"
+                             "\"traits\":{\"seats\":4}}"),
+                         &ev, reason, sizeof reason),
+                 CW_OK, "%s", reason);
+    cr_expect_not(cw_traits_carry_parent(&ev.traits));
 
     /* Its own parent. */
     cr_assert_eq(decode1(LIT("{\"type\":\"account_updated\",\"account_id\":\"acme\","

@@ -225,6 +225,17 @@ Test(hierarchy_edge, an_edge_making_a_tree_too_deep_is_refused_within_max_depth_
     cr_expect_str_eq(err, "e is 2 levels below r (e -> a -> r), deeper than hierarchy.max_depth 1");
 }
 
+Test(hierarchy_edge, a_detach_is_accepted_without_a_lookup)
+{
+    /* p <-> q is a cycle in the map, yet detaching x reads nothing and closes nothing */
+    struct map m = {.pairs = {{"p", "q"}, {"q", "p"}, {"x", "p"}}, .n = 3};
+    const char *need;
+    cr_assert_eq(edge(&m, "x", "", 4, &need), 0, "%s", err);
+    cr_assert_eq(edge(&m, "x", NULL, 4, &need), 0, "%s", err);
+    cr_expect_null(need);
+    cr_expect_eq(m.lookups, 0);
+}
+
 /* ---- the children below a line, in the order a parent rule names them ------------------- */
 
 Test(children_below, lowest_score_first_ties_by_id_the_unscored_and_the_line_left_out)
