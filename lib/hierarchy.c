@@ -214,26 +214,20 @@ out:
     return rc;
 }
 
-int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_depth,
-                            cw_parent_lookup_fn lookup, void *ctx, const char **need, char *err,
-                            size_t errsize)
+/* The chain child -> parent -> ... as links into links[CW_HIERARCHY_DEPTH_LIMIT + 1]: the
+ * edge, then one per parent looked up, up to the one that would put child max_depth + 1
+ * levels below the top (or the link that closes a cycle). 0 with *n, or 1 with *need. */
+static int chain_up(const char *child, const char *parent, unsigned max_depth,
+                    cw_parent_lookup_fn lookup, void *ctx, struct cw_parent_link *links, size_t *n,
+                    const char **need)
 {
-    if (!parent || !parent[0])
-        return 0; /* a detach closes no cycle and deepens nothing */
-    if (max_depth == 0)
-        max_depth = 1;
-    if (max_depth > CW_HIERARCHY_DEPTH_LIMIT)
-        max_depth = CW_HIERARCHY_DEPTH_LIMIT;
-    /* The chain child -> parent -> ... as links: the edge, then one per parent looked up,
-     * up to the one that would put child max_depth + 1 levels below the top. */
-    struct cw_parent_link links[CW_HIERARCHY_DEPTH_LIMIT + 1];
-    size_t n = 0;
-    links[n++] = (struct cw_parent_link){child, parent};
+    size_t k = 0;
+    links[k++] = (struct cw_parent_link){child, parent};
     const char *at = parent;
     for (unsigned step = 0; step < max_depth; step++) {
         bool looped = strcmp(at, child) == 0;
-        for (size_t k = 1; k < n && !looped; k++)
-            looped = strcmp(links[k].child, at) == 0;
+        for (size_t j = 1; j < k && !looped; j++)
+            looped = strcmp(links[j].child, at) == 0;
         if (looped)
             break; /* the links hold the cycle */
         bool known = false;
@@ -242,10 +236,144 @@ int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_
             *need = at;
             return 1;
         }
-        links[n++] = (struct cw_parent_link){at, up};
+        links[k++] = (struct cw_parent_link){at, up};
         if (!up || !up[0])
             break;
         at = up;
     }
+    *n = k;
+    return 0;
+}
+
+static unsigned clamp_depth(unsigned max_depth)
+{
+    if (max_depth == 0)
+        return 1;
+    return max_depth > CW_HIERARCHY_DEPTH_LIMIT ? CW_HIERARCHY_DEPTH_LIMIT : max_depth;
+}
+
+int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_depth,
+                            cw_parent_lookup_fn lookup, void *ctx, const char **need, char *err,
+                            size_t errsize)
+{
+    if (!parent || !parent[0])
+        return 0; /* a detach closes no cycle and deepens nothing */
+    max_depth = clamp_depth(max_depth);
+    struct cw_parent_link links[CW_HIERARCHY_DEPTH_LIMIT + 1];
+    size_t n = 0;
+    if (chain_up(child, parent, max_depth, lookup, ctx, links, &n, need) != 0)
+        return 1;
     return cw_hierarchy_check(links, n, max_depth, err, errsize) == 0 ? 0 : -1;
+}
+
+/* One account below the child of a subtree check: its id, the index of the account above
+ * it (NONE: the child itself) and its level below the child. */
+struct below_node {
+    const char *id;
+    size_t up;
+    unsigned level;
+};
+
+static bool visited(const struct below_node *nodes, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(nodes[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+/* "x would be N levels below top (x -> ... -> child -> parent -> ... -> top), deeper than
+ * hierarchy.max_depth M" for nodes[deep] under the chain links[0..n_up). */
+static void too_deep_below(const struct below_node *nodes, size_t deep,
+                           const struct cw_parent_link *links, size_t n_up, unsigned max_depth,
+                           char *err, size_t errsize)
+{
+    const char *top = links[n_up - 1].parent;
+    unsigned levels = nodes[deep].level + (unsigned)n_up;
+    size_t used = 0;
+    int w = snprintf(err, errsize, "%s would be %u levels below %s (", nodes[deep].id, levels, top);
+    used = w > 0 ? (size_t)w : 0;
+    for (size_t i = deep; i != NONE && used < errsize; i = nodes[i].up) {
+        w = snprintf(err + used, errsize - used, "%s -> ", nodes[i].id);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    for (size_t i = 0; i < n_up && used < errsize; i++) {
+        w = snprintf(err + used, errsize - used, "%s%s", links[i].parent,
+                     i + 1 < n_up ? " -> " : "");
+        used += w > 0 ? (size_t)w : 0;
+    }
+    char tail[64];
+    snprintf(tail, sizeof tail, "), deeper than hierarchy.max_depth %u", max_depth);
+    set_err(err, errsize, &used, tail);
+}
+
+int cw_hierarchy_subtree_check(const char *child, const char *parent, unsigned max_depth,
+                               cw_parent_lookup_fn parents, cw_children_lookup_fn children,
+                               void *ctx, const char **need, char *err, size_t errsize)
+{
+    *need = NULL;
+    if (!parent || !parent[0])
+        return 0; /* a detach: nothing below moves deeper */
+    max_depth = clamp_depth(max_depth);
+    struct cw_parent_link links[CW_HIERARCHY_DEPTH_LIMIT + 1];
+    size_t n_links = 0;
+    if (chain_up(child, parent, max_depth, parents, ctx, links, &n_links, need) != 0)
+        return 1;
+    if (cw_hierarchy_check(links, n_links, max_depth, err, errsize) != 0)
+        return -1;
+    /* The links above child: those with a parent (the last may be the top's "no parent"). */
+    size_t n_up = n_links;
+    while (n_up > 0 && (!links[n_up - 1].parent || !links[n_up - 1].parent[0]))
+        n_up--;
+    unsigned room = max_depth - (unsigned)n_up; /* levels child may have below it */
+
+    /* Level by level down from child; a level whose children are not all known is read
+     * whole (every unknown one reported to the lookup) before the walk goes on. */
+    struct below_node *nodes = malloc(CW_HIERARCHY_SUBTREE_MAX * sizeof *nodes);
+    if (!nodes) {
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    size_t n = 0, level_start = 0;
+    nodes[n++] = (struct below_node){child, NONE, 0};
+    int rc = 0;
+    while (level_start < n) {
+        size_t level_end = n;
+        bool unknown = false;
+        for (size_t i = level_start; i < level_end; i++) {
+            bool known = false;
+            size_t k = 0;
+            const char *const *kids = children(ctx, nodes[i].id, &k, &known);
+            if (!known) {
+                unknown = true;
+                continue;
+            }
+            for (size_t j = 0; j < k && !unknown; j++) {
+                if (visited(nodes, n, kids[j]))
+                    continue; /* a cycle below, or two paths: walked once */
+                bool on_chain = false;
+                for (size_t u = 0; u < n_up && !on_chain; u++)
+                    on_chain = strcmp(links[u].parent, kids[j]) == 0;
+                if (on_chain)
+                    continue;
+                if (n == CW_HIERARCHY_SUBTREE_MAX)
+                    goto out; /* too many below to judge: accepted (docs/hierarchies.md) */
+                nodes[n++] = (struct below_node){kids[j], i, nodes[i].level + 1};
+                if (nodes[n - 1].level > room) {
+                    too_deep_below(nodes, n - 1, links, n_up, max_depth, err, errsize);
+                    rc = -1;
+                    goto out;
+                }
+            }
+        }
+        if (unknown) {
+            *need = nodes[level_start].id; /* the lookup knows which; not NULL */
+            rc = 1;
+            goto out;
+        }
+        level_start = level_end;
+    }
+out:
+    free(nodes);
+    return rc;
 }

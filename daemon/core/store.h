@@ -274,6 +274,13 @@ int cw_store_load_children(cw_store *st, struct cw_account_data *d, size_t n, ch
 int cw_store_parents_read(cw_store *st, const char *const *ids, size_t n, char **parents, char *err,
                           size_t errsize);
 
+/* The index of children (`:c`) of each of the n accounts ids as stored, pipelined: members[i]
+ * is a malloc'd array of counts[i] malloc'd ids (at most CW_HIERARCHY_SUBTREE_MAX, never the
+ * account itself; a child that moved since it was indexed is still there), freed by the
+ * caller. 0, or -1 with err (then nothing is left to free). */
+int cw_store_children_index_read(cw_store *st, const char *const *ids, size_t n, char ***members,
+                                 size_t *counts, char *err, size_t errsize);
+
 /* An outbox entry the broker acknowledged: the account and the entry's key as loaded (or
  * as given to cw_store_save). */
 struct cw_outbox_ack {

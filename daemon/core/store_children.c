@@ -1,7 +1,7 @@
 /* store_children.c - reading the hierarchy: a parent's children for its rules, the
  * per-parent index `:c` (kept by cw_store_save) read back with each child's score and seats
- * (docs/hierarchies.md "Parent rules", docs/state.md); and accounts' parents, for the check
- * of a new parent_id
+ * (docs/hierarchies.md "Parent rules", docs/state.md); and accounts' parents and raw
+ * indexes, for the check of a new parent_id
  *
  * Children: two round trips per call, SMEMBERS of every account's `:c`, then per child found
  * an HMGET of its parent_id and seats and a ZSCORE of the score index. A child whose
@@ -262,6 +262,79 @@ int cw_store_parents_read(cw_store *st, const char *const *ids, size_t n, char *
     for (size_t i = 0; i < n; i++) {
         free(parents[i]);
         parents[i] = NULL;
+    }
+    return -1;
+}
+
+/* ---- accounts' indexes of children, raw ---- */
+
+struct index_ctx {
+    const char *const *ids;
+    char ***out;
+    size_t *counts;
+};
+
+static int index_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    struct index_ctx *x = vctx;
+    cw_rcmd_adds(c, "SMEMBERS");
+    cw_store_add_account_key(st, c, x->ids[i], "c");
+    return c->oom ? -1 : 0;
+}
+
+static int index_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                       size_t errsize)
+{
+    (void)st;
+    struct index_ctx *x = vctx;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, errsize, "SMEMBERS of %s's children: unexpected reply type %d", x->ids[i],
+                 r->type);
+        return -1;
+    }
+    size_t cap = r->elements < CW_HIERARCHY_SUBTREE_MAX ? r->elements : CW_HIERARCHY_SUBTREE_MAX;
+    char **m = malloc((cap ? cap : 1) * sizeof *m);
+    if (!m)
+        goto oom;
+    size_t n = 0;
+    for (size_t k = 0; k < r->elements && n < cap; k++) {
+        const redisReply *e = r->element[k];
+        if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > CW_ID_MAX ||
+            strcmp(e->str, x->ids[i]) == 0)
+            continue;
+        if (!(m[n] = strndup(e->str, e->len))) {
+            while (n > 0)
+                free(m[--n]);
+            free(m);
+            goto oom;
+        }
+        n++;
+    }
+    x->out[i] = m;
+    x->counts[i] = n;
+    return 0;
+oom:
+    snprintf(err, errsize, "out of memory");
+    return -1;
+}
+
+int cw_store_children_index_read(cw_store *st, const char *const *ids, size_t n, char ***members,
+                                 size_t *counts, char *err, size_t errsize)
+{
+    for (size_t i = 0; i < n; i++) {
+        members[i] = NULL;
+        counts[i] = 0;
+    }
+    struct index_ctx x = {.ids = ids, .out = members, .counts = counts};
+    struct cw_store_ops o = {.n = n, .ctx = &x, .build = index_build, .reply = index_reply};
+    if (cw_store_ops_run(st, &o, err, errsize) == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < counts[i]; k++)
+            free(members[i][k]);
+        free(members[i]);
+        members[i] = NULL;
+        counts[i] = 0;
     }
     return -1;
 }

@@ -84,4 +84,30 @@ int cw_hierarchy_edge_check(const char *child, const char *parent, unsigned max_
                             cw_parent_lookup_fn lookup, void *ctx, const char **need, char *err,
                             size_t errsize);
 
+/* What cw_hierarchy_subtree_check knows of one account's children: lookup(ctx, id, &n,
+ * &known) returns the n accounts whose parent is id (nothing owned) and sets known, false
+ * when they must be read first. */
+typedef const char *const *(*cw_children_lookup_fn)(void *ctx, const char *id, size_t *n,
+                                                    bool *known);
+
+/* The most accounts below one account that cw_hierarchy_subtree_check walks. */
+#define CW_HIERARCHY_SUBTREE_MAX 4096
+
+/*
+ * cw_hierarchy_edge_check, then the accounts below child: whether every one of them stays
+ * within max_depth levels below its top once child is under parent. Walks down from child
+ * level by level (each account once, so a cycle below cannot loop), never deeper than the
+ * first account too deep. Returns
+ *   0  the edge may join (also when more than CW_HIERARCHY_SUBTREE_MAX accounts are below
+ *      child: not judged below), or parent is "" or NULL (a detach);
+ *   1  *need is set: an account whose parent must be looked up (parents), or, when the
+ *      walk down met accounts whose children were unknown, one of them (children was told
+ *      of every one of that level: read them all, then call again);
+ *  -1  err as cw_hierarchy_edge_check words it, or "x would be 5 levels below r (x -> y ->
+ *      child -> p -> r), deeper than hierarchy.max_depth 4", or "out of memory".
+ */
+int cw_hierarchy_subtree_check(const char *child, const char *parent, unsigned max_depth,
+                               cw_parent_lookup_fn parents, cw_children_lookup_fn children,
+                               void *ctx, const char **need, char *err, size_t errsize);
+
 #endif /* CHURNWATCH_HIERARCHY_H */

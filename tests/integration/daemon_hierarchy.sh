@@ -258,6 +258,22 @@ assert us["traits"]["parent_id"] is None and us["traits"]["seats"] == 30, us["tr
 PY
 pass "parent_id null detaches: acme lists two children, acme-us has no parent; d0 fits under d1 once d4 detached"
 
+# The accounts below (docs/hierarchies.md "Cycles and depth"): d4, now a top with d0 four
+# levels below it, named under t5 would put d0 five levels below t5; found through the
+# indexes of children (:c) the scorings kept, and refused.
+for k in 1 2 3 4; do
+  [ "$(rcli SMEMBERS "cw:{d$k}:c")" = "d$((k - 1))" ] || fail "d$k's index of children: $(rcli SMEMBERS "cw:{d$k}:c")"
+done
+before=$(processed_total)
+printf '%s\n' "{\"event_id\":\"d4-under-t5\",\"account_id\":\"d4\",\"type\":\"account_updated\",\"ts\":$(($(now_ms) - 40000)),\"traits\":{\"parent_id\":\"t5\"}}" >"$WORK/subtree.jsonl"
+kcat -P -b "$BOOTSTRAP" -t usage-events -l "$WORK/subtree.jsonl" 2>>"$WORK/kcat.log" || fail "kcat produce"
+wait_processed "$((before + 1))" 120
+topic_dump_headers usage-events-dlq >"$WORK/dlq.txt"
+grep 'd4-under-t5' "$WORK/dlq.txt" | grep 'd0 would be 5 levels below t5 (d0 -> d1 -> d2 -> d3 -> d4 -> t5), deeper than hierarchy.max_depth 4' >/dev/null ||
+  fail "the subtree's DLQ entry: $(grep d4-under-t5 "$WORK/dlq.txt")"
+[ "$(rcli HGET 'cw:{d4}:m' tr:parent_id)" = "" ] || fail "d4 got a parent: $(rcli HGET 'cw:{d4}:m' tr:parent_id)"
+pass "d4 under t5 is refused as bad_traits: d0, four levels below d4, would be five below t5"
+
 # The console's view of the hierarchy (chromium): acme's page lists its children with the
 # scores, grades and seats `account --json` gives, and their roll-up; acme-de's names its
 # parent as a link; elsewhere (no events of its own) has a parent-only page.

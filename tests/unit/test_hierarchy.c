@@ -236,6 +236,113 @@ Test(hierarchy_edge, a_detach_is_accepted_without_a_lookup)
     cr_expect_eq(m.lookups, 0);
 }
 
+/* ---- the accounts below a child that gets a parent ---------------------------------------- */
+
+/* The children of an id in a map: the ids whose parent it is; unknown until the id is listed
+ * in kids_read (the walk asks, the test "reads"); asked ids are counted and remembered. */
+struct tree {
+    struct map m;
+    const char *kids_read[16];
+    size_t n_read;
+    const char *asked[16];
+    size_t n_asked;
+    const char *out[16];
+};
+
+static const char *const *tree_children(void *ctx, const char *id, size_t *n, bool *known)
+{
+    struct tree *t = ctx;
+    *known = false;
+    for (size_t i = 0; i < t->n_read && !*known; i++)
+        *known = strcmp(t->kids_read[i], id) == 0;
+    if (!*known) {
+        t->asked[t->n_asked++] = id;
+        return NULL;
+    }
+    *n = 0;
+    for (size_t i = 0; i < t->m.n; i++)
+        if (t->m.pairs[i][1] && strcmp(t->m.pairs[i][1], id) == 0)
+            t->out[(*n)++] = t->m.pairs[i][0];
+    return t->out;
+}
+
+static const char *tree_parent(void *ctx, const char *id, bool *known)
+{
+    return map_lookup(&((struct tree *)ctx)->m, id, known);
+}
+
+/* Run the subtree check, "reading" what it asks for, until it decides; the rounds in *rounds. */
+static int subtree(struct tree *t, const char *child, const char *parent, unsigned depth,
+                   int *rounds)
+{
+    const char *need;
+    int rc;
+    *rounds = 0;
+    while ((rc = cw_hierarchy_subtree_check(child, parent, depth, tree_parent, tree_children, t,
+                                            &need, err, sizeof err)) == 1) {
+        cr_assert_not_null(need);
+        cr_assert_lt(++*rounds, 10, "the walk does not end");
+        for (size_t i = 0; i < t->n_asked; i++)
+            t->kids_read[t->n_read++] = t->asked[i];
+        t->n_asked = 0;
+    }
+    return rc;
+}
+
+Test(hierarchy_subtree, a_subtree_pushed_too_deep_is_refused_naming_its_deepest_account)
+{
+    /* r <- a <- b above; x <- y <- z below the child x, which gets parent b */
+    struct tree t = {
+        .m = {.pairs = {{"a", "r"}, {"b", "a"}, {"r", ""}, {"y", "x"}, {"z", "y"}, {"w", "x"}},
+              .n = 6}};
+    int rounds;
+    cr_assert_eq(subtree(&t, "x", "b", 4, &rounds), -1);
+    cr_expect_str_eq(err, "z would be 5 levels below r (z -> y -> x -> b -> a -> r), deeper "
+                          "than hierarchy.max_depth 4");
+    cr_expect_eq(rounds, 2, "a round per level read whole: %d", rounds);
+    cr_assert_eq(subtree(&t, "x", "b", 5, &rounds), 0, "%s", err);
+    cr_assert_eq(subtree(&t, "x", "a", 4, &rounds), 0, "%s", err);
+    /* a detach reads nothing */
+    struct tree e = {.m = {.n = 0}};
+    cr_assert_eq(subtree(&e, "x", "", 4, &rounds), 0);
+    cr_expect_eq(rounds, 0);
+}
+
+Test(hierarchy_subtree, asks_for_every_unknown_account_of_a_level_at_once)
+{
+    /* x has children c1, c2, c3, each with one child: the second level is asked whole */
+    struct tree t = {.m = {.pairs = {{"c1", "x"},
+                                     {"c2", "x"},
+                                     {"c3", "x"},
+                                     {"g1", "c1"},
+                                     {"g2", "c2"},
+                                     {"g3", "c3"},
+                                     {"p", ""}},
+                           .n = 7}};
+    const char *need;
+    cr_assert_eq(cw_hierarchy_subtree_check("x", "p", 4, tree_parent, tree_children, &t, &need, err,
+                                            sizeof err),
+                 1);
+    cr_assert_eq(t.n_asked, 1);
+    cr_expect_str_eq(t.asked[0], "x");
+    t.kids_read[t.n_read++] = "x";
+    t.n_asked = 0;
+    cr_assert_eq(cw_hierarchy_subtree_check("x", "p", 4, tree_parent, tree_children, &t, &need, err,
+                                            sizeof err),
+                 1);
+    cr_assert_eq(t.n_asked, 3, "c1, c2 and c3 in one round: %zu", t.n_asked);
+}
+
+Test(hierarchy_subtree, a_cycle_below_is_walked_once)
+{
+    /* below x: y <-> q (a cycle that got into the store), and the parent chain is clean */
+    struct tree t = {.m = {.pairs = {{"y", "x"}, {"q", "y"}, {"y2", "q"}, {"p", ""}}, .n = 4}};
+    t.m.pairs[t.m.n][0] = "x", t.m.pairs[t.m.n++][1] = "q"; /* q's child x: closes the loop */
+    int rounds;
+    cr_assert_eq(subtree(&t, "x", "p", 8, &rounds), 0, "%s", err);
+    cr_expect_leq(rounds, 4);
+}
+
 /* ---- the children below a line, in the order a parent rule names them ------------------- */
 
 Test(children_below, lowest_score_first_ties_by_id_the_unscored_and_the_line_left_out)
