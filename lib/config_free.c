@@ -79,6 +79,9 @@ void cw_config_free(struct cw_config *cfg)
     }
     free(cfg->event_types);
 
+    for (size_t i = 0; i < cfg->users.n_ranks; i++)
+        free(cfg->users.ranks[i].name);
+
     for (size_t c = 0; c < cfg->score.n_components; c++) {
         struct cw_component *comp = &cfg->score.components[c];
         free(comp->name);

@@ -120,6 +120,20 @@ size_t cw_config_keep_start_keys(struct cw_config *next, struct cw_config *runni
         note(&nm, "http.listen");
     swap_str(&next->http_listen, &running->http_listen);
 
+    /* What is kept of each user (docs/users.md) is counted by the weights and pruned to the
+     * window and the bound that were configured when it was stored, and an account held in
+     * memory has its users' engagement loaded only when the section was there: at restart.
+     * The ranks are read from it at each scoring: they reload. */
+    struct cw_users_config *nu = &next->users, *ru = &running->users;
+    if (nu->enabled != ru->enabled || nu->window_days != ru->window_days ||
+        nu->max_tracked != ru->max_tracked || memcmp(nu->weight, ru->weight, sizeof nu->weight)) {
+        note(&nm, "users");
+        nu->enabled = ru->enabled;
+        nu->window_days = ru->window_days;
+        nu->max_tracked = ru->max_tracked;
+        memcpy(nu->weight, ru->weight, sizeof nu->weight);
+    }
+
     /* The feed's topic is one of the outputs the topics were checked against as a set, and
      * turning the feed on or off is a change of what the daemon publishes: at restart. */
     if (!str_eq(next->scores.topic, running->scores.topic))

@@ -847,6 +847,171 @@ static const struct key_spec hierarchy_specs[] = {
      .desc = "most levels of parents above an account"},
 };
 
+/* ---- users: per-user engagement (docs/users.md) ---- */
+
+static const char *const default_rank_names[] = {"SS", "S", "A", "B", "C"};
+static const uint32_t default_rank_mins[] = {200, 100, 40, 10, 1};
+
+static const struct key_spec rank_specs[] = {
+    {.name = "name",
+     .type = K_STR,
+     .flags = KF_REQUIRED | KF_IDENT,
+     .offset = offsetof(struct cw_rank_band, name),
+     .desc = "the rank's name, e.g. SS"},
+    {.name = "min",
+     .type = K_U32,
+     .flags = KF_REQUIRED,
+     .min = 1,
+     .max = 1e9,
+     .offset = offsetof(struct cw_rank_band, min),
+     .desc = "the least points in the window for the rank"},
+};
+
+static void users_weights(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
+                          struct cw_users_config *uc, const char *path)
+{
+    struct cw_config *cfg = ctx->cfg;
+    char kpath[512];
+    if (!check_map(ctx, node, path))
+        return;
+    static const struct key_spec weight = {.type = K_U32, .min = 1, .max = 1e6};
+    size_t n = 0;
+    for (size_t i = 0; i < node->n; i++) {
+        if (is_dup(node, i))
+            continue;
+        const char *name = node->keys[i]->text;
+        join_path(kpath, sizeof kpath, path, name);
+        int t = cw_config_event_type_index(cfg, name);
+        if (t < 0 || strcmp(cfg->event_types[t].name, name) != 0) {
+            cw_cfg_err(ctx, node->keys[i], kpath,
+                       "'%s' is not an event type of event_types (by its own name, not an alias)",
+                       name);
+            continue;
+        }
+        if (cfg->event_types[t].traits && cfg->event_types[t].metric < 0) {
+            cw_cfg_err(ctx, node->keys[i], kpath,
+                       "'%s' is a traits event type: it is no user's activity", name);
+            continue;
+        }
+        unsigned long long u;
+        if (parse_unsigned(ctx, node->items[i], kpath, &weight, &u) == 0) {
+            uc->weight[t] = (uint32_t)u;
+            n++;
+        }
+    }
+    if (n == 0 && node->n == 0)
+        cw_cfg_err(ctx, node, path, "lists no event type: give at least one its points");
+}
+
+static void users_ranks(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
+                        struct cw_users_config *uc, const char *path)
+{
+    char kpath[512];
+    if (node->kind != CW_YSEQ || node->n == 0 || node->n > CW_MAX_RANKS) {
+        cw_cfg_err(ctx, node, path,
+                   "expected a sequence of 1 to %d ranks ({name, min}), highest first",
+                   CW_MAX_RANKS);
+        return;
+    }
+    for (size_t i = 0; i < node->n; i++) {
+        index_path(kpath, sizeof kpath, path, i);
+        struct cw_rank_band *b = &uc->ranks[uc->n_ranks++];
+        unsigned before = ctx->errs->count;
+        apply_table(ctx, rank_specs, N(rank_specs), node->items[i], node->items[i], b, kpath,
+                    MODE_FILL, 0);
+        if (ctx->errs->count != before || !b->name)
+            continue;
+        if (strlen(b->name) >= CW_RANK_NAME_MAX)
+            cw_cfg_err(ctx, node->items[i], kpath, "name '%s' is longer than %d bytes", b->name,
+                       CW_RANK_NAME_MAX - 1);
+        for (size_t j = 0; j < i; j++)
+            if (uc->ranks[j].name && strcmp(uc->ranks[j].name, b->name) == 0)
+                cw_cfg_err(ctx, node->items[i], kpath, "rank '%s' is named twice", b->name);
+        if (i > 0 && uc->ranks[i - 1].min <= b->min)
+            cw_cfg_err(ctx, node->items[i], kpath,
+                       "min %lu must be below the rank above's (%lu): ranks go highest first",
+                       (unsigned long)b->min, (unsigned long)uc->ranks[i - 1].min);
+    }
+}
+
+/* The built-in metrics of engagement ranks: read by score measures only. */
+static bool users_metric(int m)
+{
+    return m == CW_METRIC_POWER_USERS || m == CW_METRIC_RANKED_USERS;
+}
+
+static void section_users(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                          const char *path)
+{
+    struct cw_config *cfg = base;
+    struct cw_users_config *uc = &cfg->users;
+    char kpath[512];
+    uc->window_days = 30;
+    uc->max_tracked = 200;
+    if (!node || !cw_ymap_get(node, "ranks")) { /* the default ranks, read even when off */
+        for (size_t r = 0; r < N(default_rank_names); r++) {
+            uc->ranks[r].name = xstrdup(ctx, default_rank_names[r]);
+            uc->ranks[r].min = default_rank_mins[r];
+        }
+        uc->n_ranks = N(default_rank_names);
+        uc->power_rank = 2; /* A */
+    }
+    if (!node)
+        return;
+    if (!check_map(ctx, node, path))
+        return;
+    static const char *const keys[] = {"window", "weights", "ranks", "power_rank", "max_tracked"};
+    for (size_t i = 0; i < node->n; i++) {
+        size_t k = 0;
+        while (k < N(keys) && strcmp(keys[k], node->keys[i]->text) != 0)
+            k++;
+        if (k == N(keys))
+            cw_cfg_err(ctx, node->keys[i], NULL,
+                       "unknown key '%s' in %s; valid keys: window, weights, ranks, power_rank, "
+                       "max_tracked",
+                       node->keys[i]->text, path);
+    }
+    uc->enabled = true;
+    const struct cw_ynode *n;
+    if ((n = cw_ymap_get(node, "window"))) {
+        static const struct key_spec win = {.type = K_DURATION, .min = DAY_MS, .max = MAX_DUR};
+        int64_t ms = 0;
+        join_path(kpath, sizeof kpath, path, "window");
+        if (parse_duration(ctx, n, kpath, &ms) == 0) {
+            if (!in_range(&win, (double)ms) || ms % CW_MS_PER_DAY != 0)
+                cw_cfg_err(ctx, n, kpath, "%s is not a whole number of days from 1d to %dd",
+                           n->text, CW_MAX_WINDOW_DAYS);
+            else
+                uc->window_days = (uint32_t)(ms / CW_MS_PER_DAY);
+        }
+    }
+    join_path(kpath, sizeof kpath, path, "weights");
+    if ((n = cw_ymap_get(node, "weights")))
+        users_weights(ctx, n, uc, kpath);
+    else
+        cw_cfg_err(ctx, node, path, "missing required key 'weights' (points per event type)");
+    join_path(kpath, sizeof kpath, path, "ranks");
+    if ((n = cw_ymap_get(node, "ranks")))
+        users_ranks(ctx, n, uc, kpath);
+    const char *power = "A";
+    join_path(kpath, sizeof kpath, path, "power_rank");
+    if ((n = cw_ymap_get(node, "power_rank")) && !(power = scalar(ctx, n, kpath, "a rank name")))
+        return;
+    size_t r = 0;
+    while (r < uc->n_ranks && (!uc->ranks[r].name || strcmp(uc->ranks[r].name, power) != 0))
+        r++;
+    if (r == uc->n_ranks)
+        cw_cfg_err(ctx, n ? n : node, kpath, "'%s' is not one of users.ranks", power);
+    uc->power_rank = r < uc->n_ranks ? r : 0;
+    if ((n = cw_ymap_get(node, "max_tracked"))) {
+        static const struct key_spec mt = {.type = K_U32, .min = 1, .max = 10000};
+        unsigned long long u;
+        join_path(kpath, sizeof kpath, path, "max_tracked");
+        if (parse_unsigned(ctx, n, kpath, &mt, &u) == 0)
+            uc->max_tracked = (uint32_t)u;
+    }
+}
+
 static void section_hierarchy(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
                               const char *path)
 {
@@ -1407,6 +1572,14 @@ static void component_measures(struct cw_cfg_ctx *ctx, const struct cw_ynode *no
                        "aggregate %s needs a metric with values (an event type's value: "
                        "feeds it); '%s' only counts events",
                        cw_enum_name(&cw_aggregate_names, m->aggregate),
+                       ctx->cfg->metrics[m->metric].name);
+        }
+        if (users_metric(m->metric) && !ctx->cfg->users.enabled) {
+            char mpath[600];
+            snprintf(mpath, sizeof mpath, "%s.metric", ipath);
+            cw_cfg_err(ctx, cw_ymap_get(item, "metric"), mpath,
+                       "'%s' counts users by their engagement rank: it needs a users section "
+                       "(docs/users.md)",
                        ctx->cfg->metrics[m->metric].name);
         }
         if (m->name && measure_taken(ctx->cfg, comp, comp->n_measures - 1, m->name))
@@ -2030,6 +2203,13 @@ static void condition_read(struct cw_cfg_ctx *ctx, const struct cw_ynode *item,
             cw_cfg_err(ctx, item, path, "a metric condition needs window and one of above, below");
             goto out;
         }
+        if (users_metric(src.metric)) {
+            join_path(kpath, sizeof kpath, path, "metric");
+            cw_cfg_err(ctx, cw_ymap_get(item, "metric"), kpath,
+                       "'%s' is a score measure's metric only (docs/users.md)",
+                       ctx->cfg->metrics[src.metric].name);
+            goto out;
+        }
         c->subject = CW_COND_METRIC;
         c->metric = src.metric;
         c->window = src.window;
@@ -2415,6 +2595,12 @@ static void alerts_rules(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, vo
         r->milestone = r->metric = r->window = -1;
         uint64_t mask =
             apply_table(ctx, rule_specs, N(rule_specs), item, item, r, ipath, MODE_FILL, KB(kind));
+        if (users_metric(r->metric)) {
+            snprintf(kpath, sizeof kpath, "%s.metric", ipath);
+            cw_cfg_err(ctx, cw_ymap_get(item, "metric"), kpath,
+                       "'%s' is a score measure's metric only (docs/users.md)",
+                       cfg->metrics[r->metric].name);
+        }
         /* misplaced keys do not make the values read doubtful: still cross-check them */
         before += ctx->key_errors;
         src->map = item;
@@ -2615,6 +2801,7 @@ static const struct key_spec top_specs[] = {
      .type = K_CUSTOM,
      .fn = section_event_types,
      .desc = "event types and metrics"},
+    {.name = "users", .type = K_CUSTOM, .fn = section_users, .desc = "per-user engagement"},
     {.name = "score",
      .type = K_CUSTOM,
      .flags = KF_REQUIRED,
@@ -2639,6 +2826,11 @@ void cw_cfg_build(struct cw_cfg_ctx *ctx, const struct cw_ynode *root)
     if (!(cfg->metrics[CW_METRIC_ACTIVE_USERS].name = xstrdup(ctx, "active_users")))
         return;
     cfg->metrics[CW_METRIC_ACTIVE_USERS].builtin = true;
+    if (!(cfg->metrics[CW_METRIC_POWER_USERS].name = xstrdup(ctx, "power_users")) ||
+        !(cfg->metrics[CW_METRIC_RANKED_USERS].name = xstrdup(ctx, "ranked_users")))
+        return;
+    cfg->metrics[CW_METRIC_POWER_USERS].builtin = true;
+    cfg->metrics[CW_METRIC_RANKED_USERS].builtin = true;
     cfg->n_metrics = CW_METRIC_BUILTIN_COUNT;
     apply_table(ctx, top_specs, N(top_specs), root, root, cfg, "", MODE_FILL, 0);
 }

@@ -86,6 +86,12 @@ static void measure_raw(const struct cw_config *cfg, const struct cw_account_vie
             raw = raw * days / r->observed_days;
     } else if (ms->metric == CW_METRIC_ACTIVE_USERS) {
         raw = (double)cw_window_distinct(acct->user_last_day, acct->n_users, acct->today, days);
+    } else if ((ms->metric == CW_METRIC_POWER_USERS || ms->metric == CW_METRIC_RANKED_USERS) &&
+               cfg->metrics[ms->metric].builtin) {
+        /* over users.window, whatever the measure's window (docs/users.md) */
+        struct cw_users_summary sum;
+        cw_users_summarize(&cfg->users, acct->user_eng, acct->n_user_eng, acct->today, &sum);
+        raw = (double)(ms->metric == CW_METRIC_POWER_USERS ? sum.power : sum.ranked);
     } else if ((size_t)ms->metric < acct->n_metrics && acct->daily) {
         const uint32_t *row = acct->daily + (size_t)ms->metric * acct->horizon;
         raw = cw_window_scale(cw_window_sum(row, acct->horizon, days), r->observed_days, days);

@@ -59,6 +59,15 @@ struct mem_user {
     bool stored; /* in :u as of the last load or write-back */
 };
 
+/* A user's engagement (:e, docs/users.md): points per day, ascending. */
+struct mem_eng {
+    char *id;
+    struct cw_eng_day *days;
+    size_t n, cap;
+    bool dirty;
+    bool stored; /* in :e as of the last load or write-back */
+};
+
 /* What a batch (or one cw_apply call's events) comes to before it is merged. */
 struct pend_day {
     int32_t day;
@@ -68,6 +77,14 @@ struct pend_day {
 struct pend_user {
     const char *id;
     int32_t day;
+    size_t eng; /* its first engagement entry + 1, 0: none */
+};
+
+/* A user's engagement points of one day; next: the user's next entry + 1. */
+struct pend_eng {
+    int32_t day;
+    uint32_t points;
+    size_t next;
 };
 
 struct pend_src {
@@ -106,6 +123,10 @@ struct pending {
     size_t n_src, cap_src;
     struct pend_val *vals;
     size_t n_vals, cap_vals;
+    struct pend_eng *eng;
+    size_t n_eng, cap_eng;
+    size_t *eng_users; /* the users with engagement, in order of their first points */
+    size_t n_eng_users, cap_eng_users;
 };
 
 struct cw_account_mem {
@@ -134,6 +155,10 @@ struct cw_account_mem {
     size_t n_gone_vals, cap_gone_vals;
     char **gone_users; /* pruned since (owned): :u fields to delete */
     size_t n_gone_users, cap_gone_users;
+    struct mem_eng *eng; /* unordered; at most users.max_tracked */
+    size_t n_eng, cap_eng;
+    char **gone_eng; /* emptied since: :e fields to delete */
+    size_t n_gone_eng, cap_gone_eng;
     int64_t refreshed_ms; /* the holder's bookkeeping: lifetimes last refreshed, 0 never */
 };
 
@@ -149,6 +174,8 @@ void cw_account_mem_release_scratch(void)
     free(scratch.umap);
     free(scratch.src);
     free(scratch.vals);
+    free(scratch.eng);
+    free(scratch.eng_users);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -174,6 +201,14 @@ void cw_account_mem_free(struct cw_account_mem *a)
     for (size_t i = 0; i < a->n_gone_users; i++)
         free(a->gone_users[i]);
     free(a->gone_users);
+    for (size_t i = 0; i < a->n_eng; i++) {
+        free(a->eng[i].id);
+        free(a->eng[i].days);
+    }
+    free(a->eng);
+    for (size_t i = 0; i < a->n_gone_eng; i++)
+        free(a->gone_eng[i]);
+    free(a->gone_eng);
     free(a->gone_days);
     free(a->gone_vals);
     free(a->src);
@@ -378,6 +413,62 @@ static int prune(struct cw_account_mem *a, int64_t oldest)
     return umap_build(a, a->cap_umap);
 }
 
+/* ---- users' engagement (docs/users.md) ----------------------------------------------------- */
+
+static struct mem_eng *eng_find(const struct cw_account_mem *a, const char *id, size_t len)
+{
+    for (size_t i = 0; i < a->n_eng; i++)
+        if (strlen(a->eng[i].id) == len && memcmp(a->eng[i].id, id, len) == 0)
+            return &a->eng[i];
+    return NULL;
+}
+
+/* A new user's engagement (no days yet), or NULL when out of memory. */
+static struct mem_eng *eng_new(struct cw_account_mem *a, const char *id, size_t len)
+{
+    if (cw_array_reserve(&a->eng, &a->cap_eng, a->n_eng + 1, sizeof *a->eng) < 0)
+        return NULL;
+    char *c = strndup(id, len);
+    if (!c)
+        return NULL;
+    a->eng[a->n_eng] = (struct mem_eng){.id = c};
+    return &a->eng[a->n_eng++];
+}
+
+/* Room for n more days. 0 or -1. */
+static int eng_reserve(struct mem_eng *e, size_t n)
+{
+    return cw_array_reserve(&e->days, &e->cap, e->n + n, sizeof *e->days);
+}
+
+/* Drop user e (its field deleted at the write-back unless stored again). 0 or -1. */
+static int eng_drop(struct cw_account_mem *a, struct mem_eng *e)
+{
+    if (cw_array_reserve(&a->gone_eng, &a->cap_gone_eng, a->n_gone_eng + 1, sizeof *a->gone_eng) <
+        0)
+        return -1;
+    free(e->days);
+    a->gone_eng[a->n_gone_eng++] = e->id;
+    *e = a->eng[--a->n_eng];
+    return 0;
+}
+
+/* prune_eng: the days at or before oldest go, and the users left with none. 0 or -1. */
+static int prune_eng(struct cw_account_mem *a, int64_t oldest)
+{
+    for (size_t i = a->n_eng; i-- > 0;) {
+        struct mem_eng *e = &a->eng[i];
+        size_t before = e->n;
+        cw_eng_prune(e->days, &e->n, (int32_t)oldest);
+        if (e->n == before)
+            continue;
+        e->dirty = true;
+        if (e->n == 0 && eng_drop(a, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- the pending update ----------------------------------------------------------------- */
 
 /* Start an empty update for at most n events; traits are judged from the account's. */
@@ -390,6 +481,7 @@ static int pend_reset(struct pending *p, const struct cw_account_mem *a, size_t 
     memset(p->has_type, 0, sizeof p->has_type);
     p->width = width;
     p->n_days = p->n_users = p->n_vals = 0; /* the sources stay: sources() found them */
+    p->n_eng = p->n_eng_users = 0;
     size_t map = 16;
     while (map < 2 * n)
         map <<= 1;
@@ -437,8 +529,8 @@ static int pend_value(struct pending *p, int32_t day, int slot, double v, int64_
     return 0;
 }
 
-/* The user's newest active day. */
-static void pend_user(struct pending *p, const char *id, int32_t day)
+/* The user's newest active day; returns the user's index. */
+static size_t pend_user(struct pending *p, const char *id, int32_t day)
 {
     size_t mask = p->cap_umap - 1;
     for (size_t i = cw_str_hash(id) & mask;; i = (i + 1) & mask) {
@@ -446,15 +538,43 @@ static void pend_user(struct pending *p, const char *id, int32_t day)
         if (k == 0) {
             p->users[p->n_users] = (struct pend_user){.id = id, .day = day};
             p->umap[i] = (uint32_t)++p->n_users;
-            return;
+            return p->n_users - 1;
         }
         struct pend_user *u = &p->users[k - 1];
         if (strcmp(u->id, id) == 0) {
             if (day > u->day)
                 u->day = day;
-            return;
+            return k - 1;
         }
     }
+}
+
+/* Points of user u on day, summed as store_delta.c sums them (saturating). 0 or -1. */
+static int pend_eng(struct pending *p, size_t u, int32_t day, uint32_t points)
+{
+    size_t last = 0;
+    for (size_t k = p->users[u].eng; k; k = p->eng[k - 1].next) {
+        struct pend_eng *e = &p->eng[k - 1];
+        if (e->day == day) {
+            uint64_t sum = (uint64_t)e->points + points;
+            e->points = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+            return 0;
+        }
+        last = k;
+    }
+    if (cw_array_reserve(&p->eng, &p->cap_eng, p->n_eng + 1, sizeof *p->eng) < 0)
+        return -1;
+    if (last == 0 && cw_array_reserve(&p->eng_users, &p->cap_eng_users, p->n_eng_users + 1,
+                                      sizeof *p->eng_users) < 0)
+        return -1;
+    p->eng[p->n_eng++] = (struct pend_eng){.day = day, .points = points};
+    if (last) {
+        p->eng[last - 1].next = p->n_eng;
+    } else {
+        p->users[u].eng = p->n_eng;
+        p->eng_users[p->n_eng_users++] = u;
+    }
+    return 0;
 }
 
 /* A traits event of time ts: it wins when not older than the last winner. */
@@ -498,8 +618,12 @@ static int pend_activity(struct pending *p, const struct cw_config *cfg, const i
         return -1;
     if (slot >= 0 && e->has_value && pend_value(p, e->day, slot, e->value, e->ts_ms) < 0)
         return -1;
-    if (e->user_id[0])
-        pend_user(p, e->user_id, e->day);
+    if (e->user_id[0]) {
+        size_t u = pend_user(p, e->user_id, e->day);
+        uint32_t points = cw_store_event_points(cfg, e);
+        if (points > 0 && pend_eng(p, u, e->day, points) < 0)
+            return -1;
+    }
     if (!p->has_days || e->day < p->first_day)
         p->first_day = e->day;
     if (!p->has_days || e->day > p->last_day)
@@ -587,8 +711,51 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
             wrote_users = true;
         }
     }
-    /* The lifetimes as write_account refreshes them: all five when the newest day moves,
-     * for a traits event and for a new account; else :d and :u only when they have none. */
+    /* write_eng: the users' engagement of the days after eoldest; a user not held is
+     * added only while fewer than users.max_tracked are */
+    bool has_eoldest = has_oldest && cfg->users.enabled;
+    int64_t eoldest = ref - (int64_t)cfg->users.window_days;
+    int32_t eo = has_eoldest ? (int32_t)eoldest : INT32_MIN;
+    bool wrote_eng = false;
+    for (size_t k = 0; cfg->users.enabled && k < p->n_eng_users; k++) {
+        const struct pend_user *u = &p->users[p->eng_users[k]];
+        struct mem_eng *e = eng_find(a, u->id, strlen(u->id));
+        bool had = e != NULL;
+        if (!e) {
+            if (a->n_eng >= cfg->users.max_tracked)
+                continue;
+            bool any = false;
+            for (size_t j = u->eng; j && !any; j = p->eng[j - 1].next)
+                any = p->eng[j - 1].day > eo;
+            if (!any)
+                continue;
+            if (!(e = eng_new(a, u->id, strlen(u->id))))
+                return -1;
+        }
+        size_t before = e->n;
+        cw_eng_prune(e->days, &e->n, eo); /* as write_eng formats the days after eoldest */
+        bool changed = e->n != before;
+        for (size_t j = u->eng; j; j = p->eng[j - 1].next) {
+            const struct pend_eng *pe = &p->eng[j - 1];
+            if (pe->day <= eo)
+                continue;
+            if (eng_reserve(e, 1) < 0)
+                return -1;
+            cw_eng_add(e->days, &e->n, e->cap, pe->day, pe->points, eo);
+            changed = true;
+        }
+        if (!changed)
+            continue;
+        if (e->n == 0) {
+            if (had && eng_drop(a, e) < 0)
+                return -1;
+            continue;
+        }
+        e->dirty = wrote_eng = true;
+    }
+    /* The lifetimes as write_account refreshes them: all five (and :e's) when the newest
+     * day moves, for a traits event and for a new account; else :d, :u and :e only when they
+     * have none. */
     bool advanced = had_last && a->last_day > prev_last;
     if (!had_last || advanced || p->traits_won)
         a->expire |= CW_MEM_EXPIRE_ALL;
@@ -596,7 +763,12 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
         a->expire |= CW_MEM_EXPIRE_DAYS_NX;
     if (wrote_users)
         a->expire |= CW_MEM_EXPIRE_USERS_NX;
-    /* a new last day: drop the days and users that left the horizon */
+    if (wrote_eng)
+        a->expire |= CW_MEM_EXPIRE_ENG_NX;
+    /* a new last day: drop the days and users that left the horizon, and the engagement
+     * days that left the window */
+    if (advanced && has_eoldest && prune_eng(a, eoldest) < 0)
+        return -1;
     if (advanced)
         return prune(a, oldest);
     return 0;
@@ -827,6 +999,11 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
     for (size_t u = 0; u < a->n_users; u++)
         d->user_last_day[u] = a->users[u].day;
     d->n_users = a->n_users;
+    cw_account_data_eng_clear(d);
+    for (size_t u = 0; u < a->n_eng; u++)
+        if (cw_account_data_eng_add(d, a->eng[u].id, strlen(a->eng[u].id), a->eng[u].days,
+                                    a->eng[u].n) < 0)
+            return -1;
     d->n_event_types = cfg->n_event_types;
     for (size_t t = 0; t < cfg->n_event_types; t++) {
         tl[t] = -1;
@@ -952,6 +1129,21 @@ int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f
             }
         }
         break;
+    case 'e': { /* malformed: read past, as a load does */
+        struct cw_eng_day days[CW_MAX_WINDOW_DAYS];
+        int n = cw_eng_parse(v, vlen, days, CW_MAX_WINDOW_DAYS);
+        if (n <= 0 || flen > CW_ID_MAX || memchr(f, '\0', flen) || eng_find(a, f, flen))
+            break;
+        struct mem_eng *e = eng_new(a, f, flen);
+        if (!e || eng_reserve(e, (size_t)n) < 0) {
+            rc = -1;
+            break;
+        }
+        memcpy(e->days, days, (size_t)n * sizeof *days);
+        e->n = (size_t)n;
+        e->stored = true;
+        break;
+    }
     default:
         break;
     }
@@ -985,6 +1177,9 @@ unsigned cw_account_mem_expire(const struct cw_account_mem *a)
     for (size_t i = 0; (expire & CW_MEM_EXPIRE_USERS_NX) && i < a->n_users; i++)
         if (a->users[i].stored)
             expire &= ~CW_MEM_EXPIRE_USERS_NX;
+    for (size_t i = 0; (expire & CW_MEM_EXPIRE_ENG_NX) && i < a->n_eng; i++)
+        if (a->eng[i].stored)
+            expire &= ~CW_MEM_EXPIRE_ENG_NX;
     return expire;
 }
 
@@ -1113,7 +1308,13 @@ static bool val_held(const struct cw_account_mem *a, const struct pend_val *g)
     return false;
 }
 
-bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
+/* A user dropped from :e and not held again since. */
+static bool eng_gone(const struct cw_account_mem *a, const char *id)
+{
+    return !eng_find(a, id, strlen(id));
+}
+
+bool cw_account_mem_put_args(const struct cw_account_mem *a, bool eng, struct cw_rcmd *c)
 {
     size_t nm = m_fields(a, NULL), nd = 0, nu = 0, ngd = 0, ngu = 0;
     for (size_t i = 0; i < a->n_days; i++)
@@ -1168,7 +1369,26 @@ bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c)
         if (!a->cap_umap || !user_find(a, a->gone_users[i], &slot))
             cw_rcmd_adds(c, a->gone_users[i]);
     }
-    return nm + nd + nu + ngd + ngu > 0;
+    if (!eng)
+        return nm + nd + nu + ngd + ngu > 0;
+    size_t ne = 0, nge = 0;
+    for (size_t i = 0; i < a->n_eng; i++)
+        ne += a->eng[i].dirty;
+    for (size_t i = 0; i < a->n_gone_eng; i++)
+        nge += eng_gone(a, a->gone_eng[i]);
+    cw_rcmd_addll(c, (long long)ne);
+    char etext[CW_ENG_TEXT_MAX];
+    for (size_t i = 0; i < a->n_eng; i++)
+        if (a->eng[i].dirty) {
+            int n = cw_eng_format(a->eng[i].days, a->eng[i].n, etext, sizeof etext);
+            cw_rcmd_adds(c, a->eng[i].id);
+            cw_rcmd_add(c, etext, n > 0 ? (size_t)n : 0);
+        }
+    cw_rcmd_addll(c, (long long)nge);
+    for (size_t i = 0; i < a->n_gone_eng; i++)
+        if (eng_gone(a, a->gone_eng[i]))
+            cw_rcmd_adds(c, a->gone_eng[i]);
+    return nm + nd + nu + ngd + ngu + ne + nge > 0;
 }
 
 void cw_account_mem_written(struct cw_account_mem *a, uint64_t version)
@@ -1191,6 +1411,13 @@ void cw_account_mem_written(struct cw_account_mem *a, uint64_t version)
     for (size_t i = 0; i < a->n_gone_users; i++)
         free(a->gone_users[i]);
     a->n_gone_users = a->n_gone_days = a->n_gone_vals = 0;
+    for (size_t i = 0; i < a->n_eng; i++) {
+        a->eng[i].dirty = false;
+        a->eng[i].stored = true;
+    }
+    for (size_t i = 0; i < a->n_gone_eng; i++)
+        free(a->gone_eng[i]);
+    a->n_gone_eng = 0;
 }
 
 int64_t cw_account_mem_refreshed_ms(const struct cw_account_mem *a)
@@ -1220,5 +1447,8 @@ size_t cw_account_mem_bytes(const struct cw_account_mem *a)
     n += a->cap_gone_vals * sizeof *a->gone_vals;
     for (size_t i = 0; i < a->n_users; i++)
         n += strlen(a->users[i].id) + 1 + 16;
+    n += a->cap_eng * sizeof *a->eng + a->cap_gone_eng * sizeof *a->gone_eng;
+    for (size_t i = 0; i < a->n_eng; i++)
+        n += strlen(a->eng[i].id) + 1 + 16 + a->eng[i].cap * sizeof *a->eng[i].days + 16;
     return n;
 }

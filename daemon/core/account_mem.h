@@ -66,14 +66,15 @@ int64_t cw_account_mem_watermark(const struct cw_account_mem *a, const char *top
  * ---- Owned in memory, written back (docs/state.md "Accounts owned in memory") ----
  *
  * An account loaded from the store (cw_account_mem_load_field for every field of its
- * :m, :d and :u hashes, then cw_account_mem_loaded) holds what the store holds. Each
- * apply then records what it changed; cw_account_mem_put_args writes those changes as
- * the arguments of the store's cw_put function, and cw_account_mem_written, once the store
- * acknowledged them, forgets them and keeps the version the store now has.
+ * :m, :d and :u hashes, and :e with a users section, then cw_account_mem_loaded) holds what the
+ * store holds. Each apply then records what it changed; cw_account_mem_put_args writes those
+ * changes as the arguments of the store's cw_put function, and cw_account_mem_written, once the
+ * store acknowledged them, forgets them and keeps the version the store now has.
  */
 
-/* One field of hash 'm', 'd' or 'u' as stored (fields that are not the applied state, and
- * unparsable values, are ignored). 0, or -1 when out of memory (a is then unusable). */
+/* One field of hash 'm', 'd', 'u' or 'e' (the users' engagement) as stored (fields that are not the
+ * applied state, and unparsable values, are ignored). 0, or -1 when out of memory (a is then
+ * unusable). */
 int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f, size_t flen,
                               const char *v, size_t vlen);
 
@@ -85,18 +86,20 @@ uint64_t cw_account_mem_version(const struct cw_account_mem *a);
 
 /* Which lifetimes the changes refresh, as write_account in store_functions.lua would; the
  * NX ones only for a hash the write-back may create (none of its held fields survives). */
-#define CW_MEM_EXPIRE_ALL      1u /* all of :m :d :u :r :h */
+#define CW_MEM_EXPIRE_ALL      1u /* all of :m :d :u :r :h (and :e) */
 #define CW_MEM_EXPIRE_DAYS_NX  2u /* :d, when it has none */
 #define CW_MEM_EXPIRE_USERS_NX 4u /* :u, when it has none */
+#define CW_MEM_EXPIRE_ENG_NX   8u /* :e, when it has none */
 unsigned cw_account_mem_expire(const struct cw_account_mem *a);
 
 /*
  * Append the changes since loaded or written to c as cw_put takes them: nm (field value)*
  * of :m, nd (day packed)* of :d, nu (user day)* of :u, then the days and the users to
- * delete from :d and :u (pruned), each list preceded by its length. True when there is
- * anything to write. c->oom is set when out of memory.
+ * delete from :d and :u (pruned), and with eng ne (user engagement)* of :e and the users to
+ * delete from it, each list preceded by its length. True when there is anything to write.
+ * c->oom is set when out of memory.
  */
-bool cw_account_mem_put_args(const struct cw_account_mem *a, struct cw_rcmd *c);
+bool cw_account_mem_put_args(const struct cw_account_mem *a, bool eng, struct cw_rcmd *c);
 
 /* The changes are stored, and the store's version is now version. */
 void cw_account_mem_written(struct cw_account_mem *a, uint64_t version);

@@ -115,6 +115,10 @@ struct cw_account_data {
     size_t cap_values;
     int32_t *user_last_day;
     size_t n_users, cap_users;
+    /* The users whose engagement is kept (`:e`, docs/users.md), read only while the config
+     * has a users section; each id and days array is owned (cw_account_data_eng_add). */
+    struct cw_user_eng *user_eng;
+    size_t n_user_eng, cap_user_eng;
     int64_t *type_last_ms; /* [n_event_types] */
     size_t n_event_types;
     struct cw_score_point *history; /* ascending by day */
@@ -148,6 +152,14 @@ struct cw_account_data {
 
 /* Release the buffers of d (not d itself). */
 void cw_account_data_free(struct cw_account_data *d);
+
+/* Forget d's users' engagement (n_user_eng 0), keeping the array for reuse. */
+void cw_account_data_eng_clear(struct cw_account_data *d);
+
+/* Add a user's engagement to d: a copy of id[0..len) and of days[0..n). 0, or -1 when out
+ * of memory. */
+int cw_account_data_eng_add(struct cw_account_data *d, const char *id, size_t len,
+                            const struct cw_eng_day *days, size_t n);
 
 /* Forget d's children (children.n 0), keeping the arrays for reuse. */
 void cw_account_data_children_clear(struct cw_account_data *d);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "store.h"
 
 void cw_account_data_outbox_clear(struct cw_account_data *d)
@@ -14,10 +15,41 @@ void cw_account_data_outbox_clear(struct cw_account_data *d)
     d->n_feed_outbox = 0;
 }
 
+void cw_account_data_eng_clear(struct cw_account_data *d)
+{
+    for (size_t i = 0; i < d->n_user_eng; i++) {
+        free((char *)d->user_eng[i].id);
+        free((struct cw_eng_day *)d->user_eng[i].days);
+    }
+    d->n_user_eng = 0;
+}
+
+int cw_account_data_eng_add(struct cw_account_data *d, const char *id, size_t len,
+                            const struct cw_eng_day *days, size_t n)
+{
+    if (cw_array_reserve(&d->user_eng, &d->cap_user_eng, d->n_user_eng + 1, sizeof *d->user_eng) <
+        0)
+        return -1;
+    char *copy = strndup(id, len);
+    struct cw_eng_day *dc = malloc((n ? n : 1) * sizeof *dc);
+    if (!copy || !dc) {
+        free(copy);
+        free(dc);
+        return -1;
+    }
+    memcpy(dc, days, n * sizeof *dc);
+    d->user_eng[d->n_user_eng++] = (struct cw_user_eng){.id = copy, .days = dc, .n_days = n};
+    return 0;
+}
+
 void cw_account_data_free(struct cw_account_data *d)
 {
     if (!d)
         return;
+    cw_account_data_eng_clear(d);
+    free(d->user_eng);
+    d->user_eng = NULL;
+    d->cap_user_eng = 0;
     cw_account_data_outbox_clear(d);
     cw_account_data_children_clear(d);
     free(d->child_ids);
@@ -86,6 +118,8 @@ void cw_account_data_view(const struct cw_account_data *d, int64_t now_ms,
     view->values = d->values;
     view->user_last_day = d->user_last_day;
     view->n_users = d->n_users;
+    view->user_eng = d->user_eng;
+    view->n_user_eng = d->n_user_eng;
     view->traits = &d->traits;
     view->last_seen_ms = d->last_seen_ms;
     view->type_last_ms = d->type_last_ms;

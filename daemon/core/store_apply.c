@@ -131,12 +131,14 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         return 1;
     cw_rcmd_adds(c, "FCALL");
     cw_rcmd_adds(c, "cw_apply");
-    cw_rcmd_adds(c, "5");
+    cw_rcmd_adds(c, cfg->users.enabled ? "6" : "5");
     cw_store_add_account_key(st, c, b->account_id, "m");
     cw_store_add_account_key(st, c, b->account_id, "d");
     cw_store_add_account_key(st, c, b->account_id, "u");
     cw_store_add_account_key(st, c, b->account_id, "r");
     cw_store_add_account_key(st, c, b->account_id, "h");
+    if (cfg->users.enabled)
+        cw_store_add_account_key(st, c, b->account_id, "e");
     cw_rcmd_addll(c, a->horizon);
     cw_rcmd_addll(c, a->ttl_short);
     cw_rcmd_addll(c, a->ttl_long);
@@ -165,11 +167,17 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
             cw_rcmd_adds(c, se->traits->parent_id);
         if (flags & 4)
             cw_store_add_value(c, se->value);
+        if (flags & 16)
+            cw_rcmd_addll(c, cw_store_event_points(cfg, se));
     }
     if (b->clock_day > 0)
         cw_rcmd_addll(c, b->clock_day);
     else
         cw_rcmd_adds(c, "");
+    if (cfg->users.enabled) {
+        cw_rcmd_addll(c, cfg->users.window_days);
+        cw_rcmd_addll(c, cfg->users.max_tracked);
+    }
     return c->oom ? -1 : 0;
 }
 
@@ -303,8 +311,8 @@ static int apply_load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *
         return cw_store_accounts_index_build(st, x->a.cfg, x->a.batches, x->a.n_batches, c);
     cw_rcmd_adds(c, "FCALL");
     cw_rcmd_adds(c, "cw_apply_delta");
-    cw_rcmd_adds(c, "7");
-    for (size_t k = 0; k < CW_STORE_LOAD_KEYS; k++)
+    cw_rcmd_addll(c, (long long)cw_store_load_keys(x->a.cfg));
+    for (size_t k = 0; k < cw_store_load_keys(x->a.cfg); k++)
         cw_store_add_account_key(st, c, b->account_id, cw_store_load_suffix[k]);
     int rc = cw_store_delta_args(x->delta, x->a.cfg, x->a.slots, b, &x->params, c);
     if (rc == 1)
@@ -336,11 +344,12 @@ static int apply_load_reply(cw_store *st, void *vctx, size_t i, const redisReply
     b->coalesced = true;
     if (!x->l.out)
         return 0;
-    if (r->elements != 2 + CW_STORE_LOAD_KEYS) {
+    size_t keys = cw_store_load_keys(x->a.cfg);
+    if (r->elements != 2 + keys) {
         snprintf(err, errsize, "unexpected reply: %zu elements", r->elements);
         return -1;
     }
-    for (size_t k = 0; k < CW_STORE_LOAD_KEYS; k++)
+    for (size_t k = 0; k < keys; k++)
         if (cw_store_load_hash(&x->l, &x->l.out[i], b->account_id, k, true, r->element[2 + k], err,
                                errsize) < 0)
             return -1;

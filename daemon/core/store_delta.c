@@ -18,7 +18,15 @@ int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_even
     const struct cw_event_type *et = &cfg->event_types[e->type_index];
     int activity = (et->traits && et->metric < 0) ? 0 : 1;
     return activity | (e->traits ? 2 : 0) | (activity && e->has_value ? 4 : 0) |
-           (e->traits && cw_traits_carry_parent(e->traits) ? 8 : 0);
+           (e->traits && cw_traits_carry_parent(e->traits) ? 8 : 0) |
+           (activity && cw_store_event_points(cfg, e) ? 16 : 0);
+}
+
+uint32_t cw_store_event_points(const struct cw_config *cfg, const struct cw_store_event *e)
+{
+    if (!cfg->users.enabled || !e->user_id[0])
+        return 0;
+    return cfg->users.weight[e->type_index];
 }
 
 int cw_store_add_value(struct cw_rcmd *c, double v)
@@ -58,6 +66,14 @@ struct delta_day {
 struct delta_user {
     const char *id;
     int32_t day;
+    size_t eng; /* its first engagement entry + 1, 0: none */
+};
+
+/* A user's engagement points of one day (docs/users.md); next: the user's next entry + 1. */
+struct delta_eng {
+    int32_t day;
+    uint32_t points;
+    size_t next;
 };
 
 /* One metric's values of one day. */
@@ -83,6 +99,10 @@ struct cw_store_delta {
     size_t n_traits, cap_traits;
     struct delta_value *values;
     size_t n_values, cap_values;
+    struct delta_eng *eng;
+    size_t n_eng, cap_eng;
+    size_t *eng_users; /* the users with engagement, in order of their first points */
+    size_t n_eng_users, cap_eng_users;
     char *packed;
     size_t cap_packed;
 };
@@ -100,6 +120,8 @@ void cw_store_delta_free(struct cw_store_delta *s)
     free(s->days);
     free(s->cells);
     free(s->users);
+    free(s->eng);
+    free(s->eng_users);
     free(s->umap);
     free(s->traits);
     free(s->values);
@@ -162,7 +184,8 @@ static int value_seen(struct cw_store_delta *s, int32_t day, int slot, double v,
     return 0;
 }
 
-static void user_seen(struct cw_store_delta *s, const char *id, int32_t day)
+/* The user's newest active day; returns the user's index. */
+static size_t user_seen(struct cw_store_delta *s, const char *id, int32_t day)
 {
     size_t mask = s->cap_umap - 1;
     for (size_t i = cw_str_hash(id) & mask;; i = (i + 1) & mask) {
@@ -170,15 +193,43 @@ static void user_seen(struct cw_store_delta *s, const char *id, int32_t day)
         if (k == 0) {
             s->users[s->n_users] = (struct delta_user){.id = id, .day = day};
             s->umap[i] = (uint32_t)++s->n_users;
-            return;
+            return s->n_users - 1;
         }
         struct delta_user *u = &s->users[k - 1];
         if (strcmp(u->id, id) == 0) {
             if (day > u->day)
                 u->day = day;
-            return;
+            return k - 1;
         }
     }
+}
+
+/* Points of user u on day (summed saturating, as the store sums them). 0 or -1. */
+static int eng_seen(struct cw_store_delta *s, size_t u, int32_t day, uint32_t points)
+{
+    size_t last = 0; /* the user's last entry + 1 */
+    for (size_t k = s->users[u].eng; k; k = s->eng[k - 1].next) {
+        struct delta_eng *e = &s->eng[k - 1];
+        if (e->day == day) {
+            uint64_t sum = (uint64_t)e->points + points;
+            e->points = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+            return 0;
+        }
+        last = k;
+    }
+    if (cw_array_reserve(&s->eng, &s->cap_eng, s->n_eng + 1, sizeof *s->eng) < 0)
+        return -1;
+    if (last == 0 && cw_array_reserve(&s->eng_users, &s->cap_eng_users, s->n_eng_users + 1,
+                                      sizeof *s->eng_users) < 0)
+        return -1;
+    s->eng[s->n_eng++] = (struct delta_eng){.day = day, .points = points};
+    if (last)
+        s->eng[last - 1].next = s->n_eng;
+    else {
+        s->users[u].eng = s->n_eng;
+        s->eng_users[s->n_eng_users++] = u;
+    }
+    return 0;
 }
 
 /* Sum b's usable events into s. Returns how many there were, or -1 (out of memory). */
@@ -187,6 +238,7 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
                      int32_t *last_day, int64_t *last_seen)
 {
     s->n_src = s->n_days = s->n_users = s->n_traits = s->n_values = 0;
+    s->n_eng = s->n_eng_users = 0;
     for (size_t t = 0; t < CW_MAX_EVENT_TYPES; t++)
         s->type_max[t] = -1;
     size_t map = 16;
@@ -222,8 +274,11 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
                 if ((flags & 4) && value_seen(s, e->day, slot, e->value, e->ts_ms) < 0)
                     return -1;
             }
-            if (e->user_id[0])
-                user_seen(s, e->user_id, e->day);
+            if (e->user_id[0]) {
+                size_t u = user_seen(s, e->user_id, e->day);
+                if ((flags & 16) && eng_seen(s, u, e->day, cw_store_event_points(cfg, e)) < 0)
+                    return -1;
+            }
             if (*first_day == CW_DAY_NONE || e->day < *first_day)
                 *first_day = e->day;
             if (*last_day == CW_DAY_NONE || e->day > *last_day)
@@ -331,8 +386,9 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
         n_parents += cw_traits_carry_parent(s->traits[i]->traits);
 
     /* The values, only when there are some or parents follow (a library before them reads
-     * no further). */
-    if (s->n_values > 0 || n_parents > 0) {
+     * no further); and the parents before the users' engagement. */
+    bool eng = cfg->users.enabled;
+    if (s->n_values > 0 || n_parents > 0 || eng) {
         char text[CW_VALUE_DAY_TEXT_MAX];
         cw_rcmd_addll(c, (long long)s->n_values);
         for (size_t i = 0; i < s->n_values; i++) {
@@ -345,13 +401,29 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
 
     /* The parents: the parent_id of each traits entry that carries one (1-based; "" for a
      * detach). */
-    if (n_parents > 0) {
+    if (n_parents > 0 || eng) {
         cw_rcmd_addll(c, (long long)n_parents);
         for (size_t i = 0; i < s->n_traits; i++)
             if (cw_traits_carry_parent(s->traits[i]->traits)) {
                 cw_rcmd_addll(c, (long long)i + 1);
                 cw_rcmd_adds(c, s->traits[i]->traits->parent_id);
             }
+    }
+
+    /* The users' engagement points per day, users in order of their first points; then
+     * users.window and users.max_tracked (docs/users.md). */
+    if (eng) {
+        cw_rcmd_addll(c, (long long)s->n_eng);
+        for (size_t k = 0; k < s->n_eng_users; k++) {
+            const struct delta_user *u = &s->users[s->eng_users[k]];
+            for (size_t e = u->eng; e; e = s->eng[e - 1].next) {
+                cw_rcmd_adds(c, u->id);
+                cw_rcmd_addll(c, s->eng[e - 1].day);
+                cw_rcmd_addll(c, s->eng[e - 1].points);
+            }
+        }
+        cw_rcmd_addll(c, cfg->users.window_days);
+        cw_rcmd_addll(c, cfg->users.max_tracked);
     }
     return c->oom ? -1 : 0;
 }

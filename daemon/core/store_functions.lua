@@ -107,6 +107,24 @@ local function vd_format(t)
                        t.max, t.ms, t.last)
 end
 
+-- A user's engagement (:e, docs/users.md): 'day:points,day:points' ascending, as
+-- lib/users.c writes it. eng_parse gives day -> points; eng_format writes the days after
+-- oldest (nil: all), '' when none is left.
+local function eng_parse(s)
+  local t = {}
+  if s then
+    for d, p in string.gmatch(s, '(%-?%d+):(%d+)') do t[tonumber(d)] = tonumber(p) end
+  end
+  return t
+end
+local function eng_format(t, oldest)
+  local days = {}
+  for d in pairs(t) do if not oldest or d > oldest then days[#days + 1] = d end end
+  table.sort(days)
+  for k = 1, #days do days[k] = string.format('%d:%d', days[k], t[days[k]]) end
+  return table.concat(days, ',')
+end
+
 -- The six traits of the calling convention, then tr:parent_id (sent apart: flag 8 of a
 -- cw_apply event, the parents section of cw_apply_delta).
 local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:segment',
@@ -123,22 +141,72 @@ local TRAITS = {'tr:seats', 'tr:created_at', 'tr:renewal_at', 'tr:plan', 'tr:seg
 --   counts   day -> slot (0-based) -> n
 --   users    user -> newest active day; ulist: the users, in order
 --   vals     day -> slot (0-based) -> values of the day (vd_*)
+--   eng      user -> day -> engagement points; elist: those users, in order
+--   ke, ewin, emax   the :e key, users.window (days) and users.max_tracked; ke nil: the
+--            config has no users section, :e is neither read nor written
 local function new_account(cur)
-  return {cur = cur, m = {}, counts = {}, users = {}, ulist = {}, traits = {}, vals = {}}
+  return {cur = cur, m = {}, counts = {}, users = {}, ulist = {}, traits = {}, vals = {},
+          eng = {}, elist = {}}
 end
 
--- The lifetimes of :m :d :u :r :h (keys 1-5): all refreshed, or else :d's when days were
--- written and :u's when users were, each only when it has none (NX).
-local function refresh_lifetimes(keys, all, days, users, ttl_short, ttl_long)
+-- Points of a user on a day (activity events of a type with users.weights).
+local function eng_add(a, user, day, points)
+  local u = a.eng[user]
+  if not u then u = {}; a.eng[user] = u; a.elist[#a.elist + 1] = user end
+  u[day] = (u[day] or 0) + points
+end
+
+-- :e: merge the engagement of a (days after eoldest only); a user not held yet is added
+-- only while :e holds fewer than emax users. Returns whether anything was written.
+local function write_eng(a, eoldest)
+  if not a.ke or #a.elist == 0 then return false end
+  local had = hmget(a.ke, a.elist)
+  local held = redis.call('HLEN', a.ke)
+  local wrote = false
+  for k = 1, #a.elist do
+    if had[k] or held < a.emax then
+      local t = eng_parse(had[k])
+      for day, p in pairs(a.eng[a.elist[k]]) do
+        if not eoldest or day > eoldest then t[day] = math.min(U32_MAX, (t[day] or 0) + p) end
+      end
+      local v = eng_format(t, eoldest)
+      if v ~= '' and v ~= had[k] then
+        redis.call('HSET', a.ke, a.elist[k], v); wrote = true
+        if not had[k] then held = held + 1 end
+      elseif v == '' and had[k] then
+        redis.call('HDEL', a.ke, a.elist[k]); held = held - 1
+      end
+    end
+  end
+  return wrote
+end
+
+-- Drop the engagement days at or before oldest of every user of :e (a user left with none
+-- goes).
+local function prune_eng(ke, oldest)
+  local all = redis.call('HGETALL', ke)
+  for k = 1, #all, 2 do
+    local v = eng_format(eng_parse(all[k + 1]), oldest)
+    if v == '' then redis.call('HDEL', ke, all[k])
+    elseif v ~= all[k + 1] then redis.call('HSET', ke, all[k], v) end
+  end
+end
+
+-- The lifetimes of :m :d :u :r :h (keys 1-5) and of :e (ke, nil: none): all refreshed, or
+-- else :d's when days were written, :u's when users were and :e's when engagement was,
+-- each only when it has none (NX).
+local function refresh_lifetimes(keys, all, days, users, ttl_short, ttl_long, ke, eng)
   if all then
     redis.call('EXPIRE', keys[2], ttl_short)
     redis.call('EXPIRE', keys[3], ttl_short)
     redis.call('EXPIRE', keys[1], ttl_long)
     redis.call('EXPIRE', keys[4], ttl_long)
     redis.call('EXPIRE', keys[5], ttl_long)
+    if ke then redis.call('EXPIRE', ke, ttl_short) end
   else
     if days then redis.call('EXPIRE', keys[2], ttl_short, 'NX') end
     if users then redis.call('EXPIRE', keys[3], ttl_short, 'NX') end
+    if ke and eng then redis.call('EXPIRE', ke, ttl_short, 'NX') end
   end
 end
 
@@ -205,27 +273,35 @@ local function write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
     if #u > 0 then hset(ku, u); wrote_users = true end
   end
 
-  -- a new last day: drop day buckets and users that left the horizon
+  -- :e: each user's engagement points of the days in users.window (docs/users.md)
+  local eoldest = ref and a.ewin and (ref - a.ewin) or nil
+  local wrote_eng = write_eng(a, eoldest)
+
+  -- a new last day: drop day buckets and users that left the horizon, and engagement days
+  -- that left the window
   local advanced = prev_last_day and last_day > prev_last_day
   if advanced then
     prune_days(kd, oldest, false)
     prune_days(ku, oldest, true)
+    if a.ke and eoldest then prune_eng(a.ke, eoldest) end
   end
   -- Lifetimes run from the newest activity day: refreshed when it moves, for a traits
   -- event and for a new account; otherwise only a key without one gets it (NX).
   refresh_lifetimes(keys, not prev_last_day or advanced or a.traits_ts_s, wrote_days,
-                    wrote_users, ttl_short, ttl_long)
+                    wrote_users, ttl_short, ttl_long, a.ke, wrote_eng)
 end
 
 -- cw_apply: apply one account's events exactly once, one by one.
--- KEYS: :m :d :u :r :h
+-- KEYS: :m :d :u :r :h [:e]
 -- ARGV: horizon ttl_short ttl_long nsrc src*nsrc ntypes type*ntypes nev event*nev clock_day
+--       [ewin emax]   with :e (since version 11): users.window and users.max_tracked
 --   src   'topic:partition' (watermark field o:<src> in :m)
 --   event 'src off day ts slot type flags' user [6 traits args when flags has 2]
---         [parent_id when flags has 8] [value when flags has 4]
+--         [parent_id when flags has 8] [value when flags has 4] [points when flags has 16]
 --         src, type: 1-based indexes; slot -1 = no counter; flags 1 activity, 2 traits,
 --         4 a value (%.17g) for the slot's values of the day, 8 (with 2) a parent_id
---         ('' detaches the account from its parent, since version 10)
+--         ('' detaches the account from its parent, since version 10), 16 the engagement
+--         points of the event's user (with :e, since version 11)
 -- Returns the number of events applied (the others were replays).
 local function cw_apply(keys, args)
   local horizon, ttl_short, ttl_long = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
@@ -260,7 +336,11 @@ local function cw_apply(keys, args)
     if has_parent then i = i + 1 end
     local val = has_val and tonumber(args[i]) or nil
     if has_val then i = i + 1 end
-    if s < 1 or s > nsrc or ty < 1 or ty > ntypes or i - 1 > #args or (has_val and not val) then
+    local has_points = math.floor(flags / 16) % 2 == 1
+    local points = has_points and tonumber(args[i]) or nil
+    if has_points then i = i + 1 end
+    if s < 1 or s > nsrc or ty < 1 or ty > ntypes or i - 1 > #args or (has_val and not val) or
+       (has_points and not points) then
       return redis.error_reply('ERR churnwatch: bad cw_apply event ' .. e)
     end
     local offn, tsn = tonumber(off), tonumber(ts)
@@ -283,6 +363,7 @@ local function cw_apply(keys, args)
           local ud = a.users[user]
           if not ud then a.ulist[#a.ulist + 1] = user end
           if not ud or day > ud then a.users[user] = day end
+          if points then eng_add(a, user, day, points) end
         end
         if not a.first_day or day < a.first_day then a.first_day = day end
         if not a.last_day or day > a.last_day then a.last_day = day end
@@ -304,6 +385,10 @@ local function cw_apply(keys, args)
   end
   for t = 1, ntypes do
     if tl_s[t] then a.m[#a.m + 1] = fields[4 + nsrc + t]; a.m[#a.m + 1] = tl_s[t] end
+  end
+  if keys[6] then
+    a.ke, a.ewin, a.emax = keys[6], tonumber(args[i + 1]), tonumber(args[i + 2])
+    if not a.ewin or not a.emax then return redis.error_reply('ERR churnwatch: bad cw_apply users') end
   end
   -- the daemon's clock day ('' unknown)
   write_account(keys, a, horizon, tonumber(args[i] or ''), ttl_short, ttl_long)
@@ -336,6 +421,7 @@ local function account_state(keys, out, hist_from, hist_to)
   out[#out + 1] = history_points(keys[1], keys[5], hist_from, hist_to)
   out[#out + 1] = redis.call('HGETALL', keys[6])
   out[#out + 1] = redis.call('HGETALL', keys[7])
+  if keys[8] then out[#out + 1] = redis.call('HGETALL', keys[8]) end
   return out
 end
 
@@ -348,7 +434,7 @@ local function section_len(args, i, width)
 end
 
 -- cw_apply_delta: one account's events of a batch, coalesced, applied exactly once.
--- KEYS: :m :d :u :r :h :x :o
+-- KEYS: :m :d :u :r :h :x :o [:e]
 -- ARGV: horizon ttl_short ttl_long clock_day want_state hist_from hist_to nev
 --       nsrc (src min_offset max_offset)*nsrc     src 'topic:partition'
 --       ntypes (type max_ts)*ntypes
@@ -361,7 +447,10 @@ end
 --       [nparents (k parent_id)*nparents]          the parent_id of the k-th traits entry
 --                                                  ('' detaches: since version 10)
 --                                                  (1-based, ascending), only when some
---                                                  entry carries one
+--                                                  entry carries one (or engagement follows)
+--       [neng (user day points)*neng ewin emax]    with :e (since version 11): each user's
+--                                                  engagement points per day, users.window,
+--                                                  users.max_tracked
 -- When the watermark of every source is below its min_offset, everything is new and is
 -- applied (the same effect as cw_apply with the events one by one); when it is at or
 -- above max_offset for every source, all was applied before (a replay); anything else
@@ -475,6 +564,22 @@ local function cw_apply_delta(keys, args)
       i = i + 2
     end
   end
+  if keys[8] then
+    local ne = section_len(args, i, 3)
+    if not ne or not tonumber(args[i + 1 + 3 * ne]) or not tonumber(args[i + 2 + 3 * ne]) then
+      return redis.error_reply('ERR churnwatch: bad cw_apply_delta engagement')
+    end
+    i = i + 1
+    for k = 1, ne do
+      local day, points = tonumber(args[i + 1]), tonumber(args[i + 2])
+      if not day or not points then
+        return redis.error_reply('ERR churnwatch: bad cw_apply_delta engagement ' .. k)
+      end
+      eng_add(a, args[i], day, points)
+      i = i + 3
+    end
+    a.ke, a.ewin, a.emax = keys[8], tonumber(args[i]), tonumber(args[i + 1])
+  end
   write_account(keys, a, horizon, clock_day, ttl_short, ttl_long)
   local out = {1, nev}
   if want then account_state(keys, out, hist_from, hist_to) end
@@ -500,10 +605,12 @@ end
 -- else wrote its applied state since it loaded it or last wrote it: the version `v` of
 -- :m must still be the one it holds ('0' when absent). The daemon computed the values
 -- (the same as cw_apply_delta would have written), so nothing is read or summed here.
--- KEYS: :m :d :u :r :h :x :o
+-- KEYS: :m :d :u :r :h :x :o [:e]
 -- ARGV: version new_version ttl_short ttl_long expire want_state hist_from hist_to
 --       nm (field value)*nm  nd (day packed)*nd  nu (user day)*nu  ngd day*ngd  ngu user*ngu
---   expire: 1 = all five lifetimes refreshed; else 2 = :d's and 4 = :u's when it has none
+--       [ne (user engagement)*ne  nge user*nge]   with :e (since version 11)
+--   expire: 1 = all five lifetimes (and :e's) refreshed; else 2 = :d's, 4 = :u's and 8 =
+--   :e's when it has none
 -- Returns {0} when the version differs (nothing written); else {1} followed, when
 -- want_state is 1, by the rest of the state the score pass reads: HGETALL of :r, the
 -- history points (as account_state), HGETALL of :x and of :o.
@@ -515,10 +622,15 @@ local function cw_put(keys, args)
   local nu = tonumber(args[i]) or -1; local ui = i + 1; i = ui + 2 * math.max(nu, 0)
   local ngd = tonumber(args[i]) or -1; local gdi = i + 1; i = gdi + math.max(ngd, 0)
   local ngu = tonumber(args[i]) or -1; local gui = i + 1; i = gui + math.max(ngu, 0)
-  if math.min(nm, nd, nu, ngd, ngu) < 0 or i - 1 ~= #args then
+  local ne, ei, nge, gei = 0, i, 0, i
+  if keys[8] then
+    ne = tonumber(args[i]) or -1; ei = i + 1; i = ei + 2 * math.max(ne, 0)
+    nge = tonumber(args[i]) or -1; gei = i + 1; i = gei + math.max(nge, 0)
+  end
+  if math.min(nm, nd, nu, ngd, ngu, ne, nge) < 0 or i - 1 ~= #args then
     return redis.error_reply('ERR churnwatch: bad cw_put arguments')
   end
-  if nm + nd + nu + ngd + ngu > 0 then
+  if nm + nd + nu + ngd + ngu + ne + nge > 0 then
     local km, kd, ku = keys[1], keys[2], keys[3]
     redis.call('HSET', km, 'v', args[2])
     hset_args(km, args, mi, nm)
@@ -526,9 +638,14 @@ local function cw_put(keys, args)
     hdel_args(ku, args, gui, ngu)
     hset_args(kd, args, di, nd)
     hset_args(ku, args, ui, nu)
+    if keys[8] then
+      hdel_args(keys[8], args, gei, nge)
+      hset_args(keys[8], args, ei, ne)
+    end
     local expire = tonumber(args[5]) or 0
     refresh_lifetimes(keys, expire % 2 == 1, math.floor(expire / 2) % 2 == 1,
-                      math.floor(expire / 4) % 2 == 1, args[3], args[4])
+                      math.floor(expire / 4) % 2 == 1, args[3], args[4], keys[8],
+                      math.floor(expire / 8) % 2 == 1)
   end
   if args[6] ~= '1' then return {1} end
   return {1, redis.call('HGETALL', keys[4]),

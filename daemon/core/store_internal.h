@@ -151,9 +151,16 @@ int cw_store_resolve_slots(cw_store *st, const struct cw_config *cfg, int *slots
 /* ---- load (store_load.c), shared with the coalesced apply ---- */
 
 /* The hashes of an account a load reads, in this order: metadata, days, users, rules,
- * history, silences, outbox. */
+ * history, silences, outbox, and with a users section in the config the users' engagement
+ * (CW_STORE_KEY_ENG, docs/users.md): cw_store_load_keys(cfg) of them. */
 #define CW_STORE_LOAD_KEYS 7
-extern const char *const cw_store_load_suffix[CW_STORE_LOAD_KEYS];
+#define CW_STORE_KEY_ENG   7
+extern const char *const cw_store_load_suffix[CW_STORE_LOAD_KEYS + 1];
+
+static inline size_t cw_store_load_keys(const struct cw_config *cfg)
+{
+    return cfg->users.enabled ? CW_STORE_LOAD_KEYS + 1 : CW_STORE_LOAD_KEYS;
+}
 
 /* What a load of several accounts shares. */
 struct cw_store_load_ctx {
@@ -233,8 +240,13 @@ bool cw_store_event_usable(const struct cw_config *cfg, const struct cw_store_ev
 
 /* An event's flags in the apply functions: 1 = an activity event (every type but a
  * traits-only one), 2 = it carries traits, 4 = an activity event with a value, 8 = its
- * traits carry a parent_id (sent after the six trait arguments). */
+ * traits carry a parent_id (sent after the six trait arguments), 16 = an activity event
+ * with engagement points for its user (cw_store_event_points, sent last). */
 int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_event *e);
+
+/* The engagement points e gives its user (users.weights, docs/users.md): 0 without a users
+ * section, a user or a weight for its type. */
+uint32_t cw_store_event_points(const struct cw_config *cfg, const struct cw_store_event *e);
 
 /* The six trait arguments of cw_apply and cw_apply_delta ("" = not carried). */
 void cw_store_add_traits(struct cw_rcmd *c, const struct cw_traits *t);

@@ -5,7 +5,8 @@
 
 #include "store_internal.h"
 
-const char *const cw_store_load_suffix[CW_STORE_LOAD_KEYS] = {"m", "d", "u", "r", "h", "x", "o"};
+const char *const cw_store_load_suffix[CW_STORE_LOAD_KEYS + 1] = {"m", "d", "u", "r",
+                                                                  "h", "x", "o", "e"};
 
 int cw_store_load_prepare(cw_store *st, struct cw_store_load_ctx *l, char *err, size_t errsize)
 {
@@ -26,7 +27,7 @@ static int load_prepare(cw_store *st, void *vctx, char *err, size_t errsize)
  * or l->hashes). */
 static size_t load_op(const struct cw_store_load_ctx *l, size_t i, size_t *which)
 {
-    size_t k = l->n_hashes ? l->n_hashes : CW_STORE_LOAD_KEYS;
+    size_t k = l->n_hashes ? l->n_hashes : cw_store_load_keys(l->cfg);
     *which = l->n_hashes ? l->hashes[i % k] : i % k;
     return i / k;
 }
@@ -69,6 +70,7 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
         tl[t] = -1;
     d->n_event_types = cfg->n_event_types;
     d->n_users = 0;
+    cw_account_data_eng_clear(d);
     d->n_history = 0;
     d->has_last_score = false;
     d->last_score = 0;
@@ -263,6 +265,14 @@ static int load_field(struct cw_store_load_ctx *l, struct cw_account_data *d, si
         if (cw_store_outbox_add(cfg, d, f->str, f->len, v->str, v->len) < 0)
             return -1;
         break;
+    case CW_STORE_KEY_ENG: { /* user -> engagement days (docs/users.md); malformed: read past */
+        struct cw_eng_day days[CW_MAX_WINDOW_DAYS];
+        int n = cw_eng_parse(v->str, v->len, days, CW_MAX_WINDOW_DAYS);
+        if (n > 0 && f->len <= CW_ID_MAX &&
+            cw_account_data_eng_add(d, f->str, f->len, days, (size_t)n) < 0)
+            return -1;
+        break;
+    }
     default: /* rule ("*" = all) -> silence */
         if (d->n_silences < sizeof d->silences / sizeof d->silences[0] &&
             f->len < sizeof d->silences[0].rule) {
@@ -331,7 +341,7 @@ static int load_hashes(cw_store *st, const struct cw_config *cfg, const char *co
     struct cw_store_load_ctx l = {
         .cfg = cfg, .ids = ids, .out = out, .today = today, .hashes = hashes, .n_hashes = n_hashes};
     l.horizon = cw_store_row_days(cfg);
-    struct cw_store_ops o = {.n = n * (n_hashes ? n_hashes : CW_STORE_LOAD_KEYS),
+    struct cw_store_ops o = {.n = n * (n_hashes ? n_hashes : cw_store_load_keys(cfg)),
                              .ctx = &l,
                              .prepare = load_prepare,
                              .build = load_build,

@@ -85,7 +85,13 @@ static uint64_t next_version(cw_store *st)
     return z ? z : 1;
 }
 
-static const char mem_hashes[] = {'m', 'd', 'u'};
+/* The hashes an account held in memory is loaded from: :e only with a users section. */
+static const char mem_hashes[] = {'m', 'd', 'u', 'e'};
+
+static size_t mem_loads(const struct owned_ctx *x)
+{
+    return x->cfg->users.enabled ? 4 : 3;
+}
 
 static int prepare(cw_store *st, void *vctx, char *err, size_t errsize)
 {
@@ -97,8 +103,9 @@ static int load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
 {
     struct owned_ctx *x = vctx;
     cw_rcmd_adds(c, "HGETALL");
-    char suffix[2] = {mem_hashes[i % 3], '\0'};
-    cw_store_add_account_key(st, c, x->batches[x->load[i / 3]].account_id, suffix);
+    size_t k = mem_loads(x);
+    char suffix[2] = {mem_hashes[i % k], '\0'};
+    cw_store_add_account_key(st, c, x->batches[x->load[i / k]].account_id, suffix);
     return c->oom ? -1 : 0;
 }
 
@@ -107,7 +114,8 @@ static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
 {
     (void)st;
     struct owned_ctx *x = vctx;
-    struct cw_account_mem *mem = x->acct[x->load[i / 3]].mem;
+    size_t nk = mem_loads(x);
+    struct cw_account_mem *mem = x->acct[x->load[i / nk]].mem;
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
         snprintf(err, errsize, "unexpected reply type %d", r->type);
         return -1;
@@ -118,7 +126,8 @@ static int load_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, c
             snprintf(err, errsize, "unexpected element type");
             return -1;
         }
-        if (cw_account_mem_load_field(mem, mem_hashes[i % 3], f->str, f->len, v->str, v->len) < 0) {
+        if (cw_account_mem_load_field(mem, mem_hashes[i % nk], f->str, f->len, v->str, v->len) <
+            0) {
             snprintf(err, errsize, "out of memory");
             return -1;
         }
@@ -167,8 +176,8 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     const char *id = x->batches[i].account_id;
     cw_rcmd_adds(c, "FCALL");
     cw_rcmd_adds(c, "cw_put");
-    cw_rcmd_adds(c, "7");
-    for (size_t k = 0; k < CW_STORE_LOAD_KEYS; k++)
+    cw_rcmd_addll(c, (long long)cw_store_load_keys(x->cfg));
+    for (size_t k = 0; k < cw_store_load_keys(x->cfg); k++)
         cw_store_add_account_key(st, c, id, cw_store_load_suffix[k]);
     cw_rcmd_addf(c, "%llu", (unsigned long long)o->expected);
     cw_rcmd_addf(c, "%llu", (unsigned long long)o->next);
@@ -178,7 +187,7 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     cw_rcmd_adds(c, x->want_state ? "1" : "0");
     cw_rcmd_addll(c, x->hist_from);
     cw_rcmd_addll(c, x->hist_to);
-    o->writes = cw_account_mem_put_args(o->mem, c);
+    o->writes = cw_account_mem_put_args(o->mem, x->cfg->users.enabled, c);
     return c->oom ? -1 : 0;
 }
 
@@ -253,8 +262,11 @@ static int load_missing(cw_store *st, struct owned_ctx *x, char *err, size_t err
     }
     if (x->n_load == 0)
         return 0;
-    struct cw_store_ops ops = {
-        .n = 3 * x->n_load, .ctx = x, .prepare = prepare, .build = load_build, .reply = load_reply};
+    struct cw_store_ops ops = {.n = mem_loads(x) * x->n_load,
+                               .ctx = x,
+                               .prepare = prepare,
+                               .build = load_build,
+                               .reply = load_reply};
     if (cw_store_ops_run(st, &ops, err, errsize) < 0)
         return -1;
     for (size_t k = 0; k < x->n_load; k++) {

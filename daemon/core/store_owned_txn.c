@@ -28,8 +28,8 @@ enum txn_kind {
     T_READ,    /* HGETALL of hash k (:r :x :o) */
     T_MULTI,
     T_HSET_M,   /* HSET :m v <next> and the fields */
-    T_HDEL,     /* HDEL of hash k (:d :u): the pruned days and users */
-    T_HSET,     /* HSET of hash k (:d :u) */
+    T_HDEL,     /* HDEL of hash k (:d :u :e): the pruned days and users */
+    T_HSET,     /* HSET of hash k (:d :u :e) */
     T_EXPIRE,   /* EXPIRE of hash k */
     T_EXPIRENX, /* EXPIRE of hash k NX */
     T_HISTORY,  /* HMGET of the history points, or HGETALL :h */
@@ -43,8 +43,19 @@ struct txn_op {
 };
 
 /* The put arguments' lists: nm (field value)*, nd (day packed)*, nu (user day)*, ngd day*,
- * ngu user*: where each list starts (after its length) and how many entries it has. */
-enum { L_M, L_D, L_U, L_GD, L_GU, L_N };
+ * ngu user*, and with a users section ne (user engagement)*, nge user*: where each list
+ * starts (after its length) and how many entries it has. */
+enum { L_M, L_D, L_U, L_GD, L_GU, L_E, L_GE, L_N };
+
+/* The list of hash k's (1 :d, 2 :u, CW_STORE_KEY_ENG :e) fields to set, or to delete. */
+static int list_of(unsigned k, bool del)
+{
+    if (k == 1)
+        return del ? L_GD : L_D;
+    if (k == 2)
+        return del ? L_GU : L_U;
+    return del ? L_GE : L_E;
+}
 
 struct txn_acct {
     size_t i;       /* index into x */
@@ -110,18 +121,19 @@ static int txn_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     case T_HDEL:
         cw_rcmd_adds(c, "HDEL");
         add_key(st, t, op->acct, op->k, c);
-        add_args(c, &a->args, a->at[op->k == 1 ? L_GD : L_GU], a->count[op->k == 1 ? L_GD : L_GU]);
+        add_args(c, &a->args, a->at[list_of(op->k, true)], a->count[list_of(op->k, true)]);
         break;
     case T_HSET:
         cw_rcmd_adds(c, "HSET");
         add_key(st, t, op->acct, op->k, c);
-        add_args(c, &a->args, a->at[op->k == 1 ? L_D : L_U], 2 * a->count[op->k == 1 ? L_D : L_U]);
+        add_args(c, &a->args, a->at[list_of(op->k, false)], 2 * a->count[list_of(op->k, false)]);
         break;
     case T_EXPIRE:
     case T_EXPIRENX:
         cw_rcmd_adds(c, "EXPIRE");
         add_key(st, t, op->acct, op->k, c);
-        cw_rcmd_addll(c, op->k == 1 || op->k == 2 ? x->ttl_short : x->ttl_long);
+        cw_rcmd_addll(c, op->k == 1 || op->k == 2 || op->k == CW_STORE_KEY_ENG ? x->ttl_short
+                                                                               : x->ttl_long);
         if (op->kind == T_EXPIRENX)
             cw_rcmd_adds(c, "NX");
         break;
@@ -292,17 +304,19 @@ static int split_args(struct owned_ctx *x, struct txn_acct *a, char *err, size_t
 {
     struct owned *o = &x->acct[a->i];
     cw_rcmd_reset(&a->args);
-    o->writes = cw_account_mem_put_args(o->mem, &a->args);
+    bool eng = x->cfg->users.enabled;
+    o->writes = cw_account_mem_put_args(o->mem, eng, &a->args);
     if (a->args.oom) {
         snprintf(err, errsize, "out of memory");
         return -1;
     }
     size_t pos = 0;
-    for (int l = 0; l < L_N; l++) {
+    a->count[L_E] = a->count[L_GE] = 0;
+    for (int l = 0; l < (eng ? L_N : L_E); l++) {
         char *end;
         const char *s = cw_rcmd_arg(&a->args, pos);
         unsigned long long n = strtoull(s, &end, 10);
-        size_t width = l < L_GD ? 2 : 1;
+        size_t width = l < L_GD || l == L_E ? 2 : 1;
         if (pos >= a->args.n || end == s || *end || n > (a->args.n - pos - 1) / width) {
             snprintf(err, errsize, "bad write-back arguments");
             return -1;
@@ -341,22 +355,32 @@ static int plan_writes(struct txn *t, char *err, size_t errsize)
         size_t first = t->n_ops;
         if (x->acct[ta->i].writes) { /* cw_put's order */
             unsigned expire = cw_owned_expire(x, ta->i);
+            const unsigned char e = CW_STORE_KEY_ENG;
+            bool eng = x->cfg->users.enabled;
             op_add(t, a, T_HSET_M, 0);
             for (unsigned char k = 1; k <= 2; k++)
-                if (ta->count[k == 1 ? L_GD : L_GU])
+                if (ta->count[list_of(k, true)])
                     op_add(t, a, T_HDEL, k);
             for (unsigned char k = 1; k <= 2; k++)
-                if (ta->count[k == 1 ? L_D : L_U])
+                if (ta->count[list_of(k, false)])
                     op_add(t, a, T_HSET, k);
+            if (ta->count[L_GE])
+                op_add(t, a, T_HDEL, e);
+            if (ta->count[L_E])
+                op_add(t, a, T_HSET, e);
             if (expire & CW_MEM_EXPIRE_ALL) {
                 static const unsigned char order[] = {1, 2, 0, 3, 4}; /* refresh_lifetimes */
                 for (size_t k = 0; k < 5; k++)
                     op_add(t, a, T_EXPIRE, order[k]);
+                if (eng)
+                    op_add(t, a, T_EXPIRE, e);
             } else {
                 if (expire & CW_MEM_EXPIRE_DAYS_NX)
                     op_add(t, a, T_EXPIRENX, 1);
                 if (expire & CW_MEM_EXPIRE_USERS_NX)
                     op_add(t, a, T_EXPIRENX, 2);
+                if (eng && (expire & CW_MEM_EXPIRE_ENG_NX))
+                    op_add(t, a, T_EXPIRENX, e);
             }
         }
         if (x->want_state)
@@ -461,7 +485,7 @@ static int chunks(cw_store *st, struct txn *cur, struct txn *next, char *err, si
 int cw_store_owned_txn(cw_store *st, struct owned_ctx *x, char *err, size_t errsize)
 {
     struct txn *t = calloc(2, sizeof *t);
-    size_t cap = 2 + TXN_CHUNK * 12;
+    size_t cap = 2 + TXN_CHUNK * 16; /* per account at most 15 ops (plan_writes) */
     int rc = -1;
     if (t)
         for (int k = 0; k < 2; k++) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "churnwatch/event.h"
+#include "churnwatch/users.h"
 #include "churnwatch/values.h"
 
 /*
@@ -28,6 +29,8 @@ struct cw_account_view {
     const struct cw_value_day *values; /* laid out as daily; NULL: no metric has values */
     const int32_t *user_last_day;      /* each known user's last active local day */
     size_t n_users;
+    const struct cw_user_eng *user_eng; /* the users whose engagement is kept (docs/users.md) */
+    size_t n_user_eng;
     const struct cw_traits *traits; /* never NULL; fields carry their own has_ flags */
     int64_t last_seen_ms;           /* last event of any type, -1 if never */
     const int64_t *type_last_ms;    /* [cfg->n_event_types]: last event of each type, -1 never */

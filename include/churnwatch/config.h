@@ -106,6 +106,8 @@ struct cw_window {
 /* Built-in metric indices; configured event metrics follow them. */
 enum {
     CW_METRIC_ACTIVE_USERS = 0, /* distinct user_id with any mapped event in the window */
+    CW_METRIC_POWER_USERS,      /* users ranked at users.power_rank or above (docs/users.md) */
+    CW_METRIC_RANKED_USERS,     /* users with any rank of users.ranks */
     CW_METRIC_BUILTIN_COUNT
 };
 
@@ -307,6 +309,28 @@ enum cw_log_level {
     CW_LOG_DEBUG,
 };
 
+#define CW_MAX_RANKS     8
+#define CW_RANK_NAME_MAX 16 /* bytes of a rank name, NUL included */
+
+/* One engagement rank: users with at least `min` points in the window hold it (unless a
+ * higher one). */
+struct cw_rank_band {
+    char *name;
+    uint32_t min; /* >= 1 */
+};
+
+/* Per-user engagement (docs/users.md). enabled: the config has a users section; without it
+ * nothing of this is kept or read. */
+struct cw_users_config {
+    bool enabled;
+    uint32_t window_days;                    /* default 30 */
+    uint32_t weight[CW_MAX_EVENT_TYPES];     /* points per event, by event type index; 0: none */
+    struct cw_rank_band ranks[CW_MAX_RANKS]; /* highest first, min strictly decreasing */
+    size_t n_ranks;
+    size_t power_rank;    /* index into ranks: users ranked there or above are power users */
+    uint32_t max_tracked; /* users with engagement kept per account; default 200 */
+};
+
 struct cw_config {
     char *path; /* the file it was loaded from */
     struct cw_kafka_config kafka;
@@ -331,6 +355,7 @@ struct cw_config {
     size_t n_segments;
     struct cw_scores_config scores;
     struct cw_hierarchy_config hierarchy;
+    struct cw_users_config users;
     char *http_listen; /* default "127.0.0.1:9464" */
     enum cw_log_level log_level;
     enum cw_log_format log_format;

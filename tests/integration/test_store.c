@@ -1901,6 +1901,30 @@ static char *dump_prefix(const char *prefix)
 }
 
 /* The parts of a loaded account the score reads, as text. */
+static int cmp_eng(const void *a, const void *b)
+{
+    return strcmp(((const struct cw_user_eng *)a)->id, ((const struct cw_user_eng *)b)->id);
+}
+
+/* The users' engagement of d as "user=day:points,...;" sorted by user (paths hold them in
+ * different orders). */
+static void eng_text(const struct cw_account_data *d, char *out, size_t size)
+{
+    size_t w = 0;
+    out[0] = '\0';
+    struct cw_user_eng *u = malloc((d->n_user_eng + 1) * sizeof *u);
+    cr_assert_not_null(u);
+    memcpy(u, d->user_eng, d->n_user_eng * sizeof *u);
+    qsort(u, d->n_user_eng, sizeof *u, cmp_eng);
+    for (size_t i = 0; i < d->n_user_eng && w < size; i++) {
+        char days[CW_ENG_TEXT_MAX];
+        cw_eng_format(u[i].days, u[i].n_days, days, sizeof days);
+        int k = snprintf(out + w, size - w, "%s=%s;", u[i].id, days);
+        w += k > 0 ? (size_t)k : 0;
+    }
+    free(u);
+}
+
 static void describe_loaded(const struct cw_account_data *d, char *out, size_t size)
 {
     int w = snprintf(out, size, "%s exists=%d first=%d seen=%lld seats=%d:%lld plan=%s seg=%s",
@@ -1924,6 +1948,11 @@ static void describe_loaded(const struct cw_account_data *d, char *out, size_t s
         if (v->n)
             cw_value_day_format(v, text, sizeof text);
         w += snprintf(out + w, size - (size_t)w, " %s", text);
+    }
+    if ((size_t)w < size) {
+        w += snprintf(out + w, size - (size_t)w, " eng=");
+        if ((size_t)w < size)
+            eng_text(d, out + w, size - (size_t)w);
     }
 }
 
@@ -1964,7 +1993,33 @@ Test(store, known_today_point_saved_without_a_function)
     cw_store_close(st);
 }
 
+/* The users section of the equivalence tests' second runs: engagement kept for at most a
+ * few users (the ds stream has 40 per account), over a window shorter than its days. */
+static void users_on(unsigned max_tracked)
+{
+    cfg.users =
+        (struct cw_users_config){.enabled = true, .window_days = 14, .max_tracked = max_tracked};
+    cfg.users.weight[T_LOGIN] = 1;
+    cfg.users.weight[T_APP] = 5;
+    cfg.users.weight[T_SEMINAR] = 10;
+    cfg.users.weight[T_CLICK] = 2;
+}
+
+static void apply_load_equals_apply_one_by_one(void);
+
 Test(store, apply_load_equals_apply_one_by_one)
+{
+    apply_load_equals_apply_one_by_one();
+}
+
+/* docs/users.md: the users' engagement through the three paths, with the bound reached. */
+Test(store, apply_load_equals_apply_one_by_one_with_users)
+{
+    users_on(12);
+    apply_load_equals_apply_one_by_one();
+}
+
+static void apply_load_equals_apply_one_by_one(void)
 {
     ds_generate(0x9e3779b97f4a7c15ULL);
     cfg.redis.key_prefix = "one:";
@@ -2058,6 +2113,17 @@ Test(store, apply_load_equals_apply_one_by_one)
     }
     cr_assert(strcmp(a, c) == 0, "the state written back from memory differs from the "
                                  "one-by-one apply (apply_load.one.txt, apply_load.own.txt)");
+    if (cfg.users.enabled) { /* engagement was kept, up to the bound */
+        long long most = 0, fewest = 1 << 30;
+        for (int k = 0; k < DS_ACCOUNTS; k++) {
+            long long n = redis_server_int(&rs, "HLEN one:{%s}:e", ds_acct[k]);
+            most = n > most ? n : most;
+            fewest = n < fewest ? n : fewest;
+        }
+        cr_assert_eq(most, (long long)cfg.users.max_tracked, "the bound was reached: %lld", most);
+        cr_assert_gt(fewest, 0);
+        cr_assert(strstr(a, ":e ") != NULL, "the dumps compare :e");
+    }
     free(a);
     free(b);
     free(c);
@@ -2667,6 +2733,10 @@ static const char *mem_differs(struct cw_account_data *got, struct cw_account_da
                  got->today - (int32_t)age, g, w);
         }
     DIFF(got->n_users != want->n_users, "%zu users, store %zu", got->n_users, want->n_users);
+    static char ge[16384], we[16384];
+    eng_text(got, ge, sizeof ge);
+    eng_text(want, we, sizeof we);
+    DIFF(strcmp(ge, we) != 0, "engagement %.200s, store %.200s", ge, we);
     qsort(got->user_last_day, got->n_users, sizeof *got->user_last_day, cmp_day);
     qsort(want->user_last_day, want->n_users, sizeof *want->user_last_day, cmp_day);
     for (size_t u = 0; u < got->n_users; u++)
@@ -2692,7 +2762,20 @@ static const char *mem_differs(struct cw_account_data *got, struct cw_account_da
     return "";
 }
 
+static void in_memory_apply_equals_apply_load(void);
+
 Test(store, in_memory_apply_equals_apply_load)
+{
+    in_memory_apply_equals_apply_load();
+}
+
+Test(store, in_memory_apply_equals_apply_load_with_users)
+{
+    users_on(6);
+    in_memory_apply_equals_apply_load();
+}
+
+static void in_memory_apply_equals_apply_load(void)
 {
     ms_generate(0x5deece66dULL);
     cfg.redis.key_prefix = "mem:";

@@ -621,12 +621,12 @@ Test(account_mem, written_back_and_loaded_again_is_the_same_account)
         unsigned expire = cw_account_mem_expire(a);
         cr_assert(expire & CW_MEM_EXPIRE_ALL, "a traits event refreshes every lifetime");
         cw_rcmd_reset(&c);
-        cr_assert(cw_account_mem_put_args(a, &c));
+        cr_assert(cw_account_mem_put_args(a, false, &c));
         model_put(h, &c);
         cw_account_mem_written(a, 1000 + step);
         cr_assert_eq(cw_account_mem_version(a), 1000 + step);
         cw_rcmd_reset(&c);
-        cr_assert_not(cw_account_mem_put_args(a, &c), "nothing left to write");
+        cr_assert_not(cw_account_mem_put_args(a, false, &c), "nothing left to write");
         cr_assert_eq(cw_account_mem_expire(a), 0);
 
         char version[32];

@@ -79,15 +79,16 @@ Test(config, shipped_config_loads_with_the_documented_values)
     cr_expect_eq(cfg->input.max_id_length, 128);
     cr_expect_eq(cfg->input.max_depth, 32);
 
-    /* active_users first, then the event types' metrics in first-seen order */
-    const char *metrics[] = {"active_users",    "logins",   "registrations",  "apps_created",
-                             "records_written", "seminars", "email_clicks",   "support_tickets",
-                             "help_views",      "nps",      "webinar_minutes"};
+    /* the built-ins first, then the event types' metrics in first-seen order */
+    const char *metrics[] = {"active_users",   "power_users",     "ranked_users",    "logins",
+                             "registrations",  "apps_created",    "records_written", "seminars",
+                             "email_clicks",   "support_tickets", "help_views",      "nps",
+                             "webinar_minutes"};
     cr_assert_eq(cfg->n_metrics, sizeof metrics / sizeof metrics[0]);
     for (size_t i = 0; i < cfg->n_metrics; i++) {
         cr_expect_str_eq(cfg->metrics[i].name, metrics[i]);
-        cr_expect_eq(cfg->metrics[i].builtin, i == CW_METRIC_ACTIVE_USERS);
-        cr_expect_eq(cfg->metrics[i].valued, i >= 9, "%s", metrics[i]);
+        cr_expect_eq(cfg->metrics[i].builtin, i < CW_METRIC_BUILTIN_COUNT);
+        cr_expect_eq(cfg->metrics[i].valued, i >= 11, "%s", metrics[i]);
     }
     cr_assert_eq(cfg->n_event_types, 11);
     int nps = cw_config_event_type_index(cfg, "nps_submitted");
@@ -297,9 +298,11 @@ Test(config, minimal_config_gets_every_default)
     cr_assert_eq(cfg->n_windows, 2);
     cr_expect_eq(cfg->windows[1].days, 28);
     cr_expect_eq(cfg->longest_window_days, 28);
-    cr_expect_eq(cfg->n_metrics, 1);
+    cr_expect_eq(cfg->n_metrics, CW_METRIC_BUILTIN_COUNT);
     cr_expect_str_eq(cfg->metrics[0].name, "active_users");
     cr_expect(cfg->metrics[0].builtin);
+    cr_expect_not(cfg->users.enabled, "no users section: no engagement kept");
+    cr_expect_eq(cfg->users.n_ranks, 5, "the default ranks, read all the same");
     cr_expect_eq(cfg->n_event_types, 0);
     cr_expect_eq(cfg->n_rules, 0);
     cr_expect_eq(cfg->n_segments, 0);
@@ -1624,4 +1627,102 @@ Test(config, a_readable_file_with_an_inline_secret_names_where_else_it_may_live)
                            "CHURNWATCH_KAFKA_SASL_PASSWORD)"),
               "%s", errs);
     unlink(path);
+}
+
+/* ---- users: per-user engagement (docs/users.md) ---- */
+
+#define UEVENTS                                                                                    \
+    "event_types:\n"                                                                               \
+    "  login: {metric: logins}\n"                                                                  \
+    "  app_created: {metric: apps, aliases: [App Created]}\n"                                      \
+    "  account_updated: {traits: true}\n"
+
+Test(config, users_section_weights_ranks_and_power_rank)
+{
+    struct cw_config *cfg = load(
+        UEVENTS "users:\n"
+                "  window: 14d\n"
+                "  weights: {login: 1, app_created: 5}\n"
+                "  ranks: [{name: gold, min: 50}, {name: silver, min: 10}, {name: bronze, "
+                "min: 1}]\n"
+                "  power_rank: silver\n"
+                "  max_tracked: 50\n"
+                "score:\n"
+                "  components:\n"
+                "    c: {measures: [{name: p, metric: power_users, window: short, target: 3},\n"
+                "                   {name: r, metric: ranked_users, window: short, target: 1, "
+                "per_seat: true}]}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    const struct cw_users_config *u = &cfg->users;
+    cr_expect(u->enabled);
+    cr_expect_eq(u->window_days, 14);
+    cr_expect_eq(u->weight[cw_config_event_type_index(cfg, "login")], 1);
+    cr_expect_eq(u->weight[cw_config_event_type_index(cfg, "app_created")], 5);
+    cr_expect_eq(u->weight[cw_config_event_type_index(cfg, "account_updated")], 0);
+    cr_assert_eq(u->n_ranks, 3);
+    cr_expect_str_eq(u->ranks[1].name, "silver");
+    cr_expect_eq(u->ranks[1].min, 10);
+    cr_expect_eq(u->power_rank, 1);
+    cr_expect_eq(u->max_tracked, 50);
+    cr_expect_eq(cfg->score.components[0].measures[0].metric, CW_METRIC_POWER_USERS);
+    cr_expect_eq(cfg->score.components[0].measures[1].metric, CW_METRIC_RANKED_USERS);
+    cw_config_free(cfg);
+
+    /* the defaults: 30 days, SS/S/A/B/C, power users from A, 200 tracked */
+    cfg = load(UEVENTS "users: {weights: {login: 2}}\n" MIN);
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_expect_eq(cfg->users.window_days, 30);
+    cr_assert_eq(cfg->users.n_ranks, 5);
+    cr_expect_str_eq(cfg->users.ranks[0].name, "SS");
+    cr_expect_eq(cfg->users.ranks[4].min, 1);
+    cr_expect_str_eq(cfg->users.ranks[cfg->users.power_rank].name, "A");
+    cr_expect_eq(cfg->users.max_tracked, 200);
+    cw_config_free(cfg);
+}
+
+Test(config, users_section_errors_name_their_place)
+{
+    static const struct {
+        const char *yaml, *err;
+    } ucases[] = {
+        {UEVENTS "users: {weights: {nope: 1}}\n" MIN,
+         "t.yaml:5:19: users.weights.nope: 'nope' is not an event type of event_types (by its "
+         "own name, not an alias)"},
+        {UEVENTS "users: {weights: {App Created: 1}}\n" MIN, "'App Created' is not an event type"},
+        {UEVENTS "users: {weights: {account_updated: 1}}\n" MIN,
+         "'account_updated' is a traits event type"},
+        {UEVENTS "users: {weights: {login: 0}}\n" MIN, "users.weights.login: 0 is out of range"},
+        {UEVENTS "users: {window: 36h, weights: {login: 1}}\n" MIN,
+         "users.window: 36h is not a whole number of days from 1d to 366d"},
+        {UEVENTS
+         "users: {weights: {login: 1}, ranks: [{name: a, min: 5}, {name: b, min: 5}]}\n" MIN,
+         "users.ranks[1]: min 5 must be below the rank above's (5)"},
+        {UEVENTS
+         "users: {weights: {login: 1}, ranks: [{name: a, min: 5}, {name: a, min: 1}]}\n" MIN,
+         "rank 'a' is named twice"},
+        {UEVENTS "users: {weights: {login: 1}, ranks: [{name: x, min: 5}]}\n" MIN,
+         "users.power_rank: 'A' is not one of users.ranks"},
+        {UEVENTS "users: {weights: {login: 1}, power_rank: Z}\n" MIN,
+         "'Z' is not one of users.ranks"},
+        {UEVENTS "users: {weights: {login: 1}, max_tracked: 0}\n" MIN,
+         "users.max_tracked: 0 is out of range"},
+        {UEVENTS "users: {window: 7d}\n" MIN, "missing required key 'weights'"},
+        {UEVENTS "users: {weights: {login: 1}, colour: red}\n" MIN,
+         "unknown key 'colour' in users"},
+        {UEVENTS "score:\n  components:\n    c: {measures: [{name: m, metric: power_users, window: "
+                 "short, target: 1}]}\n",
+         "'power_users' counts users by their engagement rank: it needs a users section"},
+        {UEVENTS
+         "users: {weights: {login: 1}}\n" MIN
+         "alerts:\n  rules:\n    - {name: r, kind: ratio_below, metric: ranked_users, window: "
+         "short, enter: 0.1, exit: 0.2}\n",
+         "'ranked_users' is a score measure's metric only"},
+    };
+    for (size_t i = 0; i < sizeof ucases / sizeof *ucases; i++) {
+        struct cw_config *cfg = load(ucases[i].yaml);
+        cr_expect_null(cfg, "case %zu loaded", i);
+        cr_expect(strstr(errs, ucases[i].err) != NULL, "case %zu: want '%s' in:\n%s", i,
+                  ucases[i].err, errs);
+        cw_config_free(cfg);
+    }
 }
