@@ -40,9 +40,10 @@ static const char *trend_word(double then, double now)
 static double metric_value(const struct cw_config *cfg, const struct cw_account_view *v, int m,
                            const struct cw_window *w)
 {
-    (void)cfg;
     if (m == CW_METRIC_ACTIVE_USERS)
         return cw_window_distinct(v->user_last_day, v->n_users, v->today, w->days);
+    if (cfg->metrics[m].builtin) /* power_users, ranked_users: over users.window */
+        return cw_cli_users_metric(cfg, v, (size_t)m);
     return (double)cw_window_sum(v->daily + (size_t)m * v->horizon, v->horizon, w->days);
 }
 
@@ -177,10 +178,12 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     for (size_t w = 0; w < cfg->n_windows; w++) {
         printf("  %s (%ud):", cfg->windows[w].name, cfg->windows[w].days);
         for (size_t m = 0; m < cfg->n_metrics; m++)
-            printf(" %s=%.0f", cfg->metrics[m].name,
-                   metric_value(cfg, &e->view, (int)m, &cfg->windows[w]));
+            if (cw_cli_metric_shown(cfg, m))
+                printf(" %s=%.0f", cfg->metrics[m].name,
+                       metric_value(cfg, &e->view, (int)m, &cfg->windows[w]));
         printf("\n");
     }
+    cw_cli_users_text(cfg, &e->view);
 
     printf("\nalerts\n");
     size_t open = 0;
@@ -298,11 +301,14 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     for (size_t w = 0; w < cfg->n_windows; w++) {
         json_t *jw = json_object();
         for (size_t m = 0; m < cfg->n_metrics; m++)
-            json_object_set_new(jw, cfg->metrics[m].name,
-                                json_real(metric_value(cfg, &e->view, (int)m, &cfg->windows[w])));
+            if (cw_cli_metric_shown(cfg, m))
+                json_object_set_new(
+                    jw, cfg->metrics[m].name,
+                    json_real(metric_value(cfg, &e->view, (int)m, &cfg->windows[w])));
         json_object_set_new(metrics, cfg->windows[w].name, jw);
     }
     json_object_set_new(o, "metrics", metrics);
+    json_object_set_new(o, "users", cw_cli_users_json(cfg, &e->view));
 
     json_t *alerts = json_array();
     for (size_t r = 0; r < cfg->n_rules && r < a->n_rules; r++) {

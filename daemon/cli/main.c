@@ -40,6 +40,8 @@ static const struct cw_cli_cmd commands[] = {
      "[--html OUT] [--batch N] [--episodes OUT] --from-topic | FILE...",
      "replay a JSON Lines history through the config in memory: what its rules would have done",
      cw_cmd_backtest},
+    {"users", "ACCOUNT [--json]", "an account's users by engagement rank, points and trend",
+     cw_cmd_users},
     {"demo", "[--accounts N] [--days N] [--seed N] [--keep]",
      "the daemon on an embedded Kafka and a private Redis, fed a generated history", cw_cmd_demo},
 };

@@ -7,7 +7,7 @@
 
 _churnwatch() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="account top check-config produce silence silences unsilence rescore export console gen demo backtest"
+    local commands="account top check-config produce silence silences unsilence rescore export console gen users demo backtest"
     local cmd="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
@@ -59,7 +59,7 @@ _churnwatch() {
         fi
         return
         ;;
-    account) opts="--json" ;;
+    account | users) opts="--json" ;;
     top) opts="--grade --segment --owner --parent --created-within --renewal-within --stage --profile --limit --all --json" ;;
     check-config)
         opts="--no-env"

@@ -829,3 +829,45 @@ Test(score, no_values_in_the_window_is_na_and_renormalised)
     cr_expect_eq(r.measures[3].normalized, 0);
     cr_expect(r.measures[3].contribution >= 0);
 }
+
+/* docs/users.md: power_users and ranked_users count the users by their engagement rank
+ * over users.window (whatever the measure's window); per seat, the share of the seats. */
+Test(score, power_and_ranked_users_from_the_users_engagement)
+{
+    static char ss[] = "SS", a[] = "A", b[] = "B";
+    struct cw_metric metrics[3] = {
+        {"active_users", true, false}, {"power_users", true, false}, {"ranked_users", true, false}};
+    struct cw_window win = {"long", 28};
+    struct cw_measure ms[2] = {{"power", CW_METRIC_POWER_USERS, 0, false, 4, 1, CW_AGG_COUNT},
+                               {"ranked", CW_METRIC_RANKED_USERS, 0, true, 0.5, 1, CW_AGG_COUNT}};
+    struct cw_component comp = {"people", 1, ms, 2};
+    struct cw_grade grades[1] = {{"A", 0}};
+    struct cw_config cfg = {.windows = &win, .n_windows = 1, .longest_window_days = 28,
+                            .metrics = metrics, .n_metrics = 3};
+    cfg.score = (struct cw_score_config){
+        .components = &comp, .n_components = 1, .grades = grades, .n_grades = 1};
+    cfg.users = (struct cw_users_config){.enabled = true, .window_days = 10, .n_ranks = 3,
+                                         .power_rank = 1};
+    cfg.users.ranks[0] = (struct cw_rank_band){ss, 100};
+    cfg.users.ranks[1] = (struct cw_rank_band){a, 20};
+    cfg.users.ranks[2] = (struct cw_rank_band){b, 5};
+    /* ann SS, bob A, cy B, dee below every band, eve A but 12 days ago: outside */
+    const struct cw_eng_day d_ann[] = {{TODAY, 150}}, d_bob[] = {{TODAY - 3, 25}},
+                            d_cy[] = {{TODAY - 9, 7}}, d_dee[] = {{TODAY, 2}},
+                            d_eve[] = {{TODAY - 12, 90}};
+    const struct cw_user_eng eng[] = {{"ann", d_ann, 1}, {"bob", d_bob, 1}, {"cy", d_cy, 1},
+                                      {"dee", d_dee, 1}, {"eve", d_eve, 1}};
+    struct cw_traits tr = {.has_seats = true, .seats = 12};
+    uint32_t daily[3 * HORIZON] = {0};
+    struct cw_account_view v = {.account_id = "acme", .today = TODAY, .first_day = TODAY - 100,
+                                .horizon = HORIZON, .n_metrics = 3, .daily = daily,
+                                .traits = &tr, .last_seen_ms = -1, .user_eng = eng,
+                                .n_user_eng = 5};
+    struct cw_score_result r;
+    cw_score_compute(&cfg, &v, &r);
+    cr_assert(r.has_score);
+    cr_expect_float_eq(r.measures[0].raw, 2, 1e-9, "ann and bob: %g", r.measures[0].raw);
+    cr_expect_float_eq(r.measures[1].raw, 3.0 / 12, 1e-9, "3 ranked of 12 seats: %g",
+                       r.measures[1].raw);
+    cr_expect_float_eq(r.score, 100 * (0.5 * 0.5 + 0.5 * 0.5), 1e-9, "%g", r.score);
+}
