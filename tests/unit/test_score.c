@@ -842,12 +842,15 @@ Test(score, power_and_ranked_users_from_the_users_engagement)
                                {"ranked", CW_METRIC_RANKED_USERS, 0, true, 0.5, 1, CW_AGG_COUNT}};
     struct cw_component comp = {"people", 1, ms, 2};
     struct cw_grade grades[1] = {{"A", 0}};
-    struct cw_config cfg = {.windows = &win, .n_windows = 1, .longest_window_days = 28,
-                            .metrics = metrics, .n_metrics = 3};
+    struct cw_config cfg = {.windows = &win,
+                            .n_windows = 1,
+                            .longest_window_days = 28,
+                            .metrics = metrics,
+                            .n_metrics = 3};
     cfg.score = (struct cw_score_config){
         .components = &comp, .n_components = 1, .grades = grades, .n_grades = 1};
-    cfg.users = (struct cw_users_config){.enabled = true, .window_days = 10, .n_ranks = 3,
-                                         .power_rank = 1};
+    cfg.users =
+        (struct cw_users_config){.enabled = true, .window_days = 10, .n_ranks = 3, .power_rank = 1};
     cfg.users.ranks[0] = (struct cw_rank_band){ss, 100};
     cfg.users.ranks[1] = (struct cw_rank_band){a, 20};
     cfg.users.ranks[2] = (struct cw_rank_band){b, 5};
@@ -855,13 +858,22 @@ Test(score, power_and_ranked_users_from_the_users_engagement)
     const struct cw_eng_day d_ann[] = {{TODAY, 150}}, d_bob[] = {{TODAY - 3, 25}},
                             d_cy[] = {{TODAY - 9, 7}}, d_dee[] = {{TODAY, 2}},
                             d_eve[] = {{TODAY - 12, 90}};
-    const struct cw_user_eng eng[] = {{"ann", d_ann, 1}, {"bob", d_bob, 1}, {"cy", d_cy, 1},
-                                      {"dee", d_dee, 1}, {"eve", d_eve, 1}};
+    const struct cw_user_eng eng[] = {{"ann", d_ann, 1},
+                                      {"bob", d_bob, 1},
+                                      {"cy", d_cy, 1},
+                                      {"dee", d_dee, 1},
+                                      {"eve", d_eve, 1}};
     struct cw_traits tr = {.has_seats = true, .seats = 12};
     uint32_t daily[3 * HORIZON] = {0};
-    struct cw_account_view v = {.account_id = "acme", .today = TODAY, .first_day = TODAY - 100,
-                                .horizon = HORIZON, .n_metrics = 3, .daily = daily,
-                                .traits = &tr, .last_seen_ms = -1, .user_eng = eng,
+    struct cw_account_view v = {.account_id = "acme",
+                                .today = TODAY,
+                                .first_day = TODAY - 100,
+                                .horizon = HORIZON,
+                                .n_metrics = 3,
+                                .daily = daily,
+                                .traits = &tr,
+                                .last_seen_ms = -1,
+                                .user_eng = eng,
                                 .n_user_eng = 5};
     struct cw_score_result r;
     cw_score_compute(&cfg, &v, &r);
