@@ -73,6 +73,13 @@ char *cw_alert_encode(const struct cw_alert *alert, size_t *len)
     }
     if (alert->has_rollup_score)
         cw_json_put(obj, "rollup_score", cw_json_real(true, alert->rollup_score), &ok);
+    if (alert->users) {
+        json_t *ids = json_array();
+        ok = ok && ids;
+        for (size_t i = 0; ok && i < alert->n_users; i++)
+            ok = json_array_append_new(ids, cw_json_str(alert->users[i])) == 0;
+        cw_json_put(obj, "users", ids, &ok);
+    }
     if (alert->reminder)
         cw_json_put(obj, "reminder", json_true(), &ok);
     if (!ok)

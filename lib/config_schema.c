@@ -2092,6 +2092,25 @@ static void rule_milestone(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, 
         r->milestone = t;
 }
 
+/* rank (champion_quiet): a name of users.ranks; champions are ranked there or above.
+ * Default: the top rank. */
+static void rule_rank(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                      const char *path)
+{
+    struct cw_rule *r = base;
+    const struct cw_users_config *uc = &ctx->cfg->users;
+    r->rank = 0;
+    const char *t;
+    if (!node || !(t = scalar(ctx, node, path, "a rank name of users.ranks")))
+        return;
+    for (size_t k = 0; k < uc->n_ranks; k++)
+        if (uc->ranks[k].name && strcmp(uc->ranks[k].name, t) == 0) {
+            r->rank = k;
+            return;
+        }
+    cw_cfg_err(ctx, node, path, "'%s' is not one of users.ranks", t);
+}
+
 /* ---- a rule's further conditions (when) ---- */
 
 /* One item of `when` as read, before its subject is known. */
@@ -2267,6 +2286,8 @@ static void rule_when(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void 
 #define SA KB(CW_RULE_SCORE_ABOVE)
 #define RA KB(CW_RULE_RATIO_ABOVE)
 #define CR KB(CW_RULE_CHILDREN_AT_RISK)
+#define CQ KB(CW_RULE_CHAMPION_QUIET)
+#define PB KB(CW_RULE_POWER_USERS_BELOW)
 
 static const struct key_spec rule_specs[] = {
     {.name = "name",
@@ -2361,6 +2382,27 @@ static const struct key_spec rule_specs[] = {
      .offset = RULE_P(exit),
      .kinds = RA,
      .desc = "resolve when the ratio is at most this"},
+    {.name = "enter",
+     .type = K_DOUBLE,
+     .flags = KF_REQUIRED | KF_OVERRIDE,
+     .min = 0,
+     .max = 1e6,
+     .offset = RULE_P(enter),
+     .kinds = PB,
+     .desc = "fire when the account has fewer power users than this"},
+    {.name = "exit",
+     .type = K_DOUBLE,
+     .flags = KF_REQUIRED | KF_OVERRIDE,
+     .min = 0,
+     .max = 1e6,
+     .offset = RULE_P(exit),
+     .kinds = PB,
+     .desc = "resolve when it has at least this many"},
+    {.name = "rank",
+     .type = K_CUSTOM,
+     .fn = rule_rank,
+     .kinds = CQ,
+     .desc = "champions are ranked here or above (default: the top rank)"},
     {.name = "children",
      .type = K_UINT,
      .flags = KF_REQUIRED | KF_OVERRIDE,
@@ -2404,7 +2446,7 @@ static const struct key_spec rule_specs[] = {
      .min = 0,
      .max = MAX_DUR,
      .offset = RULE_P(after_ms),
-     .kinds = IN,
+     .kinds = IN | CQ,
      .desc = "silence that fires the rule"},
     {.name = "milestone",
      .type = K_CUSTOM,
@@ -2595,6 +2637,10 @@ static void alerts_rules(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, vo
         r->milestone = r->metric = r->window = -1;
         uint64_t mask =
             apply_table(ctx, rule_specs, N(rule_specs), item, item, r, ipath, MODE_FILL, KB(kind));
+        if ((r->kind == CW_RULE_CHAMPION_QUIET || r->kind == CW_RULE_POWER_USERS_BELOW) &&
+            !cfg->users.enabled)
+            cw_cfg_err(ctx, kn, ipath, "a %s rule needs a users section (docs/users.md)",
+                       cw_rule_kind_name(r->kind));
         if (users_metric(r->metric)) {
             snprintf(kpath, sizeof kpath, "%s.metric", ipath);
             cw_cfg_err(ctx, cw_ymap_get(item, "metric"), kpath,

@@ -388,6 +388,7 @@ void cw_cfgv_rule_params(struct cw_cfg_ctx *ctx, const struct cw_rule *rule,
     case CW_RULE_RATIO_BELOW:
     case CW_RULE_RENEWAL:
     case CW_RULE_CHILDREN_AT_RISK:
+    case CW_RULE_POWER_USERS_BELOW:
         if (!(p->exit > p->enter)) {
             at = where(maps, paths, n, "exit", "enter", &which, path, sizeof path);
             if (strcmp(which, "exit") == 0)
@@ -429,6 +430,19 @@ void cw_cfgv_rule_params(struct cw_cfg_ctx *ctx, const struct cw_rule *rule,
             cw_cfg_err(ctx, at, path,
                        "%s is longer than the score history kept (the longest window, %ud)", d,
                        ctx->cfg->longest_window_days);
+        }
+        break;
+    case CW_RULE_CHAMPION_QUIET:
+        /* engagement is kept by the day for users.window: a champion quiet for longer has
+         * no points left to be recognised by (docs/users.md) */
+        if (p->after_ms % CW_MS_PER_DAY != 0 ||
+            (ctx->cfg->users.enabled &&
+             p->after_ms / CW_MS_PER_DAY >= (int64_t)ctx->cfg->users.window_days)) {
+            at = where(maps, paths, n, "after", NULL, &which, path, sizeof path);
+            cw_cfgv_format_duration(p->after_ms, d, sizeof d);
+            cw_cfg_err(ctx, at, path,
+                       "%s must be a whole number of days shorter than users.window (%ud)", d,
+                       ctx->cfg->users.window_days);
         }
         break;
     case CW_RULE_INACTIVE:

@@ -48,6 +48,8 @@ static const char *const rule_kind[] = {
     [CW_RULE_SCORE_ABOVE] = "score_above",
     [CW_RULE_RATIO_ABOVE] = "ratio_above",
     [CW_RULE_CHILDREN_AT_RISK] = "children_at_risk",
+    [CW_RULE_CHAMPION_QUIET] = "champion_quiet",
+    [CW_RULE_POWER_USERS_BELOW] = "power_users_below",
 };
 static const char *const direction[] = {
     [CW_DIR_RISK] = "risk",

@@ -138,6 +138,10 @@ char *cw_evaluate_alert_json(const struct cw_config *cfg, const struct cw_accoun
         a.has_rollup_score =
             cw_rollup(cfg->hierarchy.rollup, e->children->child, e->children->n, &a.rollup_score);
     }
+    if (rule->kind == CW_RULE_CHAMPION_QUIET || rule->kind == CW_RULE_POWER_USERS_BELOW) {
+        a.users = ev->users;
+        a.n_users = ev->n_users;
+    }
     char *text = cw_alert_encode(&a, len);
     free(at_risk);
     return text;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "churnwatch/event.h"
+#include "churnwatch/users.h"
 #include "churnwatch/window.h"
 
 /* ---- text helpers -------------------------------------------------------------------- */
@@ -555,6 +556,166 @@ static void eval_children_at_risk(const struct cw_rule_params *p, const struct c
     free(idx);
 }
 
+/* ---- users' engagement (docs/users.md) ---------------------------------------------------- */
+
+/* One user as the user rules see it. */
+struct user_at {
+    const char *id;
+    uint64_t points; /* over users.window, ending today (power) or on its last day (champion) */
+    int rank;
+    int32_t last; /* the newest day with points, at or before today */
+};
+
+/* Most points first, then by id. */
+static int cmp_user_at(const void *x, const void *y)
+{
+    const struct user_at *a = x, *b = y;
+    if (a->points != b->points)
+        return a->points > b->points ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* Append ": a, b, ..." of users[0..n) to out->reason (as far as it holds them) and name
+ * the first CW_RULE_USERS_MAX in out->users. */
+static void name_users(struct cw_rule_eval *out, const struct user_at *users, size_t n,
+                       bool with_quiet, int32_t today, const struct cw_users_config *uc)
+{
+    size_t len = strlen(out->reason);
+    for (size_t k = 0; k < n; k++) {
+        if (k < CW_RULE_USERS_MAX)
+            out->users[out->n_users++] = users[k].id;
+        char item[CW_ID_MAX + 64];
+        int m = with_quiet ? snprintf(item, sizeof item, "%s%s (%s, quiet %dd)", k ? ", " : ": ",
+                                      users[k].id, uc->ranks[users[k].rank].name,
+                                      (int)(today - users[k].last))
+                           : snprintf(item, sizeof item, "%s%s (%s)", k ? ", " : ": ", users[k].id,
+                                      uc->ranks[users[k].rank].name);
+        if (m < 0 || len + (size_t)m + sizeof ", ..." > sizeof out->reason) {
+            if (len + sizeof ", ..." <= sizeof out->reason)
+                memcpy(out->reason + len, ", ...", sizeof ", ...");
+            for (size_t j = k + 1; j < n && out->n_users < CW_RULE_USERS_MAX; j++)
+                out->users[out->n_users++] = users[j].id;
+            return;
+        }
+        memcpy(out->reason + len, item, (size_t)m + 1);
+        len += (size_t)m;
+    }
+}
+
+/*
+ * power_users_below: fire when the account has fewer power users (ranked at
+ * users.power_rank or above over users.window) than enter; resolve when it has exit or
+ * more. Judged once users.window has been observed; the reason and the alert name the
+ * power users it has.
+ */
+static void eval_power_users_below(const struct cw_config *cfg, const struct cw_rule_params *p,
+                                   const struct cw_rule_facts *f, bool firing,
+                                   struct cw_rule_eval *out)
+{
+    const struct cw_account_view *v = f->account;
+    const struct cw_users_config *uc = &cfg->users;
+    char a[32];
+    out->threshold = p->enter;
+    if (!uc->enabled || uc->n_ranks == 0) {
+        set_reason(out, "no users section");
+        return;
+    }
+    uint32_t observed = cw_window_observed_days(v->first_day, v->today, uc->window_days);
+    if (observed < uc->window_days) {
+        set_reason(out, "users.window (%ud) observed for %u days", uc->window_days, observed);
+        return;
+    }
+    struct user_at *power = malloc((v->n_user_eng ? v->n_user_eng : 1) * sizeof *power);
+    if (!power) {
+        set_reason(out, "out of memory");
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_user_eng; i++) {
+        const struct cw_user_eng *u = &v->user_eng[i];
+        uint64_t pts = cw_eng_points(u->days, u->n_days, v->today, uc->window_days);
+        int r = pts ? cw_user_rank(uc, pts) : -1;
+        if (r >= 0 && (size_t)r <= uc->power_rank)
+            power[n++] = (struct user_at){u->id, pts, r, 0};
+    }
+    qsort(power, n, sizeof *power, cmp_user_at);
+    const double limit = firing ? p->exit : p->enter;
+    out->evaluable = out->has_value = true;
+    out->value = (double)n;
+    out->holds = (double)n < limit;
+    set_reason(out, "%zu power user%s (%s or higher) %s %s%s", n, n == 1 ? "" : "s",
+               uc->ranks[uc->power_rank].name, out->holds ? "below" : "at least", fmt_num(a, limit),
+               firing ? " (exit)" : "");
+    name_users(out, power, n, false, v->today, uc);
+    free(power);
+}
+
+/*
+ * champion_quiet: fire when a champion (a user ranked at the rule's rank or above over
+ * users.window ending on their last day with points) has had no points for `after`, whole
+ * days, however busy the rest of the account is; resolve when none is quiet (the champions
+ * came back). The value is the number of quiet champions; the reason and the alert name
+ * them, most points first.
+ */
+static void eval_champion_quiet(const struct cw_config *cfg, const struct cw_rule *rule,
+                                const struct cw_rule_params *p, const struct cw_rule_facts *f,
+                                struct cw_rule_eval *out)
+{
+    const struct cw_account_view *v = f->account;
+    const struct cw_users_config *uc = &cfg->users;
+    char span[32];
+    int64_t after = p->after_ms / CW_MS_PER_DAY;
+    out->threshold = (double)after;
+    fmt_dur(span, p->after_ms);
+    if (!uc->enabled || rule->rank >= uc->n_ranks) {
+        set_reason(out, "no users section");
+        return;
+    }
+    struct user_at *quiet = malloc((v->n_user_eng ? v->n_user_eng : 1) * sizeof *quiet);
+    if (!quiet) {
+        set_reason(out, "out of memory");
+        return;
+    }
+    size_t n = 0, champions = 0;
+    int64_t least = -1; /* the quietest champion that is not quiet enough, in days */
+    for (size_t i = 0; i < v->n_user_eng; i++) {
+        const struct cw_user_eng *u = &v->user_eng[i];
+        size_t k = u->n_days;
+        while (k > 0 && u->days[k - 1].day > v->today)
+            k--;
+        if (k == 0)
+            continue;
+        int32_t last = u->days[k - 1].day;
+        uint64_t pts = cw_eng_points(u->days, k, last, uc->window_days);
+        int r = cw_user_rank(uc, pts);
+        if (r < 0 || (size_t)r > rule->rank)
+            continue;
+        champions++;
+        int64_t days = (int64_t)v->today - last;
+        if (days >= after)
+            quiet[n++] = (struct user_at){u->id, pts, r, last};
+        else if (days > least)
+            least = days;
+    }
+    qsort(quiet, n, sizeof *quiet, cmp_user_at);
+    out->evaluable = out->has_value = true;
+    out->value = (double)n;
+    out->holds = n > 0;
+    const char *rank = uc->ranks[rule->rank].name;
+    if (n == 0 && champions == 0)
+        set_reason(out, "no champion (%s or higher)", rank);
+    else if (n == 0)
+        set_reason(out,
+                   "no champion (%s or higher) without points for %s: %zu champion%s, the "
+                   "quietest %lld days",
+                   rank, span, champions, champions == 1 ? "" : "s", (long long)least);
+    else
+        set_reason(out, "%zu champion%s (%s or higher) without points for %s or more", n,
+                   n == 1 ? "" : "s", rank, span);
+    name_users(out, quiet, n, true, v->today, uc);
+    free(quiet);
+}
+
 /* ---- further conditions (when) ----------------------------------------------------------- */
 
 static bool name_listed(const struct cw_strlist *names, const char *name)
@@ -704,6 +865,12 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
         break;
     case CW_RULE_CHILDREN_AT_RISK:
         eval_children_at_risk(p, facts, firing, out);
+        break;
+    case CW_RULE_CHAMPION_QUIET:
+        eval_champion_quiet(cfg, rule, p, facts, out);
+        break;
+    case CW_RULE_POWER_USERS_BELOW:
+        eval_power_users_below(cfg, p, facts, firing, out);
         break;
     default:
         set_reason(out, "unknown rule kind %d", (int)rule->kind);

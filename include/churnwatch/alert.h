@@ -55,6 +55,9 @@ struct cw_alert {
     size_t n_children_at_risk;
     bool has_rollup_score; /* else omitted */
     double rollup_score;
+    /* champion_quiet, power_users_below (docs/users.md): the users named, ids only */
+    const char *const *users; /* NULL: omitted */
+    size_t n_users;
     const char *reason;
     size_t n_components;
     const struct cw_alert_component *components;
@@ -66,6 +69,7 @@ struct cw_alert {
  * Encode as one line of compact JSON (keys in the order of docs/alerts.md, then "value",
  * "direction", the account's "segment", "owner", "plan", "seats", "renewal_at", "parent_id",
  * "profile" and "stage" each when known, a parent rule's "children_at_risk" and "rollup_score",
+ * a user rule's "users",
  * and "reminder": true for reminders; numbers rounded to 2
  * decimals, scores and values always as reals ("52.0"), a whole threshold as an integer ("40"); NaN
  * or infinite numbers, NULL strings and times outside years 0000..9999 as null; bytes that are not

@@ -195,6 +195,8 @@ enum cw_rule_kind {
     CW_RULE_SCORE_ABOVE, /* opportunities: the score or a ratio high */
     CW_RULE_RATIO_ABOVE,
     CW_RULE_CHILDREN_AT_RISK, /* a parent: at least `children` of its children score low */
+    CW_RULE_CHAMPION_QUIET,   /* a user of a top engagement rank has had no points for `after` */
+    CW_RULE_POWER_USERS_BELOW, /* fewer power users than `enter` (docs/users.md) */
 };
 
 /* What a rule's alert is about: a churn risk (the default of every kind but the *_above
@@ -265,6 +267,7 @@ struct cw_rule {
     int metric;    /* ratio_below, ratio_above: metric index */
     int window;    /* ratio_below, ratio_above: window index */
     bool per_seat; /* ratio_below, ratio_above: divide by seats (default true) */
+    size_t rank;   /* champion_quiet: users ranked here or above (users.ranks) are champions */
     enum cw_direction direction;
     struct cw_condition *when; /* further conditions, all of which must hold; NULL: none */
     size_t n_when;

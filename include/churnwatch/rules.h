@@ -11,7 +11,8 @@
 #include "churnwatch/hierarchy.h"
 #include "churnwatch/score.h"
 
-#define CW_ALERT_ID_LEN 32 /* hex characters */
+#define CW_ALERT_ID_LEN   32 /* hex characters */
+#define CW_RULE_USERS_MAX 10 /* users a champion_quiet or power_users_below alert names */
 
 /* One day of the daily score history (the last score of that local day). */
 struct cw_score_point {
@@ -40,7 +41,12 @@ struct cw_rule_eval {
     bool has_previous_score;
     double previous_score; /* score_drop: the score `over` ago; others: unset */
     double children_below; /* children_at_risk: a child scored below this was at risk */
-    char reason[320];      /* human text, e.g. "health score 37.5 fell below 40" */
+    /* champion_quiet, power_users_below: the users the rule names (the quiet champions,
+     * the power users), most points first, at most CW_RULE_USERS_MAX; they point into the
+     * account view's users */
+    const char *users[CW_RULE_USERS_MAX];
+    size_t n_users;
+    char reason[320]; /* human text, e.g. "health score 37.5 fell below 40" */
 };
 
 /*

@@ -5,14 +5,16 @@
 # (A), a casual user (C) and one whose points left the 14-day window; crowd has 40 users,
 # of whom 30 are kept. `churnwatch users` lists acme's users by points with rank, last day,
 # trend and power flag; `churnwatch account` shows the rank counts, power_users as a metric
-# and as a measure; the bound holds for crowd.
+# and as a measure; the bound holds for crowd. champion_quiet fires once for acme's quiet
+# champion and resolves when they return; power_users_below names the power users.
 source "$(dirname "$0")/harness.bash"
 
 test_clock
 redis_start
 mock_start 1
 write_config "$WORK/cw.yaml" \
-  '/^        - {name: new_users, metric: registrations/i\        - {name: power_people, metric: power_users, window: long, target: 2}'
+  '/^        - {name: new_users, metric: registrations/i\        - {name: power_people, metric: power_users, window: long, target: 2}' \
+  '/^    - name: health_low$/i\    - {name: champion_gone, kind: champion_quiet, rank: A, after: 7d, severity: critical}\n    - {name: few_power_users, kind: power_users_below, enter: 3, exit: 4}'
 cat >>"$WORK/cw.yaml" <<'YAML'
 users:
   window: 14d
@@ -106,4 +108,42 @@ cli -c "$WORK/plain.yaml" users acme >/dev/null 2>"$WORK/plain.err" || expect_rc
 [ "$expect_rc" = 1 ] && grep -q "has no users section" "$WORK/plain.err" ||
   fail "users without a users section: exit $expect_rc, $(cat "$WORK/plain.err")"
 pass "users without a users section exits 1 and names the missing section"
+
+# The user rules (docs/alerts.md): champion_gone fired once for acme naming power (A, no
+# points for 7 days or more), not for crowd (no champion); few_power_users for acme (2 power
+# users, below 3), not for crowd (active since yesterday only: users.window not observed).
+wait_log_count 'alert published.*account=acme rule=champion_gone status=firing' 1 60
+topic_dump churnwatch-alerts >"$WORK/alerts.jsonl"
+python3 - "$WORK/alerts.jsonl" <<'PY' || fail "user rules' alerts (see above)"
+import json, re, sys
+alerts = [json.loads(l) for l in open(sys.argv[1])]
+q = [a for a in alerts if a["rule"] == "champion_gone"]
+assert [(a["account_id"], a["status"]) for a in q] == [("acme", "firing")], q
+assert q[0]["kind"] == "champion_quiet" and q[0]["users"] == ["power"] and q[0]["value"] == 1, q[0]
+# judged first at the event-time clock of the backlog (yesterday) or later: quiet 7 or 8 days
+assert re.fullmatch(r"1 champion \(A or higher\) without points for 7d or more: power \(A, quiet [78]d\)",
+                    q[0]["reason"]), q[0]["reason"]
+p = {a["account_id"]: a for a in alerts if a["rule"] == "few_power_users"}
+assert p["acme"]["users"] == ["champ", "power"] and p["acme"]["value"] == 2, p["acme"]
+assert "crowd" not in p, "crowd's first activity was yesterday: users.window not observed yet"
+assert p["acme"]["reason"] == "2 power users (A or higher) below 3: champ (S), power (A)", p["acme"]["reason"]
+print(q[0]["reason"], "|", p["acme"]["reason"])
+PY
+pass "champion_gone fired once for acme naming power; few_power_users for acme (champ, power), not for the young crowd"
+
+# power comes back today: champion_gone resolves under the same alert id.
+before=$(processed_total)
+printf '%s\n' "{\"event_id\":\"power-back\",\"account_id\":\"acme\",\"user_id\":\"power\",\"type\":\"seminar_attended\",\"ts\":$(($(now_ms) - 60000))}" >"$WORK/back.jsonl"
+kcat -P -b "$BOOTSTRAP" -t usage-events -l "$WORK/back.jsonl" 2>>"$WORK/kcat.log" || fail "kcat produce"
+wait_processed "$((before + 1))" 120
+wait_log_count 'alert published.*account=acme rule=champion_gone status=resolved' 1 60
+topic_dump churnwatch-alerts >"$WORK/alerts.jsonl"
+python3 - "$WORK/alerts.jsonl" <<'PY' || fail "champion_gone resolved (see above)"
+import json, sys
+q = [json.loads(l) for l in open(sys.argv[1])]
+q = [a for a in q if a["rule"] == "champion_gone"]
+assert [a["status"] for a in q] == ["firing", "resolved"] and q[0]["alert_id"] == q[1]["alert_id"], q
+assert q[1]["users"] == [] and q[1]["reason"].startswith("no champion (A or higher) without points for 7d"), q[1]
+PY
+pass "power back: champion_gone resolved under the same alert id"
 daemon_stop

@@ -133,7 +133,7 @@ Test(alert, keys_come_in_spec_order_then_extras)
         "value",          "direction",  "segment",          "owner",
         "plan",           "seats",      "renewal_at",       "parent_id",
         "profile",        "stage",      "children_at_risk", "rollup_score",
-        "reminder",
+        "users",          "reminder",
     };
     struct cw_alert a = spec_alert();
     a.segment = "M";
@@ -152,6 +152,9 @@ Test(alert, keys_come_in_spec_order_then_extras)
     a.n_children_at_risk = 2;
     a.has_rollup_score = true;
     a.rollup_score = 23.126;
+    static const char *const named[] = {"ann", "bob"};
+    a.users = named;
+    a.n_users = 2;
     a.reminder = true;
     json_t *root = roundtrip(&a, NULL);
     size_t i = 0;
@@ -177,6 +180,9 @@ Test(alert, keys_come_in_spec_order_then_extras)
     cr_assert_str_eq(json_string_value(json_array_get(ids, 0)), "acme-de");
     cr_assert_str_eq(json_string_value(json_array_get(ids, 1)), "acme-us");
     cr_assert_float_eq(num_field(root, "rollup_score"), 23.13, 1e-9);
+    json_t *us = json_object_get(root, "users");
+    cr_assert(json_is_array(us) && json_array_size(us) == 2);
+    cr_assert_str_eq(json_string_value(json_array_get(us, 1)), "bob");
     json_decref(root);
 
     /* a parent rule's alert with none at risk (its resolution) still has the list, empty */

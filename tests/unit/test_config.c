@@ -1680,6 +1680,27 @@ Test(config, users_section_weights_ranks_and_power_rank)
     cw_config_free(cfg);
 }
 
+Test(config, user_rules_champion_quiet_and_power_users_below)
+{
+    struct cw_config *cfg =
+        load(UEVENTS
+             "users: {weights: {login: 1}}\n" MIN "alerts:\n  rules:\n"
+             "    - {name: q, kind: champion_quiet, after: 14d, rank: S}\n"
+             "    - {name: top, kind: champion_quiet, after: 7d}\n"
+             "    - {name: p, kind: power_users_below, enter: 3, exit: 4, severity: critical}\n");
+    cr_assert_not_null(cfg, "%s", errs);
+    cr_assert_eq(cfg->n_rules, 3);
+    cr_expect_eq(cfg->rules[0].kind, CW_RULE_CHAMPION_QUIET);
+    cr_expect_eq(cfg->rules[0].rank, 1, "S");
+    cr_expect_eq(cfg->rules[0].params.after_ms, 14 * DAY);
+    cr_expect_eq(cfg->rules[1].rank, 0, "the top rank by default");
+    cr_expect_eq(cfg->rules[2].kind, CW_RULE_POWER_USERS_BELOW);
+    cr_expect_eq(cfg->rules[2].params.enter, 3);
+    cr_expect_eq(cfg->rules[2].params.exit, 4);
+    cr_expect_eq(cfg->rules[2].direction, CW_DIR_RISK);
+    cw_config_free(cfg);
+}
+
 Test(config, users_section_errors_name_their_place)
 {
     static const struct {
@@ -1717,6 +1738,17 @@ Test(config, users_section_errors_name_their_place)
          "alerts:\n  rules:\n    - {name: r, kind: ratio_below, metric: ranked_users, window: "
          "short, enter: 0.1, exit: 0.2}\n",
          "'ranked_users' is a score measure's metric only"},
+        {UEVENTS MIN "alerts:\n  rules:\n    - {name: r, kind: champion_quiet, after: 7d}\n",
+         "a champion_quiet rule needs a users section"},
+        {UEVENTS "users: {weights: {login: 1}}\n" MIN
+                 "alerts:\n  rules:\n    - {name: r, kind: champion_quiet, after: 7d, rank: Z}\n",
+         "alerts.rules[0].rank: 'Z' is not one of users.ranks"},
+        {UEVENTS "users: {weights: {login: 1}, window: 14d}\n" MIN
+                 "alerts:\n  rules:\n    - {name: r, kind: champion_quiet, after: 14d}\n",
+         "14d must be a whole number of days shorter than users.window (14d)"},
+        {UEVENTS "users: {weights: {login: 1}}\n" MIN
+                 "alerts:\n  rules:\n    - {name: r, kind: power_users_below, enter: 3, exit: 2}\n",
+         "must be above enter (3) for power_users_below"},
     };
     for (size_t i = 0; i < sizeof ucases / sizeof *ucases; i++) {
         struct cw_config *cfg = load(ucases[i].yaml);

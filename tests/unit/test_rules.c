@@ -29,6 +29,8 @@ enum {
     R_CHAMPION,
     R_EXPAND,
     R_CHILDREN,
+    R_POWER,
+    R_QUIET,
     N_RULES
 };
 
@@ -142,6 +144,23 @@ static void setup_config(void)
     cfg.score.min_observed_days = 3;
     cfg.rules = rules;
     cfg.n_rules = N_RULES;
+
+    /* users (docs/users.md): SS >= 100, S >= 50, A >= 20, B >= 5; power users from A */
+    static char ss[] = "SS", s[] = "S", a[] = "A", b[] = "B";
+    cfg.users = (struct cw_users_config){
+        .enabled = true, .window_days = 30, .n_ranks = 4, .power_rank = 2, .max_tracked = 200};
+    cfg.users.ranks[0] = (struct cw_rank_band){ss, 100};
+    cfg.users.ranks[1] = (struct cw_rank_band){s, 50};
+    cfg.users.ranks[2] = (struct cw_rank_band){a, 20};
+    cfg.users.ranks[3] = (struct cw_rank_band){b, 5};
+    rules[R_POWER].name = "few_power_users";
+    rules[R_POWER].kind = CW_RULE_POWER_USERS_BELOW;
+    rules[R_POWER].params.enter = 3;
+    rules[R_POWER].params.exit = 4;
+    rules[R_QUIET].name = "champion_quiet";
+    rules[R_QUIET].kind = CW_RULE_CHAMPION_QUIET;
+    rules[R_QUIET].rank = 1; /* S or higher */
+    rules[R_QUIET].params.after_ms = 14 * DAY;
 }
 
 /* ---- a hand-built account ------------------------------------------------------------ */
@@ -1522,4 +1541,75 @@ Test(state, a_clock_behind_the_state_changes_nothing)
     cr_assert_eq(mstep(&m, false, T0 + 2 * DAY, false, NULL), CW_EMIT_RESOLVED);
     cr_assert_eq(m.t.firing, 1);
     cr_assert_eq(m.t.resolved, 1);
+}
+
+/* ---- users' engagement (docs/users.md) ---------------------------------------------------- */
+
+Test(rules, power_users_below_fires_names_them_and_resolves_at_exit)
+{
+    struct cw_eng_day d_ann[] = {{DAY0, 120}}, d_bob[] = {{DAY0 - 3, 25}}, d_cy[] = {{DAY0, 6}},
+                      d_dee[] = {{DAY0 - 1, 0}}, d_eve[] = {{DAY0 - 2, 0}};
+    struct cw_user_eng eng[] = {{"bob", d_bob, 1},
+                                {"ann", d_ann, 1},
+                                {"cy", d_cy, 1},
+                                {"dee", d_dee, 1},
+                                {"eve", d_eve, 1}};
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 10, DAY0);
+    A.v.user_eng = eng;
+    A.v.n_user_eng = 5;
+    cr_assert_eq(step_rule(R_POWER, &st, false, &t, &e), CW_EMIT_NONE);
+    cr_assert_not(e.evaluable, "users.window not observed yet");
+    acct_init(DAY0 - 100, DAY0);
+    A.v.user_eng = eng;
+    A.v.n_user_eng = 5;
+    cr_assert_eq(step_rule(R_POWER, &st, false, &t, &e), CW_EMIT_FIRING);
+    cr_assert_str_eq(e.reason, "2 power users (A or higher) below 3: ann (SS), bob (A)");
+    cr_assert_eq(e.n_users, 2);
+    cr_assert_str_eq(e.users[0], "ann");
+    cr_assert_float_eq(e.value, 2, 1e-12);
+    d_dee[0].points = 30; /* 3 power users: still firing until exit (4) */
+    cr_assert_eq(step_rule(R_POWER, &st, false, &t, &e), CW_EMIT_NONE);
+    cr_assert_str_eq(e.reason, "3 power users (A or higher) below 4 (exit): ann (SS), dee (A), "
+                               "bob (A)");
+    d_eve[0].points = 50;
+    cr_assert_eq(step_rule(R_POWER, &st, false, &t, &e), CW_EMIT_RESOLVED);
+    cr_assert_str_eq(e.reason, "4 power users (A or higher) at least 4 (exit): ann (SS), eve (S), "
+                               "dee (A), bob (A)");
+}
+
+Test(rules, champion_quiet_fires_for_a_quiet_top_user_and_resolves_when_they_return)
+{
+    /* ann was S (60 points up to 15 days ago), bob only A, cy SS and active 2 days ago */
+    struct cw_eng_day d_ann[] = {{DAY0 - 20, 30}, {DAY0 - 15, 30}, {DAY0, 0}},
+                      d_bob[] = {{DAY0 - 20, 25}}, d_cy[] = {{DAY0 - 2, 150}};
+    struct cw_user_eng eng[] = {{"ann", d_ann, 2}, {"bob", d_bob, 1}, {"cy", d_cy, 1}};
+    struct cw_rule_state st = {0};
+    struct tally t = {0};
+    struct cw_rule_eval e;
+    acct_init(DAY0 - 100, DAY0);
+    A.v.user_eng = eng;
+    A.v.n_user_eng = 3;
+    cr_assert_eq(step_rule(R_QUIET, &st, false, &t, &e), CW_EMIT_FIRING);
+    cr_assert_str_eq(e.reason,
+                     "1 champion (S or higher) without points for 14d or more: ann (S, quiet 15d)");
+    cr_assert_eq(e.n_users, 1);
+    cr_assert_str_eq(e.users[0], "ann");
+    cr_assert_float_eq(e.value, 1, 1e-12);
+    cr_assert_float_eq(e.threshold, 14, 1e-12);
+    /* ann returns today */
+    d_ann[2].points = 1;
+    eng[0].n_days = 3;
+    cr_assert_eq(step_rule(R_QUIET, &st, false, &t, &e), CW_EMIT_RESOLVED);
+    cr_assert_str_eq(e.reason, "no champion (S or higher) without points for 14d: 2 champions, "
+                               "the quietest 2 days");
+    /* nobody ranked that high */
+    struct cw_user_eng low[] = {{"bob", d_bob, 1}};
+    A.v.user_eng = low;
+    A.v.n_user_eng = 1;
+    eval_rule(R_QUIET, false, &e);
+    cr_assert(e.evaluable && !e.holds);
+    cr_assert_str_eq(e.reason, "no champion (S or higher)");
 }
