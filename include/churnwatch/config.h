@@ -194,8 +194,8 @@ enum cw_rule_kind {
     CW_RULE_RENEWAL,
     CW_RULE_SCORE_ABOVE, /* opportunities: the score or a ratio high */
     CW_RULE_RATIO_ABOVE,
-    CW_RULE_CHILDREN_AT_RISK, /* a parent: at least `children` of its children score low */
-    CW_RULE_CHAMPION_QUIET,   /* a user of a top engagement rank has had no points for `after` */
+    CW_RULE_CHILDREN_AT_RISK,  /* a parent: at least `children` of its children score low */
+    CW_RULE_CHAMPION_QUIET,    /* a user of a top engagement rank has had no points for `after` */
     CW_RULE_POWER_USERS_BELOW, /* fewer power users than `enter` (docs/users.md) */
 };
 

@@ -20,8 +20,9 @@ static const struct expected tables[] = {
     {&cw_log_level_names, "error, warn, info, debug"},
     {&cw_log_format_names, "logfmt, json"},
     {&cw_severity_names, "info, warning, critical"},
-    {&cw_rule_kind_names, "score_below, score_drop, inactive, onboarding, ratio_below, renewal, "
-                          "score_above, ratio_above, children_at_risk, champion_quiet, power_users_below"},
+    {&cw_rule_kind_names,
+     "score_below, score_drop, inactive, onboarding, ratio_below, renewal, "
+     "score_above, ratio_above, children_at_risk, champion_quiet, power_users_below"},
     {&cw_rollup_names, "mean, seat_weighted_mean, minimum"},
 };
 
