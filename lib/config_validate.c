@@ -270,8 +270,12 @@ void cw_cfgv_format_duration(int64_t ms, char *buf, size_t size)
 
 typedef const char *(*name_at_fn)(const struct cw_config *cfg, size_t i);
 
+/* NULL (left out of a list) for power_users and ranked_users without a users section. */
 static const char *metric_name(const struct cw_config *cfg, size_t i)
 {
+    if (!cfg->users.enabled && cfg->metrics[i].builtin &&
+        (i == CW_METRIC_POWER_USERS || i == CW_METRIC_RANKED_USERS))
+        return NULL;
     return cfg->metrics[i].name;
 }
 
@@ -291,7 +295,9 @@ static void name_list(const struct cw_config *cfg, size_t n, name_at_fn at, char
     out[0] = '\0';
     for (size_t i = 0; i < n && len + 1 < size; i++) {
         const char *name = at(cfg, i);
-        int w = snprintf(out + len, size - len, "%s%s", len ? ", " : "", name ? name : "?");
+        if (!name)
+            continue;
+        int w = snprintf(out + len, size - len, "%s%s", len ? ", " : "", name);
         if (w < 0)
             break;
         len += (size_t)w;

@@ -22,11 +22,13 @@ void cw_config_summary(const struct cw_config *cfg, char *buf, size_t size)
     size_t measures = 0;
     for (size_t c = 0; c < cfg->score.n_components; c++)
         measures += cfg->score.components[c].n_measures;
+    /* power_users and ranked_users are metrics only with a users section (docs/users.md) */
+    size_t metrics = cfg->n_metrics - (cfg->users.enabled ? 0 : 2);
     snprintf(buf, size,
              "%zu rules, %zu measures in %zu components, %zu event types, %zu metrics, "
-             "%zu windows, %zu segments, timezone %s",
-             cfg->n_rules, measures, cfg->score.n_components, cfg->n_event_types, cfg->n_metrics,
-             cfg->n_windows, cfg->n_segments, cfg->timezone);
+             "%zu windows, %zu segments, timezone %s%s",
+             cfg->n_rules, measures, cfg->score.n_components, cfg->n_event_types, metrics,
+             cfg->n_windows, cfg->n_segments, cfg->timezone, cfg->users.enabled ? ", users" : "");
 }
 
 /* The redis.tls files of a rediss:// URL load (CA, client certificate and its key). */
