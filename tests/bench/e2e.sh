@@ -8,7 +8,7 @@
 # the daemon's peak RSS, Redis memory per account, and churnwatchd's ratios to the DIY
 # consumer and to raw.
 #   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--days D]
-#                           [--batch N] [--cache-mb M] [--seats] [--backfill] [--smoke]
+#                           [--batch N] [--cache-mb M] [--seats] [--users] [--backfill] [--smoke]
 # --cache-mb M: churnwatchd's redis.cache_mb (accounts held in memory; 0: none, every batch
 # applied by Redis functions as before); default: the shipped config's.
 # Event times: the 20 hours before a fixed instant (test_clock), in random order; --days D
@@ -18,6 +18,9 @@
 # (the shipped measures are per seat) and their rules are judged: every scoring then
 # saves a history point and rule states, and alerts are published (the status line says
 # how many). Without it no account of these streams has a score.
+# --users: a users section (docs/users.md: points for five of the eight types, the default
+# ranks, up to 200 users kept an account: every user of these streams), so that each
+# event's points are kept per user too; the status lines then say how many users are kept.
 # --backfill: 2,000,000 events, 20,000 accounts, 128 partitions, --days 20.
 # --smoke: 2,000 events, 200 accounts, 8 partitions (CTest, label bench; no thresholds).
 # Needs CW_BUILD_DIR (default ./build) and CW_SOURCE_DIR (default .).
@@ -27,7 +30,7 @@ export CW_SOURCE_DIR CW_BUILD_DIR
 # shellcheck source=../integration/harness.bash
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 
-EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB="" SEATS=0
+EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB="" SEATS=0 USERS=0
 while [ $# -gt 0 ]; do
   case $1 in
     --events) EVENTS=$2; shift 2 ;;
@@ -35,12 +38,13 @@ while [ $# -gt 0 ]; do
     --partitions) PARTITIONS=$2; shift 2 ;;
     --days) DAYS=$2; shift 2 ;;
     --seats) SEATS=1; shift ;;
+    --users) USERS=1; shift ;;
     --batch) BATCH=$2; shift 2 ;;
     --cache-mb) CACHE_MB=$2; shift 2 ;;
     --backfill) EVENTS=2000000 ACCOUNTS=20000 PARTITIONS=128 DAYS=20; shift ;;
     --smoke) EVENTS=2000 ACCOUNTS=200 PARTITIONS=8; shift ;;
     *) echo "usage: $0 [--events N] [--accounts N] [--partitions N] [--days D] [--batch N]" \
-         "[--cache-mb M] [--seats] [--backfill] [--smoke]" >&2
+         "[--cache-mb M] [--seats] [--users] [--backfill] [--smoke]" >&2
        exit 2 ;;
   esac
 done
@@ -50,7 +54,7 @@ done
 [ "$DAYS" -le 25 ] || fail "--days $DAYS: at most 25 (the shipped config keeps 28 days)"
 echo "command: bash tests/bench/e2e.sh --events $EVENTS --accounts $ACCOUNTS" \
   "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}${CACHE_MB:+ --cache-mb $CACHE_MB}$(
-    [ "$SEATS" = 1 ] && echo " --seats")"
+    [ "$SEATS" = 1 ] && echo " --seats")$([ "$USERS" = 1 ] && echo " --users")"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 now() { date +%s.%N; }
 # redis_cpu_us: redis-server's CPU time so far (INFO cpu used_cpu_sys + used_cpu_user), in µs.
@@ -102,6 +106,10 @@ write_config "$WORK/cw.yaml" "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:
 ! grep -q "^  listen: 127.0.0.1:9464\$" "$WORK/cw.yaml" || fail "could not set http.listen"
 [ -z "$CACHE_MB" ] || grep "^  cache_mb: $CACHE_MB\$" "$WORK/cw.yaml" >/dev/null ||
   fail "could not set redis.cache_mb"
+if [ "$USERS" = 1 ]; then
+  printf '%s\n' 'users:' '  weights: {login: 1, app_created: 5, seminar_attended: 10, email_clicked: 2, help_viewed: 1}' \
+    >>"$WORK/cw.yaml"
+fi
 t0=$(now)
 cli -c "$WORK/cw.yaml" produce "$WORK/events.jsonl" --brokers "$BOOTSTRAP" --topic usage-events --key account \
   >"$WORK/produce.log" 2>&1 || fail "produce failed: $(tail -n3 "$WORK/produce.log")"
@@ -186,6 +194,16 @@ client_only=$(echo "$stats" | grep -Ev "^cmdstat_($lua_cmds|fcall|info|config\|r
 shared=$(echo "$stats" | grep -E "^cmdstat_($lua_cmds):" | sed 's/,usec=.*//' | paste -sd' ')
 mem1=$(used_memory)
 with_score=$(rcli zcard cw:scores) # the score index: accounts whose last scoring had a score
+users_line=""
+if [ "$USERS" = 1 ]; then # the users' engagement kept (:e hashes: users, and accounts with one)
+  users_line=$(rcli eval "local n, k, c = 0, 0, '0'
+    repeat
+      local r = redis.call('SCAN', c, 'MATCH', 'cw:{*}:e', 'COUNT', 1000)
+      c = r[1]
+      for _, key in ipairs(r[2]) do n = n + redis.call('HLEN', key); k = k + 1 end
+    until c == '0'
+    return n .. ' users in ' .. k .. ' accounts'" 0)
+fi
 daemon_stop
 # What the daemon judged: its last status line (logged as it stops).
 last_status=$(grep 'msg="status"' "$WORK/daemon.log" | tail -n1)
@@ -228,6 +246,7 @@ echo "churnwatchd scorings: ${scorings:-?} (accounts with a score at the end: ${
   "$ACCOUNTS), $(echo "$last_status" | sed -n 's/.* alerts=\([0-9]*\).*/\1/p') alerts published"
 echo "churnwatchd peak RSS (VmHWM): $((hwm / 1024)) MB (goal <= cache budget + 64 MB)"
 echo "churnwatchd accounts in memory: $cache_line"
+[ -z "$users_line" ] || echo "users' engagement kept (:e): $users_line"
 echo "redis used_memory: $(((mem1 - mem0) / ACCOUNTS)) bytes per account over $ACCOUNTS accounts" \
   "(goal <= 2048; delta $(((mem1 - mem0) / 1024)) KiB)"
 
