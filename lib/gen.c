@@ -53,6 +53,7 @@
  * end (a long history registers them in its last part). */
 #define REG_GROWTH     0.05
 #define REG_GROWTH_MAX 4 /* at most n_users / REG_GROWTH_MAX join during the history */
+#define GROUP_SIZE     5 /* healthy accounts a group: a parent and four children */
 
 /* ---- random numbers: splitmix64 seeds xoshiro256** (both public domain, Vigna) ---- */
 
@@ -551,7 +552,8 @@ struct user {
 
 struct acct {
     struct cw_gen_account pub;
-    char *id_esc; /* JSON-escaped id, name and owner */
+    const struct acct *parent; /* pub.parent_id's account, NULL none */
+    char *id_esc;              /* JSON-escaped id, name and owner */
     size_t id_esc_len;
     char *name_esc;
     struct rng rng;
@@ -1383,6 +1385,21 @@ cw_gen *cw_gen_new(const struct cw_gen_options *opt, char *err, size_t errsize)
         if (a->n_users > max_users)
             max_users = a->n_users;
     }
+    /* The groups: in id order, the first of five healthy accounts is the parent of the four
+     * after it (GROUP_SIZE). */
+    const struct acct *parent = NULL;
+    size_t healthy = 0;
+    for (size_t i = 0; i < g->n_accounts; i++) {
+        struct acct *a = &g->accounts[i];
+        if (a->pub.fate != CW_GEN_HEALTHY)
+            continue;
+        if (healthy++ % GROUP_SIZE == 0) {
+            parent = a;
+            continue;
+        }
+        a->parent = parent;
+        snprintf(a->pub.parent_id, sizeof a->pub.parent_id, "%s", parent->pub.id);
+    }
     g->pool = malloc(max_users * sizeof(*g->pool));
     g->active = malloc(max_users * sizeof(*g->active));
     if (g->pool == NULL || g->active == NULL)
@@ -1466,6 +1483,10 @@ static void put_traits(struct out *o, const struct acct *a, int32_t offset)
     put_ts(o, a->pub.renewal_at_ms, offset);
     PUTS(o, ",\"owner\":\"");
     put_str(o, a->pub.owner);
+    if (a->parent) {
+        PUTS(o, "\",\"parent_id\":\"");
+        put(o, a->parent->id_esc, a->parent->id_esc_len);
+    }
     PUTS(o, "\"}");
 }
 
@@ -1634,6 +1655,14 @@ int cw_gen_manifest_line(const cw_gen *g, size_t i, char *buf, size_t size, size
     put_ts(&o, a->pub.created_at_ms, off);
     PUTS(&o, ",\"renewal_at\":");
     put_ts(&o, a->pub.renewal_at_ms, off);
+    PUTS(&o, ",\"parent_id\":");
+    if (a->parent) {
+        PUTS(&o, "\"");
+        put(&o, a->parent->id_esc, a->parent->id_esc_len);
+        PUTS(&o, "\"");
+    } else {
+        PUTS(&o, "null");
+    }
     PUTS(&o, ",\"fires\":");
     put_rule_list(&o, fate_alerts[a->pub.fate][CW_GEN_EXPECT_FIRES]);
     PUTS(&o, ",\"firing_at_end\":");

@@ -20,6 +20,7 @@
 #include "churnwatch/gen.h"
 #include "churnwatch/window.h"
 #include "cli.h"
+#include "config_check.h"
 #include "kafka.h"
 
 #define DEMO_PARTITIONS   16 /* the mock keeps ~5 MB per partition: spread the history */
@@ -30,7 +31,8 @@
 
 struct demo {
     const struct cw_config *cfg;
-    char dir[PATH_MAX]; /* scratch directory: redis data, daemon log */
+    char dir[PATH_MAX];         /* scratch directory: redis data, daemon log */
+    char config_path[PATH_MAX]; /* demo_config's copy of the config, when it made one */
     char daemon_path[PATH_MAX];
     int redis_port;
     int http_port; /* the daemon's /metrics, /healthz, /readyz */
@@ -448,6 +450,82 @@ static int run_demo(struct demo *d, const char *config_path, struct cw_gen_optio
     return CW_EXIT_OK;
 }
 
+/* The users section the demo adds to a config without one (docs/users.md), so that its
+ * accounts show their users' ranks: points for the shipped usage types. */
+static const char demo_users[] =
+    "\n# added by churnwatch demo, so that its accounts show their users' ranks "
+    "(docs/users.md)\n"
+    "users:\n"
+    "  weights: {login: 1, app_created: 5, seminar_attended: 10, email_clicked: 2, "
+    "help_viewed: 1}\n";
+
+/* The config the demo runs: the one given, or, when it has no users section, a copy of it
+ * with demo_users in the demo's directory (private, like the rest of it). A copy that does
+ * not load (another config's event types, a path relative to the original's directory)
+ * leaves the given one. Returns the path to use; *cfg is then its config. */
+static const char *demo_config(struct demo *d, const char *path, struct cw_config **cfg)
+{
+    if ((*cfg)->users.enabled)
+        return path;
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return path;
+    int w = snprintf(d->config_path, sizeof d->config_path, "%.*s/churnwatch.yaml",
+                     (int)(sizeof d->config_path - sizeof "/churnwatch.yaml"), d->dir);
+    int fd = w > 0 && (size_t)w < sizeof d->config_path
+                 ? open(d->config_path, O_WRONLY | O_CREAT | O_EXCL, 0600)
+                 : -1;
+    FILE *out = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    bool ok = out != NULL;
+    char buf[8192];
+    size_t n;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in) && fputs(demo_users, out) >= 0;
+    fclose(in);
+    if (out)
+        ok = fclose(out) == 0 && ok;
+    else if (fd >= 0)
+        close(fd);
+    static char errs[4096];
+    struct cw_config *with =
+        ok ? cw_config_load(d->config_path, cw_process_getenv, errs, sizeof errs) : NULL;
+    if (!with) {
+        printf("(the config has no users section, and adding one failed: the demo shows no "
+               "users' ranks)\n");
+        return path;
+    }
+    cw_config_free(*cfg);
+    *cfg = with;
+    return d->config_path;
+}
+
+/* One group of the history (gen: the first of five healthy accounts, the parent of the four
+ * after it) as `churnwatch account` and `churnwatch users` show it. */
+static int show_group(const struct cw_cli_opts *opts, const struct cw_config *cfg,
+                      const struct cw_gen_options *go)
+{
+    char err[256];
+    cw_gen *g = cw_gen_new(go, err, sizeof err);
+    char parent[CW_GEN_ID_MAX] = "";
+    for (size_t i = 0; g && i < cw_gen_account_count(g) && !parent[0]; i++)
+        snprintf(parent, sizeof parent, "%s", cw_gen_account(g, i)->parent_id);
+    cw_gen_free(g);
+    if (!parent[0])
+        return CW_EXIT_OK; /* too few healthy accounts for a group */
+    printf("\na group of accounts (docs/hierarchies.md): churnwatch account %s\n", parent);
+    fflush(stdout);
+    char *account_argv[] = {"account", parent, NULL};
+    int rc = cw_cmd_account(opts, 2, account_argv);
+    if (rc == CW_EXIT_OK && cfg->users.enabled) {
+        printf("\nits users by engagement (docs/users.md): churnwatch users %s\n", parent);
+        fflush(stdout);
+        char *users_argv[] = {"users", parent, NULL};
+        rc = cw_cmd_users(opts, 2, users_argv);
+    }
+    return rc;
+}
+
 int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -485,7 +563,6 @@ int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
 
     struct demo d;
     memset(&d, 0, sizeof d);
-    d.cfg = cfg;
     find_daemon(&d);
     snprintf(d.dir, sizeof d.dir, "%s/churnwatch-demo.XXXXXX",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -494,16 +571,21 @@ int cw_cmd_demo(const struct cw_cli_opts *opts, int argc, char **argv)
         cw_config_free(cfg);
         return CW_EXIT_USAGE;
     }
-    rc = run_demo(&d, opts->config_path, &go);
+    struct cw_cli_opts dopts = *opts; /* the demo's config, with users (demo_config) */
+    dopts.config_path = demo_config(&d, opts->config_path, &cfg);
+    d.cfg = cfg;
+    rc = run_demo(&d, dopts.config_path, &go);
     if (rc == CW_EXIT_OK) {
         char limit[16];
         snprintf(limit, sizeof limit, "%zu", go.accounts);
         char *top_argv[] = {"top", "--limit", limit, NULL};
-        rc = cw_cmd_top(opts, 3, top_argv);
+        rc = cw_cmd_top(&dopts, 3, top_argv);
     }
+    if (rc == CW_EXIT_OK)
+        rc = show_group(&dopts, cfg, &go);
     /* The web console over the same state: with --keep it stays up, with the daemon and
      * Redis, until Ctrl-C. */
-    if (rc == CW_EXIT_OK && start_console(&d, opts->config_path) != 0)
+    if (rc == CW_EXIT_OK && start_console(&d, dopts.config_path) != 0)
         rc = CW_EXIT_UNAVAILABLE;
     if (rc == CW_EXIT_OK && keep) {
         printf("kept up until Ctrl-C (or SIGTERM)\n");

@@ -32,7 +32,8 @@
  *               (renewal_risk, health_low and health_drop)
  *   expanding   every seat registered and nearly every one active each week, created long
  *               before the history (expansion, from the first whole long window on)
- * Every other account renews more than 100 days after the end, beyond renewal_risk's
+ * The healthy accounts form groups (parent_id, cw_gen_account). Every other account renews
+ * more than 100 days after the end, beyond renewal_risk's
  * 90 days. Accounts in normal use keep registering new users during the history (about
  * 5 per 100 seats and 28 days at the healthy level, fewer as usage falls; none for
  * stalled, underused and expanding): the `registrations` the score's penetration reads.
@@ -121,6 +122,10 @@ struct cw_gen_account {
     uint32_t users;    /* users registered by the end of the history */
     int64_t created_at_ms;
     int64_t renewal_at_ms;
+    /* Its parent account (the parent_id trait, docs/hierarchies.md), "" none: the healthy
+     * accounts form groups of five in id order, the first of each the parent of the four
+     * after it (healthy accounts do not score low, so no parent rule fires). */
+    char parent_id[CW_GEN_ID_MAX];
 };
 
 /* What cw_gen_next reports besides the text. */
@@ -174,7 +179,7 @@ const struct cw_gen_account *cw_gen_account(const cw_gen *gen, size_t i);
 /*
  * The manifest line of account i, one JSON object (no newline):
  * {"account_id","fate","name","segment","seats","users","created_at","renewal_at",
- *  "fires":[rules],"firing_at_end":[rules],"may_fire":[rules]}.
+ *  "parent_id" (null: none),"fires":[rules],"firing_at_end":[rules],"may_fire":[rules]}.
  * Same return and buffer contract as cw_gen_next; -2 when i is out of range.
  */
 int cw_gen_manifest_line(const cw_gen *gen, size_t i, char *buf, size_t size, size_t *len);

@@ -7,7 +7,9 @@
 #      opportunity (expansion, marked as one), each only for the accounts whose fate tells
 #      that story (gen's manifest of the same seed) and for every one of them, and still
 #      open in the table;
-#   3. it ends with the URL of the web console (`churnwatch console`) over that state;
+#   3. it shows a group of accounts (a parent, its children, their roll-up) and the
+#      parent's users by engagement rank, and ends with the URL of the web console
+#      (`churnwatch console`) over that state;
 #   4. it stops what it started: its console and redis-server no longer answer.
 # The demo bounds its own waits (start 20 s, catching up 120 s, then 2.5 s without a new
 # alert); `timeout` bounds the whole run.
@@ -74,6 +76,31 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 pass "demo: a renewal risk for every renewing account and an opportunity for every expanding one, no other"
+
+# The demo shows a group (gen's first parent: docs/hierarchies.md) with its four children and
+# their roll-up, and the parent's users by engagement rank (the demo adds a users section to
+# a config without one, docs/users.md).
+python3 - "$WORK/demo.txt" "$WORK/manifest.jsonl" <<'PY' || fail "the demo's group and users (see above)"
+import json, re, sys
+text = open(sys.argv[1]).read()
+m = [json.loads(l) for l in open(sys.argv[2])]
+parents = [a["parent_id"] for a in m if a["parent_id"]]
+first = next(a["account_id"] for a in m if a["account_id"] in parents)
+kids = sorted(a["account_id"] for a in m if a["parent_id"] == first)
+assert len(kids) == 4, kids
+assert f"a group of accounts (docs/hierarchies.md): churnwatch account {first}\n" in text, first
+group = text.split(f"churnwatch account {first}\n", 1)[1]
+rolled = re.search(r"^children \(4\)  rolled up \(seat_weighted_mean\) ([\d.]+)  grade (\S+)$", group, re.M)
+assert rolled, group[:2000]
+listed = sorted(re.findall(r"^  ([a-z]+-\d{4}) +[\d.]+ \S+ +seats \d+$", group, re.M))
+assert listed == kids, (listed, kids)
+assert f"its users by engagement (docs/users.md): churnwatch users {first}\n" in group
+users = re.findall(r"^  (\S+-u\d{3}) +(\S+) +(\d+)  \d{4}-\d\d-\d\d  (up|down|flat)", group, re.M)
+assert users and all(u[0].startswith(first + "-u") for u in users), users
+assert re.search(r"^  power users \d+ \(A or higher\)  ranked \d+  ranks SS=\d+ S=\d+ A=\d+ B=\d+ C=\d+$", group, re.M)
+print(f"group {first}: children {kids} rolled up {rolled.group(1)}; {len(users)} users ranked")
+PY
+pass "demo: a group (a parent, its four children, their roll-up) and the parent's users by rank"
 
 url=$(sed -n 's|^web console: \(http://127\.0\.0\.1:[0-9]*/\)$|\1|p' "$WORK/demo.txt")
 [ -n "$url" ] || { cat "$WORK/demo.txt" >&2; fail "the demo did not print the web console's URL"; }

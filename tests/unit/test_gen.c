@@ -210,6 +210,11 @@ Test(gen, every_line_is_valid_json_of_its_form_in_time_order)
                              acc->created_at_ms);
                 cr_assert_eq(parse_ts(json_string_value(json_object_get(tr, "renewal_at"))),
                              acc->renewal_at_ms);
+                const json_t *pid = json_object_get(tr, "parent_id");
+                if (acc->parent_id[0])
+                    cr_assert_str_eq(json_string_value(pid), acc->parent_id);
+                else
+                    cr_assert_null(pid, "no parent: no parent_id");
             } else {
                 cr_assert(json_is_string(user), "user missing: %s", buf);
                 cr_assert_eq(strncmp(json_string_value(user), acc->id, strlen(acc->id)), 0);
@@ -854,5 +859,43 @@ Test(gen, nps_answers_and_webinar_minutes_follow_the_fates)
     cr_expect_eq(detractors[CW_GEN_HEALTHY], 0);
     cr_expect_gt(detractors[CW_GEN_DECLINING], 0);
     cr_expect_eq(promoters[CW_GEN_DECLINING], 0);
+    cw_gen_free(g);
+}
+
+/* docs/hierarchies.md: the healthy accounts form groups of five in id order, the first the
+ * parent of the four after it; no other account has a parent, and no parent has one. */
+Test(gen, healthy_accounts_form_groups_of_five)
+{
+    struct cw_gen_options o = opts(42);
+    cw_gen *g = make(&o);
+    size_t healthy = 0, children = 0;
+    const char *parent = NULL;
+    for (size_t i = 0; i < cw_gen_account_count(g); i++) {
+        const struct cw_gen_account *a = cw_gen_account(g, i);
+        if (a->fate != CW_GEN_HEALTHY) {
+            cr_expect_str_eq(a->parent_id, "", "%s", a->id);
+            continue;
+        }
+        if (healthy++ % 5 == 0) {
+            cr_expect_str_eq(a->parent_id, "", "a parent has no parent: %s", a->id);
+            parent = a->id;
+        } else {
+            cr_expect_str_eq(a->parent_id, parent, "%s", a->id);
+            children++;
+        }
+    }
+    cr_expect_eq(healthy, 10, "the default 40 accounts have 10 healthy ones");
+    cr_expect_eq(children, 8, "two groups of a parent and four children");
+    char buf[1024];
+    size_t len;
+    for (size_t i = 0; i < cw_gen_account_count(g); i++) {
+        cr_assert_eq(cw_gen_manifest_line(g, i, buf, sizeof buf, &len), 1);
+        json_t *j = json_loads(buf, 0, NULL);
+        cr_assert_not_null(j, "%s", buf);
+        const json_t *p = json_object_get(j, "parent_id");
+        const struct cw_gen_account *a = cw_gen_account(g, i);
+        cr_expect(a->parent_id[0] ? json_is_string(p) : json_is_null(p), "%s", buf);
+        json_decref(j);
+    }
     cw_gen_free(g);
 }
