@@ -80,13 +80,6 @@ struct pend_user {
     size_t eng; /* its first engagement entry + 1, 0: none */
 };
 
-/* A user's engagement points of one day; next: the user's next entry + 1. */
-struct pend_eng {
-    int32_t day;
-    uint32_t points;
-    size_t next;
-};
-
 struct pend_src {
     const char *topic;
     int32_t partition;
@@ -123,10 +116,7 @@ struct pending {
     size_t n_src, cap_src;
     struct pend_val *vals;
     size_t n_vals, cap_vals;
-    struct pend_eng *eng;
-    size_t n_eng, cap_eng;
-    size_t *eng_users; /* the users with engagement, in order of their first points */
-    size_t n_eng_users, cap_eng_users;
+    struct cw_eng_sums eng; /* the users' engagement points per day (docs/users.md) */
 };
 
 struct cw_account_mem {
@@ -174,8 +164,7 @@ void cw_account_mem_release_scratch(void)
     free(scratch.umap);
     free(scratch.src);
     free(scratch.vals);
-    free(scratch.eng);
-    free(scratch.eng_users);
+    cw_eng_sums_free(&scratch.eng);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -492,7 +481,7 @@ static int pend_reset(struct pending *p, const struct cw_account_mem *a, size_t 
     memset(p->has_type, 0, sizeof p->has_type);
     p->width = width;
     p->n_days = p->n_users = p->n_vals = 0; /* the sources stay: sources() found them */
-    p->n_eng = p->n_eng_users = 0;
+    cw_eng_sums_reset(&p->eng);
     size_t map = 16;
     while (map < 2 * n)
         map <<= 1;
@@ -560,34 +549,6 @@ static size_t pend_user(struct pending *p, const char *id, int32_t day)
     }
 }
 
-/* Points of user u on day, summed as store_delta.c sums them (saturating). 0 or -1. */
-static int pend_eng(struct pending *p, size_t u, int32_t day, uint32_t points)
-{
-    size_t last = 0;
-    for (size_t k = p->users[u].eng; k; k = p->eng[k - 1].next) {
-        struct pend_eng *e = &p->eng[k - 1];
-        if (e->day == day) {
-            uint64_t sum = (uint64_t)e->points + points;
-            e->points = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
-            return 0;
-        }
-        last = k;
-    }
-    if (cw_array_reserve(&p->eng, &p->cap_eng, p->n_eng + 1, sizeof *p->eng) < 0)
-        return -1;
-    if (last == 0 && cw_array_reserve(&p->eng_users, &p->cap_eng_users, p->n_eng_users + 1,
-                                      sizeof *p->eng_users) < 0)
-        return -1;
-    p->eng[p->n_eng++] = (struct pend_eng){.day = day, .points = points};
-    if (last) {
-        p->eng[last - 1].next = p->n_eng;
-    } else {
-        p->users[u].eng = p->n_eng;
-        p->eng_users[p->n_eng_users++] = u;
-    }
-    return 0;
-}
-
 /* A traits event of time ts: it wins when not older than the last winner. */
 static void pend_traits(struct pending *p, int64_t ts, const struct cw_traits *t)
 {
@@ -632,7 +593,7 @@ static int pend_activity(struct pending *p, const struct cw_config *cfg, const i
     if (e->user_id[0]) {
         size_t u = pend_user(p, e->user_id, e->day);
         uint32_t points = cw_store_event_points(cfg, e);
-        if (points > 0 && pend_eng(p, u, e->day, points) < 0)
+        if (points > 0 && cw_eng_sums_add(&p->eng, &p->users[u].eng, u, e->day, points) < 0)
             return -1;
     }
     if (!p->has_days || e->day < p->first_day)
@@ -728,16 +689,16 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
     int64_t eoldest = ref - (int64_t)cfg->users.window_days;
     int32_t eo = has_eoldest ? (int32_t)eoldest : INT32_MIN;
     bool wrote_eng = false;
-    for (size_t k = 0; cfg->users.enabled && k < p->n_eng_users; k++) {
-        const struct pend_user *u = &p->users[p->eng_users[k]];
+    for (size_t k = 0; cfg->users.enabled && k < p->eng.n_order; k++) {
+        const struct pend_user *u = &p->users[p->eng.order[k]];
         struct mem_eng *e = eng_find(a, u->id, strlen(u->id));
         bool had = e != NULL;
         if (!e) {
             if (a->n_eng >= cfg->users.max_tracked)
                 continue;
             bool any = false;
-            for (size_t j = u->eng; j && !any; j = p->eng[j - 1].next)
-                any = p->eng[j - 1].day > eo;
+            for (size_t j = u->eng; j && !any; j = p->eng.e[j - 1].next)
+                any = p->eng.e[j - 1].day > eo;
             if (!any)
                 continue;
             if (!(e = eng_new(a, u->id, strlen(u->id))))
@@ -746,8 +707,8 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
         size_t before = e->n;
         cw_eng_prune(e->days, &e->n, eo); /* as write_eng formats the days after eoldest */
         bool changed = e->n != before;
-        for (size_t j = u->eng; j; j = p->eng[j - 1].next) {
-            const struct pend_eng *pe = &p->eng[j - 1];
+        for (size_t j = u->eng; j; j = p->eng.e[j - 1].next) {
+            const struct cw_eng_sum *pe = &p->eng.e[j - 1];
             if (pe->day <= eo)
                 continue;
             if (eng_reserve(e, 1) < 0)

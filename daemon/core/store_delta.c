@@ -69,13 +69,6 @@ struct delta_user {
     size_t eng; /* its first engagement entry + 1, 0: none */
 };
 
-/* A user's engagement points of one day (docs/users.md); next: the user's next entry + 1. */
-struct delta_eng {
-    int32_t day;
-    uint32_t points;
-    size_t next;
-};
-
 /* One metric's values of one day. */
 struct delta_value {
     int32_t day;
@@ -99,10 +92,7 @@ struct cw_store_delta {
     size_t n_traits, cap_traits;
     struct delta_value *values;
     size_t n_values, cap_values;
-    struct delta_eng *eng;
-    size_t n_eng, cap_eng;
-    size_t *eng_users; /* the users with engagement, in order of their first points */
-    size_t n_eng_users, cap_eng_users;
+    struct cw_eng_sums eng; /* the users' engagement points per day (docs/users.md) */
     char *packed;
     size_t cap_packed;
 };
@@ -120,8 +110,7 @@ void cw_store_delta_free(struct cw_store_delta *s)
     free(s->days);
     free(s->cells);
     free(s->users);
-    free(s->eng);
-    free(s->eng_users);
+    cw_eng_sums_free(&s->eng);
     free(s->umap);
     free(s->traits);
     free(s->values);
@@ -204,12 +193,11 @@ static size_t user_seen(struct cw_store_delta *s, const char *id, int32_t day)
     }
 }
 
-/* Points of user u on day (summed saturating, as the store sums them). 0 or -1. */
-static int eng_seen(struct cw_store_delta *s, size_t u, int32_t day, uint32_t points)
+int cw_eng_sums_add(struct cw_eng_sums *s, size_t *head, size_t u, int32_t day, uint32_t points)
 {
     size_t last = 0; /* the user's last entry + 1 */
-    for (size_t k = s->users[u].eng; k; k = s->eng[k - 1].next) {
-        struct delta_eng *e = &s->eng[k - 1];
+    for (size_t k = *head; k; k = s->e[k - 1].next) {
+        struct cw_eng_sum *e = &s->e[k - 1];
         if (e->day == day) {
             uint64_t sum = (uint64_t)e->points + points;
             e->points = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
@@ -217,17 +205,17 @@ static int eng_seen(struct cw_store_delta *s, size_t u, int32_t day, uint32_t po
         }
         last = k;
     }
-    if (cw_array_reserve(&s->eng, &s->cap_eng, s->n_eng + 1, sizeof *s->eng) < 0)
+    if (cw_array_reserve(&s->e, &s->cap, s->n + 1, sizeof *s->e) < 0)
         return -1;
-    if (last == 0 && cw_array_reserve(&s->eng_users, &s->cap_eng_users, s->n_eng_users + 1,
-                                      sizeof *s->eng_users) < 0)
+    if (last == 0 &&
+        cw_array_reserve(&s->order, &s->cap_order, s->n_order + 1, sizeof *s->order) < 0)
         return -1;
-    s->eng[s->n_eng++] = (struct delta_eng){.day = day, .points = points};
-    if (last)
-        s->eng[last - 1].next = s->n_eng;
-    else {
-        s->users[u].eng = s->n_eng;
-        s->eng_users[s->n_eng_users++] = u;
+    s->e[s->n++] = (struct cw_eng_sum){.day = day, .points = points};
+    if (last) {
+        s->e[last - 1].next = s->n;
+    } else {
+        *head = s->n;
+        s->order[s->n_order++] = u;
     }
     return 0;
 }
@@ -238,7 +226,7 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
                      int32_t *last_day, int64_t *last_seen)
 {
     s->n_src = s->n_days = s->n_users = s->n_traits = s->n_values = 0;
-    s->n_eng = s->n_eng_users = 0;
+    cw_eng_sums_reset(&s->eng);
     for (size_t t = 0; t < CW_MAX_EVENT_TYPES; t++)
         s->type_max[t] = -1;
     size_t map = 16;
@@ -276,7 +264,8 @@ static long coalesce(struct cw_store_delta *s, const struct cw_config *cfg, cons
             }
             if (e->user_id[0]) {
                 size_t u = user_seen(s, e->user_id, e->day);
-                if ((flags & 16) && eng_seen(s, u, e->day, cw_store_event_points(cfg, e)) < 0)
+                if ((flags & 16) && cw_eng_sums_add(&s->eng, &s->users[u].eng, u, e->day,
+                                                    cw_store_event_points(cfg, e)) < 0)
                     return -1;
             }
             if (*first_day == CW_DAY_NONE || e->day < *first_day)
@@ -413,13 +402,13 @@ int cw_store_delta_args(struct cw_store_delta *s, const struct cw_config *cfg, c
     /* The users' engagement points per day, users in order of their first points; then
      * users.window and users.max_tracked (docs/users.md). */
     if (eng) {
-        cw_rcmd_addll(c, (long long)s->n_eng);
-        for (size_t k = 0; k < s->n_eng_users; k++) {
-            const struct delta_user *u = &s->users[s->eng_users[k]];
-            for (size_t e = u->eng; e; e = s->eng[e - 1].next) {
+        cw_rcmd_addll(c, (long long)s->eng.n);
+        for (size_t k = 0; k < s->eng.n_order; k++) {
+            const struct delta_user *u = &s->users[s->eng.order[k]];
+            for (size_t e = u->eng; e; e = s->eng.e[e - 1].next) {
                 cw_rcmd_adds(c, u->id);
-                cw_rcmd_addll(c, s->eng[e - 1].day);
-                cw_rcmd_addll(c, s->eng[e - 1].points);
+                cw_rcmd_addll(c, s->eng.e[e - 1].day);
+                cw_rcmd_addll(c, s->eng.e[e - 1].points);
             }
         }
         cw_rcmd_addll(c, cfg->users.window_days);

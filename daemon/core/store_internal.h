@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "redis_cluster.h"
 #include "redis_cmd.h"
@@ -243,6 +244,37 @@ bool cw_store_event_usable(const struct cw_config *cfg, const struct cw_store_ev
  * traits carry a parent_id (sent after the six trait arguments), 16 = an activity event
  * with engagement points for its user (cw_store_event_points, sent last). */
 int cw_store_event_flags(const struct cw_config *cfg, const struct cw_store_event *e);
+
+/* The engagement points of a batch's users per day (docs/users.md), summed as every store
+ * path sums them (saturating): store_delta.c sends them, account_mem.c merges them. Each user
+ * keeps the index + 1 of its first entry (*head, 0: none); entries chain by `next`; `order`
+ * lists the users (the caller's indexes) in the order of their first points. */
+struct cw_eng_sum {
+    int32_t day;
+    uint32_t points;
+    size_t next; /* the user's next entry + 1, 0: none */
+};
+struct cw_eng_sums {
+    struct cw_eng_sum *e;
+    size_t n, cap;
+    size_t *order;
+    size_t n_order, cap_order;
+};
+
+/* Add points on day to user u (whose first entry is *head). 0, or -1 when out of memory. */
+int cw_eng_sums_add(struct cw_eng_sums *s, size_t *head, size_t u, int32_t day, uint32_t points);
+
+static inline void cw_eng_sums_reset(struct cw_eng_sums *s)
+{
+    s->n = s->n_order = 0;
+}
+
+static inline void cw_eng_sums_free(struct cw_eng_sums *s)
+{
+    free(s->e);
+    free(s->order);
+    *s = (struct cw_eng_sums){0};
+}
 
 /* The engagement points e gives its user (users.weights, docs/users.md): 0 without a users
  * section, a user or a weight for its type. */
