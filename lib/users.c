@@ -22,25 +22,26 @@ void cw_eng_prune(struct cw_eng_day *days, size_t *n, int32_t oldest)
 int cw_eng_add(struct cw_eng_day *days, size_t *n, size_t cap, int32_t day, uint32_t points,
                int32_t oldest)
 {
-    if (day <= oldest || points == 0) {
-        cw_eng_prune(days, n, oldest);
-        return 0;
-    }
-    size_t at = *n;
-    while (at > 0 && days[at - 1].day > day)
-        at--;
-    if (at > 0 && days[at - 1].day == day) {
-        uint64_t sum = (uint64_t)days[at - 1].points + points;
-        days[at - 1].points = sum > U32_MAX ? U32_MAX : (uint32_t)sum;
-    } else {
-        size_t drop = 0; /* what the prune will free, so that a full array still takes it */
-        while (drop < *n && days[drop].day <= oldest)
-            drop++;
-        if (*n - drop >= cap)
-            return -1;
-        memmove(days + at + 1, days + at, (*n - at) * sizeof *days);
-        days[at] = (struct cw_eng_day){day, points};
-        (*n)++;
+    if (day > oldest && points > 0) {
+        size_t at = *n;
+        while (at > 0 && days[at - 1].day > day)
+            at--;
+        if (at > 0 && days[at - 1].day == day) {
+            uint64_t sum = (uint64_t)days[at - 1].points + points;
+            days[at - 1].points = sum > U32_MAX ? U32_MAX : (uint32_t)sum;
+        } else {
+            size_t drop = 0; /* what the prune frees, so that a full array still takes it */
+            while (drop < *n && days[drop].day <= oldest)
+                drop++;
+            if (*n - drop >= cap)
+                return -1;
+            memmove(days, days + drop, (*n - drop) * sizeof *days);
+            *n -= drop;
+            at -= drop; /* day > oldest: at >= drop */
+            memmove(days + at + 1, days + at, (*n - at) * sizeof *days);
+            days[at] = (struct cw_eng_day){day, points};
+            (*n)++;
+        }
     }
     cw_eng_prune(days, n, oldest);
     return 0;

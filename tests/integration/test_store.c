@@ -1914,7 +1914,8 @@ static void eng_text(const struct cw_account_data *d, char *out, size_t size)
     out[0] = '\0';
     struct cw_user_eng *u = malloc((d->n_user_eng + 1) * sizeof *u);
     cr_assert_not_null(u);
-    memcpy(u, d->user_eng, d->n_user_eng * sizeof *u);
+    if (d->n_user_eng)
+        memcpy(u, d->user_eng, d->n_user_eng * sizeof *u);
     qsort(u, d->n_user_eng, sizeof *u, cmp_eng);
     for (size_t i = 0; i < d->n_user_eng && w < size; i++) {
         char days[CW_ENG_TEXT_MAX];
