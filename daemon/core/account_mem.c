@@ -1131,6 +1131,14 @@ void cw_account_mem_loaded(struct cw_account_mem *a)
     cw_account_mem_written(a, a->version);
 }
 
+bool cw_account_mem_last_day(const struct cw_account_mem *a, int32_t *day)
+{
+    if (!a || !a->has_last_day)
+        return false;
+    *day = a->last_day;
+    return true;
+}
+
 uint64_t cw_account_mem_version(const struct cw_account_mem *a)
 {
     return a->version;

@@ -81,6 +81,9 @@ int cw_account_mem_load_field(struct cw_account_mem *a, char hash, const char *f
 /* Every field loaded: nothing to write back; the version is the `v` field loaded (0 none). */
 void cw_account_mem_loaded(struct cw_account_mem *a);
 
+/* The account's newest activity day into *day; false when it has none. */
+bool cw_account_mem_last_day(const struct cw_account_mem *a, int32_t *day);
+
 /* The store's version of the account as loaded or last written. */
 uint64_t cw_account_mem_version(const struct cw_account_mem *a);
 

@@ -51,13 +51,16 @@ static int32_t batch_max_day(const struct cw_config *cfg, const struct cw_store_
 }
 
 int cw_store_accounts_index_build(cw_store *st, const struct cw_config *cfg,
-                                  const struct cw_store_batch *batches, size_t n, struct cw_rcmd *c)
+                                  const struct cw_store_batch *batches, size_t n, const bool *skip,
+                                  struct cw_rcmd *c)
 {
     cw_rcmd_adds(c, "ZADD");
     cw_store_add_global_key(st, c, "accounts");
     cw_rcmd_adds(c, "GT");
     size_t members = 0;
     for (size_t b = 0; b < n; b++) {
+        if (skip && skip[b])
+            continue;
         int32_t day = batch_max_day(cfg, &batches[b]);
         if (day == CW_DAY_NONE)
             continue;
@@ -72,7 +75,7 @@ int cw_store_accounts_index_build(cw_store *st, const struct cw_config *cfg,
 
 int cw_store_accounts_index_trim(cw_store *st, int32_t max_day, char *err, size_t errsize)
 {
-    if (max_day == CW_DAY_NONE)
+    if (max_day == CW_DAY_NONE || (st->index_trimmed != 0 && max_day <= st->index_trimmed))
         return 0;
     cw_rcmd_reset(&st->cmd);
     cw_rcmd_adds(&st->cmd, "ZREMRANGEBYSCORE");
@@ -83,6 +86,7 @@ int cw_store_accounts_index_trim(cw_store *st, int32_t max_day, char *err, size_
     if (!r)
         return -1;
     freeReplyObject(r);
+    st->index_trimmed = max_day;
     return 0;
 }
 
@@ -93,7 +97,7 @@ static int apply_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     const struct cw_store_batch *b = &a->batches[op->batch];
     const struct cw_config *cfg = a->cfg;
     if (op->zadd)
-        return cw_store_accounts_index_build(st, cfg, a->batches, a->n_batches, c);
+        return cw_store_accounts_index_build(st, cfg, a->batches, a->n_batches, NULL, c);
     /* Sources and types of the events, numbered from 1 in order of appearance. */
     size_t src_first[CW_STORE_EVENTS_PER_CALL]; /* event index introducing each source */
     size_t src_of[CW_STORE_EVENTS_PER_CALL];
@@ -308,7 +312,7 @@ static int apply_load_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *
     struct apply_load_ctx *x = vctx;
     const struct cw_store_batch *b = &x->a.batches[i < x->a.n_batches ? i : 0];
     if (i == x->a.n_batches)
-        return cw_store_accounts_index_build(st, x->a.cfg, x->a.batches, x->a.n_batches, c);
+        return cw_store_accounts_index_build(st, x->a.cfg, x->a.batches, x->a.n_batches, NULL, c);
     cw_rcmd_adds(c, "FCALL");
     cw_rcmd_adds(c, "cw_apply_delta");
     cw_rcmd_addll(c, (long long)cw_store_load_keys(x->a.cfg));

@@ -96,6 +96,7 @@ struct cw_store {
     uint64_t put_seed, put_seq; /* versions written by cw_put */
     uint64_t conflicts;         /* the write-back found another writer's version */
     uint64_t txn_aborts;        /* a write-back transaction's EXEC found a watched key moved */
+    int32_t index_trimmed;      /* the newest day the accounts index was trimmed for (0: none) */
     /* tests only: called between a write-back transaction's WATCH and its MULTI */
     void (*txn_hook)(void *arg);
     void *txn_hook_arg;
@@ -189,13 +190,15 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
 
 /* ---- applying (store_apply.c), shared with the owned accounts (store_owned.c) ---- */
 
-/* One ZADD GT of the accounts index for every batch with an event day (1 when none). */
+/* One ZADD GT of the accounts index for every batch with an event day but those whose
+ * skip[] is true (skip NULL: none), 1 when there are none. */
 int cw_store_accounts_index_build(cw_store *st, const struct cw_config *cfg,
-                                  const struct cw_store_batch *batches, size_t n,
+                                  const struct cw_store_batch *batches, size_t n, const bool *skip,
                                   struct cw_rcmd *c);
 
 /* Accounts silent past the long TTL leave the sweep's index (max_day: the newest day of
- * the events just applied). 0 or -1 with err. */
+ * the events just applied): once per newest day the store has seen, since the entries it
+ * removes depend on that day alone. 0 or -1 with err. */
 int cw_store_accounts_index_trim(cw_store *st, int32_t max_day, char *err, size_t errsize);
 
 /* The newest day of the usable events of the batches, CW_DAY_NONE when none. */

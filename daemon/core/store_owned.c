@@ -169,7 +169,7 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
 {
     struct owned_ctx *x = vctx;
     if (i == x->n)
-        return cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, c);
+        return cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, x->indexed, c);
     struct owned *o = &x->acct[i];
     if (!o->mem || !o->put)
         return 1;
@@ -257,7 +257,7 @@ static int load_missing(cw_store *st, struct owned_ctx *x, char *err, size_t err
             snprintf(err, errsize, "store: out of memory");
             return -1;
         }
-        o->loading = true;
+        o->loading = o->fresh = true;
         x->load[x->n_load++] = i;
     }
     if (x->n_load == 0)
@@ -344,8 +344,9 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
         .cfg = cfg, .out = out, .today = today, .horizon = cw_store_row_days(cfg)};
     x.acct = calloc(n, sizeof *x.acct);
     x.load = calloc(n, sizeof *x.load);
+    x.indexed = calloc(n, sizeof *x.indexed);
     int rc = -1;
-    if (!x.acct || !x.load) {
+    if (!x.acct || !x.load || !x.indexed) {
         snprintf(err, errsize, "redis %s: out of memory", st->name);
         goto done;
     }
@@ -359,11 +360,17 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
     /* Apply in memory; an account the memory cannot hold goes through Redis. */
     for (size_t i = 0; i < n; i++) {
         struct owned *o = &x.acct[i];
+        int32_t before = CW_DAY_NONE;
+        bool had = cw_account_mem_last_day(o->mem, &before);
         if (cw_account_mem_apply(o->mem, cfg, x.l.slots, &batches[i]) < 0) {
             cw_cache_remove(st->cache, batches[i].account_id);
             o->mem = NULL;
             continue;
         }
+        /* Every writer indexes a batch's newest event day (ZADD GT), so the index holds at
+         * least the newest activity day of an account loaded by an earlier call: a batch
+         * whose days are not later than it changes nothing there. */
+        x.indexed[i] = had && !o->fresh && cw_store_batches_max_day(cfg, &batches[i], 1) <= before;
         o->expected = cw_account_mem_version(o->mem);
         do
             o->next = next_version(st);
@@ -389,5 +396,6 @@ done:
         cw_cache_unpin_all(st->cache);
     free(x.acct);
     free(x.load);
+    free(x.indexed);
     return rc;
 }

@@ -11,7 +11,8 @@
 /* Per account of the call. */
 struct owned {
     struct cw_account_mem *mem; /* pinned in the cache while the call runs; NULL: via Redis */
-    bool loading;               /* loaded by this call (not in the cache yet) */
+    bool loading;               /* being loaded by this call (not in the cache yet) */
+    bool fresh;                 /* loaded by this call */
     uint64_t expected, next;    /* the version held, and the one the write-back writes */
     bool writes;                /* its write-back carries changes (set when built) */
     bool refresh;               /* and refreshes every lifetime */
@@ -23,6 +24,9 @@ struct owned_ctx {
     struct cw_store_batch *batches;
     size_t n;
     struct owned *acct;
+    /* [n]: the accounts index already holds the account's newest day (held before this
+     * call, and its newest day did not move): its ZADD GT would change nothing */
+    bool *indexed;
     size_t *load; /* the accounts to load, by index into batches */
     size_t n_load;
     struct cw_store_load_ctx l; /* the metric slots; the rules, history, silences, outbox */
