@@ -11,6 +11,17 @@ int cw_config_metric_index(const struct cw_config *cfg, const char *name)
     return -1;
 }
 
+bool cw_config_metric_counts_users(const struct cw_config *cfg, int m)
+{
+    return (m == CW_METRIC_POWER_USERS || m == CW_METRIC_RANKED_USERS) &&
+           (size_t)m < cfg->n_metrics && cfg->metrics[m].builtin;
+}
+
+bool cw_config_metric_in_use(const struct cw_config *cfg, int m)
+{
+    return cfg->users.enabled || !cw_config_metric_counts_users(cfg, m);
+}
+
 int cw_config_window_index(const struct cw_config *cfg, const char *name)
 {
     for (size_t i = 0; i < cfg->n_windows; i++)

@@ -934,12 +934,6 @@ static void users_ranks(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
     }
 }
 
-/* The built-in metrics of engagement ranks: read by score measures only. */
-static bool users_metric(int m)
-{
-    return m == CW_METRIC_POWER_USERS || m == CW_METRIC_RANKED_USERS;
-}
-
 static void section_users(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
                           const char *path)
 {
@@ -1574,7 +1568,7 @@ static void component_measures(struct cw_cfg_ctx *ctx, const struct cw_ynode *no
                        cw_enum_name(&cw_aggregate_names, m->aggregate),
                        ctx->cfg->metrics[m->metric].name);
         }
-        if (users_metric(m->metric) && !ctx->cfg->users.enabled) {
+        if (cw_config_metric_counts_users(ctx->cfg, m->metric) && !ctx->cfg->users.enabled) {
             char mpath[600];
             snprintf(mpath, sizeof mpath, "%s.metric", ipath);
             cw_cfg_err(ctx, cw_ymap_get(item, "metric"), mpath,
@@ -2222,7 +2216,7 @@ static void condition_read(struct cw_cfg_ctx *ctx, const struct cw_ynode *item,
             cw_cfg_err(ctx, item, path, "a metric condition needs window and one of above, below");
             goto out;
         }
-        if (users_metric(src.metric)) {
+        if (cw_config_metric_counts_users(ctx->cfg, src.metric)) {
             join_path(kpath, sizeof kpath, path, "metric");
             cw_cfg_err(ctx, cw_ymap_get(item, "metric"), kpath,
                        "'%s' is a score measure's metric only (docs/users.md)",
@@ -2641,7 +2635,7 @@ static void alerts_rules(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, vo
             !cfg->users.enabled)
             cw_cfg_err(ctx, kn, ipath, "a %s rule needs a users section (docs/users.md)",
                        cw_rule_kind_name(r->kind));
-        if (users_metric(r->metric)) {
+        if (cw_config_metric_counts_users(cfg, r->metric)) {
             snprintf(kpath, sizeof kpath, "%s.metric", ipath);
             cw_cfg_err(ctx, cw_ymap_get(item, "metric"), kpath,
                        "'%s' is a score measure's metric only (docs/users.md)",

@@ -273,8 +273,7 @@ typedef const char *(*name_at_fn)(const struct cw_config *cfg, size_t i);
 /* NULL (left out of a list) for power_users and ranked_users without a users section. */
 static const char *metric_name(const struct cw_config *cfg, size_t i)
 {
-    if (!cfg->users.enabled && cfg->metrics[i].builtin &&
-        (i == CW_METRIC_POWER_USERS || i == CW_METRIC_RANKED_USERS))
+    if (!cw_config_metric_in_use(cfg, (int)i))
         return NULL;
     return cfg->metrics[i].name;
 }

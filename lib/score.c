@@ -86,8 +86,7 @@ static void measure_raw(const struct cw_config *cfg, const struct cw_account_vie
             raw = raw * days / r->observed_days;
     } else if (ms->metric == CW_METRIC_ACTIVE_USERS) {
         raw = (double)cw_window_distinct(acct->user_last_day, acct->n_users, acct->today, days);
-    } else if ((ms->metric == CW_METRIC_POWER_USERS || ms->metric == CW_METRIC_RANKED_USERS) &&
-               cfg->metrics[ms->metric].builtin) {
+    } else if (cw_config_metric_counts_users(cfg, ms->metric)) {
         /* over users.window, whatever the measure's window (docs/users.md) */
         struct cw_users_summary sum;
         cw_users_summarize(&cfg->users, acct->user_eng, acct->n_user_eng, acct->today, &sum);

@@ -49,11 +49,9 @@ int cw_cmd_console(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_backtest(const struct cw_cli_opts *opts, int argc, char **argv);
 int cw_cmd_users(const struct cw_cli_opts *opts, int argc, char **argv);
 
-/* Users' engagement (docs/users.md, cmd_users.c). Whether metric m is shown by `account`
- * (power_users and ranked_users only with a users section); their value at v's today; the
- * summary `account` prints after its metrics, and its --json object (null without a users
- * section). */
-bool cw_cli_metric_shown(const struct cw_config *cfg, size_t m);
+/* Users' engagement (docs/users.md, cmd_users.c): the value of power_users or ranked_users
+ * at v's today; the summary `account` prints after its metrics, and its --json object (null
+ * without a users section). */
 double cw_cli_users_metric(const struct cw_config *cfg, const struct cw_account_view *v, size_t m);
 void cw_cli_users_text(const struct cw_config *cfg, const struct cw_account_view *v);
 json_t *cw_cli_users_json(const struct cw_config *cfg, const struct cw_account_view *v);

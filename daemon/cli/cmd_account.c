@@ -42,7 +42,7 @@ static double metric_value(const struct cw_config *cfg, const struct cw_account_
 {
     if (m == CW_METRIC_ACTIVE_USERS)
         return cw_window_distinct(v->user_last_day, v->n_users, v->today, w->days);
-    if (cfg->metrics[m].builtin) /* power_users, ranked_users: over users.window */
+    if (cw_config_metric_counts_users(cfg, m)) /* over users.window */
         return cw_cli_users_metric(cfg, v, (size_t)m);
     return (double)cw_window_sum(v->daily + (size_t)m * v->horizon, v->horizon, w->days);
 }
@@ -178,7 +178,7 @@ static void print_text(const struct cw_config *cfg, const struct cw_account_data
     for (size_t w = 0; w < cfg->n_windows; w++) {
         printf("  %s (%ud):", cfg->windows[w].name, cfg->windows[w].days);
         for (size_t m = 0; m < cfg->n_metrics; m++)
-            if (cw_cli_metric_shown(cfg, m))
+            if (cw_config_metric_in_use(cfg, (int)m))
                 printf(" %s=%.0f", cfg->metrics[m].name,
                        metric_value(cfg, &e->view, (int)m, &cfg->windows[w]));
         printf("\n");
@@ -301,7 +301,7 @@ static int print_json(const struct cw_config *cfg, const struct cw_account_data 
     for (size_t w = 0; w < cfg->n_windows; w++) {
         json_t *jw = json_object();
         for (size_t m = 0; m < cfg->n_metrics; m++)
-            if (cw_cli_metric_shown(cfg, m))
+            if (cw_config_metric_in_use(cfg, (int)m))
                 json_object_set_new(
                     jw, cfg->metrics[m].name,
                     json_real(metric_value(cfg, &e->view, (int)m, &cfg->windows[w])));

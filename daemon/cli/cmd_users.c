@@ -36,12 +36,6 @@ static void day_text(int32_t day, char out[16])
     snprintf(out, 16, "%04d-%02u-%02u", y, m, d);
 }
 
-bool cw_cli_metric_shown(const struct cw_config *cfg, size_t m)
-{
-    return cfg->users.enabled || !(cfg->metrics[m].builtin &&
-                                   (m == CW_METRIC_POWER_USERS || m == CW_METRIC_RANKED_USERS));
-}
-
 double cw_cli_users_metric(const struct cw_config *cfg, const struct cw_account_view *v, size_t m)
 {
     struct cw_users_summary s;

@@ -22,8 +22,9 @@ void cw_config_summary(const struct cw_config *cfg, char *buf, size_t size)
     size_t measures = 0;
     for (size_t c = 0; c < cfg->score.n_components; c++)
         measures += cfg->score.components[c].n_measures;
-    /* power_users and ranked_users are metrics only with a users section (docs/users.md) */
-    size_t metrics = cfg->n_metrics - (cfg->users.enabled ? 0 : 2);
+    size_t metrics = 0;
+    for (size_t m = 0; m < cfg->n_metrics; m++)
+        metrics += cw_config_metric_in_use(cfg, (int)m);
     snprintf(buf, size,
              "%zu rules, %zu measures in %zu components, %zu event types, %zu metrics, "
              "%zu windows, %zu segments, timezone %s%s",

@@ -432,6 +432,14 @@ void cw_duration_format(int64_t ms, char out[CW_DURATION_TEXT_MAX]);
 /* Lookups by name; -1 when absent. */
 int cw_config_metric_index(const struct cw_config *cfg, const char *name);
 
+/* Whether metric m is power_users or ranked_users: counted from the users' engagement
+ * (docs/users.md), read by score measures only. */
+bool cw_config_metric_counts_users(const struct cw_config *cfg, int m);
+
+/* Whether metric m is one the config has: every metric but those two without a users
+ * section (what check-config counts and error messages list). */
+bool cw_config_metric_in_use(const struct cw_config *cfg, int m);
+
 /* True when a metric of cfg has values (an event type with `value` feeds it). */
 bool cw_config_has_values(const struct cw_config *cfg);
 
