@@ -867,12 +867,13 @@ static const struct key_spec rank_specs[] = {
      .desc = "the least points in the window for the rank"},
 };
 
-static void users_weights(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
-                          struct cw_users_config *uc, const char *path)
+static void users_weights(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                          const char *path)
 {
-    struct cw_config *cfg = ctx->cfg;
+    struct cw_config *cfg = base;
+    struct cw_users_config *uc = &cfg->users;
     char kpath[512];
-    if (!check_map(ctx, node, path))
+    if (!node || !check_map(ctx, node, path))
         return;
     static const struct key_spec weight = {.type = K_U32, .min = 1, .max = 1e6};
     size_t n = 0;
@@ -903,10 +904,26 @@ static void users_weights(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
         cw_cfg_err(ctx, node, path, "lists no event type: give at least one its points");
 }
 
-static void users_ranks(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
-                        struct cw_users_config *uc, const char *path)
+/* The default ranks: SS 200, S 100, A 40, B 10, C 1; power users from A. */
+static void users_default_ranks(struct cw_cfg_ctx *ctx, struct cw_users_config *uc)
 {
+    for (size_t r = 0; r < N(default_rank_names); r++) {
+        uc->ranks[r].name = xstrdup(ctx, default_rank_names[r]);
+        uc->ranks[r].min = default_rank_mins[r];
+    }
+    uc->n_ranks = N(default_rank_names);
+    uc->power_rank = 2; /* A */
+}
+
+static void users_ranks(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                        const char *path)
+{
+    struct cw_users_config *uc = &((struct cw_config *)base)->users;
     char kpath[512];
+    if (!node) {
+        users_default_ranks(ctx, uc);
+        return;
+    }
     if (node->kind != CW_YSEQ || node->n == 0 || node->n > CW_MAX_RANKS) {
         cw_cfg_err(ctx, node, path,
                    "expected a sequence of 1 to %d ranks ({name, min}), highest first",
@@ -934,75 +951,87 @@ static void users_ranks(struct cw_cfg_ctx *ctx, const struct cw_ynode *node,
     }
 }
 
+/* window: whole days, 1d..366d (default 30d). */
+static void users_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                         const char *path)
+{
+    struct cw_users_config *uc = &((struct cw_config *)base)->users;
+    static const struct key_spec win = {.type = K_DURATION, .min = DAY_MS, .max = MAX_DUR};
+    int64_t ms = 0;
+    uc->window_days = 30;
+    if (!node || parse_duration(ctx, node, path, &ms) != 0)
+        return;
+    if (!in_range(&win, (double)ms) || ms % CW_MS_PER_DAY != 0)
+        cw_cfg_err(ctx, node, path, "%s is not a whole number of days from 1d to %dd", node->text,
+                   CW_MAX_WINDOW_DAYS);
+    else
+        uc->window_days = (uint32_t)(ms / CW_MS_PER_DAY);
+}
+
+/* power_rank: a name of the ranks (read after them); absent: A, judged by section_users. */
+static bool users_power_rank_set(struct cw_cfg_ctx *ctx, const struct cw_ynode *at,
+                                 const char *path, const char *name)
+{
+    struct cw_users_config *uc = &ctx->cfg->users;
+    for (size_t r = 0; r < uc->n_ranks; r++)
+        if (uc->ranks[r].name && strcmp(uc->ranks[r].name, name) == 0) {
+            uc->power_rank = r;
+            return true;
+        }
+    cw_cfg_err(ctx, at, path, "'%s' is not one of users.ranks", name);
+    uc->power_rank = 0;
+    return false;
+}
+
+static void users_power_rank(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
+                             const char *path)
+{
+    (void)base;
+    const char *t;
+    if (node && (t = scalar(ctx, node, path, "a rank name")))
+        users_power_rank_set(ctx, node, path, t);
+}
+
+static const struct key_spec users_specs[] = {
+    {.name = "window", .type = K_CUSTOM, .fn = users_window, .desc = "the window of points"},
+    {.name = "weights",
+     .type = K_CUSTOM,
+     .flags = KF_REQUIRED,
+     .fn = users_weights,
+     .desc = "points per event type"},
+    {.name = "ranks", .type = K_CUSTOM, .fn = users_ranks, .desc = "the ranks, highest first"},
+    {.name = "power_rank",
+     .type = K_CUSTOM,
+     .fn = users_power_rank,
+     .desc = "power users are ranked here or higher"},
+    {.name = "max_tracked",
+     .type = K_U32,
+     .def = "200",
+     .min = 1,
+     .max = 10000,
+     .offset = offsetof(struct cw_config, users.max_tracked),
+     .desc = "users kept per account"},
+};
+
 static void section_users(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
                           const char *path)
 {
     struct cw_config *cfg = base;
     struct cw_users_config *uc = &cfg->users;
-    char kpath[512];
-    uc->window_days = 30;
-    uc->max_tracked = 200;
-    if (!node || !cw_ymap_get(node, "ranks")) { /* the default ranks, read even when off */
-        for (size_t r = 0; r < N(default_rank_names); r++) {
-            uc->ranks[r].name = xstrdup(ctx, default_rank_names[r]);
-            uc->ranks[r].min = default_rank_mins[r];
-        }
-        uc->n_ranks = N(default_rank_names);
-        uc->power_rank = 2; /* A */
-    }
-    if (!node)
+    if (!node) { /* off; the default ranks are read all the same */
+        uc->window_days = 30;
+        uc->max_tracked = 200;
+        users_default_ranks(ctx, uc);
         return;
-    if (!check_map(ctx, node, path))
-        return;
-    static const char *const keys[] = {"window", "weights", "ranks", "power_rank", "max_tracked"};
-    for (size_t i = 0; i < node->n; i++) {
-        size_t k = 0;
-        while (k < N(keys) && strcmp(keys[k], node->keys[i]->text) != 0)
-            k++;
-        if (k == N(keys))
-            cw_cfg_err(ctx, node->keys[i], NULL,
-                       "unknown key '%s' in %s; valid keys: window, weights, ranks, power_rank, "
-                       "max_tracked",
-                       node->keys[i]->text, path);
     }
     uc->enabled = true;
-    const struct cw_ynode *n;
-    if ((n = cw_ymap_get(node, "window"))) {
-        static const struct key_spec win = {.type = K_DURATION, .min = DAY_MS, .max = MAX_DUR};
-        int64_t ms = 0;
-        join_path(kpath, sizeof kpath, path, "window");
-        if (parse_duration(ctx, n, kpath, &ms) == 0) {
-            if (!in_range(&win, (double)ms) || ms % CW_MS_PER_DAY != 0)
-                cw_cfg_err(ctx, n, kpath, "%s is not a whole number of days from 1d to %dd",
-                           n->text, CW_MAX_WINDOW_DAYS);
-            else
-                uc->window_days = (uint32_t)(ms / CW_MS_PER_DAY);
-        }
-    }
-    join_path(kpath, sizeof kpath, path, "weights");
-    if ((n = cw_ymap_get(node, "weights")))
-        users_weights(ctx, n, uc, kpath);
-    else
-        cw_cfg_err(ctx, node, path, "missing required key 'weights' (points per event type)");
-    join_path(kpath, sizeof kpath, path, "ranks");
-    if ((n = cw_ymap_get(node, "ranks")))
-        users_ranks(ctx, n, uc, kpath);
-    const char *power = "A";
-    join_path(kpath, sizeof kpath, path, "power_rank");
-    if ((n = cw_ymap_get(node, "power_rank")) && !(power = scalar(ctx, n, kpath, "a rank name")))
-        return;
-    size_t r = 0;
-    while (r < uc->n_ranks && (!uc->ranks[r].name || strcmp(uc->ranks[r].name, power) != 0))
-        r++;
-    if (r == uc->n_ranks)
-        cw_cfg_err(ctx, n ? n : node, kpath, "'%s' is not one of users.ranks", power);
-    uc->power_rank = r < uc->n_ranks ? r : 0;
-    if ((n = cw_ymap_get(node, "max_tracked"))) {
-        static const struct key_spec mt = {.type = K_U32, .min = 1, .max = 10000};
-        unsigned long long u;
-        join_path(kpath, sizeof kpath, path, "max_tracked");
-        if (parse_unsigned(ctx, n, kpath, &mt, &u) == 0)
-            uc->max_tracked = (uint32_t)u;
+    uint64_t found =
+        apply_table(ctx, users_specs, N(users_specs), node, node, cfg, path, MODE_FILL, 0);
+    if (node->kind == CW_YMAP &&
+        !(found & spec_bit(users_specs, N(users_specs), "power_rank", 0))) {
+        char kpath[512];
+        join_path(kpath, sizeof kpath, path, "power_rank");
+        users_power_rank_set(ctx, node, kpath, "A");
     }
 }
 
