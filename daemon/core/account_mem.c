@@ -428,17 +428,7 @@ static struct mem_eng *eng_new(struct cw_account_mem *a, const char *id, size_t 
  * cw_array_reserve's 16), which keeps an account of many users small. */
 static int eng_reserve(struct mem_eng *e, size_t n)
 {
-    if (e->n + n <= e->cap)
-        return 0;
-    size_t c = e->cap ? e->cap : 2;
-    while (c < e->n + n)
-        c *= 2;
-    struct cw_eng_day *d = realloc(e->days, c * sizeof *d);
-    if (!d)
-        return -1;
-    e->days = d;
-    e->cap = c;
-    return 0;
+    return cw_array_reserve_from(&e->days, &e->cap, e->n + n, sizeof *e->days, 2);
 }
 
 /* Drop user e (its field deleted at the write-back unless stored again). 0 or -1. */

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 
 /* Make room for n items of size bytes in the array *(void **)p of capacity *cap, doubling
- * it; the array may move. 0, or -1 (out of memory, or n * size overflows) with the array
- * and *cap unchanged. */
-static inline int cw_array_reserve(void *p, size_t *cap, size_t n, size_t size)
+ * it from `first` items; the array may move. 0, or -1 (out of memory, or n * size
+ * overflows) with the array and *cap unchanged. */
+static inline int cw_array_reserve_from(void *p, size_t *cap, size_t n, size_t size, size_t first)
 {
     if (n <= *cap)
         return 0;
-    size_t c = *cap ? *cap : 16;
+    size_t c = *cap ? *cap : first;
     while (c < n)
         c *= 2;
     if (size && c > SIZE_MAX / size)
@@ -24,6 +24,12 @@ static inline int cw_array_reserve(void *p, size_t *cap, size_t n, size_t size)
     *(void **)p = q;
     *cap = c;
     return 0;
+}
+
+/* cw_array_reserve_from, from 16 items. */
+static inline int cw_array_reserve(void *p, size_t *cap, size_t n, size_t size)
+{
+    return cw_array_reserve_from(p, cap, n, size, 16);
 }
 
 /* FNV-1a over a NUL-terminated string. */
