@@ -161,9 +161,10 @@ end
 local function write_eng(a, eoldest)
   if not a.ke or #a.elist == 0 then return false end
   local had = hmget(a.ke, a.elist)
-  local held = redis.call('HLEN', a.ke)
+  local held -- how many users :e holds, read when a user not held yet asks for room
   local wrote = false
   for k = 1, #a.elist do
+    if not had[k] and not held then held = redis.call('HLEN', a.ke) end
     if had[k] or held < a.emax then
       local t = eng_parse(had[k])
       for day, p in pairs(a.eng[a.elist[k]]) do
@@ -174,7 +175,7 @@ local function write_eng(a, eoldest)
         redis.call('HSET', a.ke, a.elist[k], v); wrote = true
         if not had[k] then held = held + 1 end
       elseif v == '' and had[k] then
-        redis.call('HDEL', a.ke, a.elist[k]); held = held - 1
+        redis.call('HDEL', a.ke, a.elist[k]); if held then held = held - 1 end
       end
     end
   end
