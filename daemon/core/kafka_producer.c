@@ -176,6 +176,9 @@ int cw_producer_wait(cw_producer *p, int timeout_ms, char *err, size_t errsize)
                      p->sent - p->delivered, p->sent);
             return 1;
         }
-        rd_kafka_poll(p->rk, left < 100 ? (int)left : 100);
+        /* rd_kafka_flush, not rd_kafka_poll: it serves the delivery reports the same way
+         * and sends what is queued at once instead of after linger.ms (librdkafka >= 1.8),
+         * which a caller waiting for its acknowledgements would otherwise sit out. */
+        rd_kafka_flush(p->rk, left < 100 ? (int)left : 100);
     }
 }
