@@ -51,17 +51,15 @@ static int32_t batch_max_day(const struct cw_config *cfg, const struct cw_store_
 }
 
 int cw_store_accounts_index_build(cw_store *st, const struct cw_config *cfg,
-                                  const struct cw_store_batch *batches, size_t n, const bool *skip,
-                                  struct cw_rcmd *c)
+                                  const struct cw_store_batch *batches, size_t n,
+                                  const int32_t *days, struct cw_rcmd *c)
 {
     cw_rcmd_adds(c, "ZADD");
     cw_store_add_global_key(st, c, "accounts");
     cw_rcmd_adds(c, "GT");
     size_t members = 0;
     for (size_t b = 0; b < n; b++) {
-        if (skip && skip[b])
-            continue;
-        int32_t day = batch_max_day(cfg, &batches[b]);
+        int32_t day = days ? days[b] : batch_max_day(cfg, &batches[b]);
         if (day == CW_DAY_NONE)
             continue;
         cw_rcmd_addll(c, day);

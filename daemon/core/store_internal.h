@@ -190,11 +190,11 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
 
 /* ---- applying (store_apply.c), shared with the owned accounts (store_owned.c) ---- */
 
-/* One ZADD GT of the accounts index for every batch with an event day but those whose
- * skip[] is true (skip NULL: none), 1 when there are none. */
+/* One ZADD GT of the accounts index: each batch's account at day[b] (day NULL: the batch's
+ * newest event day), those without a day (CW_DAY_NONE) left out; 1 when none is left. */
 int cw_store_accounts_index_build(cw_store *st, const struct cw_config *cfg,
-                                  const struct cw_store_batch *batches, size_t n, const bool *skip,
-                                  struct cw_rcmd *c);
+                                  const struct cw_store_batch *batches, size_t n,
+                                  const int32_t *day, struct cw_rcmd *c);
 
 /* Accounts silent past the long TTL leave the sweep's index (max_day: the newest day of
  * the events just applied): once per newest day the store has seen, since the entries it

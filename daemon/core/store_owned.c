@@ -169,7 +169,7 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
 {
     struct owned_ctx *x = vctx;
     if (i == x->n)
-        return cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, x->indexed, c);
+        return cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, x->index_day, c);
     struct owned *o = &x->acct[i];
     if (!o->mem || !o->put)
         return 1;
@@ -344,9 +344,9 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
         .cfg = cfg, .out = out, .today = today, .horizon = cw_store_row_days(cfg)};
     x.acct = calloc(n, sizeof *x.acct);
     x.load = calloc(n, sizeof *x.load);
-    x.indexed = calloc(n, sizeof *x.indexed);
+    x.index_day = calloc(n, sizeof *x.index_day);
     int rc = -1;
-    if (!x.acct || !x.load || !x.indexed) {
+    if (!x.acct || !x.load || !x.index_day) {
         snprintf(err, errsize, "redis %s: out of memory", st->name);
         goto done;
     }
@@ -358,19 +358,29 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
     }
 
     /* Apply in memory; an account the memory cannot hold goes through Redis. */
+    int32_t max_day = CW_DAY_NONE; /* of every batch of the call */
     for (size_t i = 0; i < n; i++) {
         struct owned *o = &x.acct[i];
-        int32_t before = CW_DAY_NONE;
+        int32_t before = CW_DAY_NONE, after = CW_DAY_NONE;
         bool had = cw_account_mem_last_day(o->mem, &before);
+        int32_t batch_day = cw_store_batches_max_day(cfg, &batches[i], 1);
+        if (batch_day > max_day)
+            max_day = batch_day;
+        x.index_day[i] = batch_day;
         if (cw_account_mem_apply(o->mem, cfg, x.l.slots, &batches[i]) < 0) {
             cw_cache_remove(st->cache, batches[i].account_id);
             o->mem = NULL;
             continue;
         }
-        /* Every writer indexes a batch's newest event day (ZADD GT), so the index holds at
-         * least the newest activity day of an account loaded by an earlier call: a batch
-         * whose days are not later than it changes nothing there. */
-        x.indexed[i] = had && !o->fresh && cw_store_batches_max_day(cfg, &batches[i], 1) <= before;
+        /* An account loaded by this call is indexed at its newest activity day too: a crash
+         * between an earlier write-back and its ZADD left the index behind what Redis holds,
+         * and the replay may bring those days in a later call, when the account is held.
+         * From then on the index holds at least the newest day held in memory, so a batch
+         * whose days are not later changes nothing there. */
+        if (o->fresh && cw_account_mem_last_day(o->mem, &after) && after > batch_day)
+            x.index_day[i] = after;
+        else if (had && !o->fresh && batch_day <= before)
+            x.index_day[i] = CW_DAY_NONE;
         o->expected = cw_account_mem_version(o->mem);
         do
             o->next = next_version(st);
@@ -390,12 +400,12 @@ int cw_store_apply_owned(cw_store *st, const struct cw_config *cfg, struct cw_st
 
     if (via_redis(st, &x, today, err, errsize) < 0)
         goto done;
-    rc = cw_store_accounts_index_trim(st, cw_store_batches_max_day(cfg, batches, n), err, errsize);
+    rc = cw_store_accounts_index_trim(st, max_day, err, errsize);
 done:
     if (st->cache)
         cw_cache_unpin_all(st->cache);
     free(x.acct);
     free(x.load);
-    free(x.indexed);
+    free(x.index_day);
     return rc;
 }

@@ -24,9 +24,9 @@ struct owned_ctx {
     struct cw_store_batch *batches;
     size_t n;
     struct owned *acct;
-    /* [n]: the accounts index already holds the account's newest day (held before this
-     * call, and its newest day did not move): its ZADD GT would change nothing */
-    bool *indexed;
+    /* [n]: the day the accounts index is given for each account (ZADD GT), CW_DAY_NONE when
+     * it already holds it */
+    int32_t *index_day;
     size_t *load; /* the accounts to load, by index into batches */
     size_t n_load;
     struct cw_store_load_ctx l; /* the metric slots; the rules, history, silences, outbox */

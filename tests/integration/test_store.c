@@ -2449,6 +2449,44 @@ Test(store, owned_write_back_transaction_aborted_by_another_writer)
     txn_stores_close(&t);
 }
 
+/* A daemon that crashed between an account's write-back and the accounts index's ZADD left
+ * the index behind what Redis holds. The restarted daemon replays the batch, cut
+ * differently: the account is loaded by a call whose events are older than the ones
+ * applied, and the newest day comes in the next call, when the account is held and its
+ * newest day does not move. The load indexes the day it holds. */
+Test(store, a_load_indexes_the_newest_day_a_crash_left_out_of_the_index)
+{
+    cfg.redis.key_prefix = "ix:";
+    cw_store *st = open_store();
+    cr_assert_eq(cw_store_set_cache(st, 1 << 20, err, sizeof err), 0, "%s", err);
+    static struct batch_buf b;
+    b.n = 0;
+    add_event(&b, "ix-a", "u1", T_LOGIN, DAY0 - 3, 1000, "ev", 0, 1);
+    add_event(&b, "ix-a", "u1", T_LOGIN, DAY0, 1000, "ev", 0, 2);
+    struct cw_store_batch sb = batch_of(&b, "ix-a", 0, 2);
+    cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, NULL, err, sizeof err), 0, "%s", err);
+    cw_store_close(st);
+    redisReply *r = redis_server_command(&rs, "ZADD ix:accounts %d ix-a", (int)DAY0 - 3);
+    freeReplyObject(r); /* the ZADD of DAY0 lost in the crash */
+
+    st = open_store(); /* the restart: nothing held */
+    cr_assert_eq(cw_store_set_cache(st, 1 << 20, err, sizeof err), 0, "%s", err);
+    for (size_t k = 0; k < 2; k++) {
+        sb = batch_of(&b, "ix-a", k, 1);
+        cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0, NULL, err, sizeof err), 0, "%s",
+                     err);
+        cr_assert_eq(sb.applied, 0, "a replay applies nothing");
+    }
+    r = redis_server_command(&rs, "ZSCORE ix:accounts ix-a");
+    cr_assert(r && r->type == REDIS_REPLY_STRING);
+    cr_expect_eq(atoi(r->str), DAY0, "indexed at day %s, not the newest day %d", r->str, (int)DAY0);
+    freeReplyObject(r);
+    struct cw_store_cache_stats cs;
+    cw_store_cache_stats(st, &cs);
+    cr_expect_eq(cs.misses, 1, "the second call found the account held");
+    cw_store_close(st);
+}
+
 /* Chunks of 200 accounts: a chunk's writes share their round trip with the next chunk's
  * reads (store_owned_txn.c). 450 accounts make three chunks; the other writer moves
  * mc-250's version after the second chunk's reads, which came with the first chunk's
