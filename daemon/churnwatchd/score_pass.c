@@ -13,7 +13,23 @@
 #include "sweep.h"
 
 #define CHUNK         128   /* accounts loaded and saved per round trip */
+#define SETTLE_CHUNKS 16    /* chunks whose messages are acknowledged together */
 #define ALERT_WAIT_MS 30000 /* bound on waiting for the broker's acknowledgements */
+
+/* A message handed to the producer and not yet acknowledged: an alert or a score feed
+ * message of an account's outbox. Once the broker acknowledged every one of them (the
+ * pass settles), each is counted, logged and deleted from its outbox. */
+struct pending {
+    char account_id[CW_ID_MAX + 1];
+    char key[CW_OUTBOX_KEY_MAX];
+    int rule; /* the alert's rule (its counter); -1: none known */
+    enum cw_emit emit;
+    bool score_feed;
+    bool decided; /* decided by this pass (not found in the outbox): logged */
+    char alert_id[CW_ALERT_ID_LEN + 1];
+    double score; /* a score feed message decided by this pass: its score and grade */
+    char grade[8];
+};
 
 /* Buffers reused across passes (owned by the daemon). */
 struct cw_score_buffers {
@@ -28,7 +44,11 @@ struct cw_score_buffers {
     char *feed_json[CHUNK];
     char *feed_state[CHUNK];
     struct cw_feed_last feed_next; /* scratch */
-    struct cw_outbox_ack *acks;    /* the chunk's published entries, acknowledged at once */
+    /* The messages sent since the pass last settled, acknowledged together (docs/design.md
+     * "Alerts acknowledged per 16 chunks"), and their outbox entries to delete. */
+    struct pending *pending;
+    size_t n_pending, cap_pending;
+    struct cw_outbox_ack *acks;
     size_t cap_acks;
     /* The parents of the accounts a pass scored, re-scored after it while the config has a
      * parent rule (docs/hierarchies.md "Parent rules"); none collected while re-scoring.
@@ -45,6 +65,7 @@ void cw_score_pass_cleanup(struct cw_daemon *d)
     for (size_t i = 0; i < CHUNK; i++)
         cw_account_data_free(&d->score->data[i]);
     free(d->score->acks);
+    free(d->score->pending);
     free(d->score->parents);
     free(d->score);
     d->score = NULL;
@@ -81,6 +102,27 @@ static int acks_reserve(struct cw_score_buffers *c, size_t n)
     c->acks = a;
     c->cap_acks = n;
     return 0;
+}
+
+/* A new pending message of account acct with outbox key, or NULL (out of memory). */
+static struct pending *pending_add(struct cw_score_buffers *c, const char *acct, const char *key,
+                                   bool score_feed)
+{
+    if (c->n_pending == c->cap_pending) {
+        size_t cap = c->cap_pending ? 2 * c->cap_pending : 256;
+        struct pending *np = realloc(c->pending, cap * sizeof *np);
+        if (!np)
+            return NULL;
+        c->pending = np;
+        c->cap_pending = cap;
+    }
+    struct pending *p = &c->pending[c->n_pending++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->account_id, sizeof p->account_id, "%s", acct);
+    snprintf(p->key, sizeof p->key, "%s", key);
+    p->rule = -1;
+    p->score_feed = score_feed;
+    return p;
 }
 
 /* Whether account i's score is published on the score feed (docs/scores.md); if so, its
@@ -189,102 +231,122 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
     }
 }
 
-/* Publish every outbox entry of the chunk's accounts (loaded ones and new winners): alerts
- * to the alerts topic, then the score feed's messages, oldest first, to the feed's topic. */
-static int publish_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
+/* Hand every outbox entry of the chunk's accounts (loaded ones and new winners) to the
+ * producer: alerts to the alerts topic, then the score feed's messages, oldest first, to
+ * the feed's topic. They are noted as pending and acknowledged when the pass settles. */
+static int send_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
 {
     const struct cw_config *cfg = d->rt.cfg;
     const char *feed_topic = cfg->scores.topic;
     char err[256];
-    size_t sent = 0, feed_sent = 0;
+    struct pending *p;
     for (size_t i = 0; i < n; i++) {
         const char *acct = c->data[i].account_id;
         size_t klen = strlen(acct);
         for (size_t k = 0; k < c->data[i].n_outbox; k++) {
             const struct cw_outbox_entry *o = &c->data[i].outbox[k];
+            if (!(p = pending_add(c, acct, o->key, false)))
+                goto oom;
+            p->rule = o->rule;
+            p->emit = o->emit;
             if (cw_producer_send(d->producer, cfg->kafka.alerts_topic, acct, klen, o->json, o->len,
                                  NULL, 0, err, sizeof err) != 0)
                 goto fail;
-            sent++;
-        }
-        for (size_t r = 0; r < cfg->n_rules; r++) {
-            if (!c->results[i].rule_won[r] || !c->json[i][r])
-                continue;
-            if (cw_producer_send(d->producer, cfg->kafka.alerts_topic, acct, klen, c->json[i][r],
-                                 strlen(c->json[i][r]), NULL, 0, err, sizeof err) != 0)
-                goto fail;
-            sent++;
-        }
-        for (size_t k = 0; feed_topic && k < c->data[i].n_feed_outbox; k++) {
-            const struct cw_outbox_entry *o = &c->data[i].feed_outbox[k];
-            if (cw_producer_send(d->producer, feed_topic, acct, klen, o->json, o->len, NULL, 0, err,
-                                 sizeof err) != 0)
-                goto fail;
-            feed_sent++;
-        }
-        if (feed_topic && c->results[i].feed_won && c->feed_json[i]) {
-            if (cw_producer_send(d->producer, feed_topic, acct, klen, c->feed_json[i],
-                                 strlen(c->feed_json[i]), NULL, 0, err, sizeof err) != 0)
-                goto fail;
-            feed_sent++;
-        }
-    }
-    sent += feed_sent;
-    if (sent == 0)
-        return 0;
-    int rc = cw_producer_wait(d->producer, ALERT_WAIT_MS, err, sizeof err);
-    if (rc != 0) {
-        if (rc > 0)
-            snprintf(err, sizeof err, "alerts not acknowledged within %d ms", ALERT_WAIT_MS);
-        goto fail;
-    }
-    cw_crash_point("after-alert-delivery");
-
-    /* Acknowledged by the broker: count them, then clear them from the outboxes in one
-     * pipelined call. */
-    if (acks_reserve(c, sent) < 0) {
-        snprintf(err, sizeof err, "out of memory");
-        goto fail_store;
-    }
-    size_t n_acks = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *acct = c->data[i].account_id;
-        for (size_t k = 0; k < c->data[i].n_outbox; k++) {
-            const struct cw_outbox_entry *o = &c->data[i].outbox[k];
-            count_alert(d, o->rule, o->emit);
-            c->acks[n_acks++] = (struct cw_outbox_ack){.account_id = acct, .key = o->key};
         }
         for (size_t r = 0; r < cfg->n_rules; r++) {
             if (!c->results[i].rule_won[r] || !c->json[i][r])
                 continue;
             const struct cw_transition *t = &c->eval[i].trans[r];
-            count_alert(d, (int)r, t->emit);
-            cw_log_info("alert published", "account=%s rule=%s status=%s alert_id=%s", acct,
-                        cfg->rules[r].name, t->emit == CW_EMIT_RESOLVED ? "resolved" : "firing",
-                        t->alert_id);
-            c->acks[n_acks++] = (struct cw_outbox_ack){.account_id = acct, .key = c->keys[i][r]};
+            if (!(p = pending_add(c, acct, c->keys[i][r], false)))
+                goto oom;
+            p->rule = (int)r;
+            p->emit = t->emit;
+            p->decided = true;
+            memcpy(p->alert_id, t->alert_id, sizeof p->alert_id);
+            if (cw_producer_send(d->producer, cfg->kafka.alerts_topic, acct, klen, c->json[i][r],
+                                 strlen(c->json[i][r]), NULL, 0, err, sizeof err) != 0)
+                goto fail;
         }
-        for (size_t k = 0; feed_topic && k < c->data[i].n_feed_outbox; k++)
-            c->acks[n_acks++] = (struct cw_outbox_ack){
-                .account_id = acct, .key = c->data[i].feed_outbox[k].key, .score_feed = true};
+        for (size_t k = 0; feed_topic && k < c->data[i].n_feed_outbox; k++) {
+            const struct cw_outbox_entry *o = &c->data[i].feed_outbox[k];
+            if (!pending_add(c, acct, o->key, true))
+                goto oom;
+            if (cw_producer_send(d->producer, feed_topic, acct, klen, o->json, o->len, NULL, 0, err,
+                                 sizeof err) != 0)
+                goto fail;
+        }
         if (feed_topic && c->results[i].feed_won && c->feed_json[i]) {
-            cw_log_debug("score published", "account=%s score=%.2f grade=%s key=%s", acct,
-                         c->eval[i].score.score, c->eval[i].score.grade, c->feed_key[i]);
-            c->acks[n_acks++] = (struct cw_outbox_ack){
-                .account_id = acct, .key = c->feed_key[i], .score_feed = true};
+            if (!(p = pending_add(c, acct, c->feed_key[i], true)))
+                goto oom;
+            p->decided = true;
+            p->score = c->eval[i].score.score;
+            snprintf(p->grade, sizeof p->grade, "%s", c->eval[i].score.grade);
+            if (cw_producer_send(d->producer, feed_topic, acct, klen, c->feed_json[i],
+                                 strlen(c->feed_json[i]), NULL, 0, err, sizeof err) != 0)
+                goto fail;
         }
     }
-    cw_stat_add(&d->stats.scores_published, feed_sent);
-    if (cw_store_outbox_ack(d->store, c->acks, n_acks, err, sizeof err) != 0)
-        goto fail_store;
     return 0;
 
+oom:
+    snprintf(err, sizeof err, "out of memory");
 fail:
     cw_stat_add(&d->stats.kafka_errors, 1);
     cw_log_warn("alert publication failed, will retry", "topic=%s%s%s error=\"%s\"",
-                cfg->kafka.alerts_topic, feed_sent > 0 ? "," : "", feed_sent > 0 ? feed_topic : "",
-                err);
+                cfg->kafka.alerts_topic, feed_topic ? "," : "", feed_topic ? feed_topic : "", err);
     return -1;
+}
+
+/* Wait for the broker to acknowledge every pending message, then count and log them and
+ * delete them from their outboxes in one pipelined call. On failure they stay in the
+ * outboxes: the caller's retry loads and publishes them again (their ids are stable). */
+static int settle(struct cw_daemon *d, struct cw_score_buffers *c)
+{
+    const struct cw_config *cfg = d->rt.cfg;
+    size_t n = c->n_pending;
+    c->n_pending = 0;
+    if (n == 0)
+        return 0;
+    char err[256];
+    int rc = cw_producer_wait(d->producer, ALERT_WAIT_MS, err, sizeof err);
+    if (rc != 0) {
+        if (rc > 0)
+            snprintf(err, sizeof err, "alerts not acknowledged within %d ms", ALERT_WAIT_MS);
+        cw_stat_add(&d->stats.kafka_errors, 1);
+        cw_log_warn("alert publication failed, will retry", "topic=%s%s%s error=\"%s\"",
+                    cfg->kafka.alerts_topic, cfg->scores.topic ? "," : "",
+                    cfg->scores.topic ? cfg->scores.topic : "", err);
+        return -1;
+    }
+    cw_crash_point("after-alert-delivery");
+
+    if (acks_reserve(c, n) < 0) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail_store;
+    }
+    size_t feed_sent = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct pending *p = &c->pending[k];
+        c->acks[k] = (struct cw_outbox_ack){
+            .account_id = p->account_id, .key = p->key, .score_feed = p->score_feed};
+        if (p->score_feed) {
+            feed_sent++;
+            if (p->decided)
+                cw_log_debug("score published", "account=%s score=%.2f grade=%s key=%s",
+                             p->account_id, p->score, p->grade, p->key);
+            continue;
+        }
+        count_alert(d, p->rule, p->emit);
+        if (p->decided)
+            cw_log_info("alert published", "account=%s rule=%s status=%s alert_id=%s",
+                        p->account_id, cfg->rules[p->rule].name,
+                        p->emit == CW_EMIT_RESOLVED ? "resolved" : "firing", p->alert_id);
+    }
+    cw_stat_add(&d->stats.scores_published, feed_sent);
+    if (cw_store_outbox_ack(d->store, c->acks, n, err, sizeof err) != 0)
+        goto fail_store;
+    return 0;
+
 fail_store:
     cw_stat_add(&d->stats.redis_errors, 1);
     cw_log_warn("outbox acknowledgement failed, will retry", "error=\"%s\"", err);
@@ -340,7 +402,8 @@ static void collect_parents(struct cw_score_buffers *c, size_t m)
     }
 }
 
-/* Score the m accounts loaded in c at now_ms, save, publish and acknowledge their alerts. */
+/* Score the m accounts loaded in c at now_ms, save, and send their alerts (acknowledged
+ * when the pass settles). */
 static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t m, int64_t now_ms)
 {
     const struct cw_config *cfg = d->rt.cfg;
@@ -362,7 +425,7 @@ static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t 
         cw_log_warn("saving scores failed, will retry", "error=\"%s\"", err);
     } else {
         cw_stat_add(&d->stats.accounts_scored, m);
-        rc = publish_chunk(d, c, m);
+        rc = send_chunk(d, c, m);
     }
     if (rc == 0 && parent_rules && !c->rescoring_parents)
         collect_parents(c, m);
@@ -385,8 +448,10 @@ static int score_ids(struct cw_daemon *d, struct cw_score_buffers *c, const char
         }
         if (score_loaded(d, c, m, now_ms) != 0)
             return -1;
+        if ((off / CHUNK + 1) % SETTLE_CHUNKS == 0 && settle(d, c) != 0)
+            return -1;
     }
-    return 0;
+    return settle(d, c);
 }
 
 /* Re-score the parents collected by the pass that just ended, for their parent rules. A
@@ -419,6 +484,7 @@ int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t
     struct cw_score_buffers *c = buffers(d);
     if (!c)
         return -1;
+    c->n_pending = 0; /* a failed pass' messages: in their outboxes, published again */
     if (score_ids(d, c, ids, n, now_ms) != 0)
         return -1;
     rescore_parents(d, c, now_ms);
@@ -433,9 +499,13 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
         return -1;
     int32_t today = now_ms >= 0 ? cw_tz_day(d->rt.tz, now_ms) : CW_DAY_NONE;
     char err[256];
-    while (*done < n) {
-        size_t m = n - *done < CHUNK ? n - *done : CHUNK;
-        struct cw_store_batch *chunk = groups + *done;
+    c->n_pending = 0; /* a failed pass' messages: in their outboxes, published again */
+    /* *done moves when the chunks' messages are acknowledged: a retry applies again (the
+     * replays are skipped) and publishes from the outboxes what was not. */
+    size_t next = *done, unsettled = 0;
+    while (next < n) {
+        size_t m = n - next < CHUNK ? n - next : CHUNK;
+        struct cw_store_batch *chunk = groups + next;
         for (size_t i = 0; i < m; i++)
             chunk[i].clock_day = today;
         /* While the clock is unknown (a backlog not seen yet) the accounts are applied
@@ -454,7 +524,13 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
         if (now_ms >= 0)
             for (size_t i = 0; i < m; i++)
                 cw_sweep_note_scored(d, chunk[i].account_id);
-        *done += m;
+        next += m;
+        if (++unsettled == SETTLE_CHUNKS || next == n) {
+            if (settle(d, c) != 0)
+                return -1;
+            *done = next;
+            unsettled = 0;
+        }
     }
     if (now_ms >= 0)
         rescore_parents(d, c, now_ms);

@@ -19,9 +19,11 @@ int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t
 /*
  * The score pass of a batch: for groups[*done..n) a chunk at a time, apply the accounts'
  * events and load their state in the same calls (cw_store_apply_load, clock day of
- * now_ms), then score, save and publish as cw_score_pass does. *done advances past every
- * chunk completed, so a retry after -1 resumes where it failed (applying again is
- * harmless: replays are skipped). now_ms < 0 (the clock unknown): applied, not scored.
+ * now_ms), then score, save and publish as cw_score_pass does. The messages are
+ * acknowledged every few chunks, and *done advances past the chunks whose messages were
+ * acknowledged, so a retry after -1 resumes there (applying again is harmless: replays are
+ * skipped; what was sent and not acknowledged is published again from the outboxes).
+ * now_ms < 0 (the clock unknown): applied, not scored.
  */
 int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size_t n, size_t *done,
                         int64_t now_ms);
