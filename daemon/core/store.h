@@ -237,6 +237,10 @@ struct cw_store_result {
     /* The loaded history already holds a point for today: the save overwrites it with plain
      * commands (no new day, nothing to prune) instead of the function cw_save. */
     bool today_point;
+    /* The newest day of the loaded history (CW_DAY_NONE: none loaded; it is :m's h_last). A
+     * score of a later day, at most CW_STORE_NEW_DAY_PLAIN days later, is saved with plain
+     * commands too: the point, the days it pushes out of the history, h_last, the lifetime. */
+    int32_t history_last;
     size_t n_rules;
     bool rule_changed[CW_MAX_RULES];
     struct cw_rule_state rule_new[CW_MAX_RULES];

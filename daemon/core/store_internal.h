@@ -53,6 +53,10 @@ int cw_parse_i32(const char *v, size_t len, int32_t *out);
 /* Score history kept by cw_save: the rows (cw_store_row_days) and this many days more
  * (also the backtest's replay, backtest_replay.c). */
 #define CW_STORE_HISTORY_EXTRA 35
+/* A score of a new day at most this many days after the newest day of the loaded history is
+ * saved with plain commands, the days it pushes out of the history deleted by name; after a
+ * longer gap, cw_save prunes the history it reads (store_save.c). */
+#define CW_STORE_NEW_DAY_PLAIN 64
 
 /* Days per metric row of a load: the longest window (at least 1). */
 uint32_t cw_store_row_days(const struct cw_config *cfg);

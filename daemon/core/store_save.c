@@ -10,14 +10,17 @@
 /* SAVE_SCORE_FEED: a score with its score feed message (cw_save_feed). SAVE_POINT and
  * SAVE_POINT_TTL: today's point overwritten with plain commands when the load found it (what
  * cw_save does then: no new day, so no pruning and no h_last; the lifetime is set only if
- * the history has none, as cw_save's inheritance would). SAVE_INDEX_ADD / _REM: one ZADD of
- * every score and one ZREM of every unscored account of the call, to the score index
- * (`top`). */
+ * the history has none, as cw_save's inheritance would). A new day after the newest loaded
+ * one adds SAVE_PRUNE and SAVE_LAST: what cw_save's pruning and h_last do, known without
+ * reading the history (below). SAVE_INDEX_ADD / _REM: one ZADD of every score and one ZREM
+ * of every unscored account of the call, to the score index (`top`). */
 enum save_kind {
     SAVE_SCORE,
     SAVE_SCORE_FEED,
     SAVE_POINT,     /* HSET :h today score */
     SAVE_POINT_TTL, /* EXPIRE :h ttl_long NX */
+    SAVE_PRUNE,     /* HDEL :h of the days a new day pushes out of the history */
+    SAVE_LAST,      /* HSET :m h_last today */
     SAVE_INDEX_ADD,
     SAVE_INDEX_REM,
     SAVE_RULE,
@@ -76,6 +79,19 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         cw_rcmd_addll(c, s->ttl_long);
         cw_rcmd_adds(c, "NX");
         break;
+    case SAVE_PRUNE: /* cw_save's prune_days to today - keep_days: see new_day_plain */
+        cw_rcmd_adds(c, "HDEL");
+        cw_store_add_account_key(st, c, res->account_id, "h");
+        for (long long d = res->history_last - s->keep_days + 1; d <= res->today - s->keep_days;
+             d++)
+            cw_rcmd_addll(c, d);
+        break;
+    case SAVE_LAST:
+        cw_rcmd_adds(c, "HSET");
+        cw_store_add_account_key(st, c, res->account_id, "m");
+        cw_rcmd_adds(c, "h_last");
+        cw_rcmd_addll(c, res->today);
+        break;
     case SAVE_INDEX_ADD:
     case SAVE_INDEX_REM:
         cw_rcmd_adds(c, op->kind == SAVE_INDEX_ADD ? "ZADD" : "ZREM");
@@ -132,6 +148,19 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     return c->oom ? -1 : 0;
 }
 
+/* Whether res's score starts a new day of the history that plain commands can save. The
+ * history holds at most keep_days days back from h_last: cw_save prunes the days up to
+ * today - keep_days whenever it adds a day, and h_last is the newest day it added. So the
+ * days a new day pushes out are among h_last - keep_days + 1 .. today - keep_days, a few
+ * when the account was scored lately (an HDEL of fields absent is harmless); after a longer
+ * gap, cw_save reads the history to prune it. Without a loaded history (a first score, or
+ * one that expired), cw_save too. */
+static bool new_day_plain(const struct cw_store_result *res)
+{
+    return res->history_last != CW_DAY_NONE && res->today > res->history_last &&
+           res->today - res->history_last <= CW_STORE_NEW_DAY_PLAIN;
+}
+
 static int save_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
                       size_t errsize)
 {
@@ -164,7 +193,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
             snprintf(err, errsize, "store: score of %s is not a finite number", r->account_id);
             return -1;
         }
-        n_ops += 4; /* the score (or its point and lifetime), the parent's index and its lifetime */
+        n_ops += 6; /* the score (or its point, pruning, h_last, lifetime), the parent's index */
         r->feed_won = false;
         for (size_t k = 0; k < r->n_rules; k++) {
             r->rule_won[k] = false;
@@ -186,6 +215,11 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
         bool feed = res->feed_json && res->feed_state && res->feed_key;
         if (res->has_score && !feed && res->today_point) {
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT, .result = i};
+            s.ops[k++] = (struct save_op){.kind = SAVE_POINT_TTL, .result = i};
+        } else if (res->has_score && !feed && new_day_plain(res)) {
+            s.ops[k++] = (struct save_op){.kind = SAVE_POINT, .result = i};
+            s.ops[k++] = (struct save_op){.kind = SAVE_PRUNE, .result = i};
+            s.ops[k++] = (struct save_op){.kind = SAVE_LAST, .result = i};
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT_TTL, .result = i};
         } else if (res->has_score) {
             s.ops[k++] = (struct save_op){.kind = feed ? SAVE_SCORE_FEED : SAVE_SCORE, .result = i};

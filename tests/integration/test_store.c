@@ -1994,6 +1994,61 @@ Test(store, known_today_point_saved_without_a_function)
     cw_store_close(st);
 }
 
+/* A score of a new day after the newest loaded one is saved with plain commands too, and
+ * stores what cw_save stores: the point, the days pushed out of the history deleted, h_last,
+ * the lifetime. One writer saves through cw_save only (nothing loaded), the other as the
+ * daemon does (the newest day of its loaded history): daily for longer than the history
+ * keeps, then after a gap of 5 days, then after one longer than CW_STORE_NEW_DAY_PLAIN
+ * (cw_save again, which reads the history to prune it). */
+Test(store, new_day_saved_without_a_function_as_cw_save_saves_it)
+{
+    cfg.redis.key_prefix = "ndf:";
+    cw_store *f = open_store();
+    cfg.redis.key_prefix = "ndp:";
+    cw_store *p = open_store();
+    static struct batch_buf b;
+    for (int k = 0; k < 2; k++) { /* :m and the rows exist, with their lifetimes */
+        b.n = 0;
+        add_event(&b, "acme", "u1", T_LOGIN, DAY0, 1000, "ev", 0, 1);
+        cr_assert_eq(apply1(k ? p : f, &b, "acme", 0, 1), 1);
+    }
+    int keep = (int)cw_store_row_days(&cfg) + CW_STORE_HISTORY_EXTRA;
+    int steps = keep + 13;
+    int32_t day = DAY0 - (keep + 11) - 5 - (CW_STORE_NEW_DAY_PLAIN + 1);
+    long long plain_fcalls = 0, fcalls0, fcalls1;
+    for (int step = 0; step < steps; step++) {
+        if (step > 0)
+            day += step == keep + 11 ? 5 : step == keep + 12 ? CW_STORE_NEW_DAY_PLAIN + 1 : 1;
+        struct cw_account_data d;
+        memset(&d, 0, sizeof d);
+        load1(p, "acme", day, &d);
+        struct cw_store_result rf = {.account_id = "acme",
+                                     .has_score = true,
+                                     .score = step + 0.25,
+                                     .today = day,
+                                     .history_last = CW_DAY_NONE};
+        struct cw_store_result rp = rf;
+        rp.history_last = d.n_history > 0 ? d.history[d.n_history - 1].day : CW_DAY_NONE;
+        cw_account_data_free(&d);
+        cr_assert_eq(cw_store_save(f, &cfg, &rf, 1, err, sizeof err), 0, "%s", err);
+        (void)command_calls(&fcalls0);
+        cr_assert_eq(cw_store_save(p, &cfg, &rp, 1, err, sizeof err), 0, "%s", err);
+        (void)command_calls(&fcalls1);
+        plain_fcalls += fcalls1 - fcalls0;
+        char *x = dump_prefix("ndf:"), *y = dump_prefix("ndp:");
+        cr_assert_str_eq(y, x, "step %d (day %d): the history differs from cw_save's", step,
+                         (int)day);
+        free(x);
+        free(y);
+    }
+    cr_expect_eq(plain_fcalls, 2, "cw_save for the first score and after the long gap only");
+    redisReply *r = redis_server_command(&rs, "HLEN ndp:{acme}:h");
+    cr_expect_eq(r->integer, 1, "the history after the long gap: its one new point");
+    freeReplyObject(r);
+    cw_store_close(f);
+    cw_store_close(p);
+}
+
 /* The users section of the equivalence tests' second runs: engagement kept for at most a
  * few users (the ds stream has 40 per account), over a window shorter than its days. */
 static void users_on(unsigned max_tracked)
