@@ -169,7 +169,9 @@ static int put_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
 {
     struct owned_ctx *x = vctx;
     if (i == x->n)
-        return cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, x->index_day, c);
+        return x->index_written
+                   ? 1
+                   : cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, x->index_day, c);
     struct owned *o = &x->acct[i];
     if (!o->mem || !o->put)
         return 1;

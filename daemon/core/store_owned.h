@@ -27,6 +27,9 @@ struct owned_ctx {
     /* [n]: the day the accounts index is given for each account (ZADD GT), CW_DAY_NONE when
      * it already holds it */
     int32_t *index_day;
+    /* The index's ZADD went with the last transaction's writes (store_owned_txn.c): the
+     * cw_put path does not send it again. */
+    bool index_written;
     size_t *load; /* the accounts to load, by index into batches */
     size_t n_load;
     struct cw_store_load_ctx l; /* the metric slots; the rules, history, silences, outbox */

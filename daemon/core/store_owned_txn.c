@@ -8,9 +8,10 @@
  * caller). The writes: MULTI, per account still held the writes cw_put would make (the
  * same arguments, cw_account_mem_put_args, turned into HSET/HDEL/EXPIRE) and the history
  * points cw_put returns (h_last read above: :m is watched, so it still holds at EXEC),
- * then EXEC. When any watched :m moved in between, EXEC writes nothing and answers nil:
- * the chunk's accounts then go through cw_put, which tells which of them moved. A chunk's
- * writes and the next chunk's reads share a round trip (EXEC ends the WATCH).
+ * in the call's last transaction the accounts index's ZADD, then EXEC. When any watched :m moved in
+ * between, EXEC writes nothing and answers nil: the chunk's accounts then go through cw_put, which
+ * tells which of them moved. A chunk's writes and the next chunk's reads share a round trip (EXEC
+ * ends the WATCH).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ enum txn_kind {
     T_EXPIRE,   /* EXPIRE of hash k */
     T_EXPIRENX, /* EXPIRE of hash k NX */
     T_HISTORY,  /* HMGET of the history points, or HGETALL :h */
+    T_INDEX,    /* ZADD GT of the accounts index: every account of the call */
     T_EXEC,
     T_UNWATCH,
 };
@@ -149,6 +151,10 @@ static int txn_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
         for (int64_t d = x->hist_from; d <= x->hist_to && d < a->h_last; d++)
             cw_rcmd_addll(c, d);
         break;
+    case T_INDEX:
+        if (cw_store_accounts_index_build(st, x->cfg, x->batches, x->n, x->index_day, c) != 0)
+            return -1; /* planned only with members (plan_writes) */
+        break;
     case T_EXEC:
         cw_rcmd_adds(c, "EXEC");
         break;
@@ -225,6 +231,9 @@ static int exec_reply(cw_store *st, struct txn *t, const redisReply *r, char *er
     for (size_t a = 0; a < t->n; a++)
         if (x->acct[t->a[a].i].mem)
             cw_owned_written(st, x, t->a[a].i);
+    for (size_t q = 0; q < t->n_queued; q++)
+        if (t->ops[t->queued[q]].kind == T_INDEX)
+            x->index_written = true;
     if (!x->want_state)
         return 0;
     for (size_t q = 0; q < t->n_queued; q++) {
@@ -332,9 +341,20 @@ static int split_args(struct owned_ctx *x, struct txn_acct *a, char *err, size_t
     return 0;
 }
 
-/* The second round trip's commands: MULTI, each account's writes and history read, EXEC;
- * UNWATCH alone when no account of the chunk is still held. */
-static int plan_writes(struct txn *t, char *err, size_t errsize)
+/* Whether the accounts index's ZADD of the call names any account. */
+static bool index_members(const struct owned_ctx *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (x->index_day[i] != CW_DAY_NONE)
+            return true;
+    return false;
+}
+
+/* The second round trip's commands: MULTI, each account's writes and history read, in the
+ * call's last chunk (last) the accounts index's ZADD, EXEC; UNWATCH alone when no account
+ * of the chunk is still held. The ZADD in the transaction lands with the writes it
+ * indexes, or (EXEC found a watched key moved) with the cw_put path's. */
+static int plan_writes(struct txn *t, bool last, char *err, size_t errsize)
 {
     struct owned_ctx *x = t->x;
     t->n_ops = t->n_queued = 0;
@@ -387,6 +407,10 @@ static int plan_writes(struct txn *t, char *err, size_t errsize)
             op_add(t, a, T_HISTORY, 4);
         for (size_t q = first; q < t->n_ops; q++)
             t->queued[t->n_queued++] = q;
+    }
+    if (last && index_members(x)) {
+        t->queued[t->n_queued++] = t->n_ops;
+        op_add(t, 0, T_INDEX, 0);
     }
     op_add(t, 0, T_EXEC, 0);
     return 0;
@@ -467,9 +491,9 @@ static int chunks(cw_store *st, struct txn *cur, struct txn *next, char *err, si
     for (;;) {
         if (st->txn_hook)
             st->txn_hook(st->txn_hook_arg);
-        if (plan_writes(cur, err, errsize) < 0)
-            return -1;
         take_chunk(x, next, &i);
+        if (plan_writes(cur, next->n == 0, err, errsize) < 0)
+            return -1;
         if (next->n > 0)
             plan_reads(next);
         if (run(st, cur, next->n > 0 ? next : NULL, err, errsize) < 0)
@@ -485,7 +509,7 @@ static int chunks(cw_store *st, struct txn *cur, struct txn *next, char *err, si
 int cw_store_owned_txn(cw_store *st, struct owned_ctx *x, char *err, size_t errsize)
 {
     struct txn *t = calloc(2, sizeof *t);
-    size_t cap = 2 + TXN_CHUNK * 16; /* per account at most 15 ops (plan_writes) */
+    size_t cap = 3 + TXN_CHUNK * 16; /* per account at most 15 ops (plan_writes) */
     int rc = -1;
     if (t)
         for (int k = 0; k < 2; k++) {

@@ -2484,8 +2484,11 @@ Test(store, owned_write_back_transaction_aborted_by_another_writer)
                              sb[a].applied);
         }
         loaded_equal(l_own, l_ref, 3, round);
-        if (round == 1)
+        if (round == 1) {
             aborts = own->txn_aborts;
+            /* the accounts index too: the aborted EXEC held its ZADD, cw_put's path sends it */
+            stored_equal("txref:", "txn:", 100);
+        }
     }
     struct cw_store_cache_stats cs;
     cw_store_cache_stats(own, &cs);
