@@ -12,8 +12,10 @@
 #include "log.h"
 #include "sweep.h"
 
-#define CHUNK         128   /* accounts loaded and saved per round trip */
-#define SETTLE_CHUNKS 16    /* chunks whose messages are acknowledged together */
+#define CHUNK 128 /* accounts loaded and saved per round trip */
+/* Chunks whose messages are acknowledged together (docs/design.md "Alerts acknowledged per
+ * 2,048 accounts"). */
+#define SETTLE_CHUNKS (2048 / CHUNK)
 #define ALERT_WAIT_MS 30000 /* bound on waiting for the broker's acknowledgements */
 
 /* A message handed to the producer and not yet acknowledged: an alert or a score feed
@@ -45,7 +47,7 @@ struct cw_score_buffers {
     char *feed_state[CHUNK];
     struct cw_feed_last feed_next; /* scratch */
     /* The messages sent since the pass last settled, acknowledged together (docs/design.md
-     * "Alerts acknowledged per 16 chunks"), and their outbox entries to delete. */
+     * "Alerts acknowledged per 2,048 accounts"), and their outbox entries to delete. */
     struct pending *pending;
     size_t n_pending, cap_pending;
     struct cw_outbox_ack *acks;
