@@ -8,10 +8,10 @@
  * caller). The writes: MULTI, per account still held the writes cw_put would make (the
  * same arguments, cw_account_mem_put_args, turned into HSET/HDEL/EXPIRE) and the history
  * points cw_put returns (h_last read above: :m is watched, so it still holds at EXEC),
- * in the call's last transaction the accounts index's ZADD, then EXEC. When any watched :m moved in
- * between, EXEC writes nothing and answers nil: the chunk's accounts then go through cw_put, which
- * tells which of them moved. A chunk's writes and the next chunk's reads share a round trip (EXEC
- * ends the WATCH).
+ * in the call's last transaction the accounts index's ZADD, then EXEC. When any watched :m
+ * moved in between, EXEC writes nothing and answers nil: the chunk's accounts then go
+ * through cw_put, which tells which of them moved. A chunk's writes and the next chunk's
+ * reads share a round trip (EXEC ends the WATCH).
  */
 #include <stdio.h>
 #include <stdlib.h>
