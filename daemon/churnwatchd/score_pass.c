@@ -234,6 +234,17 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
     }
 }
 
+/* A failed send or wait: counted and logged; the caller's retry publishes again. -1. */
+static int publication_failed(struct cw_daemon *d, const char *err)
+{
+    const struct cw_config *cfg = d->rt.cfg;
+    const char *feed_topic = cfg->scores.topic;
+    cw_stat_add(&d->stats.kafka_errors, 1);
+    cw_log_warn("alert publication failed, will retry", "topic=%s%s%s error=\"%s\"",
+                cfg->kafka.alerts_topic, feed_topic ? "," : "", feed_topic ? feed_topic : "", err);
+    return -1;
+}
+
 /* Hand every outbox entry of the chunk's accounts (loaded ones and new winners) to the
  * producer: alerts to the alerts topic, then the score feed's messages, oldest first, to
  * the feed's topic. They are noted as pending and acknowledged when the pass settles. */
@@ -294,10 +305,7 @@ static int send_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
 oom:
     snprintf(err, sizeof err, "out of memory");
 fail:
-    cw_stat_add(&d->stats.kafka_errors, 1);
-    cw_log_warn("alert publication failed, will retry", "topic=%s%s%s error=\"%s\"",
-                cfg->kafka.alerts_topic, feed_topic ? "," : "", feed_topic ? feed_topic : "", err);
-    return -1;
+    return publication_failed(d, err);
 }
 
 /* Wait for the broker to acknowledge every pending message, then count and log them and
@@ -315,11 +323,7 @@ static int settle(struct cw_daemon *d, struct cw_score_buffers *c)
     if (rc != 0) {
         if (rc > 0)
             snprintf(err, sizeof err, "alerts not acknowledged within %d ms", ALERT_WAIT_MS);
-        cw_stat_add(&d->stats.kafka_errors, 1);
-        cw_log_warn("alert publication failed, will retry", "topic=%s%s%s error=\"%s\"",
-                    cfg->kafka.alerts_topic, cfg->scores.topic ? "," : "",
-                    cfg->scores.topic ? cfg->scores.topic : "", err);
-        return -1;
+        return publication_failed(d, err);
     }
     cw_crash_point("after-alert-delivery");
 
