@@ -969,18 +969,17 @@ static void users_window(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, vo
 }
 
 /* power_rank: a name of the ranks (read after them); absent: A, judged by section_users. */
-static bool users_power_rank_set(struct cw_cfg_ctx *ctx, const struct cw_ynode *at,
+static void users_power_rank_set(struct cw_cfg_ctx *ctx, const struct cw_ynode *at,
                                  const char *path, const char *name)
 {
     struct cw_users_config *uc = &ctx->cfg->users;
     for (size_t r = 0; r < uc->n_ranks; r++)
         if (uc->ranks[r].name && strcmp(uc->ranks[r].name, name) == 0) {
             uc->power_rank = r;
-            return true;
+            return;
         }
     cw_cfg_err(ctx, at, path, "'%s' is not one of users.ranks", name);
     uc->power_rank = 0;
-    return false;
 }
 
 static void users_power_rank(struct cw_cfg_ctx *ctx, const struct cw_ynode *node, void *base,
