@@ -39,6 +39,7 @@ void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
         .history = history,
         .n_history = n,
         .children = in->children,
+        .skip_reasons = in->alert_reasons_only,
     };
 
     out->n_rules = cfg->n_rules;
@@ -60,6 +61,12 @@ void cw_evaluate(const struct cw_config *cfg, const struct cw_eval_input *in,
         cw_rule_evaluate(cfg, r, p, &facts, prev.status == CW_RULE_FIRING, &out->evals[r]);
         cw_rule_step(p, &prev, &out->evals[r], now_ms, in->view.account_id, cfg->rules[r].name,
                      in->silenced[r], &out->next[r], &out->trans[r]);
+        if (out->evals[r].reason_skipped && out->trans[r].emit != CW_EMIT_NONE) {
+            /* an alert carries the reason: judged again with it, to the same outcome */
+            facts.skip_reasons = false;
+            cw_rule_evaluate(cfg, r, p, &facts, prev.status == CW_RULE_FIRING, &out->evals[r]);
+            facts.skip_reasons = true;
+        }
     }
 }
 

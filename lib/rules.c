@@ -30,12 +30,24 @@ static void utf8_trim_tail(char *s)
         s[i - 1] = '\0';
 }
 
+/* Whether out's reason is left out (cw_rule_facts.skip_reasons): buf is then empty, so a
+ * text built from it costs nothing. out NULL: never (a condition's own text). */
+static bool skipped(const struct cw_rule_eval *out, char *buf)
+{
+    if (!out || !out->reason_skipped)
+        return false;
+    buf[0] = '\0';
+    return true;
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
 static void
 set_reason(struct cw_rule_eval *out, const char *fmt, ...)
 {
+    if (out->reason_skipped)
+        return;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(out->reason, sizeof out->reason, fmt, ap);
@@ -47,8 +59,10 @@ set_reason(struct cw_rule_eval *out, const char *fmt, ...)
 }
 
 /* A number as people write it: at most 2 decimals, no trailing zeros ("37.5", "40"). */
-static const char *fmt_num(char buf[32], double x)
+static const char *fmt_num(const struct cw_rule_eval *out, char buf[32], double x)
 {
+    if (skipped(out, buf))
+        return buf;
     if (!isfinite(x)) {
         snprintf(buf, 32, "n/a");
         return buf;
@@ -70,8 +84,10 @@ static const char *fmt_num(char buf[32], double x)
 }
 
 /* A duration in the config's notation: the largest of d, h, m, s that divides it. */
-static const char *fmt_dur(char buf[32], int64_t ms)
+static const char *fmt_dur(const struct cw_rule_eval *out, char buf[32], int64_t ms)
 {
+    if (skipped(out, buf))
+        return buf;
     static const struct {
         int64_t ms;
         char unit;
@@ -90,8 +106,10 @@ static const char *fmt_dur(char buf[32], int64_t ms)
 }
 
 /* "15 days", "1 day"; below one day "20 hours", so short rules stay readable. */
-static const char *fmt_span(char buf[48], int64_t ms)
+static const char *fmt_span(const struct cw_rule_eval *out, char buf[48], int64_t ms)
 {
+    if (skipped(out, buf))
+        return buf;
     int64_t hour = 3600 * CW_MS_PER_SECOND;
     if (ms < 0)
         ms = 0;
@@ -159,9 +177,9 @@ static void eval_score_threshold(const struct cw_rule_params *p, const struct cw
     out->evaluable = true;
     out->has_value = true;
     out->value = s->score;
-    fmt_num(a, s->score);
-    fmt_num(b, p->enter);
-    fmt_num(c, p->exit);
+    fmt_num(out, a, s->score);
+    fmt_num(out, b, p->enter);
+    fmt_num(out, c, p->exit);
     double limit = firing ? p->exit : p->enter;
     out->holds = above ? s->score > limit : s->score < limit;
     if (!firing)
@@ -213,7 +231,7 @@ static void eval_score_drop(const struct cw_rule_params *p, const struct cw_rule
     const struct cw_score_point *ref = drop_reference(f, target, over_days);
     if (!ref) {
         set_reason(out, "no health score kept from %s ago to compare with",
-                   fmt_dur(a, over_days * CW_MS_PER_DAY));
+                   fmt_dur(out, a, over_days * CW_MS_PER_DAY));
         return;
     }
     double drop = ref->score - s->score;
@@ -223,10 +241,10 @@ static void eval_score_drop(const struct cw_rule_params *p, const struct cw_rule
     out->value = drop;
     out->has_previous_score = true;
     out->previous_score = ref->score;
-    fmt_num(a, drop);
-    fmt_num(b, ref->score);
-    fmt_num(c, s->score);
-    fmt_num(d, firing ? p->exit_points : p->points);
+    fmt_num(out, a, drop);
+    fmt_num(out, b, ref->score);
+    fmt_num(out, c, s->score);
+    fmt_num(out, d, firing ? p->exit_points : p->points);
     out->holds = drop >= (firing ? p->exit_points : p->points);
     if (!firing && out->holds)
         set_reason(out, "health score fell %s points in %lld days (%s to %s; rule: %s)", a, span, b,
@@ -237,13 +255,15 @@ static void eval_score_drop(const struct cw_rule_params *p, const struct cw_rule
     else
         set_reason(out,
                    "health score changed by %s%s points in %lld days (%s to %s), not a drop of %s",
-                   drop < 0 ? "+" : "", fmt_num(a, -drop), span, b, c, d);
+                   drop < 0 ? "+" : "", fmt_num(out, a, -drop), span, b, c, d);
 }
 
 /* "login or app_created" for up to three types, else "any of N listed event types". */
-static void describe_types(const struct cw_config *cfg, const struct cw_rule *rule, char *buf,
-                           size_t size)
+static void describe_types(const struct cw_rule_eval *out, const struct cw_config *cfg,
+                           const struct cw_rule *rule, char *buf, size_t size)
 {
+    if (skipped(out, buf))
+        return;
     if (!rule->types || rule->n_types == 0) {
         snprintf(buf, size, "activity");
         return;
@@ -270,8 +290,8 @@ static void eval_inactive(const struct cw_config *cfg, const struct cw_rule *rul
 {
     const struct cw_account_view *acct = f->account;
     char what[96], span[48], rule_dur[32];
-    describe_types(cfg, rule, what, sizeof what);
-    fmt_dur(rule_dur, p->after_ms);
+    describe_types(out, cfg, rule, what, sizeof what);
+    fmt_dur(out, rule_dur, p->after_ms);
     out->threshold = ms_to_days(p->after_ms);
 
     int64_t last = -1;
@@ -306,10 +326,10 @@ static void eval_inactive(const struct cw_config *cfg, const struct cw_rule *rul
     out->value = ms_to_days(silent);
     out->holds = silent >= p->after_ms;
     if (since_first_seen)
-        set_reason(out, "no %s since first seen %s ago (rule: %s)", what, fmt_span(span, silent),
-                   rule_dur);
+        set_reason(out, "no %s since first seen %s ago (rule: %s)", what,
+                   fmt_span(out, span, silent), rule_dur);
     else
-        set_reason(out, "no %s for %s (rule: %s)", what, fmt_span(span, silent), rule_dur);
+        set_reason(out, "no %s for %s (rule: %s)", what, fmt_span(out, span, silent), rule_dur);
 }
 
 static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *rule,
@@ -319,7 +339,7 @@ static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *r
     const struct cw_account_view *acct = f->account;
     const char *milestone = event_type_name(cfg, rule->milestone);
     char span[48], rule_dur[32];
-    fmt_dur(rule_dur, p->within_ms);
+    fmt_dur(out, rule_dur, p->within_ms);
     out->threshold = ms_to_days(p->within_ms);
     if (rule->milestone < 0 || (size_t)rule->milestone >= cfg->n_event_types) {
         set_reason(out, "milestone event type is not configured");
@@ -345,7 +365,7 @@ static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *r
         out->has_value = true;
         out->value = ms_to_days(age);
         set_reason(out, "first %s not seen yet, due %s after created_at (rule: %s)", milestone,
-                   fmt_span(span, p->within_ms - age), rule_dur);
+                   fmt_span(out, span, p->within_ms - age), rule_dur);
         return;
     }
     /* Overdue and never seen. Only judge accounts observed since (about) the due day: an
@@ -366,7 +386,7 @@ static void eval_onboarding(const struct cw_config *cfg, const struct cw_rule *r
     out->has_value = true;
     out->value = ms_to_days(age);
     set_reason(out, "first %s not seen %s after created_at (rule: %s)", milestone,
-               fmt_span(span, age), rule_dur);
+               fmt_span(out, span, age), rule_dur);
 }
 
 /* ratio_below (fire when the ratio < enter, resolve at >= exit) and ratio_above (fire when
@@ -436,14 +456,15 @@ static void eval_ratio(const struct cw_config *cfg, const struct cw_rule *rule,
     out->value = ratio;
     out->holds = above ? ratio > limit : ratio < limit;
     const char *cmp = above ? (out->holds ? ">" : "<=") : (out->holds ? "<" : ">=");
-    fmt_num(c, ratio);
-    fmt_num(d, limit);
+    fmt_num(out, c, ratio);
+    fmt_num(out, d, limit);
     if (distinct && rule->per_seat)
-        set_reason(out, "%s of %lld seats active over %s (%ud) = %s %s %s%s", fmt_num(a, amount),
-                   (long long)seats, wname, w->days, c, cmp, d, firing ? " (exit)" : "");
+        set_reason(out, "%s of %lld seats active over %s (%ud) = %s %s %s%s",
+                   fmt_num(out, a, amount), (long long)seats, wname, w->days, c, cmp, d,
+                   firing ? " (exit)" : "");
     else if (rule->per_seat)
         set_reason(out, "%s over %s (%ud%s) = %s per seat (%lld seats) = %s %s %s%s", mname, wname,
-                   w->days, observed < w->days ? ", scaled" : "", fmt_num(a, amount),
+                   w->days, observed < w->days ? ", scaled" : "", fmt_num(out, a, amount),
                    (long long)seats, c, cmp, d, firing ? " (exit)" : "");
     else
         set_reason(out, "%s over %s (%ud%s) = %s %s %s%s", distinct ? "active users" : mname, wname,
@@ -476,15 +497,15 @@ static void eval_renewal(const struct cw_rule_params *p, const struct cw_rule_fa
     out->evaluable = true;
     out->has_value = true;
     out->value = s->score;
-    fmt_num(a, s->score);
-    fmt_num(b, limit);
-    fmt_dur(w, p->within_ms);
+    fmt_num(out, a, s->score);
+    fmt_num(out, b, limit);
+    fmt_dur(out, w, p->within_ms);
     int64_t left = acct->traits->renewal_at_ms - acct->now_ms; /* both within years 0..9999 */
     if (left < 0) {
-        set_reason(out, "renewal date passed %s ago", fmt_span(span, -left));
+        set_reason(out, "renewal date passed %s ago", fmt_span(out, span, -left));
         return;
     }
-    fmt_span(span, left);
+    fmt_span(out, span, left);
     if (left > p->within_ms) {
         set_reason(out, "renewal in %s, beyond %s", span, w);
         return;
@@ -526,13 +547,15 @@ static void eval_children_at_risk(const struct cw_rule_params *p, const struct c
     out->has_value = true;
     out->value = (double)at_risk;
     out->holds = at_risk >= p->min_children;
-    fmt_num(b, limit);
+    fmt_num(out, b, limit);
     const char *side = firing ? " (exit)" : "";
     if (!out->holds) {
         set_reason(out, "%zu of %zu children below %s%s (fires at %u)", at_risk, scored, b, side,
                    p->min_children);
         return;
     }
+    if (out->reason_skipped)
+        return; /* the list below is the reason's only */
     int n = snprintf(out->reason, sizeof out->reason, "%zu of %zu children below %s%s", at_risk,
                      scored, b, side);
     if (n < 0 || (size_t)n + sizeof ", ..." > sizeof out->reason)
@@ -544,7 +567,7 @@ static void eval_children_at_risk(const struct cw_rule_params *p, const struct c
     for (size_t k = 0; idx && k < k_all; k++) {
         char item[CW_ID_MAX + 48];
         int m = snprintf(item, sizeof item, "%s%s (%s)", k == 0 ? ": " : ", ", c->ids[idx[k]],
-                         fmt_num(a, c->child[idx[k]].score));
+                         fmt_num(out, a, c->child[idx[k]].score));
         if (m < 0 || (size_t)n + (size_t)m + sizeof ", ..." > sizeof out->reason) {
             /* no room for the whole name and the ellipsis after it: end the list here */
             memcpy(out->reason + n, ", ...", sizeof ", ...");
@@ -584,6 +607,8 @@ static void name_users(struct cw_rule_eval *out, const struct user_at *users, si
     for (size_t k = 0; k < n; k++) {
         if (k < CW_RULE_USERS_MAX)
             out->users[out->n_users++] = users[k].id;
+        if (out->reason_skipped)
+            continue;
         char item[CW_ID_MAX + 64];
         int m = with_quiet ? snprintf(item, sizeof item, "%s%s (%s, quiet %dd)", k ? ", " : ": ",
                                       users[k].id, uc->ranks[users[k].rank].name,
@@ -644,8 +669,8 @@ static void eval_power_users_below(const struct cw_config *cfg, const struct cw_
     out->value = (double)n;
     out->holds = (double)n < limit;
     set_reason(out, "%zu power user%s (%s or higher) %s %s%s", n, n == 1 ? "" : "s",
-               uc->ranks[uc->power_rank].name, out->holds ? "below" : "at least", fmt_num(a, limit),
-               firing ? " (exit)" : "");
+               uc->ranks[uc->power_rank].name, out->holds ? "below" : "at least",
+               fmt_num(out, a, limit), firing ? " (exit)" : "");
     name_users(out, power, n, false, v->today, uc);
     free(power);
 }
@@ -666,7 +691,7 @@ static void eval_champion_quiet(const struct cw_config *cfg, const struct cw_rul
     char span[32];
     int64_t after = p->after_ms / CW_MS_PER_DAY;
     out->threshold = (double)after;
-    fmt_dur(span, p->after_ms);
+    fmt_dur(out, span, p->after_ms);
     if (!uc->enabled || rule->rank >= uc->n_ranks) {
         set_reason(out, "no users section");
         return;
@@ -776,8 +801,8 @@ static bool condition_holds(const struct cw_config *cfg, const struct cw_conditi
         }
         holds = c->above ? v > c->value : v < c->value;
         snprintf(text, size, "%s over %s (%ud)%s = %s%s %s %s", mname, name_or(w->name, "?"),
-                 w->days, c->per_seat ? " per seat" : "", fmt_num(a, v), holds ? "" : ", not",
-                 c->above ? ">" : "<", fmt_num(b, c->value));
+                 w->days, c->per_seat ? " per seat" : "", fmt_num(NULL, a, v), holds ? "" : ", not",
+                 c->above ? ">" : "<", fmt_num(NULL, b, c->value));
         return holds;
     }
     case CW_COND_SCORE:
@@ -786,8 +811,8 @@ static bool condition_holds(const struct cw_config *cfg, const struct cw_conditi
             return false;
         }
         holds = c->above ? s->score > c->value : s->score < c->value;
-        snprintf(text, size, "health score %s%s %s %s", fmt_num(a, s->score), holds ? "" : ", not",
-                 c->above ? ">" : "<", fmt_num(b, c->value));
+        snprintf(text, size, "health score %s%s %s %s", fmt_num(NULL, a, s->score),
+                 holds ? "" : ", not", c->above ? ">" : "<", fmt_num(NULL, b, c->value));
         return holds;
     case CW_COND_GRADE:
         if (!s || !s->has_score) {
@@ -835,6 +860,7 @@ void cw_rule_evaluate(const struct cw_config *cfg, size_t r, const struct cw_rul
                       const struct cw_rule_facts *facts, bool firing, struct cw_rule_eval *out)
 {
     memset(out, 0, sizeof *out);
+    out->reason_skipped = facts->skip_reasons;
     const struct cw_rule *rule = &cfg->rules[r];
     if (!facts->account) {
         set_reason(out, "no account data");

@@ -26,6 +26,11 @@ struct cw_eval_input {
     /* The account's children, for its parent rules (children_at_risk); NULL: not read this
      * time, and those rules keep their stored states (nothing judged, nothing emitted). */
     const struct cw_children *children;
+    /* Write the reason texts of the rules whose transition emits (their alerts carry them)
+     * and of no other rule: theirs are empty with reason_skipped set. The daemon's scoring
+     * and a backtest's replay, where a rule's texts are most of its cost (docs/design.md)
+     * and few rules emit; false (the CLI, the console): every rule's. Nothing else differs. */
+    bool alert_reasons_only;
 };
 
 /* Everything decided about one account at one instant. */

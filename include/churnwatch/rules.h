@@ -27,6 +27,10 @@ struct cw_rule_facts {
     const struct cw_score_point *history; /* daily scores, ascending by day; may be NULL */
     size_t n_history;
     const struct cw_children *children; /* the account's children; NULL or none: no parent */
+    /* Leave the reason texts out (out->reason empty, reason_skipped set): everything else
+     * is decided as with them. The daemon's scoring writes a rule's reason only when its
+     * transition emits an alert, which carries it (cw_eval_input.alert_reasons_only). */
+    bool skip_reasons;
 };
 
 /* The outcome of evaluating a rule's condition. */
@@ -46,7 +50,8 @@ struct cw_rule_eval {
      * account view's users */
     const char *users[CW_RULE_USERS_MAX];
     size_t n_users;
-    char reason[320]; /* human text, e.g. "health score 37.5 fell below 40" */
+    char reason[320];    /* human text, e.g. "health score 37.5 fell below 40" */
+    bool reason_skipped; /* reason left empty: cw_rule_facts.skip_reasons */
 };
 
 /*

@@ -92,9 +92,43 @@ static void add_history(int32_t day, double score)
     A.history[A.in.n_history++] = (struct cw_score_point){.day = day, .score = score};
 }
 
+/* A evaluated into A.out, and again with the reasons of alerts only
+ * (cw_eval_input.alert_reasons_only), which must decide the same in every test of this
+ * file: the same score, states and transitions, and every emitting rule's evaluation
+ * whole, reason included; the others' reasons are left out. */
 static void evaluate(void)
 {
     cw_evaluate(cfg, &A.in, &A.out);
+    static struct cw_account_eval lean;
+    A.in.alert_reasons_only = true;
+    cw_evaluate(cfg, &A.in, &lean);
+    A.in.alert_reasons_only = false;
+    cr_assert_eq(lean.score.has_score, A.out.score.has_score);
+    cr_assert_eq(memcmp(&lean.score.score, &A.out.score.score, sizeof(double)), 0);
+    cr_assert_eq(lean.n_rules, A.out.n_rules);
+    for (size_t r = 0; r < A.out.n_rules; r++) {
+        const struct cw_rule_state *n = &lean.next[r], *m = &A.out.next[r];
+        cr_assert(n->status == m->status && n->since_ms == m->since_ms &&
+                      n->cleared_ms == m->cleared_ms && n->last_sent_ms == m->last_sent_ms &&
+                      n->published == m->published && strcmp(n->alert_id, m->alert_id) == 0,
+                  "rule %zu", r);
+        const struct cw_transition *u = &lean.trans[r], *v = &A.out.trans[r];
+        cr_assert(u->emit == v->emit && u->publish == v->publish &&
+                      strcmp(u->alert_id, v->alert_id) == 0,
+                  "rule %zu", r);
+        struct cw_rule_eval t;
+        memcpy(&t, &lean.evals[r], sizeof t);
+        /* judged (a parent rule is not, without its children): no reason unless it emits */
+        bool judged = cfg->rules[r].kind != CW_RULE_CHILDREN_AT_RISK || A.in.children;
+        if (judged && A.out.trans[r].emit == CW_EMIT_NONE) {
+            cr_assert(t.reason_skipped, "rule %zu", r);
+            cr_assert_str_empty(t.reason, "rule %zu", r);
+            memcpy(t.reason, A.out.evals[r].reason, sizeof t.reason);
+            t.reason_skipped = false;
+        }
+        cr_assert_eq(memcmp(&t, &A.out.evals[r], sizeof t), 0, "rule %zu: %s / %s", r,
+                     lean.evals[r].reason, A.out.evals[r].reason);
+    }
 }
 
 TestSuite(evaluate, .init = setup, .fini = teardown);

@@ -211,11 +211,34 @@ static void set_score(double s)
     A.score.grade = s >= 80 ? "A" : s >= 60 ? "B" : s >= 40 ? "C" : "D";
 }
 
+/* Whether a, evaluated without its reason, decided everything as full, with it. */
+static bool same_but_the_reason(const struct cw_rule_eval *a, const struct cw_rule_eval *full)
+{
+    struct cw_rule_eval t;
+    memcpy(&t, a, sizeof t);
+    memcpy(t.reason, full->reason, sizeof t.reason);
+    t.reason_skipped = full->reason_skipped;
+    return memcmp(&t, full, sizeof t) == 0;
+}
+
+/* Rule r evaluated on A into e, and again without its reason (cw_rule_facts.skip_reasons),
+ * which must decide the same in every test of this file. */
 static void eval_rule(size_t r, bool firing, struct cw_rule_eval *e)
 {
-    struct cw_rule_facts f = {&A.v, &A.score, A.n_history ? A.history : NULL, A.n_history,
-                              A.children};
+    struct cw_rule_facts f = {.account = &A.v,
+                              .score = &A.score,
+                              .history = A.n_history ? A.history : NULL,
+                              .n_history = A.n_history,
+                              .children = A.children};
     cw_rule_evaluate(&cfg, r, &cfg.rules[r].params, &f, firing, e);
+    cr_assert_not(e->reason_skipped);
+    struct cw_rule_eval lean;
+    f.skip_reasons = true;
+    cw_rule_evaluate(&cfg, r, &cfg.rules[r].params, &f, firing, &lean);
+    cr_assert(lean.reason_skipped);
+    cr_assert_str_empty(lean.reason, "rule %zu: %s", r, lean.reason);
+    cr_assert(same_but_the_reason(&lean, e), "rule %zu decided otherwise without its reason (%s)",
+              r, e->reason);
 }
 
 /* Emissions seen over a run. */
@@ -1132,9 +1155,9 @@ Test(rules, every_further_condition_kind)
         rules[R_HEALTH].when = &cases[i].c;
         rules[R_HEALTH].n_when = 1;
         char text[256];
-        bool holds = cw_rule_conditions_hold(&cfg, R_HEALTH,
-                                             &(struct cw_rule_facts){&A.v, &A.score, NULL, 0, NULL},
-                                             text, sizeof text);
+        bool holds = cw_rule_conditions_hold(
+            &cfg, R_HEALTH, &(struct cw_rule_facts){.account = &A.v, .score = &A.score}, text,
+            sizeof text);
         cr_expect_eq(holds, cases[i].holds, "case %zu: %s", i, text);
         cr_expect_str_eq(text, cases[i].text, "case %zu", i);
     }
@@ -1142,7 +1165,7 @@ Test(rules, every_further_condition_kind)
     A.score.stage = "";
     rules[R_HEALTH].when = &cases[3].c;
     char text[256];
-    struct cw_rule_facts f = {&A.v, &A.score, NULL, 0, NULL};
+    struct cw_rule_facts f = {.account = &A.v, .score = &A.score};
     cr_expect_not(cw_rule_conditions_hold(&cfg, R_HEALTH, &f, text, sizeof text));
     cr_expect_str_eq(text, "stage (none) not in onboarding");
     A.traits.has_seats = false;
