@@ -189,7 +189,7 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
         struct cw_account_data *a = &c->data[i];
         struct cw_account_eval *e = &c->eval[i];
         struct cw_store_result *res = &c->results[i];
-        cw_account_evaluate(cfg, a, now_ms, e);
+        cw_account_evaluate_for_alerts(cfg, a, now_ms, e);
         memset(res, 0, sizeof *res);
         res->account_id = a->account_id;
         res->parent_id = a->traits.parent_id[0] ? a->traits.parent_id : NULL;

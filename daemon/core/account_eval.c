@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_data *d,
-                         int64_t now_ms, struct cw_account_eval *out)
+static void evaluate(const struct cw_config *cfg, const struct cw_account_data *d, int64_t now_ms,
+                     bool alert_reasons_only, struct cw_account_eval *out)
 {
     struct cw_eval_input in = {
+        .alert_reasons_only = alert_reasons_only,
         .history = d->history,
         .n_history = d->n_history,
         .has_last_score = d->has_last_score,
@@ -21,6 +22,18 @@ void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_da
     for (size_t r = 0; r < cfg->n_rules && r < CW_MAX_RULES; r++)
         in.silenced[r] = cw_account_data_silenced(d, cfg->rules[r].name, now_ms);
     cw_evaluate(cfg, &in, out);
+}
+
+void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_data *d,
+                         int64_t now_ms, struct cw_account_eval *out)
+{
+    evaluate(cfg, d, now_ms, false, out);
+}
+
+void cw_account_evaluate_for_alerts(const struct cw_config *cfg, const struct cw_account_data *d,
+                                    int64_t now_ms, struct cw_account_eval *out)
+{
+    evaluate(cfg, d, now_ms, true, out);
 }
 
 bool cw_account_score_days_ago(const struct cw_config *cfg, const struct cw_account_view *v,

@@ -18,6 +18,11 @@
 void cw_account_evaluate(const struct cw_config *cfg, const struct cw_account_data *d,
                          int64_t now_ms, struct cw_account_eval *out);
 
+/* The same, with reason texts only for the rules whose transition emits, which their alerts
+ * carry (cw_eval_input.alert_reasons_only): the daemon's score pass, a backtest's replay. */
+void cw_account_evaluate_for_alerts(const struct cw_config *cfg, const struct cw_account_data *d,
+                                    int64_t now_ms, struct cw_account_eval *out);
+
 /*
  * The account of view v scored as it stood `days` ago (its daily rows shifted), for "what
  * moved it" (`churnwatch account`, the console). False when the kept daily rows are too

@@ -344,7 +344,7 @@ static int score_account(struct cw_bt_replay *r, uint32_t ai, int64_t now, int32
         memcpy(d->rules, a->rules, cfg->n_rules * sizeof *a->rules);
     d->n_silences = 0; /* silences are not replayed */
     struct cw_account_eval *e = &r->eval;
-    cw_account_evaluate(cfg, d, now, e);
+    cw_account_evaluate_for_alerts(cfg, d, now, e); /* no reason text is reported */
     for (size_t k = 0; k < cfg->n_rules; k++) {
         if (memcmp(&a->rules[k], &e->next[k], sizeof e->next[k]) != 0) {
             char enc[160];
