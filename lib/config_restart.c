@@ -110,6 +110,9 @@ size_t cw_config_keep_start_keys(struct cw_config *next, struct cw_config *runni
     if (!str_eq(nr->key_prefix, rr->key_prefix))
         note(&nm, "redis.key_prefix");
     swap_str(&nr->key_prefix, &rr->key_prefix);
+    if (nr->lanes != rr->lanes) /* the lanes' connections, threads and producers: at start */
+        note(&nm, "redis.lanes");
+    nr->lanes = rr->lanes;
     if (!tls_eq(&nr->tls, &rr->tls))
         note(&nm, "redis.tls");
     struct cw_redis_tls_config tls = nr->tls;

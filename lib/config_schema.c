@@ -722,6 +722,13 @@ static const struct key_spec redis_specs[] = {
      .max = 1048576,
      .offset = offsetof(struct cw_redis_config, cache_mb),
      .desc = "MiB of accounts the daemon holds in memory (0: none)"},
+    {.name = "lanes",
+     .type = K_UINT,
+     .def = "1",
+     .min = 1,
+     .max = CW_REDIS_LANES_MAX,
+     .offset = offsetof(struct cw_redis_config, lanes),
+     .desc = "threads a batch's accounts are split over, each with its own connection"},
     {.name = "tls", .type = K_CUSTOM, .fn = redis_tls, .desc = "TLS of rediss:// URLs"},
 };
 

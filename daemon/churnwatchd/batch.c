@@ -400,14 +400,15 @@ fail:
 }
 
 struct apply_step {
-    size_t n, done; /* accounts, and those applied and rescored so far */
-    int64_t now;    /* the daemon's clock for the whole batch, -1 unknown */
+    size_t n;                        /* accounts */
+    size_t done[CW_REDIS_LANES_MAX]; /* of each lane's, those applied and rescored so far */
+    int64_t now;                     /* the daemon's clock for the whole batch, -1 unknown */
 };
 
 static int step_apply(struct cw_daemon *d, void *arg)
 {
     struct apply_step *s = arg;
-    return cw_score_pass_apply(d, d->batch->store, s->n, &s->done, s->now);
+    return cw_score_pass_apply(d, d->batch->store, s->n, s->done, s->now);
 }
 
 /* Take event k out of its account's chain (it goes to the DLQ instead). */

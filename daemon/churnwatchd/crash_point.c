@@ -2,30 +2,31 @@
 #include "crash_point.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Whether spec (a variable's value, NULL when unset) is "POINT:N" and this is the Nth pass
  * of point (counted in *hits). */
-static bool nth_pass(const char *spec, const char *point, unsigned long *hits)
+static bool nth_pass(const char *spec, const char *point, _Atomic unsigned long *hits)
 {
     size_t len = strlen(point);
     if (!spec || strncmp(spec, point, len) != 0 || spec[len] != ':')
         return false;
-    return ++*hits == strtoul(spec + len + 1, NULL, 10);
+    return atomic_fetch_add(hits, 1) + 1 == strtoul(spec + len + 1, NULL, 10);
 }
 
 void cw_crash_point(const char *point)
 {
-    static unsigned long hits;
+    static _Atomic unsigned long hits; /* lanes pass it from their threads */
     if (nth_pass(getenv("CW_DEBUG_CRASH_AT"), point, &hits))
         abort();
 }
 
 void cw_stall_point(const char *point)
 {
-    static unsigned long hits;
+    static _Atomic unsigned long hits;
     if (nth_pass(getenv("CW_DEBUG_STALL_AT"), point, &hits))
         raise(SIGSTOP);
 }

@@ -241,6 +241,18 @@ void cw_daemon_publish_cache(struct cw_daemon *d)
 {
     struct cw_store_cache_stats c;
     cw_store_cache_stats(d->store, &c);
+    for (size_t k = 1; k < d->n_lanes; k++) { /* the lanes' accounts held, together */
+        struct cw_store_cache_stats l;
+        cw_store_cache_stats(d->lanes[k].store, &l);
+        c.entries += l.entries;
+        c.bytes += l.bytes;
+        c.budget += l.budget;
+        c.hits += l.hits;
+        c.misses += l.misses;
+        c.evictions += l.evictions;
+        c.conflicts += l.conflicts;
+        c.txn_aborts += l.txn_aborts;
+    }
     struct cw_stats *s = &d->stats;
     atomic_store_explicit(&s->cache_hits, c.hits, memory_order_relaxed);
     atomic_store_explicit(&s->cache_misses, c.misses, memory_order_relaxed);
@@ -250,6 +262,39 @@ void cw_daemon_publish_cache(struct cw_daemon *d)
     atomic_store_explicit(&s->cache_bytes, c.bytes, memory_order_relaxed);
     atomic_store_explicit(&s->cache_accounts, c.entries, memory_order_relaxed);
     atomic_store_explicit(&s->cache_budget, c.budget, memory_order_relaxed);
+}
+
+/* redis.cache_mb shared by the lanes' stores. 0, or -1 with err. */
+static int set_caches(struct cw_daemon *d, char *err, size_t errsize)
+{
+    size_t share = (d->rt.cfg->redis.cache_mb << 20) / (d->n_lanes ? d->n_lanes : 1);
+    int rc = cw_store_set_cache(d->store, share, err, errsize);
+    for (size_t k = 1; k < d->n_lanes && rc == 0; k++)
+        rc = cw_store_set_cache(d->lanes[k].store, share, err, errsize);
+    return rc;
+}
+
+/*
+ * The further lanes of a batch's score pass (redis.lanes): a connection and a producer
+ * each, opened once Redis answered lane 0's. 0, or -1 after logging why.
+ */
+static int open_lanes(struct cw_daemon *d)
+{
+    char err[256];
+    d->n_lanes = d->rt.cfg->redis.lanes ? d->rt.cfg->redis.lanes : 1;
+    for (size_t k = 1; k < d->n_lanes; k++) {
+        struct cw_lane *l = &d->lanes[k];
+        if (!(l->store = cw_store_open(&d->rt.cfg->redis, err, sizeof err))) {
+            cw_log_error("redis connection of a lane failed", "lane=%zu error=\"%s\"", k, err);
+            return -1;
+        }
+        cw_store_observe(l->store, &d->stats.redis_seconds, &d->stats.redis_ok);
+        if (!(l->producer = cw_producer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err))) {
+            cw_log_error("kafka producer of a lane failed", "lane=%zu error=\"%s\"", k, err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* SIGHUP: build a whole new runtime and swap it in between batches, or keep the old. */
@@ -281,7 +326,7 @@ static void reload(struct cw_daemon *d)
     if (cw_metrics_set_names(&d->metrics, d->rt.cfg) != 0)
         cw_log_msg(CW_LOG_ERROR, "out of memory: metric label names not updated");
     char err[256];
-    if (cw_store_set_cache(d->store, d->rt.cfg->redis.cache_mb << 20, err, sizeof err) != 0)
+    if (set_caches(d, err, sizeof err) != 0)
         cw_log_error("redis.cache_mb not applied", "error=\"%s\"", err);
     cw_daemon_publish_cache(d);
     cw_stat_add(&d->stats.reloads_ok, 1);
@@ -371,16 +416,18 @@ int cw_daemon_init(struct cw_daemon *d)
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     cw_store_observe(d->store, &d->stats.redis_seconds, &d->stats.redis_ok);
-    if (cw_store_set_cache(d->store, d->rt.cfg->redis.cache_mb << 20, err, sizeof err) != 0) {
-        cw_log_error("accounts not held in memory", "error=\"%s\"", err);
-        return -1;
-    }
-    cw_daemon_publish_cache(d);
     d->producer = cw_producer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err);
     if (!d->producer) {
         cw_log_error("kafka producer failed", "error=\"%s\"", err);
         return -1;
     }
+    if (open_lanes(d) != 0)
+        return -1;
+    if (set_caches(d, err, sizeof err) != 0) {
+        cw_log_error("accounts not held in memory", "error=\"%s\"", err);
+        return -1;
+    }
+    cw_daemon_publish_cache(d);
     d->consumer = cw_consumer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err);
     if (!d->consumer) {
         cw_log_error("kafka consumer failed", "error=\"%s\"", err);
@@ -567,6 +614,10 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     cw_consumer_close(d->consumer, d->opt.shutdown_timeout_ms);
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
     cw_store_close(d->store);
+    for (size_t k = 1; k < CW_REDIS_LANES_MAX; k++) {
+        cw_producer_close(d->lanes[k].producer, d->opt.shutdown_timeout_ms);
+        cw_store_close(d->lanes[k].store);
+    }
     if (d->mock)
         cw_embedded_addr_withdraw();
     cw_mock_kafka_stop(d->mock);

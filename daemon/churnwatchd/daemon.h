@@ -60,6 +60,14 @@ struct cw_sweep {
 struct cw_batch;         /* batch.c */
 struct cw_score_buffers; /* score_pass.c */
 
+/* A further lane of a batch's score pass (redis.lanes; docs/design.md "Lanes"): its own
+ * Redis connection (and its share of the accounts held in memory), producer and buffers. */
+struct cw_lane {
+    cw_store *store;
+    cw_producer *producer;
+    struct cw_score_buffers *score;
+};
+
 struct cw_daemon {
     struct cw_options opt;
     struct cw_runtime rt;
@@ -84,6 +92,10 @@ struct cw_daemon {
     bool fatal;                     /* a fatal Kafka error: stop */
     struct cw_batch *batch;         /* the batch being gathered */
     struct cw_score_buffers *score; /* reused by every score pass */
+    /* redis.lanes as started (a restart applies a change); lane 0 is store, producer and
+     * score above, lanes[1..n_lanes) the others */
+    size_t n_lanes;
+    struct cw_lane lanes[CW_REDIS_LANES_MAX];
     /* systemd notifications (core/notify.h) */
     bool notified_ready;      /* READY=1 sent: the first partition assignment came */
     int64_t watchdog_ms;      /* the unit's WatchdogSec in ms; 0 when not asked for */

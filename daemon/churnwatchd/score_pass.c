@@ -2,6 +2,7 @@
  * their score feed messages */
 #include "score_pass.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,17 +61,35 @@ struct cw_score_buffers {
     bool rescoring_parents;
 };
 
-void cw_score_pass_cleanup(struct cw_daemon *d)
+/* What a pass works with: a Redis connection (with its accounts held in memory), a
+ * producer and the buffers. A batch's accounts are split over the daemon's lanes
+ * (redis.lanes, docs/design.md "Lanes"), each run by its own thread; lane 0 is the
+ * daemon's own store and producer, and every other pass (the sweep's, parents') uses it. */
+struct lane {
+    cw_store *store;
+    cw_producer *producer;
+    struct cw_score_buffers *c;
+};
+
+static void buffers_free(struct cw_score_buffers **slot)
 {
-    if (!d->score)
+    struct cw_score_buffers *c = *slot;
+    if (!c)
         return;
     for (size_t i = 0; i < CHUNK; i++)
-        cw_account_data_free(&d->score->data[i]);
-    free(d->score->acks);
-    free(d->score->pending);
-    free(d->score->parents);
-    free(d->score);
-    d->score = NULL;
+        cw_account_data_free(&c->data[i]);
+    free(c->acks);
+    free(c->pending);
+    free(c->parents);
+    free(c);
+    *slot = NULL;
+}
+
+void cw_score_pass_cleanup(struct cw_daemon *d)
+{
+    buffers_free(&d->score);
+    for (size_t k = 1; k < CW_REDIS_LANES_MAX; k++)
+        buffers_free(&d->lanes[k].score);
 }
 
 /* The outbox key of rule's transition t decided at now_ms. 0, or -1 when it cannot be
@@ -248,8 +267,9 @@ static int publication_failed(struct cw_daemon *d, const char *err)
 /* Hand every outbox entry of the chunk's accounts (loaded ones and new winners) to the
  * producer: alerts to the alerts topic, then the score feed's messages, oldest first, to
  * the feed's topic. They are noted as pending and acknowledged when the pass settles. */
-static int send_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
+static int send_chunk(struct cw_daemon *d, const struct lane *ln, size_t n)
 {
+    struct cw_score_buffers *c = ln->c;
     const struct cw_config *cfg = d->rt.cfg;
     const char *feed_topic = cfg->scores.topic;
     char err[256];
@@ -263,7 +283,7 @@ static int send_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
                 goto oom;
             p->rule = o->rule;
             p->emit = o->emit;
-            if (cw_producer_send(d->producer, cfg->kafka.alerts_topic, acct, klen, o->json, o->len,
+            if (cw_producer_send(ln->producer, cfg->kafka.alerts_topic, acct, klen, o->json, o->len,
                                  NULL, 0, err, sizeof err) != 0)
                 goto fail;
         }
@@ -277,7 +297,7 @@ static int send_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
             p->emit = t->emit;
             p->decided = true;
             memcpy(p->alert_id, t->alert_id, sizeof p->alert_id);
-            if (cw_producer_send(d->producer, cfg->kafka.alerts_topic, acct, klen, c->json[i][r],
+            if (cw_producer_send(ln->producer, cfg->kafka.alerts_topic, acct, klen, c->json[i][r],
                                  strlen(c->json[i][r]), NULL, 0, err, sizeof err) != 0)
                 goto fail;
         }
@@ -285,8 +305,8 @@ static int send_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
             const struct cw_outbox_entry *o = &c->data[i].feed_outbox[k];
             if (!pending_add(c, acct, o->key, true))
                 goto oom;
-            if (cw_producer_send(d->producer, feed_topic, acct, klen, o->json, o->len, NULL, 0, err,
-                                 sizeof err) != 0)
+            if (cw_producer_send(ln->producer, feed_topic, acct, klen, o->json, o->len, NULL, 0,
+                                 err, sizeof err) != 0)
                 goto fail;
         }
         if (feed_topic && c->results[i].feed_won && c->feed_json[i]) {
@@ -295,7 +315,7 @@ static int send_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size_t n)
             p->decided = true;
             p->score = c->eval[i].score.score;
             snprintf(p->grade, sizeof p->grade, "%s", c->eval[i].score.grade);
-            if (cw_producer_send(d->producer, feed_topic, acct, klen, c->feed_json[i],
+            if (cw_producer_send(ln->producer, feed_topic, acct, klen, c->feed_json[i],
                                  strlen(c->feed_json[i]), NULL, 0, err, sizeof err) != 0)
                 goto fail;
         }
@@ -311,15 +331,16 @@ fail:
 /* Wait for the broker to acknowledge every pending message, then count and log them and
  * delete them from their outboxes in one pipelined call. On failure they stay in the
  * outboxes: the caller's retry loads and publishes them again (their ids are stable). */
-static int settle(struct cw_daemon *d, struct cw_score_buffers *c)
+static int settle(struct cw_daemon *d, const struct lane *ln)
 {
+    struct cw_score_buffers *c = ln->c;
     const struct cw_config *cfg = d->rt.cfg;
     size_t n = c->n_pending;
     c->n_pending = 0;
     if (n == 0)
         return 0;
     char err[256];
-    int rc = cw_producer_wait(d->producer, ALERT_WAIT_MS, err, sizeof err);
+    int rc = cw_producer_wait(ln->producer, ALERT_WAIT_MS, err, sizeof err);
     if (rc != 0) {
         if (rc > 0)
             snprintf(err, sizeof err, "alerts not acknowledged within %d ms", ALERT_WAIT_MS);
@@ -350,7 +371,7 @@ static int settle(struct cw_daemon *d, struct cw_score_buffers *c)
                         p->emit == CW_EMIT_RESOLVED ? "resolved" : "firing", p->alert_id);
     }
     cw_stat_add(&d->stats.scores_published, feed_sent);
-    if (cw_store_outbox_ack(d->store, c->acks, n, err, sizeof err) != 0)
+    if (cw_store_outbox_ack(ln->store, c->acks, n, err, sizeof err) != 0)
         goto fail_store;
     return 0;
 
@@ -373,46 +394,55 @@ static void free_json(struct cw_score_buffers *c, size_t n, size_t n_rules)
     }
 }
 
-static struct cw_score_buffers *buffers(struct cw_daemon *d)
+/* Lane k of d, its buffers allocated on first use. 0, or -1 (out of memory, logged). */
+static int lane_get(struct cw_daemon *d, size_t k, struct lane *ln)
 {
-    if (!d->score)
-        d->score = calloc(1, sizeof *d->score);
-    if (!d->score)
+    struct cw_score_buffers **slot = k == 0 ? &d->score : &d->lanes[k].score;
+    if (!*slot)
+        *slot = calloc(1, sizeof **slot);
+    if (!*slot) {
         cw_log_error("out of memory", "what=%s", "score pass buffers");
-    return d->score;
+        return -1;
+    }
+    *ln = (struct lane){.store = k == 0 ? d->store : d->lanes[k].store,
+                        .producer = k == 0 ? d->producer : d->lanes[k].producer,
+                        .c = *slot};
+    return 0;
 }
 
-/* Note the parents of the m accounts scored in c, once each (out of memory: logged, those
- * parents wait for their next child's scoring or the sweep). */
+/* Note parent p in c, once (out of memory: logged, the parent waits for its next child's
+ * scoring or the sweep). */
+static void parent_note(struct cw_score_buffers *c, const char *p)
+{
+    for (size_t k = 0; k < c->n_parents; k++)
+        if (strcmp(c->parents[k], p) == 0)
+            return;
+    if (c->n_parents == c->cap_parents) {
+        size_t cap = c->cap_parents ? 2 * c->cap_parents : 64;
+        char(*np)[CW_ID_MAX + 1] = realloc(c->parents, cap * sizeof *np);
+        if (!np) {
+            cw_log_error("out of memory", "what=%s account=%s", "parent to re-score", p);
+            return;
+        }
+        c->parents = np;
+        c->cap_parents = cap;
+    }
+    snprintf(c->parents[c->n_parents++], CW_ID_MAX + 1, "%s", p);
+}
+
+/* Note the parents of the m accounts scored in c. */
 static void collect_parents(struct cw_score_buffers *c, size_t m)
 {
-    for (size_t i = 0; i < m; i++) {
-        const char *p = c->data[i].traits.parent_id;
-        if (!p[0])
-            continue;
-        bool seen = false;
-        for (size_t k = 0; k < c->n_parents && !seen; k++)
-            seen = strcmp(c->parents[k], p) == 0;
-        if (seen)
-            continue;
-        if (c->n_parents == c->cap_parents) {
-            size_t cap = c->cap_parents ? 2 * c->cap_parents : 64;
-            char(*np)[CW_ID_MAX + 1] = realloc(c->parents, cap * sizeof *np);
-            if (!np) {
-                cw_log_error("out of memory", "what=%s account=%s", "parent to re-score", p);
-                continue;
-            }
-            c->parents = np;
-            c->cap_parents = cap;
-        }
-        snprintf(c->parents[c->n_parents++], CW_ID_MAX + 1, "%s", p);
-    }
+    for (size_t i = 0; i < m; i++)
+        if (c->data[i].traits.parent_id[0])
+            parent_note(c, c->data[i].traits.parent_id);
 }
 
 /* Score the m accounts loaded in c at now_ms, save, and send their alerts (acknowledged
  * when the pass settles). */
-static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t m, int64_t now_ms)
+static int score_loaded(struct cw_daemon *d, const struct lane *ln, size_t m, int64_t now_ms)
 {
+    struct cw_score_buffers *c = ln->c;
     const struct cw_config *cfg = d->rt.cfg;
     char err[256];
     bool parent_rules = cw_config_has_parent_rules(cfg);
@@ -420,19 +450,19 @@ static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t 
      * them unread): an account scored otherwise keeps its parent rules' states as they are
      * (lib/evaluate.c). */
     if (c->rescoring_parents &&
-        cw_store_load_children(d->store, c->data, m, err, sizeof err) != 0) {
+        cw_store_load_children(ln->store, c->data, m, err, sizeof err) != 0) {
         cw_stat_add(&d->stats.redis_errors, 1);
         cw_log_warn("loading children failed", "error=\"%s\"", err);
         return -1;
     }
     evaluate_chunk(d, c, m, now_ms, cw_wall_ms());
-    int rc = cw_store_save(d->store, cfg, c->results, m, err, sizeof err);
+    int rc = cw_store_save(ln->store, cfg, c->results, m, err, sizeof err);
     if (rc != 0) {
         cw_stat_add(&d->stats.redis_errors, 1);
         cw_log_warn("saving scores failed, will retry", "error=\"%s\"", err);
     } else {
         cw_stat_add(&d->stats.accounts_scored, m);
-        rc = send_chunk(d, c, m);
+        rc = send_chunk(d, ln, m);
     }
     if (rc == 0 && parent_rules && !c->rescoring_parents)
         collect_parents(c, m);
@@ -440,32 +470,33 @@ static int score_loaded(struct cw_daemon *d, struct cw_score_buffers *c, size_t 
     return rc;
 }
 
-static int score_ids(struct cw_daemon *d, struct cw_score_buffers *c, const char *const *ids,
-                     size_t n, int64_t now_ms)
+static int score_ids(struct cw_daemon *d, const struct lane *ln, const char *const *ids, size_t n,
+                     int64_t now_ms)
 {
     int32_t today = cw_tz_day(d->rt.tz, now_ms);
     char err[256];
     for (size_t off = 0; off < n; off += CHUNK) {
         size_t m = n - off < CHUNK ? n - off : CHUNK;
-        if (cw_store_load(d->store, d->rt.cfg, ids + off, m, today, c->data, err, sizeof err) !=
-            0) {
+        if (cw_store_load(ln->store, d->rt.cfg, ids + off, m, today, ln->c->data, err,
+                          sizeof err) != 0) {
             cw_stat_add(&d->stats.redis_errors, 1);
             cw_log_warn("loading accounts failed, will retry", "error=\"%s\"", err);
             return -1;
         }
-        if (score_loaded(d, c, m, now_ms) != 0)
+        if (score_loaded(d, ln, m, now_ms) != 0)
             return -1;
-        if ((off / CHUNK + 1) % SETTLE_CHUNKS == 0 && settle(d, c) != 0)
+        if ((off / CHUNK + 1) % SETTLE_CHUNKS == 0 && settle(d, ln) != 0)
             return -1;
     }
-    return settle(d, c);
+    return settle(d, ln);
 }
 
 /* Re-score the parents collected by the pass that just ended, for their parent rules. A
  * failure is logged and not retried with the pass (its own accounts are done): the parents
  * are judged again at their next child's scoring or sweep (docs/hierarchies.md). */
-static void rescore_parents(struct cw_daemon *d, struct cw_score_buffers *c, int64_t now_ms)
+static void rescore_parents(struct cw_daemon *d, const struct lane *ln, int64_t now_ms)
 {
+    struct cw_score_buffers *c = ln->c;
     if (c->n_parents == 0)
         return;
     const char **ids = malloc(c->n_parents * sizeof *ids);
@@ -473,7 +504,7 @@ static void rescore_parents(struct cw_daemon *d, struct cw_score_buffers *c, int
         for (size_t k = 0; k < c->n_parents; k++)
             ids[k] = c->parents[k];
         c->rescoring_parents = true;
-        if (score_ids(d, c, ids, c->n_parents, now_ms) != 0)
+        if (score_ids(d, ln, ids, c->n_parents, now_ms) != 0)
             cw_log_warn("re-scoring parents failed, left to their children's next scoring",
                         "parents=%zu", c->n_parents);
         else
@@ -488,22 +519,21 @@ static void rescore_parents(struct cw_daemon *d, struct cw_score_buffers *c, int
 
 int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms)
 {
-    struct cw_score_buffers *c = buffers(d);
-    if (!c)
+    struct lane ln;
+    if (lane_get(d, 0, &ln) != 0)
         return -1;
-    c->n_pending = 0; /* a failed pass' messages: in their outboxes, published again */
-    if (score_ids(d, c, ids, n, now_ms) != 0)
+    ln.c->n_pending = 0; /* a failed pass' messages: in their outboxes, published again */
+    if (score_ids(d, &ln, ids, n, now_ms) != 0)
         return -1;
-    rescore_parents(d, c, now_ms);
+    rescore_parents(d, &ln, now_ms);
     return 0;
 }
 
-int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size_t n, size_t *done,
-                        int64_t now_ms)
+/* Lane ln's share of a batch's pass: groups[*done..n), as cw_score_pass_apply says. */
+static int apply_lane(struct cw_daemon *d, const struct lane *ln, struct cw_store_batch *groups,
+                      size_t n, size_t *done, int64_t now_ms)
 {
-    struct cw_score_buffers *c = buffers(d);
-    if (!c)
-        return -1;
+    struct cw_score_buffers *c = ln->c;
     int32_t today = now_ms >= 0 ? cw_tz_day(d->rt.tz, now_ms) : CW_DAY_NONE;
     char err[256];
     c->n_pending = 0; /* a failed pass' messages: in their outboxes, published again */
@@ -518,7 +548,7 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
         /* While the clock is unknown (a backlog not seen yet) the accounts are applied
          * only: they are scored when next touched, or by the sweep. */
         cw_stall_point("before-redis-write");
-        if (cw_store_apply_load(d->store, d->rt.cfg, chunk, m, today, now_ms >= 0 ? c->data : NULL,
+        if (cw_store_apply_load(ln->store, d->rt.cfg, chunk, m, today, now_ms >= 0 ? c->data : NULL,
                                 err, sizeof err) != 0) {
             cw_stat_add(&d->stats.redis_errors, 1);
             cw_log_warn("applying events to Redis failed, will retry", "accounts=%zu error=\"%s\"",
@@ -526,20 +556,115 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
             return -1;
         }
         cw_crash_point("after-redis-write");
-        if (now_ms >= 0 && score_loaded(d, c, m, now_ms) != 0)
+        if (now_ms >= 0 && score_loaded(d, ln, m, now_ms) != 0)
             return -1;
-        if (now_ms >= 0)
-            for (size_t i = 0; i < m; i++)
-                cw_sweep_note_scored(d, chunk[i].account_id);
         next += m;
         if (++unsettled == SETTLE_CHUNKS || next == n) {
-            if (settle(d, c) != 0)
+            if (settle(d, ln) != 0)
                 return -1;
             *done = next;
             unsettled = 0;
         }
     }
-    if (now_ms >= 0)
-        rescore_parents(d, c, now_ms);
+    return 0;
+}
+
+/* The lane of an account: a hash of its id (FNV-1a), so it is always the same one and only
+ * that lane's connection holds it in memory. */
+static size_t lane_of(const char *account_id, size_t lanes)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)account_id; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h % lanes);
+}
+
+/* Order groups[0..n) by lane, stably, so lane k's are groups[start[k]..start[k + 1]).
+ * Ordering what is already in order changes nothing: a retried pass finds the same split.
+ * 0, or -1 when out of memory. */
+static int split_lanes(struct cw_store_batch *groups, size_t n, size_t lanes, size_t *start)
+{
+    size_t count[CW_REDIS_LANES_MAX] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[lane_of(groups[i].account_id, lanes)]++;
+    start[0] = 0;
+    for (size_t k = 0; k < lanes; k++)
+        start[k + 1] = start[k] + count[k];
+    struct cw_store_batch *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return -1;
+    size_t at[CW_REDIS_LANES_MAX];
+    memcpy(at, start, lanes * sizeof *at);
+    for (size_t i = 0; i < n; i++)
+        sorted[at[lane_of(groups[i].account_id, lanes)]++] = groups[i];
+    memcpy(groups, sorted, n * sizeof *groups);
+    free(sorted);
+    return 0;
+}
+
+struct lane_run {
+    struct cw_daemon *d;
+    struct lane ln;
+    struct cw_store_batch *groups;
+    size_t n, *done;
+    int64_t now_ms;
+    int rc;
+};
+
+static void *lane_thread(void *arg)
+{
+    struct lane_run *r = arg;
+    r->rc = apply_lane(r->d, &r->ln, r->groups, r->n, r->done, r->now_ms);
+    return NULL;
+}
+
+int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size_t n,
+                        size_t done[CW_REDIS_LANES_MAX], int64_t now_ms)
+{
+    size_t lanes = d->n_lanes > 1 ? d->n_lanes : 1;
+    size_t start[CW_REDIS_LANES_MAX + 1] = {0, n};
+    struct lane_run run[CW_REDIS_LANES_MAX];
+    pthread_t tid[CW_REDIS_LANES_MAX];
+    bool started[CW_REDIS_LANES_MAX] = {false};
+    if (lanes > 1 && split_lanes(groups, n, lanes, start) != 0) {
+        cw_log_error("out of memory", "what=%s", "lanes of a batch");
+        return -1;
+    }
+    for (size_t k = 0; k < lanes; k++) {
+        run[k] = (struct lane_run){.d = d,
+                                   .groups = groups + start[k],
+                                   .n = start[k + 1] - start[k],
+                                   .done = &done[k],
+                                   .now_ms = now_ms,
+                                   .rc = -1};
+        if (lane_get(d, k, &run[k].ln) != 0)
+            return -1;
+    }
+    /* Lanes 1.. in threads of their own, lane 0 in this one; a lane whose thread cannot
+     * start runs here after it. */
+    for (size_t k = 1; k < lanes; k++)
+        started[k] = pthread_create(&tid[k], NULL, lane_thread, &run[k]) == 0;
+    lane_thread(&run[0]);
+    int rc = run[0].rc;
+    for (size_t k = 1; k < lanes; k++) {
+        if (started[k])
+            pthread_join(tid[k], NULL);
+        else
+            lane_thread(&run[k]);
+        if (run[k].rc != 0)
+            rc = -1;
+    }
+    if (rc != 0 || now_ms < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        cw_sweep_note_scored(d, groups[i].account_id);
+    /* the parents the other lanes' accounts named join lane 0's, re-scored there */
+    for (size_t k = 1; k < lanes; k++) {
+        struct cw_score_buffers *c = run[k].ln.c;
+        for (size_t p = 0; p < c->n_parents; p++)
+            parent_note(run[0].ln.c, c->parents[p]);
+        c->n_parents = 0;
+    }
+    rescore_parents(d, &run[0].ln, now_ms);
     return 0;
 }

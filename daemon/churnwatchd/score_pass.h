@@ -17,16 +17,19 @@
 int cw_score_pass(struct cw_daemon *d, const char *const *ids, size_t n, int64_t now_ms);
 
 /*
- * The score pass of a batch: for groups[*done..n) a chunk at a time, apply the accounts'
- * events and load their state in the same calls (cw_store_apply_load, clock day of
- * now_ms), then score, save and publish as cw_score_pass does. The messages are
- * acknowledged every few chunks, and *done advances past the chunks whose messages were
- * acknowledged, so a retry after -1 resumes there (applying again is harmless: replays are
- * skipped; what was sent and not acknowledged is published again from the outboxes).
- * now_ms < 0 (the clock unknown): applied, not scored.
+ * The score pass of a batch. groups[0..n) are ordered by lane (redis.lanes: an account's
+ * lane is a hash of its id; the order within a lane kept), and each lane, in a thread of
+ * its own, goes through its share a chunk at a time: apply the accounts' events and load
+ * their state in the same calls (cw_store_apply_load, clock day of now_ms), then score,
+ * save and publish as cw_score_pass does. The messages are acknowledged every few chunks,
+ * and done[k] (zero at the batch's first try; one per lane) advances past the chunks of
+ * lane k whose messages were acknowledged, so a retry after -1 resumes there (applying
+ * again is harmless: replays are skipped; what was sent and not acknowledged is published
+ * again from the outboxes; the ordering finds groups already in order). now_ms < 0 (the
+ * clock unknown): applied, not scored.
  */
-int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size_t n, size_t *done,
-                        int64_t now_ms);
+int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size_t n,
+                        size_t done[CW_REDIS_LANES_MAX], int64_t now_ms);
 
 /* Release the buffers the passes reuse (at shutdown). */
 void cw_score_pass_cleanup(struct cw_daemon *d);

@@ -25,6 +25,7 @@
 #define CW_MAX_GRADES         8
 #define CW_MAX_STAGES         8
 #define CW_MAX_PROFILES       16
+#define CW_REDIS_LANES_MAX    8 /* redis.lanes */
 
 /* A key/value pair of strings (librdkafka properties). */
 struct cw_kv {
@@ -66,6 +67,8 @@ struct cw_redis_config {
                             the URL's password; NULL when none. Never print it. */
     char *key_prefix;    /* default "cw:" */
     size_t cache_mb;     /* accounts held in memory by the daemon, MiB (0: none); default 256 */
+    unsigned lanes;      /* a batch's accounts split by account over this many threads, each
+                            with its connection, share of cache_mb and producer; default 1 */
     struct cw_redis_tls_config tls;
 };
 

@@ -8,9 +8,11 @@
 # the daemon's peak RSS, Redis memory per account, and churnwatchd's ratios to the DIY
 # consumer and to raw.
 #   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--days D]
-#                           [--batch N] [--cache-mb M] [--seats] [--users] [--backfill] [--smoke]
+#                           [--batch N] [--cache-mb M] [--lanes K] [--seats] [--users] [--backfill] [--smoke]
 # --cache-mb M: churnwatchd's redis.cache_mb (accounts held in memory; 0: none, every batch
 # applied by Redis functions as before); default: the shipped config's.
+# --lanes K: churnwatchd's redis.lanes (a batch's accounts split over K threads, each with
+# its own connection; docs/design.md "Lanes"); default: the shipped config's.
 # Event times: the 20 hours before a fixed instant (test_clock), in random order; --days D
 # spreads them over the D days before it instead, in time order (a backfill of history).
 # --seats: each account's first event is a traits event (account_updated) giving it 5-200
@@ -30,7 +32,7 @@ export CW_SOURCE_DIR CW_BUILD_DIR
 # shellcheck source=../integration/harness.bash
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 
-EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB="" SEATS=0 USERS=0
+EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB="" LANES="" SEATS=0 USERS=0
 while [ $# -gt 0 ]; do
   case $1 in
     --events) EVENTS=$2; shift 2 ;;
@@ -41,19 +43,20 @@ while [ $# -gt 0 ]; do
     --users) USERS=1; shift ;;
     --batch) BATCH=$2; shift 2 ;;
     --cache-mb) CACHE_MB=$2; shift 2 ;;
+    --lanes) LANES=$2; shift 2 ;;
     --backfill) EVENTS=2000000 ACCOUNTS=20000 PARTITIONS=128 DAYS=20; shift ;;
     --smoke) EVENTS=2000 ACCOUNTS=200 PARTITIONS=8; shift ;;
     *) echo "usage: $0 [--events N] [--accounts N] [--partitions N] [--days D] [--batch N]" \
-         "[--cache-mb M] [--seats] [--users] [--backfill] [--smoke]" >&2
+         "[--cache-mb M] [--lanes K] [--seats] [--users] [--backfill] [--smoke]" >&2
        exit 2 ;;
   esac
 done
-for v in "$EVENTS" "$ACCOUNTS" "$PARTITIONS" "$DAYS" ${CACHE_MB:+"$CACHE_MB"}; do
+for v in "$EVENTS" "$ACCOUNTS" "$PARTITIONS" "$DAYS" ${CACHE_MB:+"$CACHE_MB"} ${LANES:+"$LANES"}; do
   [[ $v =~ ^[0-9]+$ ]] || fail "not a whole number: $v"
 done
 [ "$DAYS" -le 25 ] || fail "--days $DAYS: at most 25 (the shipped config keeps 28 days)"
 echo "command: bash tests/bench/e2e.sh --events $EVENTS --accounts $ACCOUNTS" \
-  "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}${CACHE_MB:+ --cache-mb $CACHE_MB}$(
+  "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}${CACHE_MB:+ --cache-mb $CACHE_MB}${LANES:+ --lanes $LANES}$(
     [ "$SEATS" = 1 ] && echo " --seats")$([ "$USERS" = 1 ] && echo " --users")"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 now() { date +%s.%N; }
@@ -102,10 +105,11 @@ echo "events: $EVENTS, $(($(wc -c <"$WORK/events.jsonl") / EVENTS)) bytes each o
 redis_start
 mock_start "$PARTITIONS"
 write_config "$WORK/cw.yaml" "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:$(free_port)/" \
-  ${CACHE_MB:+"s/^  cache_mb: [0-9]*\$/  cache_mb: $CACHE_MB/"}
+  ${CACHE_MB:+"s/^  cache_mb: [0-9]*\$/  cache_mb: $CACHE_MB/"} ${LANES:+"s/^  lanes: [0-9]*\$/  lanes: $LANES/"}
 ! grep -q "^  listen: 127.0.0.1:9464\$" "$WORK/cw.yaml" || fail "could not set http.listen"
 [ -z "$CACHE_MB" ] || grep "^  cache_mb: $CACHE_MB\$" "$WORK/cw.yaml" >/dev/null ||
   fail "could not set redis.cache_mb"
+[ -z "$LANES" ] || grep "^  lanes: $LANES\$" "$WORK/cw.yaml" >/dev/null || fail "could not set redis.lanes"
 if [ "$USERS" = 1 ]; then
   printf '%s\n' 'users:' '  weights: {login: 1, app_created: 5, seminar_attended: 10, email_clicked: 2, help_viewed: 1}' \
     >>"$WORK/cw.yaml"

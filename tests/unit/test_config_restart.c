@@ -35,21 +35,22 @@ Test(config_restart, identical_files_differ_in_nothing)
 Test(config_restart, start_only_keys_are_named_and_keep_their_running_values)
 {
     struct cw_config *running = load("kafka: {brokers: a:1, topics: [in], group_id: g1}\n"
-                                     "redis: {url: 'redis://h1:6379/0', key_prefix: 'p1:'}\n"
+                                     "redis: {url: 'redis://h1:6379/0', key_prefix: 'p1:', "
+                                     "lanes: 2}\n"
                                      "http: {listen: '127.0.0.1:1'}\n"
                                      "log: {level: info}\n" MIN);
     struct cw_config *next = load("kafka: {brokers: b:2, topics: [in2, in3], group_id: g2,\n"
                                   "        alerts_topic: al2, dlq_topic: dl2,\n"
                                   "        properties: {linger.ms: '7'}}\n"
-                                  "redis: {url: 'redis://h2:6379/0', key_prefix: 'p2:'}\n"
+                                  "redis: {url: 'redis://h2:6379/0', key_prefix: 'p2:', lanes: 3}\n"
                                   "http: {listen: '127.0.0.1:2'}\n"
                                   "log: {level: debug}\n" MIN);
     char names[512];
     size_t n = cw_config_keep_start_keys(next, running, names, sizeof names);
-    cr_expect_eq(n, 9, "%zu: %s", n, names);
+    cr_expect_eq(n, 10, "%zu: %s", n, names);
     cr_expect_str_eq(names, "kafka.brokers,kafka.group_id,kafka.topics,kafka.alerts_topic,"
                             "kafka.dlq_topic,kafka.properties,redis.url,redis.key_prefix,"
-                            "http.listen");
+                            "redis.lanes,http.listen");
     /* next carries the running values of those keys... */
     cr_expect_str_eq(next->kafka.brokers, "a:1");
     cr_expect_str_eq(next->kafka.group_id, "g1");
@@ -59,6 +60,7 @@ Test(config_restart, start_only_keys_are_named_and_keep_their_running_values)
     cr_expect_eq(next->kafka.n_properties, 0);
     cr_expect_str_eq(next->redis.url, "redis://h1:6379/0");
     cr_expect_str_eq(next->redis.key_prefix, "p1:");
+    cr_expect_eq(next->redis.lanes, 2);
     cr_expect_str_eq(next->http_listen, "127.0.0.1:1");
     /* ...and the file's value of every other key. */
     cr_expect_eq(next->log_level, CW_LOG_DEBUG);
