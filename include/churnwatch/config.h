@@ -68,7 +68,7 @@ struct cw_redis_config {
     char *key_prefix;    /* default "cw:" */
     size_t cache_mb;     /* accounts held in memory by the daemon, MiB (0: none); default 256 */
     unsigned lanes;      /* a batch's accounts split by account over this many threads, each
-                            with its connection, share of cache_mb and producer; default 1 */
+                            with its connection, share of cache_mb and producer; default 2 */
     struct cw_redis_tls_config tls;
 };
 

@@ -60,7 +60,7 @@ mock_start() {
 # run_config NAME [EXTRA-PROPERTIES]: the shipped config with its own group and alerts
 # topic (created here), quick group membership so that a member killed with -9 is replaced
 # in seconds, and EXTRA-PROPERTIES (librdkafka, `key: "value", ...`); with RUN_LANES set,
-# redis.lanes is that.
+# redis.lanes is that (else the shipped config's).
 run_config() {
   local name=$1 extra=${2:+, $2}
   mock_cmd "topic alerts-$name 1"
@@ -68,11 +68,11 @@ run_config() {
     "s|^  group_id: churnwatch\$|  group_id: cw-$name|" \
     "s|^  alerts_topic: churnwatch-alerts\$|  alerts_topic: alerts-$name|" \
     "s|^  properties: {}\$|  properties: {session.timeout.ms: \"3000\", heartbeat.interval.ms: \"200\"$extra}|" \
-    "s|^  lanes: 1\$|  lanes: ${RUN_LANES:-1}|" \
+    ${RUN_LANES:+"s|^  lanes: [0-9]*\$|  lanes: $RUN_LANES|"} \
     's|^  listen: 127.0.0.1:9464$|  listen: ""|' # several members of a group share a config
   grep -q "group_id: cw-$name" "$WORK/$name.yaml" && grep -q "alerts_topic: alerts-$name" \
     "$WORK/$name.yaml" && grep -q 'session.timeout.ms' "$WORK/$name.yaml" &&
-    grep -q "^  lanes: ${RUN_LANES:-1}\$" "$WORK/$name.yaml" ||
+    grep -q "^  lanes: ${RUN_LANES:-[0-9]*}\$" "$WORK/$name.yaml" ||
     fail "could not adapt conf/churnwatch.yaml for run $name"
 }
 
