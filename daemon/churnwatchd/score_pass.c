@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account_mem.h"
 #include "churnwatch/outbox.h"
 #include "churnwatch/score_feed.h"
 #include "crash_point.h"
@@ -611,10 +612,17 @@ struct lane_run {
     int rc;
 };
 
+static void lane_run(struct lane_run *r)
+{
+    r->rc = apply_lane(r->d, &r->ln, r->groups, r->n, r->done, r->now_ms);
+}
+
+/* A lane's thread: it ends with the pass, so the in-memory apply's scratch area, kept per
+ * thread, goes with it. */
 static void *lane_thread(void *arg)
 {
-    struct lane_run *r = arg;
-    r->rc = apply_lane(r->d, &r->ln, r->groups, r->n, r->done, r->now_ms);
+    lane_run(arg);
+    cw_account_mem_release_scratch();
     return NULL;
 }
 
@@ -644,13 +652,13 @@ int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size
      * start runs here after it. */
     for (size_t k = 1; k < lanes; k++)
         started[k] = pthread_create(&tid[k], NULL, lane_thread, &run[k]) == 0;
-    lane_thread(&run[0]);
+    lane_run(&run[0]);
     int rc = run[0].rc;
     for (size_t k = 1; k < lanes; k++) {
         if (started[k])
             pthread_join(tid[k], NULL);
         else
-            lane_thread(&run[k]);
+            lane_run(&run[k]);
         if (run[k].rc != 0)
             rc = -1;
     }
