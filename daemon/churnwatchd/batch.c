@@ -10,14 +10,13 @@
 #include "array.h"
 #include "log.h"
 #include "parent_check.h"
+#include "partitions.h"
 #include "score_pass.h"
 #include "store_event.h"
 #include "str_index.h"
 
-#define DLQ_WAIT_MS    30000
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-#define SLICE          256 /* messages decoded before their times are judged */
+#define DLQ_WAIT_MS 30000
+#define SLICE       256 /* messages decoded before their times are judged */
 
 /* A rejected message, copied: it goes to the DLQ when the batch is processed. */
 struct rejected {
@@ -47,11 +46,21 @@ struct group {
     long first, last; /* indexes into events, -1 none */
 };
 
-/* A partition of the batch: the offset to store once the batch is processed. */
+/* A partition of the batch: the offset to store once the batch is processed. Looked up
+ * per message by its interned topic's pointer; handed to the consumer as librdkafka's
+ * partition list when the batch is done. */
 struct part_offset {
     const char *topic;
     int32_t partition;
     int64_t max;
+};
+
+/* The apply step's progress: kept across tries, so a retry resumes after the accounts
+ * already applied, rescored and acknowledged, at the same clock. */
+struct apply_step {
+    size_t n;                        /* accounts */
+    size_t done[CW_REDIS_LANES_MAX]; /* of each lane's, those applied and rescored so far */
+    int64_t now;                     /* the daemon's clock for the whole batch, -1 unknown */
 };
 
 /*
@@ -83,12 +92,18 @@ struct cw_batch {
     uint64_t first_us; /* when the batch's first message was added */
     int32_t clock_day; /* the clock's local day when the batch began, CW_DAY_NONE unknown */
     bool day_crossed;  /* the clock has since moved to another day */
-    /* processing */
-    bool laid_out; /* events reordered by account (the chains are then used up) */
+    /* processing: what is done of it, kept across tries (cw_batch_process) */
+    bool processing;   /* its first try began */
+    uint64_t start_us; /* when */
+    bool laid_out;     /* events reordered by account (the chains are then used up) */
+    bool dlq_sent;     /* its rejected messages acknowledged by the broker */
+    bool applied;      /* its accounts applied, rescored, their alerts acknowledged */
+    struct apply_step apply;
+    /* its partitions, each with the next offset to consume, once applied: their floors
+     * are saved, then the offsets stored (the consumer takes the list) */
+    rd_kafka_topic_partition_list_t *done_parts;
     struct cw_store_batch *store;
     size_t n_store, cap_store; /* the accounts with events left to apply */
-    struct cw_offset *offsets;
-    size_t cap_offsets;
     /* the slice of messages being decoded */
     struct cw_event slice[SLICE];
     enum cw_reject slice_code[SLICE];
@@ -267,7 +282,7 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
          * reached (its stream time, as in Kafka Streams): a partition taken over with a
          * backlog nobody consumed yet is history arriving now, not late events, however far
          * the other partitions (and so the clock) have gone (docs/design.md "The clock"). */
-        int64_t now = cw_daemon_now(d);
+        int64_t now = cw_partitions_sync(d);
         if (now >= 0) {
             int32_t day = cw_tz_day(rt->tz, now);
             if (b->clock_day == CW_DAY_NONE)
@@ -343,34 +358,8 @@ bool cw_batch_day_crossed(const struct cw_daemon *d)
     return cw_batch_pending(d) && d->batch->day_crossed;
 }
 
-/* Run step until it succeeds, pausing consumption and backing off between tries. */
-static int retry(struct cw_daemon *d, int (*step)(struct cw_daemon *, void *), void *arg)
+static int step_dlq(struct cw_daemon *d)
 {
-    int backoff = BACKOFF_MIN_MS;
-    bool paused = false;
-    int rc;
-    while ((rc = step(d, arg)) != 0) {
-        if (!paused) {
-            cw_consumer_pause(d->consumer);
-            paused = true;
-        }
-        if (!cw_daemon_backoff(d, backoff))
-            break;
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-    }
-    if (paused && rc == 0) {
-        cw_consumer_resume(d->consumer);
-        /* Resuming resumed every partition, those held back for event-time alignment
-         * too: let the alignment judge them afresh. */
-        for (size_t i = 0; i < d->clock.n_parts; i++)
-            d->clock.parts[i].ahead = false;
-    }
-    return rc;
-}
-
-static int step_dlq(struct cw_daemon *d, void *arg)
-{
-    (void)arg;
     struct cw_batch *b = d->batch;
     const struct cw_config *cfg = d->rt.cfg;
     char err[256];
@@ -399,15 +388,9 @@ fail:
     return -1;
 }
 
-struct apply_step {
-    size_t n;                        /* accounts */
-    size_t done[CW_REDIS_LANES_MAX]; /* of each lane's, those applied and rescored so far */
-    int64_t now;                     /* the daemon's clock for the whole batch, -1 unknown */
-};
-
-static int step_apply(struct cw_daemon *d, void *arg)
+static int step_apply(struct cw_daemon *d)
 {
-    struct apply_step *s = arg;
+    struct apply_step *s = &d->batch->apply;
     return cw_score_pass_apply(d, d->batch->store, s->n, s->done, s->now);
 }
 
@@ -435,9 +418,8 @@ static void remove_event(struct cw_batch *b, long k, const char *account_id)
  * anything is applied: an event that would close a cycle or make a tree deeper than
  * hierarchy.max_depth goes to the DLQ as bad_traits, whole, and changes nothing
  * (docs/hierarchies.md "Cycles and depth"). Once per batch. */
-static int step_parents(struct cw_daemon *d, void *arg)
+static int step_parents(struct cw_daemon *d)
 {
-    (void)arg;
     struct cw_batch *b = d->batch;
     if (b->n_claimed == 0 || b->parents_checked)
         return 0;
@@ -477,28 +459,6 @@ static int step_parents(struct cw_daemon *d, void *arg)
     }
     b->parents_checked = true;
     return 0;
-}
-
-/* The event-time floors of the batch's partitions (the clock's watermark of each: every
- * event it observed is in this batch, applied or in the DLQ), saved before the offsets
- * are committed, so whoever consumes a partition next resumes its clock there. */
-static int step_floors(struct cw_daemon *d, void *arg)
-{
-    (void)arg;
-    const struct cw_batch *b = d->batch;
-    size_t n = 0;
-    for (size_t i = 0; i < b->n_parts && n < CW_MAX_PARTITIONS; i++) {
-        const struct cw_clock_part *p =
-            cw_clock_part_find(&d->clock, b->parts[i].topic, b->parts[i].partition);
-        if (p) /* NULL: revoked meanwhile, its next owner reads the floor saved before */
-            d->floors[n++] = (struct cw_store_floor){p->topic, p->partition, p->watermark_ms};
-    }
-    char err[256];
-    if (cw_store_floors_save(d->store, d->floors, n, err, sizeof err) == 0)
-        return 0;
-    cw_stat_add(&d->stats.redis_errors, 1);
-    cw_log_warn("event-time floors not saved, will retry", "error=\"%s\"", err);
-    return -1;
 }
 
 /* Reorder the events in place so each account's are contiguous (their arrival order
@@ -548,38 +508,20 @@ static void batch_reset(struct cw_batch *b)
     b->n_events = b->n_groups = b->n_rejected = b->n_parts = b->n_messages = 0;
     b->n_claimed = 0;
     b->parents_checked = false;
+    b->processing = b->dlq_sent = b->applied = false;
     cw_str_index_clear(&b->index);
     memset(b->by_type, 0, sizeof b->by_type);
     b->unknown = 0;
     b->laid_out = false;
 }
 
-int cw_batch_flush(struct cw_daemon *d, const char *why)
+/* The batch's offsets stored for commit, its figures counted and logged, and the batch
+ * emptied for the next one. */
+static void batch_done(struct cw_daemon *d, const char *why)
 {
     struct cw_batch *b = d->batch;
-    if (!b || b->n_messages == 0)
-        return 0;
-    uint64_t start_us = cw_mono_us();
-    if (retry(d, step_parents, NULL) != 0)
-        return -1; /* a stop was requested: nothing stored, the batch is replayed later */
-    if (layout(b) < 0) {
-        cw_log_error("out of memory", "what=batch layout messages=%zu", b->n_messages);
-        return -1;
-    }
-    struct apply_step s = {.n = b->n_store, .now = cw_daemon_now(d)};
-    if (retry(d, step_dlq, NULL) != 0 || retry(d, step_apply, &s) != 0 ||
-        retry(d, step_floors, NULL) != 0)
-        return -1; /* a stop was requested: nothing stored, the batch is replayed later */
-
-    /* Everything this batch caused is durable: its offsets may be committed. */
-    if (cw_array_reserve(&b->offsets, &b->cap_offsets, b->n_parts, sizeof *b->offsets) == 0) {
-        for (size_t i = 0; i < b->n_parts; i++)
-            b->offsets[i] =
-                (struct cw_offset){b->parts[i].topic, b->parts[i].partition, b->parts[i].max + 1};
-        cw_consumer_store_offsets(d->consumer, b->offsets, b->n_parts);
-    } else {
-        cw_log_error("out of memory", "what=offsets partitions=%zu", b->n_parts);
-    }
+    cw_consumer_store_offsets(d->consumer, b->done_parts);
+    b->done_parts = NULL;
     size_t applied = 0;
     size_t removed = b->n_events; /* by the parent check: counted as rejected */
     for (size_t g = 0; g < b->n_store; g++) {
@@ -593,17 +535,64 @@ int cw_batch_flush(struct cw_daemon *d, const char *why)
     cw_stat_add(&d->stats.consumed_unknown, b->unknown);
     cw_stat_add(&d->stats.batches, 1);
     cw_stat_add(&d->stats.messages, b->n_messages);
-    cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - start_us);
+    cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - b->start_us);
     cw_daemon_publish_cache(d);
     cw_log_debug("batch processed",
                  "messages=%zu accounts=%zu rejected=%zu why=%s gathered_ms=%llu ms=%llu "
                  "messages_total=%llu clock=%lld",
                  b->n_messages, b->n_store, b->n_rejected, why,
-                 (unsigned long long)((start_us - b->first_us) / 1000),
-                 (unsigned long long)((cw_mono_us() - start_us) / 1000),
-                 (unsigned long long)cw_stat_get(&d->stats.messages), (long long)s.now);
+                 (unsigned long long)((b->start_us - b->first_us) / 1000),
+                 (unsigned long long)((cw_mono_us() - b->start_us) / 1000),
+                 (unsigned long long)cw_stat_get(&d->stats.messages), (long long)b->apply.now);
     batch_reset(b);
-    return 0;
+}
+
+/*
+ * The steps in order, each done once: a step that fails ends the try (RETRY) and the next
+ * try begins at it. The parent check and the layout come first (they decide what is
+ * applied and what goes to the DLQ), then the DLQ, the accounts, the floors; the offsets
+ * last, once everything the batch caused is durable.
+ */
+enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why)
+{
+    struct cw_batch *b = d->batch;
+    if (!b || b->n_messages == 0)
+        return CW_VERDICT_DONE;
+    if (!b->processing) {
+        b->processing = true;
+        b->start_us = cw_mono_us();
+    }
+    if (step_parents(d) != 0)
+        return CW_VERDICT_RETRY;
+    if (!b->laid_out) {
+        if (layout(b) < 0) {
+            cw_log_error("out of memory", "what=batch layout messages=%zu", b->n_messages);
+            return CW_VERDICT_STOP;
+        }
+        b->apply = (struct apply_step){.n = b->n_store, .now = cw_partitions_sync(d)};
+    }
+    if (!b->dlq_sent) {
+        if (step_dlq(d) != 0)
+            return CW_VERDICT_RETRY;
+        b->dlq_sent = true;
+    }
+    if (!b->applied) {
+        if (step_apply(d) != 0)
+            return CW_VERDICT_RETRY;
+        b->applied = true;
+    }
+    if (!b->done_parts) {
+        b->done_parts = rd_kafka_topic_partition_list_new((int)b->n_parts);
+        for (size_t i = 0; i < b->n_parts; i++)
+            rd_kafka_topic_partition_list_add(b->done_parts, b->parts[i].topic,
+                                              b->parts[i].partition)
+                ->offset = b->parts[i].max + 1;
+    }
+    /* whoever consumes a partition next resumes its clock where this batch left it */
+    if (cw_partitions_save_floors(d, b->done_parts) != 0)
+        return CW_VERDICT_RETRY;
+    batch_done(d, why);
+    return CW_VERDICT_DONE;
 }
 
 void cw_batch_cleanup(struct cw_daemon *d)
@@ -620,11 +609,12 @@ void cw_batch_cleanup(struct cw_daemon *d)
     free(b->claimed);
     free(b->claims);
     free(b->parts);
+    if (b->done_parts)
+        rd_kafka_topic_partition_list_destroy(b->done_parts);
     for (size_t i = 0; i < b->n_topics; i++)
         free((char *)b->topics[i]);
     free(b->topics);
     free(b->store);
-    free(b->offsets);
     free(b);
     d->batch = NULL;
 }

@@ -26,17 +26,26 @@ uint64_t cw_batch_age_us(const struct cw_daemon *d);
  * would have judged it (accounts rescored, the event-day sweep). */
 bool cw_batch_day_crossed(const struct cw_daemon *d);
 
+/* What a try at processing the batch ended with, for the main loop to act on (as
+ * fluent-bit's engine acts on an output's FLB_OK / FLB_RETRY / FLB_ERROR). */
+enum cw_verdict {
+    CW_VERDICT_DONE,  /* processed to the end: its offsets are stored, a new batch begins */
+    CW_VERDICT_RETRY, /* a step failed (Redis or Kafka unavailable; logged): try again later */
+    CW_VERDICT_STOP,  /* it cannot go on (out of memory; logged): the daemon stops */
+};
+
 /*
- * Process the batch gathered so far to the end: rejected messages to the DLQ (original
- * bytes, three headers), each account's events applied to Redis as one coalesced delta
- * and the account rescored from the state that call returns, their alerts acknowledged
- * by the broker, and only then the offsets stored. Steps that fail (Redis or Kafka
- * unavailable) are retried with backoff while consumption is paused; nothing is
- * dropped. Returns 0 when the batch completed (a new one starts empty), -1 when a stop
- * request interrupted it (its offsets are then not stored: it is replayed after a
- * restart). why (logged) says what ended the batch.
+ * One try at processing the batch gathered so far to the end: rejected messages to the
+ * DLQ (original bytes, three headers), each account's events applied to Redis as one
+ * coalesced delta and the account rescored from the state that call returns, their
+ * alerts acknowledged by the broker, the partitions' event-time floors saved, and only
+ * then the offsets stored. What a try completed is kept: the next try resumes at the step
+ * that failed, at the same clock, and nothing is dropped; the caller backs off between
+ * tries, with consumption paused, and adds nothing to the batch meanwhile. A batch not
+ * processed to the end when the daemon stops has no offsets stored: it is replayed after a
+ * restart. why (logged) says what ended the batch. DONE when nothing was gathered.
  */
-int cw_batch_flush(struct cw_daemon *d, const char *why);
+enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why);
 
 /* Release the batch (at shutdown). */
 void cw_batch_cleanup(struct cw_daemon *d);

@@ -1,7 +1,6 @@
 /* daemon.c - churnwatchd's lifecycle: set up, the main loop, reload, graceful shutdown */
 #include "daemon.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,99 +12,26 @@
 #include "embedded_addr.h"
 #include "log.h"
 #include "notify.h"
+#include "partitions.h"
 #include "score_pass.h"
 #include "signals.h"
 #include "sweep.h"
 
 #define POLL_MS         100
+#define BACKOFF_MIN_MS  100  /* the first wait before a batch's next try */
+#define BACKOFF_MAX_MS  5000 /* the longest, doubling from the first */
 #define CLOCK_SLACK_MS  (5 * 60 * 1000)
 #define STATUS_EVERY_MS 30000
-#define ALIGN_MS        (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
-#define LAG_EVERY_MS    1000                 /* consumer lag published to /metrics */
-#define POLL_CHUNK      256                  /* messages taken from the consumer at a time */
+#define LAG_EVERY_MS    1000 /* consumer lag published to /metrics */
+#define POLL_CHUNK      256  /* messages taken from the consumer at a time */
 #define IDLE_MS         5    /* a gathered batch waits this long for more before it is processed */
 #define BACKLOG_IDLE_MS 1000 /* the same while catching up (the next fetch is on its way) */
 #define BACKLOG_WAITS   10   /* a batch waits --batch-wait times this while catching up */
-#define FETCH_WATCH_MS  1000 /* while idle, the fetch watchdog checks one partition this often */
-/* The backlog is measured at most this often (the lag of every assigned partition: with 64
- * of them, measuring it every POLL_CHUNK messages took 2% of the loop's CPU). */
-#define BACKLOG_EVERY_US 20000
-#define FETCH_STALL_MS   10000 /* a partition whose log grew unfetched this long is restarted */
-
-/*
- * Give the clock the stored event-time floors of the partitions it has not had them for
- * (newly assigned: at start, after a rebalance). When Redis cannot answer, the clock goes
- * on without them, as it would for a partition never written: it then starts from the
- * replayed events' time, which only makes a backfill's judgements differ (never the state).
- */
-static void clock_floor(struct cw_daemon *d)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < d->clock.n_parts && n < CW_MAX_PARTITIONS; k++)
-        if (!d->clock.parts[k].floored)
-            d->floors[n++] =
-                (struct cw_store_floor){d->clock.parts[k].topic, d->clock.parts[k].partition, -1};
-    if (n == 0)
-        return;
-    char err[256];
-    if (cw_store_floors_load(d->store, d->floors, n, err, sizeof err) != 0) {
-        cw_stat_add(&d->stats.redis_errors, 1);
-        cw_log_warn("event-time floors not loaded", "partitions=%zu error=\"%s\"", n, err);
-        for (size_t i = 0; i < n; i++)
-            d->floors[i].ms = -1;
-    }
-    size_t known = 0;
-    int64_t lowest = -1;
-    for (size_t i = 0; i < n; i++) {
-        const struct cw_store_floor *f = &d->floors[i];
-        if (cw_clock_floor(&d->clock, f->topic, f->partition, f->ms) != 0)
-            cw_log_error("out of memory", "what=clock partition=%s/%" PRId32, f->topic,
-                         f->partition);
-        if (f->ms >= 0) {
-            known++;
-            if (lowest < 0 || f->ms < lowest)
-                lowest = f->ms;
-        }
-    }
-    cw_log_info("event-time floors loaded", "partitions=%zu stored=%zu lowest=%lld", n, known,
-                (long long)lowest);
-}
-
-/* Tell the clock which assigned partitions have a backlog and where each resumes; forget
- * revoked ones. */
-static void clock_sync(struct cw_daemon *d)
-{
-    if (!d->consumer || !d->lags)
-        return;
-    size_t n = cw_consumer_lag(d->consumer, d->lags, CW_MAX_PARTITIONS);
-    for (size_t i = 0; i < n; i++)
-        cw_clock_set_idle(&d->clock, d->lags[i].topic, d->lags[i].partition, d->lags[i].lag == 0);
-    for (size_t k = d->clock.n_parts; k-- > 0;) {
-        const struct cw_clock_part *p = &d->clock.parts[k];
-        bool assigned = false;
-        for (size_t i = 0; i < n && !assigned; i++)
-            assigned =
-                d->lags[i].partition == p->partition && strcmp(d->lags[i].topic, p->topic) == 0;
-        if (!assigned)
-            cw_clock_forget(&d->clock, p->topic, p->partition);
-    }
-    clock_floor(d);
-}
-
-int64_t cw_daemon_now(struct cw_daemon *d)
-{
-    clock_sync(d);
-    bool caught_up = d->consumer && cw_consumer_caught_up(d->consumer);
-    bool was_live = d->clock.live;
-    int64_t now = cw_clock_now(&d->clock, cw_wall_ms(), caught_up);
-    if (d->clock.live != was_live)
-        cw_log_info(d->clock.live ? "clock live" : "clock behind", "clock=%lld", (long long)now);
-    return now;
-}
 
 /* WATCHDOG=1 at half the unit's WatchdogSec, from every loop that waits or consumes (the
- * main loop and the backoff of a Redis outage): a wedged loop stops the pings and systemd
- * restarts the daemon; an outage being waited out does not. */
+ * main loop, also while a batch waits out an outage, and the start-up's wait for Redis): a
+ * wedged loop stops the pings and systemd restarts the daemon; an outage being waited out
+ * does not. */
 static void keepalive(struct cw_daemon *d)
 {
     if (d->watchdog_ms <= 0)
@@ -135,19 +61,6 @@ static void hold(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
         d->held[d->n_held++] = msgs[i];
 }
 
-/* The fetch watchdog (docs/operations.md "A partition not fetched"): while the daemon is
- * idle (nothing polled, nothing gathered or held back), one partition a second is checked
- * for a log that grows while nothing of it is fetched. */
-static void watch_fetch(struct cw_daemon *d)
-{
-    int64_t now = cw_mono_ms();
-    if (!d->consumer || now < d->next_fetch_watch)
-        return;
-    d->next_fetch_watch = now + FETCH_WATCH_MS;
-    if (cw_consumer_watch_fetch(d->consumer, now, FETCH_STALL_MS))
-        cw_stat_add(&d->stats.fetch_restarts, 1);
-}
-
 /* The main loop is alive: publish what /healthz, /readyz and the lag series read. */
 static void ops_tick(struct cw_daemon *d)
 {
@@ -164,25 +77,31 @@ static void ops_tick(struct cw_daemon *d)
     }
 }
 
+/* Wait up to ms, polling the consumer (rebalances are served meanwhile) into the held
+ * messages while they have room, sleeping otherwise. */
+static void wait_polling(struct cw_daemon *d, int ms)
+{
+    if (d->consumer && d->n_held < d->cap_held) {
+        rd_kafka_message_t *msgs[64];
+        size_t room = d->cap_held - d->n_held;
+        size_t n = cw_consumer_poll(d->consumer, msgs, room < 64 ? room : 64, ms, &d->fatal);
+        hold(d, msgs, n);
+    } else {
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
 bool cw_daemon_backoff(struct cw_daemon *d, int ms)
 {
-    int64_t until = cw_wall_ms() + ms;
+    int64_t until = cw_mono_ms() + ms;
     while (!cw_signals_stop_requested()) {
         keepalive(d);
         ops_tick(d);
-        int64_t left = until - cw_wall_ms();
+        int64_t left = until - cw_mono_ms();
         if (left <= 0)
             return true;
-        int wait = left < POLL_MS ? (int)left : POLL_MS;
-        if (d->consumer && d->n_held < d->cap_held) {
-            rd_kafka_message_t *msgs[64];
-            size_t room = d->cap_held - d->n_held;
-            size_t n = cw_consumer_poll(d->consumer, msgs, room < 64 ? room : 64, wait, &d->fatal);
-            hold(d, msgs, n);
-        } else {
-            struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (long)(wait % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        wait_polling(d, left < POLL_MS ? (int)left : POLL_MS);
     }
     return false;
 }
@@ -441,27 +360,6 @@ int cw_daemon_init(struct cw_daemon *d)
     return 0;
 }
 
-/*
- * Event-time alignment while catching up: pause the partitions that ran more than
- * ALIGN_MS ahead of the slowest one (librdkafka fetches partitions unevenly), so the
- * event-time clock advances steadily and each account's history is judged in order.
- * When nothing else is left to fetch (an empty poll), or once live, all are resumed.
- */
-static void align_partitions(struct cw_daemon *d, bool idle_poll)
-{
-    bool release = idle_poll || d->clock.live;
-    for (size_t i = 0; i < d->clock.n_parts; i++) {
-        struct cw_clock_part *p = &d->clock.parts[i];
-        bool ahead = !release && cw_clock_ahead(&d->clock, p, ALIGN_MS);
-        if (ahead == p->ahead)
-            continue;
-        p->ahead = ahead;
-        cw_log_debug(ahead ? "partition paused, ahead in event time" : "partition resumed",
-                     "topic=%s partition=%" PRId32, p->topic, p->partition);
-        cw_consumer_pause_partition(d->consumer, p->topic, p->partition, ahead);
-    }
-}
-
 static void log_status(struct cw_daemon *d)
 {
     struct cw_stats *s = &d->stats;
@@ -486,26 +384,6 @@ static void log_status(struct cw_daemon *d)
                          (unsigned long long)alerts);
 }
 
-/* Whether the consumer is catching up: more messages wait in the assigned partitions than
- * a tenth of a batch (a live stream keeps less in flight). Batches then fill up rather
- * than wait, throughput over latency, and a moment without messages is a fetch still in
- * flight, not idleness. */
-static bool backlogged(struct cw_daemon *d)
-{
-    if (!d->consumer || !d->lags)
-        return false;
-    uint64_t now = cw_mono_us();
-    if (d->backlog_at_us && now - d->backlog_at_us < BACKLOG_EVERY_US)
-        return d->backlog;
-    d->backlog_at_us = now;
-    size_t n = cw_consumer_lag(d->consumer, d->lags, CW_MAX_PARTITIONS);
-    int64_t lag = 0;
-    for (size_t i = 0; i < n; i++)
-        lag += d->lags[i].lag > 0 ? d->lags[i].lag : 0;
-    d->backlog = lag >= (int64_t)(d->opt.batch_max / 10 + 1);
-    return d->backlog;
-}
-
 /* Why the batch gathered so far is to be processed now, or NULL while it is not: it is
  * full, it spans a change of the clock's day, nothing more came for a moment (idle: the
  * last poll returned nothing), or it is old enough: --batch-wait, or ten times that while
@@ -528,6 +406,60 @@ static const char *batch_due(struct cw_daemon *d, bool idle, bool backlog)
     return NULL;
 }
 
+/*
+ * One try at processing the batch (why: what ended it), and what its verdict asks of the
+ * loop: after RETRY, consumption paused and the next try after a backoff (doubling from
+ * BACKOFF_MIN_MS to BACKOFF_MAX_MS); after DONE, consumption resumed if it was paused.
+ * false after STOP.
+ */
+static bool process(struct cw_daemon *d, const char *why)
+{
+    switch (cw_batch_process(d, why)) {
+    case CW_VERDICT_RETRY:
+        if (!d->retry.paused) {
+            cw_consumer_pause(d->consumer);
+            d->retry.paused = true;
+        }
+        if (!d->retry.why)
+            d->retry.backoff_ms = BACKOFF_MIN_MS;
+        d->retry.why = why;
+        d->retry.at_ms = cw_mono_ms() + d->retry.backoff_ms;
+        d->retry.backoff_ms =
+            d->retry.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : d->retry.backoff_ms * 2;
+        return true;
+    case CW_VERDICT_DONE:
+        d->retry.why = NULL;
+        if (d->retry.paused) {
+            cw_consumer_resume(d->consumer);
+            cw_partitions_resumed(d);
+            d->retry.paused = false;
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Take up to room messages: those held by the polls made between a batch's tries first,
+ * then the consumer's, waiting for them up to wait_ms. */
+static size_t take_messages(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t room,
+                            int wait_ms)
+{
+    if (d->n_held == 0)
+        return cw_consumer_poll(d->consumer, msgs, room, wait_ms, &d->fatal);
+    size_t n = d->n_held < room ? d->n_held : room;
+    memcpy(msgs, d->held, n * sizeof *msgs);
+    memmove(d->held, d->held + n, (d->n_held - n) * sizeof *msgs);
+    d->n_held -= n;
+    return n;
+}
+
+/*
+ * The main loop, one way: it owns time, polling and backoff. Each turn either waits for a
+ * batch's next try (polling, so rebalances are served) or tries it, or else reloads when
+ * asked between batches, gathers messages, and processes the batch when it is due. The
+ * batch's steps never wait or retry themselves: a try returns its verdict.
+ */
 int cw_daemon_run(struct cw_daemon *d)
 {
     rd_kafka_message_t **msgs = calloc(POLL_CHUNK, sizeof *msgs);
@@ -537,30 +469,44 @@ int cw_daemon_run(struct cw_daemon *d)
     int rc = 0;
     while (!cw_signals_stop_requested() && !d->fatal) {
         keepalive(d);
-        if (cw_signals_take_reload()) {
-            /* A batch is processed entirely under the config it was decoded with. */
-            if (cw_batch_flush(d, "reload") != 0)
+        ops_tick(d);
+        if (cw_wall_ms() >= next_status) {
+            log_status(d);
+            next_status = cw_wall_ms() + STATUS_EVERY_MS;
+        }
+        if (d->retry.why) { /* a batch between tries: nothing else happens meanwhile */
+            int64_t left = d->retry.at_ms - cw_mono_ms();
+            if (left > 0)
+                wait_polling(d, left < POLL_MS ? (int)left : POLL_MS);
+            else if (!process(d, d->retry.why))
+                rc = -1;
+            if (rc != 0)
                 break;
+            continue;
+        }
+        if (cw_signals_take_reload())
+            d->reload_wanted = true;
+        if (d->reload_wanted) {
+            /* A batch is processed entirely under the config it was decoded with. */
+            if (cw_batch_pending(d) > 0) {
+                if (!process(d, "reload")) {
+                    rc = -1;
+                    break;
+                }
+                continue;
+            }
             reload(d);
+            d->reload_wanted = false;
         }
         size_t pending = cw_batch_pending(d);
-        bool backlog = pending > 0 && backlogged(d);
+        bool backlog = pending > 0 && cw_partitions_measure_backlog(d);
         size_t room = d->opt.batch_max > pending ? d->opt.batch_max - pending : 1;
         if (room > POLL_CHUNK)
             room = POLL_CHUNK;
-        size_t n;
-        if (d->n_held > 0) {
-            n = d->n_held < room ? d->n_held : room;
-            memcpy(msgs, d->held, n * sizeof *msgs);
-            memmove(d->held, d->held + n, (d->n_held - n) * sizeof *msgs);
-            d->n_held -= n;
-        } else {
-            n = cw_consumer_poll(d->consumer, msgs, room,
+        size_t n = take_messages(d, msgs, room,
                                  pending == 0 ? POLL_MS
                                  : backlog    ? BACKLOG_IDLE_MS
-                                              : IDLE_MS,
-                                 &d->fatal);
-        }
+                                              : IDLE_MS);
         notify_ready_once(d);
         if (n > 0) {
             int arc = cw_batch_add(d, msgs, n);
@@ -572,23 +518,23 @@ int cw_daemon_run(struct cw_daemon *d)
             }
         }
         const char *why = batch_due(d, n == 0, backlog);
-        if (why && cw_batch_flush(d, why) != 0)
-            break; /* stop requested mid-batch: not stored, replayed after restart */
-        align_partitions(d, n == 0);
+        if (why && !process(d, why)) {
+            rc = -1;
+            break;
+        }
+        if (d->retry.why)
+            continue;
+        cw_partitions_align(d, n == 0);
         if (cw_batch_pending(d) == 0)
             cw_sweep_tick(d);
         if (n == 0 && cw_batch_pending(d) == 0 && d->n_held == 0)
-            watch_fetch(d);
-        ops_tick(d);
-        if (cw_wall_ms() >= next_status) {
-            log_status(d);
-            next_status = cw_wall_ms() + STATUS_EVERY_MS;
-        }
+            cw_partitions_watch_fetch(d);
     }
-    /* SIGTERM finishes the batch in flight (bounded: a step that fails is not retried
-     * once a stop is requested). */
+    /* SIGTERM finishes the batch in flight with one more try (bounded: a step that fails
+     * is not retried once a stop is requested); one not finished is replayed after a
+     * restart, its offsets not stored. */
     if (!d->fatal && rc == 0)
-        cw_batch_flush(d, "stop");
+        cw_batch_process(d, d->retry.why ? d->retry.why : "stop");
     if (d->fatal) {
         cw_log_msg(CW_LOG_ERROR, "fatal kafka error, stopping");
         rc = -1;

@@ -89,7 +89,17 @@ struct cw_daemon {
     /* messages returned by polls made while a batch was being retried; processed next */
     rd_kafka_message_t **held;
     size_t n_held, cap_held;
-    bool fatal;                     /* a fatal Kafka error: stop */
+    bool fatal; /* a fatal Kafka error: stop */
+    /* A batch between tries (its last try's verdict was RETRY, batch.h): why it is being
+     * processed (NULL: no batch waits), when it is tried next (monotonic ms), the backoff
+     * after that, and whether consumption is paused meanwhile. */
+    struct {
+        const char *why;
+        int64_t at_ms;
+        int backoff_ms;
+        bool paused;
+    } retry;
+    bool reload_wanted;             /* SIGHUP came: the reload waits for the batch in flight */
     struct cw_batch *batch;         /* the batch being gathered */
     struct cw_score_buffers *score; /* reused by every score pass */
     /* redis.lanes as started (a restart applies a change); lane 0 is store, producer and
@@ -114,9 +124,6 @@ int cw_daemon_run(struct cw_daemon *d);
 
 /* Commit, flush, leave the group and release everything. */
 void cw_daemon_shutdown(struct cw_daemon *d);
-
-/* The daemon's clock now (docs/design.md "The clock"), -1 while unknown. */
-int64_t cw_daemon_now(struct cw_daemon *d);
 
 /* Sleep ms milliseconds, polling the consumer so rebalances are served meanwhile. Returns
  * false when a stop was requested. */

@@ -7,6 +7,7 @@
 #include "churnwatch/cluster.h"
 
 #include "log.h"
+#include "partitions.h"
 #include "score_pass.h"
 
 #define PAGE            256
@@ -146,7 +147,7 @@ void cw_sweep_tick(struct cw_daemon *d)
         cw_log_debug("sweep share changed", "partitions=%d", s->share_partitions);
         cycle_start(s, wall, "rebalance");
     }
-    int64_t now = cw_daemon_now(d);
+    int64_t now = cw_partitions_sync(d);
     /* Catching up, time passes in event time: every account is rescored each time the
      * clock crosses a local day, as a live daemon's sweep would have done (a dip lasting a
      * day of event time is not missed), and such cycles are not paced on wall time. */

@@ -58,15 +58,9 @@ size_t cw_consumer_poll(cw_consumer *c, rd_kafka_message_t **msgs, size_t max, i
  * partitions no longer assigned are ignored (RD_KAFKA_RESP_ERR__STATE). */
 void cw_consumer_store(cw_consumer *c, rd_kafka_message_t *const *msgs, size_t n);
 
-/* A partition's next offset to consume: the last one processed + 1. */
-struct cw_offset {
-    const char *topic;
-    int32_t partition;
-    int64_t next;
-};
-
-/* cw_consumer_store by offsets (one entry per partition) rather than messages. */
-void cw_consumer_store_offsets(cw_consumer *c, const struct cw_offset *offsets, size_t n);
+/* cw_consumer_store by partitions rather than messages: one entry per partition, its
+ * .offset the next one to consume (the last one processed + 1). Takes the list. */
+void cw_consumer_store_offsets(cw_consumer *c, rd_kafka_topic_partition_list_t *offsets);
 
 /* Commit stored offsets now (async). */
 void cw_consumer_commit(cw_consumer *c);

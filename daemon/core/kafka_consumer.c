@@ -727,15 +727,9 @@ void cw_consumer_store(cw_consumer *c, rd_kafka_message_t *const *msgs, size_t n
     store_list(c, list);
 }
 
-void cw_consumer_store_offsets(cw_consumer *c, const struct cw_offset *offsets, size_t n)
+void cw_consumer_store_offsets(cw_consumer *c, rd_kafka_topic_partition_list_t *offsets)
 {
-    if (n == 0)
-        return;
-    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)n);
-    for (size_t i = 0; i < n; i++)
-        rd_kafka_topic_partition_list_add(list, offsets[i].topic, offsets[i].partition)->offset =
-            offsets[i].next;
-    store_list(c, list);
+    store_list(c, offsets);
 }
 
 void cw_consumer_commit(cw_consumer *c)
