@@ -250,8 +250,7 @@ static bool caught_up(struct demo *d, rd_kafka_t *rk)
     bool done = rd_kafka_committed(rk, parts, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int p = 0; done && p < parts->cnt; p++) {
         int64_t lo, hi;
-        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 5000) !=
-                RD_KAFKA_RESP_ERR_NO_ERROR ||
+        if (cw_kafka_watermarks(rk, topic, p, &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
             (hi > 0 && parts->elems[p].offset < hi))
             done = false;
     }

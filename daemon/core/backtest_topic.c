@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "backtest_topic.h"
+#include "kafka.h"
 #include "kafka_conf.h"
 
 /* Polls of 1 s with nothing fetched before a read that has not reached every partition's
@@ -69,8 +70,7 @@ static int plan(struct reader *r, const struct cw_kafka_config *kc, int timeout_
         int64_t lo, hi;
         rd_kafka_resp_err_t e =
             tp->err ? tp->err
-                    : rd_kafka_query_watermark_offsets(r->rk, tp->topic, tp->partition, &lo, &hi,
-                                                       timeout_ms);
+                    : cw_kafka_watermarks(r->rk, tp->topic, tp->partition, &lo, &hi, timeout_ms);
         if (e) {
             snprintf(err, errsize, "kafka: %s [%d]: %s", tp->topic, (int)tp->partition,
                      rd_kafka_err2str(e));

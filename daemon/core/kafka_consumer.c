@@ -368,8 +368,7 @@ static void offset_reset(cw_consumer *c, const char *topic, int32_t partition, i
         return;
     }
     int64_t lo = -1, hi = -1;
-    rd_kafka_resp_err_t e =
-        rd_kafka_query_watermark_offsets(c->rk, topic, partition, &lo, &hi, WATERMARKS_MS);
+    rd_kafka_resp_err_t e = cw_kafka_watermarks(c->rk, topic, partition, &lo, &hi, WATERMARKS_MS);
     uint64_t skipped = 0;
     if (e) {
         cw_log_error("kafka offset out of range, consumption reset",
@@ -904,8 +903,7 @@ bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms)
     int64_t pos = p->next;
     int64_t lo = -1, hi = -1, fetched_lo = -1, fetched_hi = -1;
     if (pos < 0 ||
-        rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi, WATCH_QUERY_MS) !=
-            0 ||
+        cw_kafka_watermarks(c->rk, p->topic, p->partition, &lo, &hi, WATCH_QUERY_MS) != 0 ||
         hi <= pos) {
         p->behind_pos = -1; /* caught up, or not known: nothing to judge */
         return false;

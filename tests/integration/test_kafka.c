@@ -361,6 +361,48 @@ Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
 }
 
 /*
+ * With the broker down, the fetch watchdog's watermark query gives up within its bound
+ * instead of waiting for the broker to come back: librdkafka 2.0.2's
+ * rd_kafka_query_watermark_offsets ignores its timeout then (confluentinc/librdkafka#2588,
+ * fixed in 2.3.0), which held the daemon's main loop, and so its stop, for as long as the
+ * broker stayed away. Failing means hanging here until the suite's timeout.
+ */
+Test(kafka, fetch_watchdog_returns_while_the_broker_is_down)
+{
+    cw_mock_kafka *m = mock_start(1, "events", 2);
+    cw_producer *p = producer_for(m, NULL);
+    cw_consumer *c = consumer_for(m, "g-down", "events");
+    struct seen s;
+    seen_init(&s);
+    produce_range(p, "events", 0, 10);
+    consume_until_caught_up(c, &s, 10, true);
+
+    step("broker down");
+    cr_assert_eq(rd_kafka_mock_broker_set_down(cw_mock_kafka_cluster(m), 1), 0);
+    int64_t now = 0;
+    for (int i = 0; i < 4; i++) /* each partition twice: every call returns */
+        cr_assert_not(cw_consumer_watch_fetch(c, now += 60000, 1000), "restarted, broker down");
+    int64_t lo = -2, hi = -2;
+    cr_assert_neq(cw_kafka_watermarks(cw_consumer_handle(c), "events", 0, &lo, &hi, 500), 0,
+                  "watermarks answered with the broker down");
+    step("broker up");
+    cr_assert_eq(rd_kafka_mock_broker_set_up(cw_mock_kafka_cluster(m), 1), 0);
+    int64_t held = 0;
+    for (int32_t part = 0; part < 2; part++) {
+        cr_assert_eq(cw_kafka_watermarks(cw_consumer_handle(c), "events", part, &lo, &hi, 10000), 0,
+                     "partition %d", (int)part);
+        cr_assert(lo == 0 && hi >= 0, "partition %d: [%lld, %lld)", (int)part, (long long)lo,
+                  (long long)hi);
+        held += hi - lo;
+    }
+    cr_assert_eq(held, 10, "the partitions hold %lld messages, want 10", (long long)held);
+
+    cw_consumer_close(c, 10000);
+    cw_producer_close(p, 5000);
+    cw_mock_kafka_stop(m);
+}
+
+/*
  * A partition paused for event-time alignment, revoked (here: moved to a second member)
  * and assigned back must be fetched again: librdkafka keeps an application pause across
  * unassign/assign, while the daemon forgets a revoked partition's pause. (A kill of the
