@@ -110,6 +110,7 @@ static int sweep_page(struct cw_daemon *d, int64_t now)
     s->done += (uint64_t)n;
     s->skipped += (uint64_t)skipped;
     cw_stat_add(&d->stats.sweep_skipped, (uint64_t)skipped);
+    cw_log_debug("sweep page", "scored=%d skipped=%d", mine, skipped);
     if (cursor == 0) {
         bool behind = !d->clock.live;
         s->running = false;
