@@ -476,12 +476,12 @@ int cw_daemon_run(struct cw_daemon *d)
         }
         if (d->retry.why) { /* a batch between tries: nothing else happens meanwhile */
             int64_t left = d->retry.at_ms - cw_mono_ms();
-            if (left > 0)
+            if (left > 0) {
                 wait_polling(d, left < POLL_MS ? (int)left : POLL_MS);
-            else if (!process(d, d->retry.why))
+            } else if (!process(d, d->retry.why)) {
                 rc = -1;
-            if (rc != 0)
                 break;
+            }
             continue;
         }
         if (cw_signals_take_reload())

@@ -12,13 +12,6 @@ source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 ACCOUNTS=${1:-1000}
 DAYS=${2:-10}
 PARTS=16
-cpu_s() { # cpu_s PID...: user+system CPU seconds of the processes
-  local t=0 p
-  for p in "$@"; do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
-}
 metric() { # metric PORT NAME: the value of an unlabelled series on /metrics
   curl -fsS "http://127.0.0.1:$1/metrics" | awk -v n="churnwatch_$2" '$1 == n {print $2}'
 }
@@ -49,6 +42,7 @@ echo "  batch found held in memory; conflicts: of those, found written by the ot
 printf '%-11s %9s %8s %9s %10s %9s %10s %11s %10s %9s\n' key instances seconds events/s \
   daemon-cpu redis-cpu cmds/event fcall/event held-hits conflicts
 for key in account user; do
+  topic=$([ "$key" = user ] && echo usage-by-user || echo usage-events)
   for k in 1 2; do
     rcli flushall >/dev/null
     rcli config resetstat >/dev/null
@@ -60,14 +54,13 @@ for key in account user; do
       write_config "$WORK/$key-$k-$i.yaml" "s|^  group_id: churnwatch\$|  group_id: bench-$key-$k|" \
         's|^  properties: {}$|  properties: {session.timeout.ms: "3000", heartbeat.interval.ms: "200"}|' \
         "s|^  listen: 127.0.0.1:9464\$|  listen: 127.0.0.1:$port|" \
-        "$([ "$key" = user ] && echo 's|^  topics: \[usage-events\]$|  topics: [usage-by-user]|')"
+        "s|^  topics: \[usage-events\]\$|  topics: [$topic]|"
       CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" CHURNWATCH_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
         CHURNWATCH_LOG_LEVEL=warn "$DAEMON" -c "$WORK/$key-$k-$i.yaml" >"$WORK/$key-$k-$i.log" 2>&1 &
       pids+=("$!")
       PIDS+=("$!")
       ports+=("$port")
     done
-    topic=$([ "$key" = user ] && echo usage-by-user || echo usage-events)
     CW_TOPIC=$topic rstate wait-applied "$REDIS_PORT" "$N" 600 >/dev/null ||
       fail "$key, $k instances: not all applied"
     t1=$(date +%s%N)

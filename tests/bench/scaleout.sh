@@ -7,13 +7,6 @@
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 ACCOUNTS=${1:-200}
 DAYS=${2:-30}
-cpu_s() { # cpu_s PID...: user+system CPU seconds of the processes
-  local t=0 p
-  for p in "$@"; do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
-}
 
 mock_start 16
 MOCK_PID=${PIDS[0]}

@@ -52,6 +52,16 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# cpu_s PID...: user + system CPU seconds the processes have used (from /proc; 0 for one
+# that is gone).
+cpu_s() {
+  local t=0 p
+  for p in "$@"; do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$t $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
+}
+
 # wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds.
 wait_for() {
   local secs=$1; shift
