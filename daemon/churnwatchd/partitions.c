@@ -13,6 +13,7 @@
 #define BACKLOG_EVERY_US 20000
 #define FETCH_WATCH_MS   1000  /* while idle, the fetch watchdog checks one partition this often */
 #define FETCH_STALL_MS   10000 /* a partition whose log grew unfetched this long is restarted */
+#define FETCH_QUERY_MS   500   /* the watchdog's query of a log end waits at most this long */
 
 /*
  * Give the clock the stored event-time floors of the partitions it has not had them for
@@ -91,7 +92,7 @@ void cw_partitions_watch_fetch(struct cw_daemon *d)
     if (!d->consumer || now < d->next_fetch_watch)
         return;
     d->next_fetch_watch = now + FETCH_WATCH_MS;
-    if (cw_consumer_watch_fetch(d->consumer, now, FETCH_STALL_MS))
+    if (cw_consumer_watch_fetch(d->consumer, now, FETCH_STALL_MS, FETCH_QUERY_MS))
         cw_stat_add(&d->stats.fetch_restarts, 1);
 }
 

@@ -108,14 +108,15 @@ void cw_consumer_describe(cw_consumer *c, char *buf, size_t size);
 bool cw_consumer_caught_up(cw_consumer *c);
 
 /*
- * The fetch watchdog: checks one assigned partition per call (round robin, one watermark
- * query to its leader, bounded by 0.5 s). A partition neither paused nor holding messages
- * back, whose log end lies beyond the consumer's position and beyond the end its last
- * fetch response gave, with that position unmoved for stall_ms (as seen by this
+ * The fetch watchdog: checks one assigned partition per call (round robin, one query of
+ * its log end to its leader, bounded by query_ms). A partition neither paused nor holding
+ * messages back, whose log end lies beyond the consumer's position and beyond the end its
+ * last fetch response gave, with that position unmoved for stall_ms (as seen by this
  * function's calls, now_ms on the caller's clock), is restarted at its position and
- * logged as a warning. Returns true when it restarted one.
+ * logged as a warning. A query unanswered within query_ms starts the partition's stall
+ * time over. Returns true when it restarted one.
  */
-bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms);
+bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms, int query_ms);
 
 /* Partitions restarted by cw_consumer_watch_fetch so far. */
 uint64_t cw_consumer_fetch_restarts(const cw_consumer *c);
@@ -158,10 +159,11 @@ int cw_producer_send(cw_producer *p, const char *topic, const void *key, size_t 
 int cw_producer_wait(cw_producer *p, int timeout_ms, char *err, size_t errsize);
 
 /*
- * A partition's log start (lo) and end (hi), asked of its leader, waiting at most timeout_ms
- * even when no broker answers. (librdkafka 2.0.2's rd_kafka_query_watermark_offsets waits
- * for a broker that is down however long that takes, past its timeout:
- * confluentinc/librdkafka#2588, fixed in 2.3.0.) 0, or the error (timed out included).
+ * A partition's log start (lo, not asked when NULL) and end (hi), asked of its leader (one
+ * round trip each), waiting at most timeout_ms in all even when no broker answers.
+ * (librdkafka 2.0.2's rd_kafka_query_watermark_offsets waits for a broker that is down however long
+ * that takes, past its timeout: confluentinc/librdkafka#2588, fixed in 2.3.0.) 0, or the error
+ * (timed out included).
  */
 rd_kafka_resp_err_t cw_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *lo, int64_t *hi, int timeout_ms);

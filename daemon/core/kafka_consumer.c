@@ -17,9 +17,6 @@
 #define WATERMARKS_MS 5000
 /* Bound on asking the group coordinator for newly assigned partitions' committed offsets. */
 #define COMMITTED_MS 10000
-/* The fetch watchdog's watermark query (cw_consumer_watch_fetch). */
-#define WATCH_QUERY_MS 500
-
 /* One assigned partition as the consumer tracks it. */
 struct cw_part {
     char topic[256];
@@ -888,10 +885,11 @@ bool cw_consumer_caught_up(cw_consumer *c)
  * whose position has not moved for stall_ms, is not being fetched: it is restarted at its
  * position, as after a reset.
  * librdkafka 2.0.2 has been seen to leave a partition unfetched after its first EOF, with
- * no error (docs/testing.md). Asks the broker for one partition's watermarks (bounded by
- * WATCH_QUERY_MS), so the caller calls it when idle, at most about once a second.
+ * no error (docs/testing.md). Asks the broker for one partition's log end (bounded by
+ * query_ms), so the caller calls it when idle, at most about once a second. An unanswered
+ * query is no evidence either way: the stall time starts over from the next answer.
  */
-bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms)
+bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms, int query_ms)
 {
     if (c->n_parts == 0 || c->paused)
         return false;
@@ -901,9 +899,8 @@ bool cw_consumer_watch_fetch(cw_consumer *c, int64_t now_ms, int64_t stall_ms)
         return false;
     }
     int64_t pos = p->next;
-    int64_t lo = -1, hi = -1, fetched_lo = -1, fetched_hi = -1;
-    if (pos < 0 ||
-        cw_kafka_watermarks(c->rk, p->topic, p->partition, &lo, &hi, WATCH_QUERY_MS) != 0 ||
+    int64_t hi = -1, fetched_lo = -1, fetched_hi = -1;
+    if (pos < 0 || cw_kafka_watermarks(c->rk, p->topic, p->partition, NULL, &hi, query_ms) != 0 ||
         hi <= pos) {
         p->behind_pos = -1; /* caught up, or not known: nothing to judge */
         return false;

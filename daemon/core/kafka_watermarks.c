@@ -25,10 +25,12 @@ rd_kafka_resp_err_t cw_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32
                                         int64_t *lo, int64_t *hi, int timeout_ms)
 {
     int64_t end_ms = cw_mono_ms() + timeout_ms;
-    rd_kafka_resp_err_t e =
-        list_offset(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, timeout_ms, lo);
-    if (e)
-        return e;
+    if (lo) {
+        rd_kafka_resp_err_t e =
+            list_offset(rk, topic, partition, RD_KAFKA_OFFSET_BEGINNING, timeout_ms, lo);
+        if (e)
+            return e;
+    }
     int64_t left = end_ms - cw_mono_ms();
     if (left <= 0)
         return RD_KAFKA_RESP_ERR__TIMED_OUT;
