@@ -168,8 +168,9 @@ void cw_account_data_children_clear(struct cw_account_data *d);
  * reuse). */
 void cw_account_data_outbox_clear(struct cw_account_data *d);
 
-/* Make d->values zeroed rows of horizon days for cfg's metrics when cfg has a metric with
- * values, else release them (NULL). 0, or -1 when out of memory. */
+/* Make d->values rows of horizon days for cfg's metrics when cfg has a metric with values,
+ * the valued metrics' rows zeroed (the others are never read), else release them (NULL).
+ * 0, or -1 when out of memory. */
 int cw_account_data_values_reset(struct cw_account_data *d, const struct cw_config *cfg,
                                  uint32_t horizon);
 

@@ -26,8 +26,9 @@ struct cw_account_view {
     uint32_t horizon;
     size_t n_metrics;
     const uint32_t *daily;
-    const struct cw_value_day *values; /* laid out as daily; NULL: no metric has values */
-    const int32_t *user_last_day;      /* each known user's last active local day */
+    /* laid out as daily, only valued metrics' rows meaningful; NULL: no metric has values */
+    const struct cw_value_day *values;
+    const int32_t *user_last_day; /* each known user's last active local day */
     size_t n_users;
     const struct cw_user_eng *user_eng; /* the users whose engagement is kept (docs/users.md) */
     size_t n_user_eng;
