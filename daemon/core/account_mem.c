@@ -135,6 +135,7 @@ struct cw_account_mem {
     size_t n_users, cap_users;
     uint32_t *umap; /* open addressing: index + 1 into users, 0 empty; cap_umap >= 2 n_users */
     size_t cap_umap;
+    size_t user_id_bytes; /* the users' ids, with their NULs (cw_account_mem_bytes) */
     /* what the store does not hold yet (docs/state.md "Accounts owned in memory") */
     uint64_t version;                          /* `v` of :m as loaded or last written */
     bool dirty_days, dirty_seen, dirty_traits; /* first/last day, last_seen, traits */
@@ -359,6 +360,7 @@ static int user_set(struct cw_account_mem *a, const char *id, int32_t day)
     }
     a->users[a->n_users] = (struct mem_user){.id = c, .day = day, .dirty = true};
     a->umap[slot] = (uint32_t)++a->n_users;
+    a->user_id_bytes += strlen(c) + 1;
     return 0;
 }
 
@@ -392,6 +394,7 @@ static int prune(struct cw_account_mem *a, int64_t oldest)
                                  sizeof *a->gone_users) < 0)
                 return -1;
             a->gone_users[a->n_gone_users++] = a->users[i].id; /* deleted when written back */
+            a->user_id_bytes -= strlen(a->users[i].id) + 1;
         } else {
             a->users[k++] = a->users[i];
         }
@@ -1415,8 +1418,7 @@ size_t cw_account_mem_bytes(const struct cw_account_mem *a)
         n += a->days[i].width * sizeof(uint32_t) + 16 +
              (a->days[i].n_vals ? a->days[i].n_vals * sizeof(struct mem_val) + 16 : 0);
     n += a->cap_gone_vals * sizeof *a->gone_vals;
-    for (size_t i = 0; i < a->n_users; i++)
-        n += strlen(a->users[i].id) + 1 + 16;
+    n += a->user_id_bytes + a->n_users * 16;
     n += a->cap_eng * sizeof *a->eng + a->cap_gone_eng * sizeof *a->gone_eng;
     for (size_t i = 0; i < a->n_eng; i++)
         n += strlen(a->eng[i].id) + 1 + 16 + a->eng[i].cap * sizeof *a->eng[i].days + 16;

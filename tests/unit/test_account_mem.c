@@ -359,6 +359,43 @@ Test(account_mem, horizon_prunes_days_and_users_when_the_last_day_moves)
     cw_account_mem_free(a);
 }
 
+/* The bytes an account takes count each user's id while the user is held: two accounts fed
+ * the same events, one with ids 100 bytes longer, differ by 100 bytes a user held, and by
+ * nothing more once the users have been pruned. */
+Test(account_mem, bytes_count_the_ids_of_the_users_held)
+{
+    struct cw_account_mem *shrt = cw_account_mem_new(), *lng = cw_account_mem_new();
+    struct evs vs = {0}, vl = {0};
+    char ids[3][2][128];
+    for (int u = 0; u < 3; u++) {
+        snprintf(ids[u][0], sizeof ids[u][0], "user-%d", u);
+        snprintf(ids[u][1], sizeof ids[u][1], "user-%d-%099d", u, 0); /* 100 longer */
+        add(&vs, ids[u][0], T_LOGIN, D0 + u, 0, 0, 1 + u);
+        add(&vl, ids[u][1], T_LOGIN, D0 + u, 0, 0, 1 + u);
+    }
+    add(&vs, ids[0][0], T_LOGIN, D0 + 2, 5, 0, 4); /* user 0 again: no new id */
+    add(&vl, ids[0][1], T_LOGIN, D0 + 2, 5, 0, 4);
+    add(&vs, "late", T_LOGIN, D0 + 34, 0, 0, 5); /* pushes D0 .. D0+2 out */
+    add(&vl, "late", T_LOGIN, D0 + 34, 0, 0, 5);
+
+    apply(shrt, &vs, 0, 1, 0);
+    apply(lng, &vl, 0, 1, 0);
+    cr_assert_eq(cw_account_mem_bytes(lng) - cw_account_mem_bytes(shrt), 100);
+    apply(shrt, &vs, 1, 3, 0);
+    apply(lng, &vl, 1, 3, 0);
+    cr_assert_eq(cw_account_mem_bytes(lng) - cw_account_mem_bytes(shrt), 300);
+    apply(shrt, &vs, 4, 1, 0);
+    apply(lng, &vl, 4, 1, 0);
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    fill(lng, D0 + 34, &d);
+    cr_assert_str_eq(users(&d), "34", "the three users pruned");
+    cr_assert_eq(cw_account_mem_bytes(lng), cw_account_mem_bytes(shrt));
+    cw_account_data_free(&d);
+    cw_account_mem_free(shrt);
+    cw_account_mem_free(lng);
+}
+
 Test(account_mem, horizon_never_reaches_past_the_clock_day)
 {
     struct cw_account_mem *a = cw_account_mem_new();
