@@ -12,9 +12,6 @@ source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 ACCOUNTS=${1:-1000}
 DAYS=${2:-10}
 PARTS=16
-metric() { # metric PORT NAME: the value of an unlabelled series on /metrics
-  curl -fsS "http://127.0.0.1:$1/metrics" | awk -v n="churnwatch_$2" '$1 == n {print $2}'
-}
 
 mock_start "$PARTS"
 mock_cmd "topic usage-by-user $PARTS"
@@ -68,8 +65,8 @@ for key in account user; do
     r1=$(cpu_s "$REDIS_PID")
     hits=0 conflicts=0
     for port in "${ports[@]}"; do
-      hits=$((hits + $(metric "$port" state_cache_hits_total)))
-      conflicts=$((conflicts + $(metric "$port" state_cache_conflicts_total)))
+      hits=$((hits + $(metric churnwatch_state_cache_hits_total "http://127.0.0.1:$port")))
+      conflicts=$((conflicts + $(metric churnwatch_state_cache_conflicts_total "http://127.0.0.1:$port")))
     done
     rcli info commandstats | tr -d '\r' >"$WORK/cmdstat"
     calls=$(sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' "$WORK/cmdstat" | paste -sd+ | bc)

@@ -40,7 +40,6 @@ PIDS+=("$DAEMON_PID")
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 # metric NAME{LABELS}: the value of one series (empty when absent).
-metric() { curl -s "$URL/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 wait_status() { # wait_status PATH CODE SECONDS
   local end=$((SECONDS + $3)) got
   until got=$(status "$URL$1") && [ "$got" = "$2" ]; do

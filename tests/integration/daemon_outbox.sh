@@ -10,7 +10,6 @@ redis_start
 mock_start 1
 write_config "$WORK/cw.yaml"
 URL="http://$(sed -n 's/^  listen: //p' "$WORK/cw.yaml")"
-metric() { curl -s "$URL/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 
 # An account the sweep finds (the accounts index), with three entries left in its outbox.
 ID_OLD_F=00112233445566778899aabbccddeeff

@@ -23,7 +23,6 @@ CFG="$WORK/cw.yaml"
 cp "$BASE" "$CFG"
 run_daemon "$CFG" "$WORK/daemon.log"
 
-metric() { curl -s "$URL/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 wait_metric() { # wait_metric SERIES VALUE SECONDS
   local end=$((SECONDS + $3))
   until [ "$(metric "$1")" = "$2" ]; do

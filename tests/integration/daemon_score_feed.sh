@@ -27,7 +27,6 @@ cfg() { # cfg FILE [sed expressions...]: the shipped config with the score feed 
 }
 cfg "$WORK/cw.yaml"
 URL="http://$(sed -n 's/^  listen: //p' "$WORK/cw.yaml")"
-metric() { curl -s "$URL/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 
 "$CLI" gen --seed 11 --days 40 --rate-scale 0.3 --end "$TEST_NOW" \
   --fates healthy=3,declining=3,silent=2,underused=2,borderline=2,recovering=2 \

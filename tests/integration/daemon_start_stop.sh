@@ -15,7 +15,7 @@ URL="http://127.0.0.1:$HTTP_PORT"
 CFG="$WORK/cw.yaml"
 write_config "$CFG" "s|^  listen: 127.0.0.1:9464\$|  listen: 127.0.0.1:$HTTP_PORT|" \
   's|^  properties: {}$|  properties: {message.timeout.ms: "2000"}|'
-metric() { awk -v s="$1" '$1 == s { print $2 }' "$WORK/metrics.txt"; }
+metric_saved() { awk -v s="$1" '$1 == s { print $2 }' "$WORK/metrics.txt"; } # of /metrics saved
 
 # ---- 1. a stop during the start-up retry -------------------------------------------------
 REDIS_PORT=$(free_port) # nothing listens there
@@ -29,7 +29,7 @@ promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.txt" 2>&1 ||
 for s in process_cpu_seconds_total process_resident_memory_bytes process_virtual_memory_bytes \
   process_start_time_seconds process_open_fds process_max_fds; do
   grep -q "^# TYPE $s " "$WORK/metrics.txt" || fail "no family $s"
-  [ -n "$(metric "$s")" ] || fail "no value for $s"
+  [ -n "$(metric_saved "$s")" ] || fail "no value for $s"
 done
 T1=$(date +%s)
 python3 - "$WORK/metrics.txt" "$T0" "$T1" "$DAEMON_PID" <<'PY' || fail "process_* values"

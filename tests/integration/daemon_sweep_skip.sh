@@ -18,7 +18,6 @@ mock_start 4
 write_config "$WORK/cw.yaml" 's/^sweep_interval: 5m$/sweep_interval: 60s/'
 grep '^sweep_interval: 60s$' "$WORK/cw.yaml" >/dev/null || fail "could not set sweep_interval"
 URL="http://$(sed -n 's/^  listen: //p' "$WORK/cw.yaml")"
-metric() { curl -s "$URL/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 
 # events FILE FIRST COUNT SECONDS_AGO: one login for each account s-FIRST.. (COUNT of them).
 events() {

@@ -62,6 +62,10 @@ cpu_s() {
   echo "$t $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
 }
 
+# metric SERIES [BASE]: the value of one unlabelled series on a daemon's /metrics (BASE: its
+# HTTP address, default $URL); empty when the series is absent or nothing answers.
+metric() { curl -s "${2:-$URL}/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
+
 # wait_for SECONDS COMMAND...: retry COMMAND every 0.1 s until it succeeds.
 wait_for() {
   local secs=$1; shift

@@ -20,7 +20,6 @@ CFG="$WORK/cw.yaml"
 write_config "$CFG" "s|^  listen: 127.0.0.1:9464\$|  listen: 127.0.0.1:$HTTP_PORT|"
 grep -q "listen: 127.0.0.1:$HTTP_PORT" "$CFG" || fail "could not edit $CFG"
 SERIES='{topic="usage-events",partition="0"}'
-metric() { curl -s "$URL/metrics" | awk -v s="$1" '$1 == s { print $2 }'; }
 first_offset() { kcat -C -b "$BOOTSTRAP" -t usage-events -p 0 -o beginning -c 1 -e -q -f '%o\n'; }
 
 # ---- 1. a first start: no committed offset, nothing lost ------------------------------

@@ -222,6 +222,32 @@ static void consume_until_caught_up(cw_consumer *c, struct seen *s, int want, bo
     }
 }
 
+/* One broker with topic "events", a producer, and a consumer of group that has read (and
+ * stored) the first n messages produced: what several tests start from. */
+struct rig {
+    cw_mock_kafka *m;
+    cw_producer *p;
+    cw_consumer *c;
+    struct seen s;
+};
+
+static void rig_caught_up(struct rig *r, int partitions, const char *group, int n)
+{
+    r->m = mock_start(1, "events", partitions);
+    r->p = producer_for(r->m, NULL);
+    r->c = consumer_for(r->m, group, "events");
+    seen_init(&r->s);
+    produce_range(r->p, "events", 0, n);
+    consume_until_caught_up(r->c, &r->s, n, true);
+}
+
+static void rig_stop(struct rig *r)
+{
+    cw_consumer_close(r->c, 10000);
+    cw_producer_close(r->p, 5000);
+    cw_mock_kafka_stop(r->m);
+}
+
 /* A test that hangs fails on its own within this, naming itself, instead of holding the
  * whole program until CTest's timeout; it is above the sum of one test's bounded waits, so
  * a wait that gives up reports what it waited for first. */
@@ -320,13 +346,11 @@ Test(kafka, pause_stops_delivery_and_resume_continues)
  */
 Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
 {
-    cw_mock_kafka *m = mock_start(1, "events", 1);
-    cw_producer *p = producer_for(m, NULL);
-    cw_consumer *c = consumer_for(m, "g-watch", "events");
-    struct seen s;
-    seen_init(&s);
-    produce_range(p, "events", 0, 10);
-    consume_until_caught_up(c, &s, 10, true);
+    struct rig r;
+    rig_caught_up(&r, 1, "g-watch", 10);
+    cw_producer *p = r.p;
+    cw_consumer *c = r.c;
+    struct seen *s = &r.s;
 
     int64_t now = 0;
     for (int i = 0; i < 3; i++)
@@ -336,13 +360,13 @@ Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
     cw_consumer_pause_partition(c, "events", 0, true);
     produce_range(p, "events", 10, 10);
     for (int i = 0; i < 3; i++) {
-        poll_record(c, &s, true);
+        poll_record(c, s, true);
         cr_assert_not(cw_consumer_watch_fetch(c, now += 60000, 1000, QUERY_MS),
                       "paused, restarted");
     }
-    cr_assert_eq(s.total, 10, "%d messages delivered while paused", s.total - 10);
+    cr_assert_eq(s->total, 10, "%d messages delivered while paused", s->total - 10);
     cw_consumer_pause_partition(c, "events", 0, false);
-    consume_until_caught_up(c, &s, 20, true);
+    consume_until_caught_up(c, s, 20, true);
 
     /* Paused in librdkafka, then 10 messages produced. A fetch request librdkafka sent
      * before the pause took effect may still be answered with them (dropped, the partition
@@ -358,8 +382,8 @@ Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
         produce_range(p, "events", produced, 10);
         produced += 10;
         for (int i = 0; i < 10; i++) /* 1 s with fetches every 50 ms */
-            poll_record(c, &s, true);
-        cr_assert_eq(s.total, produced - 10,
+            poll_record(c, s, true);
+        cr_assert_eq(s->total, produced - 10,
                      "the partition paused behind the consumer's back was fetched");
         int64_t lo = -1, fetched_end = -1;
         rd_kafka_get_watermark_offsets(cw_consumer_handle(c), "events", 0, &lo, &fetched_end);
@@ -369,7 +393,7 @@ Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
         snprintf(what, sizeof what, "a fetch saw the log end %d after the pause: again", produced);
         step(what);
         cr_assert_eq(rd_kafka_resume_partitions(cw_consumer_handle(c), one), 0);
-        consume_until_caught_up(c, &s, produced, true);
+        consume_until_caught_up(c, s, produced, true);
     }
     rd_kafka_topic_partition_list_destroy(one);
     cr_assert_not(cw_consumer_watch_fetch(c, now, 5000, QUERY_MS),
@@ -378,14 +402,12 @@ Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
     cr_assert_eq(cw_consumer_fetch_restarts(c), 0);
     cr_assert(cw_consumer_watch_fetch(c, now + 5000, 5000, QUERY_MS), "not restarted after 5 s");
     cr_assert_eq(cw_consumer_fetch_restarts(c), 1);
-    consume_until_caught_up(c, &s, produced, true);
-    cr_assert_eq(s.total, produced, "read %d messages, want %d", s.total, produced);
+    consume_until_caught_up(c, s, produced, true);
+    cr_assert_eq(s->total, produced, "read %d messages, want %d", s->total, produced);
     for (int i = 0; i < produced; i++)
-        cr_assert_eq(s.count[i], 1, "seq %d read %d times", i, s.count[i]);
+        cr_assert_eq(s->count[i], 1, "seq %d read %d times", i, s->count[i]);
 
-    cw_consumer_close(c, 10000);
-    cw_producer_close(p, 5000);
-    cw_mock_kafka_stop(m);
+    rig_stop(&r);
 }
 
 /*
@@ -397,16 +419,12 @@ Test(kafka, fetch_watchdog_restarts_a_partition_left_unfetched)
  */
 Test(kafka, fetch_watchdog_returns_while_the_broker_is_down)
 {
-    cw_mock_kafka *m = mock_start(1, "events", 2);
-    cw_producer *p = producer_for(m, NULL);
-    cw_consumer *c = consumer_for(m, "g-down", "events");
-    struct seen s;
-    seen_init(&s);
-    produce_range(p, "events", 0, 10);
-    consume_until_caught_up(c, &s, 10, true);
+    struct rig r;
+    rig_caught_up(&r, 2, "g-down", 10);
+    cw_consumer *c = r.c;
 
     step("broker down");
-    cr_assert_eq(rd_kafka_mock_broker_set_down(cw_mock_kafka_cluster(m), 1), 0);
+    cr_assert_eq(rd_kafka_mock_broker_set_down(cw_mock_kafka_cluster(r.m), 1), 0);
     int64_t now = 0;
     for (int i = 0; i < 4; i++) /* each partition twice: every call returns */
         cr_assert_not(cw_consumer_watch_fetch(c, now += 60000, 1000, 500),
@@ -415,7 +433,7 @@ Test(kafka, fetch_watchdog_returns_while_the_broker_is_down)
     cr_assert_neq(cw_kafka_watermarks(cw_consumer_handle(c), "events", 0, &lo, &hi, 500), 0,
                   "watermarks answered with the broker down");
     step("broker up");
-    cr_assert_eq(rd_kafka_mock_broker_set_up(cw_mock_kafka_cluster(m), 1), 0);
+    cr_assert_eq(rd_kafka_mock_broker_set_up(cw_mock_kafka_cluster(r.m), 1), 0);
     int64_t held = 0;
     for (int32_t part = 0; part < 2; part++) {
         cr_assert_eq(cw_kafka_watermarks(cw_consumer_handle(c), "events", part, &lo, &hi, 10000), 0,
@@ -426,9 +444,7 @@ Test(kafka, fetch_watchdog_returns_while_the_broker_is_down)
     }
     cr_assert_eq(held, 10, "the partitions hold %lld messages, want 10", (long long)held);
 
-    cw_consumer_close(c, 10000);
-    cw_producer_close(p, 5000);
-    cw_mock_kafka_stop(m);
+    rig_stop(&r);
 }
 
 /*
