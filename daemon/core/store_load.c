@@ -74,9 +74,10 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
     d->n_history = 0;
     d->has_last_score = false;
     d->last_score = 0;
-    d->n_rules = cfg->n_rules;
-    memset(d->rules, 0, sizeof d->rules);
-    memset(d->rule_raw, 0, sizeof d->rule_raw);
+    d->n_rules = cfg->n_rules; /* <= CW_MAX_RULES (cw_store_load_prepare); none past it read */
+    memset(d->rules, 0, d->n_rules * sizeof d->rules[0]);
+    for (size_t r = 0; r < d->n_rules; r++)
+        d->rule_raw[r][0] = '\0';
     d->n_silences = 0;
     d->n_episodes = 0;
     cw_account_data_outbox_clear(d);
