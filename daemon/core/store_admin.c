@@ -209,6 +209,77 @@ int cw_store_silence_set(cw_store *st, const struct cw_silence *s, char *err, si
     return cw_store_command_int(st, NULL, err, errsize);
 }
 
+/*
+ * The silences index (`Psilences`) lists every account that may have silences: a
+ * write-back reads the silences of the accounts it lists only (store_owned_txn.c). An
+ * account is dropped from it when its silences are gone, then listed again if one was
+ * set meanwhile (cw_store_silence_set writes :x, then adds the account): whatever the
+ * interleaving, an account with silences ends up listed.
+ */
+struct unlist_ctx {
+    const char *const *ids;
+    bool *again; /* [n]: has silences after all */
+};
+
+static int unlist_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    struct unlist_ctx *u = vctx;
+    cw_rcmd_adds(c, "HLEN");
+    cw_store_add_account_key(st, c, u->ids[i], "x");
+    return c->oom ? -1 : 0;
+}
+
+static int unlist_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                        size_t errsize)
+{
+    (void)st;
+    struct unlist_ctx *u = vctx;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        snprintf(err, errsize, "HLEN: unexpected reply type %d", r->type);
+        return -1;
+    }
+    u->again[i] = r->integer > 0;
+    return 0;
+}
+
+static int unlist(cw_store *st, const char *const *ids, size_t n, char *err, size_t errsize)
+{
+    if (n == 0)
+        return 0;
+    if (st->txn_hook)
+        st->txn_hook(st->txn_hook_arg);
+    struct cw_rcmd *c = &st->cmd;
+    cw_rcmd_reset(c);
+    cw_rcmd_adds(c, "SREM");
+    cw_store_add_global_key(st, c, "silences");
+    for (size_t i = 0; i < n; i++)
+        cw_rcmd_adds(c, ids[i]);
+    if (cw_store_command_int(st, NULL, err, errsize) < 0)
+        return -1;
+    bool *again = calloc(n, sizeof *again);
+    if (!again) {
+        snprintf(err, errsize, "redis %s: out of memory", st->name);
+        return -1;
+    }
+    struct unlist_ctx u = {ids, again};
+    struct cw_store_ops o = {.n = n, .ctx = &u, .build = unlist_build, .reply = unlist_reply};
+    int rc = cw_store_ops_run(st, &o, err, errsize);
+    size_t back = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        back += again[i];
+    if (rc == 0 && back > 0) {
+        cw_rcmd_reset(c);
+        cw_rcmd_adds(c, "SADD");
+        cw_store_add_global_key(st, c, "silences");
+        for (size_t i = 0; i < n; i++)
+            if (again[i])
+                cw_rcmd_adds(c, ids[i]);
+        rc = cw_store_command_int(st, NULL, err, errsize);
+    }
+    free(again);
+    return rc;
+}
+
 int cw_store_silence_delete(cw_store *st, const char *account_id, const char *rule, char *err,
                             size_t errsize)
 {
@@ -226,20 +297,14 @@ int cw_store_silence_delete(cw_store *st, const char *account_id, const char *ru
     }
     if (cw_store_command_int(st, NULL, err, errsize) < 0)
         return -1;
-    /* The global set lists accounts that may have silences; drop one that has none. */
+    /* The index lists accounts that may have silences; drop one that has none. */
     long long left = 0;
     cw_rcmd_reset(c);
     cw_rcmd_adds(c, "HLEN");
     cw_store_add_account_key(st, c, account_id, "x");
     if (cw_store_command_int(st, &left, err, errsize) < 0)
         return -1;
-    if (left > 0)
-        return 0;
-    cw_rcmd_reset(c);
-    cw_rcmd_adds(c, "SREM");
-    cw_store_add_global_key(st, c, "silences");
-    cw_rcmd_adds(c, account_id);
-    return cw_store_command_int(st, NULL, err, errsize);
+    return left > 0 ? 0 : unlist(st, &account_id, 1, err, errsize);
 }
 
 struct silence_ctx {
@@ -337,13 +402,17 @@ int cw_store_silence_list(cw_store *st, int64_t now_ms, struct cw_silence **out,
     if (cw_store_ops_run(st, &o, err, errsize) < 0)
         goto done;
     if (s.n_gone > 0) {
-        /* Forget accounts whose silences have all expired. */
-        cw_rcmd_reset(c);
-        cw_rcmd_adds(c, "SREM");
-        cw_store_add_global_key(st, c, "silences");
+        /* Forget the accounts whose key has expired with their last silence. */
+        const char **ids = malloc(s.n_gone * sizeof *ids);
+        if (!ids) {
+            snprintf(err, errsize, "redis %s: out of memory", st->name);
+            goto done;
+        }
         for (size_t i = 0; i < s.n_gone; i++)
-            cw_rcmd_add(c, members->element[s.gone[i]]->str, members->element[s.gone[i]]->len);
-        if (cw_store_command_int(st, NULL, err, errsize) < 0)
+            ids[i] = members->element[s.gone[i]]->str;
+        int unlisted = unlist(st, ids, s.n_gone, err, errsize);
+        free(ids);
+        if (unlisted < 0)
             goto done;
     }
     *out = s.out;

@@ -101,7 +101,10 @@ struct cw_store {
     uint64_t conflicts;         /* the write-back found another writer's version */
     uint64_t txn_aborts;        /* a write-back transaction's EXEC found a watched key moved */
     int32_t index_trimmed;      /* the newest day the accounts index was trimmed for (0: none) */
-    /* tests only: called between a write-back transaction's WATCH and its MULTI */
+    /* tests only: called where another writer is to come in: between a write-back
+     * transaction's WATCH and its MULTI (store_owned_txn.c), and between the check that
+     * found an account's silences gone and its removal from the silences index
+     * (store_admin.c) */
     void (*txn_hook)(void *arg);
     void *txn_hook_arg;
     struct cw_hist *latency; /* cw_store_observe, may be NULL */

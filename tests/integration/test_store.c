@@ -1275,6 +1275,78 @@ Test(store, horizon_never_reaches_past_the_clock_day)
     cw_store_close(st);
 }
 
+/* A test hook: the silence arg set through a connection of its own. */
+static void silence_set_between(void *arg)
+{
+    cw_store *other = open_store();
+    cr_assert_eq(cw_store_silence_set(other, arg, err, sizeof err), 0, "%s", err);
+    cw_store_close(other);
+}
+
+/*
+ * A store owning its accounts in memory reads the silences (`:x`) only of the accounts the
+ * silences index lists (store_owned_txn.c): a silence set through cw_store_silence_set is
+ * seen by the next call, a `:x` the index does not list is not read, and no interleaving
+ * of an account's removal from the index with a new silence leaves it out.
+ */
+Test(store, held_accounts_read_the_silences_the_index_lists)
+{
+    cfg.redis.key_prefix = "own:";
+    cw_store *st = open_store();
+    cr_assert_eq(cw_store_set_cache(st, 1 << 20, err, sizeof err), 0, "%s", err);
+    int64_t now = (int64_t)time(NULL) * 1000;
+    static struct batch_buf b;
+    memset(&b, 0, sizeof b);
+    const char *ids[2] = {"acme", "beta"};
+    static struct cw_account_data d[2];
+    memset(d, 0, sizeof d);
+    for (int round = 0; round < 3; round++) {
+        size_t first = b.n;
+        for (int a = 0; a < 2; a++)
+            add_event(&b, ids[a], "u1", T_LOGIN, DAY0, 1000 * round, "ev", 0, 1 + 2 * round + a);
+        struct cw_store_batch sb[2] = {batch_of(&b, ids[0], first, 1),
+                                       batch_of(&b, ids[1], first + 1, 1)};
+        cr_assert_eq(cw_store_apply_load(st, &cfg, sb, 2, DAY0, d, err, sizeof err), 0, "%s", err);
+        if (round == 0) {
+            cr_assert_eq(d[0].n_silences + d[1].n_silences, 0);
+            struct cw_silence s = {.account_id = "acme", .rule = "", .created_ms = now};
+            s.until_ms = now + 3600 * 1000;
+            cr_assert_eq(cw_store_silence_set(st, &s, err, sizeof err), 0, "%s", err);
+            struct cw_silence t = {.account_id = "beta", .rule = "", .created_ms = now};
+            t.until_ms = now + 3600 * 1000;
+            cr_assert_eq(cw_store_silence_set(st, &t, err, sizeof err), 0, "%s", err);
+            /* beta's silence stays, the index forgets it: as no churnwatch writer leaves it */
+            cr_assert_eq(redis_server_int(&rs, "SREM own:silences beta"), 1);
+        } else if (round == 1) {
+            cr_assert_eq(d[0].n_silences, 1, "acme: a listed account's silence is read");
+            cr_assert(cw_account_data_silenced(&d[0], "health_low", now));
+            cr_assert_eq(d[1].n_silences, 0, "beta: an unlisted :x is not read");
+            cr_assert_eq(cw_store_silence_delete(st, "acme", NULL, err, sizeof err), 0, "%s", err);
+            cr_assert_eq(redis_server_int(&rs, "SISMEMBER own:silences acme"), 0);
+        } else {
+            cr_assert_eq(d[0].n_silences, 0, "acme: silence deleted");
+        }
+    }
+
+    /* Removal from the index when the last silence goes: a silence set between the check
+     * that found none and the removal (the hook, as another CLI would) keeps it listed. */
+    struct cw_silence s = {.account_id = "acme", .rule = "silent", .created_ms = now};
+    s.until_ms = now + 3600 * 1000;
+    cr_assert_eq(cw_store_silence_set(st, &s, err, sizeof err), 0, "%s", err);
+    st->txn_hook = silence_set_between;
+    st->txn_hook_arg = &s;
+    cr_assert_eq(cw_store_silence_delete(st, "acme", "silent", err, sizeof err), 0, "%s", err);
+    st->txn_hook = NULL;
+    cr_assert_eq(redis_server_int(&rs, "HLEN own:{acme}:x"), 1, "the silence set meanwhile");
+    cr_assert_eq(redis_server_int(&rs, "SISMEMBER own:silences acme"), 1, "listed again");
+    cr_assert_eq(cw_store_silence_delete(st, "acme", "silent", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(redis_server_int(&rs, "SISMEMBER own:silences acme"), 0, "none left: dropped");
+    for (int a = 0; a < 2; a++)
+        cw_account_data_free(&d[a]);
+    cw_store_close(st);
+    cfg.redis.key_prefix = "cw:";
+}
+
 Test(store, silences)
 {
     cw_store *st = open_store();
