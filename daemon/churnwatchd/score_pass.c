@@ -541,6 +541,14 @@ static int apply_lane(struct cw_daemon *d, const struct lane *ln, struct cw_stor
     /* *done moves when the chunks' messages are acknowledged: a retry applies again (the
      * replays are skipped) and publishes from the outboxes what was not. */
     size_t next = *done, unsettled = 0;
+    /* The accounts never silenced: their silences are not read (one round trip a try). */
+    if (now_ms >= 0 &&
+        cw_store_mark_unsilenced(ln->store, groups + next, n - next, err, sizeof err) != 0) {
+        cw_stat_add(&d->stats.redis_errors, 1);
+        cw_log_warn("reading the silences index failed, will retry", "accounts=%zu error=\"%s\"",
+                    n - next, err);
+        return -1;
+    }
     while (next < n) {
         size_t m = n - next < CHUNK ? n - next : CHUNK;
         struct cw_store_batch *chunk = groups + next;

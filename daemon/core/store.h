@@ -61,6 +61,9 @@ struct cw_store_batch {
                           the horizon before min(clock day, last event day) */
     size_t applied;    /* out: events newly applied (replays already applied are skipped) */
     bool coalesced;    /* out (cw_store_apply_load): applied as one delta, not one by one */
+    /* The silences index did not list the account (cw_store_mark_unsilenced): a store
+     * owning its accounts on a single node does not read its silences (none then). */
+    bool unsilenced;
 };
 
 /*
@@ -350,6 +353,16 @@ int cw_store_silence_delete(cw_store *st, const char *account_id, const char *ru
                             size_t errsize);
 int cw_store_silence_list(cw_store *st, int64_t now_ms, struct cw_silence **out, size_t *n,
                           char *err, size_t errsize);
+
+/*
+ * Mark the batches whose account the silences index (docs/state.md) does not list:
+ * batches[i].unsilenced, asked in one round trip, so that a write-back reads only the
+ * silences that can exist. A silence set before the call is seen by the batches marked.
+ * On a Redis Cluster nothing is marked (its write-back reads every account's). 0, or -1
+ * with err.
+ */
+int cw_store_mark_unsilenced(cw_store *st, struct cw_store_batch *batches, size_t n, char *err,
+                             size_t errsize);
 
 /* `churnwatch rescore`: ask the running daemon(s) to rescore every account under the
  * current config. The request is a value that stays for an hour, so every instance of a

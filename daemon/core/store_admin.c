@@ -211,7 +211,7 @@ int cw_store_silence_set(cw_store *st, const struct cw_silence *s, char *err, si
 
 /*
  * The silences index (`Psilences`) lists every account that may have silences: a
- * write-back reads the silences of the accounts it lists only (store_owned_txn.c). An
+ * write-back reads the silences of the accounts it lists only (cw_store_mark_unsilenced). An
  * account is dropped from it when its silences are gone, then listed again if one was
  * set meanwhile (cw_store_silence_set writes :x, then adds the account): whatever the
  * interleaving, an account with silences ends up listed.
@@ -424,6 +424,55 @@ done:
     free(s.gone);
     freeReplyObject(members);
     return rc;
+}
+
+struct unsilenced_ctx {
+    struct cw_store_batch *batches;
+    size_t n;
+};
+
+static int unsilenced_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
+{
+    (void)i;
+    struct unsilenced_ctx *u = vctx;
+    cw_rcmd_adds(c, "SMISMEMBER");
+    cw_store_add_global_key(st, c, "silences");
+    for (size_t k = 0; k < u->n; k++)
+        cw_rcmd_adds(c, u->batches[k].account_id);
+    return c->oom ? -1 : 0;
+}
+
+static int unsilenced_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
+                            size_t errsize)
+{
+    (void)st;
+    (void)i;
+    struct unsilenced_ctx *u = vctx;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != u->n) {
+        snprintf(err, errsize, "SMISMEMBER: unexpected reply (type %d)", r->type);
+        return -1;
+    }
+    for (size_t k = 0; k < u->n; k++)
+        if (r->element[k]->type != REDIS_REPLY_INTEGER) {
+            snprintf(err, errsize, "SMISMEMBER: unexpected element type %d", r->element[k]->type);
+            return -1;
+        }
+    for (size_t k = 0; k < u->n; k++)
+        u->batches[k].unsilenced = r->element[k]->integer == 0;
+    return 0;
+}
+
+int cw_store_mark_unsilenced(cw_store *st, struct cw_store_batch *batches, size_t n, char *err,
+                             size_t errsize)
+{
+    for (size_t k = 0; k < n; k++)
+        batches[k].unsilenced = false;
+    if (n == 0 || st->rc.cluster)
+        return 0;
+    struct unsilenced_ctx u = {batches, n};
+    struct cw_store_ops o = {
+        .n = 1, .ctx = &u, .build = unsilenced_build, .reply = unsilenced_reply};
+    return cw_store_ops_run(st, &o, err, errsize);
 }
 
 /* ---- rescore ------------------------------------------------------------------------ */

@@ -4,7 +4,7 @@
  *
  * Per chunk, reads then writes. The reads: WATCH of the chunk's :m keys, then per account
  * HMGET :m v h_last and, when the score pass wants the state, HGETALL of :r :o, and of :x
- * for an account the silences index lists (asked once per call, SMISMEMBER). An
+ * unless the batch is marked unsilenced (cw_store_mark_unsilenced). An
  * account whose version is not the one held is dropped (applied through Redis by the
  * caller). The writes: MULTI, per account still held the writes cw_put would make (the
  * same arguments, cw_account_mem_put_args, turned into HSET/HDEL/EXPIRE) and the history
@@ -70,7 +70,6 @@ struct txn_acct {
 
 struct txn {
     struct owned_ctx *x;
-    const unsigned char *listed; /* [x->n]: in the silences index (when x->want_state) */
     struct txn_acct a[TXN_CHUNK];
     size_t n;
     struct txn_op *ops;
@@ -428,7 +427,7 @@ static void plan_reads(struct txn *t)
         op_add(t, a, T_VERSION, 0);
         if (t->x->want_state) {
             op_add(t, a, T_READ, 3);
-            if (t->listed[t->a[a].i])
+            if (!t->x->batches[t->a[a].i].unsilenced)
                 op_add(t, a, T_READ, 5);
             op_add(t, a, T_READ, 6);
         }
@@ -509,88 +508,25 @@ static int chunks(cw_store *st, struct txn *cur, struct txn *next, char *err, si
     }
 }
 
-/*
- * Which accounts of the call the silences index (`Psilences`, docs/state.md) lists: only
- * theirs can have a :x (cw_store_silence_set adds an account before it returns; the index
- * keeps an account until its silences are gone), so only theirs are read. One SMISMEMBER
- * of every account held, in a round trip of its own.
- */
-struct listed_ctx {
-    struct owned_ctx *x;
-    unsigned char *listed;
-};
-
-static int listed_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
-{
-    (void)i;
-    struct listed_ctx *l = vctx;
-    cw_rcmd_adds(c, "SMISMEMBER");
-    cw_store_add_global_key(st, c, "silences");
-    for (size_t k = 0; k < l->x->n; k++)
-        if (l->x->acct[k].mem)
-            cw_rcmd_adds(c, l->x->batches[k].account_id);
-    return c->oom ? -1 : 0;
-}
-
-static int listed_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
-                        size_t errsize)
-{
-    (void)st;
-    (void)i;
-    struct listed_ctx *l = vctx;
-    size_t e = 0;
-    for (size_t k = 0; k < l->x->n && r->type == REDIS_REPLY_ARRAY; k++) {
-        if (!l->x->acct[k].mem)
-            continue;
-        if (e == r->elements || r->element[e]->type != REDIS_REPLY_INTEGER)
-            break;
-        l->listed[k] = r->element[e++]->integer == 1;
-    }
-    if (r->type != REDIS_REPLY_ARRAY || e != r->elements) {
-        snprintf(err, errsize, "SMISMEMBER: unexpected reply (type %d, %zu elements)", r->type,
-                 r->type == REDIS_REPLY_ARRAY ? r->elements : 0);
-        return -1;
-    }
-    return 0;
-}
-
-static int read_listed(cw_store *st, struct owned_ctx *x, unsigned char *listed, char *err,
-                       size_t errsize)
-{
-    size_t held = 0;
-    for (size_t k = 0; k < x->n; k++)
-        held += x->acct[k].mem != NULL;
-    if (held == 0)
-        return 0;
-    struct listed_ctx l = {x, listed};
-    struct cw_store_ops ops = {.n = 1, .ctx = &l, .build = listed_build, .reply = listed_reply};
-    return cw_store_ops_run(st, &ops, err, errsize);
-}
-
 int cw_store_owned_txn(cw_store *st, struct owned_ctx *x, char *err, size_t errsize)
 {
     struct txn *t = calloc(2, sizeof *t);
-    unsigned char *listed = calloc(x->n ? x->n : 1, 1);
     size_t cap = 3 + TXN_CHUNK * 16; /* per account at most 15 ops (plan_writes) */
     int rc = -1;
     if (t)
         for (int k = 0; k < 2; k++) {
             t[k].x = x;
-            t[k].listed = listed;
             t[k].ops = malloc(cap * sizeof *t[k].ops);
             t[k].queued = malloc(cap * sizeof *t[k].queued);
         }
-    if (!t || !listed || !t[0].ops || !t[0].queued || !t[1].ops || !t[1].queued) {
+    if (!t || !t[0].ops || !t[0].queued || !t[1].ops || !t[1].queued) {
         snprintf(err, errsize, "redis %s: out of memory", st->name);
         goto done;
     }
-    if (x->want_state && read_listed(st, x, listed, err, errsize) < 0)
-        goto done;
     rc = chunks(st, &t[0], &t[1], err, errsize);
     if (rc < 0)
         cw_rcluster_drop_all(&st->rc); /* a WATCH, or a MULTI, may be left open */
 done:
-    free(listed);
     if (t) {
         for (int k = 0; k < 2; k++) {
             for (size_t a = 0; a < TXN_CHUNK; a++)

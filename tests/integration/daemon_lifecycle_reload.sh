@@ -8,10 +8,11 @@
 #      publishes nothing although the broken file would have made alerts fire;
 #   2. silences: X silenced (all rules) for 20s, Y silenced for health_low for 1h, both
 #      listed by `churnwatch silences`;
-#   3. a valid SIGHUP raising health_low to enter 70 / exit 80 ("config reloaded") and a
-#      rescore make every borderline account (not in segment L) fire health_low, once,
-#      and no other account;
-#      X and Y only record it (rule state firing, unpublished);
+#   3. a valid SIGHUP raising health_low to enter 70 / exit 80 ("config reloaded"), then
+#      one login each, make every borderline account (not in segment L) fire health_low
+#      in its batch, once (a rescore after it adds nothing), and no other account;
+#      X and Y only record it (rule state firing, unpublished): the batch read their
+#      silences;
 #   4. `unsilence Y` + rescore publishes Y's held-back firing (the recorded episode's id);
 #      once X's silence has expired by itself, a rescore publishes X's;
 #   5. a restart (SIGTERM, start, rescore) publishes nothing more.
@@ -147,6 +148,26 @@ pass "silences listed: $X (all rules, 45s), $Y (health_low, 1h)"
 config_with "$CFG" 70 80
 kill -HUP "$DAEMON_PID"
 wait_log_count 'msg="config reloaded"' 1 10
+# One login for each account to fire: their batch decides the firings, reading the
+# silences the way a batch does (not as the sweep's load does), before the rescore.
+for a in "${LOW[@]}"; do
+  printf '{"event_id":"reload-%s","account_id":"%s","user_id":"u-reload","type":"login","ts":"%s"}\n' \
+    "$a" "$a" "$TEST_NOW"
+done >"$WORK/reload-events.jsonl"
+cli -c "$BASE" produce "$WORK/reload-events.jsonl" --key account 2>>"$WORK/produce.log" ||
+  fail "churnwatch produce"
+end=$((SECONDS + 90))
+until [ "$(processed_total)" = "$((N + ${#LOW[@]}))" ]; do
+  [ $SECONDS -lt $end ] || fail "daemon processed $(processed_total) of $((N + ${#LOW[@]})) messages in 90s"
+  sleep 0.2
+done
+for z in "${ZS[@]}"; do
+  end=$((SECONDS + 30))
+  until new_alerts "$before" | grep "^$z"$'\t'"health_low"$'\tfiring\t' >/dev/null; do
+    [ $SECONDS -lt $end ] || fail "$z: no health_low firing published by its batch in 30s"
+    sleep 0.2
+  done
+done
 rescore
 new_alerts "$before" >"$WORK/new-1.tsv"
 for a in "${ALL[@]}"; do
@@ -166,7 +187,7 @@ for a in "$X" "$Y"; do
 done
 [ "$(date +%s)" -lt "$x_until" ] ||
   fail "the checks took longer than $X's 45s silence: raise it (slow machine?)"
-pass "SIGHUP enter 70/exit 80: 'config reloaded', ${ZS[*]} fired once, silenced $X and $Y recorded only"
+pass "SIGHUP enter 70/exit 80: 'config reloaded', ${ZS[*]} fired once by their batch, silenced $X and $Y recorded only"
 
 # ---- 4. unsilence, expiry ------------------------------------------------------------------
 

@@ -1284,10 +1284,11 @@ static void silence_set_between(void *arg)
 }
 
 /*
- * A store owning its accounts in memory reads the silences (`:x`) only of the accounts the
- * silences index lists (store_owned_txn.c): a silence set through cw_store_silence_set is
- * seen by the next call, a `:x` the index does not list is not read, and no interleaving
- * of an account's removal from the index with a new silence leaves it out.
+ * A store owning its accounts in memory reads the silences (`:x`) only of the batches not
+ * marked unsilenced (cw_store_mark_unsilenced: the silences index does not list their
+ * account): a silence set through cw_store_silence_set is seen by the next call, a `:x`
+ * the index does not list is not read, and no interleaving of an account's removal from
+ * the index with a new silence leaves it out.
  */
 Test(store, held_accounts_read_the_silences_the_index_lists)
 {
@@ -1306,6 +1307,9 @@ Test(store, held_accounts_read_the_silences_the_index_lists)
             add_event(&b, ids[a], "u1", T_LOGIN, DAY0, 1000 * round, "ev", 0, 1 + 2 * round + a);
         struct cw_store_batch sb[2] = {batch_of(&b, ids[0], first, 1),
                                        batch_of(&b, ids[1], first + 1, 1)};
+        cr_assert_eq(cw_store_mark_unsilenced(st, sb, 2, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(sb[0].unsilenced, round != 1, "round %d: acme listed", round);
+        cr_assert(sb[1].unsilenced, "round %d: beta never listed", round);
         cr_assert_eq(cw_store_apply_load(st, &cfg, sb, 2, DAY0, d, err, sizeof err), 0, "%s", err);
         if (round == 0) {
             cr_assert_eq(d[0].n_silences + d[1].n_silences, 0);
