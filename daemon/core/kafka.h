@@ -161,9 +161,9 @@ int cw_producer_wait(cw_producer *p, int timeout_ms, char *err, size_t errsize);
 /*
  * A partition's log start (lo, not asked when NULL) and end (hi), asked of its leader (one
  * round trip each), waiting at most timeout_ms in all even when no broker answers.
- * (librdkafka 2.0.2's rd_kafka_query_watermark_offsets waits for a broker that is down however long
- * that takes, past its timeout: confluentinc/librdkafka#2588, fixed in 2.3.0.) 0, or the error
- * (timed out included).
+ * (librdkafka 2.0.2's rd_kafka_query_watermark_offsets waits for a broker that is down
+ * however long that takes, past its timeout: confluentinc/librdkafka#2588, fixed in 2.3.0.)
+ * 0, or the error (timed out included).
  */
 rd_kafka_resp_err_t cw_kafka_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                                         int64_t *lo, int64_t *hi, int timeout_ms);
