@@ -541,11 +541,12 @@ static int apply_lane(struct cw_daemon *d, const struct lane *ln, struct cw_stor
     /* *done moves when the chunks' messages are acknowledged: a retry applies again (the
      * replays are skipped) and publishes from the outboxes what was not. */
     size_t next = *done, unsettled = 0;
-    /* The accounts never silenced: their silences are not read (one round trip a try). */
+    /* The accounts never silenced: their silences are not read (one round trip a try, part
+     * of applying: its failure is logged as one). */
     if (now_ms >= 0 &&
         cw_store_mark_unsilenced(ln->store, groups + next, n - next, err, sizeof err) != 0) {
         cw_stat_add(&d->stats.redis_errors, 1);
-        cw_log_warn("reading the silences index failed, will retry", "accounts=%zu error=\"%s\"",
+        cw_log_warn("applying events to Redis failed, will retry", "accounts=%zu error=\"%s\"",
                     n - next, err);
         return -1;
     }
