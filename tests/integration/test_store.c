@@ -1348,7 +1348,6 @@ Test(store, held_accounts_read_the_silences_the_index_lists)
     for (int a = 0; a < 2; a++)
         cw_account_data_free(&d[a]);
     cw_store_close(st);
-    cfg.redis.key_prefix = "cw:";
 }
 
 Test(store, silences)
