@@ -219,6 +219,8 @@ static void evaluate_chunk(struct cw_daemon *d, struct cw_score_buffers *c, size
         res->today = a->today;
         res->today_point = a->n_history > 0 && a->history[a->n_history - 1].day == a->today;
         res->history_last = a->n_history > 0 ? a->history[a->n_history - 1].day : CW_DAY_NONE;
+        res->h_last_known = a->h_last_known;
+        res->h_last = a->h_last;
         res->n_rules = cfg->n_rules;
         for (size_t r = 0; r < cfg->n_rules; r++) {
             c->json[i][r] = NULL;

@@ -126,6 +126,11 @@ struct cw_account_data {
     size_t n_event_types;
     struct cw_score_point *history; /* ascending by day */
     size_t n_history, cap_history;
+    /* What :m's h_last said of the stored history (docs/state.md), when the load read it
+     * (h_last_known): its newest day, CW_DAY_NONE when :m had none, and then the history
+     * above is all of :h (without h_last the loads read it whole). */
+    bool h_last_known;
+    int32_t h_last;
     bool has_last_score;
     double last_score;
     size_t n_rules;
@@ -245,6 +250,11 @@ struct cw_store_result {
      * score of a later day, at most CW_STORE_NEW_DAY_PLAIN days later, is saved with plain
      * commands too: the point, the days it pushes out of the history, h_last, the lifetime. */
     int32_t history_last;
+    /* :m's h_last as the load found it (cw_account_data): when known, a new day's plain
+     * save prunes from it even when its point was not loaded, and with neither h_last nor
+     * a point (:h read whole and empty) the first point is saved with plain commands too. */
+    bool h_last_known;
+    int32_t h_last;
     size_t n_rules;
     bool rule_changed[CW_MAX_RULES];
     struct cw_rule_state rule_new[CW_MAX_RULES];

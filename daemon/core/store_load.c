@@ -72,6 +72,8 @@ int cw_store_load_reset(struct cw_store_load_ctx *l, struct cw_account_data *d, 
     d->n_users = 0;
     cw_account_data_eng_clear(d);
     d->n_history = 0;
+    d->h_last_known = false;
+    d->h_last = CW_DAY_NONE;
     d->has_last_score = false;
     d->last_score = 0;
     d->n_rules = cfg->n_rules; /* <= CW_MAX_RULES (cw_store_load_prepare); none past it read */
@@ -131,6 +133,10 @@ static void load_field_m(const struct cw_config *cfg, struct cw_account_data *d,
         int32_t day;
         if (cw_parse_i32(v->str, v->len, &day) == 0)
             d->first_day = day;
+    } else if (strcmp(k, "h_last") == 0) {
+        int32_t day;
+        if (cw_parse_i32(v->str, v->len, &day) == 0)
+            d->h_last = day;
     } else if (strcmp(k, "last_seen") == 0) {
         if (cw_parse_i64(v->str, v->len, &x) == 0)
             d->last_seen_ms = x;
@@ -313,8 +319,10 @@ int cw_store_load_hash(struct cw_store_load_ctx *l, struct cw_account_data *d, c
             return -1;
         }
     }
-    if (which == 0)
+    if (which == 0) {
         d->exists = r->elements > 0;
+        d->h_last_known = true; /* all of :m read: h_last is there or is not */
+    }
     if (which == 3)
         cw_store_feed_entries_sort(d);
     if (which == 4 && d->n_history > 0) {

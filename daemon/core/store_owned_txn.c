@@ -250,6 +250,8 @@ static int exec_reply(cw_store *st, struct txn *t, const redisReply *r, char *er
         }
         if (load_history(t, a, d, r->element[q], err, errsize) < 0)
             return -1;
+        d->h_last_known = true; /* read under the WATCH with the version */
+        d->h_last = a->has_last ? a->h_last : CW_DAY_NONE;
     }
     return 0;
 }

@@ -10,10 +10,11 @@
 /* SAVE_SCORE_FEED: a score with its score feed message (cw_save_feed). SAVE_POINT and
  * SAVE_POINT_TTL: today's point overwritten with plain commands when the load found it (what
  * cw_save does then: no new day, so no pruning and no h_last; the lifetime is set only if
- * the history has none, as cw_save's inheritance would). A new day after the newest loaded
- * one adds SAVE_PRUNE and SAVE_LAST: what cw_save's pruning and h_last do, known without
- * reading the history (below). SAVE_INDEX_ADD / _REM: one ZADD of every score and one ZREM
- * of every unscored account of the call, to the score index (`top`). */
+ * the history has none, as cw_save's inheritance would). A new day after the history's
+ * newest adds SAVE_PRUNE and SAVE_LAST: what cw_save's pruning and h_last do, known without
+ * reading the history (below); the first point of an empty history, SAVE_LAST only. SAVE_INDEX_ADD
+ * / _REM: one ZADD of every score and one ZREM of every unscored account of the call, to the score
+ * index (`top`). */
 enum save_kind {
     SAVE_SCORE,
     SAVE_SCORE_FEED,
@@ -40,6 +41,16 @@ struct save_ctx {
     struct save_op *ops;
     long long keep_days, ttl_long;
 };
+
+/* The newest day of res's stored history: the later of :m's h_last, when the load read
+ * it, and the newest point loaded (CW_DAY_NONE: neither). */
+static int32_t newest_day(const struct cw_store_result *res)
+{
+    bool last = res->h_last_known && res->h_last != CW_DAY_NONE;
+    if (last && (res->history_last == CW_DAY_NONE || res->h_last > res->history_last))
+        return res->h_last;
+    return res->history_last;
+}
 
 static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
 {
@@ -82,8 +93,7 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
     case SAVE_PRUNE: /* cw_save's prune_days to today - keep_days: see new_day_plain */
         cw_rcmd_adds(c, "HDEL");
         cw_store_add_account_key(st, c, res->account_id, "h");
-        for (long long d = res->history_last - s->keep_days + 1; d <= res->today - s->keep_days;
-             d++)
+        for (long long d = newest_day(res) - s->keep_days + 1; d <= res->today - s->keep_days; d++)
             cw_rcmd_addll(c, d);
         break;
     case SAVE_LAST:
@@ -153,12 +163,21 @@ static int save_build(cw_store *st, void *vctx, size_t i, struct cw_rcmd *c)
  * today - keep_days whenever it adds a day, and h_last is the newest day it added. So the
  * days a new day pushes out are among h_last - keep_days + 1 .. today - keep_days, a few
  * when the account was scored lately (an HDEL of fields absent is harmless); after a longer
- * gap, cw_save reads the history to prune it. Without a loaded history (a first score, or
- * one that expired), cw_save too. */
+ * gap, cw_save reads the history to prune it. Without h_last nor a loaded point, cw_save too
+ * unless the history is known empty (first_point_plain). */
 static bool new_day_plain(const struct cw_store_result *res)
 {
-    return res->history_last != CW_DAY_NONE && res->today > res->history_last &&
-           res->today - res->history_last <= CW_STORE_NEW_DAY_PLAIN;
+    int32_t last = newest_day(res);
+    return last != CW_DAY_NONE && res->today > last && res->today - last <= CW_STORE_NEW_DAY_PLAIN;
+}
+
+/* Whether res's score is the first point of an empty history: :m has no h_last, so the
+ * load read all of :h, and found nothing (an account's first score, or a history that
+ * expired with :m). cw_save would add the point, prune nothing and set h_last: plain
+ * commands do the same. */
+static bool first_point_plain(const struct cw_store_result *res)
+{
+    return res->h_last_known && res->h_last == CW_DAY_NONE && res->history_last == CW_DAY_NONE;
 }
 
 static int save_reply(cw_store *st, void *vctx, size_t i, const redisReply *r, char *err,
@@ -216,9 +235,10 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
         if (res->has_score && !feed && res->today_point) {
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT, .result = i};
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT_TTL, .result = i};
-        } else if (res->has_score && !feed && new_day_plain(res)) {
+        } else if (res->has_score && !feed && (new_day_plain(res) || first_point_plain(res))) {
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT, .result = i};
-            s.ops[k++] = (struct save_op){.kind = SAVE_PRUNE, .result = i};
+            if (!first_point_plain(res))
+                s.ops[k++] = (struct save_op){.kind = SAVE_PRUNE, .result = i};
             s.ops[k++] = (struct save_op){.kind = SAVE_LAST, .result = i};
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT_TTL, .result = i};
         } else if (res->has_score) {

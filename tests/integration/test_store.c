@@ -2076,12 +2076,14 @@ Test(store, known_today_point_saved_without_a_function)
     cw_store_close(st);
 }
 
-/* A score of a new day after the newest loaded one is saved with plain commands too, and
+/* A score of a new day after the history's newest is saved with plain commands too, and
  * stores what cw_save stores: the point, the days pushed out of the history deleted, h_last,
  * the lifetime. One writer saves through cw_save only (nothing loaded), the other as the
- * daemon does (the newest day of its loaded history): daily for longer than the history
- * keeps, then after a gap of 5 days, then after one longer than CW_STORE_NEW_DAY_PLAIN
- * (cw_save again, which reads the history to prune it). */
+ * daemon does (the newest day of its loaded history and :m's h_last): its first score (an
+ * empty history), daily for longer than the history keeps, once after its history was
+ * deleted behind its back (h_last left: nothing loaded), then after a gap of 5 days, then
+ * after one longer than CW_STORE_NEW_DAY_PLAIN (cw_save again, which reads the history to
+ * prune it). */
 Test(store, new_day_saved_without_a_function_as_cw_save_saves_it)
 {
     cfg.redis.key_prefix = "ndf:";
@@ -2098,12 +2100,19 @@ Test(store, new_day_saved_without_a_function_as_cw_save_saves_it)
     int steps = keep + 13;
     int32_t day = DAY0 - (keep + 11) - 5 - (CW_STORE_NEW_DAY_PLAIN + 1);
     long long plain_fcalls = 0, fcalls0, fcalls1;
+    int32_t prev = CW_DAY_NONE; /* the day saved last: h_last */
     for (int step = 0; step < steps; step++) {
         if (step > 0)
             day += step == keep + 11 ? 5 : step == keep + 12 ? CW_STORE_NEW_DAY_PLAIN + 1 : 1;
+        if (step == 20) { /* the history gone, :m's h_last left: no point is loaded */
+            redis_server_int(&rs, "DEL ndf:{acme}:h");
+            redis_server_int(&rs, "DEL ndp:{acme}:h");
+        }
         struct cw_account_data d;
         memset(&d, 0, sizeof d);
         load1(p, "acme", day, &d);
+        cr_assert(d.h_last_known, "step %d: the load read :m", step);
+        cr_assert_eq(d.h_last, prev, "step %d: h_last %d", step, (int)d.h_last);
         struct cw_store_result rf = {.account_id = "acme",
                                      .has_score = true,
                                      .score = step + 0.25,
@@ -2111,6 +2120,8 @@ Test(store, new_day_saved_without_a_function_as_cw_save_saves_it)
                                      .history_last = CW_DAY_NONE};
         struct cw_store_result rp = rf;
         rp.history_last = d.n_history > 0 ? d.history[d.n_history - 1].day : CW_DAY_NONE;
+        rp.h_last_known = d.h_last_known;
+        rp.h_last = d.h_last;
         cw_account_data_free(&d);
         cr_assert_eq(cw_store_save(f, &cfg, &rf, 1, err, sizeof err), 0, "%s", err);
         (void)command_calls(&fcalls0);
@@ -2122,13 +2133,64 @@ Test(store, new_day_saved_without_a_function_as_cw_save_saves_it)
                          (int)day);
         free(x);
         free(y);
+        prev = day;
     }
-    cr_expect_eq(plain_fcalls, 2, "cw_save for the first score and after the long gap only");
+    cr_expect_eq(plain_fcalls, 1, "cw_save after the long gap only (%lld)", plain_fcalls);
     redisReply *r = redis_server_command(&rs, "HLEN ndp:{acme}:h");
     cr_expect_eq(r->integer, 1, "the history after the long gap: its one new point");
     freeReplyObject(r);
     cw_store_close(f);
     cw_store_close(p);
+}
+
+/* The write-back of an account held in memory reads :m's h_last with the version and
+ * hands it to the score pass with the history: the saves then go without a function, the
+ * first point of an empty history and a new day whose history was deleted behind the
+ * daemon's back (h_last left, no point loaded) too. */
+Test(store, held_accounts_give_h_last_and_save_without_functions)
+{
+    cw_store *st = open_store();
+    cr_assert_eq(cw_store_set_cache(st, 1 << 20, err, sizeof err), 0, "%s", err);
+    static struct batch_buf b;
+    b.n = 0;
+    for (int k = 0; k < 4; k++)
+        add_event(&b, "acme", "u1", T_LOGIN, DAY0 + k, 1000, "ev", 0, k + 1);
+    const int32_t want_last[4] = {CW_DAY_NONE, DAY0, DAY0 + 1, DAY0 + 2};
+    for (int k = 0; k < 4; k++) {
+        if (k == 3)
+            redis_server_int(&rs, "DEL cw:{acme}:h");
+        struct cw_store_batch sb = batch_of(&b, "acme", (size_t)k, 1);
+        sb.clock_day = DAY0 + k;
+        struct cw_account_data d;
+        memset(&d, 0, sizeof d);
+        cr_assert_eq(cw_store_apply_load(st, &cfg, &sb, 1, DAY0 + k, &d, err, sizeof err), 0, "%s",
+                     err);
+        cr_assert_eq(sb.applied, 1, "day %d", k);
+        cr_assert(d.h_last_known, "day %d: h_last read with the version", k);
+        cr_assert_eq(d.h_last, want_last[k], "day %d: h_last %d", k, (int)d.h_last);
+        if (k == 3)
+            cr_assert_eq(d.n_history, 0, "no point left to load");
+        struct cw_store_result r = {.account_id = "acme",
+                                    .has_score = true,
+                                    .score = 50 + k,
+                                    .today = DAY0 + k,
+                                    .history_last = d.n_history > 0 ? d.history[d.n_history - 1].day
+                                                                    : CW_DAY_NONE,
+                                    .h_last_known = d.h_last_known,
+                                    .h_last = d.h_last};
+        cw_account_data_free(&d);
+        long long fcalls0, fcalls1;
+        (void)command_calls(&fcalls0);
+        cr_assert_eq(cw_store_save(st, &cfg, &r, 1, err, sizeof err), 0, "%s", err);
+        (void)command_calls(&fcalls1);
+        cr_expect_eq(fcalls1 - fcalls0, 0, "day %d saved with a function", k);
+        char want[16];
+        snprintf(want, sizeof want, "%d", (int)(DAY0 + k));
+        cr_expect_str_eq(hget("cw:{acme}:m", "h_last"), want, "day %d", k);
+        cr_expect_gt(redis_server_int(&rs, "PTTL cw:{acme}:h"), 0, "day %d: :h lives", k);
+    }
+    cr_expect_eq(redis_server_int(&rs, "HLEN cw:{acme}:h"), 1, "the point saved since the DEL");
+    cw_store_close(st);
 }
 
 /* The users section of the equivalence tests' second runs: engagement kept for at most a
