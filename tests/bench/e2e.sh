@@ -8,11 +8,13 @@
 # the daemon's peak RSS, Redis memory per account, and churnwatchd's ratios to the DIY
 # consumer and to raw.
 #   bash tests/bench/e2e.sh [--events N] [--accounts N] [--partitions N] [--days D]
-#                           [--batch N] [--cache-mb M] [--lanes K] [--seats] [--users] [--backfill] [--smoke]
+#                           [--batch N] [--cache-mb M] [--lanes K] [--kafka-prop NAME=VALUE]...
+#                           [--seats] [--users] [--backfill] [--smoke]
 # --cache-mb M: churnwatchd's redis.cache_mb (accounts held in memory; 0: none, every batch
 # applied by Redis functions as before); default: the shipped config's.
 # --lanes K: churnwatchd's redis.lanes (a batch's accounts split over K threads, each with
 # its own connection; docs/design.md "Lanes"); default: the shipped config's.
+# --kafka-prop NAME=VALUE: a librdkafka property in churnwatchd's kafka.properties (repeatable).
 # Event times: the 20 hours before a fixed instant (test_clock), in random order; --days D
 # spreads them over the D days before it instead, in time order (a backfill of history).
 # --seats: each account's first event is a traits event (account_updated) giving it 5-200
@@ -33,6 +35,7 @@ export CW_SOURCE_DIR CW_BUILD_DIR
 source "$CW_SOURCE_DIR/tests/integration/harness.bash"
 
 EVENTS=500000 ACCOUNTS=20000 PARTITIONS=64 DAYS=0 BATCH="" CACHE_MB="" LANES="" SEATS=0 USERS=0
+KAFKA_PROPS=()
 while [ $# -gt 0 ]; do
   case $1 in
     --events) EVENTS=$2; shift 2 ;;
@@ -44,19 +47,25 @@ while [ $# -gt 0 ]; do
     --batch) BATCH=$2; shift 2 ;;
     --cache-mb) CACHE_MB=$2; shift 2 ;;
     --lanes) LANES=$2; shift 2 ;;
+    --kafka-prop) KAFKA_PROPS+=("$2"); shift 2 ;;
     --backfill) EVENTS=2000000 ACCOUNTS=20000 PARTITIONS=128 DAYS=20; shift ;;
     --smoke) EVENTS=2000 ACCOUNTS=200 PARTITIONS=8; shift ;;
     *) echo "usage: $0 [--events N] [--accounts N] [--partitions N] [--days D] [--batch N]" \
-         "[--cache-mb M] [--lanes K] [--seats] [--users] [--backfill] [--smoke]" >&2
+         "[--cache-mb M] [--lanes K] [--kafka-prop NAME=VALUE]... [--seats] [--users] [--backfill]" \
+         "[--smoke]" >&2
        exit 2 ;;
   esac
 done
 for v in "$EVENTS" "$ACCOUNTS" "$PARTITIONS" "$DAYS" ${CACHE_MB:+"$CACHE_MB"} ${LANES:+"$LANES"}; do
   [[ $v =~ ^[0-9]+$ ]] || fail "not a whole number: $v"
 done
+for p in "${KAFKA_PROPS[@]}"; do
+  [[ $p =~ ^[a-z.]+=[A-Za-z0-9._-]+$ ]] || fail "--kafka-prop $p: not NAME=VALUE"
+done
 [ "$DAYS" -le 25 ] || fail "--days $DAYS: at most 25 (the shipped config keeps 28 days)"
 echo "command: bash tests/bench/e2e.sh --events $EVENTS --accounts $ACCOUNTS" \
   "--partitions $PARTITIONS --days $DAYS${BATCH:+ --batch $BATCH}${CACHE_MB:+ --cache-mb $CACHE_MB}${LANES:+ --lanes $LANES}$(
+    for p in "${KAFKA_PROPS[@]}"; do printf ' --kafka-prop %s' "$p"; done)$(
     [ "$SEATS" = 1 ] && echo " --seats")$([ "$USERS" = 1 ] && echo " --users")"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 now() { date +%s.%N; }
@@ -110,6 +119,11 @@ write_config "$WORK/cw.yaml" "s/^  listen: 127.0.0.1:9464\$/  listen: 127.0.0.1:
 [ -z "$CACHE_MB" ] || grep "^  cache_mb: $CACHE_MB\$" "$WORK/cw.yaml" >/dev/null ||
   fail "could not set redis.cache_mb"
 [ -z "$LANES" ] || grep "^  lanes: $LANES\$" "$WORK/cw.yaml" >/dev/null || fail "could not set redis.lanes"
+if [ ${#KAFKA_PROPS[@]} -gt 0 ]; then
+  props=$(for p in "${KAFKA_PROPS[@]}"; do printf '%s: "%s", ' "${p%%=*}" "${p#*=}"; done)
+  sed -i -e "s/^  properties: {}\$/  properties: {${props%, }}/" "$WORK/cw.yaml"
+  grep -q "^  properties: {${props%, }}\$" "$WORK/cw.yaml" || fail "could not set kafka.properties"
+fi
 if [ "$USERS" = 1 ]; then
   printf '%s\n' 'users:' '  weights: {login: 1, app_created: 5, seminar_attended: 10, email_clicked: 2, help_viewed: 1}' \
     >>"$WORK/cw.yaml"
