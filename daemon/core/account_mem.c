@@ -13,6 +13,7 @@
  * event as cw_apply does, and write_account() then merges it as write_account does, pruning the
  * same days and users at the same moments.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ struct mem_type {
     char *name;
     int64_t ms;
     bool dirty;
+    size_t t; /* the config's index of the type when last matched (a hint, checked by name);
+                 SIZE_MAX: not matched yet */
 };
 
 /* One metric's values of a day (field "day:slot" of :d). */
@@ -246,23 +249,40 @@ static int src_set(struct cw_account_mem *a, const char *topic, int32_t partitio
     return 0;
 }
 
-/* t:<name> = ms when it has none or an older one. 0 or -1. */
-static int type_merge(struct cw_account_mem *a, const char *name, int64_t ms)
+/* The type named name, the config's type t (SIZE_MAX: not known) when it is one: first
+ * among the types whose hint is t, then by name alone (setting the hint); NULL: none. */
+static struct mem_type *type_find(struct cw_account_mem *a, const char *name, size_t t)
 {
+    for (size_t i = 0; t != SIZE_MAX && i < a->n_types; i++)
+        if (a->types[i].t == t && strcmp(a->types[i].name, name) == 0)
+            return &a->types[i];
     for (size_t i = 0; i < a->n_types; i++)
         if (strcmp(a->types[i].name, name) == 0) {
-            if (ms > a->types[i].ms) {
-                a->types[i].ms = ms;
-                a->types[i].dirty = true;
-            }
-            return 0;
+            if (t != SIZE_MAX)
+                a->types[i].t = t;
+            return &a->types[i];
         }
+    return NULL;
+}
+
+/* t:<name> = ms when it has none or an older one; t: the config's index of the type
+ * (SIZE_MAX: not known). 0 or -1. */
+static int type_merge(struct cw_account_mem *a, const char *name, size_t t, int64_t ms)
+{
+    struct mem_type *m = type_find(a, name, t);
+    if (m) {
+        if (ms > m->ms) {
+            m->ms = ms;
+            m->dirty = true;
+        }
+        return 0;
+    }
     char *n = strdup(name);
     if (!n || cw_array_reserve(&a->types, &a->cap_types, a->n_types + 1, sizeof *a->types) < 0) {
         free(n);
         return -1;
     }
-    a->types[a->n_types++] = (struct mem_type){.name = n, .ms = ms, .dirty = true};
+    a->types[a->n_types++] = (struct mem_type){.name = n, .ms = ms, .dirty = true, .t = t};
     return 0;
 }
 
@@ -623,7 +643,7 @@ static int write_account(struct cw_account_mem *a, const struct cw_config *cfg,
         a->dirty_traits = true;
     }
     for (size_t t = 0; t < cfg->n_event_types && t < CW_MAX_EVENT_TYPES; t++)
-        if (p->has_type[t] && type_merge(a, cfg->event_types[t].name, p->type_ms[t]) < 0)
+        if (p->has_type[t] && type_merge(a, cfg->event_types[t].name, t, p->type_ms[t]) < 0)
             return -1;
 
     /* The horizon never reaches past the clock day (unknown: <= 0). */
@@ -970,11 +990,16 @@ int cw_account_mem_fill(const struct cw_account_mem *a, const struct cw_config *
                                     a->eng[u].n) < 0)
             return -1;
     d->n_event_types = cfg->n_event_types;
-    for (size_t t = 0; t < cfg->n_event_types; t++) {
+    for (size_t t = 0; t < cfg->n_event_types; t++)
         tl[t] = -1;
-        for (size_t k = 0; k < a->n_types; k++)
-            if (strcmp(a->types[k].name, cfg->event_types[t].name) == 0)
-                tl[t] = a->types[k].ms;
+    for (size_t k = 0; k < a->n_types; k++) { /* each type at its hint, else looked up */
+        size_t t = a->types[k].t;
+        if (t >= cfg->n_event_types || strcmp(cfg->event_types[t].name, a->types[k].name) != 0)
+            for (t = 0; t < cfg->n_event_types; t++)
+                if (strcmp(cfg->event_types[t].name, a->types[k].name) == 0)
+                    break;
+        if (t < cfg->n_event_types)
+            tl[t] = a->types[k].ms;
     }
     return 0;
 }
@@ -1028,7 +1053,7 @@ static int load_m(struct cw_account_mem *a, const char *f, size_t flen, const ch
     } else if (strcmp(f, "tr:parent_id") == 0) {
         copy_str(t->parent_id, sizeof t->parent_id, v, vlen);
     } else if (strncmp(f, "t:", 2) == 0 && num) {
-        if (type_merge(a, f + 2, x) < 0)
+        if (type_merge(a, f + 2, SIZE_MAX, x) < 0)
             return -1;
     } else if (strncmp(f, "o:", 2) == 0 && num) {
         const char *colon = NULL;

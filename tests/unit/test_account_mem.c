@@ -190,6 +190,56 @@ Test(account_mem, counters_by_day_and_slot_users_and_times)
     cw_account_mem_free(a);
 }
 
+/* An account's event types are kept by name, with the config's index as a hint only: after a
+ * reload that reorders the types, the times are filled by name, and an event of a type
+ * still updates that type's time (no second entry for the name). */
+Test(account_mem, event_types_found_by_name_after_a_reload_reorders_them)
+{
+    struct cw_account_mem *a = cw_account_mem_new();
+    struct evs v = {0};
+    add(&v, "u1", T_LOGIN, D0, 1000, 0, 10);
+    add(&v, "u1", T_APP, D0, 2000, 0, 11);
+    apply(a, &v, 0, v.n, D0);
+
+    static struct cw_event_type reordered[] = {
+        {"app_created", {NULL, 0}, 2, false, {NULL, 0}},
+        {"profile", {NULL, 0}, 1, true, {NULL, 0}},
+        {"login", {NULL, 0}, 1, false, {NULL, 0}},
+        {"account_updated", {NULL, 0}, -1, true, {NULL, 0}},
+    };
+    cfg.event_types = reordered;
+    struct cw_account_data d;
+    memset(&d, 0, sizeof d);
+    fill(a, D0, &d);
+    cr_assert_eq(d.type_last_ms[0], ms(D0, 2000), "app_created");
+    cr_assert_eq(d.type_last_ms[1], -1, "profile");
+    cr_assert_eq(d.type_last_ms[2], ms(D0, 1000), "login");
+    cr_assert_eq(d.type_last_ms[3], -1, "account_updated");
+
+    /* a login under the new order: index 2, where the hint says app_created's was 1 */
+    struct cw_store_event *e = add(&v, "u2", T_LOGIN, D0, 5000, 0, 12);
+    e->type_index = 2;
+    apply(a, &v, 2, 1, D0);
+    fill(a, D0, &d);
+    cr_assert_eq(d.type_last_ms[2], ms(D0, 5000), "login moved on");
+    cr_assert_eq(d.type_last_ms[0], ms(D0, 2000), "app_created did not");
+
+    /* and back in the first order, both still found */
+    cfg.event_types = types;
+    fill(a, D0, &d);
+    cr_assert_eq(d.type_last_ms[T_LOGIN], ms(D0, 5000));
+    cr_assert_eq(d.type_last_ms[T_APP], ms(D0, 2000));
+    struct cw_rcmd args = {0};
+    cw_account_mem_put_args(a, false, &args);
+    size_t logins = 0;
+    for (size_t k = 0; k < args.n; k++)
+        logins += strcmp(cw_rcmd_arg(&args, k), "t:login") == 0;
+    cr_assert_eq(logins, 1, "one t:login field written");
+    cw_rcmd_free(&args);
+    cw_account_data_free(&d);
+    cw_account_mem_free(a);
+}
+
 Test(account_mem, replays_are_skipped_whole_partly_and_per_source)
 {
     struct cw_account_mem *a = cw_account_mem_new();
