@@ -128,6 +128,7 @@ struct cw_account_mem {
     size_t n_src, cap_src;
     struct mem_type *types;
     size_t n_types, cap_types;
+    size_t name_bytes; /* the sources' topics and the types' names, with their NULs */
     bool has_first_day, has_last_day, has_last_seen, has_traits_ts;
     int32_t first_day, last_day;
     int64_t last_seen_ms, traits_ts_ms;
@@ -246,6 +247,7 @@ static int src_set(struct cw_account_mem *a, const char *topic, int32_t partitio
     }
     a->src[a->n_src++] =
         (struct mem_src){.topic = t, .partition = partition, .wm = wm, .dirty = true};
+    a->name_bytes += strlen(t) + 1;
     return 0;
 }
 
@@ -283,6 +285,7 @@ static int type_merge(struct cw_account_mem *a, const char *name, size_t t, int6
         return -1;
     }
     a->types[a->n_types++] = (struct mem_type){.name = n, .ms = ms, .dirty = true, .t = t};
+    a->name_bytes += strlen(n) + 1;
     return 0;
 }
 
@@ -1435,10 +1438,7 @@ size_t cw_account_mem_bytes(const struct cw_account_mem *a)
     n += a->cap_src * sizeof *a->src + a->cap_types * sizeof *a->types;
     n += a->cap_days * sizeof *a->days + a->cap_users * sizeof *a->users;
     n += a->cap_umap * sizeof *a->umap + 64;
-    for (size_t i = 0; i < a->n_src; i++)
-        n += strlen(a->src[i].topic) + 1 + 16;
-    for (size_t i = 0; i < a->n_types; i++)
-        n += strlen(a->types[i].name) + 1 + 16;
+    n += a->name_bytes + (a->n_src + a->n_types) * 16;
     for (size_t i = 0; i < a->n_days; i++)
         n += a->days[i].width * sizeof(uint32_t) + 16 +
              (a->days[i].n_vals ? a->days[i].n_vals * sizeof(struct mem_val) + 16 : 0);

@@ -441,6 +441,19 @@ Test(account_mem, bytes_count_the_ids_of_the_users_held)
     fill(lng, D0 + 34, &d);
     cr_assert_str_eq(users(&d), "34", "the three users pruned");
     cr_assert_eq(cw_account_mem_bytes(lng), cw_account_mem_bytes(shrt));
+    /* and the names of the sources and types held: a topic of 40 more bytes, a new type */
+    struct evs more = {0};
+    add(&more, "late", T_LOGIN, D0 + 34, 1, 0, 6)->topic =
+        "ev-0123456789012345678901234567890123456789";
+    size_t before = cw_account_mem_bytes(lng);
+    apply(lng, &more, 0, 1, 0);
+    cr_assert_eq(cw_account_mem_bytes(lng) - before, 43 + 1 + 16, "the new source's topic: %zu",
+                 cw_account_mem_bytes(lng) - before);
+    add(&more, "late", T_APP, D0 + 34, 2, 0, 7);
+    before = cw_account_mem_bytes(lng);
+    apply(lng, &more, 1, 1, 0);
+    cr_assert_eq(cw_account_mem_bytes(lng) - before, strlen("app_created") + 1 + 16,
+                 "the new type's name: %zu", cw_account_mem_bytes(lng) - before);
     cw_account_data_free(&d);
     cw_account_mem_free(shrt);
     cw_account_mem_free(lng);
