@@ -12,9 +12,9 @@
  * cw_save does then: no new day, so no pruning and no h_last; the lifetime is set only if
  * the history has none, as cw_save's inheritance would). A new day after the history's
  * newest adds SAVE_PRUNE and SAVE_LAST: what cw_save's pruning and h_last do, known without
- * reading the history (below); the first point of an empty history, SAVE_LAST only. SAVE_INDEX_ADD
- * / _REM: one ZADD of every score and one ZREM of every unscored account of the call, to the score
- * index (`top`). */
+ * reading the history (below); the first point of an empty history adds SAVE_LAST alone.
+ * SAVE_INDEX_ADD / _REM: one ZADD of every score and one ZREM of every unscored account of
+ * the call, to the score index (`top`). */
 enum save_kind {
     SAVE_SCORE,
     SAVE_SCORE_FEED,
