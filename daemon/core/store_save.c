@@ -237,7 +237,7 @@ int cw_store_save(cw_store *st, const struct cw_config *cfg, struct cw_store_res
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT_TTL, .result = i};
         } else if (res->has_score && !feed && (new_day_plain(res) || first_point_plain(res))) {
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT, .result = i};
-            if (!first_point_plain(res))
+            if (new_day_plain(res)) /* else an empty history's first point: nothing to prune */
                 s.ops[k++] = (struct save_op){.kind = SAVE_PRUNE, .result = i};
             s.ops[k++] = (struct save_op){.kind = SAVE_LAST, .result = i};
             s.ops[k++] = (struct save_op){.kind = SAVE_POINT_TTL, .result = i};
