@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,10 +105,22 @@ struct cw_tz {
     bool has_rule;     /* the footer rule governs instants >= rule_from */
     int64_t rule_from; /* the last transition of the file (INT64_MIN when it has none) */
     struct tz_rule rule;
-    struct tz_range cache[TZ_CACHE_RANGES]; /* empty entries are [0, 0) and never match */
-    unsigned last;                          /* entry of the most recent hit */
-    unsigned victim;                        /* entry the next miss overwrites */
+    uint64_t id; /* unique to this zone for the process' life: whose ranges a cache holds */
 };
+
+/* The ranges a thread looked up last, of one zone. Each thread keeps its own: a zone is
+ * shared by threads looking days up at once (the daemon's lanes, and the batch gathered
+ * while they write), and a cache in the zone itself would be refilled by one while another
+ * reads it. */
+struct tz_cache {
+    uint64_t zone;                           /* the id of the zone they are of, 0 none */
+    struct tz_range ranges[TZ_CACHE_RANGES]; /* empty entries are [0, 0) and never match */
+    unsigned last;                           /* entry of the most recent hit */
+    unsigned victim;                         /* entry the next miss overwrites */
+};
+
+static _Thread_local struct tz_cache thread_cache __attribute__((tls_model("initial-exec")));
+static _Atomic uint64_t zone_ids; /* the last id given to a zone */
 
 static int64_t clamp_ms(int64_t ms)
 {
@@ -732,6 +746,7 @@ cw_tz *cw_tz_open_dir(const char *zoneinfo_dir, const char *name, char *err, siz
         set_err(err, errsize, "time zone \"%s\": out of memory", name);
         return NULL;
     }
+    tz->id = atomic_fetch_add(&zone_ids, 1) + 1;
     const char *why = parse_tzif(buf, len, tz);
     free(buf);
     if (why) {
@@ -791,30 +806,35 @@ static struct tz_range query(const cw_tz *tz, int64_t ms)
     return r;
 }
 
-/* The cached range containing ms (clamped) when it is not the most recent hit, filling
- * the cache on a miss. Kept out of line so the common case below stays small. */
-static __attribute__((noinline)) const struct tz_range *lookup_other(cw_tz *tz, int64_t ms)
+/* The range containing ms (clamped) from the thread's cache when it is not the most recent
+ * hit, filling the cache on a miss (and emptying it first when it holds another zone's).
+ * Kept out of line so the common case below stays small. */
+static __attribute__((noinline)) const struct tz_range *lookup_other(const cw_tz *tz, int64_t ms)
 {
+    struct tz_cache *c = &thread_cache;
+    if (c->zone != tz->id)
+        *c = (struct tz_cache){.zone = tz->id};
     const struct tz_range *r;
     for (unsigned i = 0; i < TZ_CACHE_RANGES; i++) {
-        r = &tz->cache[i];
+        r = &c->ranges[i];
         if (ms >= r->start && ms < r->end) {
-            tz->last = i;
+            c->last = i;
             return r;
         }
     }
-    unsigned slot = tz->victim;
-    tz->victim = (tz->victim + 1) % TZ_CACHE_RANGES;
-    tz->cache[slot] = query(tz, ms);
-    tz->last = slot;
-    return &tz->cache[slot];
+    unsigned slot = c->victim;
+    c->victim = (c->victim + 1) % TZ_CACHE_RANGES;
+    c->ranges[slot] = query(tz, ms);
+    c->last = slot;
+    return &c->ranges[slot];
 }
 
-/* The cached range containing ms (clamped): most calls hit the most recent range. */
-static inline const struct tz_range *lookup(cw_tz *tz, int64_t ms)
+/* The range containing ms (clamped): most calls hit the thread's most recent range. */
+static inline const struct tz_range *lookup(const cw_tz *tz, int64_t ms)
 {
-    const struct tz_range *r = &tz->cache[tz->last];
-    if (ms >= r->start && ms < r->end)
+    const struct tz_cache *c = &thread_cache;
+    const struct tz_range *r = &c->ranges[c->last];
+    if (c->zone == tz->id && ms >= r->start && ms < r->end)
         return r;
     return lookup_other(tz, ms);
 }

@@ -2,6 +2,7 @@
 #define _DEFAULT_SOURCE /* struct tm's tm_gmtoff */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1081,4 +1082,59 @@ Test(tz, truncated_and_damaged_files, .timeout = 110)
      * zone; flips in the magic, counts, type indices or footer cannot. */
     cr_assert_gt(opened, 100);
     cr_assert_gt(rejected, 1000);
+}
+
+/* --- threads --- */
+
+/* One zone shared by threads that look days up at once (the daemon's lanes and the batch
+ * being gathered): every thread gets the answers one thread alone gets, however their
+ * lookups interleave. Each walks instants over more ranges than a zone caches, so nearly
+ * every lookup misses and refills what the others may be reading. */
+#define RACE_THREADS 4
+#define RACE_POINTS  24
+#define RACE_ROUNDS  40000
+
+struct race {
+    cw_tz *tz;
+    const int64_t *at;
+    const int32_t *day;
+    const int64_t *offset;
+    unsigned start;
+    unsigned wrong;
+};
+
+static void *race_run(void *arg)
+{
+    struct race *r = arg;
+    for (unsigned i = 0; i < RACE_ROUNDS; i++) {
+        unsigned k = (r->start + i * 7u) % RACE_POINTS;
+        if (cw_tz_day(r->tz, r->at[k]) != r->day[k] ||
+            cw_tz_offset_ms(r->tz, r->at[k]) != r->offset[k])
+            r->wrong++;
+    }
+    return NULL;
+}
+
+Test(tz, threads_sharing_a_zone_get_the_same_days, .timeout = 100)
+{
+    cw_tz *tz = open_zone("Australia/Lord_Howe");
+    int64_t at[RACE_POINTS], offset[RACE_POINTS];
+    int32_t day[RACE_POINTS];
+    for (unsigned k = 0; k < RACE_POINTS; k++) { /* a point in each half year: 12 years */
+        at[k] = utc(2014 + (int)(k / 2), k % 2 ? 7 : 1, 15, (int)(k % 24), 30);
+        day[k] = cw_tz_day(tz, at[k]);
+        offset[k] = cw_tz_offset_ms(tz, at[k]);
+    }
+    struct race r[RACE_THREADS];
+    pthread_t tid[RACE_THREADS];
+    for (unsigned t = 0; t < RACE_THREADS; t++) {
+        r[t] = (struct race){tz, at, day, offset, t * 5u, 0};
+        cr_assert_eq(pthread_create(&tid[t], NULL, race_run, &r[t]), 0);
+    }
+    for (unsigned t = 0; t < RACE_THREADS; t++) {
+        pthread_join(tid[t], NULL);
+        cr_expect_eq(r[t].wrong, 0, "thread %u: %u lookups of %d wrong", t, r[t].wrong,
+                     RACE_ROUNDS);
+    }
+    cw_tz_free(tz);
 }
