@@ -61,6 +61,7 @@ struct apply_step {
     size_t n;                        /* accounts */
     size_t done[CW_REDIS_LANES_MAX]; /* of each lane's, those applied and rescored so far */
     int64_t now;                     /* the daemon's clock for the whole batch, -1 unknown */
+    bool started;                    /* a try's pass is running in the lanes */
 };
 
 /*
@@ -99,9 +100,14 @@ struct cw_batch {
     bool dlq_sent;     /* its rejected messages acknowledged by the broker */
     bool applied;      /* its accounts applied, rescored, their alerts acknowledged */
     struct apply_step apply;
-    /* its partitions, each with the next offset to consume, once applied: their floors
-     * are saved, then the offsets stored (the consumer takes the list) */
+    /* its partitions, each with the next offset to consume and (floor_ms) its event-time
+     * watermark when the batch was laid out: once applied, the floors are saved, then the
+     * offsets stored (the consumer takes the list). The watermarks are taken before the
+     * pass, while the clock has seen this batch's events only (the next batch is decoded
+     * during the pass). */
     rd_kafka_topic_partition_list_t *done_parts;
+    int64_t *floor_ms;
+    size_t cap_floor_ms;
     struct cw_store_batch *store;
     size_t n_store, cap_store; /* the accounts with events left to apply */
     /* the slice of messages being decoded */
@@ -233,16 +239,9 @@ static int add_event(struct cw_daemon *d, struct cw_batch *b, const struct cw_ev
     return 0;
 }
 
-static struct cw_batch *batch_get(struct cw_daemon *d)
+/* Add msgs[0..n) to b, as cw_batch_add says. */
+static int batch_add(struct cw_daemon *d, struct cw_batch *b, rd_kafka_message_t **msgs, size_t n)
 {
-    if (!d->batch)
-        d->batch = calloc(1, sizeof *d->batch);
-    return d->batch;
-}
-
-int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
-{
-    struct cw_batch *b = batch_get(d);
     if (!b)
         goto oom;
     struct cw_runtime *rt = &d->rt;
@@ -343,9 +342,42 @@ oom:
     return -1;
 }
 
+/* *slot, allocated on first use; NULL when out of memory. */
+static struct cw_batch *batch_get(struct cw_batch **slot)
+{
+    if (!*slot)
+        *slot = calloc(1, sizeof **slot);
+    return *slot;
+}
+
+int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
+{
+    return batch_add(d, batch_get(&d->batch), msgs, n);
+}
+
+int cw_batch_add_next(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
+{
+    return batch_add(d, batch_get(&d->next_batch), msgs, n);
+}
+
+size_t cw_batch_next_room(const struct cw_daemon *d, uint64_t max_age_us)
+{
+    const struct cw_batch *b = d->next_batch;
+    size_t have = b ? b->n_messages : 0;
+    if (have >= d->opt.batch_max ||
+        (have > 0 && (b->day_crossed || cw_mono_us() - b->first_us >= max_age_us)))
+        return 0;
+    return d->opt.batch_max - have;
+}
+
 size_t cw_batch_pending(const struct cw_daemon *d)
 {
     return d->batch ? d->batch->n_messages : 0;
+}
+
+size_t cw_batch_next_pending(const struct cw_daemon *d)
+{
+    return d->next_batch ? d->next_batch->n_messages : 0;
 }
 
 uint64_t cw_batch_age_us(const struct cw_daemon *d)
@@ -388,10 +420,20 @@ fail:
     return -1;
 }
 
-static int step_apply(struct cw_daemon *d)
+/* The accounts' step: the pass started in its lanes on the first call; RUNNING while they
+ * work and the caller may gather (else their end is waited for here); then DONE or RETRY. */
+static enum cw_verdict step_apply(struct cw_daemon *d, bool gather)
 {
     struct apply_step *s = &d->batch->apply;
-    return cw_score_pass_apply(d, d->batch->store, s->n, s->done, s->now);
+    if (!s->started) {
+        if (cw_score_pass_start(d, d->batch->store, s->n, s->done, s->now) != 0)
+            return CW_VERDICT_RETRY;
+        s->started = true;
+    }
+    if (gather && cw_score_pass_running(d))
+        return CW_VERDICT_RUNNING;
+    s->started = false;
+    return cw_score_pass_finish(d) == 0 ? CW_VERDICT_DONE : CW_VERDICT_RETRY;
 }
 
 /* Take event k out of its account's chain (it goes to the DLQ instead). */
@@ -502,6 +544,21 @@ static int layout(struct cw_batch *b)
     return 0;
 }
 
+/* The batch's partitions with the offsets to store once it is processed, and their
+ * event-time watermarks now (b->floor_ms). 0, or -1 when out of memory. */
+static int offsets_list(struct cw_daemon *d, struct cw_batch *b)
+{
+    if (cw_array_reserve(&b->floor_ms, &b->cap_floor_ms, b->n_parts, sizeof *b->floor_ms) < 0)
+        return -1;
+    b->done_parts = rd_kafka_topic_partition_list_new((int)b->n_parts);
+    for (size_t i = 0; i < b->n_parts; i++) {
+        rd_kafka_topic_partition_list_add(b->done_parts, b->parts[i].topic, b->parts[i].partition)
+            ->offset = b->parts[i].max + 1;
+        b->floor_ms[i] = cw_partitions_watermark(d, b->parts[i].topic, b->parts[i].partition);
+    }
+    return 0;
+}
+
 static void batch_reset(struct cw_batch *b)
 {
     cw_arena_reset(&b->arena);
@@ -537,14 +594,21 @@ static void batch_done(struct cw_daemon *d, const char *why)
     cw_stat_add(&d->stats.messages, b->n_messages);
     cw_hist_observe(&d->stats.batch_seconds, cw_mono_us() - b->start_us);
     cw_daemon_publish_cache(d);
+    size_t next = cw_batch_next_pending(d);
     cw_log_debug("batch processed",
                  "messages=%zu accounts=%zu rejected=%zu why=%s gathered_ms=%llu ms=%llu "
-                 "messages_total=%llu clock=%lld",
+                 "messages_total=%llu clock=%lld next_gathered=%zu",
                  b->n_messages, b->n_store, b->n_rejected, why,
                  (unsigned long long)((b->start_us - b->first_us) / 1000),
                  (unsigned long long)((cw_mono_us() - b->start_us) / 1000),
-                 (unsigned long long)cw_stat_get(&d->stats.messages), (long long)b->apply.now);
+                 (unsigned long long)cw_stat_get(&d->stats.messages), (long long)b->apply.now,
+                 next);
+    d->applied_now = b->apply.now;
     batch_reset(b);
+    if (next > 0) { /* the batch gathered during this one's pass is the one gathered now */
+        d->batch = d->next_batch;
+        d->next_batch = b;
+    }
 }
 
 /*
@@ -553,7 +617,7 @@ static void batch_done(struct cw_daemon *d, const char *why)
  * applied and what goes to the DLQ), then the DLQ, the accounts, the floors; the offsets
  * last, once everything the batch caused is durable.
  */
-enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why)
+enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why, bool gather)
 {
     struct cw_batch *b = d->batch;
     if (!b || b->n_messages == 0)
@@ -570,6 +634,10 @@ enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why)
             return CW_VERDICT_STOP;
         }
         b->apply = (struct apply_step){.n = b->n_store, .now = cw_partitions_sync(d)};
+        if (offsets_list(d, b) < 0) {
+            cw_log_error("out of memory", "what=batch offsets partitions=%zu", b->n_parts);
+            return CW_VERDICT_STOP;
+        }
     }
     if (!b->dlq_sent) {
         if (step_dlq(d) != 0)
@@ -577,27 +645,20 @@ enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why)
         b->dlq_sent = true;
     }
     if (!b->applied) {
-        if (step_apply(d) != 0)
-            return CW_VERDICT_RETRY;
+        enum cw_verdict v = step_apply(d, gather);
+        if (v != CW_VERDICT_DONE)
+            return v;
         b->applied = true;
     }
-    if (!b->done_parts) {
-        b->done_parts = rd_kafka_topic_partition_list_new((int)b->n_parts);
-        for (size_t i = 0; i < b->n_parts; i++)
-            rd_kafka_topic_partition_list_add(b->done_parts, b->parts[i].topic,
-                                              b->parts[i].partition)
-                ->offset = b->parts[i].max + 1;
-    }
     /* whoever consumes a partition next resumes its clock where this batch left it */
-    if (cw_partitions_save_floors(d, b->done_parts) != 0)
+    if (cw_partitions_save_floors(d, b->done_parts, b->floor_ms) != 0)
         return CW_VERDICT_RETRY;
     batch_done(d, why);
     return CW_VERDICT_DONE;
 }
 
-void cw_batch_cleanup(struct cw_daemon *d)
+static void batch_free(struct cw_batch *b)
 {
-    struct cw_batch *b = d->batch;
     if (!b)
         return;
     cw_arena_free(&b->arena);
@@ -611,10 +672,17 @@ void cw_batch_cleanup(struct cw_daemon *d)
     free(b->parts);
     if (b->done_parts)
         rd_kafka_topic_partition_list_destroy(b->done_parts);
+    free(b->floor_ms);
     for (size_t i = 0; i < b->n_topics; i++)
         free((char *)b->topics[i]);
     free(b->topics);
     free(b->store);
     free(b);
-    d->batch = NULL;
+}
+
+void cw_batch_cleanup(struct cw_daemon *d)
+{
+    batch_free(d->batch);
+    batch_free(d->next_batch);
+    d->batch = d->next_batch = NULL;
 }

@@ -17,8 +17,20 @@
  */
 int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n);
 
-/* Messages in the batch being gathered, and microseconds since its first one came. */
+/*
+ * The same for the next batch, gathered while this one's score pass runs in its lanes
+ * (verdict RUNNING): its events are judged against the clock as it moves on from this
+ * batch's, and it becomes the batch being gathered when this one is done. How many more
+ * messages it may take: 0 once it is full, its clock crossed a local day or its first
+ * message is max_age_us old (it is due: the pass is waited for).
+ */
+int cw_batch_add_next(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n);
+size_t cw_batch_next_room(const struct cw_daemon *d, uint64_t max_age_us);
+
+/* Messages in the batch being gathered (and in the next, gathered during its pass), and
+ * microseconds since its first one came. */
 size_t cw_batch_pending(const struct cw_daemon *d);
+size_t cw_batch_next_pending(const struct cw_daemon *d);
 uint64_t cw_batch_age_us(const struct cw_daemon *d);
 
 /* Whether the daemon's clock moved to another local day since the batch began: while
@@ -32,6 +44,8 @@ enum cw_verdict {
     CW_VERDICT_DONE,  /* processed to the end: its offsets are stored, a new batch begins */
     CW_VERDICT_RETRY, /* a step failed (Redis or Kafka unavailable; logged): try again later */
     CW_VERDICT_STOP,  /* it cannot go on (out of memory; logged): the daemon stops */
+    /* its score pass runs in the lanes' threads: gather the next batch, then try again */
+    CW_VERDICT_RUNNING,
 };
 
 /*
@@ -44,8 +58,11 @@ enum cw_verdict {
  * tries, with consumption paused, and adds nothing to the batch meanwhile. A batch not
  * processed to the end when the daemon stops has no offsets stored: it is replayed after a
  * restart. why (logged) says what ended the batch. DONE when nothing was gathered.
+ * With gather, a try returns RUNNING while the accounts' pass runs in the lanes' threads,
+ * and the caller gathers the next batch (cw_batch_add_next) before trying again: the
+ * next try picks the pass up where it is. Without, the try waits for the pass.
  */
-enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why);
+enum cw_verdict cw_batch_process(struct cw_daemon *d, const char *why, bool gather);
 
 /* Release the batch (at shutdown). */
 void cw_batch_cleanup(struct cw_daemon *d);

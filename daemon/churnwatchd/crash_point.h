@@ -13,8 +13,11 @@ void cw_crash_point(const char *point);
 /* Test hook for tests/faults/zombie.sh: when CW_DEBUG_STALL_AT is "POINT:N" and this is the
  * Nth time POINT is passed, the process stops itself (SIGSTOP), as a long pause (a stalled
  * host, a network split) would freeze it there, and goes on from there when sent SIGCONT.
- * Point: "before-redis-write" (a chunk of a batch's accounts about to be applied). Without
- * the variable this does nothing. Not for production use. */
+ * Point: "before-redis-write" (a chunk of a batch's accounts about to be applied). With
+ * CW_DEBUG_HOLD_AT ("POINT:N") and CW_DEBUG_HOLD_UNTIL (a file), the Nth pass holds only
+ * the thread passing it (a lane), until that file exists, while the rest of the process
+ * goes on (tests/integration/daemon_gather_during_pass.sh). Without the variables this
+ * does nothing. Not for production use. */
 void cw_stall_point(const char *point);
 
 #endif /* CHURNWATCHD_CRASH_POINT_H */

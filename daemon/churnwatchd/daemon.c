@@ -27,6 +27,7 @@
 #define IDLE_MS         5    /* a gathered batch waits this long for more before it is processed */
 #define BACKLOG_IDLE_MS 1000 /* the same while catching up (the next fetch is on its way) */
 #define BACKLOG_WAITS   10   /* a batch waits --batch-wait times this while catching up */
+#define GATHER_WAIT_MS  1    /* a poll's wait for messages while a batch's pass runs */
 
 /* WATCHDOG=1 at half the unit's WatchdogSec, from every loop that waits or consumes (the
  * main loop, also while a batch waits out an outage, and the start-up's wait for Redis): a
@@ -335,6 +336,11 @@ int cw_daemon_init(struct cw_daemon *d)
         backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
     }
     cw_store_observe(d->store, &d->stats.redis_seconds, &d->stats.redis_ok);
+    if (!(d->clock_store = cw_store_open(&d->rt.cfg->redis, err, sizeof err))) {
+        cw_log_error("redis connection of the clock failed", "error=\"%s\"", err);
+        return -1;
+    }
+    cw_store_observe(d->clock_store, &d->stats.redis_seconds, &d->stats.redis_ok);
     d->producer = cw_producer_new(&d->rt.cfg->kafka, d->brokers, err, sizeof err);
     if (!d->producer) {
         cw_log_error("kafka producer failed", "error=\"%s\"", err);
@@ -407,14 +413,19 @@ static const char *batch_due(struct cw_daemon *d, bool idle, bool backlog)
 }
 
 /*
- * One try at processing the batch (why: what ended it), and what its verdict asks of the
- * loop: after RETRY, consumption paused and the next try after a backoff (doubling from
- * BACKOFF_MIN_MS to BACKOFF_MAX_MS); after DONE, consumption resumed if it was paused.
- * false after STOP.
+ * One try at processing the batch (why: what ended it; gather: the caller gathers the next
+ * batch while its pass runs), and what its verdict asks of the loop: after RUNNING, the
+ * next batch gathered and the try resumed (running_why); after RETRY, consumption paused
+ * and the next try after a backoff (doubling from BACKOFF_MIN_MS to BACKOFF_MAX_MS); after
+ * DONE, consumption resumed if it was paused. false after STOP.
  */
-static bool process(struct cw_daemon *d, const char *why)
+static bool process(struct cw_daemon *d, const char *why, bool gather)
 {
-    switch (cw_batch_process(d, why)) {
+    enum cw_verdict v = cw_batch_process(d, why, gather);
+    d->running_why = v == CW_VERDICT_RUNNING ? why : NULL;
+    switch (v) {
+    case CW_VERDICT_RUNNING:
+        return true;
     case CW_VERDICT_RETRY:
         if (!d->retry.paused) {
             cw_consumer_pause(d->consumer);
@@ -455,8 +466,53 @@ static size_t take_messages(struct cw_daemon *d, rd_kafka_message_t **msgs, size
 }
 
 /*
- * The main loop, one way: it owns time, polling and backoff. Each turn either waits for a
- * batch's next try (polling, so rebalances are served) or tries it, or else reloads when
+ * While a batch's pass runs in its lanes: a chunk of messages (those held first) decoded
+ * into the next batch, waiting GATHER_WAIT_MS at most for them. false when no more is to
+ * be gathered: a stop or a reload asked for (a reload waits for the batches gathered so
+ * far, and what follows them is decoded under the new config), the next batch due (full,
+ * past a day, as old as a batch waits: the loop then waits for the pass, so a wedged pass
+ * still stops the watchdog's pings), a fatal error, or out of memory (gather_failed: the
+ * daemon stops).
+ */
+static bool gather_next(struct cw_daemon *d, rd_kafka_message_t **msgs)
+{
+    if (cw_signals_take_reload())
+        d->reload_wanted = true;
+    if (cw_signals_stop_requested() || d->fatal || d->reload_wanted || !d->consumer)
+        return false;
+    uint64_t wait_us = (uint64_t)d->opt.batch_wait_ms * 1000u * (d->backlog ? BACKLOG_WAITS : 1);
+    size_t room = cw_batch_next_room(d, wait_us);
+    if (room == 0)
+        return false;
+    size_t n = take_messages(d, msgs, room < POLL_CHUNK ? room : POLL_CHUNK, GATHER_WAIT_MS);
+    if (n == 0)
+        return !d->fatal;
+    if (!cw_batch_next_pending(d))
+        cw_log_debug("next batch begun during a pass", "messages=%zu", n);
+    int rc = cw_batch_add_next(d, msgs, n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_message_destroy(msgs[i]);
+    if (rc != 0)
+        d->gather_failed = true;
+    return rc == 0 && !d->fatal;
+}
+
+/* Between batches: the alignment pauses; the sweep when no batch is being gathered or one
+ * was just processed (its clock: cw_partitions_now_applied); the fetch watchdog when
+ * idle. */
+static void between_batches(struct cw_daemon *d, bool idle_poll, bool processed)
+{
+    cw_partitions_align(d, idle_poll);
+    if (processed || cw_batch_pending(d) == 0)
+        cw_sweep_tick(d);
+    if (idle_poll && cw_batch_pending(d) == 0 && d->n_held == 0)
+        cw_partitions_watch_fetch(d);
+}
+
+/*
+ * The main loop, one way: it owns time, polling and backoff. Each turn either gathers the
+ * next batch while a batch's pass runs in its lanes and looks in on the pass, or waits for
+ * a batch's next try (polling, so rebalances are served) or tries it, or else reloads when
  * asked between batches, gathers messages, and processes the batch when it is due. The
  * batch's steps never wait or retry themselves: a try returns its verdict.
  */
@@ -474,11 +530,21 @@ int cw_daemon_run(struct cw_daemon *d)
             log_status(d);
             next_status = cw_wall_ms() + STATUS_EVERY_MS;
         }
+        if (d->running_why) { /* a batch's pass in its lanes: gather the next meanwhile */
+            bool more = gather_next(d, msgs);
+            if (!process(d, d->running_why, more) || d->gather_failed) {
+                rc = -1;
+                break;
+            }
+            if (!d->running_why && !d->retry.why)
+                between_batches(d, false, true);
+            continue;
+        }
         if (d->retry.why) { /* a batch between tries: nothing else happens meanwhile */
             int64_t left = d->retry.at_ms - cw_mono_ms();
             if (left > 0) {
                 wait_polling(d, left < POLL_MS ? (int)left : POLL_MS);
-            } else if (!process(d, d->retry.why)) {
+            } else if (!process(d, d->retry.why, true)) {
                 rc = -1;
                 break;
             }
@@ -489,7 +555,7 @@ int cw_daemon_run(struct cw_daemon *d)
         if (d->reload_wanted) {
             /* A batch is processed entirely under the config it was decoded with. */
             if (cw_batch_pending(d) > 0) {
-                if (!process(d, "reload")) {
+                if (!process(d, "reload", true)) {
                     rc = -1;
                     break;
                 }
@@ -500,13 +566,18 @@ int cw_daemon_run(struct cw_daemon *d)
         }
         size_t pending = cw_batch_pending(d);
         bool backlog = pending > 0 && cw_partitions_measure_backlog(d);
-        size_t room = d->opt.batch_max > pending ? d->opt.batch_max - pending : 1;
+        /* a batch gathered during the last one's pass may be due already: full, or past a
+         * day (then nothing is polled into it; the loop processes it first) */
+        size_t room = d->opt.batch_max > pending ? d->opt.batch_max - pending : 0;
         if (room > POLL_CHUNK)
             room = POLL_CHUNK;
-        size_t n = take_messages(d, msgs, room,
-                                 pending == 0 ? POLL_MS
-                                 : backlog    ? BACKLOG_IDLE_MS
-                                              : IDLE_MS);
+        if (cw_batch_day_crossed(d))
+            room = 0;
+        size_t n = room == 0 ? 0
+                             : take_messages(d, msgs, room,
+                                             pending == 0 ? POLL_MS
+                                             : backlog    ? BACKLOG_IDLE_MS
+                                                          : IDLE_MS);
         notify_ready_once(d);
         if (n > 0) {
             int arc = cw_batch_add(d, msgs, n);
@@ -517,24 +588,27 @@ int cw_daemon_run(struct cw_daemon *d)
                 break;
             }
         }
-        const char *why = batch_due(d, n == 0, backlog);
-        if (why && !process(d, why)) {
+        bool idle = n == 0 && room > 0; /* the poll found nothing */
+        const char *why = batch_due(d, idle, backlog);
+        if (why && !process(d, why, true)) {
             rc = -1;
             break;
         }
-        if (d->retry.why)
+        if (d->retry.why || d->running_why)
             continue;
-        cw_partitions_align(d, n == 0);
-        if (cw_batch_pending(d) == 0)
-            cw_sweep_tick(d);
-        if (n == 0 && cw_batch_pending(d) == 0 && d->n_held == 0)
-            cw_partitions_watch_fetch(d);
+        between_batches(d, idle, why != NULL);
     }
-    /* SIGTERM finishes the batch in flight with one more try (bounded: a step that fails
-     * is not retried once a stop is requested); one not finished is replayed after a
-     * restart, its offsets not stored. */
-    if (!d->fatal && rc == 0)
-        cw_batch_process(d, d->retry.why ? d->retry.why : "stop");
+    /* A pass running in its lanes is waited for, whatever ended the loop. SIGTERM finishes
+     * the batch in flight with one more try (bounded: a step that fails is not retried once
+     * a stop is requested), then the one gathered during its pass; a batch not finished is
+     * replayed after a restart, its offsets not stored. */
+    bool finish = !d->fatal && rc == 0;
+    if (d->running_why || finish) {
+        const char *why = d->running_why ? d->running_why : d->retry.why ? d->retry.why : "stop";
+        if (cw_batch_process(d, why, false) == CW_VERDICT_DONE && finish)
+            cw_batch_process(d, "stop", false);
+        d->running_why = NULL;
+    }
     if (d->fatal) {
         cw_log_msg(CW_LOG_ERROR, "fatal kafka error, stopping");
         rc = -1;
@@ -560,6 +634,7 @@ void cw_daemon_shutdown(struct cw_daemon *d)
     cw_consumer_close(d->consumer, d->opt.shutdown_timeout_ms);
     cw_producer_close(d->producer, d->opt.shutdown_timeout_ms);
     cw_store_close(d->store);
+    cw_store_close(d->clock_store);
     for (size_t k = 1; k < CW_REDIS_LANES_MAX; k++) {
         cw_producer_close(d->lanes[k].producer, d->opt.shutdown_timeout_ms);
         cw_store_close(d->lanes[k].store);

@@ -59,6 +59,7 @@ struct cw_sweep {
 
 struct cw_batch;         /* batch.c */
 struct cw_score_buffers; /* score_pass.c */
+struct cw_pass_lanes;    /* score_pass.c */
 
 /* A further lane of a batch's score pass (redis.lanes; docs/design.md "Lanes"): its own
  * Redis connection (and its share of the accounts held in memory), producer and buffers. */
@@ -74,6 +75,9 @@ struct cw_daemon {
     const char *brokers; /* embedded cluster's bootstrap, or NULL for the config's */
     cw_mock_kafka *mock;
     cw_store *store;
+    /* the event-time floors' connection (partitions.c): the clock takes a new partition's
+     * floor while the next batch is gathered, when the lanes hold theirs and store */
+    cw_store *clock_store;
     cw_consumer *consumer;
     cw_producer *producer;
     struct cw_clock clock;
@@ -99,9 +103,16 @@ struct cw_daemon {
         int backoff_ms;
         bool paused;
     } retry;
+    /* A batch whose score pass runs in its lanes (verdict RUNNING, batch.h): why it is being
+     * processed; NULL when none is. The main loop gathers the next batch meanwhile. */
+    const char *running_why;
     bool reload_wanted;             /* SIGHUP came: the reload waits for the batch in flight */
-    struct cw_batch *batch;         /* the batch being gathered */
+    struct cw_batch *batch;         /* the batch being gathered, then processed */
+    struct cw_batch *next_batch;    /* the one gathered while batch's pass runs */
+    int64_t applied_now;            /* the clock the last batch processed was scored at */
+    bool gather_failed;             /* out of memory gathering during a pass: stop */
     struct cw_score_buffers *score; /* reused by every score pass */
+    struct cw_pass_lanes *pass;     /* the batch's pass in its lanes' threads */
     /* redis.lanes as started (a restart applies a change); lane 0 is store, producer and
      * score above, lanes[1..n_lanes) the others */
     size_t n_lanes;

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "batch.h"
 #include "log.h"
 
 #define ALIGN_MS (24 * 3600 * 1000LL) /* how far a partition may run ahead in event time */
@@ -31,7 +32,7 @@ static void clock_floor(struct cw_daemon *d)
     if (n == 0)
         return;
     char err[256];
-    if (cw_store_floors_load(d->store, d->floors, n, err, sizeof err) != 0) {
+    if (cw_store_floors_load(d->clock_store, d->floors, n, err, sizeof err) != 0) {
         cw_stat_add(&d->stats.redis_errors, 1);
         cw_log_warn("event-time floors not loaded", "partitions=%zu error=\"%s\"", n, err);
         for (size_t i = 0; i < n; i++)
@@ -127,21 +128,38 @@ bool cw_partitions_measure_backlog(struct cw_daemon *d)
     return d->backlog;
 }
 
-int cw_partitions_save_floors(struct cw_daemon *d, const rd_kafka_topic_partition_list_t *parts)
+int64_t cw_partitions_watermark(const struct cw_daemon *d, const char *topic, int32_t partition)
+{
+    const struct cw_clock_part *p = cw_clock_part_find(&d->clock, topic, partition);
+    return p ? p->watermark_ms : -1;
+}
+
+int cw_partitions_save_floors(struct cw_daemon *d, const rd_kafka_topic_partition_list_t *parts,
+                              const int64_t *ms)
 {
     size_t n = 0;
+    int64_t newest = -1;
     for (int i = 0; i < parts->cnt && n < CW_MAX_PARTITIONS; i++) {
-        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        const struct cw_clock_part *p = cw_clock_part_find(&d->clock, tp->topic, tp->partition);
-        if (p)
-            d->floors[n++] = (struct cw_store_floor){p->topic, p->partition, p->watermark_ms};
+        if (ms[i] < 0)
+            continue;
+        d->floors[n++] =
+            (struct cw_store_floor){parts->elems[i].topic, parts->elems[i].partition, ms[i]};
+        if (ms[i] > newest)
+            newest = ms[i];
     }
     char err[256];
-    if (cw_store_floors_save(d->store, d->floors, n, err, sizeof err) == 0)
+    if (cw_store_floors_save(d->clock_store, d->floors, n, err, sizeof err) == 0) {
+        cw_log_debug("event-time floors saved", "partitions=%zu newest=%lld", n, (long long)newest);
         return 0;
+    }
     cw_stat_add(&d->stats.redis_errors, 1);
     cw_log_warn("event-time floors not saved, will retry", "error=\"%s\"", err);
     return -1;
+}
+
+int64_t cw_partitions_now_applied(struct cw_daemon *d)
+{
+    return cw_batch_pending(d) > 0 ? d->applied_now : cw_partitions_sync(d);
 }
 
 void cw_partitions_resumed(struct cw_daemon *d)

@@ -36,13 +36,28 @@ void cw_partitions_align(struct cw_daemon *d, bool idle_poll);
  * fetched again, those held back for alignment too, which the alignment judges afresh. */
 void cw_partitions_resumed(struct cw_daemon *d);
 
+/* The clock's event-time watermark of topic/partition now (the newest event time it
+ * observed there), -1 when it has none: what cw_partitions_save_floors saves for it. */
+int64_t cw_partitions_watermark(const struct cw_daemon *d, const char *topic, int32_t partition);
+
 /*
- * Save the event-time floors of parts (the clock's watermark of each: every event it
- * observed is in the batch these partitions come from, applied or in the DLQ), so that
- * whoever consumes a partition next resumes its clock there. A partition revoked meanwhile
- * is left out: its next owner reads the floor saved before. 0, or -1 (logged: "will retry").
+ * Save the event-time floors of parts, ms[i] for parts->elems[i] (the watermarks
+ * cw_partitions_watermark gave when the batch they come from was laid out: every event
+ * they count is in that batch, applied or in the DLQ), so that whoever consumes a
+ * partition next resumes its clock there; -1 (no watermark) saves nothing for it. A floor
+ * never moves back (the store keeps the highest), so a partition revoked since is saved
+ * harmlessly. 0, or -1 (logged: "will retry").
  */
-int cw_partitions_save_floors(struct cw_daemon *d, const rd_kafka_topic_partition_list_t *parts);
+int cw_partitions_save_floors(struct cw_daemon *d, const rd_kafka_topic_partition_list_t *parts,
+                              const int64_t *ms);
+
+/*
+ * The clock to score at outside a batch (the sweep): cw_partitions_sync when no batch is
+ * gathered; while one is (decoded during the last one's pass, its events observed by the
+ * clock but not applied), the clock the last batch processed was scored at, so nothing is
+ * judged at a time whose events are not in the state yet.
+ */
+int64_t cw_partitions_now_applied(struct cw_daemon *d);
 
 /* The fetch watchdog (docs/operations.md "A partition not fetched"), called while idle:
  * one partition a second is checked for a log that grows while nothing of it is fetched. */

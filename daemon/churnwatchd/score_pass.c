@@ -3,6 +3,8 @@
 #include "score_pass.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,8 @@ struct cw_score_buffers {
 /* What a pass works with: a Redis connection (with its accounts held in memory), a
  * producer and the buffers. A batch's accounts are split over the daemon's lanes
  * (redis.lanes, docs/design.md "Lanes"), each run by its own thread; lane 0 is the
- * daemon's own store and producer, and every other pass (the sweep's, parents') uses it. */
+ * daemon's own store and producer, and every other pass (the sweep's, parents') uses it,
+ * in the main loop's thread. */
 struct lane {
     cw_store *store;
     cw_producer *producer;
@@ -88,6 +91,8 @@ static void buffers_free(struct cw_score_buffers **slot)
 
 void cw_score_pass_cleanup(struct cw_daemon *d)
 {
+    free(d->pass);
+    d->pass = NULL;
     buffers_free(&d->score);
     for (size_t k = 1; k < CW_REDIS_LANES_MAX; k++)
         buffers_free(&d->lanes[k].score);
@@ -621,6 +626,21 @@ struct lane_run {
     size_t n, *done;
     int64_t now_ms;
     int rc;
+    _Atomic size_t *running; /* the pass' lanes still at work */
+};
+
+/* A batch's pass between cw_score_pass_start and cw_score_pass_finish: its lanes, each in a
+ * thread of its own while the main loop gathers the next batch. */
+struct cw_pass_lanes {
+    struct lane_run run[CW_REDIS_LANES_MAX];
+    pthread_t tid[CW_REDIS_LANES_MAX];
+    bool started[CW_REDIS_LANES_MAX]; /* the lane's thread started (else it runs at finish) */
+    size_t lanes;
+    struct cw_store_batch *groups;
+    size_t n;
+    int64_t now_ms;
+    bool active; /* started and not finished */
+    _Atomic size_t running;
 };
 
 static void lane_run(struct lane_run *r)
@@ -632,58 +652,83 @@ static void lane_run(struct lane_run *r)
  * thread, goes with it. */
 static void *lane_thread(void *arg)
 {
-    lane_run(arg);
+    struct lane_run *r = arg;
+    lane_run(r);
     cw_account_mem_release_scratch();
+    atomic_fetch_sub(r->running, 1);
     return NULL;
 }
 
-int cw_score_pass_apply(struct cw_daemon *d, struct cw_store_batch *groups, size_t n,
+int cw_score_pass_start(struct cw_daemon *d, struct cw_store_batch *groups, size_t n,
                         size_t done[CW_REDIS_LANES_MAX], int64_t now_ms)
 {
-    size_t lanes = d->n_lanes > 1 ? d->n_lanes : 1;
-    size_t start[CW_REDIS_LANES_MAX + 1] = {0, n};
-    struct lane_run run[CW_REDIS_LANES_MAX];
-    pthread_t tid[CW_REDIS_LANES_MAX];
-    bool started[CW_REDIS_LANES_MAX] = {false};
-    if (lanes > 1 && split_lanes(groups, n, lanes, start) != 0) {
+    if (!d->pass && !(d->pass = calloc(1, sizeof *d->pass))) {
         cw_log_error("out of memory", "what=%s", "lanes of a batch");
         return -1;
     }
-    for (size_t k = 0; k < lanes; k++) {
-        run[k] = (struct lane_run){.d = d,
-                                   .groups = groups + start[k],
-                                   .n = start[k + 1] - start[k],
-                                   .done = &done[k],
-                                   .now_ms = now_ms,
-                                   .rc = -1};
-        if (lane_get(d, k, &run[k].ln) != 0)
+    struct cw_pass_lanes *p = d->pass;
+    p->lanes = d->n_lanes > 1 ? d->n_lanes : 1;
+    p->groups = groups;
+    p->n = n;
+    p->now_ms = now_ms;
+    size_t start[CW_REDIS_LANES_MAX + 1] = {0, n};
+    if (p->lanes > 1 && split_lanes(groups, n, p->lanes, start) != 0) {
+        cw_log_error("out of memory", "what=%s", "lanes of a batch");
+        return -1;
+    }
+    for (size_t k = 0; k < p->lanes; k++) {
+        p->run[k] = (struct lane_run){.d = d,
+                                      .groups = groups + start[k],
+                                      .n = start[k + 1] - start[k],
+                                      .done = &done[k],
+                                      .now_ms = now_ms,
+                                      .rc = -1,
+                                      .running = &p->running};
+        if (lane_get(d, k, &p->run[k].ln) != 0)
             return -1;
     }
-    /* Lanes 1.. in threads of their own, lane 0 in this one; a lane whose thread cannot
-     * start runs here after it. */
-    for (size_t k = 1; k < lanes; k++)
-        started[k] = pthread_create(&tid[k], NULL, lane_thread, &run[k]) == 0;
-    lane_run(&run[0]);
-    int rc = run[0].rc;
-    for (size_t k = 1; k < lanes; k++) {
-        if (started[k])
-            pthread_join(tid[k], NULL);
+    /* Every lane in a thread of its own; a lane whose thread cannot start runs at finish. */
+    atomic_store(&p->running, p->lanes);
+    for (size_t k = 0; k < p->lanes; k++) {
+        p->started[k] = pthread_create(&p->tid[k], NULL, lane_thread, &p->run[k]) == 0;
+        if (!p->started[k])
+            atomic_fetch_sub(&p->running, 1);
+    }
+    p->active = true;
+    return 0;
+}
+
+bool cw_score_pass_running(const struct cw_daemon *d)
+{
+    return d->pass && d->pass->active && atomic_load(&d->pass->running) > 0;
+}
+
+int cw_score_pass_finish(struct cw_daemon *d)
+{
+    struct cw_pass_lanes *p = d->pass;
+    if (!p || !p->active)
+        return -1;
+    p->active = false;
+    int rc = 0;
+    for (size_t k = 0; k < p->lanes; k++) {
+        if (p->started[k])
+            pthread_join(p->tid[k], NULL);
         else
-            lane_run(&run[k]);
-        if (run[k].rc != 0)
+            lane_run(&p->run[k]);
+        if (p->run[k].rc != 0)
             rc = -1;
     }
-    if (rc != 0 || now_ms < 0)
+    if (rc != 0 || p->now_ms < 0)
         return rc;
-    for (size_t i = 0; i < n; i++)
-        cw_sweep_note_scored(d, groups[i].account_id);
+    for (size_t i = 0; i < p->n; i++)
+        cw_sweep_note_scored(d, p->groups[i].account_id);
     /* the parents the other lanes' accounts named join lane 0's, re-scored there */
-    for (size_t k = 1; k < lanes; k++) {
-        struct cw_score_buffers *c = run[k].ln.c;
-        for (size_t p = 0; p < c->n_parents; p++)
-            parent_note(run[0].ln.c, c->parents[p]);
+    for (size_t k = 1; k < p->lanes; k++) {
+        struct cw_score_buffers *c = p->run[k].ln.c;
+        for (size_t i = 0; i < c->n_parents; i++)
+            parent_note(p->run[0].ln.c, c->parents[i]);
         c->n_parents = 0;
     }
-    rescore_parents(d, &run[0].ln, now_ms);
+    rescore_parents(d, &p->run[0].ln, p->now_ms);
     return 0;
 }

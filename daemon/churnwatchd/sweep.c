@@ -110,7 +110,7 @@ static int sweep_page(struct cw_daemon *d, int64_t now)
     s->done += (uint64_t)n;
     s->skipped += (uint64_t)skipped;
     cw_stat_add(&d->stats.sweep_skipped, (uint64_t)skipped);
-    cw_log_debug("sweep page", "scored=%d skipped=%d", mine, skipped);
+    cw_log_debug("sweep page", "scored=%d skipped=%d clock=%lld", mine, skipped, (long long)now);
     if (cursor == 0) {
         bool behind = !d->clock.live;
         s->running = false;
@@ -148,7 +148,7 @@ void cw_sweep_tick(struct cw_daemon *d)
         cw_log_debug("sweep share changed", "partitions=%d", s->share_partitions);
         cycle_start(s, wall, "rebalance");
     }
-    int64_t now = cw_partitions_sync(d);
+    int64_t now = cw_partitions_now_applied(d);
     /* Catching up, time passes in event time: every account is rescored each time the
      * clock crosses a local day, as a live daemon's sweep would have done (a dip lasting a
      * day of event time is not missed), and such cycles are not paced on wall time. */

@@ -149,6 +149,7 @@ write_config() {
 # own file (scripts that restart the daemon: messages_total restarts at 0 in each).
 DAEMON_PID=""
 DAEMON_LOG=""
+# DAEMON_ARGS (an array, when set): more options for churnwatchd (--batch-wait MS, ...).
 daemon_start() { # daemon_start CONFIG [LOG [ENV=VALUE...]]
   local cfg=$1 log=${2:-$WORK/daemon.log}
   shift $(($# < 2 ? $# : 2))
@@ -157,7 +158,7 @@ daemon_start() { # daemon_start CONFIG [LOG [ENV=VALUE...]]
   : >>"$log"
   env "$@" CHURNWATCH_KAFKA_BROKERS="$BOOTSTRAP" \
     CHURNWATCH_REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}" CHURNWATCH_LOG_LEVEL=debug \
-    "$DAEMON" -c "$cfg" >>"$log" 2>&1 &
+    "$DAEMON" -c "$cfg" ${DAEMON_ARGS[@]+"${DAEMON_ARGS[@]}"} >>"$log" 2>&1 &
   DAEMON_PID=$!
   PIDS+=("$DAEMON_PID")
 }
