@@ -360,14 +360,19 @@ int cw_batch_add_next(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n)
     return batch_add(d, batch_get(&d->next_batch), msgs, n);
 }
 
-size_t cw_batch_next_room(const struct cw_daemon *d, uint64_t max_age_us)
+size_t cw_batch_next_room(const struct cw_daemon *d)
 {
     const struct cw_batch *b = d->next_batch;
     size_t have = b ? b->n_messages : 0;
-    if (have >= d->opt.batch_max ||
-        (have > 0 && (b->day_crossed || cw_mono_us() - b->first_us >= max_age_us)))
+    if (have >= d->opt.batch_max || (have > 0 && b->day_crossed))
         return 0;
     return d->opt.batch_max - have;
+}
+
+uint64_t cw_batch_processing_us(const struct cw_daemon *d)
+{
+    const struct cw_batch *b = d->batch;
+    return b && b->processing ? cw_mono_us() - b->start_us : 0;
 }
 
 size_t cw_batch_pending(const struct cw_daemon *d)

@@ -21,11 +21,13 @@ int cw_batch_add(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n);
  * The same for the next batch, gathered while this one's score pass runs in its lanes
  * (verdict RUNNING): its events are judged against the clock as it moves on from this
  * batch's, and it becomes the batch being gathered when this one is done. How many more
- * messages it may take: 0 once it is full, its clock crossed a local day or its first
- * message is max_age_us old (it is due: the pass is waited for).
+ * messages it may take: 0 once it is full or its clock crossed a local day.
  */
 int cw_batch_add_next(struct cw_daemon *d, rd_kafka_message_t **msgs, size_t n);
-size_t cw_batch_next_room(const struct cw_daemon *d, uint64_t max_age_us);
+size_t cw_batch_next_room(const struct cw_daemon *d);
+
+/* Microseconds since the batch's processing began (its first try), 0 before. */
+uint64_t cw_batch_processing_us(const struct cw_daemon *d);
 
 /* Messages in the batch being gathered (and in the next, gathered during its pass), and
  * microseconds since its first one came. */

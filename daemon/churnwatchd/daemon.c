@@ -28,6 +28,9 @@
 #define BACKLOG_IDLE_MS 1000 /* the same while catching up (the next fetch is on its way) */
 #define BACKLOG_WAITS   10   /* a batch waits --batch-wait times this while catching up */
 #define GATHER_WAIT_MS  1    /* a poll's wait for messages while a batch's pass runs */
+/* A batch processed longer than this is waited for without gathering more (a wedged pass
+ * then stops the loop's ticks and the watchdog's pings: WatchdogSec=30s). */
+#define GATHER_MAX_MS 10000
 
 /* WATCHDOG=1 at half the unit's WatchdogSec, from every loop that waits or consumes (the
  * main loop, also while a batch waits out an outage, and the start-up's wait for Redis): a
@@ -315,6 +318,7 @@ int cw_daemon_init(struct cw_daemon *d)
         cw_log_info("http endpoint listening", "listen=%s", d->rt.cfg->http_listen);
     }
     cw_clock_init(&d->clock, CLOCK_SLACK_MS);
+    d->applied_now = -1; /* no batch processed yet */
     d->lags = calloc(CW_MAX_PARTITIONS, sizeof *d->lags);
     d->floors = calloc(CW_MAX_PARTITIONS, sizeof *d->floors);
     d->cap_held = d->opt.batch_max * 2;
@@ -469,10 +473,11 @@ static size_t take_messages(struct cw_daemon *d, rd_kafka_message_t **msgs, size
  * While a batch's pass runs in its lanes: a chunk of messages (those held first) decoded
  * into the next batch, waiting GATHER_WAIT_MS at most for them. false when no more is to
  * be gathered: a stop or a reload asked for (a reload waits for the batches gathered so
- * far, and what follows them is decoded under the new config), the next batch due (full,
- * past a day, as old as a batch waits: the loop then waits for the pass, so a wedged pass
- * still stops the watchdog's pings), a fatal error, or out of memory (gather_failed: the
- * daemon stops).
+ * far, and what follows them is decoded under the new config), the next batch full or
+ * past a day, the batch processed for GATHER_MAX_MS already (the loop then waits for its
+ * pass), a fatal error, or out of memory (gather_failed: the daemon stops). Otherwise the
+ * next batch takes what arrives during the whole pass, as the queue would have held it
+ * for the poll after the pass: its age does not end it.
  */
 static bool gather_next(struct cw_daemon *d, rd_kafka_message_t **msgs)
 {
@@ -480,9 +485,8 @@ static bool gather_next(struct cw_daemon *d, rd_kafka_message_t **msgs)
         d->reload_wanted = true;
     if (cw_signals_stop_requested() || d->fatal || d->reload_wanted || !d->consumer)
         return false;
-    uint64_t wait_us = (uint64_t)d->opt.batch_wait_ms * 1000u * (d->backlog ? BACKLOG_WAITS : 1);
-    size_t room = cw_batch_next_room(d, wait_us);
-    if (room == 0)
+    size_t room = cw_batch_next_room(d);
+    if (room == 0 || cw_batch_processing_us(d) > GATHER_MAX_MS * 1000u)
         return false;
     size_t n = take_messages(d, msgs, room < POLL_CHUNK ? room : POLL_CHUNK, GATHER_WAIT_MS);
     if (n == 0)
