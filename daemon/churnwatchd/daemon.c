@@ -471,16 +471,17 @@ static size_t take_messages(struct cw_daemon *d, rd_kafka_message_t **msgs, size
 
 /*
  * While a batch's pass runs in its lanes: a chunk of messages (those held first) decoded
- * into the next batch, waiting GATHER_WAIT_MS at most for them. false when no more is to
- * be gathered: a stop or a reload asked for (a reload waits for the batches gathered so
- * far, and what follows them is decoded under the new config), the next batch full or
- * past a day, the batch processed for GATHER_MAX_MS already (the loop then waits for its
- * pass), a fatal error, or out of memory (gather_failed: the daemon stops). Otherwise the
- * next batch takes what arrives during the whole pass, as the queue would have held it
- * for the poll after the pass: its age does not end it.
+ * into the next batch, waiting GATHER_WAIT_MS at most for them (*idle: none came). false
+ * when no more is to be gathered: a stop or a reload asked for (a reload waits for the
+ * batches gathered so far, and what follows them is decoded under the new config), the
+ * next batch full or past a day, the batch processed for GATHER_MAX_MS already (the loop
+ * then waits for its pass), a fatal error, or out of memory (gather_failed: the daemon
+ * stops). Otherwise the next batch takes what arrives during the whole pass, as the queue
+ * would have held it for the poll after the pass: its age does not end it.
  */
-static bool gather_next(struct cw_daemon *d, rd_kafka_message_t **msgs)
+static bool gather_next(struct cw_daemon *d, rd_kafka_message_t **msgs, bool *idle)
 {
+    *idle = false;
     if (cw_signals_take_reload())
         d->reload_wanted = true;
     if (cw_signals_stop_requested() || d->fatal || d->reload_wanted || !d->consumer)
@@ -489,8 +490,10 @@ static bool gather_next(struct cw_daemon *d, rd_kafka_message_t **msgs)
     if (room == 0 || cw_batch_processing_us(d) > GATHER_MAX_MS * 1000u)
         return false;
     size_t n = take_messages(d, msgs, room < POLL_CHUNK ? room : POLL_CHUNK, GATHER_WAIT_MS);
-    if (n == 0)
+    if (n == 0) {
+        *idle = true;
         return !d->fatal;
+    }
     if (!cw_batch_next_pending(d))
         cw_log_debug("next batch begun during a pass", "messages=%zu", n);
     int rc = cw_batch_add_next(d, msgs, n);
@@ -535,7 +538,10 @@ int cw_daemon_run(struct cw_daemon *d)
             next_status = cw_wall_ms() + STATUS_EVERY_MS;
         }
         if (d->running_why) { /* a batch's pass in its lanes: gather the next meanwhile */
-            bool more = gather_next(d, msgs);
+            bool idle, more = gather_next(d, msgs, &idle);
+            /* partitions ahead in event time pause as the next batch's events move the
+             * clock, as while gathering after the pass (a day per batch in a backfill) */
+            cw_partitions_align(d, idle);
             if (!process(d, d->running_why, more) || d->gather_failed) {
                 rc = -1;
                 break;
